@@ -1,0 +1,111 @@
+import v8 from 'node:v8';
+import { MAX_MESSAGE_BYTES } from '../constants.ts';
+import { InvalidArgumentError } from '../errors.ts';
+
+/**
+ * Values ↔ bytes. Objects go through v8's structured serialization; a top-level TypedArray,
+ * Buffer, DataView or ArrayBuffer travels as its raw bytes behind an 8-byte header (the buffer
+ * fast path), so the receiver can view it in place without parsing.
+ *
+ * Layout of the raw form: [RAW_VIEW | RAW_ARRAY_BUFFER, viewKind, 0 × 6, …bytes]. The data starts
+ * at offset 8 so that a freshly allocated frame is aligned for every element type.
+ * v8's own format always starts with its version tag 0xFF, which tells the two apart without
+ * copying v8's output to prepend a marker.
+ */
+const V8_VERSION_TAG = 0xff;
+const RAW_VIEW = 0x02;
+const RAW_ARRAY_BUFFER = 0x03;
+export const RAW_HEADER_BYTES = 8;
+
+type ViewConstructor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): ArrayBufferView; BYTES_PER_ELEMENT?: number };
+
+/** Order is the wire code: append only. */
+const VIEW_KINDS: ViewConstructor[] = [
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+  Buffer as unknown as ViewConstructor, DataView as unknown as ViewConstructor,
+];
+const BUFFER_KIND = 11;
+const DATAVIEW_KIND = 12;
+
+function viewKindOf(view: ArrayBufferView): number {
+  if (Buffer.isBuffer(view)) return BUFFER_KIND;
+  if (view instanceof DataView) return DATAVIEW_KIND;
+  const kind = VIEW_KINDS.indexOf(view.constructor as ViewConstructor);
+  // A subclass of a TypedArray: travel as its base type.
+  if (kind >= 0) return kind;
+  return VIEW_KINDS.findIndex((ctor) => view instanceof (ctor as unknown as typeof Uint8Array));
+}
+
+function checkSize(bytes: number): void {
+  if (bytes > MAX_MESSAGE_BYTES) {
+    throw new InvalidArgumentError('value', `${bytes} bytes`, `at most MAX_MESSAGE_BYTES (${MAX_MESSAGE_BYTES}) bytes once encoded`);
+  }
+}
+
+/** Encodes a value into a fresh buffer that the caller owns: later changes to `value` do not reach it. */
+export function encode(value: unknown): Uint8Array {
+  if (ArrayBuffer.isView(value)) {
+    checkSize(value.byteLength);
+    const out = new Uint8Array(RAW_HEADER_BYTES + value.byteLength);
+    out[0] = RAW_VIEW;
+    out[1] = viewKindOf(value);
+    out.set(new Uint8Array(value.buffer, value.byteOffset, value.byteLength), RAW_HEADER_BYTES);
+    return out;
+  }
+  if (value instanceof ArrayBuffer) {
+    checkSize(value.byteLength);
+    const out = new Uint8Array(RAW_HEADER_BYTES + value.byteLength);
+    out[0] = RAW_ARRAY_BUFFER;
+    out.set(new Uint8Array(value), RAW_HEADER_BYTES);
+    return out;
+  }
+  let bytes: Buffer;
+  try {
+    bytes = v8.serialize(value);
+  } catch (error) {
+    throw new InvalidArgumentError(
+      'value',
+      value,
+      'a value that structured serialization accepts (primitives, bigint, arrays, plain objects, Map, Set, Date, Error, TypedArrays, ArrayBuffer, Buffer)',
+      `cannot be sent: ${(error as Error).message} Functions and symbols do not travel; allowed are primitives, bigint, arrays, plain objects, Map, Set, Date, Error, TypedArrays, ArrayBuffer and Buffer`,
+    );
+  }
+  checkSize(bytes.byteLength);
+  return bytes;
+}
+
+/**
+ * Decodes bytes made by `encode`. The result may view `bytes` in place (no copy), so the caller
+ * must hand each frame's bytes to exactly one decode.
+ */
+export function decode(bytes: Uint8Array): unknown {
+  const format = bytes[0];
+  if (format === V8_VERSION_TAG) return v8.deserialize(bytes);
+  if (format === RAW_ARRAY_BUFFER) {
+    return bytes.buffer.slice(bytes.byteOffset + RAW_HEADER_BYTES, bytes.byteOffset + bytes.byteLength);
+  }
+  if (format === RAW_VIEW) {
+    const kind = bytes[1]!;
+    const ctor = VIEW_KINDS[kind];
+    if (!ctor) throw new Error(`codec: unknown view kind ${kind}`);
+    const byteLength = bytes.byteLength - RAW_HEADER_BYTES;
+    let offset = bytes.byteOffset + RAW_HEADER_BYTES;
+    let buffer: ArrayBufferLike = bytes.buffer;
+    const width = ctor.BYTES_PER_ELEMENT ?? 1;
+    if (offset % width !== 0) {
+      // Misaligned (e.g. decoded from a pooled buffer): copy once into an aligned one.
+      buffer = bytes.slice(RAW_HEADER_BYTES).buffer;
+      offset = 0;
+    }
+    if (kind === BUFFER_KIND) return Buffer.from(buffer, offset, byteLength);
+    if (kind === DATAVIEW_KIND) return new DataView(buffer, offset, byteLength);
+    return new ctor(buffer, offset, byteLength / width);
+  }
+  throw new Error(`codec: unknown format byte ${format}`);
+}
+
+/** The size a probe reports: the payload's bytes without the codec's header. */
+export function payloadBytes(bytes: Uint8Array): number {
+  return bytes[0] === V8_VERSION_TAG ? bytes.byteLength : bytes.byteLength - RAW_HEADER_BYTES;
+}

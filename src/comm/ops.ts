@@ -1,0 +1,204 @@
+import { InvalidArgumentError, describeValue } from '../errors.ts';
+
+type TypedArray =
+  | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array
+  | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+
+type Scalar = number | bigint | boolean;
+
+/** Which operand of a combine the collective owns and lets the op overwrite. */
+export type Reusable = 'a' | 'b' | 'none';
+
+interface BuiltinKernel {
+  scalar(a: Scalar, b: Scalar): Scalar;
+  /** Element-wise over equal-length arrays of one type, into `out` (which may alias a or b). */
+  typed?(a: TypedArray, b: TypedArray, out: TypedArray): void;
+  /** Typed arrays this op refuses (bitwise ops on floats). */
+  refusesFloat?: boolean;
+}
+
+/**
+ * A reduction operation. `a` is always the partial result of the lower ranks and `b` that of
+ * the higher ones, so a non-commutative op sees its operands in rank order.
+ */
+export class Op {
+  readonly name: string;
+  readonly commutative: boolean;
+  private readonly userFn: ((a: any, b: any) => unknown) | undefined;
+  private readonly kernel: BuiltinKernel | undefined;
+
+  private constructor(
+    name: string,
+    commutative: boolean,
+    impl: { userFn?: (a: any, b: any) => unknown; kernel?: BuiltinKernel },
+  ) {
+    this.name = name;
+    this.commutative = commutative;
+    this.userFn = impl.userFn;
+    this.kernel = impl.kernel;
+  }
+
+  /** A user-defined op (MPI_Op_create): `fn(a, b)` with a from the lower ranks. */
+  static create<T>(fn: (a: T, b: T) => T, commutative = true): Op {
+    if (typeof fn !== 'function') throw new InvalidArgumentError('fn', fn, 'a function (a, b) => c');
+    if (typeof commutative !== 'boolean') throw new InvalidArgumentError('commutative', commutative, 'a boolean');
+    return new Op(fn.name || 'user op', commutative, { userFn: fn });
+  }
+
+  /** @internal */
+  static builtin(name: string, kernel: BuiltinKernel): Op {
+    return new Op(name, true, { kernel });
+  }
+
+  /** @internal MAXLOC/MINLOC: [value, index] pairs, ties to the lower index. */
+  static location(name: string, better: (a: Scalar, b: Scalar) => boolean): Op {
+    return new Op(name, true, {
+      userFn: (a: unknown, b: unknown) => combineLocations(name, a, b, better),
+    });
+  }
+
+  /** Combines two partials; `reuse` names an operand the caller owns and allows to be overwritten. */
+  combine(a: unknown, b: unknown, reuse: Reusable = 'none'): unknown {
+    if (this.kernel) return combineBuiltin(this.name, this.kernel, a, b, reuse);
+    return this.userFn!(a, b);
+  }
+
+  toString(): string {
+    return this.name;
+  }
+}
+
+function isTypedArray(value: unknown): value is TypedArray {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView);
+}
+
+function typeName(value: unknown): string {
+  if (isTypedArray(value)) return value.constructor.name;
+  if (Array.isArray(value)) return 'array';
+  if (value === null) return 'null';
+  return typeof value;
+}
+
+function refuse(op: string, a: unknown, b: unknown, what: string): never {
+  throw new InvalidArgumentError(
+    `${op} operands`,
+    `${describeValue(a)} and ${describeValue(b)}`,
+    'numbers, bigints, booleans, or TypedArrays/arrays of those of equal length and type on every rank',
+    `${what}: reductions take numbers, bigints, booleans, or TypedArrays/arrays of equal length and the same type on every rank`,
+  );
+}
+
+function combineBuiltin(op: string, kernel: BuiltinKernel, a: unknown, b: unknown, reuse: Reusable): unknown {
+  if (isTypedArray(a) || isTypedArray(b)) {
+    if (!isTypedArray(a) || !isTypedArray(b) || a.constructor !== b.constructor) {
+      refuse(op, a, b, `cannot combine a ${typeName(a)} with a ${typeName(b)}`);
+    }
+    if (a.length !== b.length) refuse(op, a, b, `cannot combine arrays of unequal length (${a.length} and ${b.length})`);
+    if (kernel.refusesFloat && (a instanceof Float32Array || a instanceof Float64Array)) {
+      refuse(op, a, b, `${op} is a bitwise op and refuses floating-point arrays`);
+    }
+    const out = reuse === 'a' ? a : reuse === 'b' ? b : new (a.constructor as new (n: number) => TypedArray)(a.length);
+    if (kernel.typed) kernel.typed(a, b, out);
+    else {
+      for (let i = 0; i < a.length; i++) (out as any)[i] = toElement(out, kernel.scalar(a[i]!, b[i]!));
+    }
+    return out;
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b)) refuse(op, a, b, `cannot combine a ${typeName(a)} with a ${typeName(b)}`);
+    if (a.length !== b.length) refuse(op, a, b, `cannot combine arrays of unequal length (${a.length} and ${b.length})`);
+    const out = reuse === 'a' ? a : reuse === 'b' ? b : new Array(a.length);
+    for (let i = 0; i < a.length; i++) out[i] = combineBuiltin(op, kernel, a[i], b[i], 'none');
+    return out;
+  }
+  return combineScalars(op, kernel, a, b);
+}
+
+function combineScalars(op: string, kernel: BuiltinKernel, a: unknown, b: unknown): Scalar {
+  const ta = typeof a;
+  const tb = typeof b;
+  const scalarTypes = ['number', 'bigint', 'boolean'];
+  if (!scalarTypes.includes(ta) || !scalarTypes.includes(tb)) {
+    refuse(op, a, b, `cannot reduce a ${typeName(a)} with a ${typeName(b)}`);
+  }
+  if ((ta === 'bigint') !== (tb === 'bigint')) refuse(op, a, b, `cannot mix bigint and ${ta === 'bigint' ? tb : ta}`);
+  return kernel.scalar(a as Scalar, b as Scalar);
+}
+
+/** Typed arrays store numbers or bigints; booleans from logical ops become 1/0. */
+function toElement(out: TypedArray, value: Scalar): number | bigint {
+  if (typeof value === 'boolean') return out instanceof BigInt64Array || out instanceof BigUint64Array ? BigInt(value) : Number(value);
+  return value;
+}
+
+function num(value: Scalar): number | bigint {
+  return typeof value === 'boolean' ? Number(value) : value;
+}
+
+function truthy(value: Scalar): boolean {
+  return typeof value === 'bigint' ? value !== 0n : Boolean(value);
+}
+
+/** Integer bitwise ops on numbers of any safe-integer size (JS's & truncates to 32 bits). */
+function bitwise(op: string, fn: (x: bigint, y: bigint) => bigint): (a: Scalar, b: Scalar) => Scalar {
+  return (a, b) => {
+    if (typeof a === 'boolean' && typeof b === 'boolean') return fn(BigInt(a), BigInt(b)) !== 0n;
+    if (typeof a === 'bigint' && typeof b === 'bigint') return fn(a, b);
+    const x = num(a);
+    const y = num(b);
+    if (!Number.isSafeInteger(x) || !Number.isSafeInteger(y)) refuse(op, a, b, `${op} takes integers`);
+    return Number(BigInt.asIntN(64, fn(BigInt(x), BigInt(y))));
+  };
+}
+
+function combineLocations(op: string, a: unknown, b: unknown, better: (x: Scalar, y: Scalar) => boolean): unknown {
+  const isPair = (v: unknown): v is [Scalar, number] =>
+    Array.isArray(v) && v.length === 2 && ['number', 'bigint', 'boolean'].includes(typeof v[0]) && Number.isInteger(v[1]);
+  if (isPair(a) && isPair(b)) {
+    if (typeof a[0] === 'bigint' !== (typeof b[0] === 'bigint')) refuse(op, a, b, 'cannot mix bigint and number values');
+    if (better(a[0], b[0])) return [a[0], a[1]];
+    if (better(b[0], a[0])) return [b[0], b[1]];
+    return a[1] <= b[1] ? [a[0], a[1]] : [b[0], b[1]];
+  }
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every(isPair) && b.every(isPair)) {
+    return a.map((pair, i) => combineLocations(op, pair, b[i], better));
+  }
+  throw new InvalidArgumentError(
+    `${op} operands`,
+    `${describeValue(a)} and ${describeValue(b)}`,
+    '[value, index] pairs',
+    `take [value, index] pairs (or equal-length arrays of them), with an integer index`,
+  );
+}
+
+type Kernel = (a: any, b: any, out: any) => void;
+
+// One loop per op, written out: a callback per element would cost a call per number.
+const sumArrays: Kernel = (a, b, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i]; };
+const prodArrays: Kernel = (a, b, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i] * b[i]; };
+const maxArrays: Kernel = (a, b, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i] >= b[i] ? a[i] : b[i]; };
+const minArrays: Kernel = (a, b, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i] <= b[i] ? a[i] : b[i]; };
+const bandArrays: Kernel = (a, b, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i] & b[i]; };
+const borArrays: Kernel = (a, b, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i] | b[i]; };
+const bxorArrays: Kernel = (a, b, out) => { for (let i = 0; i < out.length; i++) out[i] = a[i] ^ b[i]; };
+
+const arith = (fn: (x: any, y: any) => number | bigint) => (a: Scalar, b: Scalar) => fn(num(a), num(b));
+
+export const SUM = Op.builtin('SUM', { scalar: arith((x, y) => x + y), typed: sumArrays });
+export const PROD = Op.builtin('PROD', { scalar: arith((x, y) => x * y), typed: prodArrays });
+export const MAX = Op.builtin('MAX', { scalar: (a, b) => (a >= b ? a : b), typed: maxArrays });
+export const MIN = Op.builtin('MIN', { scalar: (a, b) => (a <= b ? a : b), typed: minArrays });
+export const LAND = Op.builtin('LAND', { scalar: (a, b) => truthy(a) && truthy(b) });
+export const LOR = Op.builtin('LOR', { scalar: (a, b) => truthy(a) || truthy(b) });
+export const LXOR = Op.builtin('LXOR', { scalar: (a, b) => truthy(a) !== truthy(b) });
+export const BAND = Op.builtin('BAND', { scalar: bitwise('BAND', (x, y) => x & y), typed: bandArrays, refusesFloat: true });
+export const BOR = Op.builtin('BOR', { scalar: bitwise('BOR', (x, y) => x | y), typed: borArrays, refusesFloat: true });
+export const BXOR = Op.builtin('BXOR', { scalar: bitwise('BXOR', (x, y) => x ^ y), typed: bxorArrays, refusesFloat: true });
+export const MAXLOC = Op.location('MAXLOC', (x, y) => x > y);
+export const MINLOC = Op.location('MINLOC', (x, y) => x < y);
+
+export function assertOp(op: unknown): asserts op is Op {
+  if (!(op instanceof Op)) {
+    throw new InvalidArgumentError('op', op, 'an Op: SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC or Op.create(fn)');
+  }
+}

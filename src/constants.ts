@@ -1,0 +1,12 @@
+/** Matches a message from any sender (MPI_ANY_SOURCE). */
+export const ANY_SOURCE = -1;
+/** Matches a message with any tag (MPI_ANY_TAG). */
+export const ANY_TAG = -1;
+/** The largest number of ranks a job may have. */
+export const MAX_SIZE = 1024;
+/** The largest tag a user may use (MPI_TAG_UB is at least 32767; ours is the int32 maximum). */
+export const MAX_TAG = 2 ** 31 - 1;
+/** The largest message, in encoded bytes, that a send accepts. */
+export const MAX_MESSAGE_BYTES = 2 ** 31;
+/** runLocal's job timeout when none is given. */
+export const DEFAULT_TIMEOUT_MS = 300_000;

@@ -1,0 +1,143 @@
+/**
+ * Every error lambda-mpi raises is a LambdaMpiError with a stable `code` and structured fields,
+ * so callers and tests match on types and fields rather than on message text.
+ */
+export class LambdaMpiError extends Error {
+  readonly code: string;
+  /** For a failed job: what the ranks printed before it failed. */
+  output?: Array<{ rank: number; stream: 'stdout' | 'stderr'; line: string }>;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An argument was refused before anything was sent or started. */
+export class InvalidArgumentError extends LambdaMpiError {
+  readonly argument: string;
+  readonly value: unknown;
+  readonly allowed: string;
+  constructor(argument: string, value: unknown, allowed: string, detail?: string) {
+    super(
+      'INVALID_ARGUMENT',
+      `${argument} ${detail ?? `must be ${allowed}`}; received ${describeValue(value)}`,
+    );
+    this.argument = argument;
+    this.value = value;
+    this.allowed = allowed;
+  }
+}
+
+/** What a failed rank reported: plain data, so it can travel between processes. */
+export interface RemoteErrorInfo {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+/** A rank threw; the job was aborted (MPI_Abort semantics). */
+export class RankFailedError extends LambdaMpiError {
+  readonly jobId: string;
+  readonly rank: number;
+  readonly remote: RemoteErrorInfo;
+  constructor(jobId: string, rank: number, remote: RemoteErrorInfo) {
+    super('RANK_FAILED', `rank ${rank} failed: ${remote.name}: ${remote.message}`);
+    this.jobId = jobId;
+    this.rank = rank;
+    this.remote = remote;
+    // The remote stack is the useful one: it points into the user's program on that rank.
+    if (remote.stack) this.stack = `${this.name}: ${this.message}\n--- stack of rank ${rank} ---\n${remote.stack}`;
+  }
+}
+
+/** A rank called comm.abort(reason), or the job was stopped because of another rank. */
+export class JobAbortedError extends LambdaMpiError {
+  readonly jobId: string;
+  /** The rank that caused the abort. */
+  readonly rank: number;
+  readonly reason: string;
+  constructor(jobId: string, rank: number, reason: string) {
+    super('JOB_ABORTED', `job ${jobId} aborted by rank ${rank}: ${reason}`);
+    this.jobId = jobId;
+    this.rank = rank;
+    this.reason = reason;
+  }
+}
+
+/** What a rank was blocked on when the job timed out. */
+export interface RankWaitState {
+  rank: number;
+  /** The operation it was in (recv, probe, bcast, …), absent when it was not in a comm call. */
+  operation?: string;
+  source?: number;
+  tag?: number;
+  /** True when the rank never answered: it died or is stuck outside lambda-mpi. */
+  silent: boolean;
+}
+
+export class JobTimeoutError extends LambdaMpiError {
+  readonly jobId: string;
+  readonly timeoutMs: number;
+  readonly running: RankWaitState[];
+  constructor(jobId: string, timeoutMs: number, running: RankWaitState[]) {
+    super(
+      'JOB_TIMEOUT',
+      `job ${jobId} timed out after ${timeoutMs} ms; ranks still running: ` +
+        (running.length ? running.map(describeWait).join('; ') : 'none'),
+    );
+    this.jobId = jobId;
+    this.timeoutMs = timeoutMs;
+    this.running = running;
+  }
+}
+
+/** The transport (queue service, object store, invocation) failed. */
+export class TransportError extends LambdaMpiError {
+  readonly operation: string;
+  constructor(operation: string, message: string, options?: { cause?: unknown }) {
+    super('TRANSPORT', `${operation}: ${message}`, options);
+    this.operation = operation;
+  }
+}
+
+/** Configuration (endpoints, bucket, credentials) is missing or wrong. */
+export class ConfigurationError extends LambdaMpiError {
+  readonly setting: string;
+  constructor(setting: string, message: string, options?: { cause?: unknown }) {
+    super('CONFIGURATION', `${setting}: ${message}`, options);
+    this.setting = setting;
+  }
+}
+
+export function describeWait(w: RankWaitState): string {
+  if (w.silent) return `rank ${w.rank} is silent (no answer: died or stuck outside lambda-mpi)`;
+  if (!w.operation) return `rank ${w.rank} is running outside any communication call`;
+  const parts = [`rank ${w.rank} waits in ${w.operation}`];
+  if (w.source !== undefined) parts.push(`source ${w.source === -1 ? 'ANY_SOURCE' : w.source}`);
+  if (w.tag !== undefined) parts.push(`tag ${w.tag === -1 ? 'ANY_TAG' : w.tag}`);
+  return parts.join(', ');
+}
+
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return value.toString();
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as { length?: number }).length ?? value.byteLength}`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return `an object (${value.constructor?.name ?? 'null prototype'})`;
+}
+
+/** Plain-data form of any thrown value, for reporting across ranks. */
+export function toRemoteErrorInfo(error: unknown): RemoteErrorInfo {
+  if (error instanceof Error) {
+    const info: RemoteErrorInfo = { name: error.name, message: error.message };
+    if (error.stack) info.stack = error.stack;
+    if (error instanceof LambdaMpiError) info.code = error.code;
+    return info;
+  }
+  return { name: 'NonError', message: describeValue(error) };
+}

@@ -1,0 +1,45 @@
+import v8 from 'node:v8';
+import { DEFAULT_TIMEOUT_MS } from '../constants.ts';
+import { InvalidArgumentError } from '../errors.ts';
+import { findProgram } from '../programs/index.ts';
+import { isProgram, type Program } from '../program.ts';
+import { assertJobSize, assertTimeout } from '../validation.ts';
+
+export interface ValidatedJob {
+  program: Program;
+  size: number;
+  timeoutMs: number;
+  /** The input, serialized once; each rank gets its own copy from it. */
+  serializedInput: Buffer;
+}
+
+/** Refuses bad input before anything starts: every message says what is allowed. */
+export function validateJob(program: unknown, options: { size?: unknown; input?: unknown; timeoutMs?: unknown }): ValidatedJob {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('options', options, 'an object { size, input?, timeoutMs? }');
+  }
+  const resolved = typeof program === 'string' ? findProgram(program) : program;
+  if (!isProgram(resolved)) {
+    throw new InvalidArgumentError('program', program, 'a program made by defineProgram() or the name of a bundled program');
+  }
+  assertJobSize(options.size);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  assertTimeout('timeoutMs', timeoutMs);
+  let serializedInput: Buffer;
+  try {
+    serializedInput = v8.serialize(options.input);
+  } catch (error) {
+    throw new InvalidArgumentError(
+      'input',
+      options.input,
+      'a value that structured serialization accepts',
+      `cannot be serialized (${(error as Error).message}); allowed are primitives, bigint, arrays, plain objects, Map, Set, Date, Error, TypedArrays, ArrayBuffer and Buffer`,
+    );
+  }
+  return { program: resolved, size: options.size, timeoutMs, serializedInput };
+}
+
+/** Each rank's own copy of the input, as if it had been sent to it. */
+export function inputCopy(job: ValidatedJob): unknown {
+  return v8.deserialize(job.serializedInput);
+}

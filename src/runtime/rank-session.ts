@@ -1,0 +1,115 @@
+import { Comm, type RankServices } from '../comm/comm.ts';
+import { JobAbortedError } from '../errors.ts';
+import { Engine } from '../p2p/engine.ts';
+import type { Program } from '../program.ts';
+import type { Transport } from '../transport/transport.ts';
+import { decodeControl, encodeControl, type ControlMessage, type StampedLine } from './control.ts';
+import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
+
+/** Everything one rank needs to run its part of a job, wherever it runs. */
+export interface RankOptions {
+  jobId: string;
+  rank: number;
+  size: number;
+  program: Program;
+  /** This rank's own copy of the job's input. */
+  input: unknown;
+  transport: Transport;
+  /** Epoch milliseconds at which the job times out. */
+  deadline: number;
+  timeoutMs: number;
+  processorName: string;
+  /** Live output of this rank (the CLI prints it as it happens). */
+  onOutput?: (line: OutputLine) => void;
+}
+
+export type ProgramOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * One rank's program run: its engine, its world communicator, its output, and the ways it can
+ * be stopped. The orchestrator (rank 0) and the workers both build on it.
+ */
+export class RankSession {
+  readonly engine: Engine;
+  readonly options: RankOptions;
+  readonly output: StampedLine[] = [];
+  readonly startedAt = Date.now();
+  /** Set once this rank was told to stop (abort, timeout) or aborted the job itself. */
+  stopError: unknown;
+  private running = false;
+
+  constructor(
+    options: RankOptions,
+    private readonly onControl: (message: ControlMessage, source: number) => void,
+    private readonly onSelfAbort: (reason: string) => Promise<void>,
+  ) {
+    this.options = options;
+    this.engine = new Engine(options.transport, (source, body) => this.onControl(decodeControl(body), source));
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  get stopped(): boolean {
+    return this.stopError !== undefined;
+  }
+
+  /** Starts receiving; call before the program runs so no early frame is missed. */
+  start(): void {
+    this.engine.start();
+  }
+
+  async run(): Promise<ProgramOutcome> {
+    const { options } = this;
+    const services: RankServices = {
+      jobId: options.jobId,
+      engine: this.engine,
+      processorName: () => options.processorName,
+      abort: (reason) => this.abortJob(reason),
+    };
+    const comm = new Comm(services, Array.from({ length: options.size }, (_, rank) => rank), 'w');
+    const sink: OutputSink = {
+      rank: options.rank,
+      lines: [],
+      onLine: (line) => {
+        this.output.push({ ...line, at: Date.now() });
+        options.onOutput?.(line);
+      },
+    };
+    this.running = true;
+    try {
+      const value = await withOutputSink(sink, () => options.program.main(comm, options.input));
+      return { ok: true, value };
+    } catch (error) {
+      return { ok: false, error };
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Stops this rank: every waiting and later communication call fails with `error`. */
+  stop(error: unknown): void {
+    if (this.stopError !== undefined) return;
+    this.stopError = error;
+    this.engine.abort(error);
+  }
+
+  sendControl(dest: number, message: ControlMessage): Promise<void> {
+    return this.engine.sendControl(dest, encodeControl(message));
+  }
+
+  private async abortJob(reason: string): Promise<never> {
+    const error = new JobAbortedError(this.options.jobId, this.options.rank, reason);
+    if (this.stopError === undefined) {
+      this.stop(error);
+      await this.onSelfAbort(reason);
+    }
+    throw this.stopError;
+  }
+}
+
+/** Sends `message` to every rank in `ranks`; a rank that cannot be reached is skipped, not fatal. */
+export async function broadcastControl(session: RankSession, ranks: Iterable<number>, message: ControlMessage): Promise<void> {
+  await Promise.allSettled([...ranks].map((rank) => session.sendControl(rank, message)));
+}

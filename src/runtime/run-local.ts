@@ -1,0 +1,83 @@
+import { hostname } from 'node:os';
+import type { Program } from '../program.ts';
+import { MemoryFabric } from '../transport/memory/memory-transport.ts';
+import type { Transport } from '../transport/transport.ts';
+import { inputCopy, validateJob } from './job-options.ts';
+import { newJobId } from './job-id.ts';
+import { runOrchestratorRank } from './orchestrator-rank.ts';
+import type { OutputLine } from './output.ts';
+import type { RunResult } from './run-result.ts';
+import { runWorkerRank } from './worker-rank.ts';
+
+/** The transports of one job's ranks in this process, and the cleanup of what they created. */
+export interface JobChannels {
+  transport(rank: number): Transport;
+  /** Deletes the job's resources; runs also when the job failed. */
+  dispose(): Promise<void>;
+}
+
+export type ChannelFactory = (jobId: string, size: number) => Promise<JobChannels>;
+
+export interface RunLocalOptions<I = unknown> {
+  size: number;
+  input?: I;
+  timeoutMs?: number;
+  /** Which channel carries the frames: 'memory' (default) or a factory (e.g. the AWS transport). */
+  transport?: 'memory' | ChannelFactory;
+  /** Each line as a rank prints it. */
+  onOutput?: (line: OutputLine) => void;
+  /** Wraps each rank's transport, e.g. with fault injection in tests. */
+  wrapTransport?: (transport: Transport, rank: number) => Transport;
+}
+
+const memoryChannels: ChannelFactory = async (_jobId, size) => {
+  const fabric = new MemoryFabric(size);
+  return { transport: (rank) => fabric.transport(rank), dispose: async () => undefined };
+};
+
+/** Ranks that ignore their stop (stuck outside lambda-mpi) are not waited for longer than this. */
+const SETTLE_GRACE_MS = 1_000;
+
+/**
+ * Runs every rank of a job in this process: the embedded default, no services needed.
+ * Rank 0 is the orchestrator exactly as on Lambda; the workers run beside it.
+ */
+export async function runLocal<I = unknown, R = unknown>(
+  program: Program<I, R> | string,
+  options: RunLocalOptions<I>,
+): Promise<RunResult<R>> {
+  const job = validateJob(program, options);
+  const jobId = newJobId();
+  const channels = await (options.transport === undefined || options.transport === 'memory' ? memoryChannels : options.transport)(jobId, job.size);
+  const deadline = Date.now() + job.timeoutMs;
+  const transportOf = (rank: number) => {
+    const transport = channels.transport(rank);
+    return options.wrapTransport ? options.wrapTransport(transport, rank) : transport;
+  };
+  const common = {
+    jobId,
+    size: job.size,
+    program: job.program,
+    deadline,
+    timeoutMs: job.timeoutMs,
+    processorName: hostname(),
+    ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+  };
+  const workers: Promise<void>[] = [];
+  try {
+    const orchestrator = runOrchestratorRank({ ...common, rank: 0, input: inputCopy(job), transport: transportOf(0) });
+    for (let rank = 1; rank < job.size; rank++) {
+      workers.push(runWorkerRank({ ...common, rank, input: inputCopy(job), transport: transportOf(rank) }));
+    }
+    return (await orchestrator) as RunResult<R>;
+  } finally {
+    await settleWithin(Promise.allSettled(workers), SETTLE_GRACE_MS);
+    await channels.dispose();
+  }
+}
+
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
