@@ -1,6 +1,7 @@
 import { decode, encode } from '../codec/codec.ts';
 import type { RemoteErrorInfo } from '../errors.ts';
 import type { WaitDescription } from '../p2p/engine.ts';
+import type { LinkStats } from '../p2p/link.ts';
 import type { OutputLine } from './output.ts';
 
 /** An output line in transit, stamped so rank 0 can interleave all ranks' lines by time. */
@@ -14,7 +15,7 @@ export interface StampedLine extends OutputLine {
  */
 export type ControlMessage =
   /** A worker's program returned. */
-  | { type: 'done'; rank: number; result: Uint8Array; output: StampedLine[]; durationMs: number }
+  | { type: 'done'; rank: number; result: Uint8Array; output: StampedLine[]; durationMs: number; link: LinkStats }
   /** A worker's program threw. */
   | { type: 'failed'; rank: number; error: RemoteErrorInfo; output: StampedLine[] }
   /** Stop: rank `origin` failed or called comm.abort. */

@@ -2,6 +2,7 @@ import { decode } from '../codec/codec.ts';
 import {
   JobAbortedError, JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo, type RankWaitState,
 } from '../errors.ts';
+import type { LinkStats } from '../p2p/link.ts';
 import type { StampedLine } from './control.ts';
 import { RankSession, broadcastControl, type RankOptions } from './rank-session.ts';
 import { mergeOutput, type RankTiming, type RunResult } from './run-result.ts';
@@ -24,6 +25,7 @@ export function runOrchestratorRank(options: OrchestratorOptions): Promise<RunRe
   const timings: RankTiming[] = [];
   const output: StampedLine[] = [];
   const timeoutReports = new Map<number, RankWaitState>();
+  const link: LinkStats = { duplicatesDropped: 0, reorderedHeld: 0 };
   let ownProgramDone = false;
   let settled = false;
   let resolveJob!: (result: RunResult) => void;
@@ -41,6 +43,8 @@ export function runOrchestratorRank(options: OrchestratorOptions): Promise<RunRe
           if (!pending.delete(message.rank)) return; // a duplicate report
           results[message.rank] = decode(message.result);
           timings.push({ rank: message.rank, durationMs: message.durationMs });
+          link.duplicatesDropped += message.link.duplicatesDropped;
+          link.reorderedHeld += message.link.reorderedHeld;
           output.push(...message.output);
           finishIfComplete();
           return;
@@ -88,6 +92,10 @@ export function runOrchestratorRank(options: OrchestratorOptions): Promise<RunRe
         startedAt: new Date(startedAt).toISOString(),
         durationMs: Date.now() - startedAt,
         ranks: timings.sort((a, b) => a.rank - b.rank),
+      },
+      link: {
+        duplicatesDropped: link.duplicatesDropped + session.engine.stats.duplicatesDropped,
+        reorderedHeld: link.reorderedHeld + session.engine.stats.reorderedHeld,
       },
     });
   }

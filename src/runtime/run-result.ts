@@ -1,5 +1,6 @@
 import type { OutputLine } from './output.ts';
 import type { StampedLine } from './control.ts';
+import type { LinkStats } from '../p2p/link.ts';
 
 export interface RankTiming {
   rank: number;
@@ -17,6 +18,8 @@ export interface RunResult<T = unknown> {
   /** What the ranks printed, in order per rank (and by time across ranks). */
   output: OutputLine[];
   timings: { startedAt: string; durationMs: number; ranks: RankTiming[] };
+  /** What the link layer repaired, summed over all ranks: the transport's duplicates and reorderings. */
+  link: LinkStats;
 }
 
 /** Interleaves the ranks' lines by the time they were printed; each rank's own order is kept. */

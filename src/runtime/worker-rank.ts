@@ -43,7 +43,7 @@ export async function runWorkerRank(options: RankOptions): Promise<void> {
         return;
       }
       await session.sendControl(ORCHESTRATOR, {
-        type: 'done', rank, result, output: session.output, durationMs: Date.now() - session.startedAt,
+        type: 'done', rank, result, output: session.output, durationMs: Date.now() - session.startedAt, link: session.engine.stats,
       });
     } else {
       await session.sendControl(ORCHESTRATOR, { type: 'failed', rank, error: toRemoteErrorInfo(outcome.error), output: session.output });

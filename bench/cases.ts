@@ -1,0 +1,91 @@
+import type { Better, Target } from './types.ts';
+
+/**
+ * The point-to-point and collective cases measured on both lambda-mpi and mpi4py, with the
+ * same parameters on both sides. Each case is timed the same way everywhere: `warmup`
+ * iterations, then `reps` repetitions of `iterations` iterations each (after a barrier), timed
+ * on rank 0; the figure comes from the median repetition.
+ */
+export type CaseKind = 'pingpong-object' | 'pingpong-buffer' | 'allreduce-buffer' | 'allreduce-scalar';
+
+/** What a program (TypeScript or Python) needs to run one case: it travels as JSON. */
+export interface CaseParams {
+  id: string;
+  kind: CaseKind;
+  /** Float64 elements of the buffer, for the buffer cases. */
+  elements: number;
+  warmup: number;
+  reps: number;
+  iterations: number;
+}
+
+export interface BenchCase extends CaseParams {
+  ranks: number;
+  metric: string;
+  unit: string;
+  better: Better;
+  /** The figure from the median time of one iteration (a round trip, or one call), in seconds. */
+  figure(secondsPerIteration: number): number;
+  target?: Target;
+}
+
+/** What rank 0 of either implementation reports for one case. */
+export interface CaseTiming {
+  id: string;
+  /** Wall time of each repetition, seconds. */
+  secondsPerRep: number[];
+  iterations: number;
+}
+
+const MIB = 1 << 20;
+const BUFFER_ELEMENTS = (8 * MIB) / Float64Array.BYTES_PER_ELEMENT;
+const BUFFER_BYTES = BUFFER_ELEMENTS * Float64Array.BYTES_PER_ELEMENT;
+
+function scale(params: Omit<CaseParams, 'id' | 'kind' | 'elements'>, quick: boolean) {
+  if (!quick) return params;
+  return {
+    warmup: Math.max(1, Math.ceil(params.warmup / 10)),
+    reps: 3,
+    iterations: Math.max(2, Math.ceil(params.iterations / 10)),
+  };
+}
+
+export function benchCases(quick: boolean): BenchCase[] {
+  const cases: BenchCase[] = [
+    {
+      id: 'pingpong-object.np2', kind: 'pingpong-object', ranks: 2, elements: 0,
+      ...scale({ warmup: 2_000, reps: 5, iterations: 20_000 }, quick),
+      metric: 'object ping-pong {a:1,b:"x"}, half round trip (2 ranks)', unit: 'µs', better: 'lower',
+      figure: (roundTrip) => (roundTrip / 2) * 1e6,
+      target: { maxRatio: 5, label: '≤ 5x mpi4py' },
+    },
+    {
+      id: 'pingpong-buffer-8MiB.np2', kind: 'pingpong-buffer', ranks: 2, elements: BUFFER_ELEMENTS,
+      ...scale({ warmup: 5, reps: 5, iterations: 20 }, quick),
+      metric: '8 MiB Float64Array ping-pong, bytes / half round trip (2 ranks)', unit: 'GB/s', better: 'higher',
+      figure: (roundTrip) => BUFFER_BYTES / (roundTrip / 2) / 1e9,
+    },
+  ];
+  for (const ranks of [2, 4]) {
+    cases.push({
+      id: `allreduce-buffer-8MiB.np${ranks}`, kind: 'allreduce-buffer', ranks, elements: BUFFER_ELEMENTS,
+      ...scale({ warmup: 3, reps: 5, iterations: 10 }, quick),
+      metric: `allreduce(SUM) 8 MiB Float64Array (${ranks} ranks)`, unit: 'ms', better: 'lower',
+      figure: (call) => call * 1e3,
+      ...(ranks === 4 ? { target: { maxRatio: 1, label: '≤ 1x mpi4py' } } : {}),
+    });
+  }
+  for (const ranks of [2, 4]) {
+    cases.push({
+      id: `allreduce-scalar.np${ranks}`, kind: 'allreduce-scalar', ranks, elements: 0,
+      ...scale({ warmup: 1_000, reps: 5, iterations: 10_000 }, quick),
+      metric: `allreduce(SUM) of one number (${ranks} ranks)`, unit: 'µs', better: 'lower',
+      figure: (call) => call * 1e6,
+    });
+  }
+  return cases;
+}
+
+export function paramsOf(c: BenchCase): CaseParams {
+  return { id: c.id, kind: c.kind, elements: c.elements, warmup: c.warmup, reps: c.reps, iterations: c.iterations };
+}

@@ -1,0 +1,97 @@
+import { SUM, defineProgram, runLocal, type Comm } from '../src/index.ts';
+import type { BenchCase, CaseParams, CaseTiming } from './cases.ts';
+import { paramsOf } from './cases.ts';
+
+/**
+ * lambda-mpi's side of the cases in cases.ts, over the in-memory transport (runLocal). Timing
+ * happens inside the program with performance.now(); rank 0 returns it.
+ */
+
+const SMALL_OBJECT = { a: 1, b: 'x' };
+
+type Body = (iterations: number) => Promise<void>;
+
+/** Element i of rank r's vector; the allreduce result is checked against its closed form. */
+const element = (i: number, rank: number) => (i % 1024) + rank;
+
+function bodyOf(comm: Comm, params: CaseParams): { body: Body; check(): void } {
+  const peer = 1 - comm.rank;
+  switch (params.kind) {
+    case 'pingpong-object':
+    case 'pingpong-buffer': {
+      let message: unknown = params.kind === 'pingpong-object' ? SMALL_OBJECT : new Float64Array(params.elements).fill(1.5);
+      const body: Body = comm.rank === 0
+        ? async (n) => {
+          for (let i = 0; i < n; i++) {
+            await comm.send(message, peer);
+            message = await comm.recv(peer);
+          }
+        }
+        : async (n) => {
+          for (let i = 0; i < n; i++) await comm.send(await comm.recv(peer), peer);
+        };
+      const check = () => {
+        if (comm.rank !== 0) return;
+        if (params.kind === 'pingpong-buffer') {
+          const back = message as Float64Array;
+          if (!(back instanceof Float64Array) || back.length !== params.elements || back[params.elements - 1] !== 1.5) {
+            throw new Error('ping-pong: the buffer did not come back intact');
+          }
+        } else if ((message as typeof SMALL_OBJECT).b !== 'x') throw new Error('ping-pong: the object did not come back intact');
+      };
+      return { body, check };
+    }
+    case 'allreduce-buffer': {
+      const vector = new Float64Array(params.elements);
+      for (let i = 0; i < vector.length; i++) vector[i] = element(i, comm.rank);
+      let result = vector;
+      const body: Body = async (n) => {
+        for (let i = 0; i < n; i++) result = await comm.allreduce(vector, SUM);
+      };
+      const check = () => {
+        const offset = (comm.size * (comm.size - 1)) / 2;
+        for (let i = 0; i < result.length; i += 4099) {
+          if (result[i] !== comm.size * (i % 1024) + offset) throw new Error(`allreduce: element ${i} is ${result[i]}`);
+        }
+      };
+      return { body, check };
+    }
+    case 'allreduce-scalar': {
+      let result = 0;
+      const body: Body = async (n) => {
+        for (let i = 0; i < n; i++) result = await comm.allreduce(comm.rank + 1, SUM);
+      };
+      const check = () => {
+        if (result !== (comm.size * (comm.size + 1)) / 2) throw new Error(`allreduce: got ${result}`);
+      };
+      return { body, check };
+    }
+  }
+}
+
+export const benchProgram = defineProgram(async (comm, params: CaseParams): Promise<CaseTiming | undefined> => {
+  const { body, check } = bodyOf(comm, params);
+  await body(params.warmup);
+  const secondsPerRep: number[] = [];
+  for (let rep = 0; rep < params.reps; rep++) {
+    await comm.barrier();
+    const started = performance.now();
+    await body(params.iterations);
+    secondsPerRep.push((performance.now() - started) / 1e3);
+  }
+  check();
+  return comm.rank === 0 ? { id: params.id, secondsPerRep, iterations: params.iterations } : undefined;
+});
+
+export interface MemoryMeasurement {
+  timing: CaseTiming;
+  /** Resident set size after the case, MiB (all ranks share this process). */
+  rssMiB: number;
+}
+
+export async function measureOnMemory(c: BenchCase): Promise<MemoryMeasurement> {
+  const run = await runLocal(benchProgram, { size: c.ranks, input: paramsOf(c), timeoutMs: 120_000 });
+  const timing = run.result;
+  if (!timing) throw new Error(`${c.id}: rank 0 returned no timing`);
+  return { timing, rssMiB: process.memoryUsage().rss / 2 ** 20 };
+}

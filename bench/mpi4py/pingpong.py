@@ -1,0 +1,60 @@
+"""Ping-pong between ranks 0 and 1: a small object (lowercase send/recv, pickled) and a
+float64 buffer (uppercase Send/Recv). Run with mpirun -np 2."""
+from mpi4py import MPI
+
+from common import cases_from_argv, float64_buffer, report, time_case
+
+SMALL_OBJECT = {'a': 1, 'b': 'x'}
+
+
+def object_body(comm):
+    peer = 1 - comm.rank
+    if comm.rank == 0:
+        def body(n):
+            message = SMALL_OBJECT
+            for _ in range(n):
+                comm.send(message, dest=peer)
+                message = comm.recv(source=peer)
+            assert message['b'] == 'x'
+    else:
+        def body(n):
+            for _ in range(n):
+                comm.send(comm.recv(source=peer), dest=peer)
+    return body
+
+
+def buffer_body(comm, elements):
+    peer = 1 - comm.rank
+    buffer = float64_buffer(elements, 1.5)
+    message = [buffer, MPI.DOUBLE]
+    if comm.rank == 0:
+        def body(n):
+            for _ in range(n):
+                comm.Send(message, dest=peer)
+                comm.Recv(message, source=peer)
+            assert buffer[elements - 1] == 1.5
+    else:
+        def body(n):
+            for _ in range(n):
+                comm.Recv(message, source=peer)
+                comm.Send(message, dest=peer)
+    return body
+
+
+def main():
+    comm = MPI.COMM_WORLD
+    if comm.size != 2:
+        raise SystemExit('pingpong.py runs on exactly 2 ranks (mpirun -np 2)')
+    timings = []
+    for case in cases_from_argv():
+        if case['kind'] == 'pingpong-object':
+            body = object_body(comm)
+        elif case['kind'] == 'pingpong-buffer':
+            body = buffer_body(comm, case['elements'])
+        else:
+            raise SystemExit('pingpong.py: unknown case kind %r' % case['kind'])
+        timings.append(time_case(comm, case, body))
+    report(comm, timings)
+
+
+main()

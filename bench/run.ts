@@ -1,0 +1,116 @@
+/**
+ * npm run bench [-- --only <section>] [--quick] [--no-mpi4py] [--list]
+ *
+ * Runs every section (or one), prints the table on stdout and writes the JSON record to
+ * bench/results/<timestamp>.json and bench/results/latest.json. Progress goes to stderr.
+ *
+ * To add a section (e.g. the AWS transports): write a `Section` whose run() returns rows
+ * (bench/types.ts), and append it to `sections` below.
+ */
+import { memorySection } from './memory-section.ts';
+import { detectMpi4py } from './mpi4py-bench.ts';
+import { environment, formatTable, withVerdicts, writeRecord, type SectionOutcome } from './report.ts';
+import type { Mpi4pyAvailability, Row, Section } from './types.ts';
+
+export const sections: Section[] = [
+  memorySection,
+];
+
+interface Options {
+  only?: string;
+  quick: boolean;
+  mpi4py: boolean;
+  list: boolean;
+}
+
+const USAGE = 'usage: npm run bench -- [--only <section>] [--quick] [--no-mpi4py] [--list]';
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { quick: false, mpi4py: true, list: false };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    switch (flag) {
+      case '--only': {
+        const name = inline ?? argv[++i];
+        if (!name) fail('--only needs a section name');
+        if (!sections.some((s) => s.name === name)) {
+          fail(`--only: no section named "${name}"; sections are ${sections.map((s) => s.name).join(', ')}`);
+        }
+        options.only = name;
+        break;
+      }
+      case '--quick':
+        options.quick = true;
+        break;
+      case '--no-mpi4py':
+        options.mpi4py = false;
+        break;
+      case '--list':
+        options.list = true;
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        process.exit(0);
+      default:
+        fail(`unknown argument "${argv[i]}"`);
+    }
+  }
+  return options;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  if (options.list) {
+    for (const section of sections) process.stdout.write(`${section.name}\t${section.description}\n`);
+    return;
+  }
+  const started = new Date();
+  const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - started.getTime()) / 1e3).toFixed(1)}s] ${line}\n`);
+  const mpi4py: Mpi4pyAvailability = options.mpi4py ? detectMpi4py() : { available: false, reason: 'skipped (--no-mpi4py)' };
+  if (!mpi4py.available) log(`mpi4py unavailable: ${mpi4py.reason}; measuring lambda-mpi only`);
+
+  const rows: Row[] = [];
+  const outcomes: SectionOutcome[] = [];
+  for (const section of sections.filter((s) => !options.only || s.name === options.only)) {
+    log(`section ${section.name}: ${section.description}`);
+    const sectionStarted = performance.now();
+    try {
+      rows.push(...(await section.run({ quick: options.quick, mpi4py, log })));
+      outcomes.push({ name: section.name, description: section.description, seconds: (performance.now() - sectionStarted) / 1e3 });
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      log(`section ${section.name} failed: ${message}`);
+      outcomes.push({ name: section.name, description: section.description, seconds: (performance.now() - sectionStarted) / 1e3, error: message });
+    }
+  }
+
+  const reported = withVerdicts(rows);
+  process.stdout.write(`${formatTable(reported, mpi4py)}\n`);
+  const finished = new Date();
+  const path = writeRecord({
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationSeconds: (finished.getTime() - started.getTime()) / 1e3,
+    argv: process.argv.slice(2),
+    quick: options.quick,
+    convention: 'ratio = lambda-mpi cost / mpi4py cost; > 1 means lambda-mpi is slower',
+    environment: environment(),
+    mpi4py,
+    sections: outcomes,
+    rows: reported,
+  });
+  log(`wrote ${path} and bench/results/latest.json`);
+  const failed = outcomes.filter((o) => o.error);
+  if (failed.length > 0) {
+    process.stderr.write(`bench: section(s) failed: ${failed.map((o) => o.name).join(', ')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

@@ -1,0 +1,115 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { LambdaMpiError, RankFailedError } from '../errors.ts';
+import { isProgram, type Program } from '../program.ts';
+import { findProgram, programNames } from '../programs/index.ts';
+import { runLocal } from '../runtime/run-local.ts';
+import type { OutputLine } from '../runtime/output.ts';
+
+const USAGE = `Usage: lambda-mpi run <program-name | file.ts> -n <ranks> [options]
+
+Runs every rank of a program in this process, like mpirun -np N.
+
+Options:
+  -n, --np <N>         number of ranks (1..1024)
+  --input <json>       the program's input, as JSON (same on every rank)
+  --timeout <seconds>  fail the job after this many seconds (default 300)
+  --tag-output         prefix every output line with [rank]
+  --result             print rank 0's return value as JSON when the job ends
+  -h, --help           show this help
+
+Bundled programs: ${programNames().join(', ')}
+A file must export a program made by defineProgram() as its default export.`;
+
+/** Returns the process exit code: 0 on success, 1 when the job failed, 2 for bad usage. */
+export async function main(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        np: { type: 'string', short: 'n' },
+        input: { type: 'string' },
+        timeout: { type: 'string' },
+        'tag-output': { type: 'boolean', default: false },
+        result: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    return usageError(io, (error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const [command, target, ...rest] = positionals;
+  if (command !== 'run') return usageError(io, command ? `unknown command "${command}"; the only command is "run"` : 'missing command "run"');
+  if (!target) return usageError(io, 'missing the program: a bundled program name or a .ts/.js file');
+  if (rest.length) return usageError(io, `unexpected arguments: ${rest.join(' ')}`);
+  if (values.np === undefined) return usageError(io, 'missing -n <ranks>');
+  const size = Number(values.np);
+  let input: unknown;
+  if (values.input !== undefined) {
+    try {
+      input = JSON.parse(values.input);
+    } catch (error) {
+      return usageError(io, `--input must be JSON: ${(error as Error).message}`);
+    }
+  }
+  const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout) * 1000;
+
+  try {
+    const program = await loadProgram(target);
+    const tag = values['tag-output'];
+    const print = (line: OutputLine) => {
+      (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${tag ? `[${line.rank}] ` : ''}${line.line}\n`);
+    };
+    const result = await runLocal(program, { size, input, onOutput: print, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    if (values.result) io.stdout.write(`${JSON.stringify(result.result, jsonReplacer)}\n`);
+    return 0;
+  } catch (error) {
+    io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);
+    return error instanceof LambdaMpiError && error.code === 'INVALID_ARGUMENT' ? 2 : 1;
+  }
+}
+
+async function loadProgram(target: string): Promise<Program> {
+  const looksLikeFile = /\.(m?[jt]s)$/.test(target) || target.includes('/');
+  if (!looksLikeFile) return findProgram(target);
+  const path = resolve(target);
+  if (!existsSync(path)) throw new Error(`no such program file: ${path}`);
+  let module: { default?: unknown; program?: unknown };
+  try {
+    module = await import(pathToFileURL(path).href);
+  } catch (error) {
+    const hint = /require\(\)? ?(of )?ES Module|require\(esm\)/i.test((error as Error).message)
+      ? ' (it was loaded as CommonJS: name it .mts, or put it in a package whose package.json has "type": "module")'
+      : '';
+    throw new Error(`cannot load ${target}: ${(error as Error).message}${hint}`, { cause: error });
+  }
+  const program = [module.default, module.program].find(isProgram);
+  if (!program) throw new Error(`${target} must export a program made by defineProgram() as its default export`);
+  return program;
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof RankFailedError) return `${error.message}\n${error.remote.stack ?? ''}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+function usageError(io: { stderr: NodeJS.WritableStream }, message: string): number {
+  io.stderr.write(`lambda-mpi: ${message}\n\n${USAGE}\n`);
+  return 2;
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
+  return value;
+}

@@ -1,0 +1,95 @@
+import type { Frame, Transport } from './transport.ts';
+
+export interface FaultSchedule {
+  /** Seed of the schedule: the same seed gives the same faults for the same frames. */
+  seed: number;
+  /** Probability that a frame is delivered twice (the copy later). */
+  duplicate?: number;
+  /** Probability that a frame is held back, so later frames overtake it. */
+  delay?: number;
+  /** Longest hold-back in milliseconds. */
+  maxDelayMs?: number;
+}
+
+export interface FaultCounts {
+  framesSeen: number;
+  duplicated: number;
+  delayed: number;
+}
+
+/**
+ * Wraps a transport so that it misbehaves the way SQS standard queues may: frames arrive twice
+ * and out of order, on a seeded schedule. Faults are applied on the receiving side, so sends
+ * still resolve once the inner transport has stored the frame.
+ */
+export class FaultInjectingTransport implements Transport {
+  readonly counts: FaultCounts = { framesSeen: 0, duplicated: 0, delayed: 0 };
+  private readonly random: () => number;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(
+    private readonly inner: Transport,
+    private readonly schedule: FaultSchedule,
+  ) {
+    this.random = mulberry32(schedule.seed * 7919 + inner.rank);
+  }
+
+  get rank(): number {
+    return this.inner.rank;
+  }
+
+  get size(): number {
+    return this.inner.size;
+  }
+
+  get reportGraceMs(): number {
+    return this.inner.reportGraceMs + (this.schedule.maxDelayMs ?? 5);
+  }
+
+  send(frame: Frame): Promise<void> {
+    return this.inner.send(frame);
+  }
+
+  start(deliver: (frame: Frame) => void): void {
+    const maxDelay = this.schedule.maxDelayMs ?? 5;
+    const later = (frame: Frame) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (!this.closed) deliver(frame);
+      }, 1 + Math.floor(this.random() * maxDelay));
+      this.timers.add(timer);
+    };
+    this.inner.start((frame) => {
+      this.counts.framesSeen++;
+      if (this.random() < (this.schedule.duplicate ?? 0)) {
+        this.counts.duplicated++;
+        later(frame);
+      }
+      if (this.random() < (this.schedule.delay ?? 0)) {
+        this.counts.delayed++;
+        later(frame);
+      } else {
+        deliver(frame);
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    return this.inner.close();
+  }
+}
+
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

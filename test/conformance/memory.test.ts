@@ -1,0 +1,22 @@
+import { collectiveCases } from './collective-cases.ts';
+import { communicatorCases } from './communicator-cases.ts';
+import { failureCases } from './failure-cases.ts';
+import { outputCases } from './output-cases.ts';
+import { pointToPointCases } from './p2p-cases.ts';
+import type { ConformanceTarget } from './target.ts';
+import { valueCases } from './value-cases.ts';
+
+const memory: ConformanceTarget = {
+  name: 'the in-memory transport',
+  sizes: [1, 2, 3, 7, 16, 64],
+  largeMessageBytes: 64 * 2 ** 20,
+  timeoutMs: 30_000,
+  options: () => ({ transport: 'memory' }),
+};
+
+pointToPointCases(memory);
+valueCases(memory);
+collectiveCases(memory);
+communicatorCases(memory);
+failureCases(memory);
+outputCases(memory);

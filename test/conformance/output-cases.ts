@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { defineProgram, type OutputLine } from '../../src/index.ts';
+import { runOn, type ConformanceTarget } from './target.ts';
+
+export function outputCases(target: ConformanceTarget): void {
+  describe(`output forwarding over ${target.name}`, () => {
+    it('attributes console output to the rank that printed it, in order per rank, with its stream', async () => {
+      const live: OutputLine[] = [];
+      const program = defineProgram(async (comm) => {
+        console.log('first from', comm.rank);
+        await comm.barrier();
+        // Output from a callback scheduled inside the rank is still that rank's.
+        await new Promise<void>((resolve) => setTimeout(() => {
+          console.error(`late error ${comm.rank}`);
+          resolve();
+        }, 3 * (comm.size - comm.rank)));
+        console.info('multi\nline', { rank: comm.rank });
+      });
+      const r = await runOn(target, program, { size: 4, onOutput: (line) => live.push(line) });
+      for (let rank = 0; rank < 4; rank++) {
+        expect(r.output.filter((l) => l.rank === rank)).toEqual([
+          { rank, stream: 'stdout', line: `first from ${rank}` },
+          { rank, stream: 'stderr', line: `late error ${rank}` },
+          { rank, stream: 'stdout', line: 'multi' },
+          { rank, stream: 'stdout', line: `line { rank: ${rank} }` },
+        ]);
+      }
+      expect(r.output).toHaveLength(16);
+      // Every "first" line was printed before any rank left the barrier.
+      expect(r.output.slice(0, 4).every((l) => l.line.startsWith('first from'))).toBe(true);
+      expect(new Set(live.map((l) => JSON.stringify(l)))).toEqual(new Set(r.output.map((l) => JSON.stringify(l))));
+    });
+
+    it('keeps the output of a failed job on its error', async () => {
+      const program = defineProgram(async (comm) => {
+        console.log(`rank ${comm.rank} was here`);
+        await comm.barrier();
+        if (comm.rank === 1) throw new Error('boom');
+        await comm.recv(1);
+      });
+      const error = await runOn(target, program, { size: 3 }).catch((e) => e);
+      expect(error.output).toEqual(expect.arrayContaining([{ rank: 0, stream: 'stdout', line: 'rank 0 was here' }, { rank: 1, stream: 'stdout', line: 'rank 1 was here' }]));
+    });
+  });
+}
