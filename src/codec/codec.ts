@@ -43,11 +43,21 @@ function checkSize(bytes: number): void {
   }
 }
 
+/**
+ * A fresh, unpooled buffer (offset 0, so the payload at offset 8 is aligned for every element
+ * type) whose payload is about to be overwritten: no need to zero it first.
+ */
+function rawFrame(payloadBytes: number): Uint8Array {
+  const out = Buffer.allocUnsafeSlow(RAW_HEADER_BYTES + payloadBytes);
+  out.fill(0, 0, RAW_HEADER_BYTES);
+  return out;
+}
+
 /** Encodes a value into a fresh buffer that the caller owns: later changes to `value` do not reach it. */
 export function encode(value: unknown): Uint8Array {
   if (ArrayBuffer.isView(value)) {
     checkSize(value.byteLength);
-    const out = new Uint8Array(RAW_HEADER_BYTES + value.byteLength);
+    const out = rawFrame(value.byteLength);
     out[0] = RAW_VIEW;
     out[1] = viewKindOf(value);
     out.set(new Uint8Array(value.buffer, value.byteOffset, value.byteLength), RAW_HEADER_BYTES);
@@ -55,7 +65,7 @@ export function encode(value: unknown): Uint8Array {
   }
   if (value instanceof ArrayBuffer) {
     checkSize(value.byteLength);
-    const out = new Uint8Array(RAW_HEADER_BYTES + value.byteLength);
+    const out = rawFrame(value.byteLength);
     out[0] = RAW_ARRAY_BUFFER;
     out.set(new Uint8Array(value), RAW_HEADER_BYTES);
     return out;

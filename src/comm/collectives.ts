@@ -1,4 +1,5 @@
 import type { Op } from './ops.ts';
+import { allreduceVector, reduceVector, splitsVector } from './vector-reductions.ts';
 
 /**
  * Every collective, written once over point-to-point. A channel carries values between the
@@ -104,6 +105,7 @@ export async function reduce(ch: CollectiveChannel, value: unknown, op: Op, root
     if (rank === root) return ch.recv(0, 'reduce');
     return undefined;
   }
+  if (splitsVector(value, op, size)) return reduceVector(ch, value, op, root);
   const relative = (rank - root + size) % size;
   let acc = value;
   let owned = false;
@@ -130,6 +132,7 @@ export async function allreduce(ch: CollectiveChannel, value: unknown, op: Op): 
   const { rank, size } = ch;
   if (size === 1) return value;
   if (!op.commutative) return bcast(ch, await reduce(ch, value, op, 0), 0, 'allreduce');
+  if (splitsVector(value, op, size)) return allreduceVector(ch, value, op);
   let powerOfTwo = 1;
   while (powerOfTwo * 2 <= size) powerOfTwo *= 2;
   const remainder = size - powerOfTwo;
