@@ -12,10 +12,8 @@ export interface OutputLine {
 /** Where one rank's console output goes while its program runs. */
 export interface OutputSink {
   readonly rank: number;
-  /** Lines in the order this rank printed them. */
-  readonly lines: OutputLine[];
-  /** Called as each line is printed (the CLI's live output; the Lambda's own log). */
-  readonly onLine?: (line: OutputLine) => void;
+  /** Called with each line as it is printed, in order. */
+  readonly onLine: (line: OutputLine) => void;
 }
 
 /**
@@ -24,28 +22,32 @@ export interface OutputSink {
  * console behaves as before.
  */
 const currentSink = new AsyncLocalStorage<OutputSink>();
-let installed = false;
+const CAPTURING = Symbol('lambda-mpi capturing console method');
 
 const STREAM_OF: Record<string, OutputStream> = {
   log: 'stdout', info: 'stdout', debug: 'stdout', error: 'stderr', warn: 'stderr', trace: 'stderr',
 };
 
+/**
+ * Wraps each console method that is not wrapped yet. Checked at every job start, because test
+ * runners and programs may replace console methods between jobs.
+ */
 function install(): void {
-  if (installed) return;
-  installed = true;
   for (const [method, stream] of Object.entries(STREAM_OF)) {
-    const original = (console as any)[method] as (...args: unknown[]) => void;
-    (console as any)[method] = function captured(this: unknown, ...args: unknown[]) {
+    const original = (console as any)[method] as ((...args: unknown[]) => void) & { [CAPTURING]?: true };
+    if (original[CAPTURING]) continue;
+    const captured = function captured(this: unknown, ...args: unknown[]) {
       const sink = currentSink.getStore();
       if (!sink) return original.apply(this, args);
       let text = formatWithOptions({ colors: false }, ...args);
       if (method === 'trace') text = `Trace: ${text}\n${new Error().stack?.split('\n').slice(2).join('\n') ?? ''}`;
       for (const line of text.split('\n')) {
         const entry: OutputLine = { rank: sink.rank, stream, line };
-        sink.lines.push(entry);
-        sink.onLine?.(entry);
+        // Outside the rank's context: a callback that prints must reach the real console.
+        currentSink.exit(sink.onLine, entry);
       }
     };
+    (console as any)[method] = Object.assign(captured, { [CAPTURING]: true as const });
   }
 }
 

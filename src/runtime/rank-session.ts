@@ -71,7 +71,6 @@ export class RankSession {
     const comm = new Comm(services, Array.from({ length: options.size }, (_, rank) => rank), 'w');
     const sink: OutputSink = {
       rank: options.rank,
-      lines: [],
       onLine: (line) => {
         this.output.push({ ...line, at: Date.now() });
         options.onOutput?.(line);

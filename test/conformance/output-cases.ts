@@ -31,6 +31,20 @@ export function outputCases(target: ConformanceTarget): void {
       expect(new Set(live.map((l) => JSON.stringify(l)))).toEqual(new Set(r.output.map((l) => JSON.stringify(l))));
     });
 
+    it('lets an output callback print to the console itself without capturing its own lines', async () => {
+      const echoed: string[] = [];
+      const original = console.log;
+      const program = defineProgram(async (comm) => console.log(`line of ${comm.rank}`));
+      console.log = (...args: unknown[]) => void echoed.push(args.join(' '));
+      try {
+        const r = await runOn(target, program, { size: 2, onOutput: (line) => console.log('echo', line.line) });
+        expect(r.output.map((l) => l.line).sort()).toEqual(['line of 0', 'line of 1']);
+      } finally {
+        console.log = original;
+      }
+      expect(echoed.sort()).toEqual(['echo line of 0', 'echo line of 1']);
+    });
+
     it('keeps the output of a failed job on its error', async () => {
       const program = defineProgram(async (comm) => {
         console.log(`rank ${comm.rank} was here`);
