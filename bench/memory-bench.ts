@@ -90,7 +90,7 @@ export interface MemoryMeasurement {
 }
 
 export async function measureOnMemory(c: BenchCase): Promise<MemoryMeasurement> {
-  const run = await runLocal(benchProgram, { size: c.ranks, input: paramsOf(c), timeoutMs: 120_000 });
+  const run = await runLocal(benchProgram, { size: c.ranks, input: paramsOf(c), timeoutMs: 60_000 });
   const timing = run.result;
   if (!timing) throw new Error(`${c.id}: rank 0 returned no timing`);
   return { timing, rssMiB: process.memoryUsage().rss / 2 ** 20 };

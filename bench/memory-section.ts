@@ -27,22 +27,28 @@ export const memorySection: Section = {
     const rows = new Map<string, Row>();
     for (const c of cases) {
       context.log(`lambda-mpi: ${c.id} (${c.reps} × ${c.iterations} after ${c.warmup} warm-up)`);
-      const { timing, rssMiB } = await measureOnMemory(c);
-      rows.set(c.id, {
+      const base: Row = {
         id: `memory.${c.id}`,
         section: 'memory',
         metric: c.metric,
         unit: c.unit,
         better: c.better,
-        lambdaMpi: figureOf(c, timing),
+        lambdaMpi: null,
         mpi4py: null,
         ...(c.target ? { target: c.target } : {}),
-        detail: {
-          ranks: c.ranks,
-          params: { warmup: c.warmup, reps: c.reps, iterations: c.iterations, elements: c.elements },
-          lambdaMpi: { perRep: figuresOf(c, timing), secondsPerRep: timing.secondsPerRep, rssMiBAfter: Math.round(rssMiB) },
-        },
-      });
+        detail: { ranks: c.ranks, params: { warmup: c.warmup, reps: c.reps, iterations: c.iterations, elements: c.elements } },
+      };
+      rows.set(c.id, base);
+      try {
+        const { timing, rssMiB } = await measureOnMemory(c);
+        base.lambdaMpi = figureOf(c, timing);
+        base.detail!.lambdaMpi = { perRep: figuresOf(c, timing), secondsPerRep: timing.secondsPerRep, rssMiBAfter: Math.round(rssMiB) };
+      } catch (error) {
+        // One broken case costs its own figure, not the section's.
+        const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        context.log(`lambda-mpi: ${c.id} failed: ${message}`);
+        base.detail!.lambdaMpi = { error: message };
+      }
     }
     if (context.mpi4py.available) {
       const reference = await measureOnMpi4py(cases, context.log);
@@ -50,6 +56,10 @@ export const memorySection: Section = {
         const measured = reference.get(c.id);
         const row = rows.get(c.id)!;
         if (!measured) continue;
+        if (!measured.ok) {
+          row.detail!.mpi4py = { error: measured.error };
+          continue;
+        }
         row.mpi4py = figureOf(c, measured.timing);
         row.detail!.mpi4py = {
           perRep: figuresOf(c, measured.timing),

@@ -87,19 +87,32 @@ export function runMpi4py(script: string, ranks: number, cases: BenchCase[]): Pr
   });
 }
 
-/** Every case on mpi4py, grouped into as few mpirun launches as possible (script × ranks). */
-export async function measureOnMpi4py(cases: BenchCase[], log: (line: string) => void): Promise<Map<string, { timing: CaseTiming; run: Omit<Mpi4pyRun, 'timings'> }>> {
+export type Mpi4pyOutcome =
+  | { ok: true; timing: CaseTiming; run: Omit<Mpi4pyRun, 'timings'> }
+  | { ok: false; error: string };
+
+/**
+ * Every case on mpi4py, grouped into as few mpirun launches as possible (script × ranks). A
+ * launch that fails costs only its own cases' reference figures.
+ */
+export async function measureOnMpi4py(cases: BenchCase[], log: (line: string) => void): Promise<Map<string, Mpi4pyOutcome>> {
   const groups = new Map<string, BenchCase[]>();
   for (const c of cases) {
     const key = `${SCRIPT_OF[c.kind]}|${c.ranks}`;
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }
-  const out = new Map<string, { timing: CaseTiming; run: Omit<Mpi4pyRun, 'timings'> }>();
+  const out = new Map<string, Mpi4pyOutcome>();
   for (const [key, group] of groups) {
     const [script, ranks] = key.split('|') as [string, string];
     log(`mpi4py: ${script} on ${ranks} ranks (${group.map((c) => c.id).join(', ')})`);
-    const { timings, ...run } = await runMpi4py(script, Number(ranks), group);
-    for (const timing of timings) out.set(timing.id, { timing, run });
+    try {
+      const { timings, ...run } = await runMpi4py(script, Number(ranks), group);
+      for (const timing of timings) out.set(timing.id, { ok: true, timing, run });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`mpi4py: ${script} on ${ranks} ranks failed: ${message}`);
+      for (const c of group) out.set(c.id, { ok: false, error: message });
+    }
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { BUSY_WARNING_FRACTION } from './machine-load.ts';
 import type { Mpi4pyAvailability, Row } from './types.ts';
 
 /**
@@ -57,27 +58,42 @@ function table(headers: string[], lines: string[][], rightAligned: Set<number>):
   return [render(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(render)].join('\n');
 }
 
-export function formatTable(rows: ReportedRow[], mpi4py: Mpi4pyAvailability): string {
+export function formatTable(rows: ReportedRow[], mpi4py: Mpi4pyAvailability, othersBusy: { start: number; end: number }): string {
   const out: string[] = [];
   out.push(`lambda-mpi bench — node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`);
   if (mpi4py.available) {
     out.push(`mpi4py ${mpi4py.mpi4pyVersion} via ${mpi4py.mpirun} --oversubscribe, ${mpi4py.python}, buffers: ${mpi4py.buffers}`);
+    out.push('lambda-mpi runs every rank on one thread of this process; mpi4py runs one process per rank.');
   } else {
-    out.push(`mpi4py column empty: ${mpi4py.reason}. Showing the lambda-mpi column only.`);
+    out.push(`mpi4py not measured: ${mpi4py.reason}. Showing the lambda-mpi column only; targets are n/a.`);
   }
-  out.push(RATIO_CONVENTION);
+  if (Math.max(othersBusy.start, othersBusy.end) > BUSY_WARNING_FRACTION) {
+    const percent = (f: number) => `${Math.round(f * 100)}%`;
+    out.push(`warning: other work kept the CPUs ${percent(othersBusy.start)} busy before the run and ${percent(othersBusy.end)} after it: figures may be skewed (mpi4py's most)`);
+  }
+  if (mpi4py.available) out.push(RATIO_CONVENTION);
   out.push('');
-  const headers = ['metric', 'unit', 'lambda-mpi', 'mpi4py', 'ratio', 'target', 'status'];
-  const lines = rows.map((row) => [
-    row.metric,
-    row.unit,
-    figure(row.lambdaMpi),
-    figure(row.mpi4py),
-    row.ratio === null ? '—' : `${row.ratio.toFixed(2)}x`,
-    row.target?.label ?? '',
-    row.status ?? '',
-  ]);
-  out.push(table(headers, lines, new Set([2, 3, 4])));
+  const columns: Array<{ header: string; right?: boolean; cell(row: ReportedRow): string }> = [
+    { header: 'metric', cell: (row) => row.metric },
+    { header: 'unit', cell: (row) => row.unit },
+    { header: 'lambda-mpi', right: true, cell: (row) => figure(row.lambdaMpi) },
+  ];
+  // Without mpi4py there is nothing to compare with: the lambda-mpi column only.
+  if (mpi4py.available) {
+    columns.push(
+      { header: 'mpi4py', right: true, cell: (row) => figure(row.mpi4py) },
+      { header: 'ratio', right: true, cell: (row) => (row.ratio === null ? '—' : `${row.ratio.toFixed(2)}x`) },
+    );
+  }
+  columns.push(
+    { header: 'target', cell: (row) => row.target?.label ?? '' },
+    { header: 'status', cell: (row) => row.status ?? '' },
+  );
+  out.push(table(
+    columns.map((c) => c.header),
+    rows.map((row) => columns.map((c) => c.cell(row))),
+    new Set(columns.flatMap((c, i) => (c.right ? [i] : []))),
+  ));
   return out.join('\n');
 }
 
@@ -88,19 +104,29 @@ export interface RunRecord {
   argv: string[];
   quick: boolean;
   convention: string;
-  environment: Record<string, unknown>;
+  environment: Environment & { loadAverage1mAtEnd: number; othersCpuBusyAtStart: number; othersCpuBusyAtEnd: number };
   mpi4py: Mpi4pyAvailability;
   sections: SectionOutcome[];
   rows: ReportedRow[];
 }
 
-export function environment(): Record<string, unknown> {
+export interface Environment {
+  node: string;
+  platform: string;
+  cpus: number;
+  cpuModel: string | undefined;
+  totalMemGiB: number;
+  loadAverage1m: number;
+}
+
+export function environment(): Environment {
   return {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model.trim(),
     totalMemGiB: Math.round(totalmem() / 2 ** 30),
+    loadAverage1m: loadavg()[0],
   };
 }
 

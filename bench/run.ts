@@ -8,11 +8,13 @@
  * (bench/types.ts), and append it to `sections` below.
  */
 import { memorySection } from './memory-section.ts';
+import { cpuBusyFraction } from './machine-load.ts';
 import { detectMpi4py } from './mpi4py-bench.ts';
-import { environment, formatTable, withVerdicts, writeRecord, type SectionOutcome } from './report.ts';
+import { RATIO_CONVENTION, environment, formatTable, withVerdicts, writeRecord, type SectionOutcome } from './report.ts';
 import type { Mpi4pyAvailability, Row, Section } from './types.ts';
 
-export const sections: Section[] = [
+/** Every section, in the order they run. The AWS transport sections go here. */
+const sections: Section[] = [
   memorySection,
 ];
 
@@ -71,6 +73,8 @@ async function main(): Promise<void> {
     return;
   }
   const started = new Date();
+  const environmentAtStart = environment();
+  const othersBusy = { start: await cpuBusyFraction(), end: 0 };
   const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - started.getTime()) / 1e3).toFixed(1)}s] ${line}\n`);
   const mpi4py: Mpi4pyAvailability = options.mpi4py ? detectMpi4py() : { available: false, reason: 'skipped (--no-mpi4py)' };
   if (!mpi4py.available) log(`mpi4py unavailable: ${mpi4py.reason}; measuring lambda-mpi only`);
@@ -90,8 +94,9 @@ async function main(): Promise<void> {
     }
   }
 
+  othersBusy.end = await cpuBusyFraction();
   const reported = withVerdicts(rows);
-  process.stdout.write(`${formatTable(reported, mpi4py)}\n`);
+  process.stdout.write(`${formatTable(reported, mpi4py, othersBusy)}\n`);
   const finished = new Date();
   const path = writeRecord({
     startedAt: started.toISOString(),
@@ -99,8 +104,13 @@ async function main(): Promise<void> {
     durationSeconds: (finished.getTime() - started.getTime()) / 1e3,
     argv: process.argv.slice(2),
     quick: options.quick,
-    convention: 'ratio = lambda-mpi cost / mpi4py cost; > 1 means lambda-mpi is slower',
-    environment: environment(),
+    convention: RATIO_CONVENTION,
+    environment: {
+      ...environmentAtStart,
+      loadAverage1mAtEnd: environment().loadAverage1m,
+      othersCpuBusyAtStart: othersBusy.start,
+      othersCpuBusyAtEnd: othersBusy.end,
+    },
     mpi4py,
     sections: outcomes,
     rows: reported,

@@ -55,7 +55,10 @@ export class Engine {
   }
 
   start(): void {
-    this.transport.start((frame) => this.link.accept(frame));
+    this.transport.start(
+      (frame) => this.link.accept(frame),
+      (error) => this.abort(error),
+    );
   }
 
   sendData(context: string, dest: number, tag: number, body: Uint8Array): Promise<void> {

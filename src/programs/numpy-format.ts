@@ -10,7 +10,8 @@ export function formatNumpy(values: ArrayLike<number | bigint>, options: { float
   const items = Array.from(values as ArrayLike<number | bigint>);
   const summarise = items.length > THRESHOLD;
   const shown = summarise ? [...items.slice(0, EDGE_ITEMS), ...items.slice(-EDGE_ITEMS)] : items;
-  const format = float ? floatFormatter(shown.map(Number), single) : integerFormatter(shown);
+  const floats = float ? floatFormatter(shown.map(Number), single) : undefined;
+  const format = floats ? (v: number | bigint) => floats(Number(v)) : integerFormatter(shown);
   const words = shown.map(format);
   if (summarise) words.splice(EDGE_ITEMS, 0, '...');
   return wrap(words);

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import type { Program } from '../program.ts';
 import { MemoryFabric } from '../transport/memory/memory-transport.ts';
 import type { Transport } from '../transport/transport.ts';
+import type { AwsChannelOptions } from '../transport/aws/aws-channels.ts';
+import { InvalidArgumentError } from '../errors.ts';
 import { inputCopy, validateJob } from './job-options.ts';
 import { newJobId } from './job-id.ts';
 import { runOrchestratorRank } from './orchestrator-rank.ts';
@@ -22,8 +24,13 @@ export interface RunLocalOptions<I = unknown> {
   size: number;
   input?: I;
   timeoutMs?: number;
-  /** Which channel carries the frames: 'memory' (default) or a factory (e.g. the AWS transport). */
-  transport?: 'memory' | ChannelFactory;
+  /**
+   * Which channel carries the frames: 'memory' (the default: in-process), 'aws' (SQS and S3,
+   * configured by `aws`), or a factory of your own.
+   */
+  transport?: 'memory' | 'aws' | ChannelFactory;
+  /** For transport 'aws': bucket, region, endpoints (local servers), … */
+  aws?: AwsChannelOptions;
   /** Each line as a rank prints it. */
   onOutput?: (line: OutputLine) => void;
   /** Wraps each rank's transport, e.g. with fault injection in tests. */
@@ -48,7 +55,7 @@ export async function runLocal<I = unknown, R = unknown>(
 ): Promise<RunResult<R>> {
   const job = validateJob(program, options);
   const jobId = newJobId();
-  const channels = await (options.transport === undefined || options.transport === 'memory' ? memoryChannels : options.transport)(jobId, job.size);
+  const channels = await (await channelFactory(options))(jobId, job.size);
   const deadline = Date.now() + job.timeoutMs;
   const transportOf = (rank: number) => {
     const transport = channels.transport(rank);
@@ -74,6 +81,19 @@ export async function runLocal<I = unknown, R = unknown>(
     await settleWithin(Promise.allSettled(workers), SETTLE_GRACE_MS);
     await channels.dispose();
   }
+}
+
+async function channelFactory(options: RunLocalOptions<any>): Promise<ChannelFactory> {
+  const { transport = 'memory' } = options;
+  if (transport === 'memory') return memoryChannels;
+  if (typeof transport === 'function') return transport;
+  if (transport === 'aws') {
+    if (!options.aws) throw new InvalidArgumentError('aws', options.aws, 'the AWS settings { bucket, region?, endpoints? } when transport is "aws"');
+    // Loaded on demand: in-process runs never pay for the AWS SDK.
+    const { awsChannels } = await import('../transport/aws/aws-channels.ts');
+    return awsChannels(options.aws);
+  }
+  throw new InvalidArgumentError('transport', transport, '"memory", "aws" or a channel factory');
 }
 
 async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {

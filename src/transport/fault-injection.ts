@@ -51,7 +51,7 @@ export class FaultInjectingTransport implements Transport {
     return this.inner.send(frame);
   }
 
-  start(deliver: (frame: Frame) => void): void {
+  start(deliver: (frame: Frame) => void, onError: (error: Error) => void): void {
     const maxDelay = this.schedule.maxDelayMs ?? 5;
     const later = (frame: Frame) => {
       const timer = setTimeout(() => {
@@ -72,7 +72,7 @@ export class FaultInjectingTransport implements Transport {
       } else {
         deliver(frame);
       }
-    });
+    }, onError);
   }
 
   close(): Promise<void> {

@@ -24,8 +24,11 @@ export interface Transport {
   readonly size: number;
   /** Resolves once the frame is stored for its destination (standard-mode send). */
   send(frame: Frame): Promise<void>;
-  /** Starts delivering incoming frames; called once. */
-  start(deliver: (frame: Frame) => void): void;
+  /**
+   * Starts delivering incoming frames; called once. `onError` hears of a failure that makes
+   * the channel unusable (the rank then fails with it).
+   */
+  start(deliver: (frame: Frame) => void, onError: (error: Error) => void): void;
   /** Stops receiving and releases what this rank holds; idempotent. */
   close(): Promise<void>;
   /**

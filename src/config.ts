@@ -1,0 +1,74 @@
+import { ConfigurationError } from './errors.ts';
+
+/**
+ * Everything the AWS transport needs, in one typed place. Credentials are not here: they come
+ * from the SDK's standard chain (environment, profile, role) unless given explicitly.
+ */
+export interface AwsSettings {
+  /** AWS region; when absent the SDK's own sources decide (AWS_REGION, profile). */
+  region?: string;
+  /** Endpoint overrides for local servers; absent = the SDK's standard sources (AWS_ENDPOINT_URL_SQS …). */
+  endpoints?: { sqs?: string; s3?: string; lambda?: string };
+  /** The bucket for large message bodies (claim checks) under `jobs/{jobId}/`. */
+  bucket: string;
+  /** Queue names start with this (and IAM policies may scope to it). */
+  queuePrefix: string;
+  /** Path-style S3 addressing, needed for local servers. */
+  forcePathStyle: boolean;
+  /** The queues' maximum message size in bytes (SQS allows up to 1 MiB; 256 KiB is the classic limit). */
+  maxMessageBytes: number;
+  /** Explicit credentials (tests against local servers); otherwise the SDK's default chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Long-poll wait of the receive loop, in seconds (1..20). */
+  receiveWaitSeconds: number;
+}
+
+export const DEFAULT_QUEUE_PREFIX = 'lambda-mpi';
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
+
+/** Reads the settings from the environment (the Lambda functions' configuration). */
+export function awsSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsSettings {
+  const bucket = env.LAMBDA_MPI_BUCKET;
+  if (!bucket) throw new ConfigurationError('LAMBDA_MPI_BUCKET', 'is not set: it names the S3 bucket for large messages');
+  return resolveAwsSettings({
+    bucket,
+    ...(env.AWS_REGION ?? env.AWS_DEFAULT_REGION ? { region: (env.AWS_REGION ?? env.AWS_DEFAULT_REGION)! } : {}),
+    ...(env.LAMBDA_MPI_QUEUE_PREFIX ? { queuePrefix: env.LAMBDA_MPI_QUEUE_PREFIX } : {}),
+    ...(env.LAMBDA_MPI_MAX_MESSAGE_BYTES ? { maxMessageBytes: Number(env.LAMBDA_MPI_MAX_MESSAGE_BYTES) } : {}),
+    ...(env.LAMBDA_MPI_RECEIVE_WAIT_SECONDS ? { receiveWaitSeconds: Number(env.LAMBDA_MPI_RECEIVE_WAIT_SECONDS) } : {}),
+    // A custom S3 endpoint is a local server in practice: those need path-style addressing.
+    forcePathStyle: env.LAMBDA_MPI_S3_PATH_STYLE ? env.LAMBDA_MPI_S3_PATH_STYLE === 'true' : Boolean(env.AWS_ENDPOINT_URL_S3),
+  });
+}
+
+/** Fills defaults and checks every setting, naming what is wrong and what is allowed. */
+export function resolveAwsSettings(input: Partial<AwsSettings> & { bucket: string }): AwsSettings {
+  const settings: AwsSettings = {
+    queuePrefix: DEFAULT_QUEUE_PREFIX,
+    forcePathStyle: Boolean(input.endpoints?.s3),
+    maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+    receiveWaitSeconds: 20,
+    ...input,
+  };
+  if (typeof settings.bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(settings.bucket)) {
+    throw new ConfigurationError('bucket', `must be an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens); received ${JSON.stringify(settings.bucket)}`);
+  }
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(settings.queuePrefix)) {
+    throw new ConfigurationError('queuePrefix', `must be 1-40 letters, digits, '-' or '_'; received ${JSON.stringify(settings.queuePrefix)}`);
+  }
+  if (!Number.isInteger(settings.maxMessageBytes) || settings.maxMessageBytes < 16 * 1024 || settings.maxMessageBytes > 1024 * 1024) {
+    throw new ConfigurationError('maxMessageBytes', `must be an integer in 16384..1048576 (SQS's limits); received ${settings.maxMessageBytes}`);
+  }
+  if (!Number.isInteger(settings.receiveWaitSeconds) || settings.receiveWaitSeconds < 1 || settings.receiveWaitSeconds > 20) {
+    throw new ConfigurationError('receiveWaitSeconds', `must be an integer in 1..20 (SQS long polling); received ${settings.receiveWaitSeconds}`);
+  }
+  for (const [service, url] of Object.entries(settings.endpoints ?? {})) {
+    if (url === undefined) continue;
+    try {
+      new URL(url);
+    } catch {
+      throw new ConfigurationError(`endpoints.${service}`, `must be a URL such as http://127.0.0.1:4566; received ${JSON.stringify(url)}`);
+    }
+  }
+  return settings;
+}

@@ -1,0 +1,48 @@
+import { resolveAwsSettings, type AwsSettings } from '../../config.ts';
+import type { ChannelFactory } from '../../runtime/run-local.ts';
+import { AwsTransport, type AwsTransportOptions } from './aws-transport.ts';
+import { createAwsClients } from './clients.ts';
+import { createJobResources, deleteJobResources } from './job-resources.ts';
+
+export type AwsChannelOptions = Partial<AwsSettings> & {
+  bucket: string;
+  /** Seconds before a received but undeleted message is delivered again. */
+  visibilityTimeoutSeconds?: number;
+  /** Test hook passed to every rank's transport. */
+  skipDelete?: AwsTransportOptions['skipDelete'];
+};
+
+/**
+ * Runs every rank of a job in this process over the AWS transport: real queues and objects,
+ * created at job start and deleted at its end, also when it fails.
+ */
+export function awsChannels(options: AwsChannelOptions): ChannelFactory {
+  const { visibilityTimeoutSeconds, skipDelete, ...rest } = options;
+  const settings = resolveAwsSettings(rest);
+  return async (jobId, size) => {
+    const clients = createAwsClients(settings);
+    let queues;
+    try {
+      queues = await createJobResources(clients, settings, jobId, size, visibilityTimeoutSeconds);
+    } catch (error) {
+      clients.destroy();
+      throw error;
+    }
+    const transports: AwsTransport[] = [];
+    return {
+      transport(rank) {
+        const transport = new AwsTransport({ clients, settings, jobId, rank, size, queues, ...(skipDelete ? { skipDelete } : {}) });
+        transports.push(transport);
+        return transport;
+      },
+      async dispose() {
+        try {
+          await Promise.allSettled(transports.map((t) => t.close()));
+          await deleteJobResources(clients, settings, jobId, queues, size);
+        } finally {
+          clients.destroy();
+        }
+      },
+    };
+  };
+}

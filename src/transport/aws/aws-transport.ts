@@ -1,0 +1,97 @@
+import type { Message } from '@aws-sdk/client-sqs';
+import type { AwsSettings } from '../../config.ts';
+import type { Frame, Transport } from '../transport.ts';
+import { ClaimCheck } from './claim-check.ts';
+import type { AwsClients } from './clients.ts';
+import { queueUrl, type JobQueues } from './job-resources.ts';
+import { Outbox } from './outbox.ts';
+import { QueueReceiver } from './receiver.ts';
+import { unpackMessage, wireLimits, type WireLimits } from './wire.ts';
+
+export interface AwsTransportOptions {
+  clients: AwsClients;
+  settings: AwsSettings;
+  jobId: string;
+  rank: number;
+  size: number;
+  queues: JobQueues;
+  /** Test hook: leave some received messages undeleted so SQS redelivers them. */
+  skipDelete?: (message: Message) => boolean;
+}
+
+/**
+ * A rank's channel over SQS and S3: frames go to the destination rank's queue, packed and
+ * batched; bodies above the claim-check threshold go to S3 first and the frame carries the claim.
+ * Delivery is at least once and unordered, as SQS's; the link layer above restores the rest.
+ */
+export class AwsTransport implements Transport {
+  readonly rank: number;
+  readonly size: number;
+  /** Rank 0 waits this long past the deadline for the others' reports: a few SQS round trips. */
+  readonly reportGraceMs = 1_500;
+  readonly limits: WireLimits;
+  private readonly outbox: Outbox;
+  private readonly claims: ClaimCheck;
+  private receiver: QueueReceiver | undefined;
+  private readonly sends = new Set<Promise<void>>();
+  private closed: Promise<void> | undefined;
+
+  constructor(private readonly options: AwsTransportOptions) {
+    this.rank = options.rank;
+    this.size = options.size;
+    this.limits = wireLimits(options.settings.maxMessageBytes);
+    this.outbox = new Outbox(options.clients.sqs, this.limits, options.settings.maxMessageBytes);
+    this.claims = new ClaimCheck(options.clients.s3, options.settings.bucket, options.jobId);
+  }
+
+  send(frame: Frame): Promise<void> {
+    const sent = this.store(frame);
+    this.sends.add(sent);
+    void sent.catch(() => undefined).finally(() => this.sends.delete(sent));
+    return sent;
+  }
+
+  private async store(frame: Frame): Promise<void> {
+    const claimChecked = frame.body.byteLength > this.limits.claimCheckThreshold;
+    if (claimChecked) await this.claims.put(frame);
+    await this.outbox.send(queueUrl(this.options.queues, frame.dest), { frame, claimChecked });
+  }
+
+  start(deliver: (frame: Frame) => void, onError: (error: Error) => void): void {
+    this.receiver = new QueueReceiver({
+      sqs: this.options.clients.sqs,
+      queueUrl: queueUrl(this.options.queues, this.rank),
+      waitSeconds: this.options.settings.receiveWaitSeconds,
+      handle: (messages) => this.handle(messages, deliver),
+      onError,
+      ...(this.options.skipDelete ? { skipDelete: this.options.skipDelete } : {}),
+    });
+    this.receiver.start();
+  }
+
+  /** Delivers every frame of the messages (fetching claim-checked bodies); returns the messages to delete. */
+  private async handle(messages: Message[], deliver: (frame: Frame) => void): Promise<Message[]> {
+    await Promise.all(messages.map(async (message) => {
+      for (const parsed of unpackMessage(message.Body ?? '')) {
+        if (!parsed.claimChecked) {
+          deliver(parsed.frame);
+          continue;
+        }
+        const body = await this.claims.fetch(parsed.frame, parsed.bodyLength);
+        // No object: the job's objects were already cleaned up, so the job is over.
+        if (body) deliver({ ...parsed.frame, body });
+      }
+    }));
+    return messages;
+  }
+
+  /** Finishes the sends in progress, then stops receiving. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await Promise.allSettled([...this.sends]);
+      await this.outbox.drain();
+      await this.receiver?.stop();
+    })();
+    return this.closed;
+  }
+}

@@ -1,0 +1,61 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AwsSettings } from '../../config.ts';
+
+export interface AwsClients {
+  sqs: SQSClient;
+  s3: S3Client;
+  destroy(): void;
+}
+
+/**
+ * One SQS and one S3 client for all the ranks in this process. Every rank holds long polls open,
+ * so the agents allow many sockets: with the SDK's default of 50, sends would queue behind polls.
+ */
+export function createAwsClients(settings: AwsSettings): AwsClients {
+  // The SDK warns on every Node 20 process that future versions will need Node 22; the warning
+  // is about the SDK's future, not this run, and would otherwise land in every job's stderr.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const agentOptions = { keepAlive: true, maxSockets: 1024 };
+  const handler = (requestTimeout: number) =>
+    new NodeHttpHandler({
+      connectionTimeout: 5_000,
+      requestTimeout,
+      throwOnRequestTimeout: true,
+      httpAgent: new HttpAgent(agentOptions),
+      httpsAgent: new HttpsAgent(agentOptions),
+    });
+  const common = {
+    ...(settings.region ? { region: settings.region } : {}),
+    ...(settings.credentials ? { credentials: settings.credentials } : {}),
+    maxAttempts: 4,
+  };
+  const sqs = new SQSClient({
+    ...common,
+    ...(settings.endpoints?.sqs ? { endpoint: settings.endpoints.sqs } : {}),
+    // A long poll holds its request open for receiveWaitSeconds.
+    requestHandler: handler((settings.receiveWaitSeconds + 10) * 1000),
+  });
+  const s3 = new S3Client({
+    ...common,
+    ...(settings.endpoints?.s3 ? { endpoint: settings.endpoints.s3 } : {}),
+    forcePathStyle: settings.forcePathStyle,
+    // Checksums only where S3 requires them: with the default, streamed uploads to some
+    // S3-compatible servers are stored with the aws-chunked framing inside the object.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    // Claim-check bodies are up to 2 GiB: the timeout only guards a stalled transfer.
+    requestHandler: handler(15 * 60_000),
+  });
+  return {
+    sqs,
+    s3,
+    destroy() {
+      sqs.destroy();
+      s3.destroy();
+    },
+  };
+}

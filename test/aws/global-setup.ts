@@ -1,0 +1,39 @@
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { TestProject } from 'vitest/node';
+import { startLocalAws } from '../../src/local-aws/servers.ts';
+
+export interface LocalAwsContext {
+  region: string;
+  sqsEndpoint: string;
+  s3Endpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  bucket: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    localAws: LocalAwsContext;
+  }
+}
+
+export const TEST_BUCKET = 'lambda-mpi-test';
+
+/**
+ * The real SQS and S3 wire protocols on loopback, for the whole test run: started here, in the
+ * test runner's own process, on free ports, and stopped when the run ends. Nothing else needs
+ * to be running.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const local = await startLocalAws();
+  const s3 = new S3Client({ endpoint: local.s3Endpoint, region: local.region, credentials: local.credentials, forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: TEST_BUCKET }));
+  s3.destroy();
+  project.provide('localAws', {
+    region: local.region,
+    sqsEndpoint: local.sqsEndpoint,
+    s3Endpoint: local.s3Endpoint,
+    credentials: local.credentials,
+    bucket: TEST_BUCKET,
+  });
+  return () => local.stop();
+}

@@ -1,0 +1,24 @@
+import { localAwsOptions } from '../aws/local-aws-options.ts';
+import { collectiveCases } from './collective-cases.ts';
+import { communicatorCases } from './communicator-cases.ts';
+import { failureCases } from './failure-cases.ts';
+import { outputCases } from './output-cases.ts';
+import { pointToPointCases } from './p2p-cases.ts';
+import type { ConformanceTarget } from './target.ts';
+import { valueCases } from './value-cases.ts';
+
+/** The same cases as in memory, with every frame through SQS and every large body through S3. */
+const aws: ConformanceTarget = {
+  name: 'the AWS transport (local SQS and S3)',
+  sizes: [1, 2, 3, 7, 16],
+  largeMessageBytes: 64 * 2 ** 20,
+  timeoutMs: 60_000,
+  options: () => ({ transport: 'aws', aws: localAwsOptions() }),
+};
+
+pointToPointCases(aws);
+valueCases(aws);
+collectiveCases(aws);
+communicatorCases(aws);
+failureCases(aws);
+outputCases(aws);

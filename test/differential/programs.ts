@@ -1,0 +1,199 @@
+/**
+ * TypeScript counterparts of test/mpi4py/*.py, line for line: each prints exactly what the
+ * Python program prints under `mpirun -np N`. (The seed's hello, sendrecv and reduce are the
+ * bundled programs of src/programs and are run by name.)
+ */
+import {
+  ANY_SOURCE, BAND, BOR, BXOR, LAND, LOR, LXOR, MAX, MAXLOC, MIN, MINLOC, PROD, SUM, defineProgram,
+} from '../../src/index.ts';
+import { formatNumpy } from '../../src/programs/numpy-format.ts';
+
+// ---- printing values as Python's str() does ----
+
+/** Python's repr of a float: shortest round-trip digits, `1.0`, `1e-05`, `1e+16`. */
+export function pyFloat(value: number): string {
+  if (Number.isNaN(value)) return 'nan';
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
+  const sign = value < 0 || Object.is(value, -0) ? '-' : '';
+  const [mantissa, exponentText] = Math.abs(value).toExponential().split('e') as [string, string];
+  const exponent = Number(exponentText);
+  const digits = mantissa.replace('.', '');
+  if (exponent < -4 || exponent >= 16) {
+    const shown = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    return `${sign}${shown}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  }
+  if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
+  return `${sign}${digits.slice(0, exponent + 1).padEnd(exponent + 1, '0')}.${digits.slice(exponent + 1) || '0'}`;
+}
+
+/** Python's repr of a str: single quotes unless the text has ' and no ". */
+export function pyString(text: string): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '\\' || ch === quote) out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return `${quote}${out}${quote}`;
+}
+
+/** A Python tuple: `(7, 1)`, `(1,)`. */
+export function pyTuple(items: readonly unknown[]): string {
+  return items.length === 1 ? `(${pyRepr(items[0])},)` : `(${items.map(pyRepr).join(', ')})`;
+}
+
+/** repr() of the Python value a JS value stands for; integral numbers are Python ints. */
+export function pyRepr(value: unknown): string {
+  if (value === undefined || value === null) return 'None';
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (typeof value === 'bigint') return String(value);
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? String(value) : pyFloat(value);
+  if (typeof value === 'string') return pyString(value);
+  if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return formatNumpy(value as unknown as ArrayLike<number>);
+  if (typeof value === 'object') {
+    return `{${Object.entries(value).map(([key, item]) => `${pyString(key)}: ${pyRepr(item)}`).join(', ')}}`;
+  }
+  throw new TypeError(`no Python counterpart for ${typeof value}`);
+}
+
+/** str(): what Python's print and %s show (a str as itself, everything else as its repr). */
+export function pyStr(value: unknown): string {
+  return typeof value === 'string' ? value : pyRepr(value);
+}
+
+// ---- the programs (same N as the .py files) ----
+
+/** allreduce.py, N = 4. */
+export const allreduce = defineProgram(async (comm) => {
+  const { rank, size } = comm;
+  const total = await comm.allreduce(rank + 1, SUM);
+  const negative = await comm.allreduce(-7 * rank, SUM);
+  const product = await comm.allreduce(rank + 1, PROD);
+  const largest = await comm.allreduce((rank * 3) % size, MAX);
+  const smallest = await comm.allreduce(10 - rank, MIN);
+  console.log(`rank ${rank}: sum=${total} negsum=${negative} prod=${product} max=${largest} min=${smallest}`);
+
+  const every = await comm.allreduce(rank < size, LAND);
+  const allEven = await comm.allreduce(rank % 2 === 0, LAND);
+  const anyone = await comm.allreduce(rank === 2, LOR);
+  const exactlyOne = await comm.allreduce(rank === 1, LXOR);
+  console.log(`rank ${rank}: land=${pyStr(every)} land_even=${pyStr(allEven)} lor=${pyStr(anyone)} lxor=${pyStr(exactlyOne)}`);
+
+  const band = await comm.allreduce(rank | 8, BAND);
+  const bor = await comm.allreduce(1 << rank, BOR);
+  const bxor = await comm.allreduce(rank + 1, BXOR);
+  console.log(`rank ${rank}: band=${band} bor=${bor} bxor=${bxor}`);
+
+  const sendbuf = Float64Array.of(rank, rank * 0.5, -rank, 2 ** -rank);
+  const recvbuf = await comm.allreduce(sendbuf, SUM);
+  console.log(`rank ${rank}: Allreduce SUM ${formatNumpy(recvbuf)}`);
+
+  const prod = await comm.allreduce(Float64Array.of(rank + 1, 0.5), PROD);
+  console.log(`rank ${rank}: Allreduce PROD ${formatNumpy(prod)}`);
+
+  const ints = Int32Array.of(rank, rank * rank, 100 - rank);
+  const intsum = await comm.allreduce(ints, SUM);
+  const intmax = await comm.allreduce(ints, MAX);
+  console.log(`rank ${rank}: Allreduce int32 SUM ${formatNumpy(intsum)} MAX ${formatNumpy(intmax)}`);
+});
+
+/** scan.py, N = 4. */
+export const scan = defineProgram(async (comm) => {
+  const { rank } = comm;
+  const inclusive = await comm.scan(rank + 1, SUM);
+  const exclusive = await comm.exscan(rank + 1, SUM);
+  const runningMax = await comm.scan([3, 1, 4, 1][rank]!, MAX);
+  const exclusiveProd = await comm.exscan(rank + 2, PROD);
+  console.log(`rank ${rank}: scan=${pyStr(inclusive)} exscan=${pyStr(exclusive)} scanmax=${pyStr(runningMax)} exscanprod=${pyStr(exclusiveProd)}`);
+
+  const recvbuf = await comm.scan(Float64Array.of(rank, 1.5), SUM);
+  console.log(`rank ${rank}: Scan SUM ${formatNumpy(recvbuf)}`);
+});
+
+/** alltoall.py, N = 3. */
+export const alltoall = defineProgram(async (comm) => {
+  const { rank, size } = comm;
+  const targets = Array.from({ length: size }, (_, j) => j);
+  const labels = await comm.alltoall(targets.map((j) => `${rank}->${j}`));
+  console.log(`rank ${rank}: alltoall ${pyStr(labels)}`);
+
+  const records = await comm.alltoall(targets.map((j) => ({ src: rank, dst: j, payload: new Array(j).fill(rank) })));
+  console.log(`rank ${rank}: alltoall ${pyStr(records)}`);
+});
+
+/** maxloc.py, N = 4. */
+export const maxloc = defineProgram(async (comm) => {
+  const { rank, size } = comm;
+  const values = [3, 7, 7, 1];
+  const best = await comm.allreduce([values[rank]!, rank], MAXLOC);
+  const least = await comm.allreduce([[5, 2, 9, 2][rank]!, rank], MINLOC);
+  const fbest = await comm.allreduce([[0.5, 2.5, -1.5, 2.5][rank]!, rank], MAXLOC);
+  const reversedTie = await comm.allreduce([1, size - 1 - rank], MINLOC);
+  const atRoot = await comm.reduce([values[rank]!, rank], MAXLOC, 3);
+  const tuple = (pair: unknown) => (pair === undefined ? 'None' : pyTuple(pair as unknown[]));
+  console.log(`rank ${rank}: maxloc=${tuple(best)} minloc=${tuple(least)} fmaxloc=${tuple(fbest)} tie=${tuple(reversedTie)} reduce@3=${tuple(atRoot)}`);
+});
+
+/** collectives.py, N = 4. */
+export const collectives = defineProgram(async (comm) => {
+  const { rank, size } = comm;
+  let data = rank === 0 ? { name: 'fred', values: [1, 2, 3], nested: { ok: true, none: null } } : undefined;
+  data = await comm.bcast(data, 0);
+  console.log(`rank ${rank}: bcast ${pyStr(data)}`);
+
+  const chunks = rank === 1 ? Array.from({ length: size }, (_, i) => new Array(i + 1).fill(i)) : undefined;
+  const chunk = await comm.scatter(chunks, 1);
+  console.log(`rank ${rank}: scatter ${pyStr(chunk)}`);
+
+  const squares = await comm.gather(rank ** 2, 0);
+  const names = await comm.gather(`r${rank}`, size - 1);
+  console.log(`rank ${rank}: gather ${pyStr(squares)} ${pyStr(names)}`);
+
+  const everyone = await comm.allgather([rank, 'x'.repeat(rank)]);
+  console.log(`rank ${rank}: allgather ${pyStr(everyone)}`);
+});
+
+/** split.py, N = 5. */
+export const split = defineProgram(async (comm) => {
+  const { rank } = comm;
+  const color = rank % 2;
+  const sub = await comm.split(color, -rank);
+  const members = await sub.allgather(rank);
+  const total = await sub.allreduce(rank, SUM);
+  console.log(`rank ${rank}: color ${color} subrank ${sub.rank} of ${sub.size} members ${pyStr(members)} sum ${total}`);
+});
+
+/** p2p.py, N = 4. */
+export const p2p = defineProgram(async (comm) => {
+  const { rank, size } = comm;
+  const right = (rank + 1) % size;
+  const left = (rank - 1 + size) % size;
+  const got = await comm.sendrecv({ from: rank, msg: 'hi' }, right, left);
+  console.log(`rank ${rank}: sendrecv got ${pyStr(got)}`);
+
+  if (rank === 0) {
+    await Promise.all([comm.send('first', size - 1, 1), comm.send('second', size - 1, 2)]);
+  } else if (rank === size - 1) {
+    const second = await comm.recv(0, 2);
+    const first = await comm.recv(0, 1);
+    console.log(`rank ${rank}: tag2=${pyStr(second)} tag1=${pyStr(first)}`);
+  }
+
+  if (rank === 0) {
+    const arrivals: [number, number, unknown][] = [];
+    for (let i = 0; i < size - 1; i++) {
+      const message = await comm.recvMessage(ANY_SOURCE, 7);
+      arrivals.push([message.source, message.tag, message.value]);
+    }
+    arrivals.sort((a, b) => a[0] - b[0]);
+    console.log(`rank ${rank}: any source ${pyStr(arrivals)}`);
+  } else {
+    await comm.send(rank * 10, 0, 7);
+  }
+});
