@@ -1,6 +1,7 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { TestProject } from 'vitest/node';
 import { startLocalAws } from '../../src/local-aws/servers.ts';
+import { findLeftovers } from './leftovers.ts';
 
 export interface LocalAwsContext {
   region: string;
@@ -28,12 +29,25 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const s3 = new S3Client({ endpoint: local.s3Endpoint, region: local.region, credentials: local.credentials, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: TEST_BUCKET }));
   s3.destroy();
-  project.provide('localAws', {
+  const context: LocalAwsContext = {
     region: local.region,
     sqsEndpoint: local.sqsEndpoint,
     s3Endpoint: local.s3Endpoint,
     credentials: local.credentials,
     bucket: TEST_BUCKET,
-  });
-  return () => local.stop();
+  };
+  project.provide('localAws', context);
+  return async () => {
+    // After every test file, including the jobs that failed on purpose: nothing may be left.
+    // (A teardown's exception does not fail a vitest run, so the verdict goes to the exit code.)
+    try {
+      const left = await findLeftovers(context, '', ['jobs/']);
+      if (left.queues.length || left.objects.length) {
+        console.error(`lambda-mpi jobs left resources behind:\n  queues: ${left.queues.join(', ') || 'none'}\n  objects: ${left.objects.join(', ') || 'none'}`);
+        process.exitCode = 1;
+      }
+    } finally {
+      await local.stop();
+    }
+  };
 }

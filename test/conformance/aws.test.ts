@@ -1,3 +1,5 @@
+import { afterAll, expect, inject } from 'vitest';
+import { findLeftovers } from '../aws/leftovers.ts';
 import { localAwsOptions } from '../aws/local-aws-options.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
@@ -13,7 +15,8 @@ const aws: ConformanceTarget = {
   sizes: [1, 2, 3, 7, 16],
   largeMessageBytes: 64 * 2 ** 20,
   timeoutMs: 60_000,
-  options: () => ({ transport: 'aws', aws: localAwsOptions() }),
+  options: () => ({ transport: 'aws', aws: localAwsOptions({ queuePrefix: 'lmconf' }) }),
+  jobIds: [],
 };
 
 pointToPointCases(aws);
@@ -22,3 +25,10 @@ collectiveCases(aws);
 communicatorCases(aws);
 failureCases(aws);
 outputCases(aws);
+
+afterAll(async () => {
+  // Every job of this file, the failed ones too, deleted its queues and objects.
+  const left = await findLeftovers(inject('localAws'), 'lmconf', aws.jobIds!.map((id) => `jobs/${id}/`));
+  expect(aws.jobIds!.length).toBeGreaterThan(50);
+  expect(left).toEqual({ queues: [], objects: [] });
+});

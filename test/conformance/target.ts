@@ -14,11 +14,20 @@ export interface ConformanceTarget {
   timeoutMs: number;
   /** Options merged into every runLocal call (transport factory, fault wrapper, …). */
   options(): Partial<RunLocalOptions>;
-  /** Optional check after each target's cases (e.g. nothing left in the queues). */
+  /** When present, the id of every job that ran (succeeded or failed), for the cleanup check. */
+  jobIds?: string[];
 }
 
-export function runOn<I, R>(target: ConformanceTarget, program: Program<I, R> | string, options: RunLocalOptions<I>): Promise<RunResult<R>> {
-  return runLocal(program, { timeoutMs: target.timeoutMs, ...target.options(), ...options } as RunLocalOptions<I>);
+export async function runOn<I, R>(target: ConformanceTarget, program: Program<I, R> | string, options: RunLocalOptions<I>): Promise<RunResult<R>> {
+  try {
+    const result = await runLocal(program, { timeoutMs: target.timeoutMs, ...target.options(), ...options } as RunLocalOptions<I>);
+    target.jobIds?.push(result.jobId);
+    return result;
+  } catch (error) {
+    const jobId = (error as { jobId?: unknown }).jobId;
+    if (typeof jobId === 'string') target.jobIds?.push(jobId);
+    throw error;
+  }
 }
 
 /** Resolves to the error a promise rejects with; fails the test if it resolves. */

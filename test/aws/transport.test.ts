@@ -1,0 +1,144 @@
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, inject, it } from 'vitest';
+import { ConfigurationError, defineProgram, runLocal } from '../../src/index.ts';
+import { RAW_HEADER_BYTES } from '../../src/codec/codec.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/config.ts';
+import { wireLimits } from '../../src/transport/aws/wire.ts';
+import { rejection } from '../conformance/target.ts';
+import { localAwsOptions } from './local-aws-options.ts';
+
+const threshold = wireLimits(DEFAULT_MAX_MESSAGE_BYTES).claimCheckThreshold;
+/** The largest Uint8Array that still travels inline in the queue message. */
+const inlineMax = threshold - RAW_HEADER_BYTES;
+
+function s3(): S3Client {
+  const local = inject('localAws');
+  return new S3Client({ endpoint: local.s3Endpoint, region: local.region, credentials: local.credentials, forcePathStyle: true });
+}
+
+describe('the AWS transport moves bytes exactly', () => {
+  const cases = [
+    { name: '0 B', length: 0, viaS3: false },
+    { name: '1 B', length: 1, viaS3: false },
+    { name: 'just under the claim-check threshold', length: inlineMax - 1, viaS3: false },
+    { name: 'at the claim-check threshold', length: inlineMax, viaS3: false },
+    { name: 'just over the claim-check threshold', length: inlineMax + 1, viaS3: true },
+    { name: '10 MiB', length: 10 * 2 ** 20, viaS3: true },
+    { name: '200 MiB', length: 200 * 2 ** 20, viaS3: true },
+  ];
+  it.each(cases)('round-trips random binary of $name ($length B, through S3: $viaS3)', async ({ length, viaS3 }) => {
+    const client = s3();
+    const program = defineProgram(async (comm, n: number) => {
+      if (comm.rank === 0) {
+        const payload = randomBytes(n);
+        await comm.send(payload, 1);
+        const digest = await comm.recv<string>(1);
+        return { sent: payload.toString('base64').slice(0, 64), digest, expected: (await import('node:crypto')).createHash('sha256').update(payload).digest('hex') };
+      }
+      const got = await comm.recv<Buffer>(0);
+      const { createHash } = await import('node:crypto');
+      await comm.send(createHash('sha256').update(got).digest('hex'), 0);
+      // Which path did it take? The claim-check objects are under the job's prefix until the job ends.
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: inject('localAws').bucket, Prefix: `jobs/${comm.jobId}/frames/` }));
+      return { type: got.constructor.name, length: got.length, objects: listed.KeyCount ?? 0 };
+    });
+    const r = await runLocal(program, { size: 2, input: length, transport: 'aws', aws: localAwsOptions(), timeoutMs: 120_000 });
+    client.destroy();
+    const [sender, receiver] = r.results as [{ digest: string; expected: string }, { type: string; length: number; objects: number }];
+    expect(sender.digest).toBe(sender.expected);
+    expect(receiver).toEqual({ type: 'Buffer', length, objects: viaS3 ? 1 : 0 });
+  }, 180_000);
+});
+
+describe('SQS redelivery', () => {
+  it('drops a message that comes back after its visibility timeout because it was never deleted', async () => {
+    let skipped = 0;
+    const program = defineProgram(async (comm) => {
+      // Keep messages flowing for longer than the visibility timeout, so the undeleted ones return.
+      const until = Date.now() + 2_600;
+      let rounds = 0;
+      while (await comm.bcast(comm.rank === 0 ? Date.now() < until : undefined, 0)) {
+        if (comm.rank === 0) {
+          await comm.send(rounds, 1);
+          if ((await comm.recv(1)) !== rounds) throw new Error('out of order');
+        } else {
+          const got = await comm.recv<number>(0);
+          await comm.send(got, 0);
+        }
+        rounds++;
+      }
+      return rounds;
+    });
+    const r = await runLocal(program, {
+      size: 2,
+      transport: 'aws',
+      aws: localAwsOptions({
+        visibilityTimeoutSeconds: 1,
+        receiveWaitSeconds: 1,
+        skipDelete: () => skipped++ < 6,
+      }),
+      timeoutMs: 10_000,
+    });
+    expect(r.results[0]).toBe(r.results[1]);
+    expect(skipped).toBeGreaterThan(6);
+    // Every undeleted message came back once its visibility timeout ran out, and was dropped.
+    expect(r.link.duplicatesDropped).toBeGreaterThanOrEqual(6);
+    console.log(`redelivery: ${r.link.duplicatesDropped} duplicates dropped over ${r.results[0]} rounds`);
+  }, 30_000);
+});
+
+describe('bad AWS configuration fails the job at start, naming what is missing', () => {
+  const ok = defineProgram(async () => 'ran');
+
+  it('an unknown bucket', async () => {
+    const error = await rejection(runLocal(ok, { size: 2, transport: 'aws', aws: localAwsOptions({ bucket: 'no-such-bucket-here' }) }));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.setting).toBe('bucket');
+    expect(error.message).toMatch(/bucket "no-such-bucket-here" does not exist/);
+  });
+
+  it('an unreachable endpoint', async () => {
+    const started = Date.now();
+    const error = await rejection(runLocal(ok, {
+      size: 2,
+      transport: 'aws',
+      aws: localAwsOptions({ endpoints: { s3: 'http://127.0.0.1:9', sqs: 'http://127.0.0.1:9' } }),
+    }));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.setting).toBe('endpoints.s3');
+    expect(error.message).toMatch(/http:\/\/127\.0\.0\.1:9 cannot be reached \(ECONNREFUSED/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('missing credentials', async () => {
+    const saved = { ...process.env };
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete process.env[name];
+    Object.assign(process.env, {
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+      AWS_CONFIG_FILE: '/nonexistent/config',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    try {
+      const { credentials: _none, ...withoutCredentials } = localAwsOptions();
+      const error = await rejection(runLocal(ok, { size: 2, transport: 'aws', aws: withoutCredentials }));
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error.setting).toBe('credentials');
+      expect(error.message).toMatch(/no AWS credentials were found/);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it.each([
+    [{ bucket: 'Bad_Bucket' }, 'bucket', /must be an S3 bucket name/],
+    [{ queuePrefix: 'has space' }, 'queuePrefix', /letters, digits/],
+    [{ maxMessageBytes: 10 }, 'maxMessageBytes', /16384\.\.1048576/],
+    [{ endpoints: { sqs: 'not a url' } }, 'endpoints.sqs', /must be a URL/],
+  ])('an invalid setting %j', async (override, setting, message) => {
+    const error = await rejection(runLocal(ok, { size: 2, transport: 'aws', aws: localAwsOptions(override as any) }));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.setting).toBe(setting);
+    expect(error.message).toMatch(message);
+  });
+});
