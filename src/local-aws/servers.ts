@@ -62,6 +62,7 @@ export interface LocalAws {
 interface S3rverApp {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
   logger: { close(): void; exceptions: { unhandle(): void } };
+  store: { getMetadata(bucket: string, key: string): Promise<unknown> };
 }
 type S3rverCtor = new (options: Record<string, unknown>) => S3rverApp;
 
@@ -93,6 +94,47 @@ function close(server: Server): Promise<void> {
   });
 }
 
+/**
+ * S3 has refused a PUT with `If-None-Match: *` when the key exists (HTTP 412) since 2024, and
+ * lambda-mpi relies on it to start each rank once. s3rver predates that; this adds it in front of
+ * s3rver's own handler, serialising conditional writes per key so two racing PUTs cannot both win.
+ */
+function withConditionalPut(app: S3rverApp): (req: IncomingMessage, res: ServerResponse) => void {
+  const handle = app.callback();
+  const writing = new Set<string>();
+  const refuse = (res: ServerResponse, key: string) => {
+    res.statusCode = 412;
+    res.setHeader('Content-Type', 'application/xml');
+    res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition><Key>${key}</Key></Error>`);
+  };
+  return (req, res) => {
+    if (req.method !== 'PUT' || req.headers['if-none-match'] !== '*' || req.headers['x-amz-copy-source']) {
+      handle(req, res);
+      return;
+    }
+    const [bucket = '', ...keyParts] = new URL(req.url ?? '/', 'http://local').pathname.slice(1).split('/');
+    const key = keyParts.map(decodeURIComponent).join('/');
+    const id = `${bucket}/${key}`;
+    if (writing.has(id)) {
+      req.resume();
+      refuse(res, key);
+      return;
+    }
+    writing.add(id);
+    app.store.getMetadata(bucket, key).then(
+      () => {
+        writing.delete(id);
+        req.resume();
+        refuse(res, key);
+      },
+      () => {
+        res.on('close', () => writing.delete(id));
+        handle(req, res);
+      },
+    );
+  };
+}
+
 export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAws> {
   const silent = opts.silent ?? true;
   const ownDir = opts.dataDir === undefined;
@@ -107,7 +149,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     vhostBuckets: false,
     // s3rver defaults to allowMismatchedSignatures: false, i.e. signatures are checked.
   });
-  const s3Server = createServer(s3app.callback());
+  const s3Server = createServer(withConditionalPut(s3app));
 
   const { requestHandler, service } = createRequestHandler({
     port: 0, // patched below once the real port is known (it is used to build QueueUrls)

@@ -1,0 +1,28 @@
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { TransportError } from '../errors.ts';
+import type { WorkerEvent } from './worker-event.ts';
+
+/**
+ * Starts worker ranks with asynchronous invocations (InvocationType Event): Lambda queues the
+ * event and answers at once, so a parent never waits for its children to run.
+ */
+export async function launchWorkers(lambda: LambdaClient, functionName: string, events: WorkerEvent[]): Promise<void> {
+  const results = await Promise.allSettled(events.map((event) =>
+    lambda.send(new InvokeCommand({
+      FunctionName: functionName,
+      InvocationType: 'Event',
+      Payload: Buffer.from(JSON.stringify(event)),
+    })),
+  ));
+  const failed = results
+    .map((result, i) => ({ result, rank: events[i]!.rank }))
+    .filter((r): r is { result: PromiseRejectedResult; rank: number } => r.result.status === 'rejected');
+  if (failed.length > 0) {
+    const first = failed[0]!.result.reason as Error;
+    throw new TransportError(
+      'Lambda Invoke',
+      `could not start rank${failed.length > 1 ? 's' : ''} ${failed.map((f) => f.rank).join(', ')} (function ${functionName}): ${first.message}`,
+      { cause: first },
+    );
+  }
+}

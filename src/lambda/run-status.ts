@@ -1,0 +1,43 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+
+/**
+ * A job's status and, once it ended, its result, at runs/{jobId}.json. Unlike the job's working
+ * objects (jobs/{jobId}/, deleted when the job ends) this stays, so GET /runs/{jobId} can answer
+ * later; the bucket's lifecycle rule expires it.
+ */
+export type RunStatus =
+  | { jobId: string; status: 'running'; program: string; size: number; startedAt: string }
+  | ({ jobId: string; status: 'succeeded' } & Record<string, unknown>)
+  | { jobId: string; status: 'failed'; error: FailureInfo; output?: unknown[] };
+
+export interface FailureInfo {
+  name: string;
+  code?: string;
+  message: string;
+  rank?: number;
+  stack?: string;
+  running?: unknown[];
+}
+
+export function runStatusKey(jobId: string): string {
+  return `runs/${jobId}.json`;
+}
+
+export async function writeRunStatus(s3: S3Client, bucket: string, status: RunStatus): Promise<void> {
+  await s3.send(new PutObjectCommand({
+    Bucket: bucket,
+    Key: runStatusKey(status.jobId),
+    Body: JSON.stringify(status),
+    ContentType: 'application/json',
+  }));
+}
+
+export async function readRunStatus(s3: S3Client, bucket: string, jobId: string): Promise<RunStatus | undefined> {
+  try {
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: runStatusKey(jobId) }));
+    return JSON.parse(await response.Body!.transformToString()) as RunStatus;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
+}
