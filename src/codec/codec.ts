@@ -1,6 +1,7 @@
 import v8 from 'node:v8';
 import { MAX_MESSAGE_BYTES } from '../constants.ts';
 import { InvalidArgumentError } from '../errors.ts';
+import { takeBuffer } from './buffer-pool.ts';
 
 /**
  * Values ↔ bytes. Objects go through v8's structured serialization; a top-level TypedArray,
@@ -48,7 +49,7 @@ function checkSize(bytes: number): void {
  * type) whose payload is about to be overwritten: no need to zero it first.
  */
 function rawFrame(payloadBytes: number): Uint8Array {
-  const out = Buffer.allocUnsafeSlow(RAW_HEADER_BYTES + payloadBytes);
+  const out = takeBuffer(RAW_HEADER_BYTES + payloadBytes);
   out.fill(0, 0, RAW_HEADER_BYTES);
   return out;
 }

@@ -1,3 +1,4 @@
+import { recycle, takeBuffer } from '../codec/buffer-pool.ts';
 import type { CollectiveChannel, CollectiveName } from './collectives.ts';
 import type { Op } from './ops.ts';
 
@@ -59,33 +60,54 @@ function blockOf(newRank: number, powerOfTwo: number, length: number): [number, 
   return [lo, hi];
 }
 
-function combineInto(op: Op, acc: NumericArray, lo: number, incoming: unknown): void {
-  const segment = acc.subarray(lo, lo + (incoming as NumericArray).length);
-  const combined = op.combine(segment, incoming, 'a') as NumericArray;
-  if (combined !== segment) acc.set(combined as any, lo);
+/** A vector of the same type and length as `like`, uninitialised (every element gets written). */
+function blankLike(like: NumericArray): NumericArray {
+  const ctor = like.constructor as new (buffer: ArrayBuffer, offset: number, length: number) => NumericArray;
+  return new ctor(takeBuffer(like.byteLength).buffer as ArrayBuffer, 0, like.length);
+}
+
+/** A received partial the collective has consumed: nobody else holds it, its frame can be reused. */
+function consumed(op: Op, incoming: unknown): void {
+  if (op.isBuiltin) recycle(incoming as ArrayBufferView);
 }
 
 /**
  * Reduce-scatter by recursive halving: log2(pof2) exchanges of halving size. Afterwards each
- * participant holds the full reduction of its own block (blockOf) in `acc`.
- * Returns the stack of ranges, innermost last, for the allgather that may follow.
+ * participant holds the full reduction of its own block (blockOf) in `acc`. The first exchange
+ * reads from `source` (the caller's vector, never written) and writes into `acc`, which saves
+ * copying the input first. Returns the stack of ranges, innermost last, for an allgather.
  */
-async function reduceScatter(ch: CollectiveChannel, acc: NumericArray, op: Op, folding: Folding, operation: CollectiveName) {
+async function reduceScatter(ch: CollectiveChannel, source: NumericArray, acc: NumericArray, op: Op, folding: Folding, operation: CollectiveName) {
   const ranges: Array<[number, number]> = [];
   let lo = 0;
   let hi = acc.length;
+  let from = source;
   for (let mask = folding.powerOfTwo >> 1; mask >= 1; mask >>= 1) {
     ranges.push([lo, hi]);
     const partner = folding.realRank(folding.newRank ^ mask);
     const mid = lo + ((hi - lo) >> 1);
     const keepLower = (folding.newRank & mask) === 0;
     const [sendLo, sendHi] = keepLower ? [mid, hi] : [lo, mid];
-    const [incoming] = await Promise.all([ch.recv(partner, operation), ch.send(acc.subarray(sendLo, sendHi), partner, operation)]);
+    const [incoming] = await Promise.all([ch.recv(partner, operation), ch.send(from.subarray(sendLo, sendHi), partner, operation)]);
     if (keepLower) hi = mid;
     else lo = mid;
-    combineInto(op, acc, lo, incoming);
+    op.combineInto(from.subarray(lo, hi), incoming as NumericArray, acc.subarray(lo, hi));
+    consumed(op, incoming);
+    from = acc;
   }
   return { ranges, lo, hi };
+}
+
+/**
+ * Where this participant's reduction starts: an odd rank below 2·remainder first takes in its
+ * even neighbour's vector (that frame is its own to write into); the others start from their input.
+ */
+async function initialPartial(ch: CollectiveChannel, value: NumericArray, op: Op, folding: Folding, operation: CollectiveName) {
+  if (ch.rank < 2 * folding.remainder) {
+    const folded = op.combine(await ch.recv(ch.rank - 1, operation), value, 'a') as NumericArray;
+    return { source: folded, acc: folded };
+  }
+  return { source: value, acc: blankLike(value) };
 }
 
 /** Rabenseifner's allreduce: reduce-scatter by recursive halving, then allgather by recursive doubling. */
@@ -97,16 +119,14 @@ export async function allreduceVector(ch: CollectiveChannel, value: NumericArray
     await ch.send(value, rank + 1, operation);
     return (await ch.recv(rank + 1, operation)) as NumericArray;
   }
-  const acc = rank < 2 * folding.remainder
-    ? (op.combine(await ch.recv(rank - 1, operation), value, 'a') as NumericArray)
-    : (value.slice() as NumericArray);
-
-  let { ranges, lo, hi } = await reduceScatter(ch, acc, op, folding, operation);
+  const { source, acc } = await initialPartial(ch, value, op, folding, operation);
+  let { ranges, lo, hi } = await reduceScatter(ch, source, acc, op, folding, operation);
   for (let mask = 1; mask < folding.powerOfTwo; mask <<= 1) {
     const [parentLo, parentHi] = ranges.pop()!;
     const partner = folding.realRank(folding.newRank ^ mask);
     const [incoming] = await Promise.all([ch.recv(partner, operation), ch.send(acc.subarray(lo, hi), partner, operation)]);
     acc.set(incoming as any, lo === parentLo ? hi : parentLo);
+    recycle(incoming as ArrayBufferView);
     lo = parentLo;
     hi = parentHi;
   }
@@ -123,23 +143,25 @@ export async function reduceVector(ch: CollectiveChannel, value: NumericArray, o
   if (folding.newRank < 0) {
     await ch.send(value, rank + 1, operation);
   } else {
-    acc = rank < 2 * folding.remainder
-      ? (op.combine(await ch.recv(rank - 1, operation), value, 'a') as NumericArray)
-      : (value.slice() as NumericArray);
-    const { lo, hi } = await reduceScatter(ch, acc, op, folding, operation);
+    const start = await initialPartial(ch, value, op, folding, operation);
+    acc = start.acc;
+    const { lo, hi } = await reduceScatter(ch, start.source, acc, op, folding, operation);
     if (rank !== root) {
       await ch.send(acc.subarray(lo, hi), root, operation);
       return undefined;
     }
   }
   if (rank !== root) return undefined;
-  const result = acc ?? (new (value.constructor as new (n: number) => NumericArray)(value.length));
+  const result = acc ?? blankLike(value);
   const blocks: Promise<void>[] = [];
   for (let participant = 0; participant < folding.powerOfTwo; participant++) {
     const source = folding.realRank(participant);
     if (source === rank) continue;
     const [lo] = blockOf(participant, folding.powerOfTwo, value.length);
-    blocks.push(ch.recv(source, operation).then((block) => result.set(block as any, lo)));
+    blocks.push(ch.recv(source, operation).then((block) => {
+      result.set(block as any, lo);
+      recycle(block as ArrayBufferView);
+    }));
   }
   await Promise.all(blocks);
   return result;

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.ts';
 import type { Program } from '../program.ts';
+import { crashRank, failRank } from './diagnostics.ts';
 import hello from './hello.ts';
 import pi from './pi.ts';
 import reduce from './reduce.ts';
@@ -13,6 +14,8 @@ export const programs: Readonly<Record<string, Program>> = Object.freeze({
   reduce,
   pi,
   'vector-allreduce': vectorAllreduce,
+  'fail-rank': failRank,
+  'crash-rank': crashRank,
 });
 
 export function programNames(): string[] {

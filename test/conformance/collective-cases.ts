@@ -87,6 +87,33 @@ export function collectiveCases(target: ConformanceTarget): void {
         });
       });
 
+      it(`reduces vectors large enough to be split (Rabenseifner) correctly at every root on ${size} ranks, leaving the input untouched`, async () => {
+        const USER_SUM = Op.create((a: Float64Array, b: Float64Array) => a.map((x, i) => x + b[i]!), true);
+        const program = defineProgram(async (comm) => {
+          const n = 8193; // just over 64 KiB of float64, and odd, so the halves are uneven
+          const v = Float64Array.from({ length: n }, (_, i) => i * (comm.rank + 1) + comm.rank);
+          const before = v.slice();
+          const problems: string[] = [];
+          for (const [name, op] of [['SUM', SUM], ['MAX', MAX], ['user', USER_SUM]] as const) {
+            const expected = (i: number) => {
+              let e = op === MAX ? -Infinity : 0;
+              for (let r = 0; r < comm.size; r++) e = op === MAX ? Math.max(e, i * (r + 1) + r) : e + i * (r + 1) + r;
+              return e;
+            };
+            const all = await comm.allreduce(v, op);
+            if (!(all instanceof Float64Array) || all.some((x, i) => x !== expected(i))) problems.push(`allreduce ${name}`);
+            for (const root of new Set([0, comm.size - 1, comm.size >> 1])) {
+              const reduced = await comm.reduce(v, op, root);
+              if (comm.rank === root && (!(reduced instanceof Float64Array) || reduced.some((x, i) => x !== expected(i)))) problems.push(`reduce ${name} at ${root}`);
+            }
+          }
+          if (v.some((x, i) => x !== before[i])) problems.push('the input vector was changed');
+          return problems;
+        });
+        const r = await runOn(target, program, { size });
+        expect(r.results.flat()).toEqual([]);
+      });
+
       it(`a non-commutative user op sees operands in rank order on ${size} ranks`, async () => {
         const program = defineProgram(async (comm) => {
           const mine = String.fromCharCode(65 + (comm.rank % 26));
