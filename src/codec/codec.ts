@@ -87,6 +87,73 @@ export function encode(value: unknown): Uint8Array {
 }
 
 /**
+ * A value handed to a receiver in the same process: already a structured clone, never bytes.
+ * In-process transports carry these for small values, skipping v8's serializer (a clone costs
+ * ~0.7 µs where serializing and deserializing {a:1,b:'x'} cost ~4.4 µs here).
+ */
+export class InProcessValue {
+  constructor(readonly value: unknown) {}
+}
+
+/** What a data frame carries: encoded bytes, or an in-process clone. */
+export type Payload = Uint8Array | InProcessValue;
+
+/**
+ * Encodes `value` for a send. With `inProcess`, a value that structured cloning reproduces
+ * exactly as the byte path would is cloned instead (primitives need not even be copied).
+ */
+export function encodePayload(value: unknown, inProcess: boolean): Payload {
+  if (inProcess) {
+    const kind = typeof value;
+    if (value === null || (kind !== 'object' && kind !== 'function' && kind !== 'symbol')) return new InProcessValue(value);
+    if (kind === 'object' && !ArrayBuffer.isView(value) && !(value instanceof ArrayBuffer) && clonesLikeSerializing(value)) {
+      try {
+        return new InProcessValue(structuredClone(value));
+      } catch {
+        // Not cloneable: the byte path below raises the error that names the value.
+      }
+    }
+  }
+  return encode(value);
+}
+
+export function decodePayload(payload: Payload): unknown {
+  return payload instanceof InProcessValue ? payload.value : decode(payload);
+}
+
+/** The bytes a probe reports for a payload; an in-process clone is measured as its encoding would be. */
+export function payloadSize(payload: Payload): number {
+  return payloadBytes(payload instanceof InProcessValue ? encode(payload.value) : payload);
+}
+
+const CLONE_CHECK_BUDGET = 256;
+
+/**
+ * structuredClone and Node's v8.serialize agree on everything except Buffers nested inside a
+ * value (a clone turns them into Uint8Arrays). Small values are walked to rule that out; big
+ * ones take the byte path rather than paying for the walk.
+ */
+function clonesLikeSerializing(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  let budget = CLONE_CHECK_BUDGET;
+  while (pending.length > 0) {
+    if (--budget < 0) return false;
+    const value = pending.pop();
+    if (value === null || typeof value !== 'object') continue;
+    if (Buffer.isBuffer(value)) return false;
+    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) continue;
+    if (value instanceof Map) {
+      for (const [k, v] of value) pending.push(k, v);
+    } else if (value instanceof Set) {
+      for (const v of value) pending.push(v);
+    } else {
+      for (const key in value) pending.push((value as Record<string, unknown>)[key]);
+    }
+  }
+  return true;
+}
+
+/**
  * Decodes bytes made by `encode`. The result may view `bytes` in place (no copy), so the caller
  * must hand each frame's bytes to exactly one decode.
  */

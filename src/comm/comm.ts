@@ -1,4 +1,4 @@
-import { decode, encode, payloadBytes } from '../codec/codec.ts';
+import { decodePayload, encodePayload, payloadSize } from '../codec/codec.ts';
 import { ANY_SOURCE, ANY_TAG } from '../constants.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { Engine } from '../p2p/engine.ts';
@@ -77,7 +77,7 @@ export class Comm {
           { context: this.#collectiveContext, source: this.#group[source]!, tag: COLLECTIVE_TAG[operation] },
           { operation, source, tag: COLLECTIVE_TAG[operation] },
         );
-        return decode(message.body);
+        return decodePayload(message.body);
       },
     };
   }
@@ -103,7 +103,7 @@ export class Comm {
   async recvMessage<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<Message<T>> {
     const pattern = this.#pattern(source, tag);
     const message = await this.#engine.receive(pattern, { operation: 'recv', source, tag });
-    return { value: decode(message.body) as T, source: this.#local(message), tag: message.tag };
+    return { value: decodePayload(message.body) as T, source: this.#local(message), tag: message.tag };
   }
 
   /** Sends and receives at once, so two ranks exchanging with each other never deadlock. */
@@ -114,7 +114,7 @@ export class Comm {
     const sent = this.#sendOn(this.#context, value, dest, sendtag);
     const received = this.#engine.receive(pattern, { operation: 'sendrecv', source, tag: recvtag });
     const [message] = await Promise.all([received, sent]);
-    return decode(message.body) as T;
+    return decodePayload(message.body) as T;
   }
 
   /** Waits for the next matching message and describes it without receiving it. */
@@ -214,7 +214,7 @@ export class Comm {
 
   #sendOn(context: string, value: unknown, dest: number, tag: number): Promise<void> {
     // Encoding copies the value now, so the caller may reuse its buffer as soon as this returns.
-    return this.#engine.sendData(context, this.#group[dest]!, tag, encode(value));
+    return this.#engine.sendData(context, this.#group[dest]!, tag, encodePayload(value, this.#engine.inProcess));
   }
 
   #pattern(source: number, tag: number, tagArgument = 'tag') {
@@ -228,6 +228,6 @@ export class Comm {
   }
 
   #describe(message: InboundMessage): ProbeResult {
-    return { source: this.#local(message), tag: message.tag, bytes: payloadBytes(message.body) };
+    return { source: this.#local(message), tag: message.tag, bytes: payloadSize(message.body) };
   }
 }

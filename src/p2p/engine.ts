@@ -1,3 +1,4 @@
+import type { Payload } from '../codec/codec.ts';
 import type { Frame, Transport } from '../transport/transport.ts';
 import { InOrderReceiver, SequenceCounter, type LinkStats } from './link.ts';
 import { UnexpectedQueue, matches, type InboundMessage, type MatchPattern } from './matching.ts';
@@ -61,7 +62,12 @@ export class Engine {
     );
   }
 
-  sendData(context: string, dest: number, tag: number, body: Uint8Array): Promise<void> {
+  /** Whether sends may carry in-process clones (the transport's ranks share this process). */
+  get inProcess(): boolean {
+    return this.transport.inProcess === true;
+  }
+
+  sendData(context: string, dest: number, tag: number, body: Payload): Promise<void> {
     if (this.abortError !== undefined) return Promise.reject(this.abortError);
     return this.transport.send({ kind: 'data', source: this.rank, dest, seq: this.sequence.take(dest), context, tag, body });
   }
@@ -115,7 +121,7 @@ export class Engine {
 
   private onInOrder(frame: Frame): void {
     if (frame.kind === 'ctrl') {
-      this.onControl(frame.source, frame.body);
+      this.onControl(frame.source, frame.body as Uint8Array);
       return;
     }
     if (this.abortError !== undefined) return;

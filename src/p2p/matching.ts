@@ -1,3 +1,4 @@
+import type { Payload } from '../codec/codec.ts';
 import { ANY_SOURCE, ANY_TAG } from '../constants.ts';
 
 /** A message that arrived in order and awaits (or got) a matching receive. */
@@ -6,7 +7,7 @@ export interface InboundMessage {
   /** World rank of the sender. */
   source: number;
   tag: number;
-  body: Uint8Array;
+  body: Payload;
 }
 
 /** What a receive or probe asks for; source is a world rank or ANY_SOURCE. */

@@ -43,6 +43,10 @@ export class FaultInjectingTransport implements Transport {
     return this.inner.size;
   }
 
+  get inProcess(): boolean | undefined {
+    return this.inner.inProcess;
+  }
+
   get reportGraceMs(): number {
     return this.inner.reportGraceMs + (this.schedule.maxDelayMs ?? 5);
   }

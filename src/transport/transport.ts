@@ -3,6 +3,8 @@
  * one job. It may deliver a frame more than once and out of order (SQS standard queues do);
  * the link layer above (src/p2p/link.ts) restores order and drops duplicates.
  */
+import type { Payload } from '../codec/codec.ts';
+
 export type FrameKind = 'data' | 'ctrl';
 
 export interface Frame {
@@ -15,8 +17,20 @@ export interface Frame {
   /** Communicator context of a data frame ('' for control frames). */
   context: string;
   tag: number;
-  /** The encoded value (src/codec) or control message. */
-  body: Uint8Array;
+  /**
+   * The encoded value (src/codec) or control message; an in-process clone only on transports
+   * that say `inProcess`.
+   */
+  body: Payload;
+}
+
+/** A frame whose body is bytes: what every transport between processes carries. */
+export type ByteFrame = Frame & { body: Uint8Array };
+
+export function assertByteFrame(frame: Frame): asserts frame is ByteFrame {
+  if (!(frame.body instanceof Uint8Array)) {
+    throw new Error('an in-process value reached a transport between processes (the sender must encode to bytes)');
+  }
 }
 
 export interface Transport {
@@ -36,4 +50,6 @@ export interface Transport {
    * were blocked on: about one message latency of this transport.
    */
   readonly reportGraceMs: number;
+  /** The ranks share this process, so sends may carry structured clones instead of bytes. */
+  readonly inProcess?: boolean;
 }

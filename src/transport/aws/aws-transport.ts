@@ -1,6 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { AwsSettings } from '../../config.ts';
-import type { Frame, Transport } from '../transport.ts';
+import { assertByteFrame, type Frame, type Transport } from '../transport.ts';
 import { ClaimCheck } from './claim-check.ts';
 import type { AwsClients } from './clients.ts';
 import { queueUrl, type JobQueues } from './job-resources.ts';
@@ -52,6 +52,7 @@ export class AwsTransport implements Transport {
   }
 
   private async store(frame: Frame): Promise<void> {
+    assertByteFrame(frame);
     const claimChecked = frame.body.byteLength > this.limits.claimCheckThreshold;
     if (claimChecked) await this.claims.put(frame);
     await this.outbox.send(queueUrl(this.options.queues, frame.dest), { frame, claimChecked });

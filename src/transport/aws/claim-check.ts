@@ -1,7 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { TransportError } from '../../errors.ts';
-import type { Frame } from '../transport.ts';
+import type { ByteFrame, Frame } from '../transport.ts';
 
 /** Every object of a job lives under this prefix, so cleanup is one listing. */
 export function jobPrefix(jobId: string): string {
@@ -25,7 +25,7 @@ export class ClaimCheck {
     private readonly jobId: string,
   ) {}
 
-  async put(frame: Frame): Promise<void> {
+  async put(frame: ByteFrame): Promise<void> {
     const key = claimCheckKey(this.jobId, frame);
     try {
       await this.s3.send(new PutObjectCommand({

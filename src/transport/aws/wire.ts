@@ -1,4 +1,4 @@
-import type { Frame, FrameKind } from '../transport.ts';
+import type { ByteFrame, FrameKind } from '../transport.ts';
 
 /**
  * Frames inside SQS message bodies. SQS bodies are text, so a message is base64 of:
@@ -20,7 +20,7 @@ const KIND_OF = ['data', 'ctrl'] as const;
 
 /** A frame as it travels in a message: its body inline, or only its length when claim-checked. */
 export interface WireFrame {
-  frame: Frame;
+  frame: ByteFrame;
   claimChecked: boolean;
 }
 
@@ -81,7 +81,7 @@ function encodeFrame({ frame, claimChecked }: WireFrame): Buffer[] {
 
 /** A frame read from a message; a claim-checked one still has to fetch its body (bodyLength bytes). */
 export interface ParsedFrame {
-  frame: Frame;
+  frame: ByteFrame;
   claimChecked: boolean;
   bodyLength: number;
 }

@@ -45,6 +45,7 @@ export class MemoryFabric {
 
 class MemoryTransport implements Transport {
   readonly reportGraceMs = 20;
+  readonly inProcess = true;
   constructor(
     private readonly fabric: MemoryFabric,
     readonly rank: number,
