@@ -27,6 +27,8 @@ export const MAX_WAIT_SECONDS = 25;
 const DEFAULT_WAIT_SECONDS = 20;
 const POLL_MS = 200;
 const JOB_ID = /^[a-z2-7]{26}$/;
+/** Between this function's check and the run function's start, a few seconds of its timeout pass. */
+const START_SLACK_MS = 5_000;
 
 /**
  * POST /runs starts a job through the run function (asynchronously, so the job may outlive the
@@ -61,7 +63,8 @@ async function startRun(event: HttpEvent): Promise<HttpResponse> {
     throw new InvalidArgumentError('body', text, 'JSON', `is not valid JSON (${(error as Error).message})`);
   }
   const request = parseJobRequest(body, {
-    maxTimeoutSeconds: Math.floor((config.runTimeoutSeconds * 1000 - CLEANUP_MARGIN_MS) / 1000),
+    // The run function checks again against its own remaining time; leave it a little slack.
+    maxTimeoutSeconds: Math.floor((config.runTimeoutSeconds * 1000 - CLEANUP_MARGIN_MS - START_SLACK_MS) / 1000),
     maxWaitSeconds: MAX_WAIT_SECONDS,
   });
   const jobId = newJobId();
@@ -70,7 +73,9 @@ async function startRun(event: HttpEvent): Promise<HttpResponse> {
   try {
     // Recorded before the job starts, so a GET right after the 202 finds it.
     await writeRunStatus(clients.s3, config.aws.bucket, { jobId, status: 'running', program: request.program, size: request.size, startedAt: new Date().toISOString() });
-    const { waitSeconds = DEFAULT_WAIT_SECONDS, ...job } = request;
+    const { waitSeconds = DEFAULT_WAIT_SECONDS, timeoutSeconds, ...job } = request;
+    // Only a timeout the user asked for is passed on; otherwise the run function takes its own maximum.
+    if ((body as { timeoutSeconds?: unknown }).timeoutSeconds !== undefined) Object.assign(job, { timeoutSeconds });
     await lambda.send(new InvokeCommand({
       FunctionName: config.runFunction,
       InvocationType: 'Event',

@@ -7,11 +7,11 @@ import { jobPrefix } from '../transport/aws/claim-check.ts';
  * a conditional write (If-None-Match: *): only the first start of a rank of a job succeeds, a
  * second one is refused by S3 itself, so no two processes ever serve one rank.
  */
-export async function claimRank(s3: S3Client, bucket: string, jobId: string, rank: number): Promise<boolean> {
+export async function claimRank(s3: S3Client, bucket: string, jobId: string, rank: number, key = `${jobPrefix(jobId)}claims/${rank}`): Promise<boolean> {
   try {
     await s3.send(new PutObjectCommand({
       Bucket: bucket,
-      Key: `${jobPrefix(jobId)}claims/${rank}`,
+      Key: key,
       Body: new Date().toISOString(),
       IfNoneMatch: '*',
     }));

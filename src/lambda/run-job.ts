@@ -44,8 +44,9 @@ export async function runJobAsRankZero(event: unknown, remainingMs: number): Pro
   let queues: JobQueues | undefined;
   let transport: AwsTransport | undefined;
   try {
-    // A duplicated asynchronous start of this job (from the HTTP function) must do nothing.
-    if (givenJobId !== undefined && !(await claimRank(clients.s3, bucket, jobId, 0))) {
+    // A duplicated asynchronous start of this job (from the HTTP function) must do nothing, even
+    // after the job ended: rank 0's claim lives beside the job's record, not among its objects.
+    if (givenJobId !== undefined && !(await claimRank(clients.s3, bucket, jobId, 0, `runs/${jobId}.started`))) {
       return { jobId, status: 'duplicate-start-ignored' };
     }
     await writeRunStatus(clients.s3, bucket, { jobId, status: 'running', program: request.program, size: request.size, startedAt: new Date(startedAt).toISOString() });
