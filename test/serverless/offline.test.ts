@@ -1,10 +1,10 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../../src/index.ts';
 import { newJobId } from '../../src/runtime/job-id.ts';
+import { freePort } from '../../scripts/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../scripts/offline-stack.ts';
 import { findLeftovers } from '../aws/leftovers.ts';
 
@@ -15,17 +15,6 @@ import { findLeftovers } from '../aws/leftovers.ts';
 let stack: OfflineStack;
 let lambda: LambdaClient;
 const jobIds: string[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Invocation {
   functionError?: string;
