@@ -54,14 +54,14 @@ export function benchCases(quick: boolean): BenchCase[] {
   const cases: BenchCase[] = [
     {
       id: 'pingpong-object.np2', kind: 'pingpong-object', ranks: 2, elements: 0,
-      ...scale({ warmup: 2_000, reps: 9, iterations: 20_000 }, quick),
+      ...scale({ warmup: 10_000, reps: 9, iterations: 20_000 }, quick),
       metric: 'object ping-pong {a:1,b:"x"}, half round trip (2 ranks)', unit: 'µs', better: 'lower',
       figure: (roundTrip) => (roundTrip / 2) * 1e6,
       target: { maxRatio: 5, label: '≤ 5x mpi4py' },
     },
     {
       id: 'pingpong-buffer-8MiB.np2', kind: 'pingpong-buffer', ranks: 2, elements: BUFFER_ELEMENTS,
-      ...scale({ warmup: 10, reps: 9, iterations: 100 }, quick),
+      ...scale({ warmup: 30, reps: 9, iterations: 100 }, quick),
       metric: '8 MiB Float64Array ping-pong, bytes / half round trip (2 ranks)', unit: 'GB/s', better: 'higher',
       figure: (roundTrip) => BUFFER_BYTES / (roundTrip / 2) / 1e9,
     },
@@ -69,7 +69,7 @@ export function benchCases(quick: boolean): BenchCase[] {
   for (const ranks of [2, 4]) {
     cases.push({
       id: `allreduce-buffer-8MiB.np${ranks}`, kind: 'allreduce-buffer', ranks, elements: BUFFER_ELEMENTS,
-      ...scale({ warmup: 5, reps: 9, iterations: 30 }, quick),
+      ...scale({ warmup: 10, reps: 9, iterations: 30 }, quick),
       metric: `allreduce(SUM) 8 MiB Float64Array (${ranks} ranks)`, unit: 'ms', better: 'lower',
       figure: (call) => call * 1e3,
       ...(ranks === 4 ? { target: { maxRatio: 1, label: '≤ 1x mpi4py' } } : {}),
@@ -78,7 +78,7 @@ export function benchCases(quick: boolean): BenchCase[] {
   for (const ranks of [2, 4]) {
     cases.push({
       id: `allreduce-scalar.np${ranks}`, kind: 'allreduce-scalar', ranks, elements: 0,
-      ...scale({ warmup: 1_000, reps: 9, iterations: 10_000 }, quick),
+      ...scale({ warmup: 5_000, reps: 9, iterations: 10_000 }, quick),
       metric: `allreduce(SUM) of one number (${ranks} ranks)`, unit: 'µs', better: 'lower',
       figure: (call) => call * 1e6,
     });

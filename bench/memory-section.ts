@@ -1,12 +1,13 @@
 import { benchCases, type BenchCase, type CaseTiming } from './cases.ts';
 import { measureOnMemory } from './memory-bench.ts';
+import { measureQuietly } from './machine-load.ts';
 import { measureOnMpi4py } from './mpi4py-bench.ts';
-import { spread } from './stats.ts';
+import { median } from './stats.ts';
 import type { Row, Section } from './types.ts';
 
 /** The figure of a timing: from the median repetition's time per iteration. */
 function figureOf(c: BenchCase, timing: CaseTiming): number {
-  const perIteration = spread(timing.secondsPerRep).median / timing.iterations;
+  const perIteration = median(timing.secondsPerRep) / timing.iterations;
   return c.figure(perIteration);
 }
 
@@ -40,9 +41,16 @@ export const memorySection: Section = {
       };
       rows.set(c.id, base);
       try {
-        const { timing, rssMiB } = await measureOnMemory(c);
+        const measured = await measureQuietly(`lambda-mpi: ${c.id}`, () => measureOnMemory(c), context.log);
+        const { timing, rssMiB } = measured.value;
         base.lambdaMpi = figureOf(c, timing);
-        base.detail!.lambdaMpi = { perRep: figuresOf(c, timing), secondsPerRep: timing.secondsPerRep, rssMiBAfter: Math.round(rssMiB) };
+        if (measured.othersBusy !== undefined) base.othersCpuBusy = { lambdaMpi: measured.othersBusy };
+        base.detail!.lambdaMpi = {
+          perRep: figuresOf(c, timing),
+          secondsPerRep: timing.secondsPerRep,
+          rssMiBAfter: Math.round(rssMiB),
+          attempts: measured.attempts,
+        };
       } catch (error) {
         // One broken case costs its own figure, not the section's.
         const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -61,7 +69,9 @@ export const memorySection: Section = {
           continue;
         }
         row.mpi4py = figureOf(c, measured.timing);
+        if (measured.othersBusy !== undefined) row.othersCpuBusy = { ...row.othersCpuBusy, mpi4py: measured.othersBusy };
         row.detail!.mpi4py = {
+          attempts: measured.attempts,
           perRep: figuresOf(c, measured.timing),
           secondsPerRep: measured.timing.secondsPerRep,
           command: measured.run.command,

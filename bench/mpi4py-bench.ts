@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchCase, CaseTiming } from './cases.ts';
+import { measureQuietly } from './machine-load.ts';
 import { paramsOf } from './cases.ts';
 import type { Mpi4pyAvailability } from './types.ts';
 
@@ -88,7 +89,7 @@ export function runMpi4py(script: string, ranks: number, cases: BenchCase[]): Pr
 }
 
 export type Mpi4pyOutcome =
-  | { ok: true; timing: CaseTiming; run: Omit<Mpi4pyRun, 'timings'> }
+  | { ok: true; timing: CaseTiming; run: Omit<Mpi4pyRun, 'timings'>; othersBusy: number | undefined; attempts: number }
   | { ok: false; error: string };
 
 /**
@@ -106,8 +107,9 @@ export async function measureOnMpi4py(cases: BenchCase[], log: (line: string) =>
     const [script, ranks] = key.split('|') as [string, string];
     log(`mpi4py: ${script} on ${ranks} ranks (${group.map((c) => c.id).join(', ')})`);
     try {
-      const { timings, ...run } = await runMpi4py(script, Number(ranks), group);
-      for (const timing of timings) out.set(timing.id, { ok: true, timing, run });
+      const measured = await measureQuietly(`mpi4py: ${script} on ${ranks} ranks`, () => runMpi4py(script, Number(ranks), group), log);
+      const { timings, ...run } = measured.value;
+      for (const timing of timings) out.set(timing.id, { ok: true, timing, run, othersBusy: measured.othersBusy, attempts: measured.attempts });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log(`mpi4py: ${script} on ${ranks} ranks failed: ${message}`);

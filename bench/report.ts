@@ -1,18 +1,19 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { BUSY_WARNING_FRACTION } from './machine-load.ts';
+import { BUSY_WARNING_FRACTION, percent } from './machine-load.ts';
 import type { Mpi4pyAvailability, Row } from './types.ts';
 
 /**
  * The bench's output: the table on stdout and the JSON record under bench/results/.
  *
- * Ratio convention: lambda-mpi's cost over mpi4py's, whichever way the metric points, so a
- * ratio above 1 always means lambda-mpi is slower. For times (lower is better) that is
- * lambda-mpi / mpi4py; for throughputs (higher is better) it is mpi4py / lambda-mpi.
+ * Ratio convention: lambda-mpi's cost over the reference's (mpi4py, or the row's baseline such as
+ * the plain AWS SDK), whichever way the metric points, so a ratio above 1 always means lambda-mpi
+ * is slower. For times (lower is better) that is lambda-mpi / reference; for throughputs (higher
+ * is better) it is reference / lambda-mpi.
  */
 export const RATIO_CONVENTION =
-  'ratio = lambda-mpi cost / mpi4py cost: > 1 means lambda-mpi is slower (times: lambda-mpi/mpi4py; GB/s: mpi4py/lambda-mpi)';
+  'ratio = lambda-mpi cost / reference cost (reference = mpi4py, or the baseline the row names): > 1 means lambda-mpi is slower (times: lambda-mpi/reference; GB/s, msg/s: reference/lambda-mpi)';
 
 export type Status = 'PASS' | 'MISS' | 'n/a';
 
@@ -28,9 +29,15 @@ export interface SectionOutcome {
   error?: string;
 }
 
+/** The figure a row is compared with: its baseline's when it has one, else mpi4py's. */
+export function referenceOf(row: Row): number | null {
+  return row.baseline ? row.baseline.value : row.mpi4py;
+}
+
 export function ratioOf(row: Row): number | null {
-  if (row.lambdaMpi === null || row.mpi4py === null || row.lambdaMpi <= 0 || row.mpi4py <= 0) return null;
-  return row.better === 'lower' ? row.lambdaMpi / row.mpi4py : row.mpi4py / row.lambdaMpi;
+  const reference = referenceOf(row);
+  if (row.lambdaMpi === null || reference === null || row.lambdaMpi <= 0 || reference <= 0) return null;
+  return row.better === 'lower' ? row.lambdaMpi / reference : reference / row.lambdaMpi;
 }
 
 export function withVerdicts(rows: Row[]): ReportedRow[] {
@@ -58,31 +65,54 @@ function table(headers: string[], lines: string[][], rightAligned: Set<number>):
   return [render(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(render)].join('\n');
 }
 
-export function formatTable(rows: ReportedRow[], mpi4py: Mpi4pyAvailability, othersBusy: { start: number; end: number }): string {
+/** A figure measured while other work took more than BUSY_WARNING_FRACTION of the CPUs. */
+const DISTURBED_MARK = '*';
+
+function disturbed(share: number | undefined): boolean {
+  return share !== undefined && share > BUSY_WARNING_FRACTION;
+}
+
+export function formatTable(rows: ReportedRow[], mpi4py: Mpi4pyAvailability): string {
   const out: string[] = [];
   out.push(`lambda-mpi bench — node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`);
+  const withBaseline = rows.some((row) => row.baseline);
+  const mpi4pyRows = rows.some((row) => !row.baseline);
   if (mpi4py.available) {
     out.push(`mpi4py ${mpi4py.mpi4pyVersion} via ${mpi4py.mpirun} --oversubscribe, ${mpi4py.python}, buffers: ${mpi4py.buffers}`);
     out.push('lambda-mpi runs every rank on one thread of this process; mpi4py runs one process per rank.');
-  } else {
-    out.push(`mpi4py not measured: ${mpi4py.reason}. Showing the lambda-mpi column only; targets are n/a.`);
+  } else if (mpi4pyRows) {
+    out.push(
+      `mpi4py not measured: ${mpi4py.reason}. ` +
+      (withBaseline ? 'Rows compared with mpi4py have no reference; their targets are n/a.' : 'Showing the lambda-mpi column only; targets are n/a.'),
+    );
   }
-  if (Math.max(othersBusy.start, othersBusy.end) > BUSY_WARNING_FRACTION) {
-    const percent = (f: number) => `${Math.round(f * 100)}%`;
-    out.push(`warning: other work kept the CPUs ${percent(othersBusy.start)} busy before the run and ${percent(othersBusy.end)} after it: figures may be skewed (mpi4py's most)`);
+  const shares = rows.flatMap((row) => [row.othersCpuBusy?.lambdaMpi, row.othersCpuBusy?.mpi4py, row.othersCpuBusy?.baseline]).filter(disturbed) as number[];
+  if (shares.length > 0) {
+    out.push(
+      `warning: ${DISTURBED_MARK} marks figures measured while other processes took up to ${percent(Math.max(...shares))} ` +
+      `of the CPUs (even after one retry): they may be skewed, mpi4py's most`,
+    );
   }
-  if (mpi4py.available) out.push(RATIO_CONVENTION);
+  const showReference = mpi4py.available || withBaseline;
+  if (showReference) out.push(RATIO_CONVENTION);
   out.push('');
+  // Unmarked figures get a space where the mark would be, so the column stays aligned.
+  const mark = (share: number | undefined) => (disturbed(share) ? DISTURBED_MARK : shares.length > 0 ? ' ' : '');
   const columns: Array<{ header: string; right?: boolean; cell(row: ReportedRow): string }> = [
     { header: 'metric', cell: (row) => row.metric },
     { header: 'unit', cell: (row) => row.unit },
-    { header: 'lambda-mpi', right: true, cell: (row) => figure(row.lambdaMpi) },
+    { header: 'lambda-mpi', right: true, cell: (row) => figure(row.lambdaMpi) + mark(row.othersCpuBusy?.lambdaMpi) },
   ];
-  // Without mpi4py there is nothing to compare with: the lambda-mpi column only.
-  if (mpi4py.available) {
+  // Without mpi4py or a baseline there is nothing to compare with: the lambda-mpi column only.
+  if (showReference) {
     columns.push(
-      { header: 'mpi4py', right: true, cell: (row) => figure(row.mpi4py) },
+      {
+        header: 'reference',
+        right: true,
+        cell: (row) => figure(referenceOf(row)) + mark(row.baseline ? row.othersCpuBusy?.baseline : row.othersCpuBusy?.mpi4py),
+      },
       { header: 'ratio', right: true, cell: (row) => (row.ratio === null ? '—' : `${row.ratio.toFixed(2)}x`) },
+      { header: 'reference is', cell: (row) => row.baseline?.name ?? (mpi4py.available ? 'mpi4py' : 'mpi4py (not run)') },
     );
   }
   columns.push(
@@ -94,6 +124,13 @@ export function formatTable(rows: ReportedRow[], mpi4py: Mpi4pyAvailability, oth
     rows.map((row) => columns.map((c) => c.cell(row))),
     new Set(columns.flatMap((c, i) => (c.right ? [i] : []))),
   ));
+  // What each baseline is, once per name.
+  const described = new Map<string, string>();
+  for (const row of rows) if (row.baseline && !described.has(row.baseline.name)) described.set(row.baseline.name, row.baseline.description);
+  if (described.size > 0) {
+    out.push('', 'references other than mpi4py:');
+    for (const [name, description] of described) out.push(`  ${name}: ${description}`);
+  }
   return out.join('\n');
 }
 
@@ -104,7 +141,7 @@ export interface RunRecord {
   argv: string[];
   quick: boolean;
   convention: string;
-  environment: Environment & { loadAverage1mAtEnd: number; othersCpuBusyAtStart: number; othersCpuBusyAtEnd: number };
+  environment: Environment & { loadAverage1mAtEnd: number; othersCpuBusyDuringRun: number | undefined };
   mpi4py: Mpi4pyAvailability;
   sections: SectionOutcome[];
   rows: ReportedRow[];

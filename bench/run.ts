@@ -7,8 +7,9 @@
  * To add a section (e.g. the AWS transports): write a `Section` whose run() returns rows
  * (bench/types.ts), and append it to `sections` below.
  */
+import { awsSection } from './aws-section.ts';
 import { memorySection } from './memory-section.ts';
-import { cpuBusyFraction } from './machine-load.ts';
+import { startLoadMeter } from './machine-load.ts';
 import { detectMpi4py } from './mpi4py-bench.ts';
 import { RATIO_CONVENTION, environment, formatTable, withVerdicts, writeRecord, type SectionOutcome } from './report.ts';
 import type { Mpi4pyAvailability, Row, Section } from './types.ts';
@@ -16,6 +17,7 @@ import type { Mpi4pyAvailability, Row, Section } from './types.ts';
 /** Every section, in the order they run. The AWS transport sections go here. */
 const sections: Section[] = [
   memorySection,
+  awsSection,
 ];
 
 interface Options {
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
   }
   const started = new Date();
   const environmentAtStart = environment();
-  const othersBusy = { start: await cpuBusyFraction(), end: 0 };
+  const othersBusyDuringRun = startLoadMeter();
   const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - started.getTime()) / 1e3).toFixed(1)}s] ${line}\n`);
   const mpi4py: Mpi4pyAvailability = options.mpi4py ? detectMpi4py() : { available: false, reason: 'skipped (--no-mpi4py)' };
   if (!mpi4py.available) log(`mpi4py unavailable: ${mpi4py.reason}; measuring lambda-mpi only`);
@@ -94,9 +96,8 @@ async function main(): Promise<void> {
     }
   }
 
-  othersBusy.end = await cpuBusyFraction();
   const reported = withVerdicts(rows);
-  process.stdout.write(`${formatTable(reported, mpi4py, othersBusy)}\n`);
+  process.stdout.write(`${formatTable(reported, mpi4py)}\n`);
   const finished = new Date();
   const path = writeRecord({
     startedAt: started.toISOString(),
@@ -108,8 +109,7 @@ async function main(): Promise<void> {
     environment: {
       ...environmentAtStart,
       loadAverage1mAtEnd: environment().loadAverage1m,
-      othersCpuBusyAtStart: othersBusy.start,
-      othersCpuBusyAtEnd: othersBusy.end,
+      othersCpuBusyDuringRun: othersBusyDuringRun(),
     },
     mpi4py,
     sections: outcomes,

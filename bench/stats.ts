@@ -6,13 +6,3 @@ export function median(samples: readonly number[]): number {
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
-
-export interface Spread {
-  median: number;
-  min: number;
-  max: number;
-}
-
-export function spread(samples: readonly number[]): Spread {
-  return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples) };
-}

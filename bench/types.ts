@@ -7,8 +7,9 @@
 export type Better = 'lower' | 'higher';
 
 /**
- * A goal for a row, stated against the reference (mpi4py): the row passes when its ratio
- * (lambda-mpi cost over mpi4py cost, see report.ts) is at most `maxRatio`.
+ * A goal for a row, stated against the row's reference (mpi4py, or its `baseline`): the row
+ * passes when its ratio (lambda-mpi cost over the reference's cost, see report.ts) is at most
+ * `maxRatio`.
  */
 export interface Target {
   maxRatio: number;
@@ -30,9 +31,30 @@ export interface Row {
   lambdaMpi: number | null;
   /** The same figure from mpi4py on this machine; null when not available for this row. */
   mpi4py: number | null;
+  /**
+   * For rows compared with something other than mpi4py (e.g. the plain AWS SDK on the same local
+   * servers): what the reference is and its figure. When present, the ratio and the target are
+   * against it, not against `mpi4py`.
+   */
+  baseline?: Baseline;
   target?: Target;
+  /**
+   * Share of all CPUs' time that other processes took while each column was measured
+   * (bench/machine-load.ts); above BUSY_WARNING_FRACTION the table marks the figure.
+   */
+  othersCpuBusy?: { lambdaMpi?: number; mpi4py?: number; baseline?: number };
   /** Anything else worth keeping in the JSON (samples, parameters, memory). */
   detail?: Record<string, unknown>;
+}
+
+/** A non-mpi4py reference figure for a row. */
+export interface Baseline {
+  /** Short name for the table, e.g. "raw SDK, delete awaited". */
+  name: string;
+  /** What exactly was measured, printed under the table once per name. */
+  description: string;
+  /** The figure, in the row's unit; null when it could not be measured. */
+  value: number | null;
 }
 
 /** Whether the reference implementation can run here, found once per bench run. */

@@ -3,11 +3,11 @@
 // invocations through it — rank 0 in the run function, the other ranks in worker functions —
 // prints what the ranks printed and each job's result, and shuts everything down.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { freePort } from './free-port.ts';
+import { startOfflineStack, type OfflineStack } from './offline-stack.ts';
 
 // The SDK's notice that its future versions need Node 22 is not about this run.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-import { freePort } from './free-port.ts';
-import { startOfflineStack, type OfflineStack } from './offline-stack.ts';
 
 const jobs = [
   { program: 'hello', size: 3 },
