@@ -77,10 +77,10 @@ export function formatTable(rows: ReportedRow[], mpi4py: Mpi4pyAvailability): st
   out.push(`lambda-mpi bench — node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'})`);
   const withBaseline = rows.some((row) => row.baseline);
   const mpi4pyRows = rows.some((row) => !row.baseline);
-  if (mpi4py.available) {
+  if (mpi4py.available && mpi4pyRows) {
     out.push(`mpi4py ${mpi4py.mpi4pyVersion} via ${mpi4py.mpirun} --oversubscribe, ${mpi4py.python}, buffers: ${mpi4py.buffers}`);
     out.push('lambda-mpi runs every rank on one thread of this process; mpi4py runs one process per rank.');
-  } else if (mpi4pyRows) {
+  } else if (!mpi4py.available && mpi4pyRows) {
     out.push(
       `mpi4py not measured: ${mpi4py.reason}. ` +
       (withBaseline ? 'Rows compared with mpi4py have no reference; their targets are n/a.' : 'Showing the lambda-mpi column only; targets are n/a.'),

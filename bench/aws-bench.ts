@@ -1,0 +1,534 @@
+import { CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand, DeleteMessageBatchCommand, DeleteMessageCommand, DeleteQueueCommand, ReceiveMessageCommand,
+  SendMessageBatchCommand, SendMessageCommand, SQSClient, type Message,
+} from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { Op, SUM, defineProgram, runLocal, type RunLocalOptions } from '../src/index.ts';
+import { median } from './stats.ts';
+
+/**
+ * The measurements of the `aws` section: lambda-mpi over its AWS transport (every rank in this
+ * process, runLocal with transport 'aws') and the plain AWS SDK doing the same work, both against
+ * the local S3/SQS servers running in a child process (bench/aws-servers.ts).
+ *
+ * All ranks run in this process, so performance.now() is one clock for all of them: a message
+ * that carries its send time gives the one-way latency directly.
+ */
+
+export interface AwsTarget {
+  s3Endpoint: string;
+  sqsEndpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  bucket: string;
+}
+
+/** Same settings for the plain SDK side as for lambda-mpi's receive loop. */
+const WAIT_SECONDS = 20;
+const VISIBILITY_TIMEOUT_SECONDS = 30;
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+function awsOptions(target: AwsTarget): RunLocalOptions['aws'] {
+  return {
+    bucket: target.bucket,
+    region: target.region,
+    endpoints: { sqs: target.sqsEndpoint, s3: target.s3Endpoint },
+    credentials: target.credentials,
+  };
+}
+
+/** A plain SQS client, SDK defaults (keep-alive agent, 50 sockets). */
+function plainSqs(target: AwsTarget): SQSClient {
+  return new SQSClient({ endpoint: target.sqsEndpoint, region: target.region, credentials: target.credentials });
+}
+
+/** A plain S3 client, configured as the local server needs (path style, checksums only when required). */
+export function plainS3(target: AwsTarget): S3Client {
+  return new S3Client({
+    endpoint: target.s3Endpoint,
+    region: target.region,
+    credentials: target.credentials,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+export async function createBucket(target: AwsTarget): Promise<void> {
+  const s3 = plainS3(target);
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: target.bucket }));
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** Queue names are never reused: a deleted name is blocked for 60 s. */
+function uniqueQueueName(purpose: string): string {
+  return `bench-${purpose}-${randomUUID().slice(0, 8)}`;
+}
+
+async function withQueues<T>(sqs: SQSClient, purpose: string, count: number, body: (urls: string[]) => Promise<T>): Promise<T> {
+  const urls = await Promise.all(Array.from({ length: count }, async (_, i) => {
+    const response = await sqs.send(new CreateQueueCommand({
+      QueueName: uniqueQueueName(`${purpose}${i}`),
+      // What lambda-mpi's job queues get (src/transport/aws/job-resources.ts).
+      Attributes: { MaximumMessageSize: String(256 * 1024), VisibilityTimeout: String(VISIBILITY_TIMEOUT_SECONDS), MessageRetentionPeriod: String(24 * 3600) },
+    }));
+    return response.QueueUrl!;
+  }));
+  try {
+    return await body(urls);
+  } finally {
+    await Promise.allSettled(urls.map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl }))));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Round trip of a small message
+
+export interface RoundTripParams {
+  warmup: number;
+  iterations: number;
+  /**
+   * Pause before each message, by an amount that sweeps 0..DITHER_MS evenly (the same sequence
+   * on both sides of the comparison), and take the pause out of the figures. local-aws-sqs looks
+   * for new messages every 10 ms of a long poll, counted from the poll's start: a strict
+   * ping-pong locks into one phase of that tick, lucky or not, by the accident of its timing.
+   * The pauses spread the phase evenly, so two patterns compare on the transport's cost plus
+   * the same average tick wait.
+   */
+  dither: boolean;
+}
+
+/** The emulator's long-poll check interval (local-aws-sqs: setInterval 10 ms). */
+export const DITHER_MS = 10;
+
+/** Low-discrepancy pause for message i on side 0 (ping) or 1 (pong), ms: the R2 sequence. */
+function ditherMs(i: number, side: 0 | 1): number {
+  const alpha = side === 0 ? 0.7548776662466927 : 0.5698402909980532;
+  return ((0.5 + alpha * i) % 1) * DITHER_MS;
+}
+
+/** Sleeps about `ms` and returns how long it really took (that is what gets subtracted). */
+async function pause(ms: number): Promise<number> {
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return performance.now() - started;
+}
+
+export interface RoundTripSamples {
+  /** Each timed round trip (there and back), ms. */
+  roundTripMs: number[];
+  /** Each timed message's one-way latency (send called → receive resolved), ms, both directions. */
+  oneWayMs: number[];
+}
+
+interface Stamp {
+  i: number;
+  /** performance.now() when the send was called. */
+  t: number;
+  /** The reply's pause before it was sent (dither), ms: not part of the round trip. */
+  p?: number;
+}
+
+const roundTripProgram = defineProgram(async (comm, params: RoundTripParams): Promise<RoundTripSamples> => {
+  const total = params.warmup + params.iterations;
+  const roundTripMs: number[] = [];
+  const oneWayMs: number[] = [];
+  const peer = 1 - comm.rank;
+  await comm.barrier();
+  for (let i = 0; i < total; i++) {
+    if (comm.rank === 0) {
+      if (params.dither) await pause(ditherMs(i, 0));
+      const started = performance.now();
+      await comm.send({ i, t: started } satisfies Stamp, peer);
+      const back = (await comm.recv(peer)) as Stamp;
+      const now = performance.now();
+      if (back.i !== i) throw new Error(`round trip ${i}: got ${back.i} back`);
+      if (i >= params.warmup) {
+        roundTripMs.push(now - started - (back.p ?? 0));
+        oneWayMs.push(now - back.t);
+      }
+    } else {
+      const got = (await comm.recv(peer)) as Stamp;
+      if (i >= params.warmup) oneWayMs.push(performance.now() - got.t);
+      const paused = params.dither ? await pause(ditherMs(i, 1)) : 0;
+      await comm.send({ i: got.i, t: performance.now(), p: paused } satisfies Stamp, peer);
+    }
+  }
+  return { roundTripMs, oneWayMs };
+});
+
+export async function lambdaMpiRoundTrip(target: AwsTarget, params: RoundTripParams): Promise<RoundTripSamples> {
+  const run = await runLocal(roundTripProgram, { size: 2, input: params, transport: 'aws', aws: awsOptions(target), timeoutMs: 120_000 });
+  const [zero, one] = run.results as [RoundTripSamples, RoundTripSamples];
+  return { roundTripMs: zero.roundTripMs, oneWayMs: [...zero.oneWayMs, ...one.oneWayMs] };
+}
+
+/** Long-polls until one message is there (MaxNumberOfMessages 1: the emulator returns at once). */
+async function receiveOne(sqs: SQSClient, queueUrl: string): Promise<Message> {
+  for (;;) {
+    const response = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: WAIT_SECONDS }));
+    const message = response.Messages?.[0];
+    if (message) return message;
+  }
+}
+
+export interface RawRoundTripOptions {
+  /** Finish each DeleteMessage before going on (true), or start it and go on (false). */
+  awaitDelete: boolean;
+  /**
+   * Long polls per queue. 1: the side itself calls ReceiveMessage when it wants the next message
+   * (the plain sequence). More: that many polls run all the time and hand messages over, as
+   * lambda-mpi's receiver does once traffic flows (src/transport/aws/receiver.ts, up to 4).
+   */
+  polls: number;
+}
+
+/** Messages of one queue, from `polls` long polls that run until stopped. */
+class PolledInbox {
+  private readonly abort = new AbortController();
+  private readonly arrived: Message[] = [];
+  private readonly waiting: Array<{ resolve(message: Message): void; reject(error: unknown): void }> = [];
+  private readonly loops: Promise<void>[];
+  private failure: unknown;
+
+  constructor(private readonly sqs: SQSClient, private readonly queueUrl: string, polls: number) {
+    setMaxListeners(polls + 10, this.abort.signal);
+    this.loops = Array.from({ length: polls }, () => this.poll());
+  }
+
+  private async poll(): Promise<void> {
+    while (!this.abort.signal.aborted) {
+      let messages: Message[];
+      try {
+        const response = await this.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: WAIT_SECONDS }),
+          { abortSignal: this.abort.signal },
+        );
+        messages = response.Messages ?? [];
+      } catch (error) {
+        if (this.abort.signal.aborted) return;
+        this.failure ??= error;
+        for (const waiter of this.waiting.splice(0)) waiter.reject(error);
+        return;
+      }
+      for (const message of messages) {
+        const waiter = this.waiting.shift();
+        if (waiter) waiter.resolve(message);
+        else this.arrived.push(message);
+      }
+    }
+  }
+
+  next(): Promise<Message> {
+    if (this.failure) return Promise.reject(this.failure);
+    const message = this.arrived.shift();
+    return message ? Promise.resolve(message) : new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.all(this.loops);
+  }
+}
+
+/**
+ * The same ping-pong with plain SDK calls on two queues: A sends to B's queue; B long-polls,
+ * deletes, sends back to A's queue; A long-polls and deletes (see RawRoundTripOptions for the
+ * variants).
+ */
+export async function rawRoundTrip(target: AwsTarget, params: RoundTripParams, options: RawRoundTripOptions): Promise<RoundTripSamples> {
+  const sqs = plainSqs(target);
+  try {
+    return await withQueues(sqs, 'rt', 2, async ([queueA, queueB]) => {
+      const total = params.warmup + params.iterations;
+      const roundTripMs: number[] = [];
+      const oneWayMs: number[] = [];
+      const deletes: Promise<unknown>[] = [];
+      const inboxes = options.polls > 1 ? [new PolledInbox(sqs, queueA!, options.polls), new PolledInbox(sqs, queueB!, options.polls)] : undefined;
+      const receive = (queueUrl: string) => {
+        if (!inboxes) return receiveOne(sqs, queueUrl);
+        return inboxes[queueUrl === queueA ? 0 : 1]!.next();
+      };
+      const remove = async (queueUrl: string, message: Message) => {
+        const deleted = sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+        if (options.awaitDelete) await deleted;
+        else deletes.push(deleted);
+      };
+      const sideA = async () => {
+        for (let i = 0; i < total; i++) {
+          if (params.dither) await pause(ditherMs(i, 0));
+          const started = performance.now();
+          await sqs.send(new SendMessageCommand({ QueueUrl: queueB!, MessageBody: JSON.stringify({ i, t: started } satisfies Stamp) }));
+          const message = await receive(queueA!);
+          const arrived = performance.now();
+          const back = JSON.parse(message.Body!) as Stamp;
+          await remove(queueA!, message);
+          const now = performance.now();
+          if (back.i !== i) throw new Error(`raw round trip ${i}: got ${back.i} back`);
+          if (i >= params.warmup) {
+            roundTripMs.push(now - started - (back.p ?? 0));
+            oneWayMs.push(arrived - back.t);
+          }
+        }
+      };
+      const sideB = async () => {
+        for (let i = 0; i < total; i++) {
+          const message = await receive(queueB!);
+          const got = JSON.parse(message.Body!) as Stamp;
+          if (i >= params.warmup) oneWayMs.push(performance.now() - got.t);
+          await remove(queueB!, message);
+          const paused = params.dither ? await pause(ditherMs(i, 1)) : 0;
+          await sqs.send(new SendMessageCommand({ QueueUrl: queueA!, MessageBody: JSON.stringify({ i: got.i, t: performance.now(), p: paused } satisfies Stamp) }));
+        }
+      };
+      try {
+        await Promise.all([sideA(), sideB()]);
+      } finally {
+        await Promise.all(inboxes?.map((inbox) => inbox.stop()) ?? []);
+      }
+      await Promise.all(deletes);
+      return { roundTripMs, oneWayMs };
+    });
+  } finally {
+    sqs.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Throughput of many small messages
+
+export interface ThroughputParams {
+  messages: number;
+  /** Untimed bursts before the timed ones (same size). */
+  warmup: number;
+  reps: number;
+}
+
+export interface ThroughputSamples {
+  /** Per timed burst: first send called → last message received, seconds. */
+  seconds: number[];
+  /** Per timed burst: first send called → every send resolved (stored in SQS), seconds. */
+  sendSeconds: number[];
+}
+
+const throughputProgram = defineProgram(async (comm, params: ThroughputParams) => {
+  const seconds: number[] = [];
+  const sendSeconds: number[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (let burst = 0; burst < params.warmup + params.reps; burst++) {
+    await comm.barrier();
+    if (comm.rank === 0) {
+      const started = performance.now();
+      const sends: Promise<void>[] = new Array(params.messages);
+      for (let i = 0; i < params.messages; i++) sends[i] = comm.send({ i }, 1);
+      await Promise.all(sends);
+      starts.push(started);
+      sendSeconds.push((performance.now() - started) / 1e3);
+    } else {
+      for (let i = 0; i < params.messages; i++) {
+        const got = (await comm.recv(0)) as { i: number };
+        if (got.i !== i) throw new Error(`throughput: message ${i} arrived as ${got.i}`);
+      }
+      ends.push(performance.now());
+    }
+  }
+  // Rank 1's end times to rank 0 (one clock: every rank runs in this process).
+  if (comm.rank === 1) await comm.send(ends, 0);
+  if (comm.rank !== 0) return undefined;
+  const received = (await comm.recv(1)) as number[];
+  for (let burst = params.warmup; burst < starts.length; burst++) seconds.push((received[burst]! - starts[burst]!) / 1e3);
+  return { seconds, sendSeconds: sendSeconds.slice(params.warmup) } satisfies ThroughputSamples;
+});
+
+export async function lambdaMpiThroughput(target: AwsTarget, params: ThroughputParams): Promise<ThroughputSamples> {
+  const run = await runLocal(throughputProgram, { size: 2, input: params, transport: 'aws', aws: awsOptions(target), timeoutMs: 120_000 });
+  return run.result!;
+}
+
+/**
+ * The plain SDK's best simple approach on this server: SendMessageBatch of 10 messages
+ * (`senders` calls in flight) and `receivers` concurrent ReceiveMessage calls of
+ * MaxNumberOfMessages 10, each followed by a DeleteMessageBatch (not awaited by the poll).
+ * No ordering, no duplicate handling. Each burst gets a fresh queue: the emulator keeps serving
+ * a receive whose client gave up, and such a leftover would hide the next burst's first
+ * messages for the visibility timeout.
+ */
+export async function rawThroughput(
+  target: AwsTarget,
+  params: ThroughputParams & { senders: number; receivers: number; waitTimeSeconds: number },
+): Promise<ThroughputSamples> {
+  const sqs = plainSqs(target);
+  const burst = (queueUrl: string) => async () => {
+    const started = performance.now();
+    const batches = Math.ceil(params.messages / 10);
+    let nextBatch = 0;
+    const send = async () => {
+      while (nextBatch < batches) {
+        const b = nextBatch++;
+        const entries = [];
+        for (let i = b * 10; i < Math.min(params.messages, (b + 1) * 10); i++) entries.push({ Id: String(i % 10), MessageBody: JSON.stringify({ i }) });
+        const response = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+        if (response.Failed?.length) throw new Error(`raw SendMessageBatch: ${response.Failed.length} failed`);
+      }
+    };
+    const sending = Promise.all(Array.from({ length: params.senders }, send)).then(() => performance.now());
+    let received = 0;
+    const abort = new AbortController();
+    setMaxListeners(params.receivers + 10, abort.signal);
+    const deletes: Promise<unknown>[] = [];
+    let done!: () => void;
+    const allReceived = new Promise<void>((resolve) => (done = resolve));
+    const receive = async () => {
+      while (received < params.messages) {
+        let messages: Message[];
+        try {
+          const response = await sqs.send(
+            new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: params.waitTimeSeconds }),
+            { abortSignal: abort.signal },
+          );
+          messages = response.Messages ?? [];
+        } catch (error) {
+          if (abort.signal.aborted) return;
+          throw error;
+        }
+        if (messages.length === 0) continue;
+        received += messages.length;
+        deletes.push(sqs.send(new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        })));
+        if (received >= params.messages) done();
+      }
+    };
+    const pollers = Array.from({ length: params.receivers }, receive);
+    let finished: number;
+    try {
+      await Promise.race([allReceived, Promise.all(pollers)]);
+      finished = performance.now();
+    } finally {
+      abort.abort();
+      await Promise.allSettled([sending, ...pollers, ...deletes]);
+    }
+    const sent = await sending;
+    await Promise.all(pollers);
+    await Promise.all(deletes);
+    if (received < params.messages) throw new Error(`raw throughput: ${received} of ${params.messages} received`);
+    return { seconds: (finished - started) / 1e3, sendSeconds: (sent - started) / 1e3 };
+  };
+  try {
+    const samples: ThroughputSamples = { seconds: [], sendSeconds: [] };
+    for (let i = 0; i < params.warmup + params.reps; i++) {
+      const sample = await withQueues(sqs, 'tp', 1, ([queueUrl]) => burst(queueUrl!)());
+      if (i < params.warmup) continue;
+      samples.seconds.push(sample.seconds);
+      samples.sendSeconds.push(sample.sendSeconds);
+    }
+    return samples;
+  } finally {
+    sqs.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. reduce(SUM) of a large Float64Array on many ranks
+
+export type ReduceAlgorithm = 'default' | 'binomial';
+
+export interface ReduceParams {
+  elements: number;
+  warmup: number;
+  reps: number;
+  /** Measured in turn within each repetition, so a change in the machine's load hits all alike. */
+  algorithms: ReduceAlgorithm[];
+}
+
+/**
+ * SUM as a user op declared non-commutative: collectives.ts then takes the binomial tree
+ * (root 0) for any size, instead of Rabenseifner's algorithm, which it uses for commutative ops
+ * on vectors of VECTOR_ALGORITHM_MIN_BYTES or more. Same arithmetic, a fresh result array.
+ */
+const BINOMIAL_SUM = Op.create((a: Float64Array, b: Float64Array) => {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! + b[i]!;
+  return out;
+}, false);
+
+const element = (i: number, rank: number) => (i % 1024) + rank;
+
+const reduceProgram = defineProgram(async (comm, params: ReduceParams) => {
+  const vector = new Float64Array(params.elements);
+  for (let i = 0; i < vector.length; i++) vector[i] = element(i, comm.rank);
+  const ms: Partial<Record<ReduceAlgorithm, number[]>> = {};
+  for (let rep = 0; rep < params.warmup + params.reps; rep++) {
+    for (const algorithm of params.algorithms) {
+      await comm.barrier();
+      const started = performance.now();
+      const result = (await comm.reduce(vector, algorithm === 'binomial' ? BINOMIAL_SUM : SUM, 0)) as Float64Array | undefined;
+      const elapsed = performance.now() - started;
+      if (comm.rank !== 0) continue;
+      if (rep >= params.warmup) (ms[algorithm] ??= []).push(elapsed);
+      const offset = (comm.size * (comm.size - 1)) / 2;
+      if (!(result instanceof Float64Array) || result.length !== params.elements) throw new Error(`reduce (${algorithm}): rank 0 got no Float64Array of the right length`);
+      for (let i = 0; i < result.length; i += 4099) {
+        if (result[i] !== comm.size * (i % 1024) + offset) throw new Error(`reduce (${algorithm}): element ${i} is ${result[i]}`);
+      }
+    }
+  }
+  return comm.rank === 0 ? ms : undefined;
+});
+
+/** Rank 0's time from leaving a barrier to holding the reduction, ms per repetition, per algorithm. */
+export async function lambdaMpiReduce(target: AwsTarget, ranks: number, params: ReduceParams): Promise<Partial<Record<ReduceAlgorithm, number[]>>> {
+  const run = await runLocal(reduceProgram, { size: ranks, input: params, transport: 'aws', aws: awsOptions(target), timeoutMs: 180_000 });
+  return run.result!;
+}
+
+async function putGet(s3: S3Client, bucket: string, key: string, body: Uint8Array): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.byteLength, ContentType: 'application/octet-stream' }));
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const bytes = await response.Body!.transformToByteArray();
+  if (bytes.byteLength !== body.byteLength) throw new Error(`s3 get of ${key}: ${bytes.byteLength} bytes, put ${body.byteLength}`);
+}
+
+export interface PutGetParams {
+  bytes: number;
+  /** How many objects are put and got at once (each: put, then get). */
+  parallel: number;
+  warmup: number;
+  reps: number;
+}
+
+/** Times `parallel` concurrent put-then-get of `bytes` each through the plain S3 client, ms per rep. */
+export async function rawPutGet(target: AwsTarget, params: PutGetParams): Promise<number[]> {
+  const s3 = plainS3(target);
+  const prefix = `bench/${randomUUID()}/`;
+  const bodies = Array.from({ length: params.parallel }, (_, p) => {
+    const vector = new Float64Array(params.bytes / 8);
+    for (let i = 0; i < vector.length; i++) vector[i] = element(i, p);
+    return new Uint8Array(vector.buffer);
+  });
+  try {
+    const ms: number[] = [];
+    for (let rep = 0; rep < params.warmup + params.reps; rep++) {
+      const started = performance.now();
+      await Promise.all(bodies.map((body, p) => putGet(s3, target.bucket, `${prefix}${rep}-${p}`, body)));
+      const elapsed = performance.now() - started;
+      if (rep >= params.warmup) ms.push(elapsed);
+    }
+    return ms;
+  } finally {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix })).catch(() => undefined);
+    const keys = (listed?.Contents ?? []).map((o) => ({ Key: o.Key! }));
+    if (keys.length) await s3.send(new DeleteObjectsCommand({ Bucket: target.bucket, Delete: { Objects: keys, Quiet: true } })).catch(() => undefined);
+    s3.destroy();
+  }
+}
+
+export { median };
