@@ -71,6 +71,7 @@ export class Comm {
     this.#channel = {
       rank: this.rank,
       size: this.size,
+      cheapMessages: this.#engine.inProcess,
       send: (value, dest, operation) => this.#sendOn(this.#collectiveContext, value, dest, COLLECTIVE_TAG[operation]),
       recv: async (source, operation) => {
         const message = await this.#engine.receive(

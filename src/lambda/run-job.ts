@@ -1,4 +1,5 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { AwsSettings } from '../config.ts';
 import { InvalidArgumentError, LambdaMpiError, RankFailedError, JobTimeoutError, toRemoteErrorInfo } from '../errors.ts';
 import { findProgram } from '../programs/index.ts';
 import { runOrchestratorRank } from '../runtime/orchestrator-rank.ts';
@@ -28,9 +29,16 @@ export async function runJobAsRankZero(event: unknown, remainingMs: number): Pro
   const config = lambdaConfigFromEnv();
   const maxTimeoutSeconds = Math.floor((remainingMs - CLEANUP_MARGIN_MS) / 1000);
   const { jobId: givenJobId, mode: _mode, ...body } = (typeof event === 'object' && event !== null ? event : { body: event }) as Record<string, unknown>;
-  const request = parseJobRequest(body, { maxTimeoutSeconds });
   if (givenJobId !== undefined && (typeof givenJobId !== 'string' || !JOB_ID.test(givenJobId))) {
     throw new InvalidArgumentError('jobId', givenJobId, 'a job id made by lambda-mpi (26 letters a-z and digits 2-7)');
+  }
+  let request: ReturnType<typeof parseJobRequest>;
+  try {
+    request = parseJobRequest(body, { maxTimeoutSeconds });
+  } catch (error) {
+    // Started by the HTTP function, the job already has a record: it must not stay "running".
+    if (givenJobId !== undefined) await recordFailure(config.aws, givenJobId as string, error);
+    throw error;
   }
   const jobId = (givenJobId as string | undefined) ?? newJobId();
   const program = findProgram(request.program);
@@ -94,6 +102,17 @@ export async function runJobAsRankZero(event: unknown, remainingMs: number): Pro
     if (queues) await deleteJobResources(clients, config.aws, jobId, queues, request.size).catch((e) => console.error(`cleanup of job ${jobId} failed: ${(e as Error).message}`));
     clients.destroy();
     lambda.destroy();
+  }
+}
+
+async function recordFailure(settings: AwsSettings, jobId: string, error: unknown): Promise<void> {
+  const clients = createAwsClients(settings);
+  try {
+    await writeRunStatus(clients.s3, settings.bucket, { jobId, status: 'failed', error: failureInfo(error) });
+  } catch (writeError) {
+    console.error(`lambda-mpi run: could not record the failure of job ${jobId}: ${(writeError as Error).message}`);
+  } finally {
+    clients.destroy();
   }
 }
 

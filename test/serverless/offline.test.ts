@@ -183,6 +183,15 @@ describe('POST /runs and GET /runs/{jobId} through API Gateway', () => {
     expect(r.body).toMatchObject({ status: 'failed', error: { name: 'RankFailedError', rank: 1, message: 'rank 1 failed: Error: bad data' } });
   });
 
+  it('records a job the run function refused, so its record never stays "running"', async () => {
+    const jobId = newJobId();
+    const r = await invoke('run', { jobId, mode: 'async', program: 'nope', size: 2 });
+    expect(r.functionError).toBeUndefined(); // an asynchronous start never throws
+    const record = await http('GET', `/runs/${jobId}`);
+    expect(record.status).toBe(200);
+    expect(record.body).toMatchObject({ status: 'failed', error: { name: 'InvalidArgumentError', message: expect.stringMatching(/program must be one of the bundled programs/) } });
+  });
+
   it('refuses a request without the API key with 403', async () => {
     expect((await http('POST', '/runs', { program: 'hello', size: 2 }, null)).status).toBe(403);
     expect((await http('GET', `/runs/${newJobId()}`, undefined, 'wrong-key')).status).toBe(403);
