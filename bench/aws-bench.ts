@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { Op, SUM, defineProgram, runLocal, type RunLocalOptions } from '../src/index.ts';
+import { SUM, defineProgram, runLocal, type RunLocalOptions } from '../src/index.ts';
 import { median } from './stats.ts';
 
 /**
@@ -439,46 +439,34 @@ export async function rawThroughput(
 // ---------------------------------------------------------------------------------------------
 // 3. reduce(SUM) of a large Float64Array on many ranks
 
-export type ReduceAlgorithm = 'default' | 'binomial';
+/** How the reduce moves the vector (LAMBDA_MPI_VECTOR_REDUCTION): binomial tree or Rabenseifner's split. */
+export type ReduceAlgorithm = 'tree' | 'split';
 
 export interface ReduceParams {
   elements: number;
   warmup: number;
   reps: number;
-  /** Measured in turn within each repetition, so a change in the machine's load hits all alike. */
+  /** Measured in turn (one job each, twice over), so a change in the machine's load hits all alike. */
   algorithms: ReduceAlgorithm[];
 }
 
-/**
- * SUM as a user op declared non-commutative: collectives.ts then takes the binomial tree
- * (root 0) for any size, instead of Rabenseifner's algorithm, which it uses for commutative ops
- * on vectors of VECTOR_ALGORITHM_MIN_BYTES or more. Same arithmetic, a fresh result array.
- */
-const BINOMIAL_SUM = Op.create((a: Float64Array, b: Float64Array) => {
-  const out = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i]! + b[i]!;
-  return out;
-}, false);
-
 const element = (i: number, rank: number) => (i % 1024) + rank;
 
-const reduceProgram = defineProgram(async (comm, params: ReduceParams) => {
+const reduceProgram = defineProgram(async (comm, params: Omit<ReduceParams, 'algorithms'>) => {
   const vector = new Float64Array(params.elements);
   for (let i = 0; i < vector.length; i++) vector[i] = element(i, comm.rank);
-  const ms: Partial<Record<ReduceAlgorithm, number[]>> = {};
+  const ms: number[] = [];
   for (let rep = 0; rep < params.warmup + params.reps; rep++) {
-    for (const algorithm of params.algorithms) {
-      await comm.barrier();
-      const started = performance.now();
-      const result = (await comm.reduce(vector, algorithm === 'binomial' ? BINOMIAL_SUM : SUM, 0)) as Float64Array | undefined;
-      const elapsed = performance.now() - started;
-      if (comm.rank !== 0) continue;
-      if (rep >= params.warmup) (ms[algorithm] ??= []).push(elapsed);
-      const offset = (comm.size * (comm.size - 1)) / 2;
-      if (!(result instanceof Float64Array) || result.length !== params.elements) throw new Error(`reduce (${algorithm}): rank 0 got no Float64Array of the right length`);
-      for (let i = 0; i < result.length; i += 4099) {
-        if (result[i] !== comm.size * (i % 1024) + offset) throw new Error(`reduce (${algorithm}): element ${i} is ${result[i]}`);
-      }
+    await comm.barrier();
+    const started = performance.now();
+    const result = (await comm.reduce(vector, SUM, 0)) as Float64Array | undefined;
+    const elapsed = performance.now() - started;
+    if (comm.rank !== 0) continue;
+    if (rep >= params.warmup) ms.push(elapsed);
+    const offset = (comm.size * (comm.size - 1)) / 2;
+    if (!(result instanceof Float64Array) || result.length !== params.elements) throw new Error('reduce: rank 0 got no Float64Array of the right length');
+    for (let i = 0; i < result.length; i += 4099) {
+      if (result[i] !== comm.size * (i % 1024) + offset) throw new Error(`reduce: element ${i} is ${result[i]}`);
     }
   }
   return comm.rank === 0 ? ms : undefined;
@@ -486,8 +474,22 @@ const reduceProgram = defineProgram(async (comm, params: ReduceParams) => {
 
 /** Rank 0's time from leaving a barrier to holding the reduction, ms per repetition, per algorithm. */
 export async function lambdaMpiReduce(target: AwsTarget, ranks: number, params: ReduceParams): Promise<Partial<Record<ReduceAlgorithm, number[]>>> {
-  const run = await runLocal(reduceProgram, { size: ranks, input: params, transport: 'aws', aws: awsOptions(target), timeoutMs: 180_000 });
-  return run.result!;
+  const ms: Partial<Record<ReduceAlgorithm, number[]>> = {};
+  const saved = process.env.LAMBDA_MPI_VECTOR_REDUCTION;
+  const reps = Math.max(1, Math.ceil(params.reps / 2));
+  try {
+    for (let round = 0; round < 2; round++) {
+      for (const algorithm of params.algorithms) {
+        process.env.LAMBDA_MPI_VECTOR_REDUCTION = algorithm;
+        const run = await runLocal(reduceProgram, { size: ranks, input: { elements: params.elements, warmup: params.warmup, reps }, transport: 'aws', aws: awsOptions(target), timeoutMs: 180_000 });
+        (ms[algorithm] ??= []).push(...(run.result as number[]));
+      }
+    }
+  } finally {
+    if (saved === undefined) delete process.env.LAMBDA_MPI_VECTOR_REDUCTION;
+    else process.env.LAMBDA_MPI_VECTOR_REDUCTION = saved;
+  }
+  return ms;
 }
 
 async function putGet(s3: S3Client, bucket: string, key: string, body: Uint8Array): Promise<void> {

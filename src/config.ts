@@ -72,3 +72,19 @@ export function resolveAwsSettings(input: Partial<AwsSettings> & { bucket: strin
   }
   return settings;
 }
+
+/**
+ * How reductions of large vectors travel: 'split' = Rabenseifner's algorithm (reduce-scatter,
+ * then allgather or gather; least copying, most messages), 'tree' = binomial trees of whole
+ * vectors (fewest messages), 'auto' = split when the ranks share a process, tree otherwise.
+ * From LAMBDA_MPI_VECTOR_REDUCTION; 'auto' is what the measurements in docs/architecture.md chose.
+ */
+export type VectorReduction = 'auto' | 'split' | 'tree';
+
+export function vectorReductionFromEnv(env: NodeJS.ProcessEnv = process.env): VectorReduction {
+  const value = env.LAMBDA_MPI_VECTOR_REDUCTION ?? 'auto';
+  if (value !== 'auto' && value !== 'split' && value !== 'tree') {
+    throw new ConfigurationError('LAMBDA_MPI_VECTOR_REDUCTION', `must be auto, split or tree; received ${JSON.stringify(value)}`);
+  }
+  return value;
+}

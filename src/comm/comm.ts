@@ -1,4 +1,5 @@
 import { decodePayload, encodePayload, payloadSize } from '../codec/codec.ts';
+import type { VectorReduction } from '../config.ts';
 import { ANY_SOURCE, ANY_TAG } from '../constants.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { Engine } from '../p2p/engine.ts';
@@ -15,6 +16,8 @@ export interface RankServices {
   readonly jobId: string;
   readonly engine: Engine;
   processorName(): string;
+  /** How reductions of large vectors travel (see src/config.ts). */
+  readonly vectorReduction: VectorReduction;
   /** Fails the whole job now; never returns normally. */
   abort(reason: string): Promise<never>;
 }
@@ -71,7 +74,7 @@ export class Comm {
     this.#channel = {
       rank: this.rank,
       size: this.size,
-      cheapMessages: this.#engine.inProcess,
+      splitVectors: services.vectorReduction === 'split' || (services.vectorReduction === 'auto' && this.#engine.inProcess),
       send: (value, dest, operation) => this.#sendOn(this.#collectiveContext, value, dest, COLLECTIVE_TAG[operation]),
       recv: async (source, operation) => {
         const message = await this.#engine.receive(

@@ -1,4 +1,5 @@
 import { Comm, type RankServices } from '../comm/comm.ts';
+import { vectorReductionFromEnv } from '../config.ts';
 import { JobAbortedError } from '../errors.ts';
 import { Engine } from '../p2p/engine.ts';
 import type { Program } from '../program.ts';
@@ -62,13 +63,6 @@ export class RankSession {
 
   async run(): Promise<ProgramOutcome> {
     const { options } = this;
-    const services: RankServices = {
-      jobId: options.jobId,
-      engine: this.engine,
-      processorName: () => options.processorName,
-      abort: (reason) => this.abortJob(reason),
-    };
-    const comm = new Comm(services, Array.from({ length: options.size }, (_, rank) => rank), 'w');
     const sink: OutputSink = {
       rank: options.rank,
       onLine: (line) => {
@@ -78,6 +72,14 @@ export class RankSession {
     };
     this.running = true;
     try {
+      const services: RankServices = {
+        jobId: options.jobId,
+        engine: this.engine,
+        processorName: () => options.processorName,
+        vectorReduction: vectorReductionFromEnv(),
+        abort: (reason) => this.abortJob(reason),
+      };
+      const comm = new Comm(services, Array.from({ length: options.size }, (_, rank) => rank), 'w');
       const value = await withOutputSink(sink, () => options.program.main(comm, options.input));
       return { ok: true, value };
     } catch (error) {
