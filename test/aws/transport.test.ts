@@ -1,7 +1,7 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import { ConfigurationError, defineProgram, runLocal } from '../../src/index.ts';
+import { ConfigurationError, SUM, defineProgram, runLocal } from '../../src/index.ts';
 import { RAW_HEADER_BYTES } from '../../src/codec/codec.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/config.ts';
 import { wireLimits } from '../../src/transport/aws/wire.ts';
@@ -49,6 +49,29 @@ describe('the AWS transport moves bytes exactly', () => {
     expect(sender.digest).toBe(sender.expected);
     expect(receiver).toEqual({ type: 'Buffer', length, objects: viaS3 ? 1 : 0 });
   }, 180_000);
+});
+
+describe('large reductions through S3', () => {
+  it.each(['tree', 'split'])('reduce and allreduce of vectors ≥ 64 KiB are exact with LAMBDA_MPI_VECTOR_REDUCTION=%s', async (algorithm) => {
+    const program = defineProgram(async (comm) => {
+      const n = 40_000; // 320 KB: the halves and quarters cross the claim-check threshold
+      const v = Float64Array.from({ length: n }, (_, i) => (i % 977) * (comm.rank + 1));
+      const factor = (comm.size * (comm.size + 1)) / 2;
+      const reduced = await comm.reduce(v, SUM, comm.size - 1);
+      const all = await comm.allreduce(v, SUM);
+      const bad = (x: Float64Array | undefined) => !x || x.some((value, i) => value !== (i % 977) * factor);
+      return { all: bad(all), reduced: comm.rank === comm.size - 1 ? bad(reduced) : false };
+    });
+    const saved = process.env.LAMBDA_MPI_VECTOR_REDUCTION;
+    process.env.LAMBDA_MPI_VECTOR_REDUCTION = algorithm;
+    try {
+      const r = await runLocal(program, { size: 5, transport: 'aws', aws: localAwsOptions() });
+      expect(r.results).toEqual(Array.from({ length: 5 }, () => ({ all: false, reduced: false })));
+    } finally {
+      if (saved === undefined) delete process.env.LAMBDA_MPI_VECTOR_REDUCTION;
+      else process.env.LAMBDA_MPI_VECTOR_REDUCTION = saved;
+    }
+  }, 60_000);
 });
 
 describe('SQS redelivery', () => {
