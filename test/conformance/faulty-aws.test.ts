@@ -1,38 +1,22 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { defineProgram, runLocal } from '../../src/index.ts';
-import { FaultInjectingTransport } from '../../src/transport/fault-injection.ts';
+import { faultInjectedTarget } from './fault-injected-target.ts';
 import { localAwsOptions } from '../aws/local-aws-options.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
-import type { ConformanceTarget } from './target.ts';
 import { valueCases } from './value-cases.ts';
 
 /**
  * The conformance suite over SQS/S3 with, on top of what SQS itself does, frames duplicated and
  * reordered by a seeded schedule.
  */
-const wrappers: FaultInjectingTransport[] = [];
-let seed = 1000;
-const faultyAws: ConformanceTarget = {
-  name: 'the AWS transport with duplicated and reordered frames',
-  sizes: [2, 3, 7],
-  largeMessageBytes: 8 * 2 ** 20,
-  timeoutMs: 60_000,
-  options: () => {
-    const jobSeed = seed++;
-    return {
-      transport: 'aws',
-      aws: localAwsOptions({ queuePrefix: 'lmfault' }),
-      wrapTransport: (transport) => {
-        const wrapped = new FaultInjectingTransport(transport, { seed: jobSeed, duplicate: 0.2, delay: 0.2, maxDelayMs: 20 });
-        wrappers.push(wrapped);
-        return wrapped;
-      },
-    };
-  },
-};
+const faultyAws = faultInjectedTarget(
+  { name: 'the AWS transport with duplicated and reordered frames', sizes: [2, 3, 7], largeMessageBytes: 8 * 2 ** 20, timeoutMs: 60_000 },
+  () => ({ transport: 'aws', aws: localAwsOptions({ queuePrefix: 'lmfault' }) }),
+  { firstSeed: 1000, maxDelayMs: 20 },
+);
 
 pointToPointCases(faultyAws);
 valueCases(faultyAws);
@@ -55,12 +39,8 @@ describe('fault injection over SQS', () => {
   });
 
   afterAll(() => {
-    const total = wrappers.reduce((t, w) => ({
-      frames: t.frames + w.counts.framesSeen,
-      duplicated: t.duplicated + w.counts.duplicated,
-      delayed: t.delayed + w.counts.delayed,
-    }), { frames: 0, duplicated: 0, delayed: 0 });
-    console.log(`fault injection over SQS: ${total.frames} frames, ${total.duplicated} duplicated, ${total.delayed} delayed`);
+    const total = faultyAws.totals();
+    console.log(`fault injection over SQS: ${total.framesSeen} frames, ${total.duplicated} duplicated, ${total.delayed} delayed`);
     expect(total.duplicated).toBeGreaterThan(100);
   });
 });

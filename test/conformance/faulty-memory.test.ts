@@ -1,37 +1,20 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { FaultInjectingTransport } from '../../src/transport/fault-injection.ts';
+import { faultInjectedTarget } from './fault-injected-target.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
-import type { ConformanceTarget } from './target.ts';
 import { valueCases } from './value-cases.ts';
 
 /**
  * The whole suite again over a channel that duplicates and reorders frames on a seeded
  * schedule, as SQS standard queues may. The counts prove the faults happened and were repaired.
  */
-const injected = { framesSeen: 0, duplicated: 0, delayed: 0 };
-const wrappers: FaultInjectingTransport[] = [];
-let seed = 1;
-
-const faulty: ConformanceTarget = {
-  name: 'the in-memory transport with duplicated and reordered frames',
-  sizes: [1, 2, 3, 7, 16],
-  largeMessageBytes: 8 * 2 ** 20,
-  timeoutMs: 30_000,
-  options: () => {
-    const jobSeed = seed++;
-    return {
-      transport: 'memory',
-      wrapTransport: (transport) => {
-        const wrapped = new FaultInjectingTransport(transport, { seed: jobSeed, duplicate: 0.2, delay: 0.2, maxDelayMs: 4 });
-        wrappers.push(wrapped);
-        return wrapped;
-      },
-    };
-  },
-};
+const faulty = faultInjectedTarget(
+  { name: 'the in-memory transport with duplicated and reordered frames', sizes: [1, 2, 3, 7, 16], largeMessageBytes: 8 * 2 ** 20, timeoutMs: 30_000 },
+  () => ({ transport: 'memory' }),
+  { firstSeed: 1, maxDelayMs: 4 },
+);
 
 pointToPointCases(faulty);
 valueCases(faulty);
@@ -41,12 +24,9 @@ failureCases(faulty);
 
 describe('fault injection itself', () => {
   afterAll(() => {
-    for (const w of wrappers) {
-      injected.framesSeen += w.counts.framesSeen;
-      injected.duplicated += w.counts.duplicated;
-      injected.delayed += w.counts.delayed;
-    }
+    const injected = faulty.totals();
     console.log(`fault injection: ${injected.framesSeen} frames, ${injected.duplicated} duplicated, ${injected.delayed} delayed (reordered)`);
+    expect(injected.duplicated).toBeGreaterThan(100);
   });
 
   it('reports the duplicates dropped and reorderings restored by the link layer', async () => {
