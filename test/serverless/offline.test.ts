@@ -161,6 +161,18 @@ describe('POST /runs and GET /runs/{jobId} through API Gateway', () => {
     expect(again).toMatchObject({ status: 200, body: { status: 'succeeded', result: [3] } });
   });
 
+  it.each([
+    ['hello', 3, (body: any) => expect(body.output).toHaveLength(3)],
+    ['sendrecv', 2, (body: any) => expect(body.output).toEqual([{ rank: 1, stream: 'stdout', line: 'fred' }])],
+    ['reduce', 3, (body: any) => expect(body.result).toEqual([3])],
+    ['pi', 8, (body: any) => expect(body.result).toMatchObject({ samples: 80_000 })],
+  ] as const)('runs %s on %i ranks over HTTP', async (program, size, check) => {
+    const r = await http('POST', '/runs', { program, size, input: { samples: 80_000 } });
+    expect(r.status).toBe(200);
+    expect(r.body.status).toBe('succeeded');
+    check(r.body);
+  });
+
   it('answers 202 with the job id when it does not, then GET gives running and later the result', async () => {
     const r = await http('POST', '/runs', { program: 'pi', size: 4, input: { samples: 40_000_000, seed: 3 }, waitSeconds: 0 });
     expect(r.status).toBe(202);
