@@ -25,6 +25,7 @@ export const TEST_BUCKET = 'lambda-mpi-test';
  * to be running.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const local = await startLocalAws();
   const s3 = new S3Client({ endpoint: local.s3Endpoint, region: local.region, credentials: local.credentials, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: TEST_BUCKET }));

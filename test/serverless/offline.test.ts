@@ -1,4 +1,5 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +58,28 @@ afterAll(async () => {
   lambda?.destroy();
   await stack?.stop();
 }, 60_000);
+
+/** Polls `condition` every 100 ms until it holds; fails after two minutes. */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met within two minutes');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Whether an object exists in the local stack's job bucket. */
+async function exists(key: string): Promise<boolean> {
+  const s3 = new S3Client({ endpoint: stack.s3Endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, forcePathStyle: true });
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: 'lambda-mpi-e2e-local', Key: key }));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    s3.destroy();
+  }
+}
 
 describe('sls invoke -f run: the seed programs and π as real Lambda invocations', () => {
   it('hello on 3 ranks: every rank introduces itself from its Lambda', async () => {
@@ -131,25 +154,25 @@ describe('sls invoke -f run: the seed programs and π as real Lambda invocations
 describe('starting a rank twice does nothing the second time', () => {
   it('a duplicated start of rank 0 and of a worker of a running job are ignored', async () => {
     const jobId = newJobId();
-    const input = { samples: 60_000_000 };
-    const job = invoke('run', { jobId, program: 'pi', size: 2, input });
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    const duplicateRun = await invoke('run', { jobId, program: 'pi', size: 2, input });
-    const duplicateWorker = await invoke('worker', {
-      kind: 'lambda-mpi/worker', jobId, rank: 1, size: 2, program: 'pi', timeoutMs: 60_000, deadline: Date.now() + 60_000,
+    const input = { samples: 200_000_000 };
+    const workerEvent = {
+      kind: 'lambda-mpi/worker', jobId, rank: 1, size: 2, program: 'pi', timeoutMs: 120_000, deadline: Date.now() + 120_000,
       queueUrlBase: `${stack.sqsEndpoint}/000000000000/lambda-mpi-e2e-${jobId}-`, fanout: 8, input,
-    });
+    };
+    const job = invoke('run', { jobId, program: 'pi', size: 2, input, timeoutSeconds: 120 });
+    // Once both ranks have claimed their start (and while the job still runs), start both again.
+    await until(async () => (await exists(`runs/${jobId}.started`)) && (await exists(`jobs/${jobId}/claims/1`)));
+    const [duplicateRun, duplicateWorker] = await Promise.all([
+      invoke('run', { jobId, program: 'pi', size: 2, input }),
+      invoke('worker', workerEvent),
+    ]);
     expect(duplicateRun.body).toEqual({ jobId, status: 'duplicate-start-ignored' });
     expect(duplicateWorker.body).toEqual({ rank: 1, outcome: 'ignored: duplicate start' });
     expect((await job).body.result.samples).toBe(input.samples);
     // After the job: a late duplicate of rank 0 or of a worker still does nothing.
     expect((await invoke('run', { jobId, program: 'pi', size: 2, input })).body).toEqual({ jobId, status: 'duplicate-start-ignored' });
-    const lateWorker = await invoke('worker', {
-      kind: 'lambda-mpi/worker', jobId, rank: 1, size: 2, program: 'pi', timeoutMs: 60_000, deadline: Date.now() + 60_000,
-      queueUrlBase: `${stack.sqsEndpoint}/000000000000/lambda-mpi-e2e-${jobId}-`, fanout: 8, input,
-    });
-    expect(lateWorker.body).toEqual({ rank: 1, outcome: 'ignored: the job is over (its queues are gone)' });
-  });
+    expect((await invoke('worker', workerEvent)).body).toEqual({ rank: 1, outcome: 'ignored: the job is over (its queues are gone)' });
+  }, 150_000);
 });
 
 describe('POST /runs and GET /runs/{jobId} through API Gateway', () => {
@@ -173,19 +196,18 @@ describe('POST /runs and GET /runs/{jobId} through API Gateway', () => {
     check(r.body);
   });
 
-  it('answers 202 with the job id when it does not, then GET gives running and later the result', async () => {
+  it('answers 202 with the job id when it does not, then GET gives running and later the result', { timeout: 150_000 }, async () => {
     const r = await http('POST', '/runs', { program: 'pi', size: 4, input: { samples: 40_000_000, seed: 3 }, waitSeconds: 0 });
     expect(r.status).toBe(202);
     expect(r.body).toMatchObject({ status: 'running', jobId: expect.stringMatching(/^[a-z2-7]{26}$/) });
-    const statuses = new Set<string>();
+    const first = await http('GET', `/runs/${r.body.jobId}`);
+    expect(first.body.status).toBe('running');
     let final: any;
-    for (let i = 0; i < 200 && !final; i++) {
+    await until(async () => {
       const got = await http('GET', `/runs/${r.body.jobId}`);
-      statuses.add(got.body.status);
       if (got.body.status !== 'running') final = got.body;
-      else await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(statuses.has('running')).toBe(true);
+      return final !== undefined;
+    });
     expect(final).toMatchObject({ status: 'succeeded', result: (await runLocal('pi', { size: 4, input: { samples: 40_000_000, seed: 3 } })).result });
   });
 
