@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,7 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
   const s3Port = options.s3Port ?? 4569;
   const sqsPort = options.sqsPort ?? 9324;
   const stage = options.stage ?? 'dev';
+  const workFolder = `.esbuild-offline-${stage}-${httpPort}`;
   const child = spawn(process.execPath, [
     slsBin, 'offline', 'start',
     '--stage', stage,
@@ -51,7 +53,7 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
     `--param=localS3Port=${s3Port}`,
     `--param=localSqsPort=${sqsPort}`,
     // Each stack bundles into its own folder, so two stacks (or a stack and `sls package`) never collide.
-    `--param=esbuildWorkFolder=.esbuild-offline-${stage}-${httpPort}`,
+    `--param=esbuildWorkFolder=${workFolder}`,
   ], {
     cwd: projectDir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,10 +81,15 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
       reject(new Error(`sls offline start exited (code ${code}) before it was ready:\n${transcript.slice(-30).join('\n')}`));
     });
   });
+  // serverless-esbuild leaves its work folder behind when offline stops: remove it with the stack.
+  const stop = async () => {
+    await stopChild(child, exited);
+    await rm(join(projectDir, workFolder), { recursive: true, force: true });
+  };
   try {
     await ready;
   } catch (error) {
-    await stopChild(child, exited);
+    await stop();
     throw error;
   }
   return {
@@ -94,7 +101,7 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
     stage,
     pid: child.pid!,
     functionName: (name) => `lambda-mpi-${stage}-${name}`,
-    stop: () => stopChild(child, exited),
+    stop,
   };
 }
 
