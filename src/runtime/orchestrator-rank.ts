@@ -45,12 +45,12 @@ export function runOrchestratorRank(options: OrchestratorOptions): Promise<RunRe
           timings.push({ rank: message.rank, durationMs: message.durationMs });
           link.duplicatesDropped += message.link.duplicatesDropped;
           link.reorderedHeld += message.link.reorderedHeld;
-          output.push(...message.output);
+          appendLines(output, message.output);
           finishIfComplete();
           return;
         case 'failed':
           if (!pending.delete(message.rank)) return;
-          output.push(...message.output);
+          appendLines(output, message.output);
           fail(new RankFailedError(jobId, message.rank, message.error), message.rank);
           return;
         case 'abort':
@@ -58,7 +58,7 @@ export function runOrchestratorRank(options: OrchestratorOptions): Promise<RunRe
           fail(new JobAbortedError(jobId, message.origin, message.reason), message.origin);
           return;
         case 'timeout-report':
-          output.push(...message.output);
+          appendLines(output, message.output);
           timeoutReports.set(message.rank, { rank: message.rank, ...message.wait, silent: false });
           return;
       }
@@ -136,4 +136,9 @@ export function runOrchestratorRank(options: OrchestratorOptions): Promise<RunRe
     await launched;
     await session.engine.close().catch(() => undefined);
   });
+}
+
+/** Appends one by one: a spread of a rank's whole output overflows the call stack past ~100k lines. */
+function appendLines(into: StampedLine[], lines: StampedLine[]): void {
+  for (const line of lines) into.push(line);
 }
