@@ -1,8 +1,9 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { ConfigurationError, InvalidArgumentError } from '../errors.ts';
 import { newJobId } from '../runtime/job-id.ts';
 import { createAwsClients } from '../transport/aws/clients.ts';
 import { parseJobRequest } from './job-request.ts';
+import { createLambdaClient } from './launcher.ts';
 import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv } from './lambda-config.ts';
 import { readRunStatus, writeRunStatus, type RunStatus } from './run-status.ts';
 
@@ -69,7 +70,7 @@ async function startRun(event: HttpEvent): Promise<HttpResponse> {
   });
   const jobId = newJobId();
   const clients = createAwsClients(config.aws);
-  const lambda = new LambdaClient({ ...(config.aws.region ? { region: config.aws.region } : {}), maxAttempts: 3 });
+  const lambda = createLambdaClient(config.aws);
   try {
     // Recorded before the job starts, so a GET right after the 202 finds it.
     await writeRunStatus(clients.s3, config.aws.bucket, { jobId, status: 'running', program: request.program, size: request.size, startedAt: new Date().toISOString() });

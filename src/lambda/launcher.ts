@@ -1,4 +1,5 @@
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { AwsSettings } from '../config.ts';
 import { TransportError } from '../errors.ts';
 import type { WorkerEvent } from './worker-event.ts';
 
@@ -25,4 +26,9 @@ export async function launchWorkers(lambda: LambdaClient, functionName: string, 
       { cause: first },
     );
   }
+}
+
+/** The client that starts ranks; its endpoint comes from the SDK's sources (AWS_ENDPOINT_URL_LAMBDA). */
+export function createLambdaClient(settings: AwsSettings): LambdaClient {
+  return new LambdaClient({ ...(settings.region ? { region: settings.region } : {}), maxAttempts: 3 });
 }

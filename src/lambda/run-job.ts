@@ -1,4 +1,3 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsSettings } from '../config.ts';
 import { InvalidArgumentError, LambdaMpiError, RankFailedError, JobTimeoutError, toRemoteErrorInfo } from '../errors.ts';
 import { findProgram } from '../programs/index.ts';
@@ -11,7 +10,7 @@ import { childrenOf } from './fanout.ts';
 import { storeInput, type InputReference } from './job-input.ts';
 import { parseJobRequest } from './job-request.ts';
 import { toJsonSafe } from './json-safe.ts';
-import { launchWorkers } from './launcher.ts';
+import { createLambdaClient, launchWorkers } from './launcher.ts';
 import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv, lambdaProcessorName, printToLog } from './lambda-config.ts';
 import { claimRank } from './rank-claim.ts';
 import { writeRunStatus, type FailureInfo } from './run-status.ts';
@@ -46,7 +45,7 @@ export async function runJobAsRankZero(event: unknown, remainingMs: number): Pro
   const startedAt = Date.now();
   const deadline = startedAt + timeoutMs;
   const clients = createAwsClients(config.aws);
-  const lambda = new LambdaClient({ ...(config.aws.region ? { region: config.aws.region } : {}), maxAttempts: 3 });
+  const lambda = createLambdaClient(config.aws);
   const { bucket } = config.aws;
 
   let queues: JobQueues | undefined;

@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { defineProgram } from '../program.ts';
 import { findProgram } from '../programs/index.ts';
 import { runWorkerRank } from '../runtime/worker-rank.ts';
@@ -8,7 +8,7 @@ import { createAwsClients } from '../transport/aws/clients.ts';
 import { queueUrl } from '../transport/aws/job-resources.ts';
 import { childrenOf } from './fanout.ts';
 import { loadInput } from './job-input.ts';
-import { launchWorkers } from './launcher.ts';
+import { createLambdaClient, launchWorkers } from './launcher.ts';
 import { lambdaConfigFromEnv, lambdaProcessorName, printToLog } from './lambda-config.ts';
 import { claimRank } from './rank-claim.ts';
 import { isWorkerEvent, type WorkerEvent } from './worker-event.ts';
@@ -31,7 +31,7 @@ export async function runWorkerLambda(event: unknown, remainingMs: number): Prom
   try {
     const config = lambdaConfigFromEnv();
     clients = createAwsClients(config.aws);
-    lambda = new LambdaClient({ ...(config.aws.region ? { region: config.aws.region } : {}), maxAttempts: 3 });
+    lambda = createLambdaClient(config.aws);
     const queues = { urlBase: event.queueUrlBase };
     if (!(await queueExists(clients, queueUrl(queues, rank)))) {
       return { rank, outcome: 'ignored: the job is over (its queues are gone)' };

@@ -59,3 +59,4 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
     },
   };
 }
+
