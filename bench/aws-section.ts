@@ -129,7 +129,7 @@ export const awsSection: Section = {
       };
       await createBucket(target);
       const measure = <T>(label: string, run: () => Promise<T>) => attempt(context, label, servers.pid, run);
-      const servedBy = { servers: 'scripts/local-aws.ts (s3rver + local-aws-sqs) in child process', serverPid: servers.pid };
+      const servedBy = { servers: 'tools/local-aws/serve-emulators.ts (s3rver + local-aws-sqs) in child process', serverPid: servers.pid };
 
       // 1. Round trip: strict ping-pong (the issue's pattern), then dithered (see RoundTripParams).
       const n = `${params.roundTrip.warmup} + ${params.roundTrip.iterations}`;

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The local S3 and SQS servers (scripts/local-aws.ts → startLocalAws) in a child process, so they
+ * The local S3 and SQS servers (tools/local-aws/serve-emulators.ts → startLocalAws) in a child process, so they
  * do not share an event loop with the ranks being measured: as with a real service, the servers'
  * work does not stall the client's timers and sockets, and vice versa.
  *
@@ -26,7 +26,7 @@ const STOP_TIMEOUT_MS = 5_000;
 export async function startChildAws(log: (line: string) => void, nodeArgs: string[] = []): Promise<ChildAws> {
   const child = spawn(
     process.execPath,
-    [...nodeArgs, '--import', 'tsx', 'scripts/local-aws.ts', '--s3-port', '0', '--sqs-port', '0', '--stop-on-stdin-end'],
+    [...nodeArgs, '--import', 'tsx', 'tools/local-aws/serve-emulators.ts', '--s3-port', '0', '--sqs-port', '0', '--stop-on-stdin-end'],
     { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
   );
   if (child.pid === undefined) throw new Error('local AWS servers: the child process did not start');

@@ -1,4 +1,7 @@
-import { ConfigurationError } from './errors.ts';
+import type { VectorReduction } from './mpi/comm/vector-reductions.ts';
+import { ConfigurationError } from './mpi/errors.ts';
+
+export type { VectorReduction };
 
 /**
  * Everything the AWS transport needs, in one typed place. Credentials are not here: they come
@@ -73,14 +76,7 @@ export function resolveAwsSettings(input: Partial<AwsSettings> & { bucket: strin
   return settings;
 }
 
-/**
- * How reductions of large vectors travel: 'split' = Rabenseifner's algorithm (reduce-scatter,
- * then allgather or gather; least copying, most messages), 'tree' = binomial trees of whole
- * vectors (fewest messages), 'auto' = split when the ranks share a process, tree otherwise.
- * From LAMBDA_MPI_VECTOR_REDUCTION; 'auto' is what the measurements in docs/architecture.md chose.
- */
-export type VectorReduction = 'auto' | 'split' | 'tree';
-
+/** LAMBDA_MPI_VECTOR_REDUCTION: how large vectors are reduced (see `VectorReduction`). */
 export function vectorReductionFromEnv(env: NodeJS.ProcessEnv = process.env): VectorReduction {
   const value = env.LAMBDA_MPI_VECTOR_REDUCTION ?? 'auto';
   if (value !== 'auto' && value !== 'split' && value !== 'tree') {

@@ -1,12 +1,12 @@
-export { defineProgram, type Program, type ProgramMain } from './program.ts';
+export { defineProgram, type Program, type ProgramMain } from './mpi/program.ts';
 export { runLocal, type RunLocalOptions, type ChannelFactory, type JobChannels } from './runtime/run-local.ts';
 export type { RunResult, RankTiming } from './runtime/run-result.ts';
 export type { OutputLine, OutputStream } from './runtime/output.ts';
-export { Comm, type Message, type ProbeResult } from './comm/comm.ts';
-export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './comm/ops.ts';
-export { ANY_SOURCE, ANY_TAG, MAX_SIZE, MAX_MESSAGE_BYTES, MAX_TAG } from './constants.ts';
+export { Comm, type Message, type ProbeResult } from './mpi/comm/comm.ts';
+export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './mpi/comm/ops.ts';
+export { ANY_SOURCE, ANY_TAG, MAX_SIZE, MAX_MESSAGE_BYTES, MAX_TAG } from './mpi/constants.ts';
 export {
   LambdaMpiError, InvalidArgumentError, RankFailedError, JobAbortedError, JobTimeoutError, TransportError,
   ConfigurationError, type RankWaitState, type RemoteErrorInfo,
-} from './errors.ts';
+} from './mpi/errors.ts';
 export { programs, findProgram, programNames } from './programs/index.ts';

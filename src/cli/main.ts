@@ -1,10 +1,7 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LambdaMpiError, RankFailedError } from '../errors.ts';
-import { isProgram, type Program } from '../program.ts';
-import { findProgram, programNames } from '../programs/index.ts';
+import { LambdaMpiError, RankFailedError } from '../mpi/errors.ts';
+import { programNames } from '../programs/index.ts';
+import { resolveProgram } from '../runtime/program-source.ts';
 import { runLocal } from '../runtime/run-local.ts';
 import type { OutputLine } from '../runtime/output.ts';
 
@@ -64,7 +61,7 @@ export async function main(argv: string[], io: { stdout: NodeJS.WritableStream; 
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout) * 1000;
 
   try {
-    const program = await loadProgram(target);
+    const { program } = await resolveProgram(target);
     const tag = values['tag-output'];
     const print = (line: OutputLine) => {
       (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${tag ? `[${line.rank}] ` : ''}${line.line}\n`);
@@ -76,25 +73,6 @@ export async function main(argv: string[], io: { stdout: NodeJS.WritableStream; 
     io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);
     return error instanceof LambdaMpiError && error.code === 'INVALID_ARGUMENT' ? 2 : 1;
   }
-}
-
-async function loadProgram(target: string): Promise<Program> {
-  const looksLikeFile = /\.(m?[jt]s)$/.test(target) || target.includes('/');
-  if (!looksLikeFile) return findProgram(target);
-  const path = resolve(target);
-  if (!existsSync(path)) throw new Error(`no such program file: ${path}`);
-  let module: { default?: unknown; program?: unknown };
-  try {
-    module = await import(pathToFileURL(path).href);
-  } catch (error) {
-    const hint = /require\(\)? ?(of )?ES Module|require\(esm\)/i.test((error as Error).message)
-      ? ' (it was loaded as CommonJS: name it .mts, or put it in a package whose package.json has "type": "module")'
-      : '';
-    throw new Error(`cannot load ${target}: ${(error as Error).message}${hint}`, { cause: error });
-  }
-  const program = [module.default, module.program].find(isProgram);
-  if (!program) throw new Error(`${target} must export a program made by defineProgram() as its default export`);
-  return program;
 }
 
 function describeFailure(error: unknown): string {

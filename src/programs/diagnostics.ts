@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '../errors.ts';
-import { defineProgram } from '../program.ts';
+import { InvalidArgumentError } from '../mpi/errors.ts';
+import { defineProgram } from '../mpi/program.ts';
 
 /**
  * Programs that fail on purpose, bundled so that a deployment's failure handling can be checked

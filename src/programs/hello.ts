@@ -1,4 +1,4 @@
-import { defineProgram } from '../program.ts';
+import { defineProgram } from '../mpi/program.ts';
 
 /** The seed's first program (N = 3): every rank introduces itself. */
 export default defineProgram(

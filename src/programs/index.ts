@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '../errors.ts';
-import type { Program } from '../program.ts';
+import { InvalidArgumentError } from '../mpi/errors.ts';
+import type { Program } from '../mpi/program.ts';
 import { crashRank, failRank } from './diagnostics.ts';
 import hello from './hello.ts';
 import pi from './pi.ts';

@@ -1,6 +1,6 @@
-import { SUM } from '../comm/ops.ts';
-import { InvalidArgumentError } from '../errors.ts';
-import { defineProgram } from '../program.ts';
+import { SUM } from '../mpi/comm/ops.ts';
+import { InvalidArgumentError } from '../mpi/errors.ts';
+import { defineProgram } from '../mpi/program.ts';
 import { seededRandom } from './random.ts';
 
 export interface PiInput {

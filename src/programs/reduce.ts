@@ -1,5 +1,5 @@
-import { SUM } from '../comm/ops.ts';
-import { defineProgram } from '../program.ts';
+import { SUM } from '../mpi/comm/ops.ts';
+import { defineProgram } from '../mpi/program.ts';
 import { formatNumpy } from './numpy-format.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { defineProgram } from '../program.ts';
+import { defineProgram } from '../mpi/program.ts';
 
 /** The seed's second program (N = 2): rank 0 sends "fred", rank 1 receives and prints it. */
 export default defineProgram(

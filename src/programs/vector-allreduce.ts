@@ -1,6 +1,6 @@
-import { SUM } from '../comm/ops.ts';
-import { InvalidArgumentError } from '../errors.ts';
-import { defineProgram } from '../program.ts';
+import { SUM } from '../mpi/comm/ops.ts';
+import { InvalidArgumentError } from '../mpi/errors.ts';
+import { defineProgram } from '../mpi/program.ts';
 
 export interface VectorAllreduceInput {
   /** Elements of the Float64Array each rank contributes (default 1 Mi = 8 MiB). */

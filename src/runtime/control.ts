@@ -1,7 +1,7 @@
-import { decode, encode } from '../codec/codec.ts';
-import type { RemoteErrorInfo } from '../errors.ts';
-import type { WaitDescription } from '../p2p/engine.ts';
-import type { LinkStats } from '../p2p/link.ts';
+import { decode, encode } from '../mpi/codec/codec.ts';
+import type { RemoteErrorInfo } from '../mpi/errors.ts';
+import type { WaitDescription } from '../mpi/p2p/engine.ts';
+import type { LinkStats } from '../mpi/p2p/link.ts';
 import type { OutputLine } from './output.ts';
 
 /** An output line in transit, stamped so rank 0 can interleave all ranks' lines by time. */

@@ -1,9 +1,8 @@
 import v8 from 'node:v8';
-import { DEFAULT_TIMEOUT_MS } from '../constants.ts';
-import { InvalidArgumentError } from '../errors.ts';
-import { findProgram } from '../programs/index.ts';
-import { isProgram, type Program } from '../program.ts';
-import { assertJobSize, assertTimeout } from '../validation.ts';
+import { DEFAULT_TIMEOUT_MS } from '../mpi/constants.ts';
+import { InvalidArgumentError } from '../mpi/errors.ts';
+import type { Program } from '../mpi/program.ts';
+import { assertJobSize, assertTimeout } from '../mpi/validation.ts';
 
 export interface ValidatedJob {
   program: Program;
@@ -14,14 +13,8 @@ export interface ValidatedJob {
 }
 
 /** Refuses bad input before anything starts: every message says what is allowed. */
-export function validateJob(program: unknown, options: { size?: unknown; input?: unknown; timeoutMs?: unknown }): ValidatedJob {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('options', options, 'an object { size, input?, timeoutMs? }');
-  }
-  const resolved = typeof program === 'string' ? findProgram(program) : program;
-  if (!isProgram(resolved)) {
-    throw new InvalidArgumentError('program', program, 'a program made by defineProgram() or the name of a bundled program');
-  }
+export function validateJob(program: Program, options: { size?: unknown; input?: unknown; timeoutMs?: unknown }): ValidatedJob {
+  assertJobOptions(options);
   assertJobSize(options.size);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   assertTimeout('timeoutMs', timeoutMs);
@@ -36,7 +29,13 @@ export function validateJob(program: unknown, options: { size?: unknown; input?:
       `cannot be serialized (${(error as Error).message}); allowed are primitives, bigint, arrays, plain objects, Map, Set, Date, Error, TypedArrays, ArrayBuffer and Buffer`,
     );
   }
-  return { program: resolved, size: options.size, timeoutMs, serializedInput };
+  return { program, size: options.size, timeoutMs, serializedInput };
+}
+
+export function assertJobOptions(options: unknown): asserts options is { size?: unknown; input?: unknown; timeoutMs?: unknown } {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('options', options, 'an object { size, input?, timeoutMs? }');
+  }
 }
 
 /** Each rank's own copy of the input, as if it had been sent to it. */

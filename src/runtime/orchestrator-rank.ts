@@ -1,8 +1,8 @@
-import { decode } from '../codec/codec.ts';
+import { decode } from '../mpi/codec/codec.ts';
 import {
   JobAbortedError, JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo, type RankWaitState,
-} from '../errors.ts';
-import type { LinkStats } from '../p2p/link.ts';
+} from '../mpi/errors.ts';
+import type { LinkStats } from '../mpi/p2p/link.ts';
 import type { StampedLine } from './control.ts';
 import { RankSession, broadcastControl, type RankOptions } from './rank-session.ts';
 import { mergeOutput, type RankTiming, type RunResult } from './run-result.ts';

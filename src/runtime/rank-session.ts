@@ -1,8 +1,8 @@
-import { Comm, type RankServices } from '../comm/comm.ts';
-import { vectorReductionFromEnv } from '../config.ts';
-import { JobAbortedError } from '../errors.ts';
-import { Engine } from '../p2p/engine.ts';
-import type { Program } from '../program.ts';
+import { Comm, type RankServices } from '../mpi/comm/comm.ts';
+import type { VectorReduction } from '../mpi/comm/vector-reductions.ts';
+import { JobAbortedError } from '../mpi/errors.ts';
+import { Engine } from '../mpi/p2p/engine.ts';
+import type { Program } from '../mpi/program.ts';
 import type { Transport } from '../transport/transport.ts';
 import { decodeControl, encodeControl, type ControlMessage, type StampedLine } from './control.ts';
 import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
@@ -20,6 +20,8 @@ export interface RankOptions {
   deadline: number;
   timeoutMs: number;
   processorName: string;
+  /** How large vectors are reduced; 'auto' unless configured. */
+  vectorReduction?: VectorReduction;
   /** Live output of this rank (the CLI prints it as it happens). */
   onOutput?: (line: OutputLine) => void;
 }
@@ -76,7 +78,7 @@ export class RankSession {
         jobId: options.jobId,
         engine: this.engine,
         processorName: () => options.processorName,
-        vectorReduction: vectorReductionFromEnv(),
+        vectorReduction: options.vectorReduction ?? 'auto',
         abort: (reason) => this.abortJob(reason),
       };
       const comm = new Comm(services, Array.from({ length: options.size }, (_, rank) => rank), 'w');

@@ -1,24 +1,20 @@
 import { hostname } from 'node:os';
-import type { Program } from '../program.ts';
+import { vectorReductionFromEnv } from '../config.ts';
+import type { Program } from '../mpi/program.ts';
 import { MemoryFabric } from '../transport/memory/memory-transport.ts';
+import type { ChannelFactory, JobChannels } from '../transport/job-channels.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { AwsChannelOptions } from '../transport/aws/aws-channels.ts';
-import { InvalidArgumentError } from '../errors.ts';
-import { inputCopy, validateJob } from './job-options.ts';
+import { InvalidArgumentError } from '../mpi/errors.ts';
+import { assertJobOptions, inputCopy, validateJob } from './job-options.ts';
+import { resolveProgram } from './program-source.ts';
 import { newJobId } from './job-id.ts';
 import { runOrchestratorRank } from './orchestrator-rank.ts';
 import type { OutputLine } from './output.ts';
 import type { RunResult } from './run-result.ts';
 import { runWorkerRank } from './worker-rank.ts';
 
-/** The transports of one job's ranks in this process, and the cleanup of what they created. */
-export interface JobChannels {
-  transport(rank: number): Transport;
-  /** Deletes the job's resources; runs also when the job failed. */
-  dispose(): Promise<void>;
-}
-
-export type ChannelFactory = (jobId: string, size: number) => Promise<JobChannels>;
+export type { ChannelFactory, JobChannels };
 
 export interface RunLocalOptions<I = unknown> {
   size: number;
@@ -50,10 +46,11 @@ const SETTLE_GRACE_MS = 1_000;
  * Rank 0 is the orchestrator exactly as on Lambda; the workers run beside it.
  */
 export async function runLocal<I = unknown, R = unknown>(
-  program: Program<I, R> | string,
+  program: Program<I, R> | string | URL,
   options: RunLocalOptions<I>,
 ): Promise<RunResult<R>> {
-  const job = validateJob(program, options);
+  assertJobOptions(options);
+  const job = validateJob((await resolveProgram(program)).program, options);
   const jobId = newJobId();
   const channels = await (await channelFactory(options))(jobId, job.size);
   const deadline = Date.now() + job.timeoutMs;
@@ -68,6 +65,7 @@ export async function runLocal<I = unknown, R = unknown>(
     deadline,
     timeoutMs: job.timeoutMs,
     processorName: hostname(),
+    vectorReduction: vectorReductionFromEnv(),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
   };
   const workers: Promise<void>[] = [];

@@ -1,6 +1,6 @@
 import type { OutputLine } from './output.ts';
 import type { StampedLine } from './control.ts';
-import type { LinkStats } from '../p2p/link.ts';
+import type { LinkStats } from '../mpi/p2p/link.ts';
 
 export interface RankTiming {
   rank: number;

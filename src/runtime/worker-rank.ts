@@ -1,5 +1,5 @@
-import { encode } from '../codec/codec.ts';
-import { JobAbortedError, JobTimeoutError, toRemoteErrorInfo } from '../errors.ts';
+import { encode } from '../mpi/codec/codec.ts';
+import { JobAbortedError, JobTimeoutError, toRemoteErrorInfo } from '../mpi/errors.ts';
 import type { ControlMessage } from './control.ts';
 import { RankSession, broadcastControl, type RankOptions } from './rank-session.ts';
 

@@ -1,9 +1,9 @@
 /**
  * The channel interface every backend implements: it moves opaque frames between the ranks of
  * one job. It may deliver a frame more than once and out of order (SQS standard queues do);
- * the link layer above (src/p2p/link.ts) restores order and drops duplicates.
+ * the link layer above (src/mpi/p2p/link.ts) restores order and drops duplicates.
  */
-import type { Payload } from '../codec/codec.ts';
+import type { Payload } from '../mpi/codec/codec.ts';
 
 export type FrameKind = 'data' | 'ctrl';
 
@@ -18,7 +18,7 @@ export interface Frame {
   context: string;
   tag: number;
   /**
-   * The encoded value (src/codec) or control message; an in-process clone only on transports
+   * The encoded value (src/mpi/codec) or control message; an in-process clone only on transports
    * that say `inProcess`.
    */
   body: Payload;

@@ -1,15 +1,8 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { TestProject } from 'vitest/node';
-import { startLocalAws } from '../../src/local-aws/servers.ts';
+import { startLocalAws } from '../../tools/local-aws/servers.ts';
 import { findLeftovers } from './leftovers.ts';
-
-export interface LocalAwsContext {
-  region: string;
-  sqsEndpoint: string;
-  s3Endpoint: string;
-  credentials: { accessKeyId: string; secretAccessKey: string };
-  bucket: string;
-}
+import type { LocalAwsContext } from './local-aws-context.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,6 +1,6 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { LocalAwsContext } from './global-setup.ts';
+import type { LocalAwsContext } from './local-aws-context.ts';
 
 export interface Leftovers {
   queues: string[];

@@ -2,7 +2,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { ConfigurationError, SUM, defineProgram, runLocal } from '../../src/index.ts';
-import { RAW_HEADER_BYTES } from '../../src/codec/codec.ts';
+import { RAW_HEADER_BYTES } from '../../src/mpi/codec/codec.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/config.ts';
 import { wireLimits } from '../../src/transport/aws/wire.ts';
 import { rejection } from '../conformance/target.ts';

@@ -1,5 +1,5 @@
 import { resolveAwsSettings, type AwsSettings } from '../../config.ts';
-import type { ChannelFactory } from '../../runtime/run-local.ts';
+import type { ChannelFactory } from '../job-channels.ts';
 import { AwsTransport, type AwsTransportOptions } from './aws-transport.ts';
 import { createAwsClients } from './clients.ts';
 import { createJobResources, deleteJobResources } from './job-resources.ts';

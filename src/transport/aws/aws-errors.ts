@@ -1,5 +1,5 @@
 import type { AwsSettings } from '../../config.ts';
-import { ConfigurationError, TransportError } from '../../errors.ts';
+import { ConfigurationError, TransportError } from '../../mpi/errors.ts';
 
 /**
  * Turns the SDK's errors at job start into errors that name what is missing: credentials,

@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { TransportError } from '../../errors.ts';
+import { TransportError } from '../../mpi/errors.ts';
 import type { ByteFrame, Frame } from '../transport.ts';
 
 /** Every object of a job lives under this prefix, so cleanup is one listing. */

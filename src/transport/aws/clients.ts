@@ -16,9 +16,6 @@ export interface AwsClients {
  * so the agents allow many sockets: with the SDK's default of 50, sends would queue behind polls.
  */
 export function createAwsClients(settings: AwsSettings): AwsClients {
-  // The SDK warns on every Node 20 process that future versions will need Node 22; the warning
-  // is about the SDK's future, not this run, and would otherwise land in every job's stderr.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const agentOptions = { keepAlive: true, maxSockets: 1024 };
   const handler = (requestTimeout: number) =>
     new NodeHttpHandler({

@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { TransportError } from '../../errors.ts';
+import { TransportError } from '../../mpi/errors.ts';
 import { packMessages, type WireFrame, type WireLimits } from './wire.ts';
 
 interface Pending {

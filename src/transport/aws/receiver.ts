@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import { TransportError } from '../../errors.ts';
+import { TransportError } from '../../mpi/errors.ts';
 import { BatchDeleter } from './batch-deleter.ts';
 
 export interface ReceiverOptions {

@@ -1,6 +1,0 @@
-import { handleHttp, type HttpEvent } from '../src/lambda/http-api.ts';
-
-/** POST /runs and GET /runs/{jobId} through API Gateway. */
-export async function handler(event: HttpEvent): Promise<unknown> {
-  return handleHttp(event);
-}

@@ -1,0 +1,21 @@
+/**
+ * What collectives are written over: a channel carries values between the ranks of one
+ * communicator on a context of its own, so collective traffic never matches a user's receive.
+ */
+export type CollectiveName =
+  | 'barrier' | 'bcast' | 'scatter' | 'gather' | 'allgather' | 'alltoall'
+  | 'reduce' | 'allreduce' | 'scan' | 'exscan' | 'split';
+
+export interface CollectiveChannel {
+  readonly rank: number;
+  readonly size: number;
+  /**
+   * Whether large reductions split the vector (Rabenseifner) — right where messages are cheap and
+   * bytes cost copies (ranks sharing a process) — or send whole vectors along binomial trees —
+   * right where every message is a request to a queue or an object store.
+   */
+  readonly splitVectors: boolean;
+  /** Encodes `value` before returning, so the caller may change it right after the call. */
+  send(value: unknown, dest: number, operation: CollectiveName): Promise<void>;
+  recv(source: number, operation: CollectiveName): Promise<unknown>;
+}

@@ -1,0 +1,237 @@
+import { decodePayload, encodePayload, payloadSize } from '../codec/codec.ts';
+import type { VectorReduction } from './vector-reductions.ts';
+import { ANY_SOURCE, ANY_TAG } from '../constants.ts';
+import { InvalidArgumentError } from '../errors.ts';
+import type { Engine } from '../p2p/engine.ts';
+import type { InboundMessage } from '../p2p/matching.ts';
+import {
+  assertPerRankArray, assertRank, assertRecvTag, assertSendTag, assertSource,
+} from '../validation.ts';
+import * as collectives from './collectives.ts';
+import type { CollectiveChannel, CollectiveName } from './collectives.ts';
+import { SUM, assertOp, type Op } from './ops.ts';
+
+/** What the runtime gives every communicator of a rank. */
+export interface RankServices {
+  readonly jobId: string;
+  readonly engine: Engine;
+  processorName(): string;
+  /** How reductions of large vectors travel (see src/config.ts). */
+  readonly vectorReduction: VectorReduction;
+  /** Fails the whole job now; never returns normally. */
+  abort(reason: string): Promise<never>;
+}
+
+export interface Message<T = unknown> {
+  value: T;
+  source: number;
+  tag: number;
+}
+
+export interface ProbeResult {
+  source: number;
+  tag: number;
+  /** Size of the message's payload in bytes. */
+  bytes: number;
+}
+
+const COLLECTIVE_TAG: Record<CollectiveName, number> = {
+  barrier: 1, bcast: 2, scatter: 3, gather: 4, allgather: 5, alltoall: 6,
+  reduce: 7, allreduce: 8, scan: 9, exscan: 10, split: 11,
+};
+
+/**
+ * A communicator: a group of ranks with a message space of its own. Point-to-point traffic
+ * uses the context id; collectives use a second context derived from it, so the two never
+ * match each other. Ranks in the API are ranks of this communicator; the engine below speaks
+ * world ranks, and the group maps between them.
+ */
+export class Comm {
+  readonly rank: number;
+  readonly size: number;
+  readonly jobId: string;
+  readonly #services: RankServices;
+  readonly #engine: Engine;
+  /** World rank of each rank of this communicator. */
+  readonly #group: readonly number[];
+  readonly #localOf: Map<number, number>;
+  readonly #context: string;
+  readonly #collectiveContext: string;
+  #childCount = 0;
+  readonly #channel: CollectiveChannel;
+
+  /** @internal Made by the runtime (the world) and by split/dup. */
+  constructor(services: RankServices, group: readonly number[], context: string) {
+    this.#services = services;
+    this.#engine = services.engine;
+    this.#group = group;
+    this.#localOf = new Map(group.map((world, local) => [world, local]));
+    this.#context = context;
+    this.#collectiveContext = `${context}#c`;
+    this.jobId = services.jobId;
+    this.size = group.length;
+    this.rank = this.#localOf.get(this.#engine.rank)!;
+    this.#channel = {
+      rank: this.rank,
+      size: this.size,
+      splitVectors: services.vectorReduction === 'split' || (services.vectorReduction === 'auto' && this.#engine.inProcess),
+      send: (value, dest, operation) => this.#sendOn(this.#collectiveContext, value, dest, COLLECTIVE_TAG[operation]),
+      recv: async (source, operation) => {
+        const message = await this.#engine.receive(
+          { context: this.#collectiveContext, source: this.#group[source]!, tag: COLLECTIVE_TAG[operation] },
+          { operation, source, tag: COLLECTIVE_TAG[operation] },
+        );
+        return decodePayload(message.body);
+      },
+    };
+  }
+
+  /** Where this rank runs: the host name locally, the Lambda's log stream on AWS. */
+  processorName(): string {
+    return this.#services.processorName();
+  }
+
+  // ---- point-to-point ----
+
+  /** Standard-mode send: resolves once the message is stored for `dest`. */
+  async send(value: unknown, dest: number, tag = 0): Promise<void> {
+    assertRank('dest', dest, this.size);
+    assertSendTag('tag', tag);
+    await this.#sendOn(this.#context, value, dest, tag);
+  }
+
+  async recv<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<T> {
+    return (await this.recvMessage<T>(source, tag)).value;
+  }
+
+  async recvMessage<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<Message<T>> {
+    const pattern = this.#pattern(source, tag);
+    const message = await this.#engine.receive(pattern, { operation: 'recv', source, tag });
+    return { value: decodePayload(message.body) as T, source: this.#local(message), tag: message.tag };
+  }
+
+  /** Sends and receives at once, so two ranks exchanging with each other never deadlock. */
+  async sendrecv<T = unknown>(value: unknown, dest: number, source: number = ANY_SOURCE, sendtag = 0, recvtag: number = ANY_TAG): Promise<T> {
+    assertRank('dest', dest, this.size);
+    assertSendTag('sendtag', sendtag);
+    const pattern = this.#pattern(source, recvtag, 'recvtag');
+    const sent = this.#sendOn(this.#context, value, dest, sendtag);
+    const received = this.#engine.receive(pattern, { operation: 'sendrecv', source, tag: recvtag });
+    const [message] = await Promise.all([received, sent]);
+    return decodePayload(message.body) as T;
+  }
+
+  /** Waits for the next matching message and describes it without receiving it. */
+  async probe(source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<ProbeResult> {
+    const pattern = this.#pattern(source, tag);
+    return this.#describe(await this.#engine.probe(pattern, { operation: 'probe', source, tag }));
+  }
+
+  /** Like probe, but resolves to undefined at once when no matching message has arrived. */
+  async iprobe(source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<ProbeResult | undefined> {
+    const message = this.#engine.peek(this.#pattern(source, tag));
+    return message && this.#describe(message);
+  }
+
+  // ---- collectives ----
+
+  barrier(): Promise<void> {
+    return collectives.barrier(this.#channel);
+  }
+
+  async bcast<T>(value: T, root = 0): Promise<T> {
+    assertRank('root', root, this.size);
+    return collectives.bcast(this.#channel, value, root);
+  }
+
+  async scatter<T>(values: T[] | undefined, root = 0): Promise<T> {
+    assertRank('root', root, this.size);
+    if (this.rank === root) assertPerRankArray('values', values, this.size);
+    return collectives.scatter(this.#channel, values, root);
+  }
+
+  async gather<T>(value: T, root = 0): Promise<T[] | undefined> {
+    assertRank('root', root, this.size);
+    return collectives.gather(this.#channel, value, root);
+  }
+
+  allgather<T>(value: T): Promise<T[]> {
+    return collectives.allgather(this.#channel, value);
+  }
+
+  async alltoall<T>(values: T[]): Promise<T[]> {
+    assertPerRankArray('values', values, this.size);
+    return collectives.alltoall(this.#channel, values);
+  }
+
+  async reduce<T = any>(value: T, op: Op = SUM, root = 0): Promise<T | undefined> {
+    assertOp(op);
+    assertRank('root', root, this.size);
+    return (await collectives.reduce(this.#channel, value, op, root)) as T | undefined;
+  }
+
+  async allreduce<T = any>(value: T, op: Op = SUM): Promise<T> {
+    assertOp(op);
+    return (await collectives.allreduce(this.#channel, value, op)) as T;
+  }
+
+  async scan<T = any>(value: T, op: Op = SUM): Promise<T> {
+    assertOp(op);
+    return (await collectives.scan(this.#channel, value, op, false)) as T;
+  }
+
+  async exscan<T = any>(value: T, op: Op = SUM): Promise<T | undefined> {
+    assertOp(op);
+    return (await collectives.scan(this.#channel, value, op, true)) as T | undefined;
+  }
+
+  // ---- communicators ----
+
+  /**
+   * The ranks that pass the same color, ordered by key and then by rank here. Collective over
+   * this communicator; every rank gets the new communicator of its own color.
+   */
+  async split(color: number, key: number = this.rank): Promise<Comm> {
+    if (!Number.isInteger(color) || color < 0) throw new InvalidArgumentError('color', color, 'a non-negative integer');
+    if (!Number.isInteger(key)) throw new InvalidArgumentError('key', key, 'an integer');
+    const child = this.#childCount++;
+    const all = await collectives.allgather(this.#channel, [color, key] as const, 'split');
+    const members = all
+      .map(([memberColor, memberKey], rank) => ({ memberColor, memberKey, rank }))
+      .filter((member) => member.memberColor === color)
+      .sort((a, b) => a.memberKey - b.memberKey || a.rank - b.rank)
+      .map((member) => this.#group[member.rank]!);
+    return new Comm(this.#services, members, `${this.#context}.s${child}c${color}`);
+  }
+
+  /** The same ranks, with a message space that never matches this one's. */
+  dup(): Comm {
+    return new Comm(this.#services, this.#group, `${this.#context}.d${this.#childCount++}`);
+  }
+
+  /** Fails the whole job now (MPI_Abort): every rank is stopped and the caller gets `reason`. */
+  abort(reason: unknown = 'comm.abort() called'): Promise<never> {
+    return this.#services.abort(reason instanceof Error ? reason.message : String(reason));
+  }
+
+  // ---- internals ----
+
+  #sendOn(context: string, value: unknown, dest: number, tag: number): Promise<void> {
+    // Encoding copies the value now, so the caller may reuse its buffer as soon as this returns.
+    return this.#engine.sendData(context, this.#group[dest]!, tag, encodePayload(value, this.#engine.inProcess));
+  }
+
+  #pattern(source: number, tag: number, tagArgument = 'tag') {
+    assertSource(source, this.size);
+    assertRecvTag(tagArgument, tag);
+    return { context: this.#context, source: source === ANY_SOURCE ? ANY_SOURCE : this.#group[source]!, tag };
+  }
+
+  #local(message: InboundMessage): number {
+    return this.#localOf.get(message.source)!;
+  }
+
+  #describe(message: InboundMessage): ProbeResult {
+    return { source: this.#local(message), tag: message.tag, bytes: payloadSize(message.body) };
+  }
+}

@@ -1,0 +1,176 @@
+import { recycle, takeBuffer } from '../codec/buffer-pool.ts';
+import type { CollectiveChannel, CollectiveName } from './collective-channel.ts';
+import type { Op } from './ops.ts';
+
+type NumericArray = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array
+  | Int8Array | Uint8Array | Uint8ClampedArray | BigInt64Array | BigUint64Array;
+
+/** Below this many bytes a vector goes whole through recursive doubling / the binomial tree. */
+/**
+ * How reductions of large vectors travel: 'split' = Rabenseifner's algorithm (reduce-scatter,
+ * then allgather or gather; least copying, most messages), 'tree' = binomial trees of whole
+ * vectors (fewest messages), 'auto' = split when the ranks share a process, tree otherwise
+ * (the choice docs/architecture.md explains).
+ */
+export type VectorReduction = 'auto' | 'split' | 'tree';
+
+export const VECTOR_ALGORITHM_MIN_BYTES = 64 * 1024;
+
+/**
+ * Whether a reduction should split the vector (Rabenseifner's algorithm). Every rank decides
+ * from its own value; ranks with vectors of equal length — the only valid case — agree.
+ */
+export function splitsVector(value: unknown, op: Op, size: number): value is NumericArray {
+  return (
+    op.commutative &&
+    size > 1 &&
+    ArrayBuffer.isView(value) &&
+    !(value instanceof DataView) &&
+    value.byteLength >= VECTOR_ALGORITHM_MIN_BYTES &&
+    (value as NumericArray).length >= size
+  );
+}
+
+/**
+ * The ranks beyond the largest power of two fold into a neighbour first (MPICH's scheme): even
+ * ranks below 2·remainder hand their vector to rank+1 and sit out; the rest renumber 0..pof2-1.
+ */
+interface Folding {
+  powerOfTwo: number;
+  remainder: number;
+  /** This rank's number among the participants, or -1 if it sits out. */
+  newRank: number;
+  realRank(newRank: number): number;
+}
+
+function fold(rank: number, size: number): Folding {
+  let powerOfTwo = 1;
+  while (powerOfTwo * 2 <= size) powerOfTwo *= 2;
+  const remainder = size - powerOfTwo;
+  const newRank = rank < 2 * remainder ? (rank % 2 === 0 ? -1 : rank >> 1) : rank - remainder;
+  return {
+    powerOfTwo,
+    remainder,
+    newRank,
+    realRank: (n) => (n < remainder ? n * 2 + 1 : n + remainder),
+  };
+}
+
+/** The element range participant `newRank` owns after recursive halving: bisect by its bits, high to low. */
+function blockOf(newRank: number, powerOfTwo: number, length: number): [number, number] {
+  let lo = 0;
+  let hi = length;
+  for (let mask = powerOfTwo >> 1; mask >= 1; mask >>= 1) {
+    const mid = lo + ((hi - lo) >> 1);
+    if (newRank & mask) lo = mid;
+    else hi = mid;
+  }
+  return [lo, hi];
+}
+
+/** A vector of the same type and length as `like`, uninitialised (every element gets written). */
+function blankLike(like: NumericArray): NumericArray {
+  const ctor = like.constructor as new (buffer: ArrayBuffer, offset: number, length: number) => NumericArray;
+  return new ctor(takeBuffer(like.byteLength).buffer as ArrayBuffer, 0, like.length);
+}
+
+/** A received partial the collective has consumed: nobody else holds it, its frame can be reused. */
+function consumed(op: Op, incoming: unknown): void {
+  if (op.isBuiltin) recycle(incoming as ArrayBufferView);
+}
+
+/**
+ * Reduce-scatter by recursive halving: log2(pof2) exchanges of halving size. Afterwards each
+ * participant holds the full reduction of its own block (blockOf) in `acc`. The first exchange
+ * reads from `source` (the caller's vector, never written) and writes into `acc`, which saves
+ * copying the input first. Returns the stack of ranges, innermost last, for an allgather.
+ */
+async function reduceScatter(ch: CollectiveChannel, source: NumericArray, acc: NumericArray, op: Op, folding: Folding, operation: CollectiveName) {
+  const ranges: Array<[number, number]> = [];
+  let lo = 0;
+  let hi = acc.length;
+  let from = source;
+  for (let mask = folding.powerOfTwo >> 1; mask >= 1; mask >>= 1) {
+    ranges.push([lo, hi]);
+    const partner = folding.realRank(folding.newRank ^ mask);
+    const mid = lo + ((hi - lo) >> 1);
+    const keepLower = (folding.newRank & mask) === 0;
+    const [sendLo, sendHi] = keepLower ? [mid, hi] : [lo, mid];
+    const [incoming] = await Promise.all([ch.recv(partner, operation), ch.send(from.subarray(sendLo, sendHi), partner, operation)]);
+    if (keepLower) hi = mid;
+    else lo = mid;
+    op.combineInto(from.subarray(lo, hi), incoming as NumericArray, acc.subarray(lo, hi));
+    consumed(op, incoming);
+    from = acc;
+  }
+  return { ranges, lo, hi };
+}
+
+/**
+ * Where this participant's reduction starts: an odd rank below 2·remainder first takes in its
+ * even neighbour's vector (that frame is its own to write into); the others start from their input.
+ */
+async function initialPartial(ch: CollectiveChannel, value: NumericArray, op: Op, folding: Folding, operation: CollectiveName) {
+  if (ch.rank < 2 * folding.remainder) {
+    const folded = op.combine(await ch.recv(ch.rank - 1, operation), value, 'a') as NumericArray;
+    return { source: folded, acc: folded };
+  }
+  return { source: value, acc: blankLike(value) };
+}
+
+/** Rabenseifner's allreduce: reduce-scatter by recursive halving, then allgather by recursive doubling. */
+export async function allreduceVector(ch: CollectiveChannel, value: NumericArray, op: Op): Promise<NumericArray> {
+  const { rank, size } = ch;
+  const folding = fold(rank, size);
+  const operation = 'allreduce';
+  if (folding.newRank < 0) {
+    await ch.send(value, rank + 1, operation);
+    return (await ch.recv(rank + 1, operation)) as NumericArray;
+  }
+  const { source, acc } = await initialPartial(ch, value, op, folding, operation);
+  let { ranges, lo, hi } = await reduceScatter(ch, source, acc, op, folding, operation);
+  for (let mask = 1; mask < folding.powerOfTwo; mask <<= 1) {
+    const [parentLo, parentHi] = ranges.pop()!;
+    const partner = folding.realRank(folding.newRank ^ mask);
+    const [incoming] = await Promise.all([ch.recv(partner, operation), ch.send(acc.subarray(lo, hi), partner, operation)]);
+    acc.set(incoming as any, lo === parentLo ? hi : parentLo);
+    recycle(incoming as ArrayBufferView);
+    lo = parentLo;
+    hi = parentHi;
+  }
+  if (rank < 2 * folding.remainder) await ch.send(acc, rank - 1, operation);
+  return acc;
+}
+
+/** Rabenseifner's reduce: reduce-scatter by recursive halving, then every block straight to the root. */
+export async function reduceVector(ch: CollectiveChannel, value: NumericArray, op: Op, root: number): Promise<NumericArray | undefined> {
+  const { rank, size } = ch;
+  const folding = fold(rank, size);
+  const operation = 'reduce';
+  let acc: NumericArray | undefined;
+  if (folding.newRank < 0) {
+    await ch.send(value, rank + 1, operation);
+  } else {
+    const start = await initialPartial(ch, value, op, folding, operation);
+    acc = start.acc;
+    const { lo, hi } = await reduceScatter(ch, start.source, acc, op, folding, operation);
+    if (rank !== root) {
+      await ch.send(acc.subarray(lo, hi), root, operation);
+      return undefined;
+    }
+  }
+  if (rank !== root) return undefined;
+  const result = acc ?? blankLike(value);
+  const blocks: Promise<void>[] = [];
+  for (let participant = 0; participant < folding.powerOfTwo; participant++) {
+    const source = folding.realRank(participant);
+    if (source === rank) continue;
+    const [lo] = blockOf(participant, folding.powerOfTwo, value.length);
+    blocks.push(ch.recv(source, operation).then((block) => {
+      result.set(block as any, lo);
+      recycle(block as ArrayBufferView);
+    }));
+  }
+  await Promise.all(blocks);
+  return result;
+}

@@ -1,0 +1,139 @@
+import type { Payload } from '../codec/codec.ts';
+import type { Frame, Transport } from '../../transport/transport.ts';
+import { InOrderReceiver, SequenceCounter, type LinkStats } from './link.ts';
+import { UnexpectedQueue, matches, type InboundMessage, type MatchPattern } from './matching.ts';
+
+/** What a rank is blocked on, as the user sees it (communicator ranks, user tags). */
+export interface WaitDescription {
+  operation: string;
+  source: number;
+  tag: number;
+}
+
+interface PostedReceive {
+  pattern: MatchPattern;
+  /** A probe leaves the message in place for a later receive. */
+  consume: boolean;
+  shown: WaitDescription;
+  resolve(message: InboundMessage): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The matching engine of one rank: numbers outgoing frames, restores order and drops duplicates
+ * of incoming ones, then matches data messages against posted receives (in the order they were
+ * posted) or parks them as unexpected. Control frames go to the runtime, in order, untouched.
+ */
+export class Engine {
+  private readonly sequence: SequenceCounter;
+  private readonly link: InOrderReceiver;
+  private readonly unexpected = new UnexpectedQueue();
+  private posted: PostedReceive[] = [];
+  private abortError: unknown;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly onControl: (source: number, body: Uint8Array) => void,
+  ) {
+    this.sequence = new SequenceCounter(transport.size);
+    this.link = new InOrderReceiver(transport.size, (frame) => this.onInOrder(frame));
+  }
+
+  get rank(): number {
+    return this.transport.rank;
+  }
+
+  get size(): number {
+    return this.transport.size;
+  }
+
+  get stats(): LinkStats {
+    return this.link.stats;
+  }
+
+  get aborted(): boolean {
+    return this.abortError !== undefined;
+  }
+
+  start(): void {
+    this.transport.start(
+      (frame) => this.link.accept(frame),
+      (error) => this.abort(error),
+    );
+  }
+
+  /** Whether sends may carry in-process clones (the transport's ranks share this process). */
+  get inProcess(): boolean {
+    return this.transport.inProcess === true;
+  }
+
+  sendData(context: string, dest: number, tag: number, body: Payload): Promise<void> {
+    if (this.abortError !== undefined) return Promise.reject(this.abortError);
+    return this.transport.send({ kind: 'data', source: this.rank, dest, seq: this.sequence.take(dest), context, tag, body });
+  }
+
+  /** Control frames still flow after an abort: they carry the abort itself and the final reports. */
+  sendControl(dest: number, body: Uint8Array): Promise<void> {
+    return this.transport.send({ kind: 'ctrl', source: this.rank, dest, seq: this.sequence.take(dest), context: '', tag: 0, body });
+  }
+
+  receive(pattern: MatchPattern, shown: WaitDescription): Promise<InboundMessage> {
+    return this.post(pattern, shown, true);
+  }
+
+  probe(pattern: MatchPattern, shown: WaitDescription): Promise<InboundMessage> {
+    return this.post(pattern, shown, false);
+  }
+
+  /** The next matching message if one has arrived, without receiving it. */
+  peek(pattern: MatchPattern): InboundMessage | undefined {
+    if (this.abortError !== undefined) throw this.abortError;
+    return this.unexpected.find(pattern);
+  }
+
+  /** The oldest receive still waiting: what this rank is blocked on. */
+  waitState(): WaitDescription | undefined {
+    return this.posted[0]?.shown;
+  }
+
+  /** Releases every waiting receive with `error`; later operations fail with it too. */
+  abort(error: unknown): void {
+    if (this.abortError !== undefined) return;
+    this.abortError = error;
+    const posted = this.posted;
+    this.posted = [];
+    this.unexpected.clear();
+    for (const receive of posted) receive.reject(error);
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  private post(pattern: MatchPattern, shown: WaitDescription, consume: boolean): Promise<InboundMessage> {
+    if (this.abortError !== undefined) return Promise.reject(this.abortError);
+    const ready = consume ? this.unexpected.take(pattern) : this.unexpected.find(pattern);
+    if (ready) return Promise.resolve(ready);
+    return new Promise((resolve, reject) => {
+      this.posted.push({ pattern, consume, shown, resolve, reject });
+    });
+  }
+
+  private onInOrder(frame: Frame): void {
+    if (frame.kind === 'ctrl') {
+      this.onControl(frame.source, frame.body as Uint8Array);
+      return;
+    }
+    if (this.abortError !== undefined) return;
+    const message: InboundMessage = { context: frame.context, source: frame.source, tag: frame.tag, body: frame.body };
+    for (let i = 0; i < this.posted.length; i++) {
+      const receive = this.posted[i]!;
+      if (!matches(receive.pattern, message)) continue;
+      this.posted.splice(i, 1);
+      receive.resolve(message);
+      if (receive.consume) return;
+      i--;
+    }
+    this.unexpected.push(message);
+  }
+}

@@ -1,0 +1,6 @@
+import { handleHttp, type HttpEvent } from '../http-api.ts';
+
+/** POST /runs and GET /runs/{jobId} through API Gateway. */
+export async function handler(event: HttpEvent): Promise<unknown> {
+  return handleHttp(event);
+}

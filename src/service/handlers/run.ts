@@ -1,0 +1,21 @@
+import { failureInfo, runJobAsRankZero } from '../run-job.ts';
+
+interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * Rank 0, the orchestrator. `sls invoke -f run --data '{"program":"pi","size":8}'` calls it
+ * synchronously: it answers with the RunResult, or fails with the job's error. Started by the
+ * HTTP function (mode "async") it must never throw, so the failure is only recorded.
+ */
+export async function handler(event: unknown, context: LambdaContext): Promise<unknown> {
+  const remainingMs = context.getRemainingTimeInMillis();
+  if ((event as { mode?: string } | null)?.mode !== 'async') return runJobAsRankZero(event, remainingMs);
+  try {
+    return await runJobAsRankZero(event, remainingMs);
+  } catch (error) {
+    console.error(`lambda-mpi run: job failed: ${(error as Error).message}`);
+    return { status: 'failed', error: failureInfo(error) };
+  }
+}

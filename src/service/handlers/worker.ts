@@ -1,0 +1,10 @@
+import { runWorkerLambda } from '../worker-job.ts';
+
+interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** Ranks 1..N-1, started asynchronously by rank 0 and by each other (a tree). Never throws. */
+export async function handler(event: unknown, context: LambdaContext): Promise<unknown> {
+  return runWorkerLambda(event, context.getRemainingTimeInMillis());
+}

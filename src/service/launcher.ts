@@ -1,0 +1,34 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { AwsSettings } from '../config.ts';
+import { TransportError } from '../mpi/errors.ts';
+import type { WorkerEvent } from './worker-event.ts';
+
+/**
+ * Starts worker ranks with asynchronous invocations (InvocationType Event): Lambda queues the
+ * event and answers at once, so a parent never waits for its children to run.
+ */
+export async function launchWorkers(lambda: LambdaClient, functionName: string, events: WorkerEvent[]): Promise<void> {
+  const results = await Promise.allSettled(events.map((event) =>
+    lambda.send(new InvokeCommand({
+      FunctionName: functionName,
+      InvocationType: 'Event',
+      Payload: Buffer.from(JSON.stringify(event)),
+    })),
+  ));
+  const failed = results
+    .map((result, i) => ({ result, rank: events[i]!.rank }))
+    .filter((r): r is { result: PromiseRejectedResult; rank: number } => r.result.status === 'rejected');
+  if (failed.length > 0) {
+    const first = failed[0]!.result.reason as Error;
+    throw new TransportError(
+      'Lambda Invoke',
+      `could not start rank${failed.length > 1 ? 's' : ''} ${failed.map((f) => f.rank).join(', ')} (function ${functionName}): ${first.message}`,
+      { cause: first },
+    );
+  }
+}
+
+/** The client that starts ranks; its endpoint comes from the SDK's sources (AWS_ENDPOINT_URL_LAMBDA). */
+export function createLambdaClient(settings: AwsSettings): LambdaClient {
+  return new LambdaClient({ ...(settings.region ? { region: settings.region } : {}), maxAttempts: 3 });
+}

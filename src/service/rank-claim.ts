@@ -1,0 +1,24 @@
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { TransportError } from '../mpi/errors.ts';
+import { jobPrefix } from '../transport/aws/claim-check.ts';
+
+/**
+ * Lambda may deliver an asynchronous invocation more than once. Each rank claims its start with
+ * a conditional write (If-None-Match: *): only the first start of a rank of a job succeeds, a
+ * second one is refused by S3 itself, so no two processes ever serve one rank.
+ */
+export async function claimRank(s3: S3Client, bucket: string, jobId: string, rank: number, key = `${jobPrefix(jobId)}claims/${rank}`): Promise<boolean> {
+  try {
+    await s3.send(new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: new Date().toISOString(),
+      IfNoneMatch: '*',
+    }));
+    return true;
+  } catch (error) {
+    const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412 || e.name === 'ConditionalRequestConflict') return false;
+    throw new TransportError('S3 PutObject', `claiming rank ${rank} of job ${jobId} failed: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const cli = new URL('../../bin/lambda-mpi.mjs', import.meta.url).pathname;
+
+async function lambdaMpi(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('the lambda-mpi CLI (like mpirun)', () => {
+  it('runs a bundled program on N ranks and tags output with --tag-output', async () => {
+    const r = await lambdaMpi('run', 'hello', '-n', '3', '--tag-output');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual([0, 1, 2].map((rank) => expect.stringMatching(new RegExp(`^\\[${rank}\\] Hello\\. This is rank ${rank} of 3 on processor .+$`))));
+  });
+
+  it('passes --input as JSON and prints the result with --result', async () => {
+    const r = await lambdaMpi('run', 'pi', '-n', '2', '--input', '{"samples":1000,"seed":7}', '--result');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(result).toMatchObject({ samples: 1000 });
+    expect(result.pi).toBeCloseTo((4 * result.inside) / 1000, 12);
+  });
+
+  it('runs a program file and exits non-zero with the failing rank\'s error and stack', async () => {
+    const r = await lambdaMpi('run', 'test/fixtures/failing-rank.ts', '-n', '3');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('rank 2 failed: Error: bad rank');
+    expect(r.stderr).toContain('failing-rank.ts:4');
+    expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual(['rank 0', 'rank 1', 'rank 2']);
+  });
+
+  it('fails with a timeout naming the rank and what it waits on', async () => {
+    const r = await lambdaMpi('run', 'test/fixtures/stuck-rank.ts', '-n', '2', '--timeout', '0.3');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/timed out after 300 ms; ranks still running: rank 1 waits in recv, source 0, tag 5/);
+  });
+
+  it.each([
+    [['run', 'hello'], /missing -n <ranks>/],
+    [['run', 'hello', '-n', '0'], /size must be an integer in 1\.\.1024; received 0/],
+    [['run', 'nope', '-n', '2'], /program must be one of the bundled programs/],
+    [['run', 'hello', '-n', '2', '--input', '{bad'], /--input must be JSON/],
+    [['launch', 'hello'], /unknown command "launch"/],
+    [['run', 'hello', '-n', '2', '--timeout=-1'], /timeoutMs must be a positive/],
+  ])('refuses bad usage %j with exit code 2 and a clear message', async (args, message) => {
+    const r = await lambdaMpi(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('runLocal and the process', () => {
+  it('leaves no timer or pending work behind: the process exits on its own after jobs that succeed, fail, abort and time out', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/leaves-nothing-behind.ts'], { timeout: 20_000 });
+    expect(JSON.parse(stdout.trim())).toEqual(['ok', 'RankFailedError', 'JobAbortedError', 'JobTimeoutError']);
+  });
+});
