@@ -5,6 +5,7 @@ import {
 import type { LinkStats } from '../mpi/p2p/link.ts';
 import type { StampedLine } from './control.ts';
 import { RankSession, broadcastControl, type RankOptions } from './rank-session.ts';
+import { systemClock } from '../transport/clock.ts';
 import { mergeOutput, type RankTiming, type RunResult } from './run-result.ts';
 
 export interface OrchestratorOptions extends RankOptions {
@@ -19,7 +20,8 @@ export interface OrchestratorOptions extends RankOptions {
  */
 export function runOrchestratorRank(options: OrchestratorOptions): Promise<RunResult> {
   const { jobId, size, timeoutMs } = options;
-  const startedAt = Date.now();
+  const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
   const pending = new Set(Array.from({ length: size - 1 }, (_, i) => i + 1));
   const results: unknown[] = new Array(size).fill(undefined);
   const timings: RankTiming[] = [];
@@ -90,7 +92,7 @@ export function runOrchestratorRank(options: OrchestratorOptions): Promise<RunRe
       output: mergeOutput([...output, ...session.output]),
       timings: {
         startedAt: new Date(startedAt).toISOString(),
-        durationMs: Date.now() - startedAt,
+        durationMs: clock.now() - startedAt,
         ranks: timings.sort((a, b) => a.rank - b.rank),
       },
       link: {
@@ -100,18 +102,18 @@ export function runOrchestratorRank(options: OrchestratorOptions): Promise<RunRe
     });
   }
 
-  let graceTimer: NodeJS.Timeout | undefined;
-  const deadlineTimer = setTimeout(() => {
+  let cancelGrace: (() => void) | undefined;
+  const cancelDeadline = clock.schedule(() => {
     if (settled) return;
     const ownWait = ownProgramDone ? undefined : { rank: 0, ...session.engine.waitState(), silent: false };
     if (!ownProgramDone) session.stop(new JobTimeoutError(jobId, timeoutMs, [ownWait!]));
     // Give the workers one message latency to say what they were blocked on.
-    graceTimer = setTimeout(() => {
+    cancelGrace = clock.schedule(() => {
       const running: RankWaitState[] = ownWait ? [ownWait] : [];
       for (const rank of [...pending].sort((a, b) => a - b)) running.push(timeoutReports.get(rank) ?? { rank, silent: true });
       fail(new JobTimeoutError(jobId, timeoutMs, running), 0);
     }, options.transport.reportGraceMs);
-  }, Math.max(0, options.deadline - Date.now()));
+  }, Math.max(0, options.deadline - clock.now()));
 
   let ownDuration = 0;
   session.start();
@@ -121,7 +123,7 @@ export function runOrchestratorRank(options: OrchestratorOptions): Promise<RunRe
   });
   void session.run().then((outcome) => {
     ownProgramDone = true;
-    ownDuration = Date.now() - session.startedAt;
+    ownDuration = clock.now() - session.startedAt;
     if (outcome.ok) {
       results[0] = outcome.value;
       finishIfComplete();
@@ -131,8 +133,8 @@ export function runOrchestratorRank(options: OrchestratorOptions): Promise<RunRe
   });
 
   return job.finally(async () => {
-    clearTimeout(deadlineTimer);
-    clearTimeout(graceTimer);
+    cancelDeadline();
+    cancelGrace?.();
     await launched;
     await session.engine.close().catch(() => undefined);
   });

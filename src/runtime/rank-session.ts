@@ -3,6 +3,7 @@ import type { VectorReduction } from '../mpi/comm/vector-reductions.ts';
 import { JobAbortedError } from '../mpi/errors.ts';
 import { Engine } from '../mpi/p2p/engine.ts';
 import type { Program } from '../mpi/program.ts';
+import { systemClock, type Clock } from '../transport/clock.ts';
 import type { Transport } from '../transport/transport.ts';
 import { decodeControl, encodeControl, type ControlMessage, type StampedLine } from './control.ts';
 import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
@@ -24,6 +25,8 @@ export interface RankOptions {
   vectorReduction?: VectorReduction;
   /** Live output of this rank (the CLI prints it as it happens). */
   onOutput?: (line: OutputLine) => void;
+  /** The time the job lives in (timeouts, durations, output stamps); real time when absent. */
+  clock?: Clock;
 }
 
 export type ProgramOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -36,7 +39,8 @@ export class RankSession {
   readonly engine: Engine;
   readonly options: RankOptions;
   readonly output: StampedLine[] = [];
-  readonly startedAt = Date.now();
+  readonly clock: Clock;
+  readonly startedAt: number;
   /** Set once this rank was told to stop (abort, timeout) or aborted the job itself. */
   stopError: unknown;
   private running = false;
@@ -47,6 +51,8 @@ export class RankSession {
     private readonly onSelfAbort: (reason: string) => Promise<void>,
   ) {
     this.options = options;
+    this.clock = options.clock ?? systemClock;
+    this.startedAt = this.clock.now();
     this.engine = new Engine(options.transport, (source, body) => this.onControl(decodeControl(body), source));
   }
 
@@ -68,7 +74,10 @@ export class RankSession {
     const sink: OutputSink = {
       rank: options.rank,
       onLine: (line) => {
-        this.output.push({ ...line, at: Date.now() });
+        // Stamps never decrease within a rank, so merging by time keeps each rank's own order
+        // even when the clock steps back (NTP; a simulated clock read outside the rank's turn).
+        const at = Math.max(this.clock.now(), this.output.at(-1)?.at ?? -Infinity);
+        this.output.push({ ...line, at });
         options.onOutput?.(line);
       },
     };

@@ -3,6 +3,7 @@ import { vectorReductionFromEnv } from '../config.ts';
 import type { Program } from '../mpi/program.ts';
 import { MemoryFabric } from '../transport/memory/memory-transport.ts';
 import type { ChannelFactory, JobChannels } from '../transport/job-channels.ts';
+import { systemClock } from '../transport/clock.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { AwsChannelOptions } from '../transport/aws/aws-channels.ts';
 import { InvalidArgumentError } from '../mpi/errors.ts';
@@ -53,7 +54,8 @@ export async function runLocal<I = unknown, R = unknown>(
   const job = validateJob((await resolveProgram(program)).program, options);
   const jobId = newJobId();
   const channels = await (await channelFactory(options))(jobId, job.size);
-  const deadline = Date.now() + job.timeoutMs;
+  const clock = channels.clock ?? systemClock;
+  const deadline = clock.now() + job.timeoutMs;
   const transportOf = (rank: number) => {
     const transport = channels.transport(rank);
     return options.wrapTransport ? options.wrapTransport(transport, rank) : transport;
@@ -65,6 +67,7 @@ export async function runLocal<I = unknown, R = unknown>(
     deadline,
     timeoutMs: job.timeoutMs,
     processorName: hostname(),
+    clock,
     vectorReduction: vectorReductionFromEnv(),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
   };

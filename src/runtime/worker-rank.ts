@@ -1,6 +1,7 @@
 import { encode } from '../mpi/codec/codec.ts';
 import { JobAbortedError, JobTimeoutError, toRemoteErrorInfo } from '../mpi/errors.ts';
 import type { ControlMessage } from './control.ts';
+import { systemClock } from '../transport/clock.ts';
 import { RankSession, broadcastControl, type RankOptions } from './rank-session.ts';
 
 const ORCHESTRATOR = 0;
@@ -19,6 +20,7 @@ export interface WorkerRankOptions extends RankOptions {
  */
 export async function runWorkerRank(options: WorkerRankOptions): Promise<void> {
   const { jobId, rank, size } = options;
+  const clock = options.clock ?? systemClock;
   const others = Array.from({ length: size }, (_, r) => r).filter((r) => r !== rank);
   let reported = false;
   const session: RankSession = new RankSession(
@@ -45,27 +47,27 @@ export async function runWorkerRank(options: WorkerRankOptions): Promise<void> {
   session.start();
 
   const timers = [
-    setTimeout(() => {
+    clock.schedule(() => {
       if (!session.isRunning || session.stopped) return;
       const wait = session.engine.waitState();
       void report({ type: 'timeout-report', rank, output: session.output, ...(wait ? { wait } : {}) });
       session.stop(new JobTimeoutError(jobId, options.timeoutMs, [{ rank, ...wait, silent: false }]));
-    }, Math.max(0, options.deadline - Date.now())),
+    }, Math.max(0, options.deadline - clock.now())),
   ];
   if (options.hardStopAt !== undefined && options.hardStopAt < options.deadline) {
-    timers.push(setTimeout(() => {
+    timers.push(clock.schedule(() => {
       if (!session.isRunning) return;
       failNow(new Error(
         `rank ${rank}'s function reaches its own timeout ${Math.round((options.deadline - options.hardStopAt!) / 1000)} s before the job's deadline; ` +
           'give the worker function a longer timeout or the job a shorter timeoutSeconds',
       ));
-    }, Math.max(0, options.hardStopAt - Date.now())));
+    }, Math.max(0, options.hardStopAt - clock.now())));
   }
 
   try {
     const launching = options.launch?.().catch(failNow);
     const outcome = await session.run();
-    timers.forEach(clearTimeout);
+    timers.forEach((cancel) => cancel());
     await launching;
     if (session.stopped) return; // rank 0 already knows why this rank stopped
     if (!outcome.ok) {
@@ -79,9 +81,9 @@ export async function runWorkerRank(options: WorkerRankOptions): Promise<void> {
       await report({ type: 'failed', rank, error: toRemoteErrorInfo(returnValueError(error)), output: session.output });
       return;
     }
-    await report({ type: 'done', rank, result, output: session.output, durationMs: Date.now() - session.startedAt, link: session.engine.stats });
+    await report({ type: 'done', rank, result, output: session.output, durationMs: clock.now() - session.startedAt, link: session.engine.stats });
   } finally {
-    timers.forEach(clearTimeout);
+    timers.forEach((cancel) => cancel());
     await session.engine.close().catch(() => undefined);
   }
 }

@@ -2,7 +2,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { jobPrefix } from '../transport/aws/claim-check.ts';
 
 /** Inputs larger than this travel through S3: asynchronous invocation payloads are limited. */
-const INLINE_INPUT_BYTES = 64 * 1024;
+export const INLINE_INPUT_BYTES = 64 * 1024;
 
 /** What a worker event carries for the input: the value itself or where to fetch it. */
 export type InputReference = { input?: unknown } | { inputKey: string };

@@ -1,3 +1,4 @@
+import type { Clock } from './clock.ts';
 import type { Transport } from './transport.ts';
 
 /** The transports of one job's ranks in this process, and the cleanup of what they created. */
@@ -5,6 +6,8 @@ export interface JobChannels {
   transport(rank: number): Transport;
   /** Deletes the job's resources; runs also when the job failed. */
   dispose(): Promise<void>;
+  /** The time the ranks live in; real time when absent (a simulated placement brings its own). */
+  readonly clock?: Clock;
 }
 
 /** Makes the channels of one job: its queues or in-memory links, for ranks 0..size-1. */

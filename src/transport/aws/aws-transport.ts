@@ -19,6 +19,9 @@ export interface AwsTransportOptions {
   skipDelete?: (message: Message) => boolean;
 }
 
+/** Rank 0 waits this long past the deadline for the others' reports: a few SQS round trips. */
+export const AWS_REPORT_GRACE_MS = 1_500;
+
 /**
  * A rank's channel over SQS and S3: frames go to the destination rank's queue, packed and
  * batched; bodies above the claim-check threshold go to S3 first and the frame carries the claim.
@@ -27,8 +30,7 @@ export interface AwsTransportOptions {
 export class AwsTransport implements Transport {
   readonly rank: number;
   readonly size: number;
-  /** Rank 0 waits this long past the deadline for the others' reports: a few SQS round trips. */
-  readonly reportGraceMs = 1_500;
+  readonly reportGraceMs = AWS_REPORT_GRACE_MS;
   readonly limits: WireLimits;
   private readonly outbox: Outbox;
   private readonly claims: ClaimCheck;

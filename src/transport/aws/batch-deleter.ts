@@ -1,7 +1,11 @@
 import { DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
-const MAX_BATCH = 10;
-const LINGER_MS = 20;
+/** DeleteMessageBatch takes at most this many receipt handles. */
+export const MAX_DELETE_BATCH = 10;
+/** How long a handle waits for company before its batch is sent anyway. */
+export const DELETE_LINGER_MS = 20;
+const MAX_BATCH = MAX_DELETE_BATCH;
+const LINGER_MS = DELETE_LINGER_MS;
 
 /**
  * Deletes handled messages ten at a time: handles wait up to LINGER_MS for company. Deleting is

@@ -20,7 +20,8 @@ export function queueUrl(queues: JobQueues, rank: number): string {
   return `${queues.urlBase}${rank}`;
 }
 
-const CREATE_CONCURRENCY = 16;
+/** CreateQueue (and DeleteQueue) calls in flight at once; each wave waits for its slowest call. */
+export const CREATE_CONCURRENCY = 16;
 
 /**
  * Creates the job's queues (and checks the bucket) before any rank starts, so missing

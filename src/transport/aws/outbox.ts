@@ -14,9 +14,33 @@ interface Lane {
   scheduled: boolean;
 }
 
-const MAX_BATCH_ENTRIES = 10;
-const MAX_IN_FLIGHT_PER_QUEUE = 4;
+/** SendMessageBatch takes at most this many messages. */
+export const MAX_BATCH_ENTRIES = 10;
+/** Requests in flight per destination queue; more frames wait and share the next request. */
+export const MAX_IN_FLIGHT_PER_QUEUE = 4;
 const ENTRY_RETRIES = 3;
+
+/**
+ * Which messages go together in one SendMessageBatch call: in order, at most MAX_BATCH_ENTRIES
+ * and at most `maxBatchBytes` of bodies per call (one oversized message still goes alone).
+ * Returns the calls as lists of indexes into `messageLengths`.
+ */
+export function planBatchCalls(messageLengths: number[], maxBatchBytes: number): number[][] {
+  const calls: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  messageLengths.forEach((length, index) => {
+    if (current.length === MAX_BATCH_ENTRIES || (current.length > 0 && bytes + length > maxBatchBytes)) {
+      calls.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(index);
+    bytes += length;
+  });
+  if (current.length) calls.push(current);
+  return calls;
+}
 
 /**
  * Outgoing frames, per destination queue. Frames sent in the same tick, or while the lane's
@@ -79,20 +103,8 @@ export class Outbox {
   /** Packs the frames into messages and sends them in SendMessageBatch calls within SQS's limits. */
   private async sendAll(queueUrl: string, batch: Pending[]): Promise<void> {
     const messages = packMessages(batch.map((p) => p.wire), this.limits);
-    const calls: string[][] = [];
-    let current: string[] = [];
-    let bytes = 0;
-    for (const message of messages) {
-      if (current.length === MAX_BATCH_ENTRIES || (current.length > 0 && bytes + message.length > this.maxBatchBytes)) {
-        calls.push(current);
-        current = [];
-        bytes = 0;
-      }
-      current.push(message);
-      bytes += message.length;
-    }
-    if (current.length) calls.push(current);
-    await Promise.all(calls.map((bodies) => this.sendBatch(queueUrl, bodies)));
+    const calls = planBatchCalls(messages.map((m) => m.length), this.maxBatchBytes);
+    await Promise.all(calls.map((indexes) => this.sendBatch(queueUrl, indexes.map((i) => messages[i]!))));
   }
 
   private async sendBatch(queueUrl: string, bodies: string[]): Promise<void> {

@@ -17,6 +17,10 @@ export interface ReceiverOptions {
 }
 
 const MAX_CONSECUTIVE_ERRORS = 5;
+/** Long polls in flight at most per queue while messages keep coming. */
+export const MAX_POLLERS = 4;
+/** Messages one ReceiveMessage asks for (see the class comment for why one). */
+export const MESSAGES_PER_POLL = 1;
 
 /**
  * The receive side of one rank's queue: long polls asking for one message each, so a poll
@@ -37,7 +41,7 @@ export class QueueReceiver {
   private stopped = false;
 
   constructor(private readonly options: ReceiverOptions) {
-    this.maxPollers = options.maxPollers ?? 4;
+    this.maxPollers = options.maxPollers ?? MAX_POLLERS;
     this.deleter = new BatchDeleter(options.sqs, options.queueUrl);
   }
 
@@ -63,7 +67,7 @@ export class QueueReceiver {
       let messages: Message[];
       try {
         const response = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: waitSeconds }),
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: MESSAGES_PER_POLL, WaitTimeSeconds: waitSeconds }),
           { abortSignal: this.abort.signal },
         );
         messages = response.Messages ?? [];

@@ -41,24 +41,38 @@ export function encodedFrameBytes(wire: WireFrame): number {
   return FIXED_HEADER_BYTES + Buffer.byteLength(wire.frame.context) + (wire.claimChecked ? 0 : wire.frame.body.byteLength);
 }
 
-/** Packs frames (all for one queue) into as few message bodies as fit. */
-export function packMessages(frames: WireFrame[], limits: WireLimits): string[] {
-  const messages: string[] = [];
-  let parts: Buffer[] = [];
-  let size = 0;
-  const finish = () => {
-    if (parts.length) messages.push(Buffer.concat([Buffer.from(MAGIC), ...parts], size + MAGIC.length).toString('base64'));
-    parts = [];
-    size = 0;
-  };
+/** One message of a packing: its frames, in order, and its size before base64. */
+export interface PlannedMessage {
+  frames: WireFrame[];
+  rawBytes: number;
+}
+
+/** How frames (all for one queue) share messages: in order, each message filled up to the limit. */
+export function planMessages(frames: WireFrame[], limits: WireLimits): PlannedMessage[] {
+  const messages: PlannedMessage[] = [];
+  let current: PlannedMessage = { frames: [], rawBytes: MAGIC.length };
   for (const wire of frames) {
     const bytes = encodedFrameBytes(wire);
-    if (size + bytes + MAGIC.length > limits.maxRawBytes) finish();
-    parts.push(...encodeFrame(wire));
-    size += bytes;
+    if (current.frames.length > 0 && current.rawBytes + bytes > limits.maxRawBytes) {
+      messages.push(current);
+      current = { frames: [], rawBytes: MAGIC.length };
+    }
+    current.frames.push(wire);
+    current.rawBytes += bytes;
   }
-  finish();
+  if (current.frames.length > 0) messages.push(current);
   return messages;
+}
+
+/** The length of a message body once its raw bytes are base64 text. */
+export function base64Length(rawBytes: number): number {
+  return 4 * Math.ceil(rawBytes / 3);
+}
+
+/** Packs frames (all for one queue) into as few message bodies as fit. */
+export function packMessages(frames: WireFrame[], limits: WireLimits): string[] {
+  return planMessages(frames, limits).map(({ frames: inMessage, rawBytes }) =>
+    Buffer.concat([Buffer.from(MAGIC), ...inMessage.flatMap(encodeFrame)], rawBytes).toString('base64'));
 }
 
 function encodeFrame({ frame, claimChecked }: WireFrame): Buffer[] {
