@@ -66,11 +66,17 @@ export class ModeledAws {
     this.send(this.inbound[rank]!, bytes, admitted + this.latency(this.constants.s3GetMs), done);
   }
 
-  /** A small request of the GET tier (HEAD, LIST): its answer's time. */
+  /** A HEAD, or a LIST (billed as a PUT), answered like a GET: its answer's time. */
   s3Small(tier: 'put' | 'get', time: number): number {
     if (tier === 'put') this.counts.s3Put++;
     else this.counts.s3Get++;
     return time + this.latency(this.constants.s3GetMs);
+  }
+
+  /** DeleteObjects (free): its answer's time. */
+  s3Delete(time: number): number {
+    this.counts.s3Delete++;
+    return time + this.latency(this.constants.s3PutMs);
   }
 
   // ---- SQS ----

@@ -52,6 +52,7 @@ export class ModeledJob implements ModelTransportHost {
   private readonly transports: ModelTransport[] = [];
   private readonly payloadScale: number;
   private readonly upAtOnce: boolean;
+  private readonly upAt: Array<number | undefined> = [];
 
   constructor(
     readonly jobId: string,
@@ -78,12 +79,14 @@ export class ModeledJob implements ModelTransportHost {
   transport(rank: number): ModelTransport {
     const transport = new ModelTransport(this, rank);
     this.transports[rank] = transport;
-    if (this.upAtOnce) transport.beginReceiving(0);
+    const upAt = this.upAtOnce ? 0 : this.upAt[rank];
+    if (upAt !== undefined) transport.beginReceiving(upAt);
     return transport;
   }
 
   /** Rank `rank`'s process is up at `time`: its receive loop starts. */
   rankUp(rank: number, time: number): void {
+    this.upAt[rank] = time;
     this.transports[rank]?.beginReceiving(time);
   }
 

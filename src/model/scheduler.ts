@@ -194,6 +194,8 @@ export class Scheduler implements Clock {
   }
 
   private async drive(): Promise<void> {
+    // The caller finishes setting the job up (its ranks, their transports) before time moves.
+    await settle();
     while (!this.stopped) {
       const next = this.queue.peek();
       if (!next) {

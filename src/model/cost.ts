@@ -1,0 +1,24 @@
+import type { RequestCounts } from './aws-counts.ts';
+import type { AwsModelConstants } from './constants.ts';
+
+export interface ModeledCost {
+  lambda: number;
+  sqs: number;
+  s3: number;
+  total: number;
+}
+
+/**
+ * What the job costs at the constants' prices: Lambda by GB-second (each invocation's billed
+ * milliseconds, rounded up) and by invocation, SQS by billed request, S3 by request tier.
+ * Data transfer inside a region and seconds of storage are free or negligible.
+ */
+export function modelCost(constants: AwsModelConstants, counts: RequestCounts, billedMs: ArrayLike<number>): ModeledCost {
+  const { prices } = constants;
+  let gbSeconds = 0;
+  for (let rank = 0; rank < billedMs.length; rank++) gbSeconds += (Math.ceil(billedMs[rank]!) / 1000) * (constants.lambdaMemoryMb / 1024);
+  const lambda = gbSeconds * prices.lambdaGbSecond + billedMs.length * prices.lambdaRequest;
+  const sqs = counts.sqsBilled * prices.sqsRequest;
+  const s3 = counts.s3Put * prices.s3Put + counts.s3Get * prices.s3Get;
+  return { lambda, sqs, s3, total: lambda + sqs + s3 };
+}

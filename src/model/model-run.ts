@@ -1,0 +1,171 @@
+import { defineProgram } from '../mpi/program.ts';
+import { assertJobSize } from '../mpi/validation.ts';
+import type { OutputLine } from '../runtime/output.ts';
+import { resolveProgram, type ProgramSource } from '../runtime/program-source.ts';
+import { runLocal } from '../runtime/run-local.ts';
+import { assertFitsConcurrency } from '../service/concurrency-check.ts';
+import { DEFAULT_FANOUT } from '../service/fanout.ts';
+import { modelCleanup } from './cleanup.ts';
+import { CollectiveTiming, timedComm, type CollectiveFigure } from './collective-timing.ts';
+import { AWS_MODEL_DEFAULTS, type AwsModelConstants } from './constants.ts';
+import { modelCost, type ModeledCost } from './cost.ts';
+import { ModeledLambdaStart } from './lambda-start.ts';
+import { ModeledJob, lambdaCpuScale, modelChannels } from './modeled-job.ts';
+import type { CpuMeter } from './scheduler.ts';
+
+export interface ModelOptions<I = unknown> {
+  size: number;
+  input?: I;
+  /** The job's timeout, in modeled ms (default: runLocal's). */
+  timeoutMs?: number;
+  constants?: AwsModelConstants;
+  seed?: number;
+  /** Modeled ms per ms of CPU used here (default: from the functions' memory). */
+  cpuScale?: number;
+  meter?: CpuMeter;
+  /** TypedArray payloads count as this many times their size. */
+  payloadScale?: number;
+  /** Execution environments are reused from an earlier job (default true). */
+  warm?: boolean;
+  fanout?: number;
+  onOutput?: (line: OutputLine) => void;
+}
+
+export interface ModelReport {
+  size: number;
+  /** From the run function's start until every rank's program runs. */
+  startupSeconds: number;
+  /** From then until rank 0 holds the job's result. */
+  runSeconds: number;
+  /** Rank 0's work after the result: the job's record, its queues and objects deleted. */
+  cleanupSeconds: number;
+  totalSeconds: number;
+  collectives: Record<string, CollectiveFigure>;
+  requests: { sqs: number; s3Put: number; s3Get: number; lambdaInvoke: number };
+  /** SQS requests as billed (64 KiB chunks). */
+  sqsBilledRequests: number;
+  costUsd: number;
+  cost: ModeledCost;
+  /** Rank 0's return value. */
+  result: unknown;
+  assumptions: {
+    constantsAsOf: string;
+    warm: boolean;
+    memoryMb: number;
+    cpuScale: number;
+    payloadScale: number;
+    fanout: number;
+    seed: number;
+  };
+}
+
+/** A modeled job that failed: the job's error, with what the model saw until then. */
+export interface ModeledFailure extends Error {
+  modelReport?: ModelReport;
+}
+
+/**
+ * Runs `program` on N modeled Lambdas: every rank in this process, on the model's clock, over
+ * ModelTransports, started as the service starts them; then the bill. Bad input is refused as a
+ * real run refuses it; a job that fails (or times out, in modeled time) rejects with the job's
+ * error, carrying the report as `modelReport`.
+ */
+export async function modelProgram<I = unknown>(source: ProgramSource, options: ModelOptions<I>): Promise<ModelReport> {
+  const constants = options.constants ?? AWS_MODEL_DEFAULTS;
+  const { program } = await resolveProgram(source);
+  assertJobSize(options.size);
+  assertFitsConcurrency(options.size, constants.accountConcurrency);
+  const size = options.size;
+  const warm = options.warm ?? true;
+  const fanout = options.fanout ?? DEFAULT_FANOUT;
+  const cpuScale = options.cpuScale ?? lambdaCpuScale(constants);
+  const seed = options.seed ?? 1;
+  const timing = new CollectiveTiming(size);
+  let job: ModeledJob | undefined;
+  let start: ModeledLambdaStart | undefined;
+
+  const modeled = defineProgram(async (comm, input) => {
+    await start!.programStart(comm.rank);
+    const rank = comm.rank;
+    return program.main(timedComm(comm, (name, ms) => timing.record(rank, name, ms), () => job!.scheduler.virtualNow()), input);
+  });
+  const channels = modelChannels({
+    constants,
+    seed,
+    cpuScale,
+    ...(options.meter ? { meter: options.meter } : {}),
+    ...(options.payloadScale ? { payloadScale: options.payloadScale } : {}),
+    ranksUpAtOnce: false,
+    onJob: (made) => {
+      job = made;
+      start = new ModeledLambdaStart(made, { fanout, warm, inputBytes: jsonBytes(options.input) });
+      start.begin();
+    },
+  });
+
+  let result: unknown;
+  let failure: unknown;
+  try {
+    const run = runLocal(modeled, {
+      size,
+      input: options.input,
+      transport: channels,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+    });
+    // Wait for the scheduler too: if the simulation itself broke, the job would never end.
+    result = (await Promise.race([run, ...(job ? [job.scheduler.failure] : [])])).result;
+  } catch (error) {
+    failure = error;
+  }
+  if (!job || !start) throw failure; // refused before any rank started
+
+  const endedAt = Number.isNaN(job.closedAt[0]!) ? job.scheduler.virtualNow() : job.closedAt[0]!;
+  const cleanedAt = modelCleanup(job.aws, job.jobId, size, endedAt);
+  const startedAt = Math.max(0, ...Array.from(start.programAt).filter((t) => !Number.isNaN(t)));
+  const initMs = warm ? 0 : constants.lambdaColdStartMs;
+  const billedMs = Array.from({ length: size }, (_, rank) => {
+    if (rank === 0) return cleanedAt + initMs;
+    const from = start!.handlerAt[rank]!;
+    if (Number.isNaN(from)) return 0;
+    const until = Number.isNaN(job!.closedAt[rank]!) ? endedAt : job!.closedAt[rank]!;
+    return until - from + initMs;
+  });
+  const cost = modelCost(constants, job.aws.counts, billedMs);
+  const { counts } = job.aws;
+  const report: ModelReport = {
+    size,
+    startupSeconds: startedAt / 1000,
+    runSeconds: (endedAt - startedAt) / 1000,
+    cleanupSeconds: (cleanedAt - endedAt) / 1000,
+    totalSeconds: cleanedAt / 1000,
+    collectives: timing.summary(),
+    requests: { sqs: counts.sqs, s3Put: counts.s3Put, s3Get: counts.s3Get, lambdaInvoke: counts.lambdaInvoke },
+    sqsBilledRequests: counts.sqsBilled,
+    costUsd: cost.total,
+    cost,
+    result,
+    assumptions: {
+      constantsAsOf: constants.asOf,
+      warm,
+      memoryMb: constants.lambdaMemoryMb,
+      cpuScale,
+      payloadScale: options.payloadScale ?? 1,
+      fanout,
+      seed,
+    },
+  };
+  if (failure !== undefined) {
+    if (failure instanceof Error) (failure as ModeledFailure).modelReport = report;
+    throw failure;
+  }
+  return report;
+}
+
+function jsonBytes(input: unknown): number {
+  try {
+    return input === undefined ? 0 : Buffer.byteLength(JSON.stringify(input));
+  } catch {
+    return 0;
+  }
+}
