@@ -6,8 +6,8 @@ const usage = `Usage: lambda-mpi remove --stage <stage> [--region <region>]
 
 Removes a stage of the lambda-mpi service from the AWS account of your credentials: its
 CloudFormation stack lambda-mpi-<stage>, with the functions, the API key and the bucket (what
-\`sls remove\` does with the package's own serverless.yml). CloudFormation keeps a bucket that
-still holds objects: empty it first (docs/deploying.md, "Removing a stage").
+\`sls remove\` does with the package's own serverless.yml). CloudFormation cannot delete a bucket
+that still holds objects: empty it first (docs/deploying.md, "Removing a stage").
 
 Options:
   --stage <stage>        the stage to remove
