@@ -11,11 +11,14 @@ export class RequestCounts {
   /** S3 deletes (free). */
   s3Delete = 0;
   lambdaInvoke = 0;
+  /** SQS calls by action (SendMessageBatch, ReceiveMessage, …). */
+  readonly sqsByAction = new Map<string, number>();
 
   constructor(private readonly sqsChunkBytes: number) {}
 
-  sqsCall(payloadBytes = 0): void {
+  sqsCall(action: string, payloadBytes = 0): void {
     this.sqs++;
+    this.sqsByAction.set(action, (this.sqsByAction.get(action) ?? 0) + 1);
     this.sqsBilled += Math.max(1, Math.ceil(payloadBytes / this.sqsChunkBytes));
   }
 }

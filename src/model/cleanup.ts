@@ -17,7 +17,7 @@ export function modelCleanup(aws: ModeledAws, jobId: string, size: number, ended
   for (let start = 0; start < size; start += CREATE_CONCURRENCY) {
     const wave = Math.min(CREATE_CONCURRENCY, size - start);
     let waveEnd = queuesDone;
-    for (let i = 0; i < wave; i++) waveEnd = Math.max(waveEnd, aws.sqsQueueControl(queuesDone));
+    for (let i = 0; i < wave; i++) waveEnd = Math.max(waveEnd, aws.sqsQueueControl('DeleteQueue', queuesDone));
     queuesDone = waveEnd;
   }
   const prefix = jobPrefix(jobId);

@@ -54,7 +54,7 @@ export class ModeledLambdaStart {
       for (let start = 0; start < this.job.size; start += CREATE_CONCURRENCY) {
         const wave = Math.min(CREATE_CONCURRENCY, this.job.size - start);
         let waveEnd = time;
-        for (let i = 0; i < wave; i++) waveEnd = Math.max(waveEnd, aws.sqsQueueControl(time));
+        for (let i = 0; i < wave; i++) waveEnd = Math.max(waveEnd, aws.sqsQueueControl('CreateQueue', time));
         time = waveEnd;
       }
       if (this.plan.inputBytes > INLINE_INPUT_BYTES) {
@@ -101,7 +101,7 @@ export class ModeledLambdaStart {
   private workerHandler(rank: number, time: number): void {
     const { aws, jobId } = this.job;
     this.handlerAt[rank] = time;
-    const queueChecked = aws.sqsSmall(time);
+    const queueChecked = aws.sqsSmall('GetQueueAttributes', time);
     this.smallPut(rank, `${jobPrefix(jobId)}claims/${rank}`, queueChecked, (claimed) => {
       if (this.plan.inputBytes > INLINE_INPUT_BYTES) {
         aws.s3Get(rank, `${jobPrefix(jobId)}input.json`, this.plan.inputBytes, claimed, (loaded) => this.ready(rank, loaded));

@@ -86,7 +86,7 @@ export class ModeledAws {
    * payload is out (`reached`), and its answer is back one latency after (`answered`).
    */
   sqsRequest(rank: number, payloadBytes: number, time: number, reached: (time: number) => void, answered: (time: number) => void): void {
-    this.counts.sqsCall(payloadBytes);
+    this.counts.sqsCall('SendMessageBatch', payloadBytes);
     const latency = this.latency(this.constants.sqsRequestMs);
     this.send(this.outbound[rank]!, payloadBytes, time, (sent) => {
       this.scheduler.atService(sent + latency / 2, reached);
@@ -106,14 +106,14 @@ export class ModeledAws {
   }
 
   /** A small SQS call (GetQueueAttributes, DeleteMessageBatch): its answer's time. */
-  sqsSmall(time: number): number {
-    this.counts.sqsCall();
+  sqsSmall(action: string, time: number): number {
+    this.counts.sqsCall(action);
     return time + this.latency(this.constants.sqsRequestMs);
   }
 
   /** CreateQueue or DeleteQueue: its answer's time. */
-  sqsQueueControl(time: number): number {
-    this.counts.sqsCall();
+  sqsQueueControl(action: 'CreateQueue' | 'DeleteQueue', time: number): number {
+    this.counts.sqsCall(action);
     return time + this.latency(this.constants.sqsQueueControlMs);
   }
 

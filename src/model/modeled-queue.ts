@@ -116,7 +116,7 @@ export class ModeledReceiver {
   private issue(time: number): void {
     if (this.stopped) return;
     const latency = this.aws.pollLatency();
-    this.aws.counts.sqsCall();
+    this.aws.counts.sqsCall('ReceiveMessage');
     this.aws.scheduler.atService(time + latency / 2, (at) => {
       if (this.stopped) return;
       this.queue.poll({ answer: (messages, answeredAt) => this.answered(messages, answeredAt, latency) }, at);
@@ -183,7 +183,7 @@ export class ModeledReceiver {
     this.deleteLinger?.cancel();
     this.deleteLinger = undefined;
     while (this.pendingDeletes > 0) {
-      this.aws.sqsSmall(time);
+      this.aws.sqsSmall('DeleteMessageBatch', time);
       this.pendingDeletes -= Math.min(MAX_DELETE_BATCH, this.pendingDeletes);
     }
   }
