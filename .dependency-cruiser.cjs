@@ -54,6 +54,20 @@ module.exports = {
       to: { path: '^src/(service|cli)/' , pathNot: '^src/$1/' },
     },
     {
+      name: 'the-model-is-a-placement',
+      comment: 'The AWS model (src/model) runs the runtime over its own transports and clock; only the CLI (and tests, benches) use it: nothing it models may depend on it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(model|cli)/' },
+      to: { path: '^src/model/' },
+    },
+    {
+      name: 'the-model-reads-the-service-plans-only',
+      comment: 'The model follows how the service starts a job (fan-out, input size, concurrency check), never the Lambda handlers or their AWS clients.',
+      severity: 'error',
+      from: { path: '^src/model/' },
+      to: { path: '^src/(service|cli)/', pathNot: '^src/service/(fanout|job-input|concurrency-check)[.]ts$' },
+    },
+    {
       name: 'package-imports-no-tools-tests-benches',
       comment: 'What ships in the package never loads the local tools, the tests or the benches.',
       severity: 'error',

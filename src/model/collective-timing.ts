@@ -10,11 +10,13 @@ export interface CollectiveFigure {
   calls: number;
   /** Modeled seconds inside the collective, summed over its calls, on the slowest rank. */
   seconds: number;
+  /** The last call alone, on its slowest rank (earlier calls may include waiting for late starters). */
+  lastCallSeconds: number;
 }
 
 /** Time spent in each collective, per rank, on the model's clock. */
 export class CollectiveTiming {
-  private readonly perRank: Array<Map<string, { calls: number; ms: number }>>;
+  private readonly perRank: Array<Map<string, { calls: number; ms: number; lastMs: number }>>;
 
   constructor(size: number) {
     this.perRank = Array.from({ length: size }, () => new Map());
@@ -22,19 +24,21 @@ export class CollectiveTiming {
 
   record(rank: number, name: string, ms: number): void {
     const figures = this.perRank[rank]!;
-    const figure = figures.get(name) ?? { calls: 0, ms: 0 };
+    const figure = figures.get(name) ?? { calls: 0, ms: 0, lastMs: 0 };
     figure.calls++;
     figure.ms += ms;
+    figure.lastMs = ms;
     figures.set(name, figure);
   }
 
   summary(): Record<string, CollectiveFigure> {
     const summary: Record<string, CollectiveFigure> = {};
     for (const figures of this.perRank) {
-      for (const [name, { calls, ms }] of figures) {
-        const entry = (summary[name] ??= { calls: 0, seconds: 0 });
+      for (const [name, { calls, ms, lastMs }] of figures) {
+        const entry = (summary[name] ??= { calls: 0, seconds: 0, lastCallSeconds: 0 });
         entry.calls = Math.max(entry.calls, calls);
         entry.seconds = Math.max(entry.seconds, ms / 1000);
+        entry.lastCallSeconds = Math.max(entry.lastCallSeconds, lastMs / 1000);
       }
     }
     return Object.fromEntries(Object.entries(summary).sort(([a], [b]) => a.localeCompare(b)));

@@ -40,8 +40,10 @@ describe('modelProgram: a job on modeled Lambdas', () => {
     expect(Object.keys(report.collectives)).toEqual(['allreduce', 'barrier']);
     expect(report.collectives.barrier!.calls).toBe(2);
     expect(report.collectives.allreduce!.calls).toBe(1);
-    // The first barrier waits for the last rank to start; nothing else waits as long.
+    // The first barrier waits for the last rank to start; the second starts with every rank in it
+    // and leaves after four rounds of one hop at most (the ranks entered within a hop of each other).
     expect(report.collectives.barrier!.seconds).toBeGreaterThan(report.startupSeconds - 0.1);
+    expect(report.collectives.barrier!.lastCallSeconds).toBeLessThanOrEqual(5 * 0.015 + 1e-9);
     expect(report.totalSeconds).toBeCloseTo(report.startupSeconds + report.runSeconds + report.cleanupSeconds, 9);
     expect(report.costUsd).toBeCloseTo(report.cost.lambda + report.cost.sqs + report.cost.s3, 12);
   });

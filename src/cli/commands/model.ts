@@ -1,7 +1,7 @@
 import { LambdaMpiError, RankFailedError } from '../../mpi/errors.ts';
 import { MAX_SIZE } from '../../mpi/constants.ts';
 import { AWS_MODEL_DEFAULTS, type AwsModelConstants } from '../../model/constants.ts';
-import { modelProgram, type ModelReport, type ModeledFailure } from '../../model/model-run.ts';
+import type { ModelReport, ModeledFailure } from '../../model/model-run.ts';
 import { programNames } from '../../programs/index.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, noMorePositionals, parseCommandLine, type CliIo, type Command } from '../command.ts';
@@ -85,6 +85,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
   };
 
   try {
+    // Loaded on demand: the model brings the AWS transport's modules, which other commands do without.
+    const { modelProgram } = await import('../../model/model-run.ts');
     const report = await modelProgram(target, options);
     io.stdout.write(values.json ? `${JSON.stringify(report, jsonReplacer)}\n` : describe(target, report));
     return EXIT_OK;
