@@ -23,7 +23,7 @@ const PYTHON = '/usr/bin/python3';
 const PROGRAM_DIR = fileURLToPath(new URL('../mpi4py/', import.meta.url));
 const MPIRUN_TIMEOUT_MS = 30_000;
 const TEST_TIMEOUT_MS = 90_000;
-/** mpiruns started at once: each is ~0.5 s of mostly Python start-up per rank. */
+/** mpiruns started at once: each spends most of its time starting Python, once per rank. */
 const CONCURRENT_MPIRUNS = Math.max(2, Math.min(4, availableParallelism()));
 
 interface Pair {
