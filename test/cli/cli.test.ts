@@ -6,8 +6,12 @@ const run = promisify(execFile);
 const cli = new URL('../../bin/lambda-mpi.mjs', import.meta.url).pathname;
 
 async function lambdaMpi(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return lambdaMpiWith(process.env, ...args);
+}
+
+async function lambdaMpiWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 30_000, env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -76,6 +80,12 @@ describe('the commands', () => {
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^Usage: lambda-mpi ${command} `));
     }
+  });
+
+  it.each(['deploy', 'remove'])('%s refuses, with exit code 2, a shell that the local stack\'s export lines point at', async (command) => {
+    const r = await lambdaMpiWith({ ...process.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569', AWS_ENDPOINT_URL_SQS: 'https://sqs.us-east-1.amazonaws.com' }, command, '--stage', 'prod');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`this shell points AWS at the local stack (AWS_ENDPOINT_URL_S3=http://127.0.0.1:4569): run \`lambda-mpi ${command}\` from a shell without the export lines`);
   });
 });
 
