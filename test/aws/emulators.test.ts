@@ -119,6 +119,23 @@ describe('S3 on s3rver', () => {
     expect(framed.subarray(0, 7).toString('latin1')).toBe(`${data.length.toString(16)}\r\n`);
   });
 
+  // The HTTP function polls runs/{jobId}.json while rank 0 rewrites it from running to succeeded.
+  it('replaces an object atomically: a GET racing overwrites sees one whole version, never a torn one', async () => {
+    const versions = [Buffer.alloc(200, 'a'), Buffer.alloc(300 * 1024, 'b'), Buffer.alloc(1000, 'c'), Buffer.alloc(64 * 1024, 'd')];
+    const Key = 'records/racing.json';
+    await clients.s3.send(new PutObjectCommand({ Bucket, Key, Body: versions[0] }));
+    const reads: Promise<Buffer>[] = [];
+    for (let round = 0; round < 12; round++) {
+      const body = versions[(round % (versions.length - 1)) + 1]!;
+      const writing = clients.s3.send(new PutObjectCommand({ Bucket, Key, Body: body }));
+      for (let i = 0; i < 4; i++) reads.push(getBytes(clients.s3, Key));
+      await writing;
+    }
+    const seen = await Promise.all(reads);
+    const torn = seen.filter((body) => !versions.some((version) => version.equals(body)));
+    expect(torn.map((body) => body.length)).toEqual([]);
+  });
+
   // rank-claim.ts starts each rank of a job once, even when Lambda delivers its start twice.
   it('refuses a PUT with If-None-Match: * once the key exists, and lets exactly one of racing PUTs win', async () => {
     expect(await claimRank(clients.s3, Bucket, 'job-a', 1)).toBe(true);

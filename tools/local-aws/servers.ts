@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequestHandler } from 'local-aws-sqs';
+import { makeObjectWritesAtomic, type S3rverStore } from './atomic-objects.ts';
 
 const HOST = '127.0.0.1';
 const REGION = 'us-east-1' as const;
@@ -62,7 +63,7 @@ export interface LocalAws {
 interface S3rverApp {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
   logger: { close(): void; exceptions: { unhandle(): void } };
-  store: { getMetadata(bucket: string, key: string): Promise<unknown> };
+  store: S3rverStore & { getMetadata(bucket: string, key: string): Promise<unknown> };
 }
 type S3rverCtor = new (options: Record<string, unknown>) => S3rverApp;
 
@@ -149,6 +150,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     vhostBuckets: false,
     // s3rver defaults to allowMismatchedSignatures: false, i.e. signatures are checked.
   });
+  makeObjectWritesAtomic(s3app.store);
   const s3Server = createServer(withConditionalPut(s3app));
 
   const { requestHandler, service } = createRequestHandler({
