@@ -1,31 +1,46 @@
 /**
- * Start the local AWS stack (s3rver + local-aws-sqs, in this process, on 127.0.0.1).
+ * The local S3 and SQS servers (s3rver + local-aws-sqs, in this process, on 127.0.0.1).
  *
- *   npx tsx tools/local-aws/serve-emulators.ts [--s3-port N] [--sqs-port N] [--data-dir DIR] [--verbose] [--stop-on-stdin-end]
+ *   npm run local-aws -- [--s3-port N] [--sqs-port N] [--bucket NAME]… [--data-dir DIR] [--verbose]
+ *                        [--ready-fd N] [--stop-on-stdin-end]
  *
- * Ports default to 0 (a free port). stdout is a shell snippet: the endpoints as comments, then
- * `export K=V` lines, so `eval "$(…)"`-style use works. Stops cleanly on SIGINT/SIGTERM (the
- * process then exits on its own: both servers are closed, no handle is left).
- * With --stop-on-stdin-end it also stops when its stdin ends: a parent that holds the other end of
- * a pipe (tools/local-aws/serverless-plugin.cjs under `sls offline`) cannot leave it running even if killed -9.
+ * Ports default to 0 (a free port). For people, stdout is a shell snippet: the endpoints as
+ * comments, then `export K=V` lines. For programs (emulator-process.ts), --ready-fd N names a
+ * descriptor the parent opened: the one JSON ready line goes there instead (ready-line.ts), e.g.
+ * {"ready":true,"s3Endpoint":"http://127.0.0.1:…","sqsEndpoint":"…","region":…,"credentials":…,"buckets":[…]}.
+ * Stops cleanly on SIGINT/SIGTERM (the process then ends on its own: both servers are closed, no
+ * handle is left). With --stop-on-stdin-end it also stops when its stdin ends: a parent holding
+ * the other end of the pipe cannot leave it running, even when killed with SIGKILL.
  */
-import { startLocalAws } from './servers.ts';
+import type { LocalAwsEndpoints } from './clients.ts';
+import { parseReadyFd, writeReadyLine } from './ready-line.ts';
+import { startLocalAws, type LocalAws, type LocalAwsOptions } from './servers.ts';
+
+export type EmulatorsReady = LocalAwsEndpoints & { buckets: string[]; pid: number };
+
+const USAGE = 'usage: npm run local-aws -- [--s3-port N] [--sqs-port N] [--bucket NAME]… [--data-dir DIR] [--verbose] [--ready-fd N] [--stop-on-stdin-end]';
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`local-aws: ${msg}\n`);
-  process.stderr.write('usage: tsx tools/local-aws/serve-emulators.ts [--s3-port N] [--sqs-port N] [--data-dir DIR] [--verbose] [--stop-on-stdin-end]\n');
+  process.stderr.write(`${USAGE}\n`);
   process.exit(2);
 }
 
-function parseArgs(argv: string[]) {
-  const out: { s3Port?: number; sqsPort?: number; dataDir?: string; silent: boolean; stopOnStdinEnd: boolean } = { silent: true, stopOnStdinEnd: false };
+interface Arguments extends LocalAwsOptions {
+  readyFd?: number;
+  stopOnStdinEnd: boolean;
+}
+
+function parseArgs(argv: string[]): Arguments {
+  const out: Arguments = { silent: true, stopOnStdinEnd: false, buckets: [] };
   const port = (flag: string, v: string | undefined): number => {
     const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < 0 || n > 65535) usage(`${flag} needs a port number (0-65535)`);
+    if (v === undefined || !Number.isInteger(n) || n < 0 || n > 65535) usage(`${flag} needs a port number (0-65535); received ${JSON.stringify(v)}`);
     return n;
   };
+  const text = (flag: string, v: string | undefined): string => v || usage(`${flag} needs a value`);
   for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2) as [string, string | undefined];
+    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i];
     switch (flag) {
       case '--s3-port':
@@ -34,12 +49,19 @@ function parseArgs(argv: string[]) {
       case '--sqs-port':
         out.sqsPort = port(flag, value());
         break;
-      case '--data-dir': {
-        const v = value();
-        if (!v) usage('--data-dir needs a directory');
-        out.dataDir = v;
+      case '--bucket':
+        out.buckets!.push(text(flag, value()));
         break;
-      }
+      case '--data-dir':
+        out.dataDir = text(flag, value());
+        break;
+      case '--ready-fd':
+        try {
+          out.readyFd = parseReadyFd(value(), flag);
+        } catch (error) {
+          usage((error as Error).message);
+        }
+        break;
       case '--verbose':
         out.silent = false;
         break;
@@ -56,16 +78,29 @@ function parseArgs(argv: string[]) {
   return out;
 }
 
-const { stopOnStdinEnd, ...options } = parseArgs(process.argv.slice(2));
-const aws = await startLocalAws(options);
+const { stopOnStdinEnd, readyFd, ...options } = parseArgs(process.argv.slice(2));
+let aws: LocalAws;
+try {
+  aws = await startLocalAws(options);
+} catch (error) {
+  const { message, code } = error as NodeJS.ErrnoException;
+  if (readyFd !== undefined) writeReadyLine(readyFd, { ready: false, error: message, ...(code ? { code } : {}) });
+  process.stderr.write(`local-aws: ${message}\n`);
+  process.exit(1);
+}
 
-const lines = [
-  `# S3  endpoint: ${aws.s3Endpoint} (path-style; access key/secret S3RVER/S3RVER; data in ${aws.dataDir})`,
-  `# SQS endpoint: ${aws.sqsEndpoint}`,
-  ...Object.entries(aws.env()).map(([k, v]) => `export ${k}=${v}`),
-  `# running (pid ${process.pid}); Ctrl-C or SIGTERM to stop`,
-];
-process.stdout.write(lines.join('\n') + '\n');
+if (readyFd === undefined) {
+  process.stdout.write([
+    `# S3  endpoint: ${aws.s3Endpoint} (path-style; access key/secret ${aws.credentials.accessKeyId}/${aws.credentials.secretAccessKey}; data in ${aws.dataDir})`,
+    `# SQS endpoint: ${aws.sqsEndpoint}`,
+    ...(aws.buckets.length ? [`# buckets: ${aws.buckets.join(', ')}`] : []),
+    ...Object.entries(aws.env()).map(([k, v]) => `export ${k}=${v}`),
+    `# running (pid ${process.pid}); Ctrl-C or SIGTERM to stop`,
+  ].join('\n') + '\n');
+} else {
+  const { s3Endpoint, sqsEndpoint, region, credentials, buckets } = aws;
+  writeReadyLine<EmulatorsReady>(readyFd, { ready: true, s3Endpoint, sqsEndpoint, region, credentials, buckets, pid: process.pid });
+}
 
 let stopping = false;
 const shutdown = (signal: NodeJS.Signals) => {
