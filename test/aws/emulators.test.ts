@@ -77,6 +77,7 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
+import { localS3Client, localSqsClient } from '../../tools/local-aws/clients.ts';
 import { startLocalAws, type LocalAws } from '../../tools/local-aws/servers.ts';
 
 let aws: LocalAws;
@@ -85,21 +86,13 @@ let sqs: SQSClient;
 const run = `t${Date.now().toString(36)}`;
 
 function s3Client(a: LocalAws, extra: Partial<ConstructorParameters<typeof S3Client>[0]> = {}): S3Client {
-  return new S3Client({
-    endpoint: a.s3Endpoint,
-    region: a.region,
-    credentials: a.credentials,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    ...extra,
-  });
+  return localS3Client(a.s3Endpoint, extra);
 }
 
 beforeAll(async () => {
   aws = await startLocalAws();
   s3 = s3Client(aws);
-  sqs = new SQSClient({ endpoint: aws.sqsEndpoint, region: aws.region, credentials: aws.credentials });
+  sqs = localSqsClient(aws.sqsEndpoint);
 });
 
 afterAll(async () => {

@@ -92,7 +92,8 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
     ready = await readReadyLine<StackReady>(child.stdio[READY_FD] as Readable, child, options.readyTimeoutMs ?? 90_000);
   } catch (error) {
     await stop();
-    throw new Error(`sls offline start did not start: ${(error as Error).message}\n${transcript.join('\n')}`);
+    const { message, code } = error as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`sls offline start did not start: ${message}\n${transcript.join('\n')}`), code ? { code } : {});
   }
   const { ready: _, ...stack } = ready as StackReady & { ready: true };
   return {

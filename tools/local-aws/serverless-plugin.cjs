@@ -95,7 +95,7 @@ class LocalAwsPlugin {
       this.starting = this.startOnce().catch(async (error) => {
         await this.stop();
         const failure = error instanceof Error && error.code === 'LAMBDA_MPI_LOCAL_AWS' ? error : this.error(error instanceof Error ? error.message : String(error));
-        await this.report({ ready: false, error: failure.message });
+        await this.report({ ready: false, error: failure.message, ...(failure.reason ? { code: failure.reason } : {}) });
         throw failure;
       });
     }
@@ -114,7 +114,8 @@ class LocalAwsPlugin {
         log: (line) => process.stderr.write(`local-aws: ${line}\n`),
       });
     } catch (error) {
-      throw this.error(`${error.message}\n(change the ports under custom.localAws or with --param="localS3Port=…" --param="localSqsPort=…")`);
+      // The system's code (EADDRINUSE …) travels on in the ready line.
+      throw Object.assign(this.error(`${error.message}\n(change the ports under custom.localAws or with --param="localS3Port=…" --param="localSqsPort=…")`), { reason: error.code });
     }
     const emulators = this.emulators;
     this.applyEnvironment({
