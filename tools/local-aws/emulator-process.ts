@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
+import { forEachLine, stopChild } from './child-process.ts';
 import { localAwsEnv, type LocalAwsEndpoints } from './clients.ts';
 import { readReadyLine } from './ready-line.ts';
 import type { EmulatorsReady } from './serve-emulators.ts';
@@ -62,7 +63,6 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions = {})
     detached: true,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.stdin!.on('error', () => undefined);
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -77,21 +77,8 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions = {})
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
     process.off('exit', onParentExit);
-    // Awaiting the exit must keep this process alive (the handles are unref'd once ready).
-    child.ref();
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const stopped = await Promise.race([
-        exited.then(() => true),
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS))),
-      ]);
-      clearTimeout(timer);
-      if (!stopped) {
-        options.log?.(`the S3/SQS servers (pid ${child.pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; killing them`);
-        child.kill('SIGKILL');
-        await exited;
-      }
+    if (await stopChild(child, 'SIGTERM', STOP_TIMEOUT_MS)) {
+      options.log?.(`the S3/SQS servers (pid ${child.pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s and were killed`);
     }
     child.stdin?.destroy();
   })());
@@ -122,14 +109,4 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions = {})
     credentials: ready.credentials,
   };
   return { ...endpoints, pid: child.pid!, buckets: ready.buckets, env: () => localAwsEnv(endpoints), stop };
-}
-
-function forEachLine(stream: Readable, onLine: (line: string) => void): void {
-  let rest = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const lines = (rest + chunk).split('\n');
-    rest = lines.pop()!;
-    for (const line of lines) onLine(line.replace(/\r$/, ''));
-  });
 }

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { forEachLine, stopChild } from './child-process.ts';
 import type { LocalAwsEndpoints } from './clients.ts';
 import { LOCAL_PORTS } from './defaults.ts';
 import { readReadyLine } from './ready-line.ts';
@@ -75,16 +76,18 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', FORCE_COLOR: '0' },
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const transcript: string[] = [];
-  forEachLine(child, (line) => {
+  const onLine = (line: string) => {
     transcript.push(line);
     if (transcript.length > 30) transcript.shift();
     options.onLine?.(line);
-  });
+  };
+  forEachLine(child.stdout!, onLine);
+  forEachLine(child.stderr!, onLine);
   // serverless-esbuild leaves its work folder behind when offline stops: remove it with the stack.
   const stop = async () => {
-    await stopChild(child, exited);
+    // SIGINT, as Ctrl-C: serverless-offline then runs every plugin's end hook (the S3/SQS servers stop).
+    await stopChild(child, 'SIGINT', 15_000);
     await rm(`${projectDir}${workFolder}`, { recursive: true, force: true });
   };
   let ready: StackReady;
@@ -106,24 +109,4 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
     },
     stop,
   };
-}
-
-function forEachLine(child: ChildProcess, onLine: (line: string) => void): void {
-  for (const stream of [child.stdout!, child.stderr!]) {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const lines = (rest + chunk).split('\n');
-      rest = lines.pop()!;
-      for (const line of lines) onLine(line.replace(/\r$/, ''));
-    });
-  }
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -12,73 +12,58 @@
  * handle is left). With --stop-on-stdin-end it also stops when its stdin ends: a parent holding
  * the other end of the pipe cannot leave it running, even when killed with SIGKILL.
  */
+import { parseArgs } from 'node:util';
 import type { LocalAwsEndpoints } from './clients.ts';
 import { parseReadyFd, writeReadyLine } from './ready-line.ts';
-import { startLocalAws, type LocalAws, type LocalAwsOptions } from './servers.ts';
+import { startLocalAws, type LocalAws } from './servers.ts';
 
 export type EmulatorsReady = LocalAwsEndpoints & { buckets: string[]; pid: number };
 
-const USAGE = 'usage: npm run local-aws -- [--s3-port N] [--sqs-port N] [--bucket NAME]… [--data-dir DIR] [--verbose] [--ready-fd N] [--stop-on-stdin-end]';
-
-function usage(msg?: string): never {
-  if (msg) process.stderr.write(`local-aws: ${msg}\n`);
-  process.stderr.write(`${USAGE}\n`);
+function usage(message: string): never {
+  process.stderr.write(`local-aws: ${message}\nusage: npm run local-aws -- [--s3-port N] [--sqs-port N] [--bucket NAME]… [--data-dir DIR] [--verbose] [--ready-fd N] [--stop-on-stdin-end]\n`);
   process.exit(2);
 }
 
-interface Arguments extends LocalAwsOptions {
-  readyFd?: number;
-  stopOnStdinEnd: boolean;
+function port(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) usage(`--${flag} needs a port number (0-65535); received ${JSON.stringify(value)}`);
+  return n;
 }
 
-function parseArgs(argv: string[]): Arguments {
-  const out: Arguments = { silent: true, stopOnStdinEnd: false, buckets: [] };
-  const port = (flag: string, v: string | undefined): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < 0 || n > 65535) usage(`${flag} needs a port number (0-65535); received ${JSON.stringify(v)}`);
-    return n;
-  };
-  const text = (flag: string, v: string | undefined): string => v || usage(`${flag} needs a value`);
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
-    const value = () => inline ?? argv[++i];
-    switch (flag) {
-      case '--s3-port':
-        out.s3Port = port(flag, value());
-        break;
-      case '--sqs-port':
-        out.sqsPort = port(flag, value());
-        break;
-      case '--bucket':
-        out.buckets!.push(text(flag, value()));
-        break;
-      case '--data-dir':
-        out.dataDir = text(flag, value());
-        break;
-      case '--ready-fd':
-        try {
-          out.readyFd = parseReadyFd(value(), flag);
-        } catch (error) {
-          usage((error as Error).message);
-        }
-        break;
-      case '--verbose':
-        out.silent = false;
-        break;
-      case '--stop-on-stdin-end':
-        out.stopOnStdinEnd = true;
-        break;
-      case '-h':
-      case '--help':
-        usage();
-      default:
-        usage(`unknown argument ${argv[i]}`);
-    }
-  }
-  return out;
+let args;
+try {
+  args = parseArgs({
+    options: {
+      's3-port': { type: 'string' },
+      'sqs-port': { type: 'string' },
+      bucket: { type: 'string', multiple: true, default: [] },
+      'data-dir': { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      'ready-fd': { type: 'string' },
+      'stop-on-stdin-end': { type: 'boolean', default: false },
+    },
+  }).values;
+} catch (error) {
+  usage((error as Error).message);
 }
+const stopOnStdinEnd = args['stop-on-stdin-end'];
+let readyFd: number | undefined;
+try {
+  readyFd = args['ready-fd'] === undefined ? undefined : parseReadyFd(args['ready-fd'], '--ready-fd');
+} catch (error) {
+  usage((error as Error).message);
+}
+const s3Port = port('s3-port', args['s3-port']);
+const sqsPort = port('sqs-port', args['sqs-port']);
+const options = {
+  silent: !args.verbose,
+  buckets: args.bucket,
+  ...(s3Port === undefined ? {} : { s3Port }),
+  ...(sqsPort === undefined ? {} : { sqsPort }),
+  ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}),
+};
 
-const { stopOnStdinEnd, readyFd, ...options } = parseArgs(process.argv.slice(2));
 let aws: LocalAws;
 try {
   aws = await startLocalAws(options);
