@@ -1,7 +1,8 @@
 /**
  * The local stack's fixed values, in one place. They live in defaults.json so that serverless.yml
  * (`${file(./tools/local-aws/defaults.json):…}`) and the CommonJS serverless plugin read the very
- * same file; this module gives them types.
+ * same file; this module gives the TypeScript tools the ones they use, typed. (The API key and
+ * the bucket's name reach programs through the stack's ready line: offline-stack.ts.)
  *
  * - host: everything binds to loopback only.
  * - ports: what `sls offline start` uses unless told otherwise (API Gateway, the Lambda invoke
@@ -15,11 +16,5 @@ import defaults from './defaults.json' with { type: 'json' };
 
 export const LOCAL_HOST: string = defaults.host;
 export const LOCAL_PORTS: Readonly<{ http: number; lambda: number; s3: number; sqs: number }> = defaults.ports;
-export const LOCAL_API_KEY: string = defaults.apiKey;
 export const LOCAL_REGION: string = defaults.region;
 export const LOCAL_CREDENTIALS: Readonly<{ accessKeyId: string; secretAccessKey: string }> = defaults.credentials;
-
-/** The job bucket the serverless plugin creates for a stage (serverless.yml's custom.localAws.bucket). */
-export function localBucketName(service: string, stage: string): string {
-  return `${service}-${stage}-${defaults.bucketSuffix}`;
-}

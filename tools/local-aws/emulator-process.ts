@@ -88,11 +88,11 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions = {})
     ready = await readReadyLine<EmulatorsReady>(child.stdio[READY_FD] as Readable, child, options.readyTimeoutMs ?? 30_000);
   } catch (error) {
     await stop();
-    const reason = (error as Error).message;
+    const { message: reason, code } = error as NodeJS.ErrnoException;
     throw Object.assign(new Error(
       `the local S3/SQS servers (S3 port ${s3Port}, SQS port ${sqsPort}) did not start: ${reason}` +
         (stderr.trim() && !stderr.includes(reason) ? `\n${stderr.trim()}` : ''),
-    ), { code: (error as NodeJS.ErrnoException).code });
+    ), code ? { code } : {});
   }
 
   // Ready: the child's output goes to the caller's log, and nothing of it keeps the caller alive.
