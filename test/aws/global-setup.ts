@@ -1,6 +1,5 @@
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { TestProject } from 'vitest/node';
-import { startLocalAws } from '../../tools/local-aws/servers.ts';
+import { startEmulatorProcess } from '../../tools/local-aws/emulator-process.ts';
 import type { LocalAwsContext } from './local-aws-context.ts';
 
 declare module 'vitest' {
@@ -12,16 +11,13 @@ declare module 'vitest' {
 export const TEST_BUCKET = 'lambda-mpi-test';
 
 /**
- * The real SQS and S3 wire protocols on loopback, for the whole test run: started here, in the
- * test runner's own process, on free ports, and stopped when the run ends. Nothing else needs
- * to be running.
+ * The real SQS and S3 wire protocols on loopback, for the whole test run: started here, as the
+ * plugin and the bench start them (a child process reporting ready on its JSON line), on free
+ * ports, and stopped when the run ends. Nothing else needs to be running.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const local = await startLocalAws();
-  const s3 = new S3Client({ endpoint: local.s3Endpoint, region: local.region, credentials: local.credentials, forcePathStyle: true });
-  await s3.send(new CreateBucketCommand({ Bucket: TEST_BUCKET }));
-  s3.destroy();
+  const local = await startEmulatorProcess({ buckets: [TEST_BUCKET] });
   const context: LocalAwsContext = {
     region: local.region,
     sqsEndpoint: local.sqsEndpoint,

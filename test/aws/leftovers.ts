@@ -1,7 +1,8 @@
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { expect, inject, it } from 'vitest';
 import type { RunResult } from '../../src/index.ts';
+import { localS3Client, localSqsClient } from '../../tools/local-aws/clients.ts';
 import type { LocalAwsContext } from './local-aws-context.ts';
 
 export interface Leftovers {
@@ -15,8 +16,8 @@ export interface Leftovers {
  * listing a deleted queue for a while, so every listed queue is asked whether it still exists.
  */
 export async function findLeftovers(local: LocalAwsContext, queuePrefix: string, objectPrefixes: string[]): Promise<Leftovers> {
-  const sqs = new SQSClient({ endpoint: local.sqsEndpoint, region: local.region, credentials: local.credentials });
-  const s3 = new S3Client({ endpoint: local.s3Endpoint, region: local.region, credentials: local.credentials, forcePathStyle: true });
+  const sqs = localSqsClient(local.sqsEndpoint);
+  const s3 = localS3Client(local.s3Endpoint);
   try {
     const listed = (await sqs.send(new ListQueuesCommand({ QueueNamePrefix: queuePrefix, MaxResults: 1000 }))).QueueUrls ?? [];
     const queues: string[] = [];

@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { ConfigurationError, SUM, defineProgram, runLocal, type Program, type RunLocalOptions, type RunResult } from '../../src/index.ts';
@@ -6,6 +6,7 @@ import { RAW_HEADER_BYTES } from '../../src/mpi/codec/codec.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/config.ts';
 import { unpackMessage, wireLimits } from '../../src/transport/aws/wire.ts';
 import { rejection } from '../conformance/target.ts';
+import { localS3Client } from '../../tools/local-aws/clients.ts';
 import { itLeavesNothingBehind, recordJobId } from './leftovers.ts';
 import { localAwsOptions } from './local-aws-options.ts';
 
@@ -22,8 +23,7 @@ function runOverAws<I, R>(program: Program<I, R>, options: Omit<RunLocalOptions<
 }
 
 function s3(): S3Client {
-  const local = inject('localAws');
-  return new S3Client({ endpoint: local.s3Endpoint, region: local.region, credentials: local.credentials, forcePathStyle: true });
+  return localS3Client(inject('localAws').s3Endpoint);
 }
 
 describe('the AWS transport moves bytes exactly', () => {

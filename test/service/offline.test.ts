@@ -1,10 +1,11 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../../src/index.ts';
 import { newJobId } from '../../src/runtime/job-id.ts';
+import { localLambdaClient, localS3Client } from '../../tools/local-aws/clients.ts';
 import { freePort } from '../../tools/local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
 import { findLeftovers } from '../aws/leftovers.ts';
@@ -49,7 +50,7 @@ async function http(method: string, path: string, body?: unknown, key: string | 
 beforeAll(async () => {
   const [httpPort, lambdaPort, s3Port, sqsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   stack = await startOfflineStack({ httpPort, lambdaPort, s3Port, sqsPort, stage: 'e2e' });
-  lambda = new LambdaClient({ endpoint: stack.lambdaEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  lambda = localLambdaClient(stack.lambdaEndpoint);
 }, 120_000);
 
 afterAll(async () => {
@@ -68,9 +69,9 @@ async function until(condition: () => Promise<boolean>): Promise<void> {
 
 /** Whether an object exists in the local stack's job bucket. */
 async function exists(key: string): Promise<boolean> {
-  const s3 = new S3Client({ endpoint: stack.s3Endpoint, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, forcePathStyle: true });
+  const s3 = localS3Client(stack.s3Endpoint);
   try {
-    await s3.send(new HeadObjectCommand({ Bucket: 'lambda-mpi-e2e-local', Key: key }));
+    await s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }));
     return true;
   } catch {
     return false;
@@ -278,11 +279,7 @@ describe('the user\'s own command', () => {
 describe('cleanup', () => {
   it('leaves no queue and no job object behind, failed jobs included', async () => {
     expect(jobIds.length).toBeGreaterThan(10);
-    const left = await findLeftovers(
-      { region: 'us-east-1', sqsEndpoint: stack.sqsEndpoint, s3Endpoint: stack.s3Endpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, bucket: 'lambda-mpi-e2e-local' },
-      'lambda-mpi-e2e',
-      ['jobs/'],
-    );
+    const left = await findLeftovers(stack, 'lambda-mpi-e2e', ['jobs/']);
     expect(left).toEqual({ queues: [], objects: [] });
   });
 });
