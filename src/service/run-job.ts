@@ -1,6 +1,5 @@
 import type { AwsSettings } from '../config.ts';
 import { InvalidArgumentError, LambdaMpiError, RankFailedError, JobTimeoutError, toRemoteErrorInfo } from '../mpi/errors.ts';
-import { findProgram } from '../programs/index.ts';
 import { runOrchestratorRank } from '../runtime/orchestrator-rank.ts';
 import { newJobId } from '../runtime/job-id.ts';
 import { AwsTransport } from '../transport/aws/aws-transport.ts';
@@ -8,6 +7,7 @@ import { createAwsClients } from '../transport/aws/clients.ts';
 import { createJobResources, deleteJobResources, type JobQueues } from '../transport/aws/job-resources.ts';
 import { childrenOf } from './fanout.ts';
 import { storeInput, type InputReference } from './job-input.ts';
+import { loadJobProgram } from './job-program.ts';
 import { parseJobRequest } from './job-request.ts';
 import { toJsonSafe } from './json-safe.ts';
 import { createLambdaClient, launchWorkers } from './launcher.ts';
@@ -32,15 +32,16 @@ export async function runJobAsRankZero(event: unknown, remainingMs: number): Pro
     throw new InvalidArgumentError('jobId', givenJobId, 'a job id made by lambda-mpi (26 letters a-z and digits 2-7)');
   }
   let request: ReturnType<typeof parseJobRequest>;
+  let program: Awaited<ReturnType<typeof loadJobProgram>>;
   try {
     request = parseJobRequest(body, { maxTimeoutSeconds });
+    program = await loadJobProgram(request.program, config);
   } catch (error) {
     // Started by the HTTP function, the job already has a record: it must not stay "running".
     if (givenJobId !== undefined) await recordFailure(config.aws, givenJobId as string, error);
     throw error;
   }
   const jobId = (givenJobId as string | undefined) ?? newJobId();
-  const program = findProgram(request.program);
   const timeoutMs = request.timeoutSeconds * 1000;
   const startedAt = Date.now();
   const deadline = startedAt + timeoutMs;

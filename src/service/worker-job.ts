@@ -1,13 +1,13 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { defineProgram } from '../mpi/program.ts';
-import { findProgram } from '../programs/index.ts';
 import { runWorkerRank } from '../runtime/worker-rank.ts';
 import { AwsTransport } from '../transport/aws/aws-transport.ts';
 import { createAwsClients } from '../transport/aws/clients.ts';
 import { queueUrl } from '../transport/aws/job-resources.ts';
 import { childrenOf } from './fanout.ts';
 import { loadInput } from './job-input.ts';
+import { loadJobProgram } from './job-program.ts';
 import { createLambdaClient, launchWorkers } from './launcher.ts';
 import { lambdaConfigFromEnv, lambdaProcessorName, printToLog } from './lambda-config.ts';
 import { claimRank } from './rank-claim.ts';
@@ -41,9 +41,11 @@ export async function runWorkerLambda(event: unknown, remainingMs: number): Prom
       return { rank, outcome: 'ignored: duplicate start' };
     }
     const s3 = clients.s3;
-    const userProgram = findProgram(event.program);
-    // Fetching the input is part of the rank's run, so a failure is reported like any other.
-    const program = defineProgram(async (comm) => userProgram.main(comm, await loadInput(s3, config.aws.bucket, event)));
+    // Fetching the program and the input is part of the rank's run, so a failure is reported like any other.
+    const program = defineProgram(async (comm) => {
+      const [userProgram, input] = await Promise.all([loadJobProgram(event.program, config), loadInput(s3, config.aws.bucket, event)]);
+      return userProgram.main(comm, input);
+    });
     const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank, size: event.size, queues });
     const childEvent = (child: number): WorkerEvent => ({ ...event, rank: child });
     await runWorkerRank({
