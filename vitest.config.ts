@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // `import … from 'lambda-mpi'` in the repository's own files (test fixtures) means the sources.
+  resolve: { conditions: ['lambda-mpi-source'] },
+  ssr: { resolve: { conditions: ['lambda-mpi-source'] } },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/aws/global-setup.ts'],

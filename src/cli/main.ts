@@ -1,93 +1,46 @@
-import { parseArgs } from 'node:util';
-import { LambdaMpiError, RankFailedError } from '../mpi/errors.ts';
-import { programNames } from '../programs/index.ts';
-import { resolveProgram } from '../runtime/program-source.ts';
-import { runLocal } from '../runtime/run-local.ts';
-import type { OutputLine } from '../runtime/output.ts';
+import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command.ts';
+import { deployCommand } from './commands/deploy.ts';
+import { offlineCommand } from './commands/offline.ts';
+import { removeCommand } from './commands/remove.ts';
+import { runCommand } from './commands/run.ts';
 
-const USAGE = `Usage: lambda-mpi run <program-name | file.ts> -n <ranks> [options]
+/** Every command, in the order the overview lists them. */
+const COMMANDS: readonly Command[] = [runCommand, offlineCommand, deployCommand, removeCommand];
 
-Runs every rank of a program in this process, like mpirun -np N.
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `Usage: lambda-mpi <command> [options]        (lambda-mpi <command> --help for its options)
 
-Options:
-  -n, --np <N>         number of ranks (1..1024)
-  --input <json>       the program's input, as JSON (same on every rank)
-  --timeout <seconds>  fail the job after this many seconds (default 300)
-  --tag-output         prefix every output line with [rank]
-  --result             print rank 0's return value as JSON when the job ends
-  -h, --help           show this help
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
-Bundled programs: ${programNames().join(', ')}
-A file must export a program made by defineProgram() as its default export.`;
+Exit codes: 0 success; 1 the job (or the deployment) failed; 2 bad usage.`;
+}
 
-/** Returns the process exit code: 0 on success, 1 when the job failed, 2 for bad usage. */
-export async function main(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process): Promise<number> {
-  let parsed;
+/**
+ * `lambda-mpi <command> …`: finds the command, shows help, and turns bad usage into exit code 2
+ * before anything starts. Resolves to the process's exit code.
+ */
+export async function main(argv: string[], io: CliIo = process): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout).write(`${name === undefined ? 'lambda-mpi: missing the command\n\n' : ''}${overview()}\n`);
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`lambda-mpi: unknown command "${name}"; the commands are ${COMMANDS.map((c) => c.name).join(', ')}\n\n${overview()}\n`);
+    return EXIT_USAGE;
+  }
+  if (args.includes('-h') || args.includes('--help')) {
+    io.stdout.write(`${command.usage}\n`);
+    return EXIT_OK;
+  }
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        np: { type: 'string', short: 'n' },
-        input: { type: 'string' },
-        timeout: { type: 'string' },
-        'tag-output': { type: 'boolean', default: false },
-        result: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    return await command.run(args, io);
   } catch (error) {
-    return usageError(io, (error as Error).message);
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`lambda-mpi ${command.name}: ${error.message}\n\n${command.usage}\n`);
+    return EXIT_USAGE;
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const [command, target, ...rest] = positionals;
-  if (command !== 'run') return usageError(io, command ? `unknown command "${command}"; the only command is "run"` : 'missing command "run"');
-  if (!target) return usageError(io, 'missing the program: a bundled program name or a .ts/.js file');
-  if (rest.length) return usageError(io, `unexpected arguments: ${rest.join(' ')}`);
-  if (values.np === undefined) return usageError(io, 'missing -n <ranks>');
-  const size = Number(values.np);
-  let input: unknown;
-  if (values.input !== undefined) {
-    try {
-      input = JSON.parse(values.input);
-    } catch (error) {
-      return usageError(io, `--input must be JSON: ${(error as Error).message}`);
-    }
-  }
-  const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout) * 1000;
-
-  try {
-    const { program } = await resolveProgram(target);
-    const tag = values['tag-output'];
-    const print = (line: OutputLine) => {
-      (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${tag ? `[${line.rank}] ` : ''}${line.line}\n`);
-    };
-    const result = await runLocal(program, { size, input, onOutput: print, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
-    if (values.result) io.stdout.write(`${JSON.stringify(result.result, jsonReplacer)}\n`);
-    return 0;
-  } catch (error) {
-    io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);
-    return error instanceof LambdaMpiError && error.code === 'INVALID_ARGUMENT' ? 2 : 1;
-  }
-}
-
-function describeFailure(error: unknown): string {
-  if (error instanceof RankFailedError) return `${error.message}\n${error.remote.stack ?? ''}`;
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
-
-function usageError(io: { stderr: NodeJS.WritableStream }, message: string): number {
-  io.stderr.write(`lambda-mpi: ${message}\n\n${USAGE}\n`);
-  return 2;
-}
-
-function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return `${value}n`;
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
-  return value;
 }

@@ -60,7 +60,7 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
 
 describe('runLocal and the process', () => {
   it('leaves no timer or pending work behind: the process exits on its own after jobs that succeed, fail, abort and time out', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/leaves-nothing-behind.ts'], { timeout: 20_000 });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--conditions=lambda-mpi-source', 'test/fixtures/leaves-nothing-behind.ts'], { timeout: 20_000 });
     expect(JSON.parse(stdout.trim())).toEqual(['ok', 'RankFailedError', 'JobAbortedError', 'JobTimeoutError']);
   });
 });

@@ -137,7 +137,7 @@ describe('sls package (offline)', () => {
     for (const [key, fn] of [['Run', 'run'], ['Worker', 'worker'], ['Http', 'http']] as const) {
       const props = dev.template.Resources[`${key}LambdaFunction`].Properties;
       expect(props.Handler).toBe(`src/service/handlers/${fn}.handler`);
-      expect(props.Runtime).toBe('nodejs20.x');
+      expect(props.Runtime).toBe('nodejs24.x');
       expect(props.FunctionName).toBe(`${SERVICE}-dev-${fn}`);
     }
   });

@@ -1,0 +1,30 @@
+import { EXIT_FAILED, EXIT_OK, noMorePositionals, parseCommandLine, type CliIo, type Command } from '../command.ts';
+import { runServerless } from '../serverless.ts';
+import { checkRegion, checkStage } from '../stage.ts';
+
+const usage = `Usage: lambda-mpi remove --stage <stage> [--region <region>]
+
+Removes a stage of the lambda-mpi service from the AWS account of your credentials: its
+CloudFormation stack lambda-mpi-<stage>, with the functions, the API key and the bucket (what
+\`sls remove\` does with the package's own serverless.yml).
+
+Options:
+  --stage <stage>        the stage to remove
+  --region <region>      AWS region (default: us-east-1)
+  -h, --help             show this help`;
+
+export const removeCommand: Command = {
+  name: 'remove',
+  summary: 'remove a deployed stage from AWS (sls remove)',
+  usage,
+  run: remove,
+};
+
+async function remove(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, { stage: { type: 'string' }, region: { type: 'string' } });
+  noMorePositionals(positionals);
+  const stage = checkStage(values.stage);
+  const region = checkRegion(values.region);
+  const code = await runServerless(['remove', '--stage', stage, ...(region ? ['--region', region] : [])], io);
+  return code === 0 ? EXIT_OK : EXIT_FAILED;
+}

@@ -1,0 +1,80 @@
+import { LambdaMpiError, RankFailedError } from '../../mpi/errors.ts';
+import { programNames } from '../../programs/index.ts';
+import { resolveProgram } from '../../runtime/program-source.ts';
+import { runLocal } from '../../runtime/run-local.ts';
+import type { OutputLine } from '../../runtime/output.ts';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, noMorePositionals, parseCommandLine, type CliIo, type Command } from '../command.ts';
+
+const usage = () => `Usage: lambda-mpi run <program-name | file.ts> -n <ranks> [options]
+
+Runs every rank of a program in this process, like mpirun -np N.
+
+Options:
+  -n, --np <N>         number of ranks (1..1024)
+  --input <json>       the program's input, as JSON (same on every rank)
+  --timeout <seconds>  fail the job after this many seconds (default 300)
+  --tag-output         prefix every output line with [rank]
+  --result             print rank 0's return value as JSON when the job ends
+  -h, --help           show this help
+
+Bundled programs: ${programNames().join(', ')}
+A file (.ts, .mts, .js, .mjs) must export a program made by defineProgram() as its default export.`;
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run a program on N ranks, like mpirun -np N',
+  get usage() {
+    return usage();
+  },
+  run,
+};
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, {
+    np: { type: 'string', short: 'n' },
+    input: { type: 'string' },
+    timeout: { type: 'string' },
+    'tag-output': { type: 'boolean', default: false },
+    result: { type: 'boolean', default: false },
+  });
+  const [target, ...rest] = positionals;
+  if (!target) throw new UsageError('missing the program: a bundled program name or a .ts/.js file');
+  noMorePositionals(rest);
+  if (values.np === undefined) throw new UsageError('missing -n <ranks>');
+  const size = Number(values.np);
+  let input: unknown;
+  if (values.input !== undefined) {
+    try {
+      input = JSON.parse(values.input);
+    } catch (error) {
+      throw new UsageError(`--input must be JSON: ${(error as Error).message}`);
+    }
+  }
+  const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout) * 1000;
+
+  try {
+    const { program } = await resolveProgram(target);
+    const tag = values['tag-output'];
+    const print = (line: OutputLine) => {
+      (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${tag ? `[${line.rank}] ` : ''}${line.line}\n`);
+    };
+    const result = await runLocal(program, { size, input, onOutput: print, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    if (values.result) io.stdout.write(`${JSON.stringify(result.result, jsonReplacer)}\n`);
+    return EXIT_OK;
+  } catch (error) {
+    io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);
+    return error instanceof LambdaMpiError && error.code === 'INVALID_ARGUMENT' ? EXIT_USAGE : EXIT_FAILED;
+  }
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof RankFailedError) return `${error.message}\n${error.remote.stack ?? ''}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
+  return value;
+}

@@ -1,0 +1,36 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from './package-root.ts';
+
+/**
+ * Runs the Serverless CLI (osls, the package's `serverless` dependency) on the package's own
+ * service, serverless.yml in PACKAGE_ROOT, as `sls <args>` run there would: with the caller's AWS
+ * credentials and environment, its output on this terminal. Resolves to its exit code.
+ */
+export async function runServerless(args: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const sls = createRequire(join(PACKAGE_ROOT, 'package.json')).resolve('serverless/bin/serverless.js');
+  const child = spawn(process.execPath, [sls, ...args], {
+    cwd: PACKAGE_ROOT,
+    stdio: ['inherit', 'pipe', 'pipe'],
+    env: { ...env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+  });
+  child.stdout.pipe(io.stdout, { end: false });
+  child.stderr.pipe(io.stderr, { end: false });
+  // Ctrl-C reaches sls too (same process group); it stops on its own, and so do we after it.
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    });
+  } finally {
+    process.off('SIGINT', ignore);
+  }
+}
+
+/** `--param key=value` flags, passed on to serverless.yml's `params` (memory, timeouts …). */
+export function paramArgs(params: string[] | undefined): string[] {
+  return (params ?? []).map((p) => `--param=${p}`);
+}
