@@ -41,6 +41,9 @@ export class ProgramCache {
 
   async #loadOnce(hash: string, fetchFrom: () => { s3: S3Client; bucket: string }): Promise<Program> {
     provideBundleApi(api);
+    // Bundles carry an inline source map: a rank's stack trace then names the program's own
+    // files and lines, not the bundle's.
+    process.setSourceMapsEnabled(true);
     const file = join(this.cacheDir, `sha256-${hash}.mjs`);
     if (!(await this.#holds(file, hash))) {
       const { s3, bucket } = fetchFrom();

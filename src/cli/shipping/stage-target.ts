@@ -17,13 +17,14 @@ export interface StageTarget {
 }
 
 /**
- * The variables `lambda-mpi offline` exports besides the SDK's own (AWS_ENDPOINT_URL_S3 …): which
- * stage the local stack serves, and its bucket. With them set, `--stage <that stage>` ships there.
+ * The variables `lambda-mpi offline` exports besides the SDK's own (AWS_ENDPOINT_URL_S3 …), named
+ * as the functions' own configuration names them: which stage the local stack serves, its bucket,
+ * its run function. With them set, `--stage <that stage>` ships and runs there.
  */
 export const STAGE_VARIABLES = {
   stage: 'LAMBDA_MPI_STAGE',
-  bucket: 'LAMBDA_MPI_STAGE_BUCKET',
-  runFunction: 'LAMBDA_MPI_STAGE_RUN_FUNCTION',
+  bucket: 'LAMBDA_MPI_BUCKET',
+  runFunction: 'LAMBDA_MPI_RUN_FUNCTION',
 } as const;
 
 export const SERVICE = 'lambda-mpi';
@@ -45,12 +46,14 @@ export function runFunctionName(stage: string): string {
 export async function findStageTarget(stage: string, env: NodeJS.ProcessEnv, cloudFormation: () => CloudFormationClient): Promise<StageTarget> {
   const localStage = env[STAGE_VARIABLES.stage];
   const localBucket = env[STAGE_VARIABLES.bucket];
-  if (localStage !== undefined || localBucket !== undefined) {
-    if (!localStage || !localBucket) {
-      throw new ConfigurationError(localStage ? STAGE_VARIABLES.bucket : STAGE_VARIABLES.stage, `is not set while ${localStage ? STAGE_VARIABLES.stage : STAGE_VARIABLES.bucket} is: set both (as \`lambda-mpi offline\` prints them) or neither`);
+  // LAMBDA_MPI_STAGE says the shell is set up for one stage's endpoints (the local stack's);
+  // LAMBDA_MPI_BUCKET alone may serve other uses (runLocal over SQS/S3) and decides nothing here.
+  if (localStage) {
+    if (!localBucket) {
+      throw new ConfigurationError(STAGE_VARIABLES.bucket, `is not set while ${STAGE_VARIABLES.stage}=${localStage} is: set both, as \`lambda-mpi offline\` prints them, or neither`);
     }
     if (localStage !== stage) {
-      throw new StageNotDeployedError(stage, `this shell is set up for the local stack of stage ${localStage} (${STAGE_VARIABLES.stage}=${localStage}, as \`lambda-mpi offline\` exports it): use --stage ${localStage}, or unset ${STAGE_VARIABLES.stage}, ${STAGE_VARIABLES.bucket} and the AWS_ENDPOINT_URL_* variables to reach stage ${stage} on AWS`);
+      throw new ConfigurationError(STAGE_VARIABLES.stage, `this shell is set up for the local stack of stage ${localStage} (as \`lambda-mpi offline\` exports it), not for --stage ${stage}: use --stage ${localStage}, or unset ${STAGE_VARIABLES.stage}, ${STAGE_VARIABLES.bucket} and the AWS_ENDPOINT_URL_* variables to reach stage ${stage} on AWS`);
     }
     return { stage, bucket: localBucket, runFunction: env[STAGE_VARIABLES.runFunction] || runFunctionName(stage), foundIn: 'environment' };
   }
