@@ -74,7 +74,7 @@ export async function bundleProgram(path: string): Promise<ProgramBundle> {
   const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith(`${RUNTIME_NAMESPACE}:`));
   const copied = inputs.map((input) => resolve(projectDir, input)).filter((input) => OWN_CODE.some((dir) => input.startsWith(dir)));
   if (copied.length) {
-    throw new ProgramBundleError(file, `program ${path} imports lambda-mpi's own files by path (${copied.slice(0, 3).map((f) => relative(projectDir, f)).join(', ')}${copied.length > 3 ? ', …' : ''}); import from 'lambda-mpi' instead, so the program runs against the lambda-mpi of the stage that runs it`);
+    throw new ProgramBundleError(file, `program ${path} imports lambda-mpi's own files by path (${copied.slice(0, 3).map(displayPath).join(', ')}${copied.length > 3 ? ', …' : ''}); import from 'lambda-mpi' instead, so the program runs against the lambda-mpi of the stage that runs it`);
   }
   const bytes = result.outputFiles[0]!.contents;
   if (bytes.byteLength > MAX_PROGRAM_BUNDLE_BYTES) {
@@ -122,8 +122,14 @@ function problem(message: Message, projectDir: string): BundleProblem {
   const location = message.location;
   return {
     text: message.text,
-    ...(location ? { file: relative(process.cwd(), resolve(projectDir, location.file)) || location.file, line: location.line, column: location.column + 1 } : {}),
+    ...(location ? { file: displayPath(resolve(projectDir, location.file)), line: location.line, column: location.column + 1 } : {}),
   };
+}
+
+/** A path as the user would type it: relative to where they are when that is below it. */
+function displayPath(file: string): string {
+  const near = relative(process.cwd(), file);
+  return near && !near.startsWith('..') ? near : file;
 }
 
 function formatProblem(p: BundleProblem): string {
