@@ -31,10 +31,16 @@ export class UsageError extends Error {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** What a command line gave: each flag's value (absent when not given and without a default). */
+export interface CommandLine<O extends Options> {
+  values: { [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : O[K] extends { multiple: true } ? string[] : string };
+  positionals: string[];
+}
+
 /** Parses a command's arguments strictly: an unknown flag or a missing value is a UsageError. */
-export function parseCommandLine<const O extends Options>(args: string[], options: O) {
+export function parseCommandLine<const O extends Options>(args: string[], options: O): CommandLine<O> {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args, options, allowPositionals: true, strict: true }) as CommandLine<O>;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
