@@ -68,8 +68,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
       ...(values.timeout === undefined ? {} : { timeoutSeconds: Number(values.timeout) }),
       stage: checkStage(values.stage),
       ...(checkRegion(values.region) ? { region: values.region! } : {}),
-      tagOutput: values['tag-output'],
-      printResult: values.result,
+      tagOutput: values['tag-output'] === true,
+      printResult: values.result === true,
     }, io, process.env);
   }
   if (values.region !== undefined) throw new UsageError('--region needs --stage: it says where a deployed stage is');
