@@ -4,7 +4,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { isModuleSpecifier } from '../../runtime/program-source.ts';
 import { newJobId } from '../../runtime/job-id.ts';
 import type { OutputLine } from '../../runtime/output.ts';
-import { isShippedProgramId, programBundleKey, shippedProgramHash } from '../../runtime/program-bundle.ts';
+import { isShippedProgramId, programBundleKey, shippedProgramHash, SHIPPED_PROGRAM_PREFIX } from '../../runtime/program-bundle.ts';
 import { bundleProgram, formatBytes } from './bundle-program.ts';
 import { checkBundle } from './check-bundle.ts';
 import { assertStageDeployed, findStageTarget, type StageTarget } from './stage-target.ts';
@@ -64,6 +64,8 @@ const REFUSALS = new Set(['InvalidArgumentError', 'UnknownProgramError']);
  */
 export async function runOnStage(request: StageRunRequest, hooks: StageRunHooks, deps: StageRunDependencies): Promise<StageRunOutcome> {
   let program = request.program;
+  // A malformed id is refused here, not by the stage after a job was started for it.
+  if (program.startsWith(SHIPPED_PROGRAM_PREFIX)) shippedProgramHash(program);
   let bundle: Awaited<ReturnType<typeof bundleProgram>> | undefined;
   if (!isShippedProgramId(program) && isModuleSpecifier(program)) {
     const started = Date.now();

@@ -18,13 +18,13 @@ export interface StageTarget {
 
 /**
  * The variables `lambda-mpi offline` exports besides the SDK's own (AWS_ENDPOINT_URL_S3 …), named
- * as the functions' own configuration names them: which stage the local stack serves, its bucket,
- * its run function. With them set, `--stage <that stage>` ships and runs there.
+ * as the functions' own configuration names them: which stage the local stack serves, and its
+ * bucket. With them set, `--stage <that stage>` ships and runs there. The run function follows
+ * from the stage's name (serverless.yml's custom.functionNames), as it does on AWS.
  */
 export const STAGE_VARIABLES = {
   stage: 'LAMBDA_MPI_STAGE',
   bucket: 'LAMBDA_MPI_BUCKET',
-  runFunction: 'LAMBDA_MPI_RUN_FUNCTION',
 } as const;
 
 export const SERVICE = 'lambda-mpi';
@@ -55,7 +55,7 @@ export async function findStageTarget(stage: string, env: NodeJS.ProcessEnv, clo
     if (localStage !== stage) {
       throw new ConfigurationError(STAGE_VARIABLES.stage, `this shell is set up for the local stack of stage ${localStage} (as \`lambda-mpi offline\` exports it), not for --stage ${stage}: use --stage ${localStage}, or unset ${STAGE_VARIABLES.stage}, ${STAGE_VARIABLES.bucket} and the AWS_ENDPOINT_URL_* variables to reach stage ${stage} on AWS`);
     }
-    return { stage, bucket: localBucket, runFunction: env[STAGE_VARIABLES.runFunction] || runFunctionName(stage), foundIn: 'environment' };
+    return { stage, bucket: localBucket, runFunction: runFunctionName(stage), foundIn: 'environment' };
   }
   return fromCloudFormation(stage, cloudFormation());
 }
@@ -103,8 +103,10 @@ export async function assertStageDeployed(target: StageTarget, clients: StageCli
     dryRun(clients.lambda, target.runFunction),
   ]);
   if (fn.status === 'rejected') {
-    const e = fn.reason as { name?: string };
+    const e = fn.reason as { name?: string; code?: string; message?: string };
     if (e.name === 'ResourceNotFoundException') throw new StageNotDeployedError(target.stage, `no function ${target.runFunction}`, { cause: e });
+    // Locally, a stack that was stopped: its endpoints are still in the shell, nothing listens.
+    if (e.code === 'ECONNREFUSED' || e.name === 'ECONNREFUSED') throw new StageNotDeployedError(target.stage, `nothing answers at the Lambda endpoint (${e.message}); if it is the local stack, is \`lambda-mpi offline --stage ${target.stage}\` still running?`, { cause: e });
     throw fn.reason;
   }
   if (bucket.status === 'rejected') {
