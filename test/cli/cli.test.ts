@@ -51,10 +51,31 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     [['run', 'hello', '-n', '2', '--input', '{bad'], /--input must be JSON/],
     [['launch', 'hello'], /unknown command "launch"/],
     [['run', 'hello', '-n', '2', '--timeout=-1'], /timeoutMs must be a positive/],
+    [[], /missing the command/],
+    [['deploy'], /missing --stage <stage>/],
+    [['deploy', '--stage', 'Prod'], /--stage must be 1-28 lower-case letters, digits or '-', starting with a letter; received "Prod"/],
+    [['deploy', '--stage', 'prod', '--param', 'workerMemory'], /--param must be key=value, e\.g\. workerMemory=3008; received "workerMemory"/],
+    [['remove', '--stage', 'prod', '--region', 'mars'], /--region must be an AWS region name such as us-east-1; received "mars"/],
+    [['remove', 'prod'], /unexpected arguments: prod/],
+    [['offline', '--s3-port', '70000'], /--s3-port must be a port number in 1\.\.65535; received "70000"/],
+    [['offline', '--verbose'], /Unknown option '--verbose'/],
   ])('refuses bad usage %j with exit code 2 and a clear message', async (args, message) => {
     const r = await lambdaMpi(...args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('the commands', () => {
+  it('lists every command, and shows each one\'s own usage with --help', async () => {
+    const overview = await lambdaMpi('--help');
+    expect(overview.code).toBe(0);
+    expect([...overview.stdout.matchAll(/^  ([a-z]+)  /gm)].map((m) => m[1])).toEqual(['run', 'offline', 'deploy', 'remove']);
+    for (const command of ['run', 'offline', 'deploy', 'remove']) {
+      const help = await lambdaMpi(command, '--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^Usage: lambda-mpi ${command} `));
+    }
   });
 });
 

@@ -6,7 +6,8 @@ const usage = `Usage: lambda-mpi remove --stage <stage> [--region <region>]
 
 Removes a stage of the lambda-mpi service from the AWS account of your credentials: its
 CloudFormation stack lambda-mpi-<stage>, with the functions, the API key and the bucket (what
-\`sls remove\` does with the package's own serverless.yml).
+\`sls remove\` does with the package's own serverless.yml). CloudFormation cannot delete a bucket
+that still holds objects: empty it first (docs/deploying.md, "Removing a stage").
 
 Options:
   --stage <stage>        the stage to remove
@@ -26,5 +27,11 @@ async function remove(args: string[], io: CliIo): Promise<number> {
   const stage = checkStage(values.stage);
   const region = checkRegion(values.region);
   const code = await runServerless(['remove', '--stage', stage, ...(region ? ['--region', region] : [])], io);
-  return code === 0 ? EXIT_OK : EXIT_FAILED;
+  if (code === 0) return EXIT_OK;
+  io.stderr.write(
+    `lambda-mpi remove: removing stage ${stage} failed. CloudFormation does not delete a bucket that still holds objects ` +
+      `(results under runs/, shipped programs under programs/): empty the stage's bucket (the stack output JobBucketName; ` +
+      `\`aws s3 rm s3://<bucket> --recursive\`) and run remove again. See docs/deploying.md.\n`,
+  );
+  return EXIT_FAILED;
 }
