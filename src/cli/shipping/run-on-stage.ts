@@ -1,6 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { LambdaMpiError } from '../../mpi/errors.ts';
 import { isModuleSpecifier } from '../../runtime/program-source.ts';
 import { newJobId } from '../../runtime/job-id.ts';
 import type { OutputLine } from '../../runtime/output.ts';
@@ -10,7 +11,6 @@ import { checkBundle } from './check-bundle.ts';
 import { assertStageDeployed, findStageTarget, type StageTarget } from './stage-target.ts';
 import type { StageClients } from './stage-clients.ts';
 import { objectExists, uploadBundle } from './upload-bundle.ts';
-import { LambdaMpiError } from '../../mpi/errors.ts';
 
 export interface StageRunRequest {
   /** A program file (bundled and shipped), a shipped program's "sha256:<hex>", or a bundled program's name. */
