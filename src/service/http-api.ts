@@ -1,6 +1,6 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { ConfigurationError, InvalidArgumentError } from '../mpi/errors.ts';
-import { newJobId } from '../runtime/job-id.ts';
+import { isJobId, newJobId } from '../runtime/job-id.ts';
 import { createAwsClients } from '../transport/aws/clients.ts';
 import { assertProgramShipped } from './job-program.ts';
 import { parseJobRequest } from './job-request.ts';
@@ -28,7 +28,6 @@ export interface HttpResponse {
 export const MAX_WAIT_SECONDS = 25;
 const DEFAULT_WAIT_SECONDS = 20;
 const POLL_MS = 200;
-const JOB_ID = /^[a-z2-7]{26}$/;
 /** Between this function's check and the run function's start, a few seconds of its timeout pass. */
 const START_SLACK_MS = 5_000;
 
@@ -99,7 +98,7 @@ async function startRun(event: HttpEvent): Promise<HttpResponse> {
 }
 
 async function getRun(jobId: string): Promise<HttpResponse> {
-  if (!JOB_ID.test(jobId)) throw new InvalidArgumentError('jobId', jobId, 'a job id as POST /runs returned it (26 letters a-z and digits 2-7)');
+  if (!isJobId(jobId)) throw new InvalidArgumentError('jobId', jobId, 'a job id as POST /runs returned it (26 letters a-z and digits 2-7)');
   const config = lambdaConfigFromEnv();
   const clients = createAwsClients(config.aws);
   try {

@@ -12,13 +12,16 @@ export interface JobRequest {
   waitSeconds?: number;
 }
 
+/** A request that passed parseJobRequest: the timeout is filled in. */
+export type CheckedJobRequest = Required<Pick<JobRequest, 'program' | 'size' | 'timeoutSeconds'>> & JobRequest;
+
 const FIELDS = ['program', 'size', 'input', 'timeoutSeconds', 'waitSeconds'];
 
 /**
  * Checks a request before anything starts. `maxTimeoutSeconds` is what the run function's own
  * timeout leaves for the job after cleanup.
  */
-export function parseJobRequest(body: unknown, limits: { maxTimeoutSeconds: number; maxWaitSeconds?: number }): Required<Pick<JobRequest, 'program' | 'size' | 'timeoutSeconds'>> & JobRequest {
+export function parseJobRequest(body: unknown, limits: { maxTimeoutSeconds: number; maxWaitSeconds?: number }): CheckedJobRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidArgumentError('body', body, 'a JSON object { "program": name or "sha256:<hex>", "size": N, "input"?: any, "timeoutSeconds"?: seconds }');
   }

@@ -3,6 +3,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../tools/local-aws/free-port.ts';
+import { runLocal } from '../../src/index.ts';
+import type { PiResult } from '../../src/programs/pi.ts';
 
 const run = promisify(execFile);
 const cli = new URL('../../bin/lambda-mpi.mjs', import.meta.url).pathname;
@@ -31,9 +33,10 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
   it('passes --input as JSON and prints the result with --result', async () => {
     const r = await lambdaMpi('run', 'pi', '-n', '2', '--input', '{"samples":1000,"seed":7}', '--result');
     expect(r.code).toBe(0);
-    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    expect(result).toMatchObject({ samples: 1000 });
-    expect(result.pi).toBeCloseTo((4 * result.inside) / 1000, 12);
+    // Rank r throws its 500 darts with seed 7 + r, as a 1-rank job with that seed does.
+    const alone = await Promise.all([7, 8].map((seed) => runLocal('pi', { size: 1, input: { samples: 500, seed } })));
+    const inside = alone.reduce((sum, run) => sum + (run.result as PiResult).inside, 0);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ pi: (4 * inside) / 1000, samples: 1000, inside });
   });
 
   it('runs a program file and exits non-zero with the failing rank\'s error and stack', async () => {

@@ -20,15 +20,13 @@ const jobIds: string[] = [];
 interface Invocation {
   functionError?: string;
   body: any;
-  ms: number;
 }
 
 async function invoke(name: 'run' | 'worker', payload: unknown): Promise<Invocation> {
-  const started = Date.now();
   const response = await lambda.send(new InvokeCommand({ FunctionName: stack.functionName(name), Payload: Buffer.from(JSON.stringify(payload)) }));
   const body = JSON.parse(Buffer.from(response.Payload ?? []).toString() || 'null');
   if (body?.jobId) jobIds.push(body.jobId);
-  return { ...(response.FunctionError ? { functionError: response.FunctionError } : {}), body, ms: Date.now() - started };
+  return { ...(response.FunctionError ? { functionError: response.FunctionError } : {}), body };
 }
 
 async function http(method: string, path: string, body?: unknown, key: string | null = stack.apiKey): Promise<{ status: number; body: any }> {
@@ -128,20 +126,19 @@ describe('sls invoke -f run: the seed programs and π as real Lambda invocations
   });
 
   it('a rank that throws fails the job fast with an error naming the rank', async () => {
-    const r = await invoke('run', { program: 'fail-rank', size: 4, input: { rank: 2, message: 'disk full' }, timeoutSeconds: 60 });
+    // The other ranks are released at once; a job that waited for its deadline would outlive this test.
+    const r = await invoke('run', { program: 'fail-rank', size: 4, input: { rank: 2, message: 'disk full' }, timeoutSeconds: 250 });
     expect(r.functionError).toBeDefined();
     expect(r.body.errorMessage).toBe('rank 2 failed: Error: disk full');
     // The error's type heads its trace (serverless-offline reports every errorType as "Error").
     expect(r.body.trace[0]).toBe('RankFailedError: rank 2 failed: Error: disk full');
     expect(r.body.trace.join('\n')).toContain('--- stack of rank 2 ---');
-    expect(r.ms).toBeLessThan(30_000);
   });
 
   it('a worker that dies without a word fails the job within its timeout, naming the silent rank', async () => {
     const r = await invoke('run', { program: 'crash-rank', size: 3, input: { rank: 2 }, timeoutSeconds: 6 });
     expect(r.body.trace[0]).toMatch(/^JobTimeoutError: /);
     expect(r.body.errorMessage).toMatch(/timed out after 6000 ms; ranks still running: rank 0 waits in barrier.*; rank 2 is silent \(no answer/);
-    expect(r.ms).toBeLessThan(20_000);
   });
 
   it('refuses bad input before anything starts', async () => {
@@ -185,15 +182,17 @@ describe('POST /runs and GET /runs/{jobId} through API Gateway', () => {
   });
 
   it.each([
-    ['hello', 3, (body: any) => expect(body.output).toHaveLength(3)],
+    ['hello', 3, (body: any) => expect([...body.output].sort((a, b) => a.rank - b.rank)).toEqual([0, 1, 2].map((rank) => (
+      { rank, stream: 'stdout', line: expect.stringMatching(new RegExp(`^Hello\\. This is rank ${rank} of 3 on processor \\S+$`)) }
+    )))],
     ['sendrecv', 2, (body: any) => expect(body.output).toEqual([{ rank: 1, stream: 'stdout', line: 'fred' }])],
     ['reduce', 3, (body: any) => expect(body.result).toEqual([3])],
-    ['pi', 8, (body: any) => expect(body.result).toMatchObject({ samples: 80_000 })],
+    ['pi', 8, async (body: any) => expect(body.result).toEqual((await runLocal('pi', { size: 8, input: { samples: 80_000 } })).result)],
   ] as const)('runs %s on %i ranks over HTTP', async (program, size, check) => {
     const r = await http('POST', '/runs', { program, size, input: { samples: 80_000 } });
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('succeeded');
-    check(r.body);
+    await check(r.body);
   });
 
   it('answers 202 with the job id when it does not, then GET gives running and later the result', { timeout: 150_000 }, async () => {
