@@ -12,6 +12,7 @@ import { bundleProgram } from '../../src/cli/shipping/bundle-program.ts';
 import { MAX_PROGRAM_BUNDLE_BYTES } from '../../src/runtime/program-bundle.ts';
 import { freePort } from '../../tools/local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
+import { findLeftovers } from '../aws/leftovers.ts';
 import { makeUserProject, WORDCOUNT_PROGRAM, type UserProject } from '../fixtures/user-project.ts';
 
 /**
@@ -267,5 +268,16 @@ describe('bad input: refused with what to do, before anything is invoked, leavin
     expect(r.functionError).toBeDefined();
     expect(r.body.trace[0]).toBe(`UnknownProgramError: unknown program ${unknownId}: ship it with \`lambda-mpi run <file> --stage local\` (it uploads the program to the stage and prints its id)`);
     expect(await bucketContents()).toEqual(contents);
+  });
+});
+
+describe('after the jobs', () => {
+  it('leaves no queue and no job object behind, the failed job included', async () => {
+    const left = await findLeftovers(
+      { region: 'us-east-1', sqsEndpoint: stack.sqsEndpoint, s3Endpoint: stack.s3Endpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, bucket: BUCKET },
+      `lambda-mpi-${STAGE}`,
+      ['jobs/'],
+    );
+    expect(left).toEqual({ queues: [], objects: [] });
   });
 });
