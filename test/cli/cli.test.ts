@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../../tools/local-aws/free-port.ts';
 import { runLocal } from '../../src/index.ts';
 import type { PiResult } from '../../src/programs/pi.ts';
+import { freePort } from '../../tools/local-aws/free-port.ts';
 
 const run = promisify(execFile);
 const cli = new URL('../../bin/lambda-mpi.mjs', import.meta.url).pathname;
