@@ -2,6 +2,7 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { ConfigurationError, InvalidArgumentError } from '../mpi/errors.ts';
 import { isJobId, newJobId } from '../runtime/job-id.ts';
 import { createAwsClients } from '../transport/aws/clients.ts';
+import { assertProgramShipped } from './job-program.ts';
 import { parseJobRequest } from './job-request.ts';
 import { createLambdaClient } from './launcher.ts';
 import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv } from './lambda-config.ts';
@@ -71,6 +72,7 @@ async function startRun(event: HttpEvent): Promise<HttpResponse> {
   const clients = createAwsClients(config.aws);
   const lambda = createLambdaClient(config.aws);
   try {
+    await assertProgramShipped(request.program, clients.s3, config.aws.bucket, config.stage);
     // Recorded before the job starts, so a GET right after the 202 finds it.
     await writeRunStatus(clients.s3, config.aws.bucket, { jobId, status: 'running', program: request.program, size: request.size, startedAt: new Date().toISOString() });
     const { waitSeconds = DEFAULT_WAIT_SECONDS, timeoutSeconds, ...job } = request;

@@ -2,7 +2,6 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsSettings } from '../config.ts';
 import { InvalidArgumentError, LambdaMpiError } from '../mpi/errors.ts';
 import type { Program } from '../mpi/program.ts';
-import { findProgram } from '../programs/index.ts';
 import { isJobId, newJobId } from '../runtime/job-id.ts';
 import { runRankZero } from '../runtime/rank-zero.ts';
 import type { RunResult } from '../runtime/run-result.ts';
@@ -11,6 +10,7 @@ import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { createJobResources, deleteJobResources, type JobQueues } from '../transport/aws/job-resources.ts';
 import { childrenOf } from './fanout.ts';
 import { storeInput, type InputReference } from './job-input.ts';
+import { loadJobProgram } from './job-program.ts';
 import { parseJobRequest, type CheckedJobRequest } from './job-request.ts';
 import { toJsonSafe } from './json-safe.ts';
 import { createLambdaClient, launchWorkers } from './launcher.ts';
@@ -26,7 +26,7 @@ import type { WorkerEvent } from './worker-event.ts';
  */
 export async function runRankZeroLambda(event: unknown, remainingMs: number): Promise<Record<string, unknown>> {
   const config = lambdaConfigFromEnv();
-  const job = openJob(await parseRequest(event, remainingMs, config.aws), config);
+  const job = openJob(await parseRequest(event, remainingMs, config), config);
   let queues: JobQueues | undefined;
   try {
     if (!(await claimStart(job))) return { jobId: job.jobId, status: 'duplicate-start-ignored' };
@@ -46,6 +46,8 @@ export async function runRankZeroLambda(event: unknown, remainingMs: number): Pr
 /** A request rank 0 accepted. */
 interface AcceptedRequest {
   request: CheckedJobRequest;
+  /** The program it names: bundled, or shipped to the stage and loaded from its bucket. */
+  program: Program;
   /** Given when the HTTP function started the job: it already answered with this id and wrote the record. */
   givenJobId?: string;
 }
@@ -67,27 +69,29 @@ interface LambdaJob {
 
 /**
  * Parse request: the event is the job request itself, plus `jobId` and `mode` when the HTTP
- * function started the job. The timeout is checked against this function's remaining time.
+ * function started the job. The timeout is checked against this function's remaining time, and
+ * the program is loaded (a shipped id the bucket does not hold is refused here, before anything
+ * is recorded or started).
  */
-async function parseRequest(event: unknown, remainingMs: number, settings: AwsSettings): Promise<AcceptedRequest> {
+async function parseRequest(event: unknown, remainingMs: number, config: LambdaConfig): Promise<AcceptedRequest> {
   const maxTimeoutSeconds = Math.floor((remainingMs - CLEANUP_MARGIN_MS) / 1000);
   const { jobId: givenJobId, mode: _mode, ...body } = (typeof event === 'object' && event !== null ? event : { body: event }) as Record<string, unknown>;
   if (givenJobId !== undefined && !isJobId(givenJobId)) {
     throw new InvalidArgumentError('jobId', givenJobId, 'a job id made by lambda-mpi (26 letters a-z and digits 2-7)');
   }
   try {
-    return { request: parseJobRequest(body, { maxTimeoutSeconds }), ...(givenJobId !== undefined ? { givenJobId } : {}) };
+    const request = parseJobRequest(body, { maxTimeoutSeconds });
+    return { request, program: await loadJobProgram(request.program, config), ...(givenJobId !== undefined ? { givenJobId } : {}) };
   } catch (error) {
     // Started by the HTTP function, the job already has a record: it must not stay "running".
-    if (givenJobId !== undefined) await recordRefusal(settings, givenJobId, error);
+    if (givenJobId !== undefined) await recordRefusal(config.aws, givenJobId, error);
     throw error;
   }
 }
 
 /** The job's id, deadline and clients; its clock starts here. */
-function openJob({ request, givenJobId }: AcceptedRequest, config: LambdaConfig): LambdaJob {
+function openJob({ request, program, givenJobId }: AcceptedRequest, config: LambdaConfig): LambdaJob {
   const jobId = givenJobId ?? newJobId();
-  const program = findProgram(request.program);
   const timeoutMs = request.timeoutSeconds * 1000;
   const startedAt = Date.now();
   return {

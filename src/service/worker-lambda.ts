@@ -1,13 +1,13 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { defineProgram } from '../mpi/program.ts';
-import { findProgram } from '../programs/index.ts';
 import { runWorkerRank } from '../runtime/worker-rank.ts';
 import { AwsTransport } from '../transport/aws/aws-transport.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { queueUrl } from '../transport/aws/job-resources.ts';
 import { childrenOf } from './fanout.ts';
 import { loadInput } from './job-input.ts';
+import { loadJobProgram } from './job-program.ts';
 import { createLambdaClient, launchWorkers } from './launcher.ts';
 import { lambdaConfigFromEnv, lambdaProcessorName, printToLog, type LambdaConfig } from './lambda-config.ts';
 import { claimRank } from './rank-claim.ts';
@@ -61,15 +61,20 @@ async function jobIsOver(clients: AwsClients, event: WorkerEvent): Promise<boole
   }
 }
 
-/** Runs the rank; fetching the input is part of its run, so a failure is reported like any other. */
+/**
+ * Runs the rank; fetching the program (a shipped one from the bucket, unless this environment
+ * has it) and the input is part of its run, so a failure is reported like any other.
+ */
 async function runWorkerOnLambda(
   event: WorkerEvent,
   { config, clients, lambda }: { config: LambdaConfig; clients: AwsClients; lambda: LambdaClient },
   hardStopAt: number,
 ): Promise<void> {
   const { jobId, rank, size } = event;
-  const userProgram = findProgram(event.program);
-  const program = defineProgram(async (comm) => userProgram.main(comm, await loadInput(clients.s3, config.aws.bucket, event)));
+  const program = defineProgram(async (comm) => {
+    const [userProgram, input] = await Promise.all([loadJobProgram(event.program, config), loadInput(clients.s3, config.aws.bucket, event)]);
+    return userProgram.main(comm, input);
+  });
   const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank, size, queues: { urlBase: event.queueUrlBase } });
   const childEvent = (child: number): WorkerEvent => ({ ...event, rank: child });
   await runWorkerRank({

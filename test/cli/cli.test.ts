@@ -59,6 +59,8 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     [['run', 'nope', '-n', '2'], /program must be one of the bundled programs/],
     [['run', 'hello', '-n', '2', '--input', '{bad'], /--input must be JSON/],
     [['launch', 'hello'], /unknown command "launch"/],
+    [['run', 'hello', '-n', '2', '--region', 'eu-west-1'], /--region needs --stage/],
+    [['run', 'hello', '-n', '2', '--stage', 'Prod'], /--stage must be 1-28 lower-case letters/],
     [['run', 'hello', '-n', '2', '--timeout=-1'], /timeoutMs must be a positive/],
     [[], /missing the command/],
     [['deploy'], /missing --stage <stage>/],

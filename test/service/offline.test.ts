@@ -236,7 +236,7 @@ describe('POST /runs and GET /runs/{jobId} through API Gateway', () => {
     ['an empty body', '', /body is missing/],
     ['a JSON array', '[1,2]', /body must be a JSON object/],
     ['no program', { size: 2 }, /program is required/],
-    ['an unknown program', { program: 'nope', size: 2 }, /program must be one of the bundled programs: hello, sendrecv, reduce, pi/],
+    ['an unknown program', { program: 'nope', size: 2 }, /program must be one of the bundled programs \(hello, sendrecv, reduce, pi, .*\) or "sha256:<64 lower-case hex digits>", the id of a program shipped with `lambda-mpi run <file> --stage STAGE`/],
     ['size 0', { program: 'pi', size: 0 }, /size must be an integer in 1\.\.1024; received 0/],
     ['size 2000', { program: 'pi', size: 2000 }, /size must be an integer in 1\.\.1024; received 2000/],
     ['size "4"', { program: 'pi', size: '4' }, /received "4"/],
