@@ -68,6 +68,13 @@ module.exports = {
       to: { path: '^src/(service|cli)/', pathNot: '^src/service/(fanout|job-input|concurrency-check)[.]ts$' },
     },
     {
+      name: 'functions-never-load-the-bundler',
+      comment: 'Bundling programs (esbuild, a native binary) and finding stages (CloudFormation) are the CLI\'s work; code that runs in the Lambda functions never imports them.',
+      severity: 'error',
+      from: { path: '^src/(service|runtime|transport|mpi|programs)/' },
+      to: { path: 'node_modules/(esbuild|@aws-sdk/client-cloudformation)/' },
+    },
+    {
       name: 'package-imports-no-tools-tests-benches',
       comment: 'What ships in the package never loads the local tools, the tests or the benches.',
       severity: 'error',
@@ -87,6 +94,6 @@ module.exports = {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['lambda-mpi-source', 'import', 'require', 'node', 'default'], extensions: ['.ts', '.mjs', '.js', '.cjs', '.json'] },
-    exclude: { path: '(^|/)(node_modules|[.]serverless|[.]esbuild[^/]*)/' },
+    exclude: { path: '(^|/)([.]serverless|[.]esbuild[^/]*)/' },
   },
 };

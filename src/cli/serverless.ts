@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { UsageError } from './command.ts';
 import { PACKAGE_ROOT } from './package-root.ts';
 
 /**
@@ -33,4 +34,20 @@ export async function runServerless(args: string[], io: { stdout: NodeJS.Writabl
 /** `--param key=value` flags, passed on to serverless.yml's `params` (memory, timeouts …). */
 export function paramArgs(params: string[] | undefined): string[] {
   return (params ?? []).map((p) => `--param=${p}`);
+}
+
+const LOCAL_HOST = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i;
+
+/**
+ * Refuses to deploy or remove from a shell that `lambda-mpi offline`'s export lines point at the
+ * local stack: its credentials are the local S3's, and the SDK would send part of the work to the
+ * local servers and part to AWS.
+ */
+export function refuseLocalStackShell(command: string, env: NodeJS.ProcessEnv = process.env): void {
+  const local = Object.entries(env).filter(([name, value]) => name.startsWith('AWS_ENDPOINT_URL') && value && LOCAL_HOST.test(value));
+  if (local.length === 0) return;
+  throw new UsageError(
+    `this shell points AWS at the local stack (${local.map(([name, value]) => `${name}=${value}`).join(', ')}): ` +
+      `run \`lambda-mpi ${command}\` from a shell without the export lines of \`lambda-mpi offline\``,
+  );
 }

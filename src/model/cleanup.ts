@@ -6,7 +6,7 @@ import type { ModeledAws } from './modeled-aws.ts';
 const KEYS_PER_PAGE = 1_000;
 
 /**
- * Rank 0's work after the job's result, as src/service/run-job.ts does it: the job's record
+ * Rank 0's work after the job's result, as src/service/rank-zero-lambda.ts does it: the job's record
  * (S3 PUT), then the queues (waves of CREATE_CONCURRENCY DeleteQueue calls) and the job's
  * objects (a listing and a DeleteObjects per page) side by side. Returns when it is done.
  */

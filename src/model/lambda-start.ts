@@ -14,8 +14,8 @@ export interface StartPlan {
 }
 
 /**
- * How a job starts on Lambda, step by step as src/service/run-job.ts (rank 0) and
- * src/service/worker-job.ts (workers) take them, on the modeled services:
+ * How a job starts on Lambda, step by step as src/service/rank-zero-lambda.ts (rank 0) and
+ * src/service/worker-lambda.ts (workers) take them, on the modeled services:
  *
  * rank 0 (the run function, at time 0): records the job (S3 PUT), checks the bucket (HEAD),
  * creates the queues in waves of CREATE_CONCURRENCY, stores a large input, then starts its

@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../config.ts';
 import { wireLimits, type WireLimits } from '../transport/aws/wire.ts';
-import type { ChannelFactory } from '../transport/job-channels.ts';
+import type { JobTransportsFactory } from '../transport/job-transports.ts';
 import type { ByteFrame } from '../transport/transport.ts';
 import { AWS_MODEL_DEFAULTS, type AwsModelConstants } from './constants.ts';
 import { ModeledAws } from './modeled-aws.ts';
@@ -103,7 +103,7 @@ export class ModeledJob implements ModelTransportHost {
  * The model as a placement: runLocal runs the job's ranks in this process over ModelTransports,
  * on the model's clock. The MPI core, the collectives and the runtime run unchanged.
  */
-export function modelChannels(options: ModelPlacementOptions = {}): ChannelFactory {
+export function modelChannels(options: ModelPlacementOptions = {}): JobTransportsFactory {
   return async (jobId, size) => {
     const job = new ModeledJob(jobId, size, options);
     options.onJob?.(job);

@@ -1,13 +1,21 @@
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runLocal } from '../../src/index.ts';
+import type { PiResult } from '../../src/programs/pi.ts';
+import { freePort } from '../../tools/local-aws/free-port.ts';
 
 const run = promisify(execFile);
 const cli = new URL('../../bin/lambda-mpi.mjs', import.meta.url).pathname;
 
 async function lambdaMpi(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return lambdaMpiWith(process.env, ...args);
+}
+
+async function lambdaMpiWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 30_000, env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -25,9 +33,10 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
   it('passes --input as JSON and prints the result with --result', async () => {
     const r = await lambdaMpi('run', 'pi', '-n', '2', '--input', '{"samples":1000,"seed":7}', '--result');
     expect(r.code).toBe(0);
-    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    expect(result).toMatchObject({ samples: 1000 });
-    expect(result.pi).toBeCloseTo((4 * result.inside) / 1000, 12);
+    // Rank r throws its 500 darts with seed 7 + r, as a 1-rank job with that seed does.
+    const alone = await Promise.all([7, 8].map((seed) => runLocal('pi', { size: 1, input: { samples: 500, seed } })));
+    const inside = alone.reduce((sum, run) => sum + (run.result as PiResult).inside, 0);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ pi: (4 * inside) / 1000, samples: 1000, inside });
   });
 
   it('runs a program file and exits non-zero with the failing rank\'s error and stack', async () => {
@@ -50,6 +59,8 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     [['run', 'nope', '-n', '2'], /program must be one of the bundled programs/],
     [['run', 'hello', '-n', '2', '--input', '{bad'], /--input must be JSON/],
     [['launch', 'hello'], /unknown command "launch"/],
+    [['run', 'hello', '-n', '2', '--region', 'eu-west-1'], /--region needs --stage/],
+    [['run', 'hello', '-n', '2', '--stage', 'Prod'], /--stage must be 1-28 lower-case letters/],
     [['run', 'hello', '-n', '2', '--timeout=-1'], /timeoutMs must be a positive/],
     [[], /missing the command/],
     [['deploy'], /missing --stage <stage>/],
@@ -75,6 +86,30 @@ describe('the commands', () => {
       const help = await lambdaMpi(command, '--help');
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^Usage: lambda-mpi ${command} `));
+    }
+  });
+
+  it.each(['deploy', 'remove'])('%s refuses, with exit code 2, a shell that the local stack\'s export lines point at', async (command) => {
+    const r = await lambdaMpiWith({ ...process.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569', AWS_ENDPOINT_URL_SQS: 'https://sqs.us-east-1.amazonaws.com' }, command, '--stage', 'prod');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`this shell points AWS at the local stack (AWS_ENDPOINT_URL_S3=http://127.0.0.1:4569): run \`lambda-mpi ${command}\` from a shell without the export lines`);
+  });
+});
+
+describe('lambda-mpi offline', () => {
+  it('fails with exit code 1, naming the flags to change, when a port it needs is in use', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const s3Port = (busy.address() as AddressInfo).port;
+    try {
+      const [httpPort, lambdaPort, sqsPort] = await Promise.all([freePort(), freePort(), freePort()]);
+      const r = await lambdaMpi('offline', '--stage', 'busy', '--s3-port', String(s3Port), '--http-port', String(httpPort), '--lambda-port', String(lambdaPort), '--sqs-port', String(sqsPort));
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(`EADDRINUSE: address already in use 127.0.0.1:${s3Port}`);
+      expect(r.stderr).toMatch(/lambda-mpi offline: the local stack did not start \(.*\); a port is in use: choose others with --http-port, --lambda-port, --s3-port and --sqs-port\n$/);
+    } finally {
+      busy.close();
     }
   });
 });

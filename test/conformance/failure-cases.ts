@@ -22,13 +22,12 @@ export function failureCases(target: ConformanceTarget): void {
       function brokenRankTwo() {
         return program;
       }
-      const started = Date.now();
-      const error = await rejection(runOn(target, brokenRankTwo(), { size: 4, timeoutMs: 60_000 }));
+      // The released ranks fail at once; a job that waited for its deadline would outlive this test.
+      const error = await rejection(runOn(target, brokenRankTwo(), { size: 4, timeoutMs: 10 * 60_000 }));
       expect(error).toBeInstanceOf(RankFailedError);
       expect(error).toMatchObject({ rank: 2, remote: { name: 'TypeError', message: 'rank two broke' } });
       expect(error.message).toBe('rank 2 failed: TypeError: rank two broke');
       expect(error.stack).toContain('failure-cases.ts');
-      expect(Date.now() - started).toBeLessThan(20_000); // failed fast, not at the 60 s timeout
       await until(() => Object.keys(released).length === 3);
       expect(released).toEqual({ 0: 'JobAbortedError', 1: 'JobAbortedError', 3: 'JobAbortedError' });
     });
@@ -81,8 +80,6 @@ export function failureCases(target: ConformanceTarget): void {
   });
 
   describe(`bad input over ${target.name}`, () => {
-    const ok = defineProgram(async () => 1);
-
     it.each([
       ['size 0', { size: 0 }, 'size', /size must be an integer in 1\.\.1024; received 0/],
       ['size 1.5', { size: 1.5 }, 'size', /1\.\.1024/],
@@ -106,8 +103,8 @@ export function failureCases(target: ConformanceTarget): void {
     it('refuses an unknown program name and lists the bundled ones', async () => {
       const error = await rejection(runOn(target, 'no-such-program', { size: 2 }));
       expect(error).toBeInstanceOf(InvalidArgumentError);
-      expect(error.message).toMatch(/program must be one of the bundled programs: hello, sendrecv, reduce, pi/);
-      expect(ok).toBeDefined();
+      expect(error.argument).toBe('program');
+      expect(error.message).toMatch(/program must be one of the bundled programs: hello, sendrecv, reduce, pi, vector-allreduce, fail-rank, crash-rank; received "no-such-program"/);
     });
 
     const badCalls: Array<[string, (comm: any) => Promise<unknown>, string, RegExp]> = [

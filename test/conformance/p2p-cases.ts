@@ -22,21 +22,31 @@ export function pointToPointCases(target: ConformanceTarget): void {
         expect(r.results.slice(1)).toEqual(Array.from({ length: size - 1 }, (_, i) => i + 1));
       });
 
-      it(`receives from ANY_SOURCE with the true source and tag on ${size} ranks`, async () => {
-        const program = defineProgram(async (comm) => {
+      it(`ANY_SOURCE takes messages in the order they arrived, with the true source and tag, on ${size} ranks`, async () => {
+        // Rank 0 lets one sender at a time send and waits until that message is there, so the
+        // arrival order is known: odd ranks first, then even ones, neither ascending nor descending.
+        const senders = Array.from({ length: size - 1 }, (_, i) => i + 1);
+        const arrivalOrder = [...senders.filter((r) => r % 2 === 1), ...senders.filter((r) => r % 2 === 0)];
+        const program = defineProgram(async (comm, order: number[]) => {
           if (comm.rank !== 0) {
+            await comm.recv(0, 1);
             await comm.send({ from: comm.rank }, 0, 100 + comm.rank);
             return undefined;
           }
+          for (const sender of order) {
+            await comm.send('go', sender, 1);
+            await comm.probe(sender, 100 + sender);
+          }
+          const first = order.length > 0 ? await comm.probe(ANY_SOURCE, ANY_TAG) : undefined;
           const got: Array<[number, number, number]> = [];
-          for (let i = 1; i < comm.size; i++) {
+          for (let i = 0; i < order.length; i++) {
             const m = await comm.recvMessage<{ from: number }>(ANY_SOURCE, ANY_TAG);
             got.push([m.source, m.tag, m.value.from]);
           }
-          return got.sort((a, b) => a[0] - b[0]);
+          return { first: first?.source, got };
         });
-        const r = await runOn(target, program, { size });
-        expect(r.result).toEqual(Array.from({ length: size - 1 }, (_, i) => [i + 1, 101 + i, i + 1]));
+        const r = await runOn(target, program, { size, input: arrivalOrder });
+        expect(r.result).toEqual({ first: arrivalOrder[0], got: arrivalOrder.map((s) => [s, 100 + s, s]) });
       });
     }
 

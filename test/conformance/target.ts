@@ -1,4 +1,5 @@
 import { runLocal, type Program, type RunLocalOptions, type RunResult } from '../../src/index.ts';
+import { recordJobId } from '../aws/leftovers.ts';
 
 /**
  * A transport the conformance suite runs against. The same cases run over every target:
@@ -14,20 +15,12 @@ export interface ConformanceTarget {
   timeoutMs: number;
   /** Options merged into every runLocal call (transport factory, fault wrapper, …). */
   options(): Partial<RunLocalOptions>;
-  /** When present, the id of every job that ran (succeeded or failed), for the cleanup check. */
+  /** When present, the id of every job that ran (succeeded or failed), for the leftover check. */
   jobIds?: string[];
 }
 
-export async function runOn<I, R>(target: ConformanceTarget, program: Program<I, R> | string, options: RunLocalOptions<I>): Promise<RunResult<R>> {
-  try {
-    const result = await runLocal(program, { timeoutMs: target.timeoutMs, ...target.options(), ...options } as RunLocalOptions<I>);
-    target.jobIds?.push(result.jobId);
-    return result;
-  } catch (error) {
-    const jobId = (error as { jobId?: unknown }).jobId;
-    if (typeof jobId === 'string') target.jobIds?.push(jobId);
-    throw error;
-  }
+export function runOn<I, R>(target: ConformanceTarget, program: Program<I, R> | string, options: RunLocalOptions<I>): Promise<RunResult<R>> {
+  return recordJobId(target.jobIds, runLocal(program, { timeoutMs: target.timeoutMs, ...target.options(), ...options } as RunLocalOptions<I>));
 }
 
 /** Resolves to the error a promise rejects with; fails the test if it resolves. */

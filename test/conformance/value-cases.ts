@@ -64,6 +64,26 @@ export function valueCases(target: ConformanceTarget): void {
       expect(r.results[1]).toEqual([]);
     });
 
+    it('gives every rank its own copy of the input: what one rank changes, no other rank and not the caller sees', async () => {
+      const input = { list: [1, 2, 3], nested: { flag: false } };
+      const program = defineProgram(async (comm, mine: { list: number[]; nested: { flag: boolean }; added?: string }) => {
+        if (comm.rank === 0) {
+          mine.list.push(99);
+          mine.nested.flag = true;
+          mine.added = 'by rank 0';
+        }
+        await comm.barrier();
+        return mine;
+      });
+      const r = await runOn(target, program, { size: 3, input });
+      expect(r.results).toEqual([
+        { list: [1, 2, 3, 99], nested: { flag: true }, added: 'by rank 0' },
+        { list: [1, 2, 3], nested: { flag: false } },
+        { list: [1, 2, 3], nested: { flag: false } },
+      ]);
+      expect(input).toEqual({ list: [1, 2, 3], nested: { flag: false } });
+    });
+
     it('refuses a function or a symbol at send with an error naming the value', async () => {
       const program = defineProgram(async (comm, kind: string) => {
         if (comm.rank !== 0) return undefined;

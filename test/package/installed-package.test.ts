@@ -166,7 +166,7 @@ describe('npx lambda-mpi deploy --package', () => {
 });
 
 describe('npx lambda-mpi offline', () => {
-  it('starts the local stack, prints the export lines, serves a job over HTTP, and stops on Ctrl-C', async () => {
+  it('starts the local stack, prints the export lines, serves a job over HTTP, runs the user\'s program shipped with run --stage (uploaded once), and stops on Ctrl-C', async () => {
     const [httpPort, lambdaPort, s3Port, sqsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     // Its own process group, as a terminal would give it: Ctrl-C is SIGINT to the whole group.
     const child = spawn('npx', ['lambda-mpi', 'offline', '--stage', 'usertest', '--http-port', String(httpPort), '--lambda-port', String(lambdaPort), '--s3-port', String(s3Port), '--sqs-port', String(sqsPort)], {
@@ -207,6 +207,17 @@ describe('npx lambda-mpi offline', () => {
       const body = (await response.json()) as { output: Array<{ line: string }> };
       expect(response.status, JSON.stringify(body)).toBe(200);
       expect(body.output.map((o: { line: string }) => o.line.replace(/ on processor .*/, ''))).toEqual(['Hello. This is rank 0 of 2', 'Hello. This is rank 1 of 2']);
+      // The user's own program, with its npm dependency (pure-rand), shipped to the local stage
+      // and run on its functions; the second run ships nothing.
+      const shipped = [];
+      for (let run = 0; run < 2; run++) {
+        const ran = await exec('npx', ['lambda-mpi', 'run', './birthday.ts', '-n', '4', '--input', '{"trials":20000}', '--stage', 'usertest'], { cwd: project, env: { ...userEnv(), ...vars }, timeout: 60_000 })
+          .catch((error: { code: number; stdout: string; stderr: string }) => error);
+        expect(ran.stderr).toMatch(/^lambda-mpi: job [a-z2-7]{26}: sha256:[0-9a-f]{64} on 4 ranks of stage usertest$/m);
+        expect(ran.stdout).toMatch(/^23 people, 20000 trials on 4 ranks: P\(shared birthday\) ≈ 0\.5\d* \(exact 0\.5073\)$/m);
+        shipped.push(/^lambda-mpi: (shipped|sha256:\S+ is already on stage usertest)/m.exec(ran.stderr)?.[1]?.replace(/^sha256:\S+ /, ''));
+      }
+      expect(shipped).toEqual(['shipped', 'is already on stage usertest']);
     } finally {
       process.kill(-child.pid!, 'SIGINT');
     }

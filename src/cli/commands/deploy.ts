@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { EXIT_FAILED, EXIT_OK, UsageError, noMorePositionals, parseCommandLine, type CliIo, type Command } from '../command.ts';
-import { paramArgs, runServerless } from '../serverless.ts';
+import { paramArgs, refuseLocalStackShell, runServerless } from '../serverless.ts';
 import { checkRegion, checkStage } from '../stage.ts';
 
 const usage = `Usage: lambda-mpi deploy --stage <stage> [--region <region>] [--param key=value …] [--package <dir>]
@@ -49,5 +49,6 @@ async function deploy(args: string[], io: CliIo): Promise<number> {
     io.stderr.write(`lambda-mpi deploy: packaged stage ${stage} into ${dir} (template: ${join(dir, 'cloudformation-template-update-stack.json')}); nothing was deployed\n`);
     return EXIT_OK;
   }
+  refuseLocalStackShell('deploy');
   return (await runServerless(['deploy', ...common], io)) === 0 ? EXIT_OK : EXIT_FAILED;
 }

@@ -108,7 +108,10 @@ async function offline(args: string[], io: CliIo): Promise<number> {
     }
     const code = await exited;
     if (!ready) {
-      io.stderr.write(`lambda-mpi offline: the local stack did not start${failure ? `: ${failure}` : ` (exit code ${code})`}\n`);
+      // The stack's own log, above, has the details; this says what failed and what to do.
+      const reason = failure?.split('\n')[0]?.replace(/:$/, '') ?? `exit code ${code}`;
+      const portInUse = /EADDRINUSE/.test(failure ?? '') ? '; a port is in use: choose others with --http-port, --lambda-port, --s3-port and --sqs-port' : '';
+      io.stderr.write(`lambda-mpi offline: the local stack did not start (${reason})${portInUse}\n`);
       return EXIT_FAILED;
     }
     if (!interrupted) {

@@ -1,5 +1,5 @@
 import { EXIT_FAILED, EXIT_OK, noMorePositionals, parseCommandLine, type CliIo, type Command } from '../command.ts';
-import { runServerless } from '../serverless.ts';
+import { refuseLocalStackShell, runServerless } from '../serverless.ts';
 import { checkRegion, checkStage } from '../stage.ts';
 
 const usage = `Usage: lambda-mpi remove --stage <stage> [--region <region>]
@@ -26,6 +26,7 @@ async function remove(args: string[], io: CliIo): Promise<number> {
   noMorePositionals(positionals);
   const stage = checkStage(values.stage);
   const region = checkRegion(values.region);
+  refuseLocalStackShell('remove');
   const code = await runServerless(['remove', '--stage', stage, ...(region ? ['--region', region] : [])], io);
   if (code === 0) return EXIT_OK;
   io.stderr.write(

@@ -4,10 +4,15 @@ import { resolveProgram } from '../../runtime/program-source.ts';
 import { runLocal } from '../../runtime/run-local.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, noMorePositionals, parseCommandLine, type CliIo, type Command } from '../command.ts';
+import { runOnStageCommand } from '../shipping/stage-run-command.ts';
+import { checkRegion, checkStage } from '../stage.ts';
 
 const usage = () => `Usage: lambda-mpi run <program-name | file.ts> -n <ranks> [options]
+       lambda-mpi run <program-name | file.ts | sha256:<hex>> -n <ranks> --stage <stage> [--region <region>] [options]
 
-Runs every rank of a program in this process, like mpirun -np N.
+Runs every rank of a program in this process, like mpirun -np N. With --stage, runs it on that
+deployed stage's Lambda functions instead: a file is bundled with its imports and npm
+dependencies and shipped to the stage (once: its id is the bundle's sha256), with no redeploy.
 
 Options:
   -n, --np <N>         number of ranks (1..1024)
@@ -15,6 +20,8 @@ Options:
   --timeout <seconds>  fail the job after this many seconds (default 300)
   --tag-output         prefix every output line with [rank]
   --result             print rank 0's return value as JSON when the job ends
+  --stage <stage>      run on this deployed stage (\`lambda-mpi deploy\`, or \`lambda-mpi offline\`)
+  --region <region>    the stage's AWS region (default: the SDK's, e.g. AWS_REGION)
   -h, --help           show this help
 
 Bundled programs: ${programNames().join(', ')}
@@ -36,6 +43,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     timeout: { type: 'string' },
     'tag-output': { type: 'boolean', default: false },
     result: { type: 'boolean', default: false },
+    stage: { type: 'string' },
+    region: { type: 'string' },
   });
   const [target, ...rest] = positionals;
   if (!target) throw new UsageError('missing the program: a bundled program name or a .ts/.js file');
@@ -51,6 +60,19 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }
   }
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout) * 1000;
+  if (values.stage !== undefined) {
+    return runOnStageCommand({
+      program: target,
+      size,
+      input,
+      ...(values.timeout === undefined ? {} : { timeoutSeconds: Number(values.timeout) }),
+      stage: checkStage(values.stage),
+      ...(checkRegion(values.region) ? { region: values.region! } : {}),
+      tagOutput: values['tag-output'] === true,
+      printResult: values.result === true,
+    }, io, process.env);
+  }
+  if (values.region !== undefined) throw new UsageError('--region needs --stage: it says where a deployed stage is');
 
   try {
     const { program } = await resolveProgram(target);

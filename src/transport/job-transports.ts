@@ -2,7 +2,7 @@ import type { Clock } from './clock.ts';
 import type { Transport } from './transport.ts';
 
 /** The transports of one job's ranks in this process, and the cleanup of what they created. */
-export interface JobChannels {
+export interface JobTransports {
   transport(rank: number): Transport;
   /** Deletes the job's resources; runs also when the job failed. */
   dispose(): Promise<void>;
@@ -10,5 +10,5 @@ export interface JobChannels {
   readonly clock?: Clock;
 }
 
-/** Makes the channels of one job: its queues or in-memory links, for ranks 0..size-1. */
-export type ChannelFactory = (jobId: string, size: number) => Promise<JobChannels>;
+/** Makes the transports of one job: its queues or in-memory links, for ranks 0..size-1. */
+export type JobTransportsFactory = (jobId: string, size: number) => Promise<JobTransports>;
