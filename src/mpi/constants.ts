@@ -2,8 +2,11 @@
 export const ANY_SOURCE = -1;
 /** Matches a message with any tag (MPI_ANY_TAG). */
 export const ANY_TAG = -1;
-/** The largest number of ranks a job may have. */
-export const MAX_SIZE = 1024;
+/**
+ * The largest number of ranks a job may have. On Lambda each rank is one concurrent execution:
+ * the service also refuses a job larger than the account's free concurrency.
+ */
+export const MAX_SIZE = 10_000;
 /** The largest tag a user may use (MPI_TAG_UB is at least 32767; ours is the int32 maximum). */
 export const MAX_TAG = 2 ** 31 - 1;
 /** The largest message, in encoded bytes, that a send accepts. */

@@ -1,4 +1,5 @@
 import { Comm, type RankServices } from '../mpi/comm/comm.ts';
+import { worldGroup } from '../mpi/comm/group.ts';
 import type { VectorReduction } from '../mpi/comm/vector-reductions.ts';
 import { JobAbortedError } from '../mpi/errors.ts';
 import { Engine } from '../mpi/p2p/engine.ts';
@@ -90,7 +91,7 @@ export class RankSession {
         vectorReduction: options.vectorReduction ?? 'auto',
         abort: (reason) => this.abortJob(reason),
       };
-      const comm = new Comm(services, Array.from({ length: options.size }, (_, rank) => rank), 'w');
+      const comm = new Comm(services, worldGroup(options.size), 'w');
       const value = await withOutputSink(sink, () => options.program.main(comm, options.input));
       return { ok: true, value };
     } catch (error) {

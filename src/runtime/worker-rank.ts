@@ -40,7 +40,6 @@ export class WorkerRank {
   constructor(private readonly options: WorkerRankOptions) {
     this.clock = options.clock ?? systemClock;
     const { jobId, rank, size } = options;
-    const others = Array.from({ length: size }, (_, r) => r).filter((r) => r !== rank);
     this.session = new RankSession(
       options,
       (message) => {
@@ -48,6 +47,8 @@ export class WorkerRank {
       },
       (reason) => {
         this.reported = true;
+        // Listed only when needed: every worker of a large job holding all N ranks costs O(N²).
+        const others = Array.from({ length: size }, (_, r) => r).filter((r) => r !== rank);
         return broadcastControl(this.session, others, { type: 'abort', origin: rank, reason });
       },
     );

@@ -81,9 +81,9 @@ export function failureCases(target: ConformanceTarget): void {
 
   describe(`bad input over ${target.name}`, () => {
     it.each([
-      ['size 0', { size: 0 }, 'size', /size must be an integer in 1\.\.1024; received 0/],
-      ['size 1.5', { size: 1.5 }, 'size', /1\.\.1024/],
-      ['size above MAX_SIZE', { size: MAX_SIZE + 1 }, 'size', /received 1025/],
+      ['size 0', { size: 0 }, 'size', /size must be an integer in 1\.\.10000; received 0/],
+      ['size 1.5', { size: 1.5 }, 'size', /1\.\.10000/],
+      ['size above MAX_SIZE', { size: MAX_SIZE + 1 }, 'size', /received 10001/],
       ['size as a string', { size: '4' }, 'size', /received "4"/],
       ['timeoutMs 0', { size: 2, timeoutMs: 0 }, 'timeoutMs', /positive/],
       ['timeoutMs negative', { size: 2, timeoutMs: -5 }, 'timeoutMs', /positive/],

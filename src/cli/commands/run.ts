@@ -1,4 +1,5 @@
 import { LambdaMpiError, RankFailedError } from '../../mpi/errors.ts';
+import { MAX_SIZE } from '../../mpi/constants.ts';
 import { programNames } from '../../programs/index.ts';
 import { resolveProgram } from '../../runtime/program-source.ts';
 import { runLocal } from '../../runtime/run-local.ts';
@@ -15,7 +16,7 @@ deployed stage's Lambda functions instead: a file is bundled with its imports an
 dependencies and shipped to the stage (once: its id is the bundle's sha256), with no redeploy.
 
 Options:
-  -n, --np <N>         number of ranks (1..1024)
+  -n, --np <N>         number of ranks (1..${MAX_SIZE})
   --input <json>       the program's input, as JSON (same on every rank)
   --timeout <seconds>  fail the job after this many seconds (default 300)
   --tag-output         prefix every output line with [rank]

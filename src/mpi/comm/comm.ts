@@ -8,6 +8,7 @@ import {
   assertPerRankArray, assertRank, assertRecvTag, assertSendTag, assertSource,
 } from '../validation.ts';
 import * as collectives from './collectives.ts';
+import { listedGroup, type Group } from './group.ts';
 import type { CollectiveChannel, CollectiveName } from './collectives.ts';
 import { SUM, assertOp, type Op } from './ops.ts';
 
@@ -53,24 +54,22 @@ export class Comm {
   readonly #services: RankServices;
   readonly #engine: Engine;
   /** World rank of each rank of this communicator. */
-  readonly #group: readonly number[];
-  readonly #localOf: Map<number, number>;
+  readonly #group: Group;
   readonly #context: string;
   readonly #collectiveContext: string;
   #childCount = 0;
   readonly #channel: CollectiveChannel;
 
   /** @internal Made by the runtime (the world) and by split/dup. */
-  constructor(services: RankServices, group: readonly number[], context: string) {
+  constructor(services: RankServices, group: Group | readonly number[], context: string) {
     this.#services = services;
     this.#engine = services.engine;
-    this.#group = group;
-    this.#localOf = new Map(group.map((world, local) => [world, local]));
+    this.#group = Array.isArray(group) ? listedGroup(group) : (group as Group);
     this.#context = context;
     this.#collectiveContext = `${context}#c`;
     this.jobId = services.jobId;
-    this.size = group.length;
-    this.rank = this.#localOf.get(this.#engine.rank)!;
+    this.size = this.#group.size;
+    this.rank = this.#group.local(this.#engine.rank)!;
     this.#channel = {
       rank: this.rank,
       size: this.size,
@@ -78,7 +77,7 @@ export class Comm {
       send: (value, dest, operation) => this.#sendOn(this.#collectiveContext, value, dest, COLLECTIVE_TAG[operation]),
       recv: async (source, operation) => {
         const message = await this.#engine.receive(
-          { context: this.#collectiveContext, source: this.#group[source]!, tag: COLLECTIVE_TAG[operation] },
+          { context: this.#collectiveContext, source: this.#group.world(source), tag: COLLECTIVE_TAG[operation] },
           { operation, source, tag: COLLECTIVE_TAG[operation] },
         );
         return decodePayload(message.body);
@@ -200,7 +199,7 @@ export class Comm {
       .map(([memberColor, memberKey], rank) => ({ memberColor, memberKey, rank }))
       .filter((member) => member.memberColor === color)
       .sort((a, b) => a.memberKey - b.memberKey || a.rank - b.rank)
-      .map((member) => this.#group[member.rank]!);
+      .map((member) => this.#group.world(member.rank));
     return new Comm(this.#services, members, `${this.#context}.s${child}c${color}`);
   }
 
@@ -218,17 +217,17 @@ export class Comm {
 
   #sendOn(context: string, value: unknown, dest: number, tag: number): Promise<void> {
     // Encoding copies the value now, so the caller may reuse its buffer as soon as this returns.
-    return this.#engine.sendData(context, this.#group[dest]!, tag, encodePayload(value, this.#engine.inProcess));
+    return this.#engine.sendData(context, this.#group.world(dest), tag, encodePayload(value, this.#engine.inProcess));
   }
 
   #pattern(source: number, tag: number, tagArgument = 'tag') {
     assertSource(source, this.size);
     assertRecvTag(tagArgument, tag);
-    return { context: this.#context, source: source === ANY_SOURCE ? ANY_SOURCE : this.#group[source]!, tag };
+    return { context: this.#context, source: source === ANY_SOURCE ? ANY_SOURCE : this.#group.world(source), tag };
   }
 
   #local(message: InboundMessage): number {
-    return this.#localOf.get(message.source)!;
+    return this.#group.local(message.source)!;
   }
 
   #describe(message: InboundMessage): ProbeResult {

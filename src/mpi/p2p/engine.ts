@@ -35,7 +35,7 @@ export class Engine {
     private readonly transport: Transport,
     private readonly onControl: (source: number, body: Uint8Array) => void,
   ) {
-    this.sequence = new SequenceCounter(transport.size);
+    this.sequence = new SequenceCounter();
     this.link = new InOrderReceiver(transport.size, (frame) => this.onInOrder(frame));
   }
 

@@ -14,28 +14,26 @@ export interface LinkStats {
  */
 export class InOrderReceiver {
   readonly stats: LinkStats = { duplicatesDropped: 0, reorderedHeld: 0 };
-  private readonly nextExpected: number[];
-  private readonly held: Array<Map<number, Frame> | undefined>;
+  /** Per source that has sent anything: a job of N ranks keeps state for its partners, not for all N. */
+  private readonly nextExpected = new Map<number, number>();
+  private readonly held = new Map<number, Map<number, Frame>>();
 
   constructor(
-    size: number,
+    private readonly size: number,
     private readonly deliver: (frame: Frame) => void,
-  ) {
-    this.nextExpected = new Array(size).fill(0);
-    this.held = new Array(size).fill(undefined);
-  }
+  ) {}
 
   accept(frame: Frame): void {
     const source = frame.source;
-    const expected = this.nextExpected[source];
-    if (expected === undefined) return; // not a rank of this job: ignore rather than crash
+    if (!Number.isInteger(source) || source < 0 || source >= this.size) return; // not a rank of this job: ignore rather than crash
+    const expected = this.nextExpected.get(source) ?? 0;
     if (frame.seq < expected) {
       this.stats.duplicatesDropped++;
       return;
     }
     if (frame.seq > expected) {
-      let held = this.held[source];
-      if (!held) held = this.held[source] = new Map();
+      let held = this.held.get(source);
+      if (!held) this.held.set(source, (held = new Map()));
       if (held.has(frame.seq)) this.stats.duplicatesDropped++;
       else {
         held.set(frame.seq, frame);
@@ -43,26 +41,26 @@ export class InOrderReceiver {
       }
       return;
     }
-    this.nextExpected[source] = expected + 1;
+    this.nextExpected.set(source, expected + 1);
     this.deliver(frame);
-    const held = this.held[source];
+    const held = this.held.get(source);
     if (!held) return;
     for (let next = expected + 1; held.has(next); next++) {
       const frame = held.get(next)!;
       held.delete(next);
-      this.nextExpected[source] = next + 1;
+      this.nextExpected.set(source, next + 1);
       this.deliver(frame);
     }
+    if (held.size === 0) this.held.delete(source);
   }
 }
 
 /** The sending half: the next sequence number for each destination. */
 export class SequenceCounter {
-  private readonly next: number[];
-  constructor(size: number) {
-    this.next = new Array(size).fill(0);
-  }
+  private readonly next = new Map<number, number>();
   take(dest: number): number {
-    return this.next[dest]!++;
+    const seq = this.next.get(dest) ?? 0;
+    this.next.set(dest, seq + 1);
+    return seq;
   }
 }
