@@ -24,6 +24,11 @@ export interface AwsSettings {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Long-poll wait of the receive loop, in seconds (1..20). */
   receiveWaitSeconds: number;
+  /**
+   * How long a new queue is left alone before use: AWS asks for one second after CreateQueue.
+   * Local servers need none (the default when an SQS endpoint is given).
+   */
+  queueReadyDelayMs: number;
 }
 
 export const DEFAULT_QUEUE_PREFIX = 'lambda-mpi';
@@ -39,6 +44,8 @@ export function awsSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsSet
     ...(env.LAMBDA_MPI_QUEUE_PREFIX ? { queuePrefix: env.LAMBDA_MPI_QUEUE_PREFIX } : {}),
     ...(env.LAMBDA_MPI_MAX_MESSAGE_BYTES ? { maxMessageBytes: Number(env.LAMBDA_MPI_MAX_MESSAGE_BYTES) } : {}),
     ...(env.LAMBDA_MPI_RECEIVE_WAIT_SECONDS ? { receiveWaitSeconds: Number(env.LAMBDA_MPI_RECEIVE_WAIT_SECONDS) } : {}),
+    // A custom SQS endpoint is a local server in practice: no one-second wait after CreateQueue.
+    queueReadyDelayMs: env.LAMBDA_MPI_QUEUE_READY_DELAY_MS ? Number(env.LAMBDA_MPI_QUEUE_READY_DELAY_MS) : env.AWS_ENDPOINT_URL_SQS ? 0 : 1000,
     // A custom S3 endpoint is a local server in practice: those need path-style addressing.
     forcePathStyle: env.LAMBDA_MPI_S3_PATH_STYLE ? env.LAMBDA_MPI_S3_PATH_STYLE === 'true' : Boolean(env.AWS_ENDPOINT_URL_S3),
   });
@@ -51,6 +58,7 @@ export function resolveAwsSettings(input: Partial<AwsSettings> & { bucket: strin
     forcePathStyle: Boolean(input.endpoints?.s3),
     maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
     receiveWaitSeconds: 20,
+    queueReadyDelayMs: input.endpoints?.sqs ? 0 : 1000,
     ...input,
   };
   if (typeof settings.bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(settings.bucket)) {
@@ -64,6 +72,9 @@ export function resolveAwsSettings(input: Partial<AwsSettings> & { bucket: strin
   }
   if (!Number.isInteger(settings.receiveWaitSeconds) || settings.receiveWaitSeconds < 1 || settings.receiveWaitSeconds > 20) {
     throw new ConfigurationError('receiveWaitSeconds', `must be an integer in 1..20 (SQS long polling); received ${settings.receiveWaitSeconds}`);
+  }
+  if (!Number.isInteger(settings.queueReadyDelayMs) || settings.queueReadyDelayMs < 0 || settings.queueReadyDelayMs > 60_000) {
+    throw new ConfigurationError('queueReadyDelayMs', `must be an integer number of ms in 0..60000 (AWS asks for 1000 after CreateQueue); received ${settings.queueReadyDelayMs}`);
   }
   for (const [service, url] of Object.entries(settings.endpoints ?? {})) {
     if (url === undefined) continue;

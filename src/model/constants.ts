@@ -12,6 +12,8 @@ export interface AwsModelConstants {
   readonly sqsRequestMs: number;
   /** Median latency of CreateQueue and DeleteQueue (control plane), ms. */
   readonly sqsQueueControlMs: number;
+  /** How long a new queue is left alone before use, ms (AWS asks for one second after CreateQueue). */
+  readonly sqsQueueReadyDelayMs: number;
   /** Median S3 PUT latency once the body is uploaded, ms. */
   readonly s3PutMs: number;
   /** Median S3 GET (and HEAD, LIST) latency to the first byte, ms. */
@@ -61,6 +63,8 @@ export const AWS_MODEL_DEFAULTS: AwsModelConstants = Object.freeze({
   // assumed: no published figure; 50 ms with the tail below gives issue 12's paper model
   // (1,000 queues created in waves of 16 ≈ 7-10 s).
   sqsQueueControlMs: 50,
+  // published: SQS CreateQueue documentation ("wait at least one second after the queue is created").
+  sqsQueueReadyDelayMs: 1_000,
   // issue 12's figures (PUT ~30 ms, GET ~20 ms to first byte); FMI (ICS'23) models ~40 ms per
   // S3 message, put and get together.
   s3PutMs: 30,

@@ -1,8 +1,8 @@
-import { CREATE_CONCURRENCY } from '../transport/aws/job-resources.ts';
 import { jobPrefix } from '../transport/aws/claim-check.ts';
 import { childrenOf } from '../service/fanout.ts';
 import { INLINE_INPUT_BYTES } from '../service/job-input.ts';
 import type { ModeledJob } from './modeled-job.ts';
+import { queueCalls } from './queue-calls.ts';
 
 export interface StartPlan {
   /** Ranks each rank starts (LAMBDA_MPI_FANOUT). */
@@ -17,13 +17,14 @@ export interface StartPlan {
  * How a job starts on Lambda, step by step as src/service/rank-zero-lambda.ts (rank 0) and
  * src/service/worker-lambda.ts (workers) take them, on the modeled services:
  *
- * rank 0 (the run function, at time 0): records the job (S3 PUT), checks the bucket (HEAD),
- * creates the queues in waves of CREATE_CONCURRENCY, stores a large input, then starts its
- * program; the Invoke calls for its children leave when the program first waits (the SDK's
- * request goes out once the event loop is free).
- * a worker: its handler runs an Invoke latency after its parent's call (plus a cold start),
- * checks its queue (GetQueueAttributes), claims its rank (conditional PUT), fetches a large
- * input, starts its program; its children's Invokes leave when the program first waits.
+ * rank 0 (the run function, at time 0): records the job (S3 PUT), checks the bucket (HEAD) and
+ * creates the queues (QUEUE_CALLS_IN_FLIGHT at once), and stores a large input, side by side;
+ * then invokes its children, waits until the queues may be used (a second after the last was
+ * created) and starts its program.
+ * a worker: its handler runs an Invoke latency after its parent's call (plus a cold start); it
+ * invokes its children first, waits until the queues may be used, checks its queue
+ * (GetQueueAttributes), claims its rank (conditional PUT), waits for its Invoke calls' answers,
+ * fetches a large input and starts its program.
  *
  * Each rank's receive loop starts with its program.
  */
@@ -34,6 +35,8 @@ export class ModeledLambdaStart {
   readonly programAt: Float64Array;
   private readonly readyAt: Float64Array;
   private readonly release: Array<(() => void) | undefined>;
+  /** When the queues may be used. */
+  private queuesReadyAt = 0;
 
   constructor(
     private readonly job: ModeledJob,
@@ -47,22 +50,22 @@ export class ModeledLambdaStart {
 
   /** The run function's handler starts now (virtual 0). */
   begin(): void {
-    const { aws } = this.job;
+    const { aws, jobId, size, constants } = this.job;
     this.handlerAt[0] = 0;
-    this.smallPut(0, `runs/${this.job.jobId}.json`, 0, (recorded) => {
-      let time = aws.s3Small('get', recorded); // HeadBucket
-      for (let start = 0; start < this.job.size; start += CREATE_CONCURRENCY) {
-        const wave = Math.min(CREATE_CONCURRENCY, this.job.size - start);
-        let waveEnd = time;
-        for (let i = 0; i < wave; i++) waveEnd = Math.max(waveEnd, aws.sqsQueueControl('CreateQueue', time));
-        time = waveEnd;
-      }
-      if (this.plan.inputBytes > INLINE_INPUT_BYTES) {
-        aws.s3Put(0, `${jobPrefix(this.job.jobId)}input.json`, this.plan.inputBytes, time, (stored) => this.ready(0, stored));
-      } else {
-        this.ready(0, time);
-      }
-    });
+    const created = queueCalls(aws, 'CreateQueue', size, aws.s3Small('get', 0)); // HeadBucket first
+    this.queuesReadyAt = created + constants.sqsQueueReadyDelayMs;
+    const steps = [created];
+    let pending = 2;
+    const stepDone = (time: number) => {
+      steps.push(time);
+      if (--pending > 0) return;
+      const stepsDone = Math.max(...steps);
+      this.invokeChildren(0, stepsDone);
+      this.ready(0, Math.max(stepsDone, this.queuesReadyAt));
+    };
+    this.smallPut(0, `runs/${jobId}.json`, 0, stepDone);
+    if (this.plan.inputBytes > INLINE_INPUT_BYTES) aws.s3Put(0, `${jobPrefix(jobId)}input.json`, this.plan.inputBytes, 0, stepDone);
+    else stepDone(0);
   }
 
   /**
@@ -83,30 +86,34 @@ export class ModeledLambdaStart {
   }
 
   private startProgram(rank: number): void {
-    const { scheduler } = this.job;
-    scheduler.atTurn(rank, this.readyAt[rank]!, (time) => {
+    this.job.scheduler.atTurn(rank, this.readyAt[rank]!, (time) => {
       this.programAt[rank] = time;
-      scheduler.afterTurn(rank, (end) => this.invokeChildren(rank, end));
       this.release[rank]!();
     });
   }
 
-  private invokeChildren(rank: number, time: number): void {
+  /** Invokes `rank`'s children at `time`; returns when the last Invoke call has answered. */
+  private invokeChildren(rank: number, time: number): number {
+    let answered = time;
     for (const child of childrenOf(rank, this.job.size, this.plan.fanout)) {
-      const { handlerAt } = this.job.aws.invoke(time, this.plan.warm);
+      const { answeredAt, handlerAt } = this.job.aws.invoke(time, this.plan.warm);
+      answered = Math.max(answered, answeredAt);
       this.job.scheduler.atService(handlerAt, (at) => this.workerHandler(child, at));
     }
+    return answered;
   }
 
   private workerHandler(rank: number, time: number): void {
     const { aws, jobId } = this.job;
     this.handlerAt[rank] = time;
-    const queueChecked = aws.sqsSmall('GetQueueAttributes', time);
+    const invoked = this.invokeChildren(rank, time);
+    const queueChecked = aws.sqsSmall('GetQueueAttributes', Math.max(time, this.queuesReadyAt));
     this.smallPut(rank, `${jobPrefix(jobId)}claims/${rank}`, queueChecked, (claimed) => {
+      const started = Math.max(claimed, invoked);
       if (this.plan.inputBytes > INLINE_INPUT_BYTES) {
-        aws.s3Get(rank, `${jobPrefix(jobId)}input.json`, this.plan.inputBytes, claimed, (loaded) => this.ready(rank, loaded));
+        aws.s3Get(rank, `${jobPrefix(jobId)}input.json`, this.plan.inputBytes, started, (loaded) => this.ready(rank, loaded));
       } else {
-        this.ready(rank, claimed);
+        this.ready(rank, started);
       }
     });
   }

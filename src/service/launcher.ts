@@ -1,4 +1,4 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetAccountSettingsCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsSettings } from '../config.ts';
 import { TransportError } from '../mpi/errors.ts';
 import type { WorkerEvent } from './worker-event.ts';
@@ -25,6 +25,20 @@ export async function launchWorkers(lambda: LambdaClient, functionName: string, 
       `could not start rank${failed.length > 1 ? 's' : ''} ${failed.map((f) => f.rank).join(', ')} (function ${functionName}): ${first.message}`,
       { cause: first },
     );
+  }
+}
+
+/**
+ * The concurrent executions the account has free for functions without reserved concurrency
+ * (ours), or undefined when it cannot be read (the local emulator has no such API).
+ */
+export async function freeConcurrency(lambda: LambdaClient): Promise<number | undefined> {
+  try {
+    const settings = await lambda.send(new GetAccountSettingsCommand({}));
+    return settings.AccountLimit?.UnreservedConcurrentExecutions;
+  } catch (error) {
+    console.warn(`lambda-mpi run: the account's Lambda concurrency could not be read (${(error as Error).message}); the job is not checked against it`);
+    return undefined;
   }
 }
 

@@ -7,13 +7,14 @@ import { runRankZero } from '../runtime/rank-zero.ts';
 import type { RunResult } from '../runtime/run-result.ts';
 import { AwsTransport } from '../transport/aws/aws-transport.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
-import { createJobResources, deleteJobResources, type JobQueues } from '../transport/aws/job-resources.ts';
+import { createJobResources, deleteJobResources, waitUntil, type JobQueues } from '../transport/aws/job-resources.ts';
+import { assertFitsConcurrency } from './concurrency-check.ts';
 import { childrenOf } from './fanout.ts';
 import { storeInput, type InputReference } from './job-input.ts';
 import { loadJobProgram } from './job-program.ts';
 import { parseJobRequest, type CheckedJobRequest } from './job-request.ts';
 import { toJsonSafe } from './json-safe.ts';
-import { createLambdaClient, launchWorkers } from './launcher.ts';
+import { createLambdaClient, freeConcurrency, launchWorkers } from './launcher.ts';
 import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv, lambdaProcessorName, printToLog, type LambdaConfig } from './lambda-config.ts';
 import { claimRank } from './rank-claim.ts';
 import { failureInfo, writeRunStatus } from './run-status.ts';
@@ -30,10 +31,15 @@ export async function runRankZeroLambda(event: unknown, remainingMs: number): Pr
   let queues: JobQueues | undefined;
   try {
     if (!(await claimStart(job))) return { jobId: job.jobId, status: 'duplicate-start-ignored' };
-    await recordRunning(job);
-    queues = await createQueues(job);
-    const input = await storeInput(job.clients.s3, config.aws.bucket, job.jobId, job.request.input);
-    const result = await runRankZeroOnLambda(job, queues, input);
+    // Independent steps side by side: the queues are the long one.
+    const [recorded, created, stored] = await Promise.allSettled([
+      recordRunning(job),
+      createQueues(job),
+      storeInput(job.clients.s3, config.aws.bucket, job.jobId, job.request.input),
+    ]);
+    if (created.status === 'fulfilled') queues = created.value;
+    for (const step of [recorded, created, stored]) if (step.status === 'rejected') throw step.reason;
+    const result = await runRankZeroOnLambda(job, queues!, (stored as PromiseFulfilledResult<InputReference>).value);
     return await recordSucceeded(job, result);
   } catch (error) {
     await recordFailed(job, error);
@@ -81,11 +87,23 @@ async function parseRequest(event: unknown, remainingMs: number, config: LambdaC
   }
   try {
     const request = parseJobRequest(body, { maxTimeoutSeconds });
+    await checkConcurrency(request.size, config);
     return { request, program: await loadJobProgram(request.program, config), ...(givenJobId !== undefined ? { givenJobId } : {}) };
   } catch (error) {
     // Started by the HTTP function, the job already has a record: it must not stay "running".
     if (givenJobId !== undefined) await recordRefusal(config.aws, givenJobId, error);
     throw error;
+  }
+}
+
+/** Check concurrency: every rank is one concurrent execution, all at once, or the job never completes. */
+async function checkConcurrency(size: number, config: LambdaConfig): Promise<void> {
+  const lambda = createLambdaClient(config.aws);
+  try {
+    const free = await freeConcurrency(lambda);
+    if (free !== undefined) assertFitsConcurrency(size, free);
+  } finally {
+    lambda.destroy();
   }
 }
 
@@ -131,7 +149,10 @@ function createQueues(job: LambdaJob): Promise<JobQueues> {
   return createJobResources(job.clients, job.config.aws, job.jobId, job.request.size);
 }
 
-/** Run rank 0, which starts the workers (its children in the fan-out tree) and collects their reports. */
+/**
+ * Run rank 0: it starts the workers (its children in the fan-out tree) at once, waits until the
+ * new queues may be used, then runs its part and collects the reports.
+ */
 async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: InputReference): Promise<RunResult> {
   const { jobId, request, config, clients } = job;
   const workerEvent = (rank: number): WorkerEvent => ({
@@ -143,9 +164,13 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     timeoutMs: job.timeoutMs,
     deadline: job.deadline,
     queueUrlBase: queues.urlBase,
+    ...(queues.readyAt !== undefined ? { queuesReadyAt: queues.readyAt } : {}),
     fanout: config.fanout,
     ...input,
   });
+  const launched = launchWorkers(job.lambda, config.workerFunction, childrenOf(0, request.size, config.fanout).map(workerEvent));
+  launched.catch(() => undefined); // heard through runRankZero
+  await waitUntil(queues.readyAt);
   const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank: 0, size: request.size, queues });
   try {
     return await runRankZero({
@@ -160,7 +185,7 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
       processorName: lambdaProcessorName(),
       vectorReduction: config.vectorReduction,
       onOutput: printToLog,
-      launchWorkers: () => launchWorkers(job.lambda, config.workerFunction, childrenOf(0, request.size, config.fanout).map(workerEvent)),
+      launchWorkers: () => launched,
     });
   } finally {
     await transport.close().catch(() => undefined);

@@ -10,6 +10,8 @@ export interface WorkerEvent {
   deadline: number;
   /** Rank r's queue URL is this followed by r. */
   queueUrlBase: string;
+  /** Epoch ms from which the queues may be used (a second after their creation, on AWS). */
+  queuesReadyAt?: number;
   fanout: number;
   /** The job's input, inline when small … */
   input?: unknown;

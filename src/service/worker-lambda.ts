@@ -4,7 +4,7 @@ import { defineProgram } from '../mpi/program.ts';
 import { runWorkerRank } from '../runtime/worker-rank.ts';
 import { AwsTransport } from '../transport/aws/aws-transport.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
-import { queueUrl } from '../transport/aws/job-resources.ts';
+import { queueUrl, waitUntil } from '../transport/aws/job-resources.ts';
 import { childrenOf } from './fanout.ts';
 import { loadInput } from './job-input.ts';
 import { loadJobProgram } from './job-program.ts';
@@ -17,10 +17,13 @@ import { isWorkerEvent, type WorkerEvent } from './worker-event.ts';
 const REPORT_MARGIN_MS = 3_000;
 
 /**
- * A worker rank on Lambda (the `worker` function): check the job is still on → claim the rank →
- * run it (it starts its children in the fan-out tree first, and reports to rank 0 once). It never
- * throws: whatever goes wrong is reported to rank 0 through the job's queues when possible, and
- * logged otherwise (rank 0 then names the rank as silent).
+ * A worker rank on Lambda (the `worker` function): start its children in the fan-out tree → wait
+ * until the job's queues may be used → check the job is still on → claim the rank → run it (it
+ * reports to rank 0 once). Children come first, so the tree's start never waits for a rank's own
+ * checks or its program (a duplicate start of a rank starts its subtree again, and each of those
+ * finds its rank claimed and does nothing). It never throws: whatever goes wrong is reported to
+ * rank 0 through the job's queues when possible, and logged otherwise (rank 0 then names the rank
+ * as silent).
  */
 export async function runWorkerLambda(event: unknown, remainingMs: number): Promise<{ rank?: number; outcome: string }> {
   if (!isWorkerEvent(event)) {
@@ -34,12 +37,18 @@ export async function runWorkerLambda(event: unknown, remainingMs: number): Prom
     const config = lambdaConfigFromEnv();
     clients = createAwsClients(config.aws);
     lambda = createLambdaClient(config.aws);
+    const children = childrenOf(rank, event.size, event.fanout).map((child): WorkerEvent => ({ ...event, rank: child }));
+    const launched = launchWorkers(lambda, config.workerFunction, children);
+    launched.catch(() => undefined); // heard through runWorkerRank
+    await waitUntil(event.queuesReadyAt);
     if (await jobIsOver(clients, event)) return { rank, outcome: 'ignored: the job is over (its queues are gone)' };
     if (!(await claimRank(clients.s3, config.aws.bucket, jobId, rank))) {
       console.log(`lambda-mpi worker: rank ${rank} of job ${jobId} was already started; this duplicate start does nothing`);
       return { rank, outcome: 'ignored: duplicate start' };
     }
-    await runWorkerOnLambda(event, { config, clients, lambda }, Date.now() + remainingMs - REPORT_MARGIN_MS);
+    // The Invoke requests are out before the program can hold the event loop with its own work.
+    await launched.catch(() => undefined);
+    await runWorkerOnLambda(event, { config, clients, lambda }, Date.now() + remainingMs - REPORT_MARGIN_MS, launched);
     return { rank, outcome: 'ran' };
   } catch (error) {
     console.error(`lambda-mpi worker: rank ${rank} of job ${jobId} could not run: ${(error as Error).stack ?? error}`);
@@ -69,6 +78,7 @@ async function runWorkerOnLambda(
   event: WorkerEvent,
   { config, clients, lambda }: { config: LambdaConfig; clients: AwsClients; lambda: LambdaClient },
   hardStopAt: number,
+  launched: Promise<void>,
 ): Promise<void> {
   const { jobId, rank, size } = event;
   const program = defineProgram(async (comm) => {
@@ -76,7 +86,6 @@ async function runWorkerOnLambda(
     return userProgram.main(comm, input);
   });
   const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank, size, queues: { urlBase: event.queueUrlBase } });
-  const childEvent = (child: number): WorkerEvent => ({ ...event, rank: child });
   await runWorkerRank({
     jobId,
     rank,
@@ -89,7 +98,7 @@ async function runWorkerOnLambda(
     processorName: lambdaProcessorName(),
     vectorReduction: config.vectorReduction,
     onOutput: printToLog,
-    launchChildren: () => launchWorkers(lambda, config.workerFunction, childrenOf(rank, size, event.fanout).map(childEvent)),
+    launchChildren: () => launched,
     hardStopAt,
   });
 }

@@ -2,7 +2,7 @@ import { resolveAwsSettings, type AwsSettings } from '../../config.ts';
 import type { JobTransportsFactory } from '../job-transports.ts';
 import { AwsTransport, type AwsTransportOptions } from './aws-transport.ts';
 import { createAwsClients } from './clients.ts';
-import { createJobResources, deleteJobResources } from './job-resources.ts';
+import { createJobResources, deleteJobResources, waitUntil } from './job-resources.ts';
 
 export type AwsJobTransportsOptions = Partial<AwsSettings> & {
   bucket: string;
@@ -23,7 +23,8 @@ export function awsJobTransports(options: AwsJobTransportsOptions): JobTransport
     const clients = createAwsClients(settings);
     let queues;
     try {
-      queues = await createJobResources(clients, settings, jobId, size, visibilityTimeoutSeconds);
+      queues = await createJobResources(clients, settings, jobId, size, { ...(visibilityTimeoutSeconds !== undefined ? { visibilityTimeoutSeconds } : {}) });
+      await waitUntil(queues.readyAt);
     } catch (error) {
       clients.destroy();
       throw error;

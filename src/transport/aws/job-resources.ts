@@ -1,6 +1,7 @@
 import { DeleteObjectsCommand, HeadBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import type { AwsSettings } from '../../config.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { explainAwsError } from './aws-errors.ts';
 import { jobPrefix } from './claim-check.ts';
 import type { AwsClients } from './clients.ts';
@@ -14,21 +15,64 @@ export function queueName(settings: AwsSettings, jobId: string, rank: number): s
 export interface JobQueues {
   /** The URL of rank 0's queue without its final "0". */
   urlBase: string;
+  /**
+   * Epoch ms from which the queues may be used: AWS asks to wait a second after CreateQueue
+   * (settings.queueReadyDelayMs; 0 for local servers).
+   */
+  readyAt?: number;
 }
 
 export function queueUrl(queues: JobQueues, rank: number): string {
   return `${queues.urlBase}${rank}`;
 }
 
-/** CreateQueue (and DeleteQueue) calls in flight at once; each wave waits for its slowest call. */
-export const CREATE_CONCURRENCY = 16;
+/**
+ * CreateQueue and DeleteQueue calls in flight at once, a new one starting as each ends (so a slow
+ * call holds up one slot, not a wave). SQS publishes no rate for these calls; at the model's
+ * ~50 ms each, 100 in flight create 1,000 queues in ~0.6 s and delete 10,000 in ~6 s, inside
+ * rank 0's cleanup margin (docs/architecture.md, "Start-up and cleanup at scale").
+ */
+export const QUEUE_CALLS_IN_FLIGHT = 100;
+
+/**
+ * Runs `task(0)` … `task(count - 1)` with at most `limit` in flight. After a failure no new task
+ * starts; the first failure is thrown once the tasks in flight have settled.
+ */
+export async function inFlightPool(count: number, limit: number, task: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async () => {
+    while (!failure && next < count) {
+      const index = next++;
+      try {
+        await task(index);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, lane));
+  if (failure) throw failure.error;
+}
+
+/** Resolves at epoch ms `at` (at once if it has passed). */
+export function waitUntil(at: number | undefined, clock: Clock = systemClock): Promise<void> {
+  const delay = at === undefined ? 0 : at - clock.now();
+  return delay > 0 ? new Promise((resolve) => clock.schedule(resolve, delay)) : Promise.resolve();
+}
 
 /**
  * Creates the job's queues (and checks the bucket) before any rank starts, so missing
  * configuration fails the job at once with a clear error. Tags let a sweeper find queues a
  * crashed job left behind.
  */
-export async function createJobResources(clients: AwsClients, settings: AwsSettings, jobId: string, size: number, visibilityTimeoutSeconds = 30): Promise<JobQueues> {
+export async function createJobResources(
+  clients: AwsClients,
+  settings: AwsSettings,
+  jobId: string,
+  size: number,
+  { visibilityTimeoutSeconds = 30, clock = systemClock }: { visibilityTimeoutSeconds?: number; clock?: Clock } = {},
+): Promise<JobQueues> {
   try {
     await clients.s3.send(new HeadBucketCommand({ Bucket: settings.bucket }));
   } catch (error) {
@@ -36,21 +80,18 @@ export async function createJobResources(clients: AwsClients, settings: AwsSetti
   }
   const urls: string[] = new Array(size);
   try {
-    for (let start = 0; start < size; start += CREATE_CONCURRENCY) {
-      await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, size - start) }, async (_, i) => {
-        const rank = start + i;
-        const response = await clients.sqs.send(new CreateQueueCommand({
-          QueueName: queueName(settings, jobId, rank),
-          Attributes: {
-            MaximumMessageSize: String(settings.maxMessageBytes),
-            VisibilityTimeout: String(visibilityTimeoutSeconds),
-            MessageRetentionPeriod: String(24 * 3600),
-          },
-          tags: { 'lambda-mpi:job': jobId },
-        }));
-        urls[rank] = response.QueueUrl!;
+    await inFlightPool(size, QUEUE_CALLS_IN_FLIGHT, async (rank) => {
+      const response = await clients.sqs.send(new CreateQueueCommand({
+        QueueName: queueName(settings, jobId, rank),
+        Attributes: {
+          MaximumMessageSize: String(settings.maxMessageBytes),
+          VisibilityTimeout: String(visibilityTimeoutSeconds),
+          MessageRetentionPeriod: String(24 * 3600),
+        },
+        tags: { 'lambda-mpi:job': jobId },
       }));
-    }
+      urls[rank] = response.QueueUrl!;
+    });
   } catch (error) {
     await deleteQueues(clients, urls.filter(Boolean));
     throw explainAwsError(error, { service: 'sqs', settings, operation: 'CreateQueue' });
@@ -59,7 +100,7 @@ export async function createJobResources(clients: AwsClients, settings: AwsSetti
   urls.forEach((url, rank) => {
     if (url !== `${urlBase}${rank}`) throw new Error(`unexpected queue URL ${url} for rank ${rank}`);
   });
-  return { urlBase };
+  return { urlBase, readyAt: clock.now() + settings.queueReadyDelayMs };
 }
 
 /** Deletes the job's queues and every object under its prefix. Safe to call more than once. */
@@ -73,23 +114,24 @@ export async function deleteJobResources(clients: AwsClients, settings: AwsSetti
 }
 
 async function deleteQueues(clients: AwsClients, urls: string[]): Promise<void> {
-  for (let start = 0; start < urls.length; start += CREATE_CONCURRENCY) {
-    await Promise.all(urls.slice(start, start + CREATE_CONCURRENCY).map(async (url) => {
-      try {
-        await clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
-      } catch (error) {
-        if ((error as { name?: string }).name !== 'QueueDoesNotExist') throw error;
-      }
-    }));
-  }
+  await inFlightPool(urls.length, QUEUE_CALLS_IN_FLIGHT, async (i) => {
+    try {
+      await clients.sqs.send(new DeleteQueueCommand({ QueueUrl: urls[i]! }));
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'QueueDoesNotExist') throw error;
+    }
+  });
 }
 
+/** Lists the job's objects page by page, deleting each page while the next one is listed. */
 export async function deleteJobObjects(clients: AwsClients, bucket: string, jobId: string): Promise<void> {
+  const deletions: Promise<unknown>[] = [];
   let token: string | undefined;
   do {
     const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: jobPrefix(jobId), ContinuationToken: token }));
     const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
-    if (keys.length) await clients.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+    if (keys.length) deletions.push(clients.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } })));
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
+  await Promise.all(deletions);
 }
