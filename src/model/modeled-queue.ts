@@ -1,6 +1,6 @@
 import { DELETE_LINGER_MS, MAX_DELETE_BATCH } from '../transport/aws/batch-deleter.ts';
 import { claimCheckKey } from '../transport/aws/claim-check.ts';
-import { MAX_POLLERS, MESSAGES_PER_POLL } from '../transport/aws/receiver.ts';
+import { DRAIN_POLL_MESSAGES, LONG_POLL_MESSAGES, MAX_POLLERS } from '../transport/aws/receiver.ts';
 import type { Frame } from '../transport/transport.ts';
 import type { ModeledAws } from './modeled-aws.ts';
 import type { EventHandle } from './scheduler.ts';
@@ -20,6 +20,10 @@ export interface ModeledMessage {
 }
 
 interface Poll {
+  /** Messages it takes at most. */
+  max: number;
+  /** A long poll waits for the first message; a draining one answers at once, empty or not. */
+  long: boolean;
   answer(messages: ModeledMessage[], time: number): void;
   expiry?: EventHandle;
 }
@@ -41,7 +45,7 @@ export class ModeledQueue {
     while (next < messages.length && this.waiting.length > 0) {
       const poll = this.waiting.shift()!;
       poll.expiry?.cancel();
-      const taken = messages.slice(next, next + MESSAGES_PER_POLL);
+      const taken = messages.slice(next, next + poll.max);
       next += taken.length;
       poll.answer(taken, time);
     }
@@ -52,10 +56,13 @@ export class ModeledQueue {
     }
   }
 
-  /** A long poll reaches the queue at `time`: answered at once when messages wait, else at the first arrival or after the wait. */
+  /**
+   * A poll reaches the queue at `time`: answered at once when messages wait (or when it does not
+   * wait), else at the first arrival or after the wait.
+   */
   poll(poll: Poll, time: number): void {
-    if (this.visible.length > 0) {
-      const taken = this.visible.splice(0, MESSAGES_PER_POLL);
+    if (this.visible.length > 0 || !poll.long) {
+      const taken = this.visible.splice(0, poll.max);
       this.aws.backlog -= taken.length;
       poll.answer(taken, time);
       return;
@@ -78,11 +85,12 @@ export class ModeledQueue {
 }
 
 /**
- * The receive loop of one rank, as src/transport/aws/receiver.ts runs it: long polls asking for
- * MESSAGES_PER_POLL messages; a poll that brought messages is sent again at once and, while
- * traffic lasts, a further poll joins, up to MAX_POLLERS; an empty poll retires unless it is the
- * last. Claim-checked bodies are fetched from S3 in message order; handled messages are deleted
- * in batches.
+ * The receive loop of one rank, as src/transport/aws/receiver.ts runs it: a poller long-polls for
+ * LONG_POLL_MESSAGES; once a poll brought messages it drains with polls that take up to
+ * DRAIN_POLL_MESSAGES at once, back to long polling when one comes back empty; while traffic
+ * lasts, a further poller joins, up to MAX_POLLERS; a poller whose poll came back empty retires
+ * unless it is the last. Claim-checked bodies are fetched from S3 in message order; handled
+ * messages are deleted in batches.
  */
 export class ModeledReceiver {
   private pollers = 0;
@@ -110,16 +118,20 @@ export class ModeledReceiver {
 
   private spawn(time: number): void {
     this.pollers++;
-    this.issue(time);
+    this.issue(time, false);
   }
 
-  private issue(time: number): void {
+  private issue(time: number, draining: boolean): void {
     if (this.stopped) return;
     const latency = this.aws.pollLatency();
     this.aws.counts.sqsCall('ReceiveMessage');
+    const poll: Poll = {
+      max: draining ? DRAIN_POLL_MESSAGES : LONG_POLL_MESSAGES,
+      long: !draining,
+      answer: (messages, answeredAt) => this.answered(messages, answeredAt, latency),
+    };
     this.aws.scheduler.atService(time + latency / 2, (at) => {
-      if (this.stopped) return;
-      this.queue.poll({ answer: (messages, answeredAt) => this.answered(messages, answeredAt, latency) }, at);
+      if (!this.stopped) this.queue.poll(poll, at);
     }, { idle: true });
   }
 
@@ -131,14 +143,14 @@ export class ModeledReceiver {
         scheduler.atService(arrived, (at) => {
           if (this.stopped) return;
           if (this.pollers > 1) this.pollers--;
-          else this.issue(at);
+          else this.issue(at, false);
         }, { idle: true });
         return;
       }
       scheduler.atTurn(this.rank, arrived, () => {
         if (this.stopped) return;
         scheduler.afterTurn(this.rank, (end) => {
-          this.issue(end);
+          this.issue(end, true);
           if (this.pollers < MAX_POLLERS) this.spawn(end);
         });
         for (const message of messages) this.handle(message, 0);

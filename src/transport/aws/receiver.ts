@@ -17,18 +17,22 @@ export interface ReceiverOptions {
 }
 
 const MAX_CONSECUTIVE_ERRORS = 5;
-/** Long polls in flight at most per queue while messages keep coming. */
+/** Polls in flight at most per queue while messages keep coming. */
 export const MAX_POLLERS = 4;
-/** Messages one ReceiveMessage asks for (see the class comment for why one). */
-export const MESSAGES_PER_POLL = 1;
+/** What a long poll (waiting for the next message) asks for: see the class comment for why one. */
+export const LONG_POLL_MESSAGES = 1;
+/** What a poll asks for while messages keep coming: as many as one ReceiveMessage gives. */
+export const DRAIN_POLL_MESSAGES = 10;
 
 /**
- * The receive side of one rank's queue: long polls asking for one message each, so a poll
- * returns the moment anything arrives — on real SQS, and on emulators that hold a long poll
- * until MaxNumberOfMessages are there (local-aws-sqs does: asking it for 10 would cost a whole
- * wait per message). Throughput comes from elsewhere: senders pack many frames
- * into one message, and while messages keep arriving, up to `maxPollers` polls run side by side;
- * a poll that comes back empty retires, down to one.
+ * The receive side of one rank's queue. Waiting for traffic, a poll is a long poll asking for one
+ * message, so it returns the moment anything arrives — on real SQS, and on emulators that hold a
+ * long poll until MaxNumberOfMessages are there (local-aws-sqs does: asking it for 10 would cost
+ * a whole wait per message). Once a poll brought something, the same poller drains the queue
+ * with polls that wait for nothing and take up to ten (a backlog, such as the reports of
+ * thousands of ranks to rank 0, comes ten at a time instead of one); the first that comes back
+ * empty sends it back to long polling. While messages keep arriving, up to `maxPollers` pollers
+ * run side by side; a poller whose poll comes back empty retires, down to one.
  * Handled messages are deleted in batches, off the delivery path.
  */
 export class QueueReceiver {
@@ -63,11 +67,14 @@ export class QueueReceiver {
 
   private async poll(): Promise<void> {
     const { sqs, queueUrl, waitSeconds } = this.options;
+    let draining = false;
     while (!this.stopped) {
       let messages: Message[];
       try {
         const response = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: MESSAGES_PER_POLL, WaitTimeSeconds: waitSeconds }),
+          new ReceiveMessageCommand(draining
+            ? { QueueUrl: queueUrl, MaxNumberOfMessages: DRAIN_POLL_MESSAGES, WaitTimeSeconds: 0 }
+            : { QueueUrl: queueUrl, MaxNumberOfMessages: LONG_POLL_MESSAGES, WaitTimeSeconds: waitSeconds }),
           { abortSignal: this.abort.signal },
         );
         messages = response.Messages ?? [];
@@ -82,9 +89,11 @@ export class QueueReceiver {
         continue;
       }
       if (messages.length === 0) {
+        draining = false;
         if (this.pollers > 1) break; // traffic stopped: one poll is enough to notice the next message
         continue;
       }
+      draining = true;
       if (this.pollers < this.maxPollers) this.spawnPoller();
       this.track(this.handle(messages));
     }
