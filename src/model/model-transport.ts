@@ -1,9 +1,9 @@
 import { RAW_HEADER_BYTES, payloadBytes } from '../mpi/codec/codec.ts';
 import { AWS_REPORT_GRACE_MS } from '../transport/aws/aws-transport.ts';
-import { claimCheckKey } from '../transport/aws/claim-check.ts';
+import { claimCheckKey, sharedObjectKey } from '../transport/aws/claim-check.ts';
 import { MAX_IN_FLIGHT_PER_QUEUE, planBatchCalls } from '../transport/aws/outbox.ts';
 import { base64Length, planMessages, type WireFrame } from '../transport/aws/wire.ts';
-import { assertByteFrame, type ByteFrame, type Frame, type Transport } from '../transport/transport.ts';
+import { assertByteFrame, type ByteFrame, type Frame, type SharedObjects, type Transport } from '../transport/transport.ts';
 import type { WireLimits } from '../transport/aws/wire.ts';
 import type { ModeledAws } from './modeled-aws.ts';
 import { ModeledReceiver, type ModeledFrame, type ModeledMessage, type ModeledQueue } from './modeled-queue.ts';
@@ -18,8 +18,11 @@ export interface ModelTransportHost {
   readonly queues: readonly ModeledQueue[];
   readonly limits: WireLimits;
   readonly maxMessageBytes: number;
-  /** The bytes a frame's body stands for on the wire. */
+  /** The bytes a frame's body, or a shared object, stands for on the wire. */
   modeledBodyBytes(frame: ByteFrame): number;
+  modeledObjectBytes(bytes: Uint8Array): number;
+  /** The shared objects' bytes, by name (the modeled S3 holds only their sizes and times). */
+  readonly sharedBytes: Map<string, Uint8Array>;
   rankClosed(rank: number, time: number): void;
 }
 
@@ -52,11 +55,35 @@ export class ModelTransport implements Transport {
   private unacknowledged = 0;
   private drained: (() => void) | undefined;
   private closing: Promise<void> | undefined;
+  private sharedCount = 0;
+  readonly sharedObjects: SharedObjects;
 
   constructor(
     private readonly job: ModelTransportHost,
     readonly rank: number,
-  ) {}
+  ) {
+    // As AwsTransport's: an S3 PUT by the storing rank, a GET by each reader, each through its links.
+    const { scheduler, aws, jobId } = job;
+    this.sharedObjects = {
+      threshold: job.limits.claimCheckThreshold,
+      put: (bytes) => new Promise<string>((resolve) => {
+        const index = this.sharedCount++;
+        const name = `${rank}-${index}`;
+        job.sharedBytes.set(name, bytes);
+        scheduler.afterTurn(rank, (time) => aws.s3Put(rank, sharedObjectKey(jobId, rank, index), job.modeledObjectBytes(bytes), time, (stored) => {
+          scheduler.atTurn(rank, stored, () => resolve(name));
+        }));
+      }),
+      get: (name, _length) => new Promise<Uint8Array>((resolve) => {
+        const [owner, index] = name.split('-').map(Number) as [number, number];
+        const bytes = job.sharedBytes.get(name)!;
+        scheduler.afterTurn(rank, (time) => aws.s3Get(rank, sharedObjectKey(jobId, owner, index), job.modeledObjectBytes(bytes), time, (fetched) => {
+          // Each reader gets its own copy, as from S3: a decoded view must not be shared between ranks.
+          scheduler.atTurn(rank, fetched, () => resolve(new Uint8Array(bytes)));
+        }));
+      }),
+    };
+  }
 
   get size(): number {
     return this.job.size;
@@ -177,9 +204,14 @@ export class ModelTransport implements Transport {
  * too large to hold N copies of here).
  */
 export function scaledBodyBytes(frame: ByteFrame, scale: number): number {
-  const length = frame.body.byteLength;
-  if (scale === 1 || frame.kind !== 'data') return length;
-  const payload = payloadBytes(frame.body);
+  return frame.kind === 'data' ? scaledPayloadBytes(frame.body, scale) : frame.body.byteLength;
+}
+
+/** An encoded value's bytes with its raw TypedArray or ArrayBuffer payload counted `scale` times. */
+export function scaledPayloadBytes(bytes: Uint8Array, scale: number): number {
+  const length = bytes.byteLength;
+  if (scale === 1) return length;
+  const payload = payloadBytes(bytes);
   if (payload === length) return length; // v8-serialized: not a raw buffer
   return RAW_HEADER_BYTES + Math.round(payload * scale);
 }

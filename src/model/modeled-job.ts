@@ -5,7 +5,7 @@ import type { ByteFrame } from '../transport/transport.ts';
 import { AWS_MODEL_DEFAULTS, type AwsModelConstants } from './constants.ts';
 import { ModeledAws } from './modeled-aws.ts';
 import { ModeledQueue } from './modeled-queue.ts';
-import { ModelTransport, scaledBodyBytes, type ModelTransportHost } from './model-transport.ts';
+import { ModelTransport, scaledBodyBytes, scaledPayloadBytes, type ModelTransportHost } from './model-transport.ts';
 import { Scheduler, type CpuMeter } from './scheduler.ts';
 
 export interface ModelPlacementOptions {
@@ -49,6 +49,7 @@ export class ModeledJob implements ModelTransportHost {
   readonly constants: AwsModelConstants;
   /** Virtual ms at which each rank's transport closed (its process could end), or NaN. */
   readonly closedAt: Float64Array;
+  readonly sharedBytes = new Map<string, Uint8Array>();
   private readonly transports: ModelTransport[] = [];
   private readonly payloadScale: number;
   private readonly upAtOnce: boolean;
@@ -96,6 +97,10 @@ export class ModeledJob implements ModelTransportHost {
 
   modeledBodyBytes(frame: ByteFrame): number {
     return scaledBodyBytes(frame, this.payloadScale);
+  }
+
+  modeledObjectBytes(bytes: Uint8Array): number {
+    return scaledPayloadBytes(bytes, this.payloadScale);
   }
 }
 

@@ -33,9 +33,25 @@ export function assertByteFrame(frame: Frame): asserts frame is ByteFrame {
   }
 }
 
+/**
+ * Objects every rank of the job can read (S3 on AWS). A value too large for a queue message is
+ * stored once and read by each rank that needs it, instead of being copied from rank to rank
+ * through one sender's bandwidth.
+ */
+export interface SharedObjects {
+  /** Encoded values larger than this are worth storing as shared objects. */
+  readonly threshold: number;
+  /** Stores `bytes`; resolves to the name every rank reads them by. */
+  put(bytes: Uint8Array): Promise<string>;
+  /** The `length` bytes stored under `name`, in a buffer of this rank's own. */
+  get(name: string, length: number): Promise<Uint8Array>;
+}
+
 export interface Transport {
   readonly rank: number;
   readonly size: number;
+  /** Present on transports between processes that have a store every rank reads. */
+  readonly sharedObjects?: SharedObjects;
   /** Resolves once the frame is stored for its destination (standard-mode send). */
   send(frame: Frame): Promise<void>;
   /**

@@ -52,6 +52,22 @@ export function collectiveCases(target: ConformanceTarget): void {
         });
       });
 
+      it(`bcasts values too large for a queue message intact on ${size} ranks, each rank getting a copy of its own`, async () => {
+        const program = defineProgram(async (comm) => {
+          const root = comm.size - 1;
+          const vector = comm.rank === root ? Float64Array.from({ length: 65_536 }, (_, i) => i * 3 + 0.5) : undefined;
+          const text = comm.rank === root ? { note: 'x'.repeat(300_000), root } : undefined;
+          const gotVector = await comm.bcast(vector, root);
+          const gotText = await comm.bcast(text, root);
+          const intact = gotVector!.every((x, i) => x === i * 3 + 0.5) && gotText!.note.length === 300_000 && gotText!.root === root;
+          gotVector![0] = -comm.rank; // changes this rank's copy only
+          await comm.barrier();
+          return { intact, own: gotVector![0] === -comm.rank, type: gotVector!.constructor.name };
+        });
+        const r = await runOn(target, program, { size });
+        expect(r.results).toEqual(range(size).map(() => ({ intact: true, own: true, type: 'Float64Array' })));
+      });
+
       it(`alltoall exchanges one value with every rank on ${size} ranks`, async () => {
         const program = defineProgram(async (comm) => comm.alltoall(range(comm.size).map((j) => `${comm.rank}->${j}`)));
         const r = await runOn(target, program, { size });

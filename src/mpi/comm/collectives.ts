@@ -1,4 +1,4 @@
-import type { CollectiveChannel, CollectiveName } from './collective-channel.ts';
+import { isSharedRef, type CollectiveChannel, type CollectiveName } from './collective-channel.ts';
 import type { Op } from './ops.ts';
 import { allreduceVector, reduceVector, splitsVector } from './vector-reductions.ts';
 
@@ -19,24 +19,35 @@ export async function barrier(ch: CollectiveChannel): Promise<void> {
   }
 }
 
-/** Binomial tree from the root: ⌈log2 p⌉ rounds. */
+/**
+ * Binomial tree from the root: ⌈log2 p⌉ rounds. A value too large for a queue message, where the
+ * transport has a store every rank reads, is stored once by the root and only a reference goes
+ * down the tree: each rank passes it on, then reads the value itself (so no rank uploads a copy
+ * per child through its own bandwidth).
+ */
 export async function bcast<T>(ch: CollectiveChannel, value: T, root: number, operation: CollectiveName = 'bcast'): Promise<T> {
   const { rank, size } = ch;
   const relative = (rank - root + size) % size;
+  let carried: unknown = value;
+  if (rank === root && ch.objects && size > 1) carried = (await ch.objects.share(value)) ?? value;
   let mask = 1;
   while (mask < size) {
     if (relative & mask) {
-      value = (await ch.recv((rank - mask + size) % size, operation)) as T;
+      carried = await ch.recv((rank - mask + size) % size, operation);
       break;
     }
     mask <<= 1;
   }
   const sends: Promise<void>[] = [];
   for (mask >>= 1; mask > 0; mask >>= 1) {
-    if (relative + mask < size) sends.push(ch.send(value, (rank + mask) % size, operation));
+    if (relative + mask < size) sends.push(ch.send(carried, (rank + mask) % size, operation));
+  }
+  if (rank !== root && ch.objects && isSharedRef(carried)) {
+    const [fetched] = await Promise.all([ch.objects.fetch(carried), Promise.all(sends)]);
+    return fetched as T;
   }
   await Promise.all(sends);
-  return value;
+  return rank === root ? value : (carried as T);
 }
 
 /** Linear: the root sends each rank its value at once (one round on a queue transport). */
@@ -123,9 +134,8 @@ export async function allreduce(ch: CollectiveChannel, value: unknown, op: Op): 
   if (!op.commutative) return bcast(ch, await reduce(ch, value, op, 0), 0, 'allreduce');
   if (splitsVector(value, op, size)) {
     if (ch.splitVectors) return allreduceVector(ch, value, op);
-    // Over queues and object stores every message is a request (and a large vector an S3 put
-    // and get): recursive doubling sends every rank's whole vector log2(p) times, two binomial
-    // trees send it at most once up and once down.
+    // Whole vectors: recursive doubling would send every rank's vector log2(p) times, two
+    // binomial trees send it at most once up and once down.
     return bcast(ch, await reduce(ch, value, op, 0), 0, 'allreduce');
   }
   let powerOfTwo = 1;

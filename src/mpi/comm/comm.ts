@@ -1,4 +1,5 @@
-import { decodePayload, encodePayload, payloadSize } from '../codec/codec.ts';
+import { RAW_HEADER_BYTES, decode, decodePayload, encode, encodePayload, payloadSize } from '../codec/codec.ts';
+import type { SharedObjects } from '../../transport/transport.ts';
 import type { VectorReduction } from './vector-reductions.ts';
 import { ANY_SOURCE, ANY_TAG } from '../constants.ts';
 import { InvalidArgumentError } from '../errors.ts';
@@ -73,7 +74,8 @@ export class Comm {
     this.#channel = {
       rank: this.rank,
       size: this.size,
-      splitVectors: services.vectorReduction === 'split' || (services.vectorReduction === 'auto' && this.#engine.inProcess),
+      splitVectors: services.vectorReduction !== 'tree',
+      ...(this.#engine.sharedObjects ? { objects: sharedValues(this.#engine.sharedObjects) } : {}),
       send: (value, dest, operation) => this.#sendOn(this.#collectiveContext, value, dest, COLLECTIVE_TAG[operation]),
       recv: async (source, operation) => {
         const message = await this.#engine.receive(
@@ -233,4 +235,20 @@ export class Comm {
   #describe(message: InboundMessage): ProbeResult {
     return { source: this.#local(message), tag: message.tag, bytes: payloadSize(message.body) };
   }
+}
+
+/** Values as shared objects: encoded once by the rank that shares them, decoded by each reader. */
+function sharedValues(objects: SharedObjects): NonNullable<CollectiveChannel['objects']> {
+  return {
+    async share(value) {
+      // A TypedArray's size is known without encoding it; anything else is measured encoded.
+      if (ArrayBuffer.isView(value) && value.byteLength <= objects.threshold - RAW_HEADER_BYTES) return undefined;
+      const bytes = encode(value);
+      if (bytes.byteLength <= objects.threshold) return undefined;
+      return { 'lambda-mpi/shared-object': await objects.put(bytes), bytes: bytes.byteLength };
+    },
+    async fetch(ref) {
+      return decode(await objects.get(ref['lambda-mpi/shared-object'], ref.bytes));
+    },
+  };
 }

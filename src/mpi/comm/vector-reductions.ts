@@ -7,9 +7,10 @@ type NumericArray = Float64Array | Float32Array | Int32Array | Uint32Array | Int
 
 /**
  * How reductions of large vectors travel: 'split' = Rabenseifner's algorithm (reduce-scatter,
- * then allgather or gather; least copying, most messages), 'tree' = binomial trees of whole
- * vectors (fewest messages), 'auto' = split when the ranks share a process, tree otherwise
- * (the choice docs/architecture.md explains).
+ * then allgather or gather: every rank sends and receives about twice the vector, each through
+ * its own network), 'tree' = binomial trees of whole vectors (fewest messages, but a parent
+ * moves a whole vector per child through one Lambda's bandwidth). 'auto' = split, on every
+ * transport: the choice docs/architecture.md explains with the model's figures.
  */
 export type VectorReduction = 'auto' | 'split' | 'tree';
 

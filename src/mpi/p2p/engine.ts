@@ -1,5 +1,5 @@
 import type { Payload } from '../codec/codec.ts';
-import type { Frame, Transport } from '../../transport/transport.ts';
+import type { Frame, SharedObjects, Transport } from '../../transport/transport.ts';
 import { InOrderReceiver, SequenceCounter, type LinkStats } from './link.ts';
 import { UnexpectedQueue, matches, type InboundMessage, type MatchPattern } from './matching.ts';
 
@@ -60,6 +60,11 @@ export class Engine {
       (frame) => this.link.accept(frame),
       (error) => this.abort(error),
     );
+  }
+
+  /** A store every rank reads, when the transport has one (SharedObjects). */
+  get sharedObjects(): SharedObjects | undefined {
+    return this.transport.sharedObjects;
   }
 
   /** Whether sends may carry in-process clones (the transport's ranks share this process). */

@@ -1,7 +1,8 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { AwsSettings } from '../../config.ts';
-import { assertByteFrame, type Frame, type Transport } from '../transport.ts';
-import { ClaimCheck } from './claim-check.ts';
+import { TransportError } from '../../mpi/errors.ts';
+import { assertByteFrame, type Frame, type SharedObjects, type Transport } from '../transport.ts';
+import { ClaimCheck, sharedObjectKey } from './claim-check.ts';
 import type { AwsClients } from './clients.ts';
 import { queueUrl, type JobQueues } from './job-resources.ts';
 import { Outbox } from './outbox.ts';
@@ -37,6 +38,9 @@ export class AwsTransport implements Transport {
   private receiver: QueueReceiver | undefined;
   private readonly sends = new Set<Promise<void>>();
   private closed: Promise<void> | undefined;
+  private sharedCount = 0;
+  /** Shared objects are S3 objects under the job's prefix, named by rank and count. */
+  readonly sharedObjects: SharedObjects;
 
   constructor(private readonly options: AwsTransportOptions) {
     this.rank = options.rank;
@@ -44,6 +48,20 @@ export class AwsTransport implements Transport {
     this.limits = wireLimits(options.settings.maxMessageBytes);
     this.outbox = new Outbox(options.clients.sqs, this.limits, options.settings.maxMessageBytes);
     this.claims = new ClaimCheck(options.clients.s3, options.settings.bucket, options.jobId);
+    this.sharedObjects = {
+      threshold: this.limits.claimCheckThreshold,
+      put: async (bytes) => {
+        const name = `${this.rank}-${this.sharedCount++}`;
+        await this.claims.store(sharedObjectKey(options.jobId, this.rank, this.sharedCount - 1), bytes);
+        return name;
+      },
+      get: async (name, length) => {
+        const [rank, index] = name.split('-').map(Number) as [number, number];
+        const bytes = await this.claims.load(sharedObjectKey(options.jobId, rank, index), length);
+        if (!bytes) throw new TransportError('S3 GetObject', `shared object ${name} of job ${options.jobId} is gone (the job is over)`);
+        return bytes;
+      },
+    };
   }
 
   send(frame: Frame): Promise<void> {

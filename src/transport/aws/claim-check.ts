@@ -8,9 +8,24 @@ export function jobPrefix(jobId: string): string {
   return `jobs/${jobId}/`;
 }
 
-/** A frame's body object: named by its link position, so a retried put overwrites itself. */
+/**
+ * S3 sustains its request rates per key prefix; a job's bodies are spread over this many
+ * (by sender), so thousands of ranks storing at once do not queue behind one prefix's rate.
+ */
+export const CLAIM_CHECK_PREFIXES = 16;
+
+/**
+ * A frame's body object: named by its link position, so a retried put overwrites itself, under
+ * one of CLAIM_CHECK_PREFIXES prefixes.
+ */
 export function claimCheckKey(jobId: string, frame: Pick<Frame, 'source' | 'dest' | 'seq'>): string {
-  return `${jobPrefix(jobId)}frames/${frame.source}-${frame.dest}-${frame.seq}`;
+  const shard = (frame.source % CLAIM_CHECK_PREFIXES).toString(16);
+  return `${jobPrefix(jobId)}frames/${shard}/${frame.source}-${frame.dest}-${frame.seq}`;
+}
+
+/** A shared object (SharedObjects) stored by `rank` as its `index`-th, spread like claim checks. */
+export function sharedObjectKey(jobId: string, rank: number, index: number): string {
+  return `${jobPrefix(jobId)}shared/${(rank % CLAIM_CHECK_PREFIXES).toString(16)}/${rank}-${index}`;
 }
 
 /**
@@ -25,24 +40,31 @@ export class ClaimCheck {
     private readonly jobId: string,
   ) {}
 
-  async put(frame: ByteFrame): Promise<void> {
-    const key = claimCheckKey(this.jobId, frame);
+  put(frame: ByteFrame): Promise<void> {
+    return this.store(claimCheckKey(this.jobId, frame), frame.body);
+  }
+
+  /** The body of a claim-checked frame, or undefined when its object is gone (already consumed). */
+  fetch(frame: Frame, bodyLength: number): Promise<Uint8Array | undefined> {
+    return this.load(claimCheckKey(this.jobId, frame), bodyLength);
+  }
+
+  async store(key: string, body: Uint8Array): Promise<void> {
     try {
       await this.s3.send(new PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
-        Body: frame.body,
-        ContentLength: frame.body.byteLength,
+        Body: body,
+        ContentLength: body.byteLength,
         ContentType: 'application/octet-stream',
       }));
     } catch (error) {
-      throw new TransportError('S3 PutObject', `storing a ${frame.body.byteLength}-byte message body at s3://${this.bucket}/${key} failed: ${(error as Error).message}`, { cause: error });
+      throw new TransportError('S3 PutObject', `storing a ${body.byteLength}-byte message body at s3://${this.bucket}/${key} failed: ${(error as Error).message}`, { cause: error });
     }
   }
 
-  /** The body of a claim-checked frame, or undefined when its object is gone (already consumed). */
-  async fetch(frame: Frame, bodyLength: number): Promise<Uint8Array | undefined> {
-    const key = claimCheckKey(this.jobId, frame);
+  /** The object at `key` (announced as `bodyLength` bytes), or undefined when it is gone. */
+  async load(key: string, bodyLength: number): Promise<Uint8Array | undefined> {
     let response;
     try {
       response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
