@@ -18,7 +18,11 @@ export interface AwsSettings {
   queuePrefix: string;
   /** Path-style S3 addressing, needed for local servers. */
   forcePathStyle: boolean;
-  /** The queues' maximum message size in bytes (SQS allows up to 1 MiB; 256 KiB is the classic limit). */
+  /**
+   * The queues' maximum message size in bytes (SQS allows 1 MiB; 256 KiB is the classic limit).
+   * 1 MiB by default: a body up to ~767 KiB then goes in the queue message, one SQS hop instead
+   * of an S3 put, a hop and a get (docs/architecture.md, "The data plane, chosen by the model").
+   */
   maxMessageBytes: number;
   /** Explicit credentials (tests against local servers); otherwise the SDK's default chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
@@ -32,7 +36,7 @@ export interface AwsSettings {
 }
 
 export const DEFAULT_QUEUE_PREFIX = 'lambda-mpi';
-export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /** Reads the settings from the environment (the Lambda functions' configuration). */
 export function awsSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsSettings {

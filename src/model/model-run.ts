@@ -25,6 +25,8 @@ export interface ModelOptions<I = unknown> {
   meter?: CpuMeter;
   /** TypedArray payloads count as this many times their size. */
   payloadScale?: number;
+  /** The queues' maximum message size (default: the AWS transport's). */
+  maxMessageBytes?: number;
   /** Execution environments are reused from an earlier job (default true). */
   warm?: boolean;
   fanout?: number;
@@ -95,6 +97,7 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     cpuScale,
     ...(options.meter ? { meter: options.meter } : {}),
     ...(options.payloadScale ? { payloadScale: options.payloadScale } : {}),
+    ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
     ranksUpAtOnce: false,
     onJob: (made) => {
       job = made;

@@ -13,9 +13,16 @@ describe('configuration from the environment', () => {
 
   it('reads the AWS settings the functions get, with path-style S3 when a custom S3 endpoint is set', () => {
     expect(awsSettingsFromEnv({ LAMBDA_MPI_BUCKET: 'my-bucket', AWS_REGION: 'eu-west-1', LAMBDA_MPI_QUEUE_PREFIX: 'svc-prod', AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569' })).toMatchObject({
-      bucket: 'my-bucket', region: 'eu-west-1', queuePrefix: 'svc-prod', forcePathStyle: true, maxMessageBytes: 262144, receiveWaitSeconds: 20,
+      bucket: 'my-bucket', region: 'eu-west-1', queuePrefix: 'svc-prod', forcePathStyle: true, maxMessageBytes: 1048576, receiveWaitSeconds: 20, queueReadyDelayMs: 1000,
     });
     expect(awsSettingsFromEnv({ LAMBDA_MPI_BUCKET: 'my-bucket' }).forcePathStyle).toBe(false);
+  });
+
+  it('leaves new queues a second before use on AWS, and not on a local SQS server', () => {
+    expect(awsSettingsFromEnv({ LAMBDA_MPI_BUCKET: 'my-bucket' }).queueReadyDelayMs).toBe(1000);
+    expect(awsSettingsFromEnv({ LAMBDA_MPI_BUCKET: 'my-bucket', AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9324' }).queueReadyDelayMs).toBe(0);
+    expect(awsSettingsFromEnv({ LAMBDA_MPI_BUCKET: 'my-bucket', AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9324', LAMBDA_MPI_QUEUE_READY_DELAY_MS: '250' }).queueReadyDelayMs).toBe(250);
+    expect(() => awsSettingsFromEnv({ LAMBDA_MPI_BUCKET: 'my-bucket', LAMBDA_MPI_QUEUE_READY_DELAY_MS: '-1' })).toThrow(/queueReadyDelayMs: must be an integer number of ms in 0\.\.60000/);
   });
 
   it('names the missing bucket setting', () => {
