@@ -10,38 +10,47 @@ export interface CollectiveFigure {
   calls: number;
   /** Modeled seconds inside the collective, summed over its calls, on the slowest rank. */
   seconds: number;
-  /** The last call alone, on its slowest rank (earlier calls may include waiting for late starters). */
+  /**
+   * The last call alone, from the moment the last rank entered it to the moment the last rank
+   * left it: the collective's own latency, without the waiting for late ranks that the first
+   * call of a program usually includes.
+   */
   lastCallSeconds: number;
 }
 
 /** Time spent in each collective, per rank, on the model's clock. */
 export class CollectiveTiming {
-  private readonly perRank: Array<Map<string, { calls: number; ms: number; lastMs: number }>>;
+  private readonly perRank: Array<Map<string, { calls: number; ms: number; lastStart: number; lastEnd: number }>>;
 
   constructor(size: number) {
     this.perRank = Array.from({ length: size }, () => new Map());
   }
 
-  record(rank: number, name: string, ms: number): void {
+  /** A call of `name` by `rank` from `start` to `end` (virtual ms). */
+  record(rank: number, name: string, start: number, end: number): void {
     const figures = this.perRank[rank]!;
-    const figure = figures.get(name) ?? { calls: 0, ms: 0, lastMs: 0 };
+    const figure = figures.get(name) ?? { calls: 0, ms: 0, lastStart: 0, lastEnd: 0 };
     figure.calls++;
-    figure.ms += ms;
-    figure.lastMs = ms;
+    figure.ms += end - start;
+    figure.lastStart = start;
+    figure.lastEnd = end;
     figures.set(name, figure);
   }
 
   summary(): Record<string, CollectiveFigure> {
-    const summary: Record<string, CollectiveFigure> = {};
+    const summary: Record<string, CollectiveFigure & { lastEntered: number; lastLeft: number }> = {};
     for (const figures of this.perRank) {
-      for (const [name, { calls, ms, lastMs }] of figures) {
-        const entry = (summary[name] ??= { calls: 0, seconds: 0, lastCallSeconds: 0 });
+      for (const [name, { calls, ms, lastStart, lastEnd }] of figures) {
+        const entry = (summary[name] ??= { calls: 0, seconds: 0, lastCallSeconds: 0, lastEntered: -Infinity, lastLeft: -Infinity });
         entry.calls = Math.max(entry.calls, calls);
         entry.seconds = Math.max(entry.seconds, ms / 1000);
-        entry.lastCallSeconds = Math.max(entry.lastCallSeconds, lastMs / 1000);
+        entry.lastEntered = Math.max(entry.lastEntered, lastStart);
+        entry.lastLeft = Math.max(entry.lastLeft, lastEnd);
       }
     }
-    return Object.fromEntries(Object.entries(summary).sort(([a], [b]) => a.localeCompare(b)));
+    return Object.fromEntries(Object.entries(summary)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, { calls, seconds, lastEntered, lastLeft }]) => [name, { calls, seconds, lastCallSeconds: (lastLeft - lastEntered) / 1000 }]));
   }
 }
 
@@ -50,7 +59,7 @@ export class CollectiveTiming {
  * model's clock (communicators made by split and dup are timed too). Only the program's own
  * calls count: a collective built from others is one call.
  */
-export function timedComm(comm: Comm, record: (name: string, ms: number) => void, now: () => number): Comm {
+export function timedComm(comm: Comm, record: (name: string, start: number, end: number) => void, now: () => number): Comm {
   return new Proxy(comm, {
     get(target, property, _receiver) {
       const value = Reflect.get(target, property, target) as unknown;
@@ -63,7 +72,7 @@ export function timedComm(comm: Comm, record: (name: string, ms: number) => void
             const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
             return property === 'split' ? timedComm(result as Comm, record, now) : result;
           } finally {
-            record(property, now() - started);
+            record(property, started, now());
           }
         };
       }

@@ -89,7 +89,7 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
   const modeled = defineProgram(async (comm, input) => {
     await start!.programStart(comm.rank);
     const rank = comm.rank;
-    return program.main(timedComm(comm, (name, ms) => timing.record(rank, name, ms), () => job!.scheduler.virtualNow()), input);
+    return program.main(timedComm(comm, (name, start, end) => timing.record(rank, name, start, end), () => job!.scheduler.virtualNow()), input);
   });
   const channels = modelChannels({
     constants,

@@ -25,6 +25,13 @@ export interface CollectiveChannel {
    */
   readonly splitVectors: boolean;
   /**
+   * Signals per rank and round of the barrier, plus one. In one process a message costs
+   * microseconds: 2 (the fewest messages, ⌈log2 p⌉ rounds). Where each message is a request to a
+   * queue (~15 ms), fewer rounds of more messages, sent together and received in batches, win:
+   * 16 (the model: 1,000 ranks in 8 hops instead of 18; docs/architecture.md).
+   */
+  readonly barrierRadix: number;
+  /**
    * Present where the transport has a store every rank reads (S3): `share` stores a value too
    * large for a queue message once and returns a small reference to send instead (undefined for
    * a value small enough to send), `fetch` reads the value back.

@@ -8,15 +8,24 @@ import { allreduceVector, reduceVector, splitsVector } from './vector-reductions
  */
 export type { CollectiveChannel, CollectiveName };
 
-/** Dissemination barrier: ⌈log2 p⌉ rounds, in round k rank r signals r+2^k. */
+/**
+ * Dissemination barrier of radix k = ch.barrierRadix: ⌈log_k p⌉ rounds; in the round of unit
+ * u = k^i rank r signals r + j·u and hears from r - j·u for j = 1 … k-1 (while j·u < p). After
+ * the round it has heard, directly or not, from the k·u ranks below it. Each round waits only
+ * for what it hears; the signals' own completions are awaited once, at the end.
+ */
 export async function barrier(ch: CollectiveChannel): Promise<void> {
-  const { rank, size } = ch;
-  for (let distance = 1; distance < size; distance <<= 1) {
-    await Promise.all([
-      ch.send(null, (rank + distance) % size, 'barrier'),
-      ch.recv((rank - distance + size) % size, 'barrier'),
-    ]);
+  const { rank, size, barrierRadix: radix } = ch;
+  const signals: Promise<void>[] = [];
+  for (let unit = 1; unit < size; unit *= radix) {
+    const heard: Promise<unknown>[] = [];
+    for (let j = 1; j < radix && j * unit < size; j++) {
+      signals.push(ch.send(null, (rank + j * unit) % size, 'barrier'));
+      heard.push(ch.recv((rank - j * unit + size * radix) % size, 'barrier'));
+    }
+    await Promise.all(heard);
   }
+  await Promise.all(signals);
 }
 
 /**

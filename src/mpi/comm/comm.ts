@@ -75,6 +75,7 @@ export class Comm {
       rank: this.rank,
       size: this.size,
       splitVectors: services.vectorReduction !== 'tree',
+      barrierRadix: this.#engine.inProcess ? 2 : 16,
       ...(this.#engine.sharedObjects ? { objects: sharedValues(this.#engine.sharedObjects) } : {}),
       send: (value, dest, operation) => this.#sendOn(this.#collectiveContext, value, dest, COLLECTIVE_TAG[operation]),
       recv: async (source, operation) => {
