@@ -13,8 +13,9 @@ import type { Baseline, Section } from './types.ts';
  * servers (s3rver, local-aws-sqs) in a child process, in one run:
  *  1. the round trip (and one-way latency) of a small message between 2 ranks,
  *  2. the throughput of 10,000 small messages from rank 0 to rank 1,
- *  3. reduce(SUM) of an 8 MiB Float64Array on 16 ranks, along the binomial tree (the default over
- *     SQS/S3) and by Rabenseifner's algorithm, beside S3 put+get of the same bytes.
+ *  3. reduce(SUM) of an 8 MiB Float64Array on 16 ranks, along the binomial tree and by
+ *     Rabenseifner's algorithm (the default: the model's choice for AWS, docs/architecture.md),
+ *     beside S3 put+get of the same bytes.
  * Targets: round trip within 1.2x of the raw SDK's (aws.roundtrip-small.np2); the 16-rank reduce
  * within 2x of one put+get of its bytes (aws.reduce-8mib-binomial.np16; 16 concurrent put+gets
  * shown for context).
@@ -140,8 +141,8 @@ function rows(params: ReturnType<typeof parameters>): RowSpec[] {
     },
   ];
   const names: Record<ReduceAlgorithm, { short: string; slug: string; long: string }> = {
-    tree: { short: 'binomial tree (default)', slug: 'binomial', long: 'binomial tree of whole vectors (the default over SQS/S3)' },
-    split: { short: 'Rabenseifner', slug: 'rabenseifner', long: "Rabenseifner's reduce-scatter + gather (LAMBDA_MPI_VECTOR_REDUCTION=split)" },
+    tree: { short: 'binomial tree', slug: 'binomial', long: 'binomial tree of whole vectors (LAMBDA_MPI_VECTOR_REDUCTION=tree)' },
+    split: { short: 'Rabenseifner (default)', slug: 'rabenseifner', long: "Rabenseifner's reduce-scatter + gather (the default)" },
   };
   // Against every vector's bytes (b) only where there are many ranks: on 2, (a) says it.
   const reduces = [

@@ -41,7 +41,7 @@ for (const size of sizes) {
     const hello = await modelProgram('hello', options);
     const barrier = await modelProgram(twoBarriers, options);
     const allreduce = await modelProgram(allreduceInStep, { ...options, payloadScale: SCALE });
-    rows.push(`| ${size.toLocaleString('en-US')} | ${hello.startupSeconds.toFixed(2)} s | ${(barrier.collectives.barrier!.lastCallSeconds * 1000).toFixed(0)} ms | ${allreduce.collectives.allreduce!.seconds.toFixed(2)} s | $${allreduce.costUsd.toFixed(4)} | ${hello.cleanupSeconds.toFixed(2)} s |`);
+    rows.push(`| ${size.toLocaleString('en-US')} | ${hello.startupSeconds.toFixed(2)} s | ${(barrier.collectives.barrier!.lastCallSeconds * 1000).toFixed(0)} ms | ${allreduce.collectives.allreduce!.lastCallSeconds.toFixed(2)} s | $${allreduce.costUsd.toFixed(4)} | ${hello.cleanupSeconds.toFixed(2)} s |`);
   } catch (error) {
     rows.push(`| ${size.toLocaleString('en-US')} | ${(error as Error).message} | | | | |`);
   }

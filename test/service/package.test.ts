@@ -148,6 +148,12 @@ describe('IAM', () => {
     it(`${stage}: every statement names specific actions on specific resources`, () => {
       for (const s of roleStatements(get().template)) {
         expect(s.Effect).toBe('Allow');
+        // The one exception: reading the account's Lambda settings (free concurrency) has no
+        // resource to name; AWS takes it only on '*'.
+        if (s.Action.length === 1 && s.Action[0] === 'lambda:GetAccountSettings') {
+          expect(s.Resource).toEqual(['*']);
+          continue;
+        }
         for (const action of s.Action) expect(action).toMatch(/^(logs|sqs|s3|lambda):[A-Za-z]+$/);
         for (const resource of s.Resource) {
           expect(resource).not.toBe('*');
@@ -189,15 +195,17 @@ describe('IAM', () => {
       ]);
     });
 
-    it(`${stage}: lambda:InvokeFunction only on its own worker and run functions`, () => {
+    it(`${stage}: lambda:InvokeFunction only on its own worker and run functions; GetAccountSettings alone besides`, () => {
       const { template } = get();
       const env = template.Resources.RunLambdaFunction.Properties.Environment.Variables;
       const worker = template.Resources.WorkerLambdaFunction.Properties.FunctionName;
       const runFn = template.Resources.RunLambdaFunction.Properties.FunctionName;
       expect(env.LAMBDA_MPI_WORKER_FUNCTION).toBe(worker);
       expect(env.LAMBDA_MPI_RUN_FUNCTION).toBe(runFn);
-      const lambda = roleStatements(template).filter((s) => s.Action.some((a) => a.startsWith('lambda:')));
+      const lambda = roleStatements(template).filter((s) => s.Action.some((a) => a.startsWith('lambda:')) && !s.Action.includes('lambda:GetAccountSettings'));
       expect(lambda.flatMap((s) => s.Action)).toEqual(['lambda:InvokeFunction']);
+      const readsSettings = roleStatements(template).filter((s) => s.Action.includes('lambda:GetAccountSettings'));
+      expect(readsSettings.map((s) => s.Action)).toEqual([['lambda:GetAccountSettings']]);
       const arn = (name: string) => `arn:{AWS::Partition}:lambda:{AWS::Region}:{AWS::AccountId}:function:${name}`;
       expect(lambda.flatMap((s) => s.Resource).sort()).toEqual([arn(runFn), arn(worker)].sort());
     });
