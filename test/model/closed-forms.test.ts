@@ -97,6 +97,19 @@ describe('the model against closed forms', () => {
     });
   });
 
+  it('broadcasts a large value as one S3 object: one upload by the root, the reference down the tree, one download per rank', async () => {
+    const WITH_BANDWIDTH: AwsModelConstants = { ...FLAT, lambdaBandwidthBytesPerSecond: 75e6 };
+    const TRANSFER = (2 ** 20 + 8) / 75_000; // 1 MiB and the codec's header through one link
+    const program = defineProgram(async (comm) => (await comm.bcast(comm.rank === 0 ? new Uint8Array(2 ** 20).fill(7) : undefined))!.every((x) => x === 7));
+    const { durations, result, job } = await modeled(program, 8, { constants: WITH_BANDWIDTH });
+    expect(result.results).toEqual(new Array(8).fill(true));
+    expect(job.aws.counts.s3Put).toBe(1);
+    expect(job.aws.counts.s3Get).toBe(7);
+    // Rank 7 is three hops down the tree (0 → 4 → 6 → 7): upload and PUT, three hops of the
+    // reference (a message of ~150 bytes: ~0.002 ms a link), GET and download.
+    expect(Math.max(...durations)).toBeCloseTo(TRANSFER + 30 + 3 * HOP + 20 + TRANSFER, 1);
+  });
+
   it('packs frames sent together to one rank into one SendMessageBatch, as the AWS outbox does', async () => {
     const burst = (awaitEach: boolean) => defineProgram(async (comm) => {
       if (comm.rank === 1) {
