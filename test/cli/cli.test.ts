@@ -81,8 +81,8 @@ describe('the commands', () => {
   it('lists every command, and shows each one\'s own usage with --help', async () => {
     const overview = await lambdaMpi('--help');
     expect(overview.code).toBe(0);
-    expect([...overview.stdout.matchAll(/^  ([a-z]+)  /gm)].map((m) => m[1])).toEqual(['run', 'offline', 'deploy', 'remove']);
-    for (const command of ['run', 'offline', 'deploy', 'remove']) {
+    expect([...overview.stdout.matchAll(/^  ([a-z]+)  /gm)].map((m) => m[1])).toEqual(['run', 'offline', 'deploy', 'remove', 'model']);
+    for (const command of ['run', 'offline', 'deploy', 'remove', 'model']) {
       const help = await lambdaMpi(command, '--help');
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^Usage: lambda-mpi ${command} `));

@@ -20,7 +20,10 @@ export async function barrier(ch: CollectiveChannel): Promise<void> {
   for (let unit = 1; unit < size; unit *= radix) {
     const heard: Promise<unknown>[] = [];
     for (let j = 1; j < radix && j * unit < size; j++) {
-      signals.push(ch.send(null, (rank + j * unit) % size, 'barrier'));
+      const signal = ch.send(null, (rank + j * unit) % size, 'barrier');
+      // Awaited at the end; if a receive fails first (the job was stopped), that error is the one.
+      signal.catch(() => undefined);
+      signals.push(signal);
       heard.push(ch.recv((rank - j * unit + size * radix) % size, 'barrier'));
     }
     await Promise.all(heard);
