@@ -1,5 +1,4 @@
-import type { OutputLine } from './output.ts';
-import type { StampedLine } from './control.ts';
+import type { OutputLine, StampedLine } from './output.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
 
 export interface RankTiming {
