@@ -2,7 +2,9 @@ import { decode, encode } from '../mpi/codec/codec.ts';
 import type { RemoteErrorInfo } from '../mpi/errors.ts';
 import type { WaitDescription } from '../mpi/p2p/engine.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
+import type { RequestCounts } from '../transport/aws/request-meter.ts';
 import type { RankEvent } from './job-events.ts';
+import type { RankSpans } from './trace/rank-tracer.ts';
 
 /**
  * The runtime's own messages, carried as control frames on the same links as data (so they are
@@ -13,7 +15,20 @@ export type ControlMessage =
   /** A worker's check-in, output, heartbeats: the watcher channel's rank side. */
   | { type: 'events'; rank: number; events: RankEvent[] }
   /** A worker's program returned. */
-  | { type: 'done'; rank: number; result: Uint8Array; durationMs: number; link: LinkStats }
+  | {
+    type: 'done';
+    rank: number;
+    result: Uint8Array;
+    durationMs: number;
+    link: LinkStats;
+    /** When its program returned and its first frame arrived (epoch ms). */
+    endAt: number;
+    firstMessageAt?: number;
+    /** The requests its own clients sent (a worker on Lambda). */
+    requests?: RequestCounts;
+    /** Its MPI calls, when the job is traced. */
+    trace?: RankSpans;
+  }
   /** A worker's program threw. */
   | { type: 'failed'; rank: number; error: RemoteErrorInfo }
   /** Stop: rank `origin` failed or called comm.abort. */

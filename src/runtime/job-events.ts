@@ -30,6 +30,8 @@ export interface RankStartTiming {
   initMs?: number;
   /** When its program began. */
   programAt: number;
+  /** Its function's memory in MB (on Lambda), for the cost of its GB-seconds. */
+  memoryMb?: number;
 }
 
 /** How far a job got: what `GET /runs/{jobId}` and the CLI's progress line show. */

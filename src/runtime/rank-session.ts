@@ -7,6 +7,8 @@ import type { Transport } from '../transport/transport.ts';
 import { decodeControl, encodeControl, type ControlMessage } from './control.ts';
 import { RankEventStream, type RankEvent, type RankStartTiming } from './job-events.ts';
 import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
+import { RankTracer } from './trace/rank-tracer.ts';
+import type { RequestCounts } from '../transport/aws/request-meter.ts';
 
 /** Everything one rank needs to run its part of a job, wherever it runs. */
 export interface RankOptions {
@@ -29,6 +31,10 @@ export interface RankOptions {
   startTiming?: Omit<RankStartTiming, 'programAt'>;
   /** The watcher channel's pace: batching of events and heartbeats (job-events.ts). */
   events?: { flushMs?: number; heartbeatMs?: number };
+  /** Record this rank's MPI calls for the job's timeline. */
+  trace?: boolean;
+  /** The requests this rank's own clients sent (a worker on Lambda reports them with `done`). */
+  requestCounts?: () => RequestCounts;
 }
 
 export type ProgramOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -43,9 +49,13 @@ export class RankSession {
   readonly options: RankOptions;
   /** This rank's side of the watcher channel; its output goes there as it is printed. */
   readonly events: RankEventStream;
+  /** This rank's MPI calls, when the job is traced. */
+  readonly tracer: RankTracer | undefined;
   readonly startedAt = Date.now();
   /** Set once this rank was told to stop (abort, timeout) or aborted the job itself. */
   stopError: unknown;
+  /** When its program returned or threw (epoch ms). */
+  endedAt: number | undefined;
   private running = false;
 
   constructor(
@@ -58,6 +68,7 @@ export class RankSession {
     this.options = options;
     this.engine = new Engine(options.transport, (source, body) => this.onControl(decodeControl(body), source));
     this.events = new RankEventStream({ rank: options.rank, send: sendEvents, ...options.events });
+    this.tracer = options.trace ? new RankTracer() : undefined;
   }
 
   get isRunning(): boolean {
@@ -91,6 +102,7 @@ export class RankSession {
         processorName: () => options.processorName,
         vectorReduction: options.vectorReduction ?? 'auto',
         abort: (reason) => this.abortJob(reason),
+        ...(this.tracer ? { tracer: this.tracer } : {}),
       };
       const comm = new Comm(services, Array.from({ length: options.size }, (_, rank) => rank), 'w');
       const value = await withOutputSink(sink, () => options.program.main(comm, options.input));
@@ -99,6 +111,7 @@ export class RankSession {
       return { ok: false, error };
     } finally {
       this.running = false;
+      this.endedAt = Date.now();
     }
   }
 

@@ -7,13 +7,20 @@ import type { ControlMessage } from './control.ts';
 import type { StampedLine } from './output.ts';
 import type { JobEventSink, JobProgress, RankEvent, RankStartTiming } from './job-events.ts';
 import { RankSession, broadcastControl, type ProgramOutcome, type RankOptions } from './rank-session.ts';
-import { mergeOutput, type RankTiming, type RunResult } from './run-result.ts';
+import { mergeOutput, type JobTimings, type RankTiming, type RunResult, type StartupSteps } from './run-result.ts';
+import { buildChromeTrace, type JobStep } from './trace/chrome-trace.ts';
+import type { RankSpans } from './trace/rank-tracer.ts';
+import { addRequestCounts, type RequestCounts } from '../transport/aws/request-meter.ts';
 
 export interface RankZeroOptions extends RankOptions {
   /** Starts ranks 1..N-1 (Lambda invocations); in-process runs start them themselves. */
   launchWorkers?: () => Promise<void>;
   /** Whoever watches the job: every rank's events as rank 0 receives them, with the progress. */
   sink?: JobEventSink;
+  /** When the job began (epoch ms), if before rank 0's program (on Lambda: the handler's start). */
+  jobStartedAt?: number;
+  /** Rank 0's start-up steps before its program (on Lambda), for the timings and the timeline. */
+  startup?: { steps: StartupSteps; timeline: JobStep[] };
 }
 
 /** Runs rank 0 of a job: its own part of the program, and the job's authority (see RankZeroJob). */
@@ -41,7 +48,10 @@ export class RankZeroJob {
   private readonly running: Set<number>;
   /** Every rank's return value, index = rank. */
   private readonly results: unknown[];
-  private readonly timings: RankTiming[] = [];
+  /** What each rank's `done` said of its time (rank 0's own added at the end). */
+  private readonly ends = new Map<number, { durationMs: number; endAt: number; firstMessageAt?: number }>();
+  private readonly spans = new Map<number, RankSpans>();
+  private readonly workerRequests: RequestCounts = {};
   /** Every rank's lines, as their events brought them (rank 0's own included). */
   private readonly output: StampedLine[] = [];
   /** The ranks that checked in, with what they said of their start-up. */
@@ -119,7 +129,9 @@ export class RankZeroJob {
       case 'done':
         if (!this.running.delete(message.rank)) return; // a duplicate report
         this.results[message.rank] = decode(message.result);
-        this.timings.push({ rank: message.rank, durationMs: message.durationMs });
+        this.ends.set(message.rank, { durationMs: message.durationMs, endAt: message.endAt, ...(message.firstMessageAt !== undefined ? { firstMessageAt: message.firstMessageAt } : {}) });
+        if (message.trace) this.spans.set(message.rank, message.trace);
+        addRequestCounts(this.workerRequests, message.requests);
         this.workerLinks.duplicatesDropped += message.link.duplicatesDropped;
         this.workerLinks.reorderedHeld += message.link.reorderedHeld;
         this.rankFinished(message.rank, true);
@@ -178,23 +190,65 @@ export class RankZeroJob {
     this.ended = true;
     const { jobId, size } = this.options;
     const ownStats = this.session.engine.stats;
-    this.timings.push({ rank: 0, durationMs: this.ownDurationMs });
+    const firstMessageAt = this.session.engine.firstFrameAt;
+    this.ends.set(0, { durationMs: this.ownDurationMs, endAt: this.session.endedAt ?? Date.now(), ...(firstMessageAt !== undefined ? { firstMessageAt } : {}) });
+    if (this.session.tracer) this.spans.set(0, this.session.tracer.spans);
+    const timings = this.timings();
+    const ownRequests = this.options.requestCounts?.();
+    const requests = ownRequests || Object.keys(this.workerRequests).length > 0 ? addRequestCounts(addRequestCounts({}, this.workerRequests), ownRequests) : undefined;
     this.resolveEnding({
       jobId,
       size,
       result: this.results[0],
       results: this.results,
       output: mergeOutput(this.output),
-      timings: {
-        startedAt: new Date(this.startedAt).toISOString(),
-        durationMs: Date.now() - this.startedAt,
-        ranks: this.timings.sort((a, b) => a.rank - b.rank),
-      },
+      timings,
       link: {
         duplicatesDropped: this.workerLinks.duplicatesDropped + ownStats.duplicatesDropped,
         reorderedHeld: this.workerLinks.reorderedHeld + ownStats.reorderedHeld,
       },
+      ...(requests ? { requests } : {}),
+      ...(this.options.trace ? {
+        trace: buildChromeTrace({
+          jobId, size, startedAt: this.jobStartedAt, ranks: timings.ranks, spans: this.spans,
+          ...(this.options.startup ? { jobSteps: this.options.startup.timeline } : {}),
+        }),
+      } : {}),
     });
+  }
+
+  /** The job's start: rank 0's handler on Lambda, rank 0's program in-process. */
+  private get jobStartedAt(): number {
+    return this.options.jobStartedAt ?? this.startedAt;
+  }
+
+  /** Where each rank's time went, from its check-in and its report, as offsets from the job's start. */
+  private timings(): JobTimings {
+    const origin = this.jobStartedAt;
+    const offset = (at: number | undefined) => (at === undefined ? undefined : at - origin);
+    const ranks: RankTiming[] = [];
+    for (let rank = 0; rank < this.options.size; rank++) {
+      const start = this.started.get(rank);
+      const end = this.ends.get(rank);
+      const timing: RankTiming = { rank, durationMs: end?.durationMs ?? 0 };
+      const fields: Array<[keyof RankTiming, number | undefined]> = [
+        ['invokedMs', offset(start?.invokedAt)], ['handlerMs', offset(start?.handlerAt)], ['initMs', start?.initMs],
+        ['programMs', offset(start?.programAt)], ['firstMessageMs', offset(end?.firstMessageAt)], ['endMs', offset(end?.endAt)],
+        ['memoryMb', start?.memoryMb],
+      ];
+      for (const [key, value] of fields) if (value !== undefined) (timing as unknown as Record<string, number>)[key] = value;
+      if (start?.coldStart !== undefined) timing.coldStart = start.coldStart;
+      ranks.push(timing);
+    }
+    const now = Date.now();
+    const startupMs = Math.max(0, ...ranks.map((r) => r.programMs ?? 0));
+    return {
+      startedAt: new Date(origin).toISOString(),
+      durationMs: now - origin,
+      phases: { startupMs, runMs: now - origin - startupMs, cleanupMs: 0 },
+      ...(this.options.startup ? { startup: this.options.startup.steps } : {}),
+      ranks,
+    };
   }
 
   /**

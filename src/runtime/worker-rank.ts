@@ -132,7 +132,14 @@ export class WorkerRank {
       await this.report({ type: 'failed', rank, error: toRemoteErrorInfo(returnValueError(error)) });
       return;
     }
-    await this.report({ type: 'done', rank, result, durationMs: Date.now() - session.startedAt, link: session.engine.stats });
+    const requests = this.options.requestCounts?.();
+    const firstMessageAt = session.engine.firstFrameAt;
+    await this.report({
+      type: 'done', rank, result, durationMs: Date.now() - session.startedAt, link: session.engine.stats, endAt: session.endedAt ?? Date.now(),
+      ...(firstMessageAt !== undefined ? { firstMessageAt } : {}),
+      ...(requests ? { requests } : {}),
+      ...(session.tracer ? { trace: session.tracer.spans } : {}),
+    });
   }
 
   private clearTimers(): void {
