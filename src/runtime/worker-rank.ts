@@ -12,8 +12,8 @@ export interface WorkerRankOptions extends RankOptions {
   hardStopAt?: number;
 }
 
-/** Runs a worker rank (1..N-1) to its one report; never throws (see WorkerRank). */
-export function runWorkerRank(options: WorkerRankOptions): Promise<void> {
+/** Runs a worker rank (1..N-1) to its one report; never throws (see WorkerRank). Resolves to how it ended. */
+export function runWorkerRank(options: WorkerRankOptions): Promise<string> {
   return new WorkerRank(options).run();
 }
 
@@ -56,8 +56,11 @@ export class WorkerRank {
     );
   }
 
-  /** Starts the rank; call once. Resolves when its report is sent and its resources are released. */
-  async run(): Promise<void> {
+  /**
+   * Starts the rank; call once. Resolves when its report is sent and its resources are released,
+   * to how it ended (its report, or why it was stopped), for its function's log.
+   */
+  async run(): Promise<string> {
     const { options, session } = this;
     session.start();
     this.timers.push(setTimeout(() => this.deadline(), Math.max(0, options.deadline - Date.now())));
@@ -76,7 +79,12 @@ export class WorkerRank {
       await session.events.close();
       await session.engine.close().catch(() => undefined);
     }
+    if (session.stopped) return `stopped: ${(session.stopError as Error)?.message ?? String(session.stopError)}`;
+    return this.reportType ?? 'ended without a report';
   }
+
+  /** The type of the report this rank sent, if it sent one. */
+  private reportType: string | undefined;
 
   /**
    * The rank's one report to rank 0; later ones are dropped. Its pending events go first (their
@@ -85,6 +93,7 @@ export class WorkerRank {
   async report(message: ControlMessage): Promise<void> {
     if (this.reported) return;
     this.reported = true;
+    this.reportType = message.type;
     const flushed = this.session.events.close();
     await this.session.sendControl(RANK_ZERO, message).catch(() => undefined);
     await flushed;

@@ -17,6 +17,12 @@ export interface LambdaConfig {
   programCacheDir: string;
   /** The stage the functions belong to (LAMBDA_MPI_STAGE), for advice in errors. */
   stage?: string;
+  /** This function's memory, MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE): what its GB-seconds are billed at. */
+  memoryMb?: number;
+  /** The functions' architecture as deployed (LAMBDA_MPI_ARCHITECTURE): arm64 and x86_64 are priced apart. */
+  architecture: 'arm64' | 'x86_64';
+  /** The region the functions run in (AWS_REGION): prices differ by region. */
+  region?: string;
 }
 
 export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LambdaConfig {
@@ -36,6 +42,9 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
     runTimeoutSeconds,
     programCacheDir: env.LAMBDA_MPI_PROGRAM_CACHE_DIR || join(tmpdir(), 'lambda-mpi-programs'),
     ...(env.LAMBDA_MPI_STAGE ? { stage: env.LAMBDA_MPI_STAGE } : {}),
+    ...(Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) > 0 ? { memoryMb: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) } : {}),
+    architecture: env.LAMBDA_MPI_ARCHITECTURE === 'x86_64' ? 'x86_64' : env.LAMBDA_MPI_ARCHITECTURE === 'arm64' ? 'arm64' : process.arch === 'arm64' ? 'arm64' : 'x86_64',
+    ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
   };
 }
 
@@ -47,7 +56,15 @@ export function lambdaProcessorName(): string {
   return process.env.AWS_LAMBDA_LOG_STREAM_NAME || process.env.AWS_LAMBDA_FUNCTION_NAME || 'lambda';
 }
 
-/** A rank's output, as it is printed, into the function's own log. */
-export function printToLog(line: { rank: number; stream: 'stdout' | 'stderr'; line: string }): void {
-  (line.stream === 'stderr' ? process.stderr : process.stdout).write(`[rank ${line.rank}] ${line.line}\n`);
+/**
+ * A rank's output, as it is printed, into the function's own log: each line with the job's id
+ * and the rank, so the lines of concurrent jobs in one log group can be told apart.
+ */
+export function printToLog(jobId: string): (line: { rank: number; stream: 'stdout' | 'stderr'; line: string }) => void {
+  return (line) => (line.stream === 'stderr' ? process.stderr : process.stdout).write(`[job ${jobId}] [rank ${line.rank}] ${line.line}\n`);
+}
+
+/** A line of the functions' own about a job, into their log: with the job's id, like the ranks' lines. */
+export function logForJob(jobId: string, message: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
+  (stream === 'stderr' ? process.stderr : process.stdout).write(`[job ${jobId}] lambda-mpi: ${message}\n`);
 }
