@@ -1,11 +1,12 @@
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command.ts';
+import { cancelCommand } from './commands/cancel.ts';
 import { deployCommand } from './commands/deploy.ts';
 import { offlineCommand } from './commands/offline.ts';
 import { removeCommand } from './commands/remove.ts';
 import { runCommand } from './commands/run.ts';
 
 /** Every command, in the order the overview lists them. */
-const COMMANDS: readonly Command[] = [runCommand, offlineCommand, deployCommand, removeCommand];
+const COMMANDS: readonly Command[] = [runCommand, cancelCommand, offlineCommand, deployCommand, removeCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

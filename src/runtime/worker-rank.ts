@@ -5,6 +5,13 @@ import { RankSession, broadcastControl, type ProgramOutcome, type RankOptions } 
 
 const RANK_ZERO = 0;
 
+/**
+ * A stopped rank's program ends at its next communication call. One that is not in one (awaiting
+ * a timer, a fetch) is waited for this long, then abandoned: its rank ends (and its function
+ * returns), and the program finds every call failing if it ever makes one.
+ */
+export const STOP_GRACE_MS = 1_000;
+
 export interface WorkerRankOptions extends RankOptions {
   /** Starts this rank's children (the Lambda fan-out); if it fails, the rank fails. */
   launchChildren?: () => Promise<void>;
@@ -70,7 +77,13 @@ export class WorkerRank {
     }
     try {
       const launching = options.launchChildren?.().catch((error: unknown) => this.fail(error));
-      const outcome = await session.run();
+      let graceTimer: NodeJS.Timeout | undefined;
+      const abandoned = session.stopping.then(() => new Promise<ProgramOutcome>((resolve) => {
+        graceTimer = setTimeout(() => resolve({ ok: false, error: session.stopError }), STOP_GRACE_MS);
+        graceTimer.unref();
+      }));
+      const outcome = await Promise.race([session.run(), abandoned]);
+      clearTimeout(graceTimer);
       this.clearTimers();
       await launching;
       await this.programEnded(outcome);
