@@ -99,6 +99,9 @@ export class RankSession {
     };
     this.running = true;
     this.events.checkIn({ ...options.startTiming, programAt: Date.now() });
+    // Sent before the program runs: a program that computes without awaiting would hold it back
+    // (and the rank would look as if it never started) until its first communication call.
+    await this.events.flush();
     try {
       const services: RankServices = {
         jobId: options.jobId,
