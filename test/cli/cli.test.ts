@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
@@ -28,6 +29,18 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     const r = await lambdaMpi('run', 'hello', '-n', '3', '--tag-output');
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n').sort()).toEqual([0, 1, 2].map((rank) => expect.stringMatching(new RegExp(`^\\[${rank}\\] Hello\\. This is rank ${rank} of 3 on processor .+$`))));
+  });
+
+  it('accepts mpirun\'s -np N for -n N', async () => {
+    const r = await lambdaMpi('run', 'hello', '-np', '2', '--tag-output');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual([0, 1].map((rank) => expect.stringMatching(new RegExp(`^\\[${rank}\\] Hello\\. This is rank ${rank} of 2 on processor .+$`))));
+  });
+
+  it('prints the package\'s version with --version', async () => {
+    const r = await lambdaMpi('--version');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version);
   });
 
   it('passes --input as JSON and prints the result with --result', async () => {
