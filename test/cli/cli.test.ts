@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
@@ -28,6 +29,25 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     const r = await lambdaMpi('run', 'hello', '-n', '3', '--tag-output');
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n').sort()).toEqual([0, 1, 2].map((rank) => expect.stringMatching(new RegExp(`^\\[${rank}\\] Hello\\. This is rank ${rank} of 3 on processor .+$`))));
+  });
+
+  it('accepts mpirun\'s -np N for -n N', async () => {
+    const r = await lambdaMpi('run', 'hello', '-np', '2', '--tag-output');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual([0, 1].map((rank) => expect.stringMatching(new RegExp(`^\\[${rank}\\] Hello\\. This is rank ${rank} of 2 on processor .+$`))));
+  });
+
+  it('run --stage with no region and no local stack says how to set either, with exit code 2, before anything is bundled', async () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|LAMBDA_MPI_)/.test(name)));
+    const r = await lambdaMpiWith({ ...env, HOME: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' }, 'run', 'hello', '-n', '2', '--stage', 'local');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/region: is not set, so stage local cannot be looked up on AWS: pass --region R or set AWS_REGION; for the local stack, run `lambda-mpi offline`/);
+  });
+
+  it('prints the package\'s version with --version', async () => {
+    const r = await lambdaMpi('--version');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version);
   });
 
   it('passes --input as JSON and prints the result with --result', async () => {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeZipScratch } from '../../src/cli/serverless.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -49,15 +50,18 @@ function offlineEnv(): NodeJS.ProcessEnv {
 async function slsPackage(args: string[]): Promise<Packaged> {
   const dir = await serviceCopy();
   const out = join(dir, 'out');
+  const packaging = run(process.execPath, [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', out, ...args], {
+    cwd: dir,
+    env: offlineEnv(),
+    timeout: 45_000,
+  });
   try {
-    await run(process.execPath, [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', out, ...args], {
-      cwd: dir,
-      env: offlineEnv(),
-      timeout: 45_000,
-    });
+    await packaging;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`sls package ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  } finally {
+    if (packaging.child.pid !== undefined) await removeZipScratch(packaging.child.pid);
   }
   const [template, state, zip] = await Promise.all([
     readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8').then(JSON.parse),
