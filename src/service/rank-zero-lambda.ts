@@ -299,7 +299,29 @@ async function recordSucceeded(job: LambdaJob, result: RunResult, cleanup: { sta
   const platform = { architecture: job.config.architecture, ...(job.config.region ? { region: job.config.region } : {}) };
   const safe = { ...(toJsonSafe(rest) as Record<string, unknown>), status: 'succeeded', platform, ...(traceKey ? { traceKey } : {}) };
   await writeRunStatus(job.clients.s3, job.config.aws.bucket, { ...safe, jobId: job.jobId, status: 'succeeded' });
-  return safe;
+  return fitAnswer(job.jobId, safe);
+}
+
+/** Lambda refuses a synchronous answer above 6 MB; this leaves room for the envelope. */
+const MAX_ANSWER_BYTES = 5_500_000;
+
+/**
+ * The function's answer: the result as recorded, unless its output makes it too large for a
+ * synchronous answer; then without the output, which the record and the event log keep.
+ */
+function fitAnswer(jobId: string, safe: Record<string, unknown>): Record<string, unknown> {
+  const bytes = Buffer.byteLength(JSON.stringify(safe));
+  if (bytes <= MAX_ANSWER_BYTES) return safe;
+  const lines = Array.isArray(safe.output) ? safe.output.length : 0;
+  return {
+    ...safe,
+    output: [],
+    outputOmitted: {
+      lines,
+      reason: `with its ${lines} output lines the answer would be ${(bytes / 1e6).toFixed(1)} MB, over the 6 MB Lambda allows: ` +
+        `the output is in the job's record (GET /runs/${jobId}, runs/${jobId}.json) and its event log (runs/${jobId}/events/)`,
+    },
+  };
 }
 
 /** Record outcome (failure or cancel): the job's error and what the ranks printed; the caller rethrows it. */
