@@ -9,22 +9,20 @@ export interface InvocationInfo {
   initMs?: number;
 }
 
-/** Lambda ends an init phase that takes longer than this (on-demand functions). */
-const MAX_LAMBDA_INIT_MS = 10_000;
-
-/** When this module was evaluated: during the init phase, after the runtime's own start. */
+/** When this module was evaluated: during the init phase, as the handler's modules load. */
 const moduleEvaluatedAt = Date.now();
 let invocations = 0;
 
-/** Called first thing in a handler. */
-export function beginInvocation(): InvocationInfo {
+/**
+ * Called first thing in a handler. `processIsEnvironment`: this process is the function's
+ * execution environment (on Lambda; `processStartsWithInit()` says so), so its start is where
+ * the init phase began. In an emulator that serves every function from one long-lived process,
+ * only the loading of the handler's modules is this function's init, and that is what is measured.
+ */
+export function beginInvocation(processIsEnvironment: boolean): InvocationInfo {
   const handlerAt = Date.now();
   const coldStart = invocations++ === 0;
   if (!coldStart) return { handlerAt, coldStart };
-  // On Lambda the process starts with the init phase. An emulator's process may have started long
-  // before this function was first loaded (it serves every function): then only the loading of
-  // the handler's modules is this function's init, and that is what is measured.
-  const sinceProcessStart = handlerAt - performance.timeOrigin;
-  const initMs = sinceProcessStart <= MAX_LAMBDA_INIT_MS ? sinceProcessStart : handlerAt - moduleEvaluatedAt;
-  return { handlerAt, coldStart, initMs: Math.max(0, Math.round(initMs)) };
+  const initStart = processIsEnvironment ? performance.timeOrigin : moduleEvaluatedAt;
+  return { handlerAt, coldStart, initMs: Math.max(0, Math.round(handlerAt - initStart)) };
 }

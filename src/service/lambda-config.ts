@@ -51,6 +51,14 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
 /** Time rank 0 keeps back from its function's timeout to clean up and answer. */
 export const CLEANUP_MARGIN_MS = 10_000;
 
+/**
+ * Whether this process is a Lambda execution environment, which starts with the function's init
+ * phase: Lambda sets AWS_LAMBDA_INITIALIZATION_TYPE there; emulators (serverless-offline) do not.
+ */
+export function processStartsWithInit(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.AWS_LAMBDA_INITIALIZATION_TYPE !== undefined;
+}
+
 /** Where a rank runs, as MPI_Get_processor_name says it: the Lambda's log stream. */
 export function lambdaProcessorName(): string {
   return process.env.AWS_LAMBDA_LOG_STREAM_NAME || process.env.AWS_LAMBDA_FUNCTION_NAME || 'lambda';

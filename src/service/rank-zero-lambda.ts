@@ -32,7 +32,7 @@ import type { WorkerEvent } from './worker-event.ts';
  * queues and objects are deleted, then its outcome is recorded under runs/{jobId}.json and the
  * last chunk of its event log says how it ended.
  */
-export async function runRankZeroLambda(event: unknown, remainingMs: number, invocation: InvocationInfo = beginInvocation()): Promise<Record<string, unknown>> {
+export async function runRankZeroLambda(event: unknown, remainingMs: number, invocation: InvocationInfo = beginInvocation(false)): Promise<Record<string, unknown>> {
   const config = lambdaConfigFromEnv();
   const job = openJob(await parseRequest(event, remainingMs, config), config, invocation);
   try {

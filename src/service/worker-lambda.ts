@@ -24,7 +24,7 @@ const REPORT_MARGIN_MS = 3_000;
  * throws: whatever goes wrong is reported to rank 0 through the job's queues when possible, and
  * logged otherwise (rank 0 then names the rank as silent).
  */
-export async function runWorkerLambda(event: unknown, remainingMs: number, invocation: InvocationInfo = beginInvocation()): Promise<{ rank?: number; outcome: string }> {
+export async function runWorkerLambda(event: unknown, remainingMs: number, invocation: InvocationInfo = beginInvocation(false)): Promise<{ rank?: number; outcome: string }> {
   if (!isWorkerEvent(event)) {
     // Not a job's event: there is no job id to name, so the event's own fields are.
     console.error(`lambda-mpi worker: ignored an event that is not a worker event (fields: ${Object.keys(Object(event)).join(', ') || 'none'})`);

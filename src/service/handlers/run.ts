@@ -1,4 +1,5 @@
 import { beginInvocation } from '../invocation.ts';
+import { processStartsWithInit } from '../lambda-config.ts';
 import { runRankZeroLambda } from '../rank-zero-lambda.ts';
 import { failureInfo } from '../run-status.ts';
 
@@ -12,7 +13,7 @@ interface LambdaContext {
  * HTTP function (mode "async") it must never throw, so the failure is only recorded.
  */
 export async function handler(event: unknown, context: LambdaContext): Promise<unknown> {
-  const invocation = beginInvocation();
+  const invocation = beginInvocation(processStartsWithInit());
   const remainingMs = context.getRemainingTimeInMillis();
   if ((event as { mode?: string } | null)?.mode !== 'async') return runRankZeroLambda(event, remainingMs, invocation);
   try {
