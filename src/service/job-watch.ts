@@ -20,10 +20,11 @@ export class LambdaJobWatch {
   /** Who asked to cancel the job, once someone did. */
   cancelledBy: string | undefined;
 
-  constructor(s3: S3Client, bucket: string, private readonly jobId: string, size: number) {
+  constructor(s3: S3Client, bucket: string, private readonly jobId: string, size: number, flushMs?: number) {
     this.progress = { size, started: 0, finished: 0, elapsedMs: 0 };
     this.log = new EventLogWriter({
       s3, bucket, jobId,
+      ...(flushMs !== undefined ? { flushMs } : {}),
       onWriteError: (error) => logForJob(jobId, `could not write the job's event log (tried again): ${error.message}`, 'stderr'),
     }, this.progress);
     this.cancelWatch = new CancelWatch(s3, bucket, jobId);

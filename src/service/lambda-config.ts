@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError } from '../mpi/errors.ts';
 import { DEFAULT_FANOUT } from './fanout.ts';
+import { DEFAULT_LOG_FLUSH_MS } from '../watch/event-log-writer.ts';
 
 /** The functions' configuration, read once from their environment (set by serverless.yml). */
 export interface LambdaConfig {
@@ -23,6 +24,11 @@ export interface LambdaConfig {
   architecture: 'arm64' | 'x86_64';
   /** The region the functions run in (AWS_REGION): prices differ by region. */
   region?: string;
+  /**
+   * How often rank 0 writes the job's event log while there is news (LAMBDA_MPI_WATCH_FLUSH_MS):
+   * live output's lag against its S3 PUTs (one per interval while ranks print).
+   */
+  watchFlushMs: number;
 }
 
 export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LambdaConfig {
@@ -33,6 +39,10 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
     throw new ConfigurationError('LAMBDA_MPI_FANOUT', `must be an integer in 1..64 (ranks each rank starts); received ${env.LAMBDA_MPI_FANOUT}`);
   }
   const runTimeoutSeconds = env.LAMBDA_MPI_RUN_TIMEOUT_SECONDS ? Number(env.LAMBDA_MPI_RUN_TIMEOUT_SECONDS) : 900;
+  const watchFlushMs = env.LAMBDA_MPI_WATCH_FLUSH_MS ? Number(env.LAMBDA_MPI_WATCH_FLUSH_MS) : DEFAULT_LOG_FLUSH_MS;
+  if (!Number.isInteger(watchFlushMs) || watchFlushMs < 50 || watchFlushMs > 60_000) {
+    throw new ConfigurationError('LAMBDA_MPI_WATCH_FLUSH_MS', `must be an integer number of milliseconds in 50..60000 (how often rank 0 writes the job's event log); received ${env.LAMBDA_MPI_WATCH_FLUSH_MS}`);
+  }
   return {
     aws: awsSettingsFromEnv(env),
     workerFunction,
@@ -40,6 +50,7 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
     fanout,
     vectorReduction: vectorReductionFromEnv(env),
     runTimeoutSeconds,
+    watchFlushMs,
     programCacheDir: env.LAMBDA_MPI_PROGRAM_CACHE_DIR || join(tmpdir(), 'lambda-mpi-programs'),
     ...(env.LAMBDA_MPI_STAGE ? { stage: env.LAMBDA_MPI_STAGE } : {}),
     ...(Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) > 0 ? { memoryMb: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) } : {}),

@@ -174,7 +174,7 @@ async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): P
   let outcome: { ok: true; result: RunResult } | { ok: false; error: unknown };
   try {
     await step(job, 'recordMs', 'record running', () => recordRunning(job));
-    watch = new LambdaJobWatch(clients.s3, config.aws.bucket, jobId, request.size);
+    watch = new LambdaJobWatch(clients.s3, config.aws.bucket, jobId, request.size, config.watchFlushMs);
     watch.start();
     queues = await step(job, 'queuesMs', 'create queues', () => createQueues(job));
     const input = await step(job, 'inputMs', 'store input', () => storeInput(clients.s3, config.aws.bucket, jobId, request.input));
