@@ -26,15 +26,14 @@ export interface StartPlan {
  * (GetQueueAttributes), claims its rank (conditional PUT), waits for its Invoke calls' answers,
  * fetches a large input and starts its program.
  *
- * Each rank's receive loop starts with its program.
+ * A rank's process is then up (ModelTransport.processUp): its receive loop starts, it checks in
+ * with rank 0 and runs its program.
  */
 export class ModeledLambdaStart {
   /** Virtual ms at which each rank's handler began (its billing starts; cold start excluded). */
   readonly handlerAt: Float64Array;
-  /** Virtual ms at which each rank's program started. */
+  /** Virtual ms at which each rank's program started (the program that the model runs says). */
   readonly programAt: Float64Array;
-  private readonly readyAt: Float64Array;
-  private readonly release: Array<(() => void) | undefined>;
   /** When the queues may be used. */
   private queuesReadyAt = 0;
 
@@ -44,8 +43,6 @@ export class ModeledLambdaStart {
   ) {
     this.handlerAt = new Float64Array(job.size).fill(Number.NaN);
     this.programAt = new Float64Array(job.size).fill(Number.NaN);
-    this.readyAt = new Float64Array(job.size).fill(Number.NaN);
-    this.release = new Array(job.size).fill(undefined);
   }
 
   /** The run function's handler starts now (virtual 0). */
@@ -68,28 +65,13 @@ export class ModeledLambdaStart {
     else stepDone(0);
   }
 
-  /**
-   * Resolves, in the rank's own turn, when its program starts: the program that the model runs
-   * awaits this first.
-   */
-  programStart(rank: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.release[rank] = resolve;
-      if (!Number.isNaN(this.readyAt[rank]!)) this.startProgram(rank);
-    });
+  /** Rank `rank`'s program starts now (`time`). */
+  programStarted(rank: number, time: number): void {
+    this.programAt[rank] = time;
   }
 
   private ready(rank: number, time: number): void {
-    this.readyAt[rank] = time;
     this.job.scheduler.atService(time, (at) => this.job.rankUp(rank, at));
-    if (this.release[rank]) this.startProgram(rank);
-  }
-
-  private startProgram(rank: number): void {
-    this.job.scheduler.atTurn(rank, this.readyAt[rank]!, (time) => {
-      this.programAt[rank] = time;
-      this.release[rank]!();
-    });
   }
 
   /** Invokes `rank`'s children at `time`; returns when the last Invoke call has answered. */

@@ -87,8 +87,8 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
   let start: ModeledLambdaStart | undefined;
 
   const modeled = defineProgram(async (comm, input) => {
-    await start!.programStart(comm.rank);
     const rank = comm.rank;
+    start!.programStarted(rank, job!.scheduler.virtualNow());
     return program.main(timedComm(comm, (name, start, end) => timing.record(rank, name, start, end), () => job!.scheduler.virtualNow()), input);
   });
   const channels = modelChannels({

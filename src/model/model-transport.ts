@@ -57,11 +57,14 @@ export class ModelTransport implements Transport {
   private closing: Promise<void> | undefined;
   private sharedCount = 0;
   readonly sharedObjects: SharedObjects;
+  readonly processUp: Promise<void>;
+  private markUp!: () => void;
 
   constructor(
     private readonly job: ModelTransportHost,
     readonly rank: number,
   ) {
+    this.processUp = new Promise((resolve) => (this.markUp = resolve));
     // As AwsTransport's: an S3 PUT by the storing rank, a GET by each reader, each through its links.
     const { scheduler, aws, jobId } = job;
     this.sharedObjects = {
@@ -106,11 +109,15 @@ export class ModelTransport implements Transport {
     if (this.receivingFrom !== undefined) this.receiver.start(this.receivingFrom);
   }
 
-  /** The rank's process is up at `time` (the start-up model says when): its receive loop begins. */
+  /**
+   * The rank's process is up at `time` (the start-up model says when): its receive loop begins,
+   * and in its own turn then, the rank goes on (processUp).
+   */
   beginReceiving(time: number): void {
     if (this.receivingFrom !== undefined) return;
     this.receivingFrom = time;
     this.receiver?.start(time);
+    this.job.scheduler.atTurn(this.rank, time, () => this.markUp());
   }
 
   /** Finishes the sends in progress, then stops receiving (AwsTransport.close). */

@@ -13,6 +13,10 @@ export interface WorkerEvent {
   /** Epoch ms from which the queues may be used (a second after their creation, on AWS). */
   queuesReadyAt?: number;
   fanout: number;
+  /** When its parent invoked it (epoch ms): where its start-up began. */
+  invokedAt?: number;
+  /** Record its MPI calls for the job's timeline. */
+  trace?: boolean;
   /** The job's input, inline when small … */
   input?: unknown;
   /** … or the key of the S3 object that holds it as JSON. */

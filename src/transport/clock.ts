@@ -6,14 +6,18 @@
 export interface Clock {
   /** Epoch milliseconds. */
   now(): number;
-  /** Calls `callback` once, `delayMs` from now; returns the function that cancels it. */
-  schedule(callback: () => void, delayMs: number): () => void;
+  /**
+   * Calls `callback` once, `delayMs` from now; returns the function that cancels it. A
+   * `background` timer (a heartbeat) does not keep the process alive by itself.
+   */
+  schedule(callback: () => void, delayMs: number, options?: { background?: boolean }): () => void;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  schedule(callback, delayMs) {
+  schedule(callback, delayMs, options) {
     const timer = setTimeout(callback, delayMs);
+    if (options?.background) timer.unref();
     return () => clearTimeout(timer);
   },
 };

@@ -1,4 +1,5 @@
 import type { Clock } from './clock.ts';
+import type { RequestCounts } from './aws/request-meter.ts';
 import type { Transport } from './transport.ts';
 
 /** The transports of one job's ranks in this process, and the cleanup of what they created. */
@@ -8,6 +9,8 @@ export interface JobTransports {
   dispose(): Promise<void>;
   /** The time the ranks live in; real time when absent (a simulated placement brings its own). */
   readonly clock?: Clock;
+  /** The requests the transports sent so far (transports over AWS). */
+  requests?(): RequestCounts;
 }
 
 /** Makes the transports of one job: its queues or in-memory links, for ranks 0..size-1. */

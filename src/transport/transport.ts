@@ -52,6 +52,11 @@ export interface Transport {
   readonly size: number;
   /** Present on transports between processes that have a store every rank reads. */
   readonly sharedObjects?: SharedObjects;
+  /**
+   * Resolves when this rank's process is up: a placement that models start-up (src/model) says
+   * when; absent, at once. The rank checks in and runs its program only then.
+   */
+  readonly processUp?: Promise<void>;
   /** Resolves once the frame is stored for its destination (standard-mode send). */
   send(frame: Frame): Promise<void>;
   /**
