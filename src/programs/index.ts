@@ -18,6 +18,13 @@ export const programs: Readonly<Record<string, Program>> = Object.freeze({
   'crash-rank': crashRank,
 });
 
+/**
+ * Programs that fail on purpose, to check a deployment's failure handling: a stage runs them only
+ * when it was deployed to (param `diagnostics`), since one request could otherwise hold many
+ * functions until the job's deadline.
+ */
+export const DIAGNOSTIC_PROGRAMS: readonly string[] = Object.freeze(['fail-rank', 'crash-rank']);
+
 export function programNames(): string[] {
   return Object.keys(programs);
 }

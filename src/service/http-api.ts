@@ -65,7 +65,9 @@ async function startRun(event: HttpEvent): Promise<HttpResponse> {
   }
   const request = parseJobRequest(body, {
     // The run function checks again against its own remaining time; leave it a little slack.
-    maxTimeoutSeconds: Math.floor((config.runTimeoutSeconds * 1000 - CLEANUP_MARGIN_MS - START_SLACK_MS) / 1000),
+    maxTimeoutSeconds: Math.min(config.maxJobSeconds, Math.floor((config.runTimeoutSeconds * 1000 - CLEANUP_MARGIN_MS - START_SLACK_MS) / 1000)),
+    maxRanks: config.maxRanks,
+    diagnostics: config.diagnostics,
     maxWaitSeconds: MAX_WAIT_SECONDS,
   });
   const jobId = newJobId();

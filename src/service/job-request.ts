@@ -17,11 +17,19 @@ export type CheckedJobRequest = Required<Pick<JobRequest, 'program' | 'size' | '
 
 const FIELDS = ['program', 'size', 'input', 'timeoutSeconds', 'waitSeconds'];
 
-/**
- * Checks a request before anything starts. `maxTimeoutSeconds` is what the run function's own
- * timeout leaves for the job after cleanup.
- */
-export function parseJobRequest(body: unknown, limits: { maxTimeoutSeconds: number; maxWaitSeconds?: number }): CheckedJobRequest {
+/** What a stage allows one request (its cost guards) and what its functions' timeouts leave. */
+export interface RequestLimits {
+  /** The run function's remaining time after cleanup, or the stage's maximum when less. */
+  maxTimeoutSeconds: number;
+  /** The stage's largest job (param maxRanks); absent = the API's MAX_SIZE. */
+  maxRanks?: number;
+  /** Whether the diagnostics programs may run (param diagnostics); absent = yes. */
+  diagnostics?: boolean;
+  maxWaitSeconds?: number;
+}
+
+/** Checks a request before anything starts, against the API's rules and the stage's limits. */
+export function parseJobRequest(body: unknown, limits: RequestLimits): CheckedJobRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidArgumentError('body', body, 'a JSON object { "program": name or "sha256:<hex>", "size": N, "input"?: any, "timeoutSeconds"?: seconds }');
   }
@@ -31,12 +39,15 @@ export function parseJobRequest(body: unknown, limits: { maxTimeoutSeconds: numb
     throw new InvalidArgumentError(unknown[0]!, request[unknown[0]!], `one of the fields ${FIELDS.join(', ')}`, `is not a field of a job request; the fields are ${FIELDS.join(', ')}`);
   }
   if (request.program === undefined) throw new InvalidArgumentError('program', undefined, 'the name of a bundled program or a shipped program\'s "sha256:<hex>" id', 'is required: the name of a bundled program or a shipped program\'s "sha256:<hex>" id');
-  checkJobProgram(request.program);
+  checkJobProgram(request.program, limits);
   if (request.size === undefined) throw new InvalidArgumentError('size', undefined, 'an integer number of ranks', 'is required');
   assertJobSize(request.size);
+  if (limits.maxRanks !== undefined && request.size > limits.maxRanks) {
+    throw new InvalidArgumentError('size', request.size, `an integer in 1..${limits.maxRanks} (this stage's largest job: its param maxRanks)`);
+  }
   const timeoutSeconds = request.timeoutSeconds ?? limits.maxTimeoutSeconds;
   if (typeof timeoutSeconds !== 'number' || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > limits.maxTimeoutSeconds) {
-    throw new InvalidArgumentError('timeoutSeconds', timeoutSeconds, `a number of seconds in (0, ${limits.maxTimeoutSeconds}] (the run function's timeout less time to clean up)`);
+    throw new InvalidArgumentError('timeoutSeconds', timeoutSeconds, `a number of seconds in (0, ${limits.maxTimeoutSeconds}] (this stage's longest job: its param maxJobSeconds, within the run function's timeout less time to clean up)`);
   }
   if (request.waitSeconds !== undefined) {
     const max = limits.maxWaitSeconds ?? 0;

@@ -74,13 +74,13 @@ interface LambdaJob {
  * is recorded or started).
  */
 async function parseRequest(event: unknown, remainingMs: number, config: LambdaConfig): Promise<AcceptedRequest> {
-  const maxTimeoutSeconds = Math.floor((remainingMs - CLEANUP_MARGIN_MS) / 1000);
+  const maxTimeoutSeconds = Math.min(config.maxJobSeconds, Math.floor((remainingMs - CLEANUP_MARGIN_MS) / 1000));
   const { jobId: givenJobId, mode: _mode, ...body } = (typeof event === 'object' && event !== null ? event : { body: event }) as Record<string, unknown>;
   if (givenJobId !== undefined && !isJobId(givenJobId)) {
     throw new InvalidArgumentError('jobId', givenJobId, 'a job id made by lambda-mpi (26 letters a-z and digits 2-7)');
   }
   try {
-    const request = parseJobRequest(body, { maxTimeoutSeconds });
+    const request = parseJobRequest(body, { maxTimeoutSeconds, maxRanks: config.maxRanks, diagnostics: config.diagnostics });
     return { request, program: await loadJobProgram(request.program, config), ...(givenJobId !== undefined ? { givenJobId } : {}) };
   } catch (error) {
     // Started by the HTTP function, the job already has a record: it must not stay "running".

@@ -1,5 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { AwsSettings } from '../config.ts';
 import { JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo } from '../mpi/errors.ts';
+import { explainAwsError } from '../transport/aws/aws-errors.ts';
 
 /**
  * A job's status and, once it ended, its result, at runs/{jobId}.json. Unlike the job's working
@@ -7,9 +9,22 @@ import { JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo } f
  * later; the bucket's lifecycle rule expires it.
  */
 export type RunStatus =
-  | { jobId: string; status: 'running'; program: string; size: number; startedAt: string }
+  | {
+    jobId: string; status: 'running'; program: string; size: number; startedAt: string;
+    /** Set by rank 0 once it runs (a record without it was written by the HTTP function only). */
+    rankZeroStartedAt?: string;
+    /** When the job times out (ISO), set by rank 0. */
+    deadline?: string;
+  }
   | ({ jobId: string; status: 'succeeded' } & Record<string, unknown>)
-  | { jobId: string; status: 'failed'; error: FailureInfo; output?: unknown[] };
+  | { jobId: string; status: 'failed'; error: FailureInfo; output?: unknown[] }
+  /** Rank 0 died or never started: the job can no longer finish (see liveness.ts). */
+  | { jobId: string; status: 'lost'; error: FailureInfo; program?: string; size?: number; startedAt?: string };
+
+/** A record that will not change any more. */
+export function hasEnded(status: RunStatus): boolean {
+  return status.status !== 'running';
+}
 
 export interface FailureInfo {
   name: string;
@@ -25,12 +40,16 @@ export function runStatusKey(jobId: string): string {
 }
 
 export async function writeRunStatus(s3: S3Client, bucket: string, status: RunStatus): Promise<void> {
-  await s3.send(new PutObjectCommand({
-    Bucket: bucket,
-    Key: runStatusKey(status.jobId),
-    Body: JSON.stringify(status),
-    ContentType: 'application/json',
-  }));
+  try {
+    await s3.send(new PutObjectCommand({
+      Bucket: bucket,
+      Key: runStatusKey(status.jobId),
+      Body: JSON.stringify(status),
+      ContentType: 'application/json',
+    }));
+  } catch (error) {
+    throw await storageError(error, s3, bucket, `PutObject ${runStatusKey(status.jobId)}`);
+  }
 }
 
 export async function readRunStatus(s3: S3Client, bucket: string, jobId: string): Promise<RunStatus | undefined> {
@@ -39,8 +58,15 @@ export async function readRunStatus(s3: S3Client, bucket: string, jobId: string)
     return JSON.parse(await response.Body!.transformToString()) as RunStatus;
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-    throw error;
+    throw await storageError(error, s3, bucket, `GetObject ${runStatusKey(jobId)}`);
   }
+}
+
+/** An unreachable or missing bucket is a ConfigurationError naming it, not the SDK's raw error. */
+async function storageError(error: unknown, s3: S3Client, bucket: string, operation: string): Promise<Error> {
+  const endpoint = await s3.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}${e.port ? `:${e.port}` : ''}`, () => undefined);
+  const settings = { bucket, ...(endpoint ? { endpoints: { s3: endpoint } } : {}) } as AwsSettings;
+  return explainAwsError(error, { service: 's3', settings, operation });
 }
 
 /** What a failed job's record and HTTP answer say about the failure. */
