@@ -45,6 +45,9 @@ export class RankZeroJob {
   private readonly waitStates = new Map<number, RankWaitState>();
   /** Rank 0's own program: undefined while it runs, then how long it took. */
   private ownDurationMs: number | undefined;
+  /** Whether rank 0's own program was still running when the deadline passed (code that never yielded). */
+  private ownRanPastDeadline = false;
+  private deadlinePassed = false;
   private ended = false;
   private readonly ending: Promise<RunResult>;
   private resolveEnding!: (result: RunResult) => void;
@@ -70,8 +73,12 @@ export class RankZeroJob {
   run(): Promise<RunResult> {
     this.deadlineTimer = setTimeout(() => this.deadline(), Math.max(0, this.options.deadline - Date.now()));
     this.session.start();
-    const launched = this.options.launchWorkers?.().catch((error: unknown) => this.workersNotStarted(error));
-    void this.session.run().then((outcome) => this.ownProgramEnded(outcome));
+    // The workers are invoked before rank 0's own program runs: synchronous code there would
+    // otherwise hold back the requests that start them.
+    const launched = (this.options.launchWorkers?.() ?? Promise.resolve()).catch((error: unknown) => this.workersNotStarted(error));
+    void launched.then(async () => {
+      if (!this.ended) this.ownProgramEnded(await this.session.run());
+    });
     return this.ending.finally(async () => {
       clearTimeout(this.deadlineTimer);
       clearTimeout(this.graceTimer);
@@ -126,6 +133,12 @@ export class RankZeroJob {
   /** Ends the job with its result, once rank 0's program returned and every worker reported `done`. */
   finish(): void {
     if (this.ended || this.ownDurationMs === undefined || this.running.size > 0) return;
+    // An ending that comes after the deadline is the deadline's: the timer could not fire while
+    // synchronous code ran, but the job's time was up all the same.
+    if (Date.now() > this.options.deadline) {
+      this.deadline();
+      return;
+    }
     this.ended = true;
     const { jobId, size } = this.options;
     const ownStats = this.session.engine.stats;
@@ -153,12 +166,15 @@ export class RankZeroJob {
    * workers one message latency of the transport to send their timeout reports.
    */
   deadline(): void {
-    if (this.ended) return;
+    if (this.ended || this.deadlinePassed) return;
+    this.deadlinePassed = true;
     const { jobId, timeoutMs } = this.options;
     let ownWait: RankWaitState | undefined;
     if (this.ownDurationMs === undefined) {
       ownWait = { rank: 0, ...this.session.engine.waitState(), silent: false };
       this.session.stop(new JobTimeoutError(jobId, timeoutMs, [ownWait]));
+    } else if (this.ownRanPastDeadline) {
+      ownWait = { rank: 0, silent: false };
     }
     this.graceTimer = setTimeout(() => this.reportGraceOver(ownWait), this.options.transport.reportGraceMs);
   }
@@ -174,6 +190,7 @@ export class RankZeroJob {
 
   private ownProgramEnded(outcome: ProgramOutcome): void {
     this.ownDurationMs = Date.now() - this.session.startedAt;
+    this.ownRanPastDeadline = Date.now() > this.options.deadline;
     if (outcome.ok) {
       this.results[0] = outcome.value;
       this.finish();

@@ -60,10 +60,11 @@ export class WorkerRank {
       this.timers.push(setTimeout(() => this.functionTimeoutNear(hardStopAt), Math.max(0, hardStopAt - Date.now())));
     }
     try {
-      const launching = options.launchChildren?.().catch((error: unknown) => this.fail(error));
-      const outcome = await session.run();
+      // Children are invoked before this rank's program runs: synchronous code there would
+      // otherwise hold back the requests that start them.
+      await options.launchChildren?.().catch((error: unknown) => this.fail(error));
+      const outcome: ProgramOutcome = session.stopped ? { ok: false, error: session.stopError } : await session.run();
       this.clearTimers();
-      await launching;
       await this.programEnded(outcome);
     } finally {
       this.clearTimers();
@@ -109,6 +110,11 @@ export class WorkerRank {
     const { session } = this;
     const { rank } = this.options;
     if (session.stopped) return; // rank 0 already knows why this rank stopped
+    if (Date.now() > this.options.deadline) {
+      // Its program ran past the deadline in code that never yielded (the deadline's timer could not fire).
+      await this.report({ type: 'timeout-report', rank, output: session.output });
+      return;
+    }
     if (!outcome.ok) {
       await this.report({ type: 'failed', rank, error: toRemoteErrorInfo(outcome.error), output: session.output });
       return;

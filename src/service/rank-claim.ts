@@ -7,7 +7,7 @@ import { jobPrefix } from '../transport/aws/claim-check.ts';
  * a conditional write (If-None-Match: *): only the first start of a rank of a job succeeds, a
  * second one is refused by S3 itself, so no two processes ever serve one rank.
  */
-export async function claimRank(s3: S3Client, bucket: string, jobId: string, rank: number, key = `${jobPrefix(jobId)}claims/${rank}`): Promise<boolean> {
+export async function claimRank(s3: S3Client, bucket: string, jobId: string, rank: number, key = claimKey(jobId, rank)): Promise<boolean> {
   try {
     await s3.send(new PutObjectCommand({
       Bucket: bucket,
@@ -21,4 +21,8 @@ export async function claimRank(s3: S3Client, bucket: string, jobId: string, ran
     if (e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412 || e.name === 'ConditionalRequestConflict') return false;
     throw new TransportError('S3 PutObject', `claiming rank ${rank} of job ${jobId} failed: ${(error as Error).message}`, { cause: error });
   }
+}
+
+export function claimKey(jobId: string, rank: number): string {
+  return `${jobPrefix(jobId)}claims/${rank}`;
 }

@@ -9,7 +9,7 @@ import { AwsTransport } from '../transport/aws/aws-transport.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { createJobResources, deleteJobResources, type JobQueues } from '../transport/aws/job-resources.ts';
 import { childrenOf } from './fanout.ts';
-import { storeInput, type InputReference } from './job-input.ts';
+import { inputKeyOf, loadInput, storeInput, type InputReference } from './job-input.ts';
 import { loadJobProgram } from './job-program.ts';
 import { parseJobRequest, type CheckedJobRequest } from './job-request.ts';
 import { toJsonSafe } from './json-safe.ts';
@@ -32,7 +32,7 @@ export async function runRankZeroLambda(event: unknown, remainingMs: number): Pr
     if (!(await claimStart(job))) return { jobId: job.jobId, status: 'duplicate-start-ignored' };
     await recordRunning(job);
     queues = await createQueues(job);
-    const input = await storeInput(job.clients.s3, config.aws.bucket, job.jobId, job.request.input);
+    const input = job.inputKey ? { inputKey: job.inputKey } : await storeInput(job.clients.s3, config.aws.bucket, job.jobId, job.request.input);
     const result = await runRankZeroOnLambda(job, queues, input);
     return await recordSucceeded(job, result);
   } catch (error) {
@@ -50,12 +50,16 @@ interface AcceptedRequest {
   program: Program;
   /** Given when the HTTP function started the job: it already answered with this id and wrote the record. */
   givenJobId?: string;
+  /** Where the HTTP function put a large input (asynchronous invocations carry at most 1 MB). */
+  inputKey?: string;
 }
 
 /** A job rank 0 serves: what was asked, its deadline, and the clients it runs with. */
 interface LambdaJob {
   jobId: string;
   startedByHttp: boolean;
+  /** The input is already in S3 (put there by the HTTP function). */
+  inputKey?: string;
   request: CheckedJobRequest;
   program: Program;
   timeoutMs: number;
@@ -75,13 +79,23 @@ interface LambdaJob {
  */
 async function parseRequest(event: unknown, remainingMs: number, config: LambdaConfig): Promise<AcceptedRequest> {
   const maxTimeoutSeconds = Math.min(config.maxJobSeconds, Math.floor((remainingMs - CLEANUP_MARGIN_MS) / 1000));
-  const { jobId: givenJobId, mode: _mode, ...body } = (typeof event === 'object' && event !== null ? event : { body: event }) as Record<string, unknown>;
+  const { jobId: givenJobId, mode: _mode, inputKey, ...body } = (typeof event === 'object' && event !== null ? event : { body: event }) as Record<string, unknown>;
   if (givenJobId !== undefined && !isJobId(givenJobId)) {
     throw new InvalidArgumentError('jobId', givenJobId, 'a job id made by lambda-mpi (26 letters a-z and digits 2-7)');
   }
   try {
+    // Only the job's own input object may be named: never another object of the bucket.
+    if (inputKey !== undefined && (givenJobId === undefined || inputKey !== inputKeyOf(givenJobId as string) || body.input !== undefined)) {
+      throw new InvalidArgumentError('inputKey', inputKey, 'the key the HTTP function gave the job\'s input (with its jobId, and no input)');
+    }
+    if (inputKey !== undefined) body.input = await loadStoredInput(config.aws, inputKey as string);
     const request = parseJobRequest(body, { maxTimeoutSeconds, maxRanks: config.maxRanks, diagnostics: config.diagnostics });
-    return { request, program: await loadJobProgram(request.program, config), ...(givenJobId !== undefined ? { givenJobId } : {}) };
+    return {
+      request,
+      program: await loadJobProgram(request.program, config),
+      ...(givenJobId !== undefined ? { givenJobId } : {}),
+      ...(inputKey !== undefined ? { inputKey } : {}),
+    };
   } catch (error) {
     // Started by the HTTP function, the job already has a record: it must not stay "running".
     if (givenJobId !== undefined) await recordRefusal(config.aws, givenJobId, error);
@@ -90,13 +104,14 @@ async function parseRequest(event: unknown, remainingMs: number, config: LambdaC
 }
 
 /** The job's id, deadline and clients; its clock starts here. */
-function openJob({ request, program, givenJobId }: AcceptedRequest, config: LambdaConfig): LambdaJob {
+function openJob({ request, program, givenJobId, inputKey }: AcceptedRequest, config: LambdaConfig): LambdaJob {
   const jobId = givenJobId ?? newJobId();
   const timeoutMs = request.timeoutSeconds * 1000;
   const startedAt = Date.now();
   return {
     jobId,
     startedByHttp: givenJobId !== undefined,
+    ...(inputKey !== undefined ? { inputKey } : {}),
     request,
     program,
     timeoutMs,
@@ -202,6 +217,15 @@ async function recordRefusal(settings: AwsSettings, jobId: string, error: unknow
     await writeRunStatus(clients.s3, settings.bucket, { jobId, status: 'failed', error: failureInfo(error) });
   } catch (writeError) {
     console.error(`lambda-mpi run: could not record the failure of job ${jobId}: ${(writeError as Error).message}`);
+  } finally {
+    clients.destroy();
+  }
+}
+
+async function loadStoredInput(settings: AwsSettings, inputKey: string): Promise<unknown> {
+  const clients = createAwsClients(settings);
+  try {
+    return await loadInput(clients.s3, settings.bucket, { inputKey });
   } finally {
     clients.destroy();
   }

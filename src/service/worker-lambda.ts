@@ -1,26 +1,29 @@
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { defineProgram } from '../mpi/program.ts';
 import { runWorkerRank } from '../runtime/worker-rank.ts';
 import { AwsTransport } from '../transport/aws/aws-transport.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
-import { queueUrl } from '../transport/aws/job-resources.ts';
+import { deleteJobObjects, queueUrl } from '../transport/aws/job-resources.ts';
 import { childrenOf } from './fanout.ts';
 import { loadInput } from './job-input.ts';
 import { loadJobProgram } from './job-program.ts';
 import { createLambdaClient, launchWorkers } from './launcher.ts';
 import { lambdaConfigFromEnv, lambdaProcessorName, printToLog, type LambdaConfig } from './lambda-config.ts';
-import { claimRank } from './rank-claim.ts';
-import { isWorkerEvent, type WorkerEvent } from './worker-event.ts';
+import { claimKey, claimRank } from './rank-claim.ts';
+import { isWorkerEvent, refusalOf, type WorkerEvent } from './worker-event.ts';
 
 /** Time a worker keeps back from its function's timeout to report before Lambda stops it. */
 const REPORT_MARGIN_MS = 3_000;
 
 /**
- * A worker rank on Lambda (the `worker` function): check the job is still on → claim the rank →
- * run it (it starts its children in the fan-out tree first, and reports to rank 0 once). It never
- * throws: whatever goes wrong is reported to rank 0 through the job's queues when possible, and
- * logged otherwise (rank 0 then names the rank as silent).
+ * A worker rank on Lambda (the `worker` function): refuse an event that is not a worker rank of a
+ * job of this stage → claim the rank → check the job is still on → run it (it starts its children
+ * in the fan-out tree first, and reports to rank 0 once). It never throws: whatever goes wrong is
+ * reported to rank 0 through the job's queues when possible, and logged otherwise (rank 0 then
+ * names the rank as lost). Nothing it wrote outlives its job: a claim made as the job ended is
+ * taken back, and a rank that finds its job gone when it ends deletes what the job left.
  */
 export async function runWorkerLambda(event: unknown, remainingMs: number): Promise<{ rank?: number; outcome: string }> {
   if (!isWorkerEvent(event)) {
@@ -32,14 +35,29 @@ export async function runWorkerLambda(event: unknown, remainingMs: number): Prom
   let lambda: LambdaClient | undefined;
   try {
     const config = lambdaConfigFromEnv();
+    const refusal = refusalOf(event, { queuePrefix: config.aws.queuePrefix, maxRanks: config.maxRanks });
+    if (refusal) {
+      console.error(`lambda-mpi worker: refused an event for rank ${String(rank)} of job ${String(jobId)}: ${refusal}`);
+      return { outcome: `refused: ${refusal}` };
+    }
     clients = createAwsClients(config.aws);
     lambda = createLambdaClient(config.aws);
-    if (await jobIsOver(clients, event)) return { rank, outcome: 'ignored: the job is over (its queues are gone)' };
+    // Claim first, then look: a claim written after rank 0 deleted the job's objects is then
+    // always seen as late (rank 0 deletes the queues before the objects) and taken back.
     if (!(await claimRank(clients.s3, config.aws.bucket, jobId, rank))) {
       console.log(`lambda-mpi worker: rank ${rank} of job ${jobId} was already started; this duplicate start does nothing`);
       return { rank, outcome: 'ignored: duplicate start' };
     }
-    await runWorkerOnLambda(event, { config, clients, lambda }, Date.now() + remainingMs - REPORT_MARGIN_MS);
+    if (await jobIsOver(clients, event)) {
+      await clients.s3.send(new DeleteObjectCommand({ Bucket: config.aws.bucket, Key: claimKey(jobId, rank) }));
+      return { rank, outcome: 'ignored: the job is over (its queues are gone)' };
+    }
+    try {
+      await runWorkerOnLambda(event, { config, clients, lambda }, Date.now() + remainingMs - REPORT_MARGIN_MS);
+    } finally {
+      // The job ended while this rank ran (rank 0 failed fast, or died): what it wrote goes too.
+      if (await jobIsOver(clients, event).catch(() => false)) await deleteJobObjects(clients, config.aws.bucket, jobId).catch(() => undefined);
+    }
     return { rank, outcome: 'ran' };
   } catch (error) {
     console.error(`lambda-mpi worker: rank ${rank} of job ${jobId} could not run: ${(error as Error).stack ?? error}`);

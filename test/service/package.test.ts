@@ -193,6 +193,7 @@ describe('IAM: a role per function, each with only what that function does', () 
     it(`${stage}: http (internet-facing) may start run and read and write run records, nothing of a job's queues`, () => {
       expect(grants(get().template, 'http')).toEqual([
         `lambda:InvokeFunction ${fnArn('run')}`,
+        's3:GetObject {JobBucket.Arn}/jobs/*/alive',
         's3:GetObject {JobBucket.Arn}/programs/*',
         's3:GetObject {JobBucket.Arn}/runs/*',
         's3:ListBucket {JobBucket.Arn}',
