@@ -66,6 +66,18 @@ export class JobAbortedError extends LambdaMpiError {
   }
 }
 
+/** The job was cancelled from outside (Ctrl-C of the CLI, `lambda-mpi cancel`, DELETE /runs/{jobId}). */
+export class JobCancelledError extends LambdaMpiError {
+  readonly jobId: string;
+  /** Who asked, as the request said (e.g. "lambda-mpi cancel", "DELETE /runs"). */
+  readonly by: string;
+  constructor(jobId: string, by: string) {
+    super('JOB_CANCELLED', `job ${jobId} was cancelled (by ${by})`);
+    this.jobId = jobId;
+    this.by = by;
+  }
+}
+
 /** What a rank was blocked on when the job timed out. */
 export interface RankWaitState {
   rank: number;

@@ -13,6 +13,7 @@ import { runRankZero } from './rank-zero.ts';
 import type { OutputLine } from './output.ts';
 import type { RunResult } from './run-result.ts';
 import { runWorkerRank } from './worker-rank.ts';
+import { addJobStep } from './trace/chrome-trace.ts';
 
 export type { JobTransports, JobTransportsFactory };
 
@@ -31,6 +32,11 @@ export interface RunLocalOptions<I = unknown> {
   onOutput?: (line: OutputLine) => void;
   /** Wraps each rank's transport, e.g. with fault injection in tests. */
   wrapTransport?: (transport: Transport, rank: number) => Transport;
+  /**
+   * Record the job's timeline: `result.trace` is then the Chrome trace-event JSON of it (one
+   * track per rank; write it to a file and open it in Perfetto or chrome://tracing).
+   */
+  trace?: boolean;
 }
 
 const memoryJobTransports: JobTransportsFactory = async (_jobId, size) => {
@@ -50,6 +56,7 @@ export async function runLocal<I = unknown, R = unknown>(
   options: RunLocalOptions<I>,
 ): Promise<RunResult<R>> {
   assertJobOptions(options);
+  if (options.trace !== undefined && typeof options.trace !== 'boolean') throw new InvalidArgumentError('trace', options.trace, 'true or false');
   const job = validateJob((await resolveProgram(program)).program, options);
   const jobId = newJobId();
   const transports = await (await jobTransportsFactory(options))(jobId, job.size);
@@ -67,18 +74,29 @@ export async function runLocal<I = unknown, R = unknown>(
     processorName: hostname(),
     vectorReduction: vectorReductionFromEnv(),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+    ...(options.trace ? { trace: true } : {}),
   };
   const workers: Promise<void>[] = [];
+  let result: RunResult<R>;
   try {
     const rankZero = runRankZero({ ...common, rank: 0, input: inputCopy(job), transport: transportOf(0) });
     for (let rank = 1; rank < job.size; rank++) {
       workers.push(runWorkerRank({ ...common, rank, input: inputCopy(job), transport: transportOf(rank) }));
     }
-    return (await rankZero) as RunResult<R>;
-  } finally {
+    result = (await rankZero) as RunResult<R>;
+  } catch (error) {
     await settleWithin(Promise.allSettled(workers), SETTLE_GRACE_MS);
     await transports.dispose();
+    throw error;
   }
+  await settleWithin(Promise.allSettled(workers), SETTLE_GRACE_MS);
+  const cleanupStart = Date.now();
+  await transports.dispose();
+  // The clean-up (deleting the job's queues and objects) follows the result: it is added to it here.
+  addCleanup(result, cleanupStart, Date.now());
+  const requests = transports.requests?.();
+  if (requests) result.requests = requests;
+  return result;
 }
 
 async function jobTransportsFactory(options: RunLocalOptions<any>): Promise<JobTransportsFactory> {
@@ -92,6 +110,13 @@ async function jobTransportsFactory(options: RunLocalOptions<any>): Promise<JobT
     return awsJobTransports(options.aws);
   }
   throw new InvalidArgumentError('transport', transport, '"memory", "aws" or a function (jobId, size) => Promise<JobTransports>');
+}
+
+function addCleanup(result: RunResult, start: number, end: number): void {
+  const { timings } = result;
+  timings.durationMs = end - Date.parse(timings.startedAt);
+  if (timings.phases) timings.phases.cleanupMs = end - start;
+  if (result.trace) addJobStep(result.trace, { name: 'clean-up', category: 'cleanup', start, end });
 }
 
 async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {

@@ -41,12 +41,18 @@ export class WorkerRank {
     this.session = new RankSession(
       options,
       (message) => {
-        if (message.type === 'abort') this.session.stop(new JobAbortedError(jobId, message.origin, message.reason));
+        if (message.type !== 'abort') return;
+        // Rank 0 ended the job: it no longer listens, so what this rank still had to say is dropped.
+        this.session.events.discard();
+        this.session.stop(new JobAbortedError(jobId, message.origin, message.reason));
       },
       (reason) => {
         this.reported = true;
+        // Its lines go out before the abort, so the job's error carries them.
+        void this.session.events.close();
         return broadcastControl(this.session, others, { type: 'abort', origin: rank, reason });
       },
+      (events) => this.session.sendControl(RANK_ZERO, { type: 'events', rank, events }),
     );
   }
 
@@ -68,21 +74,27 @@ export class WorkerRank {
       await this.programEnded(outcome);
     } finally {
       this.clearTimers();
+      await session.events.close();
       await session.engine.close().catch(() => undefined);
     }
   }
 
-  /** The rank's one report to rank 0; later ones are dropped. */
+  /**
+   * The rank's one report to rank 0; later ones are dropped. Its pending events go first (their
+   * frames take the link's earlier sequence numbers), so rank 0 has all its output with the report.
+   */
   async report(message: ControlMessage): Promise<void> {
     if (this.reported) return;
     this.reported = true;
+    const flushed = this.session.events.close();
     await this.session.sendControl(RANK_ZERO, message).catch(() => undefined);
+    await flushed;
   }
 
   /** Reports `error` and stops the program, unless the rank was already stopped. */
   fail(error: unknown): void {
     if (this.session.stopped) return;
-    void this.report({ type: 'failed', rank: this.options.rank, error: toRemoteErrorInfo(error), output: this.session.output });
+    void this.report({ type: 'failed', rank: this.options.rank, error: toRemoteErrorInfo(error) });
     this.session.stop(error);
   }
 
@@ -92,7 +104,7 @@ export class WorkerRank {
     if (!session.isRunning || session.stopped) return;
     const { jobId, rank, timeoutMs } = this.options;
     const wait = session.engine.waitState();
-    void this.report({ type: 'timeout-report', rank, output: session.output, ...(wait ? { wait } : {}) });
+    void this.report({ type: 'timeout-report', rank, ...(wait ? { wait } : {}) });
     session.stop(new JobTimeoutError(jobId, timeoutMs, [{ rank, ...wait, silent: false }]));
   }
 
@@ -112,21 +124,28 @@ export class WorkerRank {
     if (session.stopped) return; // rank 0 already knows why this rank stopped
     if (Date.now() > this.options.deadline) {
       // Its program ran past the deadline in code that never yielded (the deadline's timer could not fire).
-      await this.report({ type: 'timeout-report', rank, output: session.output });
+      await this.report({ type: 'timeout-report', rank });
       return;
     }
     if (!outcome.ok) {
-      await this.report({ type: 'failed', rank, error: toRemoteErrorInfo(outcome.error), output: session.output });
+      await this.report({ type: 'failed', rank, error: toRemoteErrorInfo(outcome.error) });
       return;
     }
     let result: Uint8Array;
     try {
       result = encode(outcome.value);
     } catch (error) {
-      await this.report({ type: 'failed', rank, error: toRemoteErrorInfo(returnValueError(error)), output: session.output });
+      await this.report({ type: 'failed', rank, error: toRemoteErrorInfo(returnValueError(error)) });
       return;
     }
-    await this.report({ type: 'done', rank, result, output: session.output, durationMs: Date.now() - session.startedAt, link: session.engine.stats });
+    const requests = this.options.requestCounts?.();
+    const firstMessageAt = session.engine.firstFrameAt;
+    await this.report({
+      type: 'done', rank, result, durationMs: Date.now() - session.startedAt, link: session.engine.stats, endAt: session.endedAt ?? Date.now(),
+      ...(firstMessageAt !== undefined ? { firstMessageAt } : {}),
+      ...(requests ? { requests } : {}),
+      ...(session.tracer ? { trace: session.tracer.spans } : {}),
+    });
   }
 
   private clearTimers(): void {

@@ -1,3 +1,4 @@
+import type { RequestCounts } from './aws/request-meter.ts';
 import type { Transport } from './transport.ts';
 
 /** The transports of one job's ranks in this process, and the cleanup of what they created. */
@@ -5,6 +6,8 @@ export interface JobTransports {
   transport(rank: number): Transport;
   /** Deletes the job's resources; runs also when the job failed. */
   dispose(): Promise<void>;
+  /** The requests the transports sent so far (transports over AWS). */
+  requests?(): RequestCounts;
 }
 
 /** Makes the transports of one job: its queues or in-memory links, for ranks 0..size-1. */
