@@ -96,6 +96,9 @@ export class RankSession {
     this.running = true;
     this.events.checkIn({ ...options.startTiming, programAt: Date.now() });
     try {
+      // The check-in is stored before the program runs: a rank whose process dies in its first
+      // synchronous steps is then known to have started (rank 0 calls it silent, not never started).
+      await this.events.flush();
       const services: RankServices = {
         jobId: options.jobId,
         engine: this.engine,

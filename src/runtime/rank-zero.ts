@@ -1,11 +1,12 @@
 import { decode } from '../mpi/codec/codec.ts';
 import {
-  JobAbortedError, JobCancelledError, JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo, type RankWaitState,
+  JobAbortedError, JobCancelledError, JobTimeoutError, LambdaMpiError, RankFailedError, RankLostError, toRemoteErrorInfo, type RankWaitState,
 } from '../mpi/errors.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
 import type { ControlMessage } from './control.ts';
 import type { StampedLine } from './output.ts';
 import type { JobEventSink, JobProgress, RankEvent, RankStartTiming } from './job-events.ts';
+import { LivenessMonitor, type LivenessOptions } from './liveness.ts';
 import { RankSession, broadcastControl, type ProgramOutcome, type RankOptions } from './rank-session.ts';
 import { mergeOutput, type JobTimings, type RankTiming, type RunResult, type StartupSteps } from './run-result.ts';
 import { buildChromeTrace, type JobStep } from './trace/chrome-trace.ts';
@@ -21,6 +22,8 @@ export interface RankZeroOptions extends RankOptions {
   jobStartedAt?: number;
   /** Rank 0's start-up steps before its program (on Lambda), for the timings and the timeline. */
   startup?: { steps: StartupSteps; timeline: JobStep[] };
+  /** Fail the job in seconds when a rank never starts or its process ends (liveness.ts); ranks in other processes only. */
+  liveness?: LivenessOptions;
 }
 
 /** Runs rank 0 of a job: its own part of the program, and the job's authority (see RankZeroJob). */
@@ -73,6 +76,9 @@ export class RankZeroJob {
   private resolveEnding!: (result: RunResult) => void;
   private rejectEnding!: (error: unknown) => void;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  private liveness: LivenessMonitor | undefined;
+  /** When rank 0 invoked its children in the start-up tree. */
+  private launchedAt: number | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RankZeroOptions) {
@@ -112,13 +118,25 @@ export class RankZeroJob {
     this.session.start();
     // The workers are invoked before rank 0's own program runs: synchronous code there would
     // otherwise hold back the requests that start them.
+    this.launchedAt = Date.now();
     const launched = (this.options.launchWorkers?.() ?? Promise.resolve()).catch((error: unknown) => this.workersNotStarted(error));
+    if (this.options.liveness && this.options.size > 1) {
+      this.liveness = new LivenessMonitor({
+        size: this.options.size,
+        launchedAt: () => this.launchedAt,
+        checkedInAt: (rank) => this.started.get(rank)?.programAt,
+        heardFrom: (rank) => this.lastHeard.get(rank),
+        isRunning: (rank) => this.running.has(rank),
+      }, this.options.liveness, (lost) => this.fail(new RankLostError(this.options.jobId, lost), lost.rank));
+      this.liveness.start();
+    }
     void launched.then(async () => {
       if (!this.ended) this.ownProgramEnded(await this.session.run());
     });
     return this.ending.finally(async () => {
       clearTimeout(this.deadlineTimer);
       clearTimeout(this.graceTimer);
+      this.liveness?.stop();
       this.session.events.discard();
       await launched;
       await this.session.engine.close().catch(() => undefined);

@@ -26,14 +26,35 @@ export function pulseKey(jobId: string): string {
   return `${jobPrefix(jobId)}alive`;
 }
 
+/**
+ * A worker busy in synchronous code cannot send heartbeats over the watcher channel; a thread of
+ * its process writes this instead (the time it last saw the rank's process alive), and rank 0
+ * reads it before it calls a quiet rank lost. Written only while the rank does not yield.
+ */
+export function busyKey(jobId: string, rank: number): string {
+  return `${jobPrefix(jobId)}busy/${rank}`;
+}
+
+export async function writeBusy(s3: S3Client, bucket: string, jobId: string, rank: number, at = Date.now()): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: busyKey(jobId, rank), Body: String(at), ContentType: 'text/plain' }));
+}
+
+export async function readBusy(s3: S3Client, bucket: string, jobId: string, rank: number): Promise<number | undefined> {
+  return readTime(s3, bucket, busyKey(jobId, rank));
+}
+
 export async function writePulse(s3: S3Client, bucket: string, jobId: string, at = Date.now()): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: pulseKey(jobId), Body: String(at), ContentType: 'text/plain' }));
 }
 
 /** When rank 0 last pulsed (epoch ms), or undefined when it never did. */
 export async function readPulse(s3: S3Client, bucket: string, jobId: string): Promise<number | undefined> {
+  return readTime(s3, bucket, pulseKey(jobId));
+}
+
+async function readTime(s3: S3Client, bucket: string, key: string): Promise<number | undefined> {
   try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: pulseKey(jobId) }));
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const at = Number(await response.Body!.transformToString());
     return Number.isFinite(at) ? at : undefined;
   } catch (error) {

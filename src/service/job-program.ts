@@ -28,7 +28,7 @@ export class UnknownProgramError extends InvalidArgumentError {
 
 /**
  * Checks the form of a job's `program` (not yet that a shipped one exists); returns it. A
- * diagnostics program (fail-rank, crash-rank) is refused unless the stage allows them.
+ * diagnostics program (fail-rank, crash-rank, busy-rank) is refused unless the stage allows them.
  */
 export function checkJobProgram(value: unknown, { diagnostics = true }: { diagnostics?: boolean } = {}): string {
   if (isShippedProgramId(value)) return value;
@@ -39,7 +39,7 @@ export function checkJobProgram(value: unknown, { diagnostics = true }: { diagno
     throw new InvalidArgumentError('program', value, allowedPrograms());
   }
   if (!diagnostics && DIAGNOSTIC_PROGRAMS.includes(value)) {
-    throw new InvalidArgumentError('program', value, allowedPrograms(), `is a diagnostics program, which this stage does not run (deploy it with --param="diagnostics=true" to allow ${DIAGNOSTIC_PROGRAMS.join(' and ')})`);
+    throw new InvalidArgumentError('program', value, allowedPrograms(), `is a diagnostics program, which this stage does not run (deploy it with --param="diagnostics=true" to allow ${DIAGNOSTIC_PROGRAMS.join(', ')})`);
   }
   return value;
 }

@@ -21,7 +21,7 @@ export interface LambdaConfig {
   /** Cost guards of the stage: the largest job a request may ask for, and its longest timeout. */
   maxRanks: number;
   maxJobSeconds: number;
-  /** Whether the programs that fail on purpose (fail-rank, crash-rank) may run on this stage. */
+  /** Whether the diagnostics programs (fail-rank, crash-rank, busy-rank) may run on this stage. */
   diagnostics: boolean;
   /** Liveness: how long after its invocation a rank must check in, and how long it may go without a beat. */
   startDeadlineMs: number;

@@ -15,7 +15,10 @@ import { parseJobRequest, type CheckedJobRequest } from './job-request.ts';
 import { toJsonSafe } from './json-safe.ts';
 import { createLambdaClient, launchWorkers } from './launcher.ts';
 import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv, lambdaProcessorName, printToLog, type LambdaConfig } from './lambda-config.ts';
+import { Pulse } from './pulse.ts';
 import { claimRank } from './rank-claim.ts';
+import { heartbeatPace, pulseEntry, rankZeroLiveness } from './rank-liveness.ts';
+import { sweepStage } from './sweeper.ts';
 import { failureInfo, writeRunStatus } from './run-status.ts';
 import type { WorkerEvent } from './worker-event.ts';
 
@@ -28,17 +31,25 @@ export async function runRankZeroLambda(event: unknown, remainingMs: number): Pr
   const config = lambdaConfigFromEnv();
   const job = openJob(await parseRequest(event, remainingMs, config), config);
   let queues: JobQueues | undefined;
+  let pulse: Pulse | undefined;
+  let sweeping: Promise<unknown> | undefined;
   try {
     if (!(await claimStart(job))) return { jobId: job.jobId, status: 'duplicate-start-ignored' };
+    // Where no schedule runs the sweeper (the local stack), each job start runs it, beside the job.
+    if (config.sweepAtJobStart) sweeping = sweepStage(config, [job.jobId]).catch((e: unknown) => console.error(`lambda-mpi sweep: ${(e as Error).message}`));
     await recordRunning(job);
     queues = await createQueues(job);
+    pulse = startPulse(job, queues);
     const input = job.inputKey ? { inputKey: job.inputKey } : await storeInput(job.clients.s3, config.aws.bucket, job.jobId, job.request.input);
     const result = await runRankZeroOnLambda(job, queues, input);
     return await recordSucceeded(job, result);
   } catch (error) {
-    await recordFailed(job, error);
+    // A rank 0 that ran synchronous code past the deadline finds the job already ended by its pulse.
+    if (pulse?.claimEnding() !== false) await recordFailed(job, error);
     throw error;
   } finally {
+    await pulse?.stop();
+    await sweeping;
     await cleanUp(job, queues);
   }
 }
@@ -133,12 +144,27 @@ async function claimStart(job: LambdaJob): Promise<boolean> {
   return claimRank(job.clients.s3, job.config.aws.bucket, job.jobId, 0, `runs/${job.jobId}.started`);
 }
 
-/** Record running: runs/{jobId}.json says the job runs, for GET /runs/{jobId}. */
+/**
+ * Record running: runs/{jobId}.json says the job runs, for GET /runs/{jobId}, with rank 0's start
+ * and the deadline: whoever watches judges rank 0's life from them and its pulse (job-liveness.ts).
+ */
 async function recordRunning(job: LambdaJob): Promise<void> {
   const { jobId, request, startedAt } = job;
   await writeRunStatus(job.clients.s3, job.config.aws.bucket, {
     jobId, status: 'running', program: request.program, size: request.size, startedAt: new Date(startedAt).toISOString(),
+    rankZeroStartedAt: new Date().toISOString(), deadline: new Date(job.deadline).toISOString(),
   });
+}
+
+/** Start the pulse: rank 0's sign of life for watchers, and its stand-in past the deadline (pulse.ts). */
+function startPulse(job: LambdaJob, queues: JobQueues): Pulse {
+  return Pulse.start({
+    jobId: job.jobId,
+    rank: 0,
+    aws: job.config.aws,
+    // Rank 0 ends a job at its deadline plus the transport's report grace (1.5 s on SQS).
+    takeover: { deadline: job.deadline, timeoutMs: job.timeoutMs, graceMs: 2_000, size: job.request.size, queueUrlBase: queues.urlBase },
+  }, pulseEntry());
 }
 
 /** Create queues: one per rank, before any worker starts. */
@@ -176,6 +202,8 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
       vectorReduction: config.vectorReduction,
       onOutput: printToLog,
       launchWorkers: () => launchWorkers(job.lambda, config.workerFunction, childrenOf(0, request.size, config.fanout).map(workerEvent)),
+      liveness: rankZeroLiveness(config, clients.s3, jobId, config.fanout),
+      events: heartbeatPace(config),
     });
   } finally {
     await transport.close().catch(() => undefined);

@@ -2,6 +2,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import type { AwsSettings } from '../config.ts';
 import { JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo } from '../mpi/errors.ts';
 import { explainAwsError } from '../transport/aws/aws-errors.ts';
+import { userStack } from './user-stack.ts';
 
 /**
  * A job's status and, once it ended, its result, at runs/{jobId}.json. Unlike the job's working
@@ -69,12 +70,18 @@ async function storageError(error: unknown, s3: S3Client, bucket: string, operat
   return explainAwsError(error, { service: 's3', settings, operation });
 }
 
-/** What a failed job's record and HTTP answer say about the failure. */
+/**
+ * What a failed job's record and HTTP answer say about the failure: the rank, the error's type
+ * and message, and of stacks only the user's program's own frames (user-stack.ts); lambda-mpi's
+ * internals are for its log, not for API clients.
+ */
 export function failureInfo(error: unknown): FailureInfo {
-  const info: FailureInfo = { ...toRemoteErrorInfo(error) };
+  const { stack: _internal, ...remote } = toRemoteErrorInfo(error);
+  const info: FailureInfo = remote;
   if (error instanceof RankFailedError) {
     info.rank = error.rank;
-    if (error.remote.stack) info.stack = error.remote.stack;
+    const stack = userStack(error.remote.stack);
+    if (stack) info.stack = stack;
   } else if (error instanceof LambdaMpiError && 'rank' in error) {
     info.rank = (error as unknown as { rank: number }).rank;
   }

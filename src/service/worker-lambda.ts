@@ -11,7 +11,9 @@ import { loadInput } from './job-input.ts';
 import { loadJobProgram } from './job-program.ts';
 import { createLambdaClient, launchWorkers } from './launcher.ts';
 import { lambdaConfigFromEnv, lambdaProcessorName, printToLog, type LambdaConfig } from './lambda-config.ts';
+import { Pulse } from './pulse.ts';
 import { claimKey, claimRank } from './rank-claim.ts';
+import { heartbeatPace, pulseEntry } from './rank-liveness.ts';
 import { isWorkerEvent, refusalOf, type WorkerEvent } from './worker-event.ts';
 
 /** Time a worker keeps back from its function's timeout to report before Lambda stops it. */
@@ -95,19 +97,26 @@ async function runWorkerOnLambda(
   });
   const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank, size, queues: { urlBase: event.queueUrlBase } });
   const childEvent = (child: number): WorkerEvent => ({ ...event, rank: child });
-  await runWorkerRank({
-    jobId,
-    rank,
-    size,
-    program,
-    input: undefined,
-    transport,
-    deadline: event.deadline,
-    timeoutMs: event.timeoutMs,
-    processorName: lambdaProcessorName(),
-    vectorReduction: config.vectorReduction,
-    onOutput: printToLog,
-    launchChildren: () => launchWorkers(lambda, config.workerFunction, childrenOf(rank, size, event.fanout).map(childEvent)),
-    hardStopAt,
-  });
+  // While this rank's program runs synchronous code, its pulse tells rank 0 it is busy, not dead.
+  const pulse = Pulse.start({ jobId, rank, aws: config.aws }, pulseEntry());
+  try {
+    await runWorkerRank({
+      jobId,
+      rank,
+      size,
+      program,
+      input: undefined,
+      transport,
+      deadline: event.deadline,
+      timeoutMs: event.timeoutMs,
+      processorName: lambdaProcessorName(),
+      vectorReduction: config.vectorReduction,
+      onOutput: printToLog,
+      launchChildren: () => launchWorkers(lambda, config.workerFunction, childrenOf(rank, size, event.fanout).map(childEvent)),
+      hardStopAt,
+      events: heartbeatPace(config),
+    });
+  } finally {
+    await pulse.stop();
+  }
 }

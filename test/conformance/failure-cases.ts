@@ -104,7 +104,7 @@ export function failureCases(target: ConformanceTarget): void {
       const error = await rejection(runOn(target, 'no-such-program', { size: 2 }));
       expect(error).toBeInstanceOf(InvalidArgumentError);
       expect(error.argument).toBe('program');
-      expect(error.message).toMatch(/program must be one of the bundled programs: hello, sendrecv, reduce, pi, vector-allreduce, fail-rank, crash-rank; received "no-such-program"/);
+      expect(error.message).toMatch(/program must be one of the bundled programs: hello, sendrecv, reduce, pi, vector-allreduce, fail-rank, crash-rank, busy-rank; received "no-such-program"/);
     });
 
     const badCalls: Array<[string, (comm: any) => Promise<unknown>, string, RegExp]> = [

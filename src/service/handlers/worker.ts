@@ -1,4 +1,8 @@
 import { runWorkerLambda } from '../worker-lambda.ts';
+import { runPulseThreadIfAsked } from '../pulse-thread.ts';
+
+// Loaded again in a thread of its own, this bundle is the rank's pulse (pulse.ts).
+runPulseThreadIfAsked();
 
 interface LambdaContext {
   getRemainingTimeInMillis(): number;

@@ -1,0 +1,27 @@
+import type { AwsSettings } from '../config.ts';
+
+/** What a pulse thread is started with (pulse.ts), and the memory it shares with its rank's thread. */
+export interface PulseSpec {
+  kind: 'lambda-mpi/pulse';
+  jobId: string;
+  rank: number;
+  aws: AwsSettings;
+  /** The rank thread's clock and the job's ending (TICK_SLOT, ENDING_SLOT). */
+  shared: BigInt64Array;
+  takeover?: {
+    /** Epoch ms. */
+    deadline: number;
+    timeoutMs: number;
+    /** Rank 0 waits this long after the deadline for the others' reports; the pulse waits longer. */
+    graceMs: number;
+    size: number;
+    queueUrlBase: string;
+  };
+}
+
+/** Slots of the shared memory: the rank thread's last tick (epoch ms), and who owns the job's ending. */
+export const TICK_SLOT = 0;
+export const ENDING_SLOT = 1;
+export const ENDING_OPEN = 0n;
+export const ENDING_BY_RANK = 1n;
+export const ENDING_BY_PULSE = 2n;
