@@ -9,7 +9,7 @@ import { failureInfo, writeRunStatus } from './run-status.ts';
 /** The rank's thread is busy when its clock has not moved for this long (it ticks every 250 ms). */
 const BUSY_AFTER_MS = 2_000;
 /** A busy worker's marker is rewritten this often: well within rank 0's silence limit. */
-const BUSY_EVERY_MS = 3_000;
+const BUSY_EVERY_MS = 2_000;
 /** Past the deadline and its report grace, rank 0's own thread gets this much more before the pulse ends the job. */
 const TAKEOVER_MARGIN_MS = 2_000;
 const STEP_MS = 500;

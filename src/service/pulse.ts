@@ -10,7 +10,7 @@ import { ENDING_BY_PULSE, ENDING_BY_RANK, ENDING_OPEN, ENDING_SLOT, TICK_SLOT, t
  *
  * - for rank 0, writes `jobs/<jobId>/alive` every few seconds, whatever rank 0 is doing: whoever
  *   watches the job (GET, the CLI, the sweeper) tells a live rank 0 from a dead one by it;
- * - for a worker whose thread stopped ticking, writes `jobs/<jobId>/busy/<rank>`: the rank is
+ * - for a worker whose thread stopped ticking, writes `jobs/<jobId>/busy/<rank>` every 2 s: the rank is
  *   alive but busy, so rank 0 does not call it lost for not sending heartbeats;
  * - for rank 0 still busy past the job's deadline (and its report grace), ends the job itself:
  *   records it timed out, naming rank 0 as busy, and deletes its queues and objects, so the job

@@ -139,7 +139,7 @@ beforeAll(async () => {
     slsPackage(['--stage', 'prod']),
     slsPackage([
       '--stage', 'dev', '--param=runMemory=2048', '--param=workerTimeout=123', '--param=jobsRetentionDays=2',
-      '--param=diagnostics=true', '--param=workerReservedConcurrency=50', '--param=maxRanks=8', '--param=sweepSchedule=rate(1 minute)',
+      '--param=diagnostics=true', '--param=workerReservedConcurrency=50', '--param=maxRanks=8', '--param=sweepSchedule=rate(2 minutes)',
     ]),
   ]);
 }, 60_000);
@@ -416,6 +416,6 @@ describe('cost guards per stage', () => {
       expect(render(rule(p)[0].Targets[0].Arn)).toBe('{SweepLambdaFunction.Arn}');
     }
     expect(rule(dev)[0].ScheduleExpression).toBe(param(dev.state, 'dev', 'sweepSchedule'));
-    expect(rule(overridden)[0].ScheduleExpression).toBe('rate(1 minute)');
+    expect(rule(overridden)[0].ScheduleExpression).toBe('rate(2 minutes)');
   });
 });
