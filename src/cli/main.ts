@@ -1,11 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command.ts';
+import { cancelCommand } from './commands/cancel.ts';
 import { deployCommand } from './commands/deploy.ts';
 import { offlineCommand } from './commands/offline.ts';
 import { removeCommand } from './commands/remove.ts';
 import { runCommand } from './commands/run.ts';
+import { PACKAGE_ROOT } from './package-root.ts';
 
 /** Every command, in the order the overview lists them. */
-const COMMANDS: readonly Command[] = [runCommand, offlineCommand, deployCommand, removeCommand];
+const COMMANDS: readonly Command[] = [runCommand, cancelCommand, offlineCommand, deployCommand, removeCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -14,6 +18,7 @@ function overview(): string {
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
+lambda-mpi --version prints the version.
 Exit codes: 0 success; 1 the job (or the deployment) failed; 2 bad usage.`;
 }
 
@@ -22,7 +27,13 @@ Exit codes: 0 success; 1 the job (or the deployment) failed; 2 bad usage.`;
  * before anything starts. Resolves to the process's exit code.
  */
 export async function main(argv: string[], io: CliIo = process): Promise<number> {
-  const [name, ...args] = argv;
+  const [name, ...given] = argv;
+  // mpirun spells the rank count -np N; parseArgs would read that as -n with the value "p".
+  const args = given.map((arg) => (arg === '-np' ? '--np' : arg.startsWith('-np=') ? `--np=${arg.slice(4)}` : arg));
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout.write(`${packageVersion()}\n`);
+    return EXIT_OK;
+  }
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     (name === undefined ? io.stderr : io.stdout).write(`${name === undefined ? 'lambda-mpi: missing the command\n\n' : ''}${overview()}\n`);
     return name === undefined ? EXIT_USAGE : EXIT_OK;
@@ -43,4 +54,8 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
     io.stderr.write(`lambda-mpi ${command.name}: ${error.message}\n\n${command.usage}\n`);
     return EXIT_USAGE;
   }
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }

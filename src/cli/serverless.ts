@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from './command.ts';
 import { PACKAGE_ROOT } from './package-root.ts';
@@ -28,7 +30,19 @@ export async function runServerless(args: string[], io: { stdout: NodeJS.Writabl
     });
   } finally {
     process.off('SIGINT', ignore);
+    if (child.pid !== undefined) await removeZipScratch(child.pid);
   }
+}
+
+/**
+ * serverless-esbuild zips each function from a scratch folder `<service>-<pid>-<ms>-<hex>` in the
+ * system's temporary directory and does not remove it; left alone, every `deploy` or `package`
+ * leaves one behind.
+ */
+export async function removeZipScratch(pid: number, service = 'lambda-mpi'): Promise<void> {
+  const prefix = `${service}-${pid}-`;
+  const names = await readdir(tmpdir()).catch(() => [] as string[]);
+  await Promise.all(names.filter((name) => name.startsWith(prefix)).map((name) => rm(join(tmpdir(), name), { recursive: true, force: true })));
 }
 
 /** `--param key=value` flags, passed on to serverless.yml's `params` (memory, timeouts …). */

@@ -56,6 +56,9 @@ export class RankSession {
   stopError: unknown;
   /** When its program returned or threw (epoch ms). */
   endedAt: number | undefined;
+  /** Settles when the rank is told to stop. */
+  readonly stopping: Promise<void>;
+  private markStopping!: () => void;
   private running = false;
 
   constructor(
@@ -69,6 +72,7 @@ export class RankSession {
     this.engine = new Engine(options.transport, (source, body) => this.onControl(decodeControl(body), source));
     this.events = new RankEventStream({ rank: options.rank, send: sendEvents, ...options.events });
     this.tracer = options.trace ? new RankTracer() : undefined;
+    this.stopping = new Promise((resolve) => (this.markStopping = resolve));
   }
 
   get isRunning(): boolean {
@@ -95,6 +99,9 @@ export class RankSession {
     };
     this.running = true;
     this.events.checkIn({ ...options.startTiming, programAt: Date.now() });
+    // Sent before the program runs: a program that computes without awaiting would hold it back
+    // (and the rank would look as if it never started) until its first communication call.
+    await this.events.flush();
     try {
       // The check-in is stored before the program runs: a rank whose process dies in its first
       // synchronous steps is then known to have started (rank 0 calls it silent, not never started).
@@ -123,6 +130,7 @@ export class RankSession {
     if (this.stopError !== undefined) return;
     this.stopError = error;
     this.engine.abort(error);
+    this.markStopping();
   }
 
   sendControl(dest: number, message: ControlMessage): Promise<void> {

@@ -76,7 +76,7 @@ export async function runLocal<I = unknown, R = unknown>(
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     ...(options.trace ? { trace: true } : {}),
   };
-  const workers: Promise<void>[] = [];
+  const workers: Promise<unknown>[] = [];
   let result: RunResult<R>;
   try {
     const rankZero = runRankZero({ ...common, rank: 0, input: inputCopy(job), transport: transportOf(0) });

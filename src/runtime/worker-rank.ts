@@ -5,6 +5,13 @@ import { RankSession, broadcastControl, type ProgramOutcome, type RankOptions } 
 
 const RANK_ZERO = 0;
 
+/**
+ * A stopped rank's program ends at its next communication call. One that is not in one (awaiting
+ * a timer, a fetch) is waited for this long, then abandoned: its rank ends (and its function
+ * returns), and the program finds every call failing if it ever makes one.
+ */
+export const STOP_GRACE_MS = 1_000;
+
 export interface WorkerRankOptions extends RankOptions {
   /** Starts this rank's children (the Lambda fan-out); if it fails, the rank fails. */
   launchChildren?: () => Promise<void>;
@@ -12,8 +19,8 @@ export interface WorkerRankOptions extends RankOptions {
   hardStopAt?: number;
 }
 
-/** Runs a worker rank (1..N-1) to its one report; never throws (see WorkerRank). */
-export function runWorkerRank(options: WorkerRankOptions): Promise<void> {
+/** Runs a worker rank (1..N-1) to its one report; never throws (see WorkerRank). Resolves to how it ended. */
+export function runWorkerRank(options: WorkerRankOptions): Promise<string> {
   return new WorkerRank(options).run();
 }
 
@@ -56,8 +63,11 @@ export class WorkerRank {
     );
   }
 
-  /** Starts the rank; call once. Resolves when its report is sent and its resources are released. */
-  async run(): Promise<void> {
+  /**
+   * Starts the rank; call once. Resolves when its report is sent and its resources are released,
+   * to how it ended (its report, or why it was stopped), for its function's log.
+   */
+  async run(): Promise<string> {
     const { options, session } = this;
     session.start();
     this.timers.push(setTimeout(() => this.deadline(), Math.max(0, options.deadline - Date.now())));
@@ -69,7 +79,13 @@ export class WorkerRank {
       // Children are invoked before this rank's program runs: synchronous code there would
       // otherwise hold back the requests that start them.
       await options.launchChildren?.().catch((error: unknown) => this.fail(error));
-      const outcome: ProgramOutcome = session.stopped ? { ok: false, error: session.stopError } : await session.run();
+      let graceTimer: NodeJS.Timeout | undefined;
+      const abandoned = session.stopping.then(() => new Promise<ProgramOutcome>((resolve) => {
+        graceTimer = setTimeout(() => resolve({ ok: false, error: session.stopError }), STOP_GRACE_MS);
+        graceTimer.unref();
+      }));
+      const outcome: ProgramOutcome = session.stopped ? { ok: false, error: session.stopError } : await Promise.race([session.run(), abandoned]);
+      clearTimeout(graceTimer);
       this.clearTimers();
       await this.programEnded(outcome);
     } finally {
@@ -77,7 +93,12 @@ export class WorkerRank {
       await session.events.close();
       await session.engine.close().catch(() => undefined);
     }
+    if (session.stopped) return `stopped: ${(session.stopError as Error)?.message ?? String(session.stopError)}`;
+    return this.reportType ?? 'ended without a report';
   }
+
+  /** The type of the report this rank sent, if it sent one. */
+  private reportType: string | undefined;
 
   /**
    * The rank's one report to rank 0; later ones are dropped. Its pending events go first (their
@@ -86,6 +107,7 @@ export class WorkerRank {
   async report(message: ControlMessage): Promise<void> {
     if (this.reported) return;
     this.reported = true;
+    this.reportType = message.type;
     const flushed = this.session.events.close();
     await this.session.sendControl(RANK_ZERO, message).catch(() => undefined);
     await flushed;

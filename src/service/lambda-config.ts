@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { MAX_SIZE } from '../mpi/constants.ts';
 import { ConfigurationError } from '../mpi/errors.ts';
 import { DEFAULT_FANOUT } from './fanout.ts';
+import { DEFAULT_LOG_FLUSH_MS } from '../watch/event-log-writer.ts';
 
 /** The functions' configuration, read once from their environment (set by serverless.yml). */
 export interface LambdaConfig {
@@ -28,6 +29,17 @@ export interface LambdaConfig {
   silenceMs: number;
   /** Sweep ended and lost jobs when a job starts (the local stack, which has no schedule). */
   sweepAtJobStart: boolean;
+  /** This function's memory, MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE): what its GB-seconds are billed at. */
+  memoryMb?: number;
+  /** The functions' architecture as deployed (LAMBDA_MPI_ARCHITECTURE): arm64 and x86_64 are priced apart. */
+  architecture: 'arm64' | 'x86_64';
+  /** The region the functions run in (AWS_REGION): prices differ by region. */
+  region?: string;
+  /**
+   * How often rank 0 writes the job's event log while there is news (LAMBDA_MPI_WATCH_FLUSH_MS):
+   * live output's lag against its S3 PUTs (one per interval while ranks print).
+   */
+  watchFlushMs: number;
 }
 
 export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LambdaConfig {
@@ -39,6 +51,10 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
   }
   const runTimeoutSeconds = env.LAMBDA_MPI_RUN_TIMEOUT_SECONDS ? Number(env.LAMBDA_MPI_RUN_TIMEOUT_SECONDS) : 900;
   const maxJobSeconds = integerSetting(env, 'LAMBDA_MPI_MAX_JOB_SECONDS', runTimeoutSeconds - CLEANUP_MARGIN_MS / 1000, 1, 900, 'seconds: the longest timeoutSeconds a job may ask for');
+  const watchFlushMs = env.LAMBDA_MPI_WATCH_FLUSH_MS ? Number(env.LAMBDA_MPI_WATCH_FLUSH_MS) : DEFAULT_LOG_FLUSH_MS;
+  if (!Number.isInteger(watchFlushMs) || watchFlushMs < 50 || watchFlushMs > 60_000) {
+    throw new ConfigurationError('LAMBDA_MPI_WATCH_FLUSH_MS', `must be an integer number of milliseconds in 50..60000 (how often rank 0 writes the job's event log); received ${env.LAMBDA_MPI_WATCH_FLUSH_MS}`);
+  }
   return {
     aws: awsSettingsFromEnv(env),
     workerFunction,
@@ -46,6 +62,7 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
     fanout,
     vectorReduction: vectorReductionFromEnv(env),
     runTimeoutSeconds,
+    watchFlushMs,
     programCacheDir: env.LAMBDA_MPI_PROGRAM_CACHE_DIR || join(tmpdir(), 'lambda-mpi-programs'),
     ...(env.LAMBDA_MPI_STAGE ? { stage: env.LAMBDA_MPI_STAGE } : {}),
     maxRanks: integerSetting(env, 'LAMBDA_MPI_MAX_RANKS', MAX_SIZE, 1, MAX_SIZE, 'ranks: the largest size a job may ask for'),
@@ -54,6 +71,9 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
     startDeadlineMs: 1000 * integerSetting(env, 'LAMBDA_MPI_START_DEADLINE_SECONDS', DEFAULT_START_DEADLINE_SECONDS, 1, 900, 'seconds a rank has to check in after its invocation'),
     silenceMs: 1000 * integerSetting(env, 'LAMBDA_MPI_SILENCE_SECONDS', DEFAULT_SILENCE_SECONDS, 2, 900, 'seconds a running rank may go without a beat'),
     sweepAtJobStart: booleanSetting(env, 'LAMBDA_MPI_SWEEP_AT_JOB_START', false),
+    ...(Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) > 0 ? { memoryMb: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) } : {}),
+    architecture: env.LAMBDA_MPI_ARCHITECTURE === 'x86_64' ? 'x86_64' : env.LAMBDA_MPI_ARCHITECTURE === 'arm64' ? 'arm64' : process.arch === 'arm64' ? 'arm64' : 'x86_64',
+    ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
   };
 }
 
@@ -80,12 +100,28 @@ function booleanSetting(env: NodeJS.ProcessEnv, name: string, fallback: boolean)
 /** Time rank 0 keeps back from its function's timeout to clean up and answer. */
 export const CLEANUP_MARGIN_MS = 10_000;
 
+/**
+ * Whether this process is a Lambda execution environment, which starts with the function's init
+ * phase: Lambda sets AWS_LAMBDA_INITIALIZATION_TYPE there; emulators (serverless-offline) do not.
+ */
+export function processStartsWithInit(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.AWS_LAMBDA_INITIALIZATION_TYPE !== undefined;
+}
+
 /** Where a rank runs, as MPI_Get_processor_name says it: the Lambda's log stream. */
 export function lambdaProcessorName(): string {
   return process.env.AWS_LAMBDA_LOG_STREAM_NAME || process.env.AWS_LAMBDA_FUNCTION_NAME || 'lambda';
 }
 
-/** A rank's output, as it is printed, into the function's own log. */
-export function printToLog(line: { rank: number; stream: 'stdout' | 'stderr'; line: string }): void {
-  (line.stream === 'stderr' ? process.stderr : process.stdout).write(`[rank ${line.rank}] ${line.line}\n`);
+/**
+ * A rank's output, as it is printed, into the function's own log: each line with the job's id
+ * and the rank, so the lines of concurrent jobs in one log group can be told apart.
+ */
+export function printToLog(jobId: string): (line: { rank: number; stream: 'stdout' | 'stderr'; line: string }) => void {
+  return (line) => (line.stream === 'stderr' ? process.stderr : process.stdout).write(`[job ${jobId}] [rank ${line.rank}] ${line.line}\n`);
+}
+
+/** A line of the functions' own about a job, into their log: with the job's id, like the ranks' lines. */
+export function logForJob(jobId: string, message: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
+  (stream === 'stderr' ? process.stderr : process.stdout).write(`[job ${jobId}] lambda-mpi: ${message}\n`);
 }

@@ -1,5 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AwsSettings } from '../config.ts';
+import { jobRecordKey } from '../watch/cancel-job.ts';
 import { JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo } from '../mpi/errors.ts';
 import { explainAwsError } from '../transport/aws/aws-errors.ts';
 import { userStack } from './user-stack.ts';
@@ -19,13 +20,9 @@ export type RunStatus =
   }
   | ({ jobId: string; status: 'succeeded' } & Record<string, unknown>)
   | { jobId: string; status: 'failed'; error: FailureInfo; output?: unknown[] }
-  /** Rank 0 died or never started: the job can no longer finish (see liveness.ts). */
+  | { jobId: string; status: 'cancelled'; cancelledBy: string; error: FailureInfo; output?: unknown[] }
+  /** Rank 0 died or never started: the job can no longer finish (see job-liveness.ts). */
   | { jobId: string; status: 'lost'; error: FailureInfo; program?: string; size?: number; startedAt?: string };
-
-/** A record that will not change any more. */
-export function hasEnded(status: RunStatus): boolean {
-  return status.status !== 'running';
-}
 
 export interface FailureInfo {
   name: string;
@@ -37,7 +34,12 @@ export interface FailureInfo {
 }
 
 export function runStatusKey(jobId: string): string {
-  return `runs/${jobId}.json`;
+  return jobRecordKey(jobId);
+}
+
+/** Where a traced job's timeline is kept (Chrome trace-event JSON), beside its record. */
+export function runTraceKey(jobId: string): string {
+  return `runs/${jobId}/trace.json`;
 }
 
 export async function writeRunStatus(s3: S3Client, bucket: string, status: RunStatus): Promise<void> {

@@ -15,12 +15,14 @@ export interface WorkerEvent {
   /** Rank r's queue URL is this followed by r. */
   queueUrlBase: string;
   fanout: number;
+  /** When its parent invoked it (epoch ms): where its start-up began. */
+  invokedAt?: number;
+  /** Record its MPI calls for the job's timeline. */
+  trace?: boolean;
   /** The job's input, inline when small … */
   input?: unknown;
   /** … or the key of the S3 object that holds it as JSON. */
   inputKey?: string;
-  /** When this rank's parent checked in and invoked it (epoch ms): its start deadline counts from there. */
-  invokedAt?: number;
 }
 
 export function isWorkerEvent(event: unknown): event is WorkerEvent {

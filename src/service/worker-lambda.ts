@@ -10,7 +10,9 @@ import { childrenOf } from './fanout.ts';
 import { loadInput } from './job-input.ts';
 import { loadJobProgram } from './job-program.ts';
 import { createLambdaClient, launchWorkers } from './launcher.ts';
-import { lambdaConfigFromEnv, lambdaProcessorName, printToLog, type LambdaConfig } from './lambda-config.ts';
+import { beginInvocation, type InvocationInfo } from './invocation.ts';
+import { lambdaConfigFromEnv, lambdaProcessorName, logForJob, printToLog, type LambdaConfig } from './lambda-config.ts';
+import { addRequestCounts, RequestMeter } from '../transport/aws/request-meter.ts';
 import { Pulse } from './pulse.ts';
 import { claimKey, claimRank } from './rank-claim.ts';
 import { heartbeatPace, pulseEntry } from './rank-liveness.ts';
@@ -27,9 +29,10 @@ const REPORT_MARGIN_MS = 3_000;
  * names the rank as lost). Nothing it wrote outlives its job: a claim made as the job ended is
  * taken back, and a rank that finds its job gone when it ends deletes what the job left.
  */
-export async function runWorkerLambda(event: unknown, remainingMs: number): Promise<{ rank?: number; outcome: string }> {
+export async function runWorkerLambda(event: unknown, remainingMs: number, invocation: InvocationInfo = beginInvocation(false)): Promise<{ rank?: number; outcome: string }> {
   if (!isWorkerEvent(event)) {
-    console.error('lambda-mpi worker: ignored an event that is not a worker event');
+    // Not a job's event: there is no job id to name, so the event's own fields are.
+    console.error(`lambda-mpi worker: ignored an event that is not a worker event (fields: ${Object.keys(Object(event)).join(', ') || 'none'})`);
     return { outcome: 'ignored: not a worker event' };
   }
   const { jobId, rank } = event;
@@ -43,26 +46,29 @@ export async function runWorkerLambda(event: unknown, remainingMs: number): Prom
       return { outcome: `refused: ${refusal}` };
     }
     clients = createAwsClients(config.aws);
-    lambda = createLambdaClient(config.aws);
+    const lambdaMeter = new RequestMeter();
+    lambda = createLambdaClient(config.aws, lambdaMeter);
     // Claim first, then look: a claim written after rank 0 deleted the job's objects is then
     // always seen as late (rank 0 deletes the queues before the objects) and taken back.
     if (!(await claimRank(clients.s3, config.aws.bucket, jobId, rank))) {
-      console.log(`lambda-mpi worker: rank ${rank} of job ${jobId} was already started; this duplicate start does nothing`);
+      logForJob(jobId, `rank ${rank} was already started; this duplicate start does nothing`);
       return { rank, outcome: 'ignored: duplicate start' };
     }
     if (await jobIsOver(clients, event)) {
       await clients.s3.send(new DeleteObjectCommand({ Bucket: config.aws.bucket, Key: claimKey(jobId, rank) }));
+      logForJob(jobId, `rank ${rank}: the job is over (its queues are gone); this late start does nothing`);
       return { rank, outcome: 'ignored: the job is over (its queues are gone)' };
     }
     try {
-      await runWorkerOnLambda(event, { config, clients, lambda }, Date.now() + remainingMs - REPORT_MARGIN_MS);
+      const ended = await runWorkerOnLambda(event, { config, clients, lambda, lambdaMeter, invocation }, Date.now() + remainingMs - REPORT_MARGIN_MS);
+      logForJob(jobId, `rank ${rank} ended after ${Date.now() - invocation.handlerAt} ms: ${ended}`);
     } finally {
       // The job ended while this rank ran (rank 0 failed fast, or died): what it wrote goes too.
       if (await jobIsOver(clients, event).catch(() => false)) await deleteJobObjects(clients, config.aws.bucket, jobId).catch(() => undefined);
     }
     return { rank, outcome: 'ran' };
   } catch (error) {
-    console.error(`lambda-mpi worker: rank ${rank} of job ${jobId} could not run: ${(error as Error).stack ?? error}`);
+    logForJob(jobId, `rank ${rank} could not run: ${(error as Error).stack ?? error}`, 'stderr');
     return { rank, outcome: `failed to start: ${(error as Error).message}` };
   } finally {
     clients?.destroy();
@@ -87,9 +93,9 @@ async function jobIsOver(clients: AwsClients, event: WorkerEvent): Promise<boole
  */
 async function runWorkerOnLambda(
   event: WorkerEvent,
-  { config, clients, lambda }: { config: LambdaConfig; clients: AwsClients; lambda: LambdaClient },
+  { config, clients, lambda, lambdaMeter, invocation }: { config: LambdaConfig; clients: AwsClients; lambda: LambdaClient; lambdaMeter: RequestMeter; invocation: InvocationInfo },
   hardStopAt: number,
-): Promise<void> {
+): Promise<string> {
   const { jobId, rank, size } = event;
   const program = defineProgram(async (comm) => {
     const [userProgram, input] = await Promise.all([loadJobProgram(event.program, config), loadInput(clients.s3, config.aws.bucket, event)]);
@@ -100,23 +106,36 @@ async function runWorkerOnLambda(
   // While this rank's program runs synchronous code, its pulse tells rank 0 it is busy, not dead.
   const pulse = Pulse.start({ jobId, rank, aws: config.aws }, pulseEntry());
   try {
-    await runWorkerRank({
-      jobId,
-      rank,
-      size,
-      program,
-      input: undefined,
-      transport,
-      deadline: event.deadline,
-      timeoutMs: event.timeoutMs,
-      processorName: lambdaProcessorName(),
-      vectorReduction: config.vectorReduction,
-      onOutput: printToLog,
-      launchChildren: () => launchWorkers(lambda, config.workerFunction, childrenOf(rank, size, event.fanout).map(childEvent)),
-      hardStopAt,
-      events: heartbeatPace(config),
-    });
+    return await runRank();
   } finally {
     await pulse.stop();
+  }
+
+  function runRank(): Promise<string> {
+    return runWorkerRank({
+    jobId,
+    rank,
+    size,
+    program,
+    input: undefined,
+    transport,
+    deadline: event.deadline,
+    timeoutMs: event.timeoutMs,
+    processorName: lambdaProcessorName(),
+    vectorReduction: config.vectorReduction,
+    onOutput: printToLog(jobId),
+    startTiming: {
+      handlerAt: invocation.handlerAt,
+      coldStart: invocation.coldStart,
+      ...(invocation.initMs !== undefined ? { initMs: invocation.initMs } : {}),
+      ...(event.invokedAt !== undefined ? { invokedAt: event.invokedAt } : {}),
+      ...(config.memoryMb !== undefined ? { memoryMb: config.memoryMb } : {}),
+    },
+    ...(event.trace ? { trace: true } : {}),
+    requestCounts: () => addRequestCounts(clients.meter.snapshot(), lambdaMeter.snapshot()),
+    launchChildren: () => launchWorkers(lambda, config.workerFunction, childrenOf(rank, size, event.fanout).map(childEvent)),
+    hardStopAt,
+    events: heartbeatPace(config),
+  });
   }
 }

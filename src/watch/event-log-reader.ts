@@ -1,5 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { eventChunkKey, eventLogPrefix, parseEventChunk, seqOfKey, type EventChunk } from './event-chunk.ts';
+import type { JobProgress } from '../runtime/job-events.ts';
+import type { OutputStream } from '../runtime/output.ts';
+import { eventChunkKey, eventLogPrefix, linesOfChunks, parseEventChunk, seqOfKey, type EventChunk } from './event-chunk.ts';
 
 /**
  * A watcher's side of a job's event log: reads chunks in order from a cursor (the seq of the
@@ -99,4 +101,58 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/** What one page of a job's event log says: the lines after a cursor, and the newest progress. */
+export interface EventLogPage {
+  output: Array<{ rank: number; stream: OutputStream; line: string }>;
+  /** Where the next page starts: pass it back as the cursor. */
+  cursor: number;
+  /** More chunks were written than this page holds: ask again at once. */
+  more: boolean;
+  /** The newest progress in the log, and when rank 0 wrote it (its heartbeat). */
+  progress?: JobProgress;
+  lastChunkAt?: number;
+  /** The log's last chunk was read: the job ended with this status. */
+  end?: EventChunk['end'];
+}
+
+/** A page holds at most this many lines, so an answer stays well within Lambda's 6 MB. */
+export const MAX_PAGE_LINES = 10_000;
+const READ_CONCURRENCY = 8;
+
+/**
+ * The lines after `cursor` as one page (one LIST, then the chunks' GETs, several at a time), for
+ * a reader that answers requests rather than following: GET /runs/{jobId}?cursor=N.
+ */
+export async function readEventLogPage(s3: S3Client, bucket: string, jobId: string, cursor: number, maxLines = MAX_PAGE_LINES): Promise<EventLogPage> {
+  const seqs = (await listEventChunks(s3, bucket, jobId, cursor - 1)).filter((seq) => seq >= cursor);
+  const page: EventLogPage = { output: [], cursor, more: false };
+  let newest: EventChunk | undefined;
+  for (let i = 0; i < seqs.length; i += READ_CONCURRENCY) {
+    const batch = seqs.slice(i, i + READ_CONCURRENCY);
+    const chunks = await Promise.all(batch.map((seq) => readEventChunk(s3, bucket, jobId, seq)));
+    for (const chunk of chunks) {
+      // Chunks are written in order: one that is missing ends what can be read now.
+      if (!chunk || chunk.seq !== page.cursor) return finish(page, newest, seqs, s3, bucket, jobId);
+      for (const line of linesOfChunks([chunk])) page.output.push(line);
+      page.cursor = chunk.seq + 1;
+      newest = chunk;
+      if (page.output.length >= maxLines) return finish(page, newest, seqs, s3, bucket, jobId);
+    }
+  }
+  return finish(page, newest, seqs, s3, bucket, jobId);
+}
+
+async function finish(page: EventLogPage, newest: EventChunk | undefined, seqs: number[], s3: S3Client, bucket: string, jobId: string): Promise<EventLogPage> {
+  const lastSeq = seqs.at(-1);
+  page.more = lastSeq !== undefined && lastSeq >= page.cursor;
+  // The progress is the newest chunk's, also when this page stops short of it.
+  const latest = page.more && lastSeq !== undefined ? (await readEventChunk(s3, bucket, jobId, lastSeq)) ?? newest : newest;
+  if (latest) {
+    page.progress = latest.progress;
+    page.lastChunkAt = latest.at;
+  }
+  if (newest?.end) page.end = newest.end;
+  return page;
 }

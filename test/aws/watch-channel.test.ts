@@ -5,7 +5,7 @@ import type { JobProgress, RankEvent } from '../../src/runtime/job-events.ts';
 import type { StampedLine } from '../../src/runtime/output.ts';
 import { CancelWatch, readCancelRequest, requestCancel } from '../../src/watch/cancel-request.ts';
 import { eventLogPrefix, linesOfChunks, type EventChunk } from '../../src/watch/event-chunk.ts';
-import { EventLogReader, listEventChunks } from '../../src/watch/event-log-reader.ts';
+import { EventLogReader, listEventChunks, readEventLogPage } from '../../src/watch/event-log-reader.ts';
 import { EventLogWriter } from '../../src/watch/event-log-writer.ts';
 import { localS3Client } from '../../tools/local-aws/clients.ts';
 
@@ -137,6 +137,28 @@ describe("a job's event log on S3", () => {
     expect(errors).toEqual(['503 SlowDown']);
     expect(chunks.map((c) => c.seq)).toEqual([0, 1]);
     expect(linesOfChunks(chunks).map((l) => l.line)).toEqual(['kept']);
+  });
+});
+
+describe('a page of the event log (GET /runs/{jobId}?cursor=N)', () => {
+  it('gives the lines after the cursor up to a limit, says there is more, and the newest progress', async () => {
+    const jobId = newJobId();
+    const writer = new EventLogWriter({ s3, bucket, jobId, flushMs: 5, idleMs: 60_000 }, progress(0, 0));
+    writer.start();
+    for (let i = 0; i < 6; i++) {
+      writer.onEvents([output(1, `a${i}`, `b${i}`)], progress(3, i < 5 ? 0 : 2));
+      await until(() => writer.chunks >= i + 2, `chunk ${i + 1}`);
+    }
+    await writer.close('succeeded', progress(3, 3));
+    const first = await readEventLogPage(s3, bucket, jobId, 0, 3);
+    // Chunk 0 has no lines; chunks 1 and 2 have two each: the page stops once it holds 3 or more.
+    expect(first.output.map((l) => l.line)).toEqual(['a0', 'b0', 'a1', 'b1']);
+    expect([first.cursor, first.more]).toEqual([3, true]);
+    expect(first.progress).toMatchObject({ started: 3, finished: 3 });
+    const rest = await readEventLogPage(s3, bucket, jobId, first.cursor);
+    expect(rest.output.map((l) => l.line)).toEqual(['a2', 'b2', 'a3', 'b3', 'a4', 'b4', 'a5', 'b5']);
+    expect([rest.more, rest.end]).toEqual([false, { status: 'succeeded' }]);
+    expect(await readEventLogPage(s3, bucket, jobId, rest.cursor)).toMatchObject({ output: [], cursor: rest.cursor, more: false });
   });
 });
 

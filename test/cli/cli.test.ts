@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
@@ -28,6 +29,25 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     const r = await lambdaMpi('run', 'hello', '-n', '3', '--tag-output');
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n').sort()).toEqual([0, 1, 2].map((rank) => expect.stringMatching(new RegExp(`^\\[${rank}\\] Hello\\. This is rank ${rank} of 3 on processor .+$`))));
+  });
+
+  it('accepts mpirun\'s -np N for -n N', async () => {
+    const r = await lambdaMpi('run', 'hello', '-np', '2', '--tag-output');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual([0, 1].map((rank) => expect.stringMatching(new RegExp(`^\\[${rank}\\] Hello\\. This is rank ${rank} of 2 on processor .+$`))));
+  });
+
+  it('run --stage with no region and no local stack says how to set either, with exit code 2, before anything is bundled', async () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|LAMBDA_MPI_)/.test(name)));
+    const r = await lambdaMpiWith({ ...env, HOME: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' }, 'run', 'hello', '-n', '2', '--stage', 'local');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/region: is not set, so stage local cannot be looked up on AWS: pass --region R or set AWS_REGION; for the local stack, run `lambda-mpi offline`/);
+  });
+
+  it('prints the package\'s version with --version', async () => {
+    const r = await lambdaMpi('--version');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version);
   });
 
   it('passes --input as JSON and prints the result with --result', async () => {
@@ -70,6 +90,10 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     [['remove', 'prod'], /unexpected arguments: prod/],
     [['offline', '--s3-port', '70000'], /--s3-port must be a port number in 1\.\.65535; received "70000"/],
     [['offline', '--verbose'], /Unknown option '--verbose'/],
+    [['run', 'hello', '-n', '2', '--trace'], /--trace.*argument missing|Option '--trace <value>' argument missing/],
+    [['cancel', '--stage', 'prod'], /missing the job id/],
+    [['cancel', 'not-a-job', '--stage', 'prod'], /the job id must be 26 letters a-z and digits 2-7, as lambda-mpi prints it; received "not-a-job"/],
+    [['cancel', 'aaaaaaaaaaaaaaaaaaaaaaaaaa'], /missing --stage <stage>/],
   ])('refuses bad usage %j with exit code 2 and a clear message', async (args, message) => {
     const r = await lambdaMpi(...args);
     expect(r.code).toBe(2);
@@ -81,8 +105,8 @@ describe('the commands', () => {
   it('lists every command, and shows each one\'s own usage with --help', async () => {
     const overview = await lambdaMpi('--help');
     expect(overview.code).toBe(0);
-    expect([...overview.stdout.matchAll(/^  ([a-z]+)  /gm)].map((m) => m[1])).toEqual(['run', 'offline', 'deploy', 'remove']);
-    for (const command of ['run', 'offline', 'deploy', 'remove']) {
+    expect([...overview.stdout.matchAll(/^  ([a-z]+)  /gm)].map((m) => m[1])).toEqual(['run', 'cancel', 'offline', 'deploy', 'remove']);
+    for (const command of ['run', 'cancel', 'offline', 'deploy', 'remove']) {
       const help = await lambdaMpi(command, '--help');
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^Usage: lambda-mpi ${command} `));

@@ -75,13 +75,13 @@ afterAll(async () => {
 });
 
 describe('the tarball', () => {
-  it('holds the compiled package, its sources, the service and the local stack, and no tests, benches or CI files', async () => {
+  it('holds the compiled package, its sources, the service, the local stack and the example the docs link to, and no tests, benches or CI files', async () => {
     const { stdout } = await exec('tar', ['-tzf', tarball]);
     const files = stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
-    for (const file of ['package.json', 'LICENSE', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'bin/lambda-mpi.mjs', 'serverless.yml', 'src/service/handlers/run.ts', 'tools/local-aws/serverless-plugin.cjs', 'tools/local-aws/serve-offline-stack.ts']) {
+    for (const file of ['package.json', 'LICENSE', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'bin/lambda-mpi.mjs', 'serverless.yml', 'src/service/handlers/run.ts', 'tools/local-aws/serverless-plugin.cjs', 'tools/local-aws/serve-offline-stack.ts', 'examples/birthday/birthday.ts']) {
       expect(files).toContain(file);
     }
-    const unwanted = files.filter((f) => /^(test|bench|\.ci|examples|node_modules)\/|^(tsconfig[^/]*\.json|vitest\.config\.ts|\.dependency-cruiser\.cjs|\.npmrc|package-lock\.json)$/.test(f));
+    const unwanted = files.filter((f) => /^(test|bench|\.ci|node_modules)\/|examples\/.*\/node_modules\/|^(tsconfig[^/]*\.json|vitest\.config\.ts|\.dependency-cruiser\.cjs|\.npmrc|package-lock\.json)$/.test(f));
     expect(unwanted).toEqual([]);
     expect(files.filter((f) => /\.test\.ts$/.test(f))).toEqual([]);
   });

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeZipScratch } from '../../src/cli/serverless.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -49,15 +50,18 @@ function offlineEnv(): NodeJS.ProcessEnv {
 async function slsPackage(args: string[]): Promise<Packaged> {
   const dir = await serviceCopy();
   const out = join(dir, 'out');
+  const packaging = run(process.execPath, [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', out, ...args], {
+    cwd: dir,
+    env: offlineEnv(),
+    timeout: 45_000,
+  });
   try {
-    await run(process.execPath, [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', out, ...args], {
-      cwd: dir,
-      env: offlineEnv(),
-      timeout: 45_000,
-    });
+    await packaging;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`sls package ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  } finally {
+    if (packaging.child.pid !== undefined) await removeZipScratch(packaging.child.pid);
   }
   const [template, state, zip] = await Promise.all([
     readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8').then(JSON.parse),
@@ -206,6 +210,7 @@ describe('IAM: a role per function, each with only what that function does', () 
       expect(grants(get().template, 'run')).toEqual([
         `lambda:InvokeFunction ${fnArn('worker')}`,
         's3:DeleteObject {JobBucket.Arn}/jobs/*',
+        's3:DeleteObject {JobBucket.Arn}/runs/requests/*',
         's3:GetObject {JobBucket.Arn}/jobs/*',
         's3:GetObject {JobBucket.Arn}/programs/*',
         's3:GetObject {JobBucket.Arn}/runs/*',
@@ -322,9 +327,9 @@ describe('the HTTP API', () => {
     return `${pathOf(res.ParentId)}/${res.PathPart}`;
   };
 
-  it('has POST /runs and GET /runs/{jobId}, both to the http function', () => {
+  it('has POST /runs, GET and DELETE /runs/{jobId}, all to the http function', () => {
     const routes = methods().map((m) => `${m.HttpMethod} ${pathOf(m.ResourceId)}`).sort();
-    expect(routes).toEqual(['GET /runs/{jobId}', 'POST /runs']);
+    expect(routes).toEqual(['DELETE /runs/{jobId}', 'GET /runs/{jobId}', 'POST /runs']);
     for (const m of methods()) expect(render(m.Integration.Uri)).toContain('{HttpLambdaFunction.Arn}');
   });
 
@@ -335,6 +340,15 @@ describe('the HTTP API', () => {
     expect(byType(dev.template, 'AWS::ApiGateway::UsagePlanKey')).toHaveLength(1);
     const [[, key]] = byType(dev.template, 'AWS::ApiGateway::ApiKey');
     expect(key.Properties.Value).toBeUndefined(); // AWS generates it; no secret in the repository
+  });
+});
+
+describe('what a job costs', () => {
+  it("tells every function its architecture, as deployed, for a job's cost estimate", () => {
+    for (const fn of ['Run', 'Worker', 'Http']) {
+      const props = dev.template.Resources[`${fn}LambdaFunction`].Properties;
+      expect(props.Environment.Variables.LAMBDA_MPI_ARCHITECTURE).toBe(props.Architectures[0]);
+    }
   });
 });
 

@@ -62,7 +62,7 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
   const httpPort = options.httpPort ?? LOCAL_PORTS.http;
   const lambdaPort = options.lambdaPort ?? LOCAL_PORTS.lambda;
   const stage = options.stage ?? 'dev';
-  const workFolder = `.esbuild-offline-${stage}-${httpPort}`;
+  const workFolder = `.esbuild-offline-${stage}-${httpPort}-${process.pid}`;
   const child = spawn(process.execPath, [
     slsBin, 'offline', 'start',
     '--stage', stage,

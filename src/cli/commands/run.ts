@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { LambdaMpiError, RankFailedError } from '../../mpi/errors.ts';
 import { programNames } from '../../programs/index.ts';
 import { resolveProgram } from '../../runtime/program-source.ts';
@@ -20,7 +21,11 @@ Options:
   --timeout <seconds>  fail the job after this many seconds (default 300)
   --tag-output         prefix every output line with [rank]
   --result             print rank 0's return value as JSON when the job ends
-  --stage <stage>      run on this deployed stage (\`lambda-mpi deploy\`, or \`lambda-mpi offline\`)
+  --trace <file>       write the job's timeline to <file> (Chrome trace-event JSON: open it in
+                       https://ui.perfetto.dev or chrome://tracing), one track per rank
+  --stage <stage>      run on this deployed stage (\`lambda-mpi deploy\`, or \`lambda-mpi offline\`):
+                       the ranks' output shows as they print it, progress on stderr, then where
+                       the time went and the job's estimated cost; Ctrl-C cancels the job
   --region <region>    the stage's AWS region (default: the SDK's, e.g. AWS_REGION)
   -h, --help           show this help
 
@@ -45,7 +50,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
     result: { type: 'boolean', default: false },
     stage: { type: 'string' },
     region: { type: 'string' },
+    trace: { type: 'string' },
   });
+  if (values.trace === '') throw new UsageError('--trace needs a file name: --trace timeline.json');
   const [target, ...rest] = positionals;
   if (!target) throw new UsageError('missing the program: a bundled program name or a .ts/.js file');
   noMorePositionals(rest);
@@ -70,6 +77,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       ...(checkRegion(values.region) ? { region: values.region! } : {}),
       tagOutput: values['tag-output'] === true,
       printResult: values.result === true,
+      ...(values.trace !== undefined ? { traceFile: values.trace } : {}),
     }, io, process.env);
   }
   if (values.region !== undefined) throw new UsageError('--region needs --stage: it says where a deployed stage is');
@@ -80,8 +88,12 @@ async function run(args: string[], io: CliIo): Promise<number> {
     const print = (line: OutputLine) => {
       (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${tag ? `[${line.rank}] ` : ''}${line.line}\n`);
     };
-    const result = await runLocal(program, { size, input, onOutput: print, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    const result = await runLocal(program, { size, input, onOutput: print, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(values.trace !== undefined ? { trace: true } : {}) });
     if (values.result) io.stdout.write(`${JSON.stringify(result.result, jsonReplacer)}\n`);
+    if (values.trace !== undefined && result.trace) {
+      await writeFile(values.trace, JSON.stringify(result.trace));
+      io.stderr.write(`lambda-mpi: wrote the job's timeline to ${values.trace} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
+    }
     return EXIT_OK;
   } catch (error) {
     io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);

@@ -66,6 +66,9 @@ async function fromCloudFormation(stage: string, client: CloudFormationClient): 
   try {
     stack = (await client.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0];
   } catch (error) {
+    if (/^Region is missing/.test((error as Error).message)) {
+      throw new ConfigurationError('region', `is not set, so stage ${stage} cannot be looked up on AWS: pass --region R or set AWS_REGION; for the local stack, run \`lambda-mpi offline\` and paste the export lines it prints into this shell`, { cause: error });
+    }
     if ((error as { name?: string }).name === 'ValidationError' && /does not exist/.test((error as Error).message)) {
       throw new StageNotDeployedError(stage, `no CloudFormation stack ${name} in region ${await regionOf(client)}`, { cause: error });
     }

@@ -1,5 +1,16 @@
-import type { RankTiming } from '../run-result.ts';
 import type { RankSpans, TraceSpan } from './rank-tracer.ts';
+
+/** The part of a rank's timing (RunResult's RankTiming) the timeline draws: ms from the job's start. */
+export interface RankTimes {
+  rank: number;
+  invokedMs?: number;
+  handlerMs?: number;
+  coldStart?: boolean;
+  initMs?: number;
+  programMs?: number;
+  firstMessageMs?: number;
+  endMs?: number;
+}
 
 /**
  * A job's timeline in the Chrome trace-event format (the JSON object form), which Perfetto
@@ -44,7 +55,7 @@ export interface TimelineInput {
   size: number;
   /** The job's start, epoch ms: the timings' offsets count from it. */
   startedAt: number;
-  ranks: RankTiming[];
+  ranks: RankTimes[];
   spans: ReadonlyMap<number, RankSpans>;
   /** On rank 0's track. */
   jobSteps?: JobStep[];
