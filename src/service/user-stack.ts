@@ -3,11 +3,17 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Where lambda-mpi's own code lives, so a rank's stack can be cut down to the user's program for
- * API clients. On Lambda all of it is one file, the function's bundle (this module among it);
- * from the sources it is the src/ folder this module is in.
+ * API clients. On Lambda it is the functions' bundles, side by side in one folder (a worker's
+ * stack names the worker's bundle, recorded by rank 0's); from the sources it is the src/ folder
+ * this module is in.
  */
 const here = fileURLToPath(import.meta.url);
-const OWN_CODE = here.endsWith('.ts') ? join(dirname(here), '..') + sep : here;
+const OWN_CODE = join(dirname(here), here.endsWith('.ts') ? '..' : '.') + sep;
+/**
+ * Code that is neither the user's nor lambda-mpi's: Node's, Lambda's runtime, an emulator's. A
+ * shipped program's npm dependencies are inside its bundle, so a node_modules path is never the user's.
+ */
+const PLATFORM = /^(node:|internal\/|native|<anonymous>)|^\/var\/runtime\/|[\\/]node_modules[\\/]/;
 
 /**
  * The user's part of a stack: its first line (the error's type and message) and the frames of
@@ -26,9 +32,8 @@ export function userStack(stack: string | undefined): string | undefined {
 
 function isUserFrame(frame: string): boolean {
   const location = /\((.*)\)$/.exec(frame)?.[1] ?? frame.replace(/^\s+at (async )?/, '');
-  if (/^(node:|internal\/|<anonymous>|native)/.test(location) || location === 'new Promise (<anonymous>)') return false;
   const file = location.startsWith('file://') ? safePath(location.replace(/:\d+:\d+$/, '')) : location.replace(/:\d+:\d+$/, '');
-  return !(file === OWN_CODE || file.startsWith(OWN_CODE));
+  return !PLATFORM.test(file) && !file.startsWith(OWN_CODE);
 }
 
 function safePath(url: string): string {

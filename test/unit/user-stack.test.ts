@@ -13,6 +13,8 @@ const stack = [
   '    at new Promise (<anonymous>)',
   '    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)',
   '    at async helper (/home/me/project/lib/util.ts:3:2)',
+  '    at async MessagePort.<anonymous> (file:///srv/app/node_modules/serverless-offline/src/lambda/handler-runner/worker-thread-runner/workerThreadHelper.js:24:14)',
+  '    at async Runtime.handleOnceNonStreaming (file:///var/runtime/index.mjs:1173:29)',
 ].join('\n');
 
 describe('a failed rank\'s stack for API clients', () => {
