@@ -8,6 +8,10 @@ export interface PulseSpec {
   aws: AwsSettings;
   /** The rank thread's clock and the job's ending (TICK_SLOT, ENDING_SLOT). */
   shared: BigInt64Array;
+  /** The function's bundle (a file: URL), which runs the pulse when loaded in its thread. */
+  entry: string;
+  /** Load the bundle only once the rank has not ticked for this long (a worker's pulse). */
+  loadWhenBusyMs?: number;
   takeover?: {
     /** Epoch ms. */
     deadline: number;
@@ -25,3 +29,13 @@ export const ENDING_SLOT = 1;
 export const ENDING_OPEN = 0n;
 export const ENDING_BY_RANK = 1n;
 export const ENDING_BY_PULSE = 2n;
+
+/** What the thread's launcher (pulse.ts) shares with the pulse once the bundle runs. */
+export interface PulseState {
+  /** A stop came while the bundle loaded. */
+  stopRequested: boolean;
+  /** Set by the pulse: how a later stop reaches it. */
+  onStop?: () => void;
+}
+
+export const PULSE_STATE = Symbol.for('lambda-mpi.pulse');

@@ -3,7 +3,7 @@ import { JobTimeoutError } from '../mpi/errors.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { deleteJobResources } from '../transport/aws/job-resources.ts';
 import { RANK_ZERO_PULSE_MS, writeBusy, writePulse } from './job-liveness.ts';
-import { ENDING_BY_PULSE, ENDING_OPEN, ENDING_SLOT, TICK_SLOT, type PulseSpec } from './pulse-spec.ts';
+import { ENDING_BY_PULSE, ENDING_OPEN, ENDING_SLOT, PULSE_STATE, TICK_SLOT, type PulseSpec, type PulseState } from './pulse-spec.ts';
 import { failureInfo, writeRunStatus } from './run-status.ts';
 
 /** The rank's thread is busy when its clock has not moved for this long (it ticks every 250 ms). */
@@ -34,15 +34,20 @@ function runPulseThread(spec: PulseSpec): void {
     if (writing || stopped) return;
     writing = step().finally(() => (writing = undefined));
   }, STEP_MS);
-  port.on('message', async (message) => {
-    if (message !== 'stop') return;
+  const stop = async () => {
     stopped = true;
     clearInterval(timer);
     await writing;
     clients.destroy();
     port.postMessage('stopped');
     port.close();
-  });
+  };
+  const state = (globalThis as { [PULSE_STATE]?: PulseState })[PULSE_STATE];
+  if (!state || state.stopRequested) {
+    void stop();
+    return;
+  }
+  state.onStop = () => void stop();
 
   async function step(): Promise<void> {
     const now = Date.now();
