@@ -67,7 +67,10 @@ export async function readRunStatus(s3: S3Client, bucket: string, jobId: string)
 
 /** An unreachable or missing bucket is a ConfigurationError naming it, not the SDK's raw error. */
 async function storageError(error: unknown, s3: S3Client, bucket: string, operation: string): Promise<Error> {
-  const endpoint = await s3.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}${e.port ? `:${e.port}` : ''}`, () => undefined);
+  // The endpoint as configured, else the address a refused connection names.
+  const { address, port } = error as { address?: string; port?: number };
+  const endpoint = await s3.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}${e.port ? `:${e.port}` : ''}`, () => undefined)
+    ?? (address ? `S3 at ${address}${port ? `:${port}` : ''}` : undefined);
   const settings = { bucket, ...(endpoint ? { endpoints: { s3: endpoint } } : {}) } as AwsSettings;
   return explainAwsError(error, { service: 's3', settings, operation });
 }
