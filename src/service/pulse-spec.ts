@@ -20,6 +20,12 @@ export interface PulseSpec {
     graceMs: number;
     size: number;
     queueUrlBase: string;
+    /**
+     * After ending the job, end the process if rank 0 still does not yield: only where the
+     * process is the function's own execution environment (on Lambda), never in an emulator
+     * whose one process serves every function.
+     */
+    endProcess: boolean;
   };
 }
 

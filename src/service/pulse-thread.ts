@@ -57,7 +57,8 @@ function runPulseThread(spec: PulseSpec): void {
     if (takeover && busy && now > takeover.deadline + takeover.graceMs + TAKEOVER_MARGIN_MS) {
       stopped = true;
       clearInterval(timer);
-      await endTimedOutJob(clients, spec, tick).catch((error: unknown) => log(spec, `could not end the job: ${(error as Error).message}`));
+      const ended = await endTimedOutJob(clients, spec, tick).catch((error: unknown) => log(spec, `could not end the job: ${(error as Error).message}`));
+      if (ended && takeover.endProcess) endProcessIfStillBusy(spec);
       return;
     }
     if (spec.rank === 0 && now - lastAliveAt >= RANK_ZERO_PULSE_MS) {
@@ -75,15 +76,32 @@ function runPulseThread(spec: PulseSpec): void {
  * Rank 0 is still in synchronous code past the job's deadline: ends the job in its place (unless
  * its thread took the ending first), as rank 0 would at its deadline, naming rank 0 as busy.
  */
-async function endTimedOutJob(clients: AwsClients, spec: PulseSpec, lastTick: number): Promise<void> {
+async function endTimedOutJob(clients: AwsClients, spec: PulseSpec, lastTick: number): Promise<boolean> {
   const takeover = spec.takeover!;
-  if (Atomics.compareExchange(spec.shared, ENDING_SLOT, ENDING_OPEN, ENDING_BY_PULSE) !== ENDING_OPEN) return;
+  if (Atomics.compareExchange(spec.shared, ENDING_SLOT, ENDING_OPEN, ENDING_BY_PULSE) !== ENDING_OPEN) return false;
   const error = new JobTimeoutError(spec.jobId, takeover.timeoutMs, [{ rank: 0, silent: false }]);
   error.message += `; rank 0's program has not yielded since ${new Date(lastTick).toISOString()} (synchronous code), ` +
     'so the job was ended without it and what the other ranks waited on is unknown';
   await writeRunStatus(clients.s3, spec.aws.bucket, { jobId: spec.jobId, status: 'failed', error: failureInfo(error) });
   await deleteJobResources(clients, spec.aws, spec.jobId, { urlBase: takeover.queueUrlBase }, takeover.size);
   log(spec, `job ${spec.jobId} timed out while rank 0 ran synchronous code: recorded failed, queues and objects deleted`);
+  return true;
+}
+
+/** Once the job is recorded and cleaned up, rank 0 still busy this long more ends its process. */
+const END_PROCESS_AFTER_MS = 5_000;
+
+/**
+ * The job is over, but rank 0's code still does not yield, and its function would run (and be
+ * billed) until its own timeout: the process is ended, as Lambda ends one at its timeout. Lambda
+ * then starts a fresh execution environment for the next invocation.
+ */
+function endProcessIfStillBusy(spec: PulseSpec): void {
+  setTimeout(() => {
+    if (Date.now() - Number(Atomics.load(spec.shared, TICK_SLOT)) <= BUSY_AFTER_MS) return;
+    log(spec, `rank 0 still runs synchronous code after its job ended; ending its process`);
+    process.kill(process.pid, 'SIGKILL');
+  }, END_PROCESS_AFTER_MS).unref();
 }
 
 function log(spec: PulseSpec, message: string): void {

@@ -20,7 +20,7 @@ import { parseJobRequest, type CheckedJobRequest } from './job-request.ts';
 import { LambdaJobWatch } from './job-watch.ts';
 import { toJsonSafe } from './json-safe.ts';
 import { createLambdaClient, launchWorkers } from './launcher.ts';
-import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv, lambdaProcessorName, logForJob, printToLog, type LambdaConfig } from './lambda-config.ts';
+import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv, lambdaProcessorName, logForJob, printToLog, processStartsWithInit, type LambdaConfig } from './lambda-config.ts';
 import { Pulse } from './pulse.ts';
 import { claimRank } from './rank-claim.ts';
 import { heartbeatPace, pulseEntry, rankZeroLiveness } from './rank-liveness.ts';
@@ -258,7 +258,10 @@ function startPulse(job: LambdaJob, queues: JobQueues): Pulse {
     rank: 0,
     aws: job.config.aws,
     // Rank 0 ends a job at its deadline plus the transport's report grace (1.5 s on SQS).
-    takeover: { deadline: job.deadline, timeoutMs: job.timeoutMs, graceMs: 2_000, size: job.request.size, queueUrlBase: queues.urlBase },
+    takeover: {
+      deadline: job.deadline, timeoutMs: job.timeoutMs, graceMs: 2_000, size: job.request.size, queueUrlBase: queues.urlBase,
+      endProcess: processStartsWithInit(),
+    },
   }, pulseEntry());
 }
 
