@@ -7,7 +7,7 @@ import type { Transport } from '../transport/transport.ts';
 import { decodeControl, encodeControl, type ControlMessage } from './control.ts';
 import { RankEventStream, type RankEvent, type RankStartTiming } from './job-events.ts';
 import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
-import { RankTracer } from './trace/rank-tracer.ts';
+import { RankTracer, preciseNow } from './trace/rank-tracer.ts';
 import type { RequestCounts } from '../transport/aws/request-meter.ts';
 
 /** Everything one rank needs to run its part of a job, wherever it runs. */
@@ -121,7 +121,8 @@ export class RankSession {
       return { ok: false, error };
     } finally {
       this.running = false;
-      this.endedAt = Date.now();
+      // A traced rank's end is on the tracer's sub-millisecond clock, like its calls' ends: compute after its last call is often shorter than a millisecond.
+      this.endedAt = this.tracer ? preciseNow() : Date.now();
     }
   }
 
