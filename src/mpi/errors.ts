@@ -93,6 +93,23 @@ export class JobTimeoutError extends LambdaMpiError {
   }
 }
 
+/** The caller cancelled the job (its AbortSignal fired: Ctrl-C in the CLI). */
+export class JobCancelledError extends LambdaMpiError {
+  readonly jobId: string;
+  readonly reason: string;
+  /** What each rank still running was doing when the job was cancelled. */
+  readonly running: RankWaitState[];
+  constructor(jobId: string, reason: string, running: RankWaitState[]) {
+    super(
+      'JOB_CANCELLED',
+      `job ${jobId} cancelled (${reason}); ranks still running: ` + (running.length ? running.map(describeWait).join('; ') : 'none'),
+    );
+    this.jobId = jobId;
+    this.reason = reason;
+    this.running = running;
+  }
+}
+
 /** The transport (queue service, object store, invocation) failed. */
 export class TransportError extends LambdaMpiError {
   readonly operation: string;

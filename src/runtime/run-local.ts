@@ -5,6 +5,7 @@ import { MemoryFabric } from '../transport/memory/memory-transport.ts';
 import type { ChannelFactory, JobChannels } from '../transport/job-channels.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { AwsChannelOptions } from '../transport/aws/aws-channels.ts';
+import { FaultInjectingTransport, type FaultSchedule } from '../transport/fault-injection.ts';
 import { InvalidArgumentError } from '../mpi/errors.ts';
 import { assertJobOptions, inputCopy, validateJob } from './job-options.ts';
 import { resolveProgram } from './program-source.ts';
@@ -29,8 +30,17 @@ export interface RunLocalOptions<I = unknown> {
   aws?: AwsChannelOptions;
   /** Each line as a rank prints it. */
   onOutput?: (line: OutputLine) => void;
-  /** Wraps each rank's transport, e.g. with fault injection in tests. */
+  /**
+   * Runs every rank in a worker thread of its own, so CPU-bound ranks run in parallel. Needs the
+   * program as a module (a path or file: URL) or a bundled program's name.
+   */
+  threads?: boolean;
+  /** Cancels the job (threads only): it fails with JobCancelledError saying what each rank waited on. */
+  signal?: AbortSignal;
+  /** Wraps each rank's transport, e.g. with fault injection in tests (not with threads: a function cannot cross). */
   wrapTransport?: (transport: Transport, rank: number) => Transport;
+  /** Test hook: every rank's transport duplicates and reorders frames on this seeded schedule (threads too). */
+  injectFaults?: FaultSchedule;
 }
 
 const memoryChannels: ChannelFactory = async (_jobId, size) => {
@@ -50,12 +60,22 @@ export async function runLocal<I = unknown, R = unknown>(
   options: RunLocalOptions<I>,
 ): Promise<RunResult<R>> {
   assertJobOptions(options);
+  if (options.threads !== undefined && typeof options.threads !== 'boolean') throw new InvalidArgumentError('threads', options.threads, 'true or false');
+  if (options.threads) {
+    // Loaded on demand: the bundler is needed only by jobs in threads.
+    const { runInThreads } = await import('./threads/run-threads.ts');
+    return runInThreads<R>(program, options, options.transport === 'aws' ? await channelFactory(options) : undefined);
+  }
+  if (options.signal !== undefined) {
+    throw new InvalidArgumentError('signal', options.signal, 'absent unless threads is true', 'needs threads: true (ranks that share this thread cannot be interrupted)');
+  }
   const job = validateJob((await resolveProgram(program)).program, options);
   const jobId = newJobId();
   const channels = await (await channelFactory(options))(jobId, job.size);
   const deadline = Date.now() + job.timeoutMs;
   const transportOf = (rank: number) => {
-    const transport = channels.transport(rank);
+    let transport = channels.transport(rank);
+    if (options.injectFaults) transport = new FaultInjectingTransport(transport, options.injectFaults);
     return options.wrapTransport ? options.wrapTransport(transport, rank) : transport;
   };
   const common = {

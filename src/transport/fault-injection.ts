@@ -1,3 +1,4 @@
+import type { WaitDescription } from '../mpi/p2p/engine.ts';
 import type { Frame, Transport } from './transport.ts';
 
 export interface FaultSchedule {
@@ -53,6 +54,10 @@ export class FaultInjectingTransport implements Transport {
 
   send(frame: Frame): Promise<void> {
     return this.inner.send(frame);
+  }
+
+  rankWaits(wait: WaitDescription | undefined): void {
+    this.inner.rankWaits?.(wait);
   }
 
   start(deliver: (frame: Frame) => void, onError: (error: Error) => void): void {

@@ -1,3 +1,4 @@
+import type { AwsRankTransportSpec } from './aws/aws-rank-transport.ts';
 import type { Transport } from './transport.ts';
 
 /** The transports of one job's ranks in this process, and the cleanup of what they created. */
@@ -5,6 +6,11 @@ export interface JobChannels {
   transport(rank: number): Transport;
   /** Deletes the job's resources; runs also when the job failed. */
   dispose(): Promise<void>;
+  /**
+   * For ranks in worker threads: plain data from which each thread opens its own rank's
+   * transport. Absent when the channels work only in this thread.
+   */
+  readonly forThreads?: AwsRankTransportSpec;
 }
 
 /** Makes the channels of one job: its queues or in-memory links, for ranks 0..size-1. */

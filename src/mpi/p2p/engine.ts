@@ -116,6 +116,7 @@ export class Engine {
     if (ready) return Promise.resolve(ready);
     return new Promise((resolve, reject) => {
       this.posted.push({ pattern, consume, shown, resolve, reject });
+      if (this.posted.length === 1) this.transport.rankWaits?.(shown);
     });
   }
 
@@ -126,14 +127,20 @@ export class Engine {
     }
     if (this.abortError !== undefined) return;
     const message: InboundMessage = { context: frame.context, source: frame.source, tag: frame.tag, body: frame.body };
+    const oldest = this.posted[0];
+    let consumed = false;
     for (let i = 0; i < this.posted.length; i++) {
       const receive = this.posted[i]!;
       if (!matches(receive.pattern, message)) continue;
       this.posted.splice(i, 1);
       receive.resolve(message);
-      if (receive.consume) return;
+      if (receive.consume) {
+        consumed = true;
+        break;
+      }
       i--;
     }
-    this.unexpected.push(message);
+    if (!consumed) this.unexpected.push(message);
+    if (this.posted[0] !== oldest) this.transport.rankWaits?.(this.posted[0]?.shown);
   }
 }

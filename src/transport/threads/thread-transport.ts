@@ -1,0 +1,183 @@
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { InProcessValue } from '../../mpi/codec/codec.ts';
+import type { WaitDescription } from '../../mpi/p2p/engine.ts';
+import type { Frame, Transport } from '../transport.ts';
+
+/**
+ * A frame on a port between two threads, as a tuple (cheaper to clone than an object):
+ * kind (0 data, 1 control), source, seq, context, tag, body, and whether the body is a value
+ * (an in-process clone) rather than encoded bytes.
+ */
+export type PortFrame = [kind: 0 | 1, source: number, seq: number, context: string, tag: number, body: unknown, isValue: boolean];
+
+export interface ThreadTransportOptions {
+  rank: number;
+  size: number;
+  /**
+   * One counter per rank (Int32Array over shared memory): senders add 1 to the destination's
+   * after posting a frame, so a waiting receiver can see a frame arrive without its event loop.
+   */
+  doorbells: SharedArrayBuffer;
+  /** Asks the thread that owns the job for a channel to `peer`; it arrives through `addPeer`. */
+  requestPeer(peer: number): void;
+  /**
+   * How long a rank that waits for a message polls the doorbell before it lets its event loop
+   * wake it: 0 when there are more ranks than cores (a poll would take a core from a rank that
+   * has work).
+   */
+  spinMs: number;
+}
+
+/**
+ * The transport between ranks in worker threads of one process: a MessageChannel per pair of
+ * ranks that talk, made on first use by the thread that owns the job (thread-fabric.ts).
+ * Encoded bodies are transferred, not copied (the codec gives every frame a buffer of its own);
+ * values go by structured clone. Each port keeps its order, so frames are never reordered, but
+ * the link layer above would repair it if they were.
+ *
+ * A rank that waits polls its doorbell for `spinMs` first: a message then costs a few
+ * microseconds instead of an event-loop wake-up.
+ */
+export class ThreadTransport implements Transport {
+  readonly rank: number;
+  readonly size: number;
+  /** Rank 0 waits this long past the deadline for reports: a few thread hops. */
+  readonly reportGraceMs = 50;
+  /** Values may travel as structured clones: ports clone them between threads. */
+  readonly inProcess = true;
+  private readonly ports: Array<MessagePort | undefined>;
+  /** Frames for peers whose channel has not arrived yet, in order. */
+  private readonly waitingForPort = new Map<number, PortFrame[]>();
+  private readonly doorbells: Int32Array;
+  private readonly connected: MessagePort[] = [];
+  private deliver: ((frame: Frame) => void) | undefined;
+  /** Frames this rank sent itself before it started. */
+  private readonly early: Frame[] = [];
+  private closed = false;
+  private waiting = false;
+  private spinScheduled = false;
+  private bellSeen = 0;
+  private readonly onPortFrame = (wire: PortFrame) => this.accept(wire);
+
+  constructor(private readonly options: ThreadTransportOptions) {
+    this.rank = options.rank;
+    this.size = options.size;
+    this.ports = new Array(options.size).fill(undefined);
+    this.doorbells = new Int32Array(options.doorbells);
+  }
+
+  /** The channel to `peer` has arrived: frames queued for it leave now. */
+  addPeer(peer: number, port: MessagePort): void {
+    if (this.ports[peer]) return;
+    this.ports[peer] = port;
+    this.connected.push(port);
+    if (this.deliver) port.on('message', this.onPortFrame);
+    const queued = this.waitingForPort.get(peer);
+    if (!queued) return;
+    this.waitingForPort.delete(peer);
+    for (const wire of queued) this.post(peer, port, wire);
+  }
+
+  send(frame: Frame): Promise<void> {
+    if (frame.dest === this.rank) {
+      if (this.deliver) this.deliver(frame);
+      else this.early.push(frame);
+      return Promise.resolve();
+    }
+    const isValue = frame.body instanceof InProcessValue;
+    const body = isValue ? (frame.body as InProcessValue).value : frame.body;
+    const wire: PortFrame = [frame.kind === 'data' ? 0 : 1, frame.source, frame.seq, frame.context, frame.tag, body, isValue];
+    const port = this.ports[frame.dest];
+    if (port) {
+      this.post(frame.dest, port, wire);
+    } else {
+      let queued = this.waitingForPort.get(frame.dest);
+      if (!queued) {
+        this.waitingForPort.set(frame.dest, (queued = []));
+        this.options.requestPeer(frame.dest);
+      }
+      queued.push(wire);
+    }
+    return Promise.resolve();
+  }
+
+  start(deliver: (frame: Frame) => void): void {
+    this.deliver = deliver;
+    for (const port of this.connected) port.on('message', this.onPortFrame);
+    for (const frame of this.early.splice(0)) deliver(frame);
+  }
+
+  rankWaits(wait: WaitDescription | undefined): void {
+    this.waiting = wait !== undefined;
+    if (this.waiting) this.scheduleSpin();
+  }
+
+  close(): Promise<void> {
+    // The ports stay open: a peer may still post to this rank, and its frames are dropped here,
+    // as a deleted queue's would be. They go when the thread ends.
+    this.closed = true;
+    for (const port of this.connected) port.off('message', this.onPortFrame);
+    return Promise.resolve();
+  }
+
+  private post(dest: number, port: MessagePort, wire: PortFrame): void {
+    const body = wire[5];
+    // A body that owns its whole buffer moves to the other thread instead of being copied.
+    if (!wire[6] && body instanceof Uint8Array && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer) {
+      port.postMessage(wire, [body.buffer]);
+    } else {
+      port.postMessage(wire);
+    }
+    Atomics.add(this.doorbells, dest, 1);
+  }
+
+  private accept(wire: PortFrame): void {
+    if (this.closed || !this.deliver) return;
+    const [kind, source, seq, context, tag, body, isValue] = wire;
+    this.deliver({
+      kind: kind === 0 ? 'data' : 'ctrl',
+      source,
+      dest: this.rank,
+      seq,
+      context,
+      tag,
+      body: isValue ? new InProcessValue(body) : (body as Uint8Array),
+    });
+  }
+
+  private scheduleSpin(): void {
+    if (this.options.spinMs <= 0 || this.spinScheduled) return;
+    this.spinScheduled = true;
+    // After the microtasks of this turn: if the rank still waits then, nothing else is due.
+    setImmediate(this.spin);
+  }
+
+  /** Polls the doorbell while this rank waits, for at most spinMs; the ports' events remain the fallback. */
+  private readonly spin = (): void => {
+    this.spinScheduled = false;
+    if (!this.waiting || this.closed) return;
+    const until = performance.now() + this.options.spinMs;
+    do {
+      const bell = Atomics.load(this.doorbells, this.rank);
+      if (bell !== this.bellSeen) {
+        this.bellSeen = bell;
+        if (this.drain() > 0) {
+          // What arrived may not have been what the rank waits for.
+          if (this.waiting) this.scheduleSpin();
+          return;
+        }
+      }
+    } while (performance.now() < until);
+  };
+
+  private drain(): number {
+    let delivered = 0;
+    for (const port of this.connected) {
+      for (let message = receiveMessageOnPort(port); message; message = receiveMessageOnPort(port)) {
+        this.accept(message.message as PortFrame);
+        delivered++;
+      }
+    }
+    return delivered;
+  }
+}
