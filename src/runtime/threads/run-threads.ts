@@ -44,7 +44,7 @@ export async function runInThreads<R>(source: unknown, options: ThreadedRunOptio
   }
   const program = await locateProgramModule(source);
   const job = validateJobOptions(options);
-  const bundle = await bundleForThreads(program);
+  const bundle = await bundleForThreads(program, awsChannels ? 'aws' : 'threads');
   const jobId = newJobId();
   let channels: JobChannels | undefined;
   if (awsChannels) {

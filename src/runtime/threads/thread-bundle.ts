@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type BuildFailure, type Metafile } from 'esbuild';
+import { build, type BuildFailure, type Metafile, type OutputFile, type Plugin } from 'esbuild';
 import { siblingModule, type ProgramModule } from '../program-source.ts';
 
 /**
@@ -26,37 +27,43 @@ interface BuiltBundle {
   stamps: Map<string, number>;
 }
 
+/** The thread's entry: with the AWS transport only for jobs over SQS/S3 (the SDK triples the bundling time). */
+export type ThreadEntry = 'threads' | 'aws';
+
+const ENTRY_MODULES: Record<ThreadEntry, string> = { threads: './rank-thread', aws: './rank-thread-aws' };
+
 const cache = new Map<string, Promise<BuiltBundle>>();
-let outRoot: string | undefined;
-let builds = 0;
 
 /** Bundles the thread's entry with the program (reused while none of its source files changed). */
-export async function bundleForThreads(program: ProgramModule): Promise<ThreadBundle> {
-  const cached = await cache.get(program.path)?.catch(() => undefined);
+export async function bundleForThreads(program: ProgramModule, entry: ThreadEntry): Promise<ThreadBundle> {
+  const key = `${entry}:${program.path}`;
+  const cached = await cache.get(key)?.catch(() => undefined);
   if (cached && unchanged(cached.stamps)) return cached.bundle;
-  const building = buildBundle(program);
-  cache.set(program.path, building);
+  const building = buildBundle(program, entry);
+  cache.set(key, building);
   try {
     return (await building).bundle;
   } catch (error) {
-    if (cache.get(program.path) === building) cache.delete(program.path);
+    if (cache.get(key) === building) cache.delete(key);
     throw error;
   }
 }
 
-async function buildBundle(program: ProgramModule): Promise<BuiltBundle> {
-  const outdir = join(bundleRoot(), String(++builds));
-  mkdirSync(outdir);
+async function buildBundle(program: ProgramModule, entry: ThreadEntry): Promise<BuiltBundle> {
+  const root = bundleRoot();
   let metafile: Metafile;
+  let files: OutputFile[];
   try {
     const result = await build({
-      entryPoints: { 'rank-thread': fileURLToPath(siblingModule('./rank-thread', import.meta.url)), program: program.path },
+      entryPoints: { 'rank-thread': fileURLToPath(siblingModule(ENTRY_MODULES[entry], import.meta.url)), program: program.path },
       bundle: true,
       splitting: true,
       format: 'esm',
       platform: 'node',
       target: `node${process.versions.node.split('.')[0]}`,
-      outdir,
+      // Written below to a folder named by the content, a sibling of this one (so the source maps' relative paths hold).
+      outdir: join(root, 'build'),
+      write: false,
       outExtension: { '.js': '.mjs' },
       sourcemap: 'external',
       sourcesContent: false,
@@ -64,13 +71,16 @@ async function buildBundle(program: ProgramModule): Promise<BuiltBundle> {
       keepNames: true,
       metafile: true,
       logLevel: 'silent',
+      plugins: [leaveOutWhatRanksNeverRun(entry)],
       // Bundled CommonJS dependencies may require() Node's own modules.
       banner: { js: "import { createRequire as __lambdaMpiCreateRequire } from 'node:module'; const require = __lambdaMpiCreateRequire(import.meta.url);" },
     });
     metafile = result.metafile;
+    files = result.outputFiles;
   } catch (error) {
     throw new Error(`cannot load ${program.path}: ${describeBuildFailure(error)}`, { cause: error });
   }
+  const outdir = writeOnce(root, files);
   const stamps = new Map<string, number>();
   for (const input of Object.keys(metafile.inputs)) {
     const path = resolve(input);
@@ -86,14 +96,50 @@ async function buildBundle(program: ProgramModule): Promise<BuiltBundle> {
   };
 }
 
-/** One folder per process for its bundles, removed when the process exits. */
+/**
+ * A program that imports lambda-mpi imports runLocal too, and with it, behind dynamic imports,
+ * the starting of jobs in threads (the bundler itself) and over SQS/S3 (the SDK). A rank never
+ * starts a job: those imports stay out of its bundle (and would fail there if ever reached).
+ */
+function leaveOutWhatRanksNeverRun(entry: ThreadEntry): Plugin {
+  const startersOfJobs = entry === 'aws' ? /\/threads\/run-threads\.[jt]s$/ : /(\/threads\/run-threads|\/aws\/aws-channels)\.[jt]s$/;
+  return {
+    name: 'lambda-mpi-rank-thread',
+    setup(on) {
+      on.onResolve({ filter: startersOfJobs }, (args) => (
+        args.kind === 'dynamic-import' && /\/runtime\/run-local\.[jt]s$/.test(args.importer) ? { path: args.path, external: true } : undefined
+      ));
+    },
+  };
+}
+
+/**
+ * Bundles live in the temporary folder, one folder per distinct content: the same program bundles
+ * to the same folder in every process, so they are written once and never pile up.
+ */
 function bundleRoot(): string {
-  if (!outRoot) {
-    const root = mkdtempSync(join(tmpdir(), 'lambda-mpi-threads-'));
-    outRoot = root;
-    process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+  const root = join(tmpdir(), `lambda-mpi-threads-${userInfo().username}`);
+  mkdirSync(root, { recursive: true });
+  return root;
+}
+
+function writeOnce(root: string, files: OutputFile[]): string {
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(file.path).update(file.contents);
+  const outdir = join(root, hash.digest('hex').slice(0, 20));
+  if (existsSync(outdir)) return outdir;
+  // Written aside and renamed into place: a process that finds the folder finds it whole.
+  const staging = `${outdir}.${process.pid}.${Date.now()}`;
+  mkdirSync(staging);
+  const built = join(root, 'build');
+  for (const file of files) writeFileSync(join(staging, file.path.slice(built.length + 1)), file.contents);
+  try {
+    renameSync(staging, outdir);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    if (!existsSync(outdir)) throw error;
   }
-  return outRoot;
+  return outdir;
 }
 
 function unchanged(stamps: Map<string, number>): boolean {
