@@ -8,6 +8,18 @@ const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url
 /** Threads of this process (Linux): a rank's thread that was not terminated still counts. */
 const threadCount = () => readdirSync('/proc/self/task').length;
 
+/** The thread count once threads that are ending have ended. */
+async function settledThreadCount(): Promise<number> {
+  let last = -1;
+  let count = threadCount();
+  while (count !== last) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    last = count;
+    count = threadCount();
+  }
+  return count;
+}
+
 async function until(condition: () => boolean, timeoutMs = 5_000): Promise<boolean> {
   const start = Date.now();
   while (!condition()) {
@@ -20,7 +32,7 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<boole
 describe('the watchdog of ranks in threads', () => {
   it('fails the job at its timeout naming the rank that never yields and what the others wait on, and ends its thread', async () => {
     await runLocal('hello', { size: 3, threads: true }); // the process's own helper threads exist from here on
-    const before = threadCount();
+    const before = await settledThreadCount();
     const timeoutMs = 3_000;
     const started = Date.now();
     const error = await rejection(runLocal(fixture('never-yields.ts'), { size: 3, threads: true, timeoutMs }));
@@ -53,7 +65,7 @@ describe('the watchdog of ranks in threads', () => {
 
   it('on cancel, fails the job with what each rank was doing, and ends every thread', async () => {
     const controller = new AbortController();
-    const before = threadCount();
+    const before = await settledThreadCount();
     const job = runLocal(fixture('never-yields.ts'), {
       size: 3,
       threads: true,
