@@ -1,7 +1,7 @@
 import { benchCases, type BenchCase, type CaseTiming } from './cases.ts';
 import { measureOnMemory } from './memory-bench.ts';
 import { measureQuietly } from './machine-load.ts';
-import { measureOnMpi4py } from './mpi4py-bench.ts';
+import { measureOnMpi4pyOnce } from './mpi4py-once.ts';
 import { median } from './stats.ts';
 import type { Row, Section } from './types.ts';
 
@@ -59,7 +59,7 @@ export const memorySection: Section = {
       }
     }
     if (context.mpi4py.available) {
-      const reference = await measureOnMpi4py(cases, context.log);
+      const reference = await measureOnMpi4pyOnce(cases, context.log);
       for (const c of cases) {
         const measured = reference.get(c.id);
         const row = rows.get(c.id)!;
