@@ -1,4 +1,4 @@
-import type { WaitDescription } from '../mpi/p2p/engine.ts';
+import type { WaitDescription } from '../mpi/p2p/wait-description.ts';
 import type { Frame, Transport } from './transport.ts';
 
 export interface FaultSchedule {

@@ -4,7 +4,7 @@
  * the link layer above (src/mpi/p2p/link.ts) restores order and drops duplicates.
  */
 import type { Payload } from '../mpi/codec/codec.ts';
-import type { WaitDescription } from '../mpi/p2p/engine.ts';
+import type { WaitDescription } from '../mpi/p2p/wait-description.ts';
 
 export type FrameKind = 'data' | 'ctrl';
 

@@ -2,13 +2,9 @@ import type { Payload } from '../codec/codec.ts';
 import type { Frame, Transport } from '../../transport/transport.ts';
 import { InOrderReceiver, SequenceCounter, type LinkStats } from './link.ts';
 import { UnexpectedQueue, matches, type InboundMessage, type MatchPattern } from './matching.ts';
+import type { WaitDescription } from './wait-description.ts';
 
-/** What a rank is blocked on, as the user sees it (communicator ranks, user tags). */
-export interface WaitDescription {
-  operation: string;
-  source: number;
-  tag: number;
-}
+export type { WaitDescription };
 
 interface PostedReceive {
   pattern: MatchPattern;

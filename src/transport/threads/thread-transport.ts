@@ -1,6 +1,6 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { InProcessValue } from '../../mpi/codec/codec.ts';
-import type { WaitDescription } from '../../mpi/p2p/engine.ts';
+import type { WaitDescription } from '../../mpi/p2p/wait-description.ts';
 import type { Frame, Transport } from '../transport.ts';
 
 /**
@@ -9,6 +9,9 @@ import type { Frame, Transport } from '../transport.ts';
  * (an in-process clone) rather than encoded bytes.
  */
 export type PortFrame = [kind: 0 | 1, source: number, seq: number, context: string, tag: number, body: unknown, isValue: boolean];
+
+/** At most this many waits in a row go without polling after polls that caught nothing. */
+const MAX_SKIPPED_SPINS = 64;
 
 export interface ThreadTransportOptions {
   rank: number;
@@ -56,6 +59,9 @@ export class ThreadTransport implements Transport {
   private closed = false;
   private waiting = false;
   private spinScheduled = false;
+  /** Waits to go without polling: after polls that caught nothing (the sender had no core), more each time. */
+  private spinsToSkip = 0;
+  private skipAfterMiss = 0;
   private bellSeen = 0;
   private readonly onPortFrame = (wire: PortFrame) => this.accept(wire);
 
@@ -147,6 +153,10 @@ export class ThreadTransport implements Transport {
 
   private scheduleSpin(): void {
     if (this.options.spinMs <= 0 || this.spinScheduled) return;
+    if (this.spinsToSkip > 0) {
+      this.spinsToSkip--;
+      return;
+    }
     this.spinScheduled = true;
     // After the microtasks of this turn: if the rank still waits then, nothing else is due.
     setImmediate(this.spin);
@@ -162,12 +172,16 @@ export class ThreadTransport implements Transport {
       if (bell !== this.bellSeen) {
         this.bellSeen = bell;
         if (this.drain() > 0) {
+          this.skipAfterMiss = 0;
           // What arrived may not have been what the rank waits for.
           if (this.waiting) this.scheduleSpin();
           return;
         }
       }
     } while (performance.now() < until);
+    // Nothing came: on a busy machine polling takes the core the sender needs. Back off.
+    this.skipAfterMiss = Math.min(MAX_SKIPPED_SPINS, this.skipAfterMiss * 2 || 1);
+    this.spinsToSkip = this.skipAfterMiss;
   };
 
   private drain(): number {
