@@ -48,6 +48,10 @@ export class FaultInjectingTransport implements Transport {
     return this.inner.inProcess;
   }
 
+  get sameThread(): boolean | undefined {
+    return this.inner.sameThread;
+  }
+
   get reportGraceMs(): number {
     return this.inner.reportGraceMs + (this.schedule.maxDelayMs ?? 5);
   }

@@ -54,6 +54,11 @@ export interface Transport {
   /** The ranks share this process, so sends may carry structured clones instead of bytes. */
   readonly inProcess?: boolean;
   /**
+   * The ranks share this very thread, so a frame may carry a reference: a collective can lend a
+   * view of its own memory for the receiver to read in place (CollectiveChannel.lend).
+   */
+  readonly sameThread?: boolean;
+  /**
    * Told by the engine what its rank is blocked on, and `undefined` when it stops waiting (not
    * when it is stopped: the last wait stays, as what it was blocked on). A transport between
    * threads polls while its rank waits, and publishes the wait for a watchdog in another thread.

@@ -15,7 +15,15 @@ export interface CollectiveChannel {
    * right where every message is a request to a queue or an object store.
    */
   readonly splitVectors: boolean;
+  /**
+   * Whether `lend` hands over views without copying them: the ranks share one thread, so the
+   * receiver reads the sender's memory in place. The receiver must then neither keep nor
+   * recycle what it got by `lend`, and the sender must not change it until the receiver is done.
+   */
+  readonly lendsViews: boolean;
   /** Encodes `value` before returning, so the caller may change it right after the call. */
   send(value: unknown, dest: number, operation: CollectiveName): Promise<void>;
+  /** `send` without the copy when `lendsViews` (see there); a plain send otherwise. */
+  lend(value: ArrayBufferView, dest: number, operation: CollectiveName): Promise<void>;
   recv(source: number, operation: CollectiveName): Promise<unknown>;
 }

@@ -1,4 +1,4 @@
-import { decodePayload, encodePayload, payloadSize } from '../codec/codec.ts';
+import { InProcessValue, decodePayload, encodePayload, payloadSize } from '../codec/codec.ts';
 import type { VectorReduction } from './vector-reductions.ts';
 import { ANY_SOURCE, ANY_TAG } from '../constants.ts';
 import { InvalidArgumentError } from '../errors.ts';
@@ -75,7 +75,11 @@ export class Comm {
       rank: this.rank,
       size: this.size,
       splitVectors: services.vectorReduction === 'split' || (services.vectorReduction === 'auto' && this.#engine.inProcess),
+      lendsViews: this.#engine.sameThread,
       send: (value, dest, operation) => this.#sendOn(this.#collectiveContext, value, dest, COLLECTIVE_TAG[operation]),
+      lend: (view, dest, operation) => (this.#engine.sameThread
+        ? this.#engine.sendData(this.#collectiveContext, this.#group[dest]!, COLLECTIVE_TAG[operation], new InProcessValue(view))
+        : this.#sendOn(this.#collectiveContext, view, dest, COLLECTIVE_TAG[operation])),
       recv: async (source, operation) => {
         const message = await this.#engine.receive(
           { context: this.#collectiveContext, source: this.#group[source]!, tag: COLLECTIVE_TAG[operation] },

@@ -85,7 +85,7 @@ function consumed(op: Op, incoming: unknown): void {
  * reads from `source` (the caller's vector, never written) and writes into `acc`, which saves
  * copying the input first. Returns the stack of ranges, innermost last, for an allgather.
  */
-async function reduceScatter(ch: CollectiveChannel, source: NumericArray, acc: NumericArray, op: Op, folding: Folding, operation: CollectiveName) {
+async function reduceScatter(ch: CollectiveChannel, source: NumericArray, acc: NumericArray, op: Op, folding: Folding, operation: CollectiveName, lent: boolean) {
   const ranges: Array<[number, number]> = [];
   let lo = 0;
   let hi = acc.length;
@@ -96,11 +96,12 @@ async function reduceScatter(ch: CollectiveChannel, source: NumericArray, acc: N
     const mid = lo + ((hi - lo) >> 1);
     const keepLower = (folding.newRank & mask) === 0;
     const [sendLo, sendHi] = keepLower ? [mid, hi] : [lo, mid];
-    const [incoming] = await Promise.all([ch.recv(partner, operation), ch.send(from.subarray(sendLo, sendHi), partner, operation)]);
+    const outgoing = from.subarray(sendLo, sendHi);
+    const [incoming] = await Promise.all([ch.recv(partner, operation), lent ? ch.lend(outgoing, partner, operation) : ch.send(outgoing, partner, operation)]);
     if (keepLower) hi = mid;
     else lo = mid;
     op.combineInto(from.subarray(lo, hi), incoming as NumericArray, acc.subarray(lo, hi));
-    consumed(op, incoming);
+    if (!lent) consumed(op, incoming);
     from = acc;
   }
   return { ranges, lo, hi };
@@ -118,7 +119,13 @@ async function initialPartial(ch: CollectiveChannel, value: NumericArray, op: Op
   return { source: value, acc: blankLike(value) };
 }
 
-/** Rabenseifner's allreduce: reduce-scatter by recursive halving, then allgather by recursive doubling. */
+/**
+ * Rabenseifner's allreduce: reduce-scatter by recursive halving, then allgather by recursive
+ * doubling. When the ranks share a thread, both halves lend their views instead of copying them
+ * (2 × (p-1)/p of the vector per rank not copied), and each rank ends with a token exchange with
+ * its partners: once a partner has sent it, that partner has read everything lent to it, so the
+ * vectors may be handed back to the program.
+ */
 export async function allreduceVector(ch: CollectiveChannel, value: NumericArray, op: Op): Promise<NumericArray> {
   const { rank, size } = ch;
   const folding = fold(rank, size);
@@ -127,17 +134,23 @@ export async function allreduceVector(ch: CollectiveChannel, value: NumericArray
     await ch.send(value, rank + 1, operation);
     return (await ch.recv(rank + 1, operation)) as NumericArray;
   }
+  // A user op might keep or change its operands: only built-in ones read lent views.
+  const lent = ch.lendsViews && op.isBuiltin;
   const { source, acc } = await initialPartial(ch, value, op, folding, operation);
-  let { ranges, lo, hi } = await reduceScatter(ch, source, acc, op, folding, operation);
+  let { ranges, lo, hi } = await reduceScatter(ch, source, acc, op, folding, operation, lent);
+  const partners: number[] = [];
   for (let mask = 1; mask < folding.powerOfTwo; mask <<= 1) {
     const [parentLo, parentHi] = ranges.pop()!;
     const partner = folding.realRank(folding.newRank ^ mask);
-    const [incoming] = await Promise.all([ch.recv(partner, operation), ch.send(acc.subarray(lo, hi), partner, operation)]);
+    partners.push(partner);
+    const outgoing = acc.subarray(lo, hi);
+    const [incoming] = await Promise.all([ch.recv(partner, operation), lent ? ch.lend(outgoing, partner, operation) : ch.send(outgoing, partner, operation)]);
     acc.set(incoming as any, lo === parentLo ? hi : parentLo);
-    recycle(incoming as ArrayBufferView);
+    if (!lent) recycle(incoming as ArrayBufferView);
     lo = parentLo;
     hi = parentHi;
   }
+  if (lent) await Promise.all(partners.map((partner) => Promise.all([ch.send(null, partner, operation), ch.recv(partner, operation)])));
   if (rank < 2 * folding.remainder) await ch.send(acc, rank - 1, operation);
   return acc;
 }
@@ -153,7 +166,9 @@ export async function reduceVector(ch: CollectiveChannel, value: NumericArray, o
   } else {
     const start = await initialPartial(ch, value, op, folding, operation);
     acc = start.acc;
-    const { lo, hi } = await reduceScatter(ch, start.source, acc, op, folding, operation);
+    // Not lent: a rank other than the root returns as soon as its block has left, while the
+    // partners it lent to might not have read it yet.
+    const { lo, hi } = await reduceScatter(ch, start.source, acc, op, folding, operation, false);
     if (rank !== root) {
       await ch.send(acc.subarray(lo, hi), root, operation);
       return undefined;

@@ -63,6 +63,11 @@ export class Engine {
     return this.transport.inProcess === true;
   }
 
+  /** Whether sends may carry references (the transport's ranks share this thread). */
+  get sameThread(): boolean {
+    return this.transport.sameThread === true;
+  }
+
   sendData(context: string, dest: number, tag: number, body: Payload): Promise<void> {
     if (this.abortError !== undefined) return Promise.reject(this.abortError);
     return this.transport.send({ kind: 'data', source: this.rank, dest, seq: this.sequence.take(dest), context, tag, body });

@@ -84,6 +84,10 @@ export class BoardedTransport implements Transport {
     return this.inner.inProcess;
   }
 
+  get sameThread(): boolean | undefined {
+    return this.inner.sameThread;
+  }
+
   send(frame: Frame): Promise<void> {
     return this.inner.send(frame);
   }

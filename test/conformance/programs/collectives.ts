@@ -109,3 +109,25 @@ export const everyBuiltinOp = defineProgram(async (comm) => {
     minloc: await all([r % 3, comm.size - 1 - r], MINLOC),
   };
 });
+
+/**
+ * Even ranks overwrite their allreduce result the moment they get it; odd ranks then check theirs.
+ * A collective that lent its memory to a partner and returned before the partner had read it
+ * would show here as odd ranks holding the even ranks' overwrites.
+ */
+export const resultsAreIndependent = defineProgram(async (comm) => {
+  const n = 3 * 8192 + 1;
+  const v = Float64Array.from({ length: n }, (_, i) => i + comm.rank);
+  const results = [];
+  for (let round = 0; round < 3; round++) {
+    const r = await comm.allreduce(v, SUM);
+    if (comm.rank % 2 === 0) r.fill(-1);
+    results.push(r);
+  }
+  await comm.barrier();
+  if (comm.rank % 2 === 0) return 0;
+  const offset = (comm.size * (comm.size - 1)) / 2;
+  let wrong = 0;
+  for (const r of results) for (let i = 0; i < n; i++) if (r[i] !== comm.size * i + offset) wrong++;
+  return wrong;
+});
