@@ -52,6 +52,10 @@ export class FaultInjectingTransport implements Transport {
     return this.inner.sameThread;
   }
 
+  get clonesValues(): boolean | undefined {
+    return this.inner.clonesValues;
+  }
+
   get reportGraceMs(): number {
     return this.inner.reportGraceMs + (this.schedule.maxDelayMs ?? 5);
   }

@@ -54,6 +54,11 @@ export interface Transport {
   /** The ranks share this process, so sends may carry structured clones instead of bytes. */
   readonly inProcess?: boolean;
   /**
+   * The transport structured-clones an in-process value as it sends it (a post between threads),
+   * so the sender need not copy it first.
+   */
+  readonly clonesValues?: boolean;
+  /**
    * The ranks share this very thread, so a frame may carry a reference: a collective can lend a
    * view of its own memory for the receiver to read in place (CollectiveChannel.lend).
    */

@@ -222,7 +222,7 @@ export class Comm {
 
   #sendOn(context: string, value: unknown, dest: number, tag: number): Promise<void> {
     // Encoding copies the value now, so the caller may reuse its buffer as soon as this returns.
-    return this.#engine.sendData(context, this.#group[dest]!, tag, encodePayload(value, this.#engine.inProcess));
+    return this.#engine.sendData(context, this.#group[dest]!, tag, encodePayload(value, this.#engine.inProcess, this.#engine.clonesValues));
   }
 
   #pattern(source: number, tag: number, tagArgument = 'tag') {

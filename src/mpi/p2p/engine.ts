@@ -63,6 +63,11 @@ export class Engine {
     return this.transport.inProcess === true;
   }
 
+  /** Whether the transport clones in-process values as it sends them (so the sender need not). */
+  get clonesValues(): boolean {
+    return this.transport.clonesValues === true;
+  }
+
   /** Whether sends may carry references (the transport's ranks share this thread). */
   get sameThread(): boolean {
     return this.transport.sameThread === true;

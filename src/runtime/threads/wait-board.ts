@@ -88,6 +88,10 @@ export class BoardedTransport implements Transport {
     return this.inner.sameThread;
   }
 
+  get clonesValues(): boolean | undefined {
+    return this.inner.clonesValues;
+  }
+
   send(frame: Frame): Promise<void> {
     return this.inner.send(frame);
   }

@@ -46,8 +46,9 @@ export class ThreadTransport implements Transport {
   readonly size: number;
   /** Rank 0 waits this long past the deadline for reports: a few thread hops. */
   readonly reportGraceMs = 50;
-  /** Values may travel as structured clones: ports clone them between threads. */
+  /** Values may travel as structured clones: ports clone them between threads, as they are posted. */
   readonly inProcess = true;
+  readonly clonesValues = true;
   private readonly ports: Array<MessagePort | undefined>;
   /** Frames for peers whose channel has not arrived yet, in order. */
   private readonly waitingForPort = new Map<number, PortFrame[]>();
@@ -85,13 +86,16 @@ export class ThreadTransport implements Transport {
   }
 
   send(frame: Frame): Promise<void> {
+    const isValue = frame.body instanceof InProcessValue;
     if (frame.dest === this.rank) {
-      if (this.deliver) this.deliver(frame);
-      else this.early.push(frame);
+      // Not posted, so not cloned on the way: the receiver must not share the sender's value.
+      const own = isValue ? { ...frame, body: new InProcessValue(structuredClone((frame.body as InProcessValue).value)) } : frame;
+      if (this.deliver) this.deliver(own);
+      else this.early.push(own);
       return Promise.resolve();
     }
-    const isValue = frame.body instanceof InProcessValue;
-    const body = isValue ? (frame.body as InProcessValue).value : frame.body;
+    // A value waiting for its channel is cloned now: the sender may change it once send returns.
+    const body = isValue ? (this.ports[frame.dest] ? (frame.body as InProcessValue).value : structuredClone((frame.body as InProcessValue).value)) : frame.body;
     const wire: PortFrame = [frame.kind === 'data' ? 0 : 1, frame.source, frame.seq, frame.context, frame.tag, body, isValue];
     const port = this.ports[frame.dest];
     if (port) {
