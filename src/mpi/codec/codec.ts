@@ -2,6 +2,7 @@ import v8 from 'node:v8';
 import { MAX_MESSAGE_BYTES } from '../constants.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { takeBuffer } from './buffer-pool.ts';
+import { NOT_PLAIN, copyPlainData } from './plain-copy.ts';
 
 /**
  * Values ↔ bytes. Objects go through v8's structured serialization; a top-level TypedArray,
@@ -108,6 +109,10 @@ export function encodePayload(value: unknown, inProcess: boolean, transportClone
   if (inProcess) {
     const kind = typeof value;
     if (value === null || (kind !== 'object' && kind !== 'function' && kind !== 'symbol')) return new InProcessValue(value);
+    if (kind === 'object' && !transportClones) {
+      const copied = copyPlainData(value as object);
+      if (copied !== NOT_PLAIN) return new InProcessValue(copied);
+    }
     if (kind === 'object' && !ArrayBuffer.isView(value) && !(value instanceof ArrayBuffer) && clonesLikeSerializing(value, transportClones)) {
       if (transportClones) return new InProcessValue(value);
       try {
