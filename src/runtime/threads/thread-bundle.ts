@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -123,11 +123,19 @@ function bundleRoot(): string {
   return root;
 }
 
+/** Bundles not used for this long are removed when another is written. */
+const UNUSED_BUNDLE_MS = 24 * 3600_000;
+
 function writeOnce(root: string, files: OutputFile[]): string {
   const hash = createHash('sha256');
   for (const file of files) hash.update(file.path).update(file.contents);
   const outdir = join(root, hash.digest('hex').slice(0, 20));
-  if (existsSync(outdir)) return outdir;
+  if (existsSync(outdir)) {
+    const now = new Date();
+    utimesSync(outdir, now, now);
+    return outdir;
+  }
+  removeUnused(root);
   // Written aside and renamed into place: a process that finds the folder finds it whole.
   const staging = `${outdir}.${process.pid}.${Date.now()}`;
   mkdirSync(staging);
@@ -140,6 +148,18 @@ function writeOnce(root: string, files: OutputFile[]): string {
     if (!existsSync(outdir)) throw error;
   }
   return outdir;
+}
+
+/** Every program edited makes a new bundle: the ones nobody used for a day go. */
+function removeUnused(root: string): void {
+  for (const name of readdirSync(root)) {
+    const path = join(root, name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > UNUSED_BUNDLE_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Another process removed or is writing it.
+    }
+  }
 }
 
 function unchanged(stamps: Map<string, number>): boolean {
