@@ -103,6 +103,7 @@ export function failureCases(target: ConformanceTarget): void {
       ['typed arrays of different types', /cannot combine a Int32Array with a Float64Array|cannot combine a Float64Array with a Int32Array/],
       ['strings', /cannot reduce a string with a string/],
       ['bigint with number', /cannot mix bigint and number/],
+      ['large arrays of unequal length', /cannot combine arrays of unequal length/],
     ])('fails a reduction of %s with an error saying what reductions take', async (name, message) => {
       const error = await rejection(runOn(target, failures.badReduction, { size: 2, input: name }));
       expect(error).toBeInstanceOf(RankFailedError);

@@ -79,6 +79,8 @@ export const BAD_REDUCTION_VALUES: Record<string, (rank: number) => unknown> = {
   'typed arrays of different types': (rank) => (rank === 0 ? Int32Array.of(1) : Float64Array.of(1)),
   strings: () => 'text',
   'bigint with number': (rank) => (rank === 0 ? 1n : 1),
+  // Large enough for the algorithms that split vectors into blocks.
+  'large arrays of unequal length': (rank) => new Float64Array(rank === 0 ? 10_000 : 10_008),
 };
 
 export const badReduction = defineProgram(async (comm, name: string) => comm.allreduce(BAD_REDUCTION_VALUES[name]!(comm.rank), SUM));
