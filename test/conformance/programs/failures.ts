@@ -80,7 +80,7 @@ export const BAD_REDUCTION_VALUES: Record<string, (rank: number) => unknown> = {
   strings: () => 'text',
   'bigint with number': (rank) => (rank === 0 ? 1n : 1),
   // Large enough for the algorithms that split vectors into blocks.
-  'large arrays of unequal length': (rank) => new Float64Array(rank === 0 ? 10_000 : 10_008),
+  'large arrays of unequal length': (rank) => new Float64Array(rank === 0 ? 10_008 : 10_000),
 };
 
 export const badReduction = defineProgram(async (comm, name: string) => comm.allreduce(BAD_REDUCTION_VALUES[name]!(comm.rank), SUM));
