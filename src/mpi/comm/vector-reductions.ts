@@ -128,7 +128,10 @@ async function initialPartial(ch: CollectiveChannel, value: NumericArray, op: Op
  */
 export async function allreduceVector(ch: CollectiveChannel, value: NumericArray, op: Op): Promise<NumericArray> {
   const { rank, size } = ch;
-  if (ch.lendsViews && op.isBuiltin && size <= DIRECT_MAX_RANKS) return allreduceReadingInPlace(ch, value, op);
+  if (op.isBuiltin && size <= DIRECT_MAX_RANKS) {
+    if (ch.lendsViews) return allreduceReadingInPlace(ch, value, op);
+    if (ch.takeShared) return allreduceThroughSharedMemory(ch, value, op);
+  }
   const folding = fold(rank, size);
   const operation = 'allreduce';
   if (folding.newRank < 0) {
@@ -193,6 +196,42 @@ async function allreduceReadingInPlace(ch: CollectiveChannel, value: NumericArra
   const hi = Math.floor(((rank + 1) * value.length) / size);
   op.combineAllInto(vectors.map((vector) => vector.subarray(lo, hi)), results.map((target) => target.subarray(lo, hi)));
   await exchange(null);
+  return result;
+}
+
+/**
+ * The same for ranks in threads of one process, whose results cannot be written by the others:
+ * every rank copies its vector once into shared memory and lends it, reduces its own block of
+ * all of them into shared memory and lends that, and copies every block into its result. Against
+ * Rabenseifner's algorithm between threads, no message carries a copy and the shared memory is
+ * reused by the next call (bench case threads.allreduce-buffer-8MiB.np4).
+ */
+async function allreduceThroughSharedMemory(ch: CollectiveChannel, value: NumericArray, op: Op): Promise<NumericArray> {
+  const { rank, size } = ch;
+  const operation = 'allreduce';
+  const others = Array.from({ length: size - 1 }, (_, i) => (rank + 1 + i) % size);
+  const exchange = async (mine: NumericArray | null) => {
+    const received = others.map((source) => ch.recv(source, operation));
+    await Promise.all(others.map((dest) => (mine ? ch.lend(mine, dest, operation) : ch.send(null, dest, operation))));
+    return Promise.all(received);
+  };
+  const bounds = (owner: number): [number, number] => [Math.floor((owner * value.length) / size), Math.floor(((owner + 1) * value.length) / size)];
+  const staged = ch.takeShared!(value, value.length) as NumericArray;
+  staged.set(value as never);
+  const vectors: NumericArray[] = new Array(size);
+  vectors[rank] = staged;
+  (await exchange(staged)).forEach((vector, i) => (vectors[others[i]!] = vector as NumericArray));
+  op.assertCombinable(vectors);
+  const [lo, hi] = bounds(rank);
+  const block = ch.takeShared!(value, hi - lo) as NumericArray;
+  op.combineAllInto(vectors.map((vector) => vector.subarray(lo, hi)), [block]);
+  const result = blankLike(value);
+  result.set(block as never, lo);
+  (await exchange(block)).forEach((theirs, i) => result.set(theirs as never, bounds(others[i]!)[0]));
+  // Everyone has read all it was lent: the shared memory may be written again.
+  await exchange(null);
+  ch.releaseShared!(staged);
+  ch.releaseShared!(block);
   return result;
 }
 
