@@ -36,7 +36,7 @@ const startSignal = new Promise<number>((resolve) => (started = resolve));
 control.on('message', (message: ToRank) => {
   switch (message.type) {
     case 'peer':
-      threadTransport?.addPeer(message.peer, message.port);
+      threadTransport?.addPeer(message.peer, message.port, message.outgoing, message.incoming);
       return;
     case 'ping':
       post({ type: 'pong' });

@@ -1,10 +1,14 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { createRingMemory } from './frame-ring.ts';
 
 /** What the owner of a job's threads tells a rank: here is your channel to `peer`. */
 export interface PeerChannel {
   type: 'peer';
   peer: number;
   port: MessagePort;
+  /** Shared memory for small frames to `peer` (FrameRing), and for those from it. */
+  outgoing: SharedArrayBuffer;
+  incoming: SharedArrayBuffer;
 }
 
 /**
@@ -22,7 +26,7 @@ export class ThreadFabric {
     /** Hands a message (with its port) to a rank's thread. */
     private readonly toRank: (rank: number, message: PeerChannel, transfer: MessagePort[]) => void,
   ) {
-    this.doorbells = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * size);
+    this.doorbells = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * 2 * size);
   }
 
   /** Rank `from` wants to send to `to`: both get their end of a new channel, once per pair. */
@@ -32,7 +36,9 @@ export class ThreadFabric {
     if (this.paired.has(key)) return;
     this.paired.add(key);
     const { port1, port2 } = new MessageChannel();
-    this.toRank(from, { type: 'peer', peer: to, port: port1 }, [port1]);
-    this.toRank(to, { type: 'peer', peer: from, port: port2 }, [port2]);
+    const forward = createRingMemory();
+    const backward = createRingMemory();
+    this.toRank(from, { type: 'peer', peer: to, port: port1, outgoing: forward, incoming: backward }, [port1]);
+    this.toRank(to, { type: 'peer', peer: from, port: port2, outgoing: backward, incoming: forward }, [port2]);
   }
 }

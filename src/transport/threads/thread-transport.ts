@@ -2,6 +2,7 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { InProcessValue } from '../../mpi/codec/codec.ts';
 import type { WaitDescription } from '../../mpi/p2p/wait-description.ts';
 import type { Frame, Transport } from '../transport.ts';
+import { FrameRing } from './frame-ring.ts';
 
 /**
  * A frame on a port between two threads, as a tuple (cheaper to clone than an object):
@@ -10,6 +11,9 @@ import type { Frame, Transport } from '../transport.ts';
  */
 export type PortFrame = [kind: 0 | 1, source: number, seq: number, context: string, tag: number, body: unknown, isValue: boolean];
 
+/** Posted on a port after a frame went into the ring of that pair, to wake a receiver that is not polling. */
+const KICK = 0;
+
 /** At most this many waits in a row go without polling after polls that caught nothing. */
 const MAX_SKIPPED_SPINS = 64;
 
@@ -17,8 +21,9 @@ export interface ThreadTransportOptions {
   rank: number;
   size: number;
   /**
-   * One counter per rank (Int32Array over shared memory): senders add 1 to the destination's
-   * after posting a frame, so a waiting receiver can see a frame arrive without its event loop.
+   * Two Int32s per rank over shared memory: a counter that senders add 1 to after each frame
+   * for that rank, so a waiting receiver sees frames arrive without its event loop; and, at
+   * index size + rank, 1 while that rank is polling (a sender then need not wake it).
    */
   doorbells: SharedArrayBuffer;
   /** Asks the thread that owns the job for a channel to `peer`; it arrives through `addPeer`. */
@@ -38,8 +43,8 @@ export interface ThreadTransportOptions {
  * values go by structured clone. Each port keeps its order, so frames are never reordered, but
  * the link layer above would repair it if they were.
  *
- * A rank that waits polls its doorbell for `spinMs` first: a message then costs a few
- * microseconds instead of an event-loop wake-up.
+ * A rank that waits polls its doorbell for `spinMs` first: a message that comes meanwhile is
+ * taken without waking the event loop.
  */
 export class ThreadTransport implements Transport {
   readonly rank: number;
@@ -50,6 +55,8 @@ export class ThreadTransport implements Transport {
   readonly inProcess = true;
   readonly clonesValues = true;
   private readonly ports: Array<MessagePort | undefined>;
+  private readonly outgoing: Array<FrameRing | undefined>;
+  private readonly incoming: FrameRing[] = [];
   /** Frames for peers whose channel has not arrived yet, in order. */
   private readonly waitingForPort = new Map<number, PortFrame[]>();
   private readonly doorbells: Int32Array;
@@ -64,19 +71,25 @@ export class ThreadTransport implements Transport {
   private spinsToSkip = 0;
   private skipAfterMiss = 0;
   private bellSeen = 0;
-  private readonly onPortFrame = (wire: PortFrame) => this.accept(wire);
+  private readonly onPortFrame = (wire: PortFrame | typeof KICK) => (wire === KICK ? this.drainRings() : this.accept(wire));
+  private readonly deliverFromRing = (frame: Frame) => {
+    if (!this.closed) this.deliver?.(frame);
+  };
 
   constructor(private readonly options: ThreadTransportOptions) {
     this.rank = options.rank;
     this.size = options.size;
     this.ports = new Array(options.size).fill(undefined);
+    this.outgoing = new Array(options.size).fill(undefined);
     this.doorbells = new Int32Array(options.doorbells);
   }
 
   /** The channel to `peer` has arrived: frames queued for it leave now. */
-  addPeer(peer: number, port: MessagePort): void {
+  addPeer(peer: number, port: MessagePort, outgoing: SharedArrayBuffer, incoming: SharedArrayBuffer): void {
     if (this.ports[peer]) return;
     this.ports[peer] = port;
+    this.outgoing[peer] = new FrameRing(outgoing);
+    this.incoming.push(new FrameRing(incoming));
     this.connected.push(port);
     if (this.deliver) port.on('message', this.onPortFrame);
     const queued = this.waitingForPort.get(peer);
@@ -98,7 +111,9 @@ export class ThreadTransport implements Transport {
     const body = isValue ? (this.ports[frame.dest] ? (frame.body as InProcessValue).value : structuredClone((frame.body as InProcessValue).value)) : frame.body;
     const wire: PortFrame = [frame.kind === 'data' ? 0 : 1, frame.source, frame.seq, frame.context, frame.tag, body, isValue];
     const port = this.ports[frame.dest];
-    if (port) {
+    if (port && this.outgoing[frame.dest]!.tryWrite(frame)) {
+      this.ring(frame.dest, port);
+    } else if (port) {
       this.post(frame.dest, port, wire);
     } else {
       let queued = this.waitingForPort.get(frame.dest);
@@ -141,6 +156,20 @@ export class ThreadTransport implements Transport {
     Atomics.add(this.doorbells, dest, 1);
   }
 
+  /** A frame went into the ring: ring the bell, and wake the receiver unless it is polling. */
+  private ring(dest: number, port: MessagePort): void {
+    Atomics.add(this.doorbells, dest, 1);
+    if (Atomics.load(this.doorbells, this.size + dest) === 0) port.postMessage(KICK);
+  }
+
+  private drainRings(): number {
+    // Until this rank starts, what its peers wrote stays in the rings.
+    if (!this.deliver) return 0;
+    let delivered = 0;
+    for (const ring of this.incoming) delivered += ring.drain(this.rank, this.deliverFromRing);
+    return delivered;
+  }
+
   private accept(wire: PortFrame): void {
     if (this.closed || !this.deliver) return;
     const [kind, source, seq, context, tag, body, isValue] = wire;
@@ -171,15 +200,22 @@ export class ThreadTransport implements Transport {
   private readonly awaitFrame = (): void => {
     this.waitScheduled = false;
     if (!this.waiting || this.closed || this.spinsToSkip-- > 0) return;
+    const polling = this.size + this.rank;
+    Atomics.store(this.doorbells, polling, 1);
     const until = performance.now() + this.options.spinMs;
+    let caught = 0;
     do {
-      if (Atomics.load(this.doorbells, this.rank) !== this.bellSeen && this.drain() > 0) {
-        this.skipAfterMiss = 0;
-        // What arrived may not be what the rank waits for.
-        if (this.waiting) this.scheduleWait();
-        return;
-      }
-    } while (performance.now() < until);
+      if (Atomics.load(this.doorbells, this.rank) !== this.bellSeen) caught = this.drain();
+    } while (caught === 0 && performance.now() < until);
+    Atomics.store(this.doorbells, polling, 0);
+    // A sender that saw this rank polling did not wake it: look once more now that it is not.
+    if (caught === 0 && Atomics.load(this.doorbells, this.rank) !== this.bellSeen) caught = this.drain();
+    if (caught > 0) {
+      this.skipAfterMiss = 0;
+      // What arrived may not be what the rank waits for.
+      if (this.waiting) this.scheduleWait();
+      return;
+    }
     // Nothing came: on a busy machine polling takes the core the sender needs. Back off.
     this.skipAfterMiss = Math.min(MAX_SKIPPED_SPINS, this.skipAfterMiss * 2 || 1);
     this.spinsToSkip = this.skipAfterMiss;
@@ -191,10 +227,11 @@ export class ThreadTransport implements Transport {
     let delivered = 0;
     for (const port of this.connected) {
       for (let message = receiveMessageOnPort(port); message; message = receiveMessageOnPort(port)) {
+        if (message.message === KICK) continue;
         this.accept(message.message as PortFrame);
         delivered++;
       }
     }
-    return delivered;
+    return delivered + this.drainRings();
   }
 }
