@@ -14,6 +14,7 @@ import { ThreadTransport } from '../../transport/threads/thread-transport.ts';
 import type { AwsRankTransportSpec } from '../../transport/aws/aws-rank-transport.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { runOrchestratorRank } from '../orchestrator-rank.ts';
+import { captureWholeThread } from '../output.ts';
 import { programFromModule } from '../program-source.ts';
 import type { RankOptions } from '../rank-session.ts';
 import { runWorkerRank } from '../worker-rank.ts';
@@ -22,6 +23,7 @@ import type { FromRank, RankThreadData, ToRank } from './thread-protocol.ts';
 import { BoardedTransport, WaitBoard } from './wait-board.ts';
 
 const data = workerData as RankThreadData;
+captureWholeThread();
 const { control, rank } = data;
 const board = new WaitBoard(data.board);
 
