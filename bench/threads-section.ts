@@ -1,6 +1,6 @@
 import { runLocal } from '../src/index.ts';
 import { benchCases, paramsOf, type BenchCase, type CaseTiming } from './cases.ts';
-import { measureQuietly } from './machine-load.ts';
+import { measureQuietly, startLoadMeter } from './machine-load.ts';
 import { measureOnMpi4pyOnce } from './mpi4py-once.ts';
 import { median } from './stats.ts';
 import type { PiTiming, ThreadsBenchInput } from './threads-programs.ts';
@@ -75,54 +75,65 @@ async function caseRows(context: SectionContext): Promise<Row[]> {
   return rows;
 }
 
-/** Median seconds of pi on `size` ranks, in threads or in this thread. */
-async function piSeconds(size: number, threads: boolean, reps: number, log: (line: string) => void) {
+/** One run of pi's repetitions on `size` ranks, in threads or in this thread. */
+async function piRun(size: number, threads: boolean, reps: number): Promise<number[]> {
   const input: ThreadsBenchInput = { kind: 'pi', samples: PI_SAMPLES, reps };
-  const label = `pi on ${size} rank${size > 1 ? 's' : ''} ${threads ? 'in threads' : 'in this thread'}`;
-  log(label);
-  const measured = await measureQuietly(label, async () => {
-    if (threads) return inThreads<PiTiming>(size, input);
-    const { default: program } = await import('./threads-programs.ts');
-    return (await runLocal(program, { size, input, timeoutMs: 300_000 })).result as PiTiming;
-  }, log);
-  return { seconds: median(measured.value.secondsPerRep), perRep: measured.value.secondsPerRep, othersBusy: measured.othersBusy };
+  if (threads) return (await inThreads<PiTiming>(size, input)).secondsPerRep;
+  const { default: program } = await import('./threads-programs.ts');
+  return ((await runLocal(program, { size, input, timeoutMs: 300_000 })).result as PiTiming).secondsPerRep;
 }
 
+/**
+ * pi on 1, 2 and 4 ranks in threads and on 2 ranks in one thread, taken in turns (one
+ * repetition of each, then the next round), so that other work on the machine weighs on every
+ * variant alike and the speed-ups compare like with like.
+ */
 async function piRows(context: SectionContext): Promise<Row[]> {
-  const reps = context.quick ? 1 : 3;
-  const one = await piSeconds(1, true, reps, context.log);
+  const rounds = context.quick ? 1 : 3;
+  const variants: Array<{ size: number; threads: boolean; target?: Target; perRep: number[] }> = [
+    { size: 1, threads: true, perRep: [] },
+    { size: 2, threads: true, target: { maxRatio: 1 / 1.8, label: '≥ 1.8x faster than 1 rank' }, perRep: [] },
+    { size: 4, threads: true, perRep: [] },
+    { size: 2, threads: false, perRep: [] },
+  ];
+  const meter = startLoadMeter();
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of variants) {
+      context.log(`pi on ${variant.size} rank(s) ${variant.threads ? 'in threads' : 'in this thread'}, round ${round + 1} of ${rounds}`);
+      variant.perRep.push(...(await piRun(variant.size, variant.threads, 1)));
+    }
+  }
+  const othersBusy = meter();
+  const busy = othersBusy !== undefined ? { othersCpuBusy: { lambdaMpi: othersBusy } } : {};
+  const [one, ...others] = variants;
+  const oneSeconds = median(one!.perRep);
   const baseline = {
     name: 'pi on 1 rank',
-    description: `the same ${PI_SAMPLES.toExponential()} samples of the bundled pi program on 1 rank in a worker thread, in the same run (ratio < 1: faster than 1 rank)`,
-    value: one.seconds,
+    description: `the same ${PI_SAMPLES.toExponential()} samples of the bundled pi program on 1 rank in a worker thread, measured in turns with the other pi rows (ratio < 1: faster than 1 rank)`,
+    value: oneSeconds,
   };
-  const rows: Row[] = [{
-    id: 'threads.pi.np1', section: 'threads', metric: `pi, ${PI_SAMPLES.toExponential()} samples, 1 rank in a thread`, unit: 's', better: 'lower',
-    lambdaMpi: one.seconds, mpi4py: null, detail: { perRep: one.perRep },
-    ...(one.othersBusy !== undefined ? { othersCpuBusy: { lambdaMpi: one.othersBusy } } : {}),
-  }];
-  const variants: Array<[number, boolean, Target | undefined]> = [
-    [2, true, { maxRatio: 1 / 1.8, label: '≥ 1.8x faster than 1 rank' }],
-    [4, true, undefined],
-    [2, false, undefined],
+  return [
+    {
+      id: 'threads.pi.np1', section: 'threads', metric: `pi, ${PI_SAMPLES.toExponential()} samples, 1 rank in a thread`, unit: 's', better: 'lower',
+      lambdaMpi: oneSeconds, mpi4py: null, detail: { perRep: one!.perRep }, ...busy,
+    },
+    ...others.map((variant): Row => {
+      const seconds = median(variant.perRep);
+      return {
+        id: `${variant.threads ? 'threads' : 'memory'}.pi.np${variant.size}`,
+        section: 'threads',
+        metric: `pi, same samples, ${variant.size} ranks ${variant.threads ? 'in threads' : 'in one thread (no threads)'}`,
+        unit: 's',
+        better: 'lower',
+        lambdaMpi: seconds,
+        mpi4py: null,
+        baseline,
+        ...(variant.target ? { target: variant.target } : {}),
+        detail: { perRep: variant.perRep, speedUp: oneSeconds / seconds },
+        ...busy,
+      };
+    }),
   ];
-  for (const [size, threads, target] of variants) {
-    const measured = await piSeconds(size, threads, reps, context.log);
-    rows.push({
-      id: `${threads ? 'threads' : 'memory'}.pi.np${size}`,
-      section: 'threads',
-      metric: `pi, same samples, ${size} ranks ${threads ? 'in threads' : 'in one thread (no threads)'}`,
-      unit: 's',
-      better: 'lower',
-      lambdaMpi: measured.seconds,
-      mpi4py: null,
-      baseline,
-      ...(target ? { target } : {}),
-      ...(measured.othersBusy !== undefined ? { othersCpuBusy: { lambdaMpi: measured.othersBusy } } : {}),
-      detail: { perRep: measured.perRep, speedUp: one.seconds / measured.seconds },
-    });
-  }
-  return rows;
 }
 
 async function helloRows(context: SectionContext): Promise<Row[]> {
