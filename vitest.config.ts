@@ -1,6 +1,10 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // `import … from 'lambda-mpi'` in the repository's own files (test fixtures) means the sources,
+  // as the package's "lambda-mpi-source" export condition says elsewhere (tsc, the CLI).
+  resolve: { alias: [{ find: /^lambda-mpi$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }] },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/aws/global-setup.ts'],

@@ -1,89 +1,56 @@
-import { CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import {
-  CreateQueueCommand, DeleteMessageBatchCommand, DeleteMessageCommand, DeleteQueueCommand, ReceiveMessageCommand,
-  SendMessageBatchCommand, SendMessageCommand, SQSClient, type Message,
-} from '@aws-sdk/client-sqs';
-import { randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteMessageBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { EventEmitter, on, setMaxListeners } from 'node:events';
+import { resolveAwsSettings } from '../src/config.ts';
 import { SUM, defineProgram, runLocal, type RunLocalOptions } from '../src/index.ts';
-import { median } from './stats.ts';
+import { newJobId } from '../src/runtime/job-id.ts';
+import { jobPrefix } from '../src/transport/aws/claim-check.ts';
+import type { AwsClients } from '../src/transport/aws/clients.ts';
+import { createJobResources, deleteJobObjects, deleteJobResources, queueUrl } from '../src/transport/aws/job-resources.ts';
+import { QueueReceiver } from '../src/transport/aws/receiver.ts';
+import { localS3Client, localSqsClient, type LocalAwsEndpoints } from '../tools/local-aws/clients.ts';
 
 /**
- * The measurements of the `aws` section: lambda-mpi over its AWS transport (every rank in this
- * process, runLocal with transport 'aws') and the plain AWS SDK doing the same work, both against
- * the local S3/SQS servers running in a child process (bench/aws-servers.ts).
+ * What the `aws` section measures: lambda-mpi over its AWS transport (every rank in this
+ * process, runLocal with transport 'aws') and the plain AWS SDK doing the same work, against the
+ * local S3/SQS servers in a child process. The plain side sets up its queues and cleans up its
+ * objects with the transport's own code (job-resources.ts), so both sides use the same queue
+ * attributes; only the part being compared differs.
  *
  * All ranks run in this process, so performance.now() is one clock for all of them: a message
  * that carries its send time gives the one-way latency directly.
  */
 
-export interface AwsTarget {
-  s3Endpoint: string;
-  sqsEndpoint: string;
-  region: string;
-  credentials: { accessKeyId: string; secretAccessKey: string };
-  bucket: string;
-}
+export type AwsTarget = LocalAwsEndpoints & { bucket: string };
 
-/** Same settings for the plain SDK side as for lambda-mpi's receive loop. */
+/** The receive loop's long-poll wait, as lambda-mpi's default (src/config.ts). */
 const WAIT_SECONDS = 20;
-const VISIBILITY_TIMEOUT_SECONDS = 30;
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 function awsOptions(target: AwsTarget): RunLocalOptions['aws'] {
-  return {
-    bucket: target.bucket,
-    region: target.region,
-    endpoints: { sqs: target.sqsEndpoint, s3: target.s3Endpoint },
-    credentials: target.credentials,
-  };
+  return { bucket: target.bucket, region: target.region, endpoints: { sqs: target.sqsEndpoint, s3: target.s3Endpoint }, credentials: target.credentials };
 }
 
-/** A plain SQS client, SDK defaults (keep-alive agent, 50 sockets). */
-function plainSqs(target: AwsTarget): SQSClient {
-  return new SQSClient({ endpoint: target.sqsEndpoint, region: target.region, credentials: target.credentials });
+/** The plain side's clients: the SDK's defaults, set up for the local servers (tools/local-aws/clients.ts). */
+function plainClients(target: AwsTarget): AwsClients {
+  const sqs = localSqsClient(target.sqsEndpoint);
+  const s3 = localS3Client(target.s3Endpoint);
+  return { sqs, s3, destroy: () => (sqs.destroy(), s3.destroy()) };
 }
 
-/** A plain S3 client, configured as the local server needs (path style, checksums only when required). */
-export function plainS3(target: AwsTarget): S3Client {
-  return new S3Client({
-    endpoint: target.s3Endpoint,
-    region: target.region,
-    credentials: target.credentials,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
-
-export async function createBucket(target: AwsTarget): Promise<void> {
-  const s3 = plainS3(target);
+/**
+ * `count` fresh queues, as lambda-mpi creates a job's (names are never reused: SQS blocks a
+ * deleted name for 60 s), deleted with every object under the job's prefix after `body`.
+ */
+async function withJobQueues<T>(target: AwsTarget, clients: AwsClients, count: number, body: (urls: string[]) => Promise<T>): Promise<T> {
+  const settings = resolveAwsSettings({ ...awsOptions(target)!, queuePrefix: 'bench' });
+  const jobId = newJobId();
+  const queues = await createJobResources(clients, settings, jobId, count);
   try {
-    await s3.send(new CreateBucketCommand({ Bucket: target.bucket }));
+    return await body(Array.from({ length: count }, (_, rank) => queueUrl(queues, rank)));
   } finally {
-    s3.destroy();
-  }
-}
-
-/** Queue names are never reused: a deleted name is blocked for 60 s. */
-function uniqueQueueName(purpose: string): string {
-  return `bench-${purpose}-${randomUUID().slice(0, 8)}`;
-}
-
-async function withQueues<T>(sqs: SQSClient, purpose: string, count: number, body: (urls: string[]) => Promise<T>): Promise<T> {
-  const urls = await Promise.all(Array.from({ length: count }, async (_, i) => {
-    const response = await sqs.send(new CreateQueueCommand({
-      QueueName: uniqueQueueName(`${purpose}${i}`),
-      // What lambda-mpi's job queues get (src/transport/aws/job-resources.ts).
-      Attributes: { MaximumMessageSize: String(256 * 1024), VisibilityTimeout: String(VISIBILITY_TIMEOUT_SECONDS), MessageRetentionPeriod: String(24 * 3600) },
-    }));
-    return response.QueueUrl!;
-  }));
-  try {
-    return await body(urls);
-  } finally {
-    await Promise.allSettled(urls.map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl }))));
+    await deleteJobResources(clients, settings, jobId, queues, count);
   }
 }
 
@@ -169,106 +136,86 @@ export async function lambdaMpiRoundTrip(target: AwsTarget, params: RoundTripPar
   return { roundTripMs: zero.roundTripMs, oneWayMs: [...zero.oneWayMs, ...one.oneWayMs] };
 }
 
-/** Long-polls until one message is there (MaxNumberOfMessages 1: the emulator returns at once). */
-async function receiveOne(sqs: SQSClient, queueUrl: string): Promise<Message> {
-  for (;;) {
-    const response = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: WAIT_SECONDS }));
-    const message = response.Messages?.[0];
-    if (message) return message;
-  }
+/** How the plain side receives and deletes. */
+export type RawReceive =
+  /** The side calls ReceiveMessage (MaxNumberOfMessages 1) when it wants the next message, then DeleteMessage, awaited or not. */
+  | { by: 'one-poll'; awaitDelete: boolean }
+  /** lambda-mpi's own receive loop (src/transport/aws/receiver.ts) hands the messages over and deletes them in batches. */
+  | { by: 'transport-receiver' };
+
+interface Inbox {
+  next(): Promise<Message>;
+  /** Done with a message: delete it (or leave that to the receiver). */
+  done(message: Message): Promise<void>;
+  stop(): Promise<void>;
 }
 
-export interface RawRoundTripOptions {
-  /** Finish each DeleteMessage before going on (true), or start it and go on (false). */
-  awaitDelete: boolean;
-  /**
-   * Long polls per queue. 1: the side itself calls ReceiveMessage when it wants the next message
-   * (the plain sequence). More: that many polls run all the time and hand messages over, as
-   * lambda-mpi's receiver does once traffic flows (src/transport/aws/receiver.ts, up to 4).
-   */
-  polls: number;
+function onePollInbox(sqs: SQSClient, queueUrl: string, awaitDelete: boolean, deletes: Promise<unknown>[]): Inbox {
+  return {
+    async next() {
+      for (;;) {
+        const response = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: WAIT_SECONDS }));
+        const message = response.Messages?.[0];
+        if (message) return message;
+      }
+    },
+    async done(message) {
+      const deleted = sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+      if (awaitDelete) await deleted;
+      else deletes.push(deleted);
+    },
+    stop: async () => undefined,
+  };
 }
 
-/** Messages of one queue, from `polls` long polls that run until stopped. */
-class PolledInbox {
-  private readonly abort = new AbortController();
-  private readonly arrived: Message[] = [];
-  private readonly waiting: Array<{ resolve(message: Message): void; reject(error: unknown): void }> = [];
-  private readonly loops: Promise<void>[];
-  private failure: unknown;
-
-  constructor(private readonly sqs: SQSClient, private readonly queueUrl: string, polls: number) {
-    setMaxListeners(polls + 10, this.abort.signal);
-    this.loops = Array.from({ length: polls }, () => this.poll());
-  }
-
-  private async poll(): Promise<void> {
-    while (!this.abort.signal.aborted) {
-      let messages: Message[];
-      try {
-        const response = await this.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: WAIT_SECONDS }),
-          { abortSignal: this.abort.signal },
-        );
-        messages = response.Messages ?? [];
-      } catch (error) {
-        if (this.abort.signal.aborted) return;
-        this.failure ??= error;
-        for (const waiter of this.waiting.splice(0)) waiter.reject(error);
-        return;
-      }
-      for (const message of messages) {
-        const waiter = this.waiting.shift();
-        if (waiter) waiter.resolve(message);
-        else this.arrived.push(message);
-      }
-    }
-  }
-
-  next(): Promise<Message> {
-    if (this.failure) return Promise.reject(this.failure);
-    const message = this.arrived.shift();
-    return message ? Promise.resolve(message) : new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
-  }
-
-  async stop(): Promise<void> {
-    this.abort.abort();
-    await Promise.all(this.loops);
-  }
+function transportReceiverInbox(sqs: SQSClient, queueUrl: string): Inbox {
+  const arrivals = new EventEmitter();
+  const messages = on(arrivals, 'message');
+  const receiver = new QueueReceiver({
+    sqs,
+    queueUrl,
+    waitSeconds: WAIT_SECONDS,
+    handle: async (batch) => {
+      for (const message of batch) arrivals.emit('message', message);
+      return batch;
+    },
+    onError: (error) => arrivals.emit('error', error),
+  });
+  receiver.start();
+  return {
+    next: async () => ((await messages.next()).value as [Message])[0],
+    done: async () => undefined,
+    async stop() {
+      await receiver.stop();
+      await messages.return?.();
+    },
+  };
 }
 
 /**
- * The same ping-pong with plain SDK calls on two queues: A sends to B's queue; B long-polls,
- * deletes, sends back to A's queue; A long-polls and deletes (see RawRoundTripOptions for the
- * variants).
+ * The same ping-pong with plain SDK calls on two queues: A sends to B's queue; B receives, sends
+ * back to A's queue; A receives. Each received message is deleted as `receive` says.
  */
-export async function rawRoundTrip(target: AwsTarget, params: RoundTripParams, options: RawRoundTripOptions): Promise<RoundTripSamples> {
-  const sqs = plainSqs(target);
+export async function rawRoundTrip(target: AwsTarget, params: RoundTripParams, receive: RawReceive): Promise<RoundTripSamples> {
+  const clients = plainClients(target);
+  const { sqs } = clients;
   try {
-    return await withQueues(sqs, 'rt', 2, async ([queueA, queueB]) => {
+    return await withJobQueues(target, clients, 2, async ([queueA, queueB]) => {
       const total = params.warmup + params.iterations;
       const roundTripMs: number[] = [];
       const oneWayMs: number[] = [];
       const deletes: Promise<unknown>[] = [];
-      const inboxes = options.polls > 1 ? [new PolledInbox(sqs, queueA!, options.polls), new PolledInbox(sqs, queueB!, options.polls)] : undefined;
-      const receive = (queueUrl: string) => {
-        if (!inboxes) return receiveOne(sqs, queueUrl);
-        return inboxes[queueUrl === queueA ? 0 : 1]!.next();
-      };
-      const remove = async (queueUrl: string, message: Message) => {
-        const deleted = sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
-        if (options.awaitDelete) await deleted;
-        else deletes.push(deleted);
-      };
+      const [inboxA, inboxB] = [queueA!, queueB!].map((url) =>
+        receive.by === 'one-poll' ? onePollInbox(sqs, url, receive.awaitDelete, deletes) : transportReceiverInbox(sqs, url)) as [Inbox, Inbox];
       const sideA = async () => {
         for (let i = 0; i < total; i++) {
           if (params.dither) await pause(ditherMs(i, 0));
           const started = performance.now();
           await sqs.send(new SendMessageCommand({ QueueUrl: queueB!, MessageBody: JSON.stringify({ i, t: started } satisfies Stamp) }));
-          const message = await receive(queueA!);
+          const message = await inboxA.next();
           const arrived = performance.now();
           const back = JSON.parse(message.Body!) as Stamp;
-          await remove(queueA!, message);
+          await inboxA.done(message);
           const now = performance.now();
           if (back.i !== i) throw new Error(`raw round trip ${i}: got ${back.i} back`);
           if (i >= params.warmup) {
@@ -279,10 +226,10 @@ export async function rawRoundTrip(target: AwsTarget, params: RoundTripParams, o
       };
       const sideB = async () => {
         for (let i = 0; i < total; i++) {
-          const message = await receive(queueB!);
+          const message = await inboxB.next();
           const got = JSON.parse(message.Body!) as Stamp;
           if (i >= params.warmup) oneWayMs.push(performance.now() - got.t);
-          await remove(queueB!, message);
+          await inboxB.done(message);
           const paused = params.dither ? await pause(ditherMs(i, 1)) : 0;
           await sqs.send(new SendMessageCommand({ QueueUrl: queueA!, MessageBody: JSON.stringify({ i: got.i, t: performance.now(), p: paused } satisfies Stamp) }));
         }
@@ -290,13 +237,13 @@ export async function rawRoundTrip(target: AwsTarget, params: RoundTripParams, o
       try {
         await Promise.all([sideA(), sideB()]);
       } finally {
-        await Promise.all(inboxes?.map((inbox) => inbox.stop()) ?? []);
+        await Promise.all([inboxA.stop(), inboxB.stop()]);
       }
       await Promise.all(deletes);
       return { roundTripMs, oneWayMs };
     });
   } finally {
-    sqs.destroy();
+    clients.destroy();
   }
 }
 
@@ -352,6 +299,14 @@ export async function lambdaMpiThroughput(target: AwsTarget, params: ThroughputP
   return run.result!;
 }
 
+export interface RawThroughputParams extends ThroughputParams {
+  /** SendMessageBatch calls in flight. */
+  senders: number;
+  /** Concurrent ReceiveMessage calls. */
+  receivers: number;
+  waitTimeSeconds: number;
+}
+
 /**
  * The plain SDK's best simple approach on this server: SendMessageBatch of 10 messages
  * (`senders` calls in flight) and `receivers` concurrent ReceiveMessage calls of
@@ -360,12 +315,10 @@ export async function lambdaMpiThroughput(target: AwsTarget, params: ThroughputP
  * a receive whose client gave up, and such a leftover would hide the next burst's first
  * messages for the visibility timeout.
  */
-export async function rawThroughput(
-  target: AwsTarget,
-  params: ThroughputParams & { senders: number; receivers: number; waitTimeSeconds: number },
-): Promise<ThroughputSamples> {
-  const sqs = plainSqs(target);
-  const burst = (queueUrl: string) => async () => {
+export async function rawThroughput(target: AwsTarget, params: RawThroughputParams): Promise<ThroughputSamples> {
+  const clients = plainClients(target);
+  const { sqs } = clients;
+  const burst = async (queueUrl: string) => {
     const started = performance.now();
     const batches = Math.ceil(params.messages / 10);
     let nextBatch = 0;
@@ -425,14 +378,14 @@ export async function rawThroughput(
   try {
     const samples: ThroughputSamples = { seconds: [], sendSeconds: [] };
     for (let i = 0; i < params.warmup + params.reps; i++) {
-      const sample = await withQueues(sqs, 'tp', 1, ([queueUrl]) => burst(queueUrl!)());
+      const sample = await withJobQueues(target, clients, 1, ([queueUrl]) => burst(queueUrl!));
       if (i < params.warmup) continue;
       samples.seconds.push(sample.seconds);
       samples.sendSeconds.push(sample.sendSeconds);
     }
     return samples;
   } finally {
-    sqs.destroy();
+    clients.destroy();
   }
 }
 
@@ -449,6 +402,8 @@ export interface ReduceParams {
   /** Measured in turn (one job each, twice over), so a change in the machine's load hits all alike. */
   algorithms: ReduceAlgorithm[];
 }
+
+export type ReduceSamples = Partial<Record<ReduceAlgorithm, number[]>>;
 
 const element = (i: number, rank: number) => (i % 1024) + rank;
 
@@ -473,8 +428,8 @@ const reduceProgram = defineProgram(async (comm, params: Omit<ReduceParams, 'alg
 });
 
 /** Rank 0's time from leaving a barrier to holding the reduction, ms per repetition, per algorithm. */
-export async function lambdaMpiReduce(target: AwsTarget, ranks: number, params: ReduceParams): Promise<Partial<Record<ReduceAlgorithm, number[]>>> {
-  const ms: Partial<Record<ReduceAlgorithm, number[]>> = {};
+export async function lambdaMpiReduce(target: AwsTarget, ranks: number, params: ReduceParams): Promise<ReduceSamples> {
+  const ms: ReduceSamples = {};
   const saved = process.env.LAMBDA_MPI_VECTOR_REDUCTION;
   const reps = Math.max(1, Math.ceil(params.reps / 2));
   try {
@@ -492,13 +447,6 @@ export async function lambdaMpiReduce(target: AwsTarget, ranks: number, params: 
   return ms;
 }
 
-async function putGet(s3: S3Client, bucket: string, key: string, body: Uint8Array): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.byteLength, ContentType: 'application/octet-stream' }));
-  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const bytes = await response.Body!.transformToByteArray();
-  if (bytes.byteLength !== body.byteLength) throw new Error(`s3 get of ${key}: ${bytes.byteLength} bytes, put ${body.byteLength}`);
-}
-
 export interface PutGetParams {
   bytes: number;
   /** How many objects are put and got at once (each: put, then get). */
@@ -507,10 +455,18 @@ export interface PutGetParams {
   reps: number;
 }
 
+async function putGet(s3: S3Client, bucket: string, key: string, body: Uint8Array): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.byteLength, ContentType: 'application/octet-stream' }));
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const bytes = await response.Body!.transformToByteArray();
+  if (bytes.byteLength !== body.byteLength) throw new Error(`s3 get of ${key}: ${bytes.byteLength} bytes, put ${body.byteLength}`);
+}
+
 /** Times `parallel` concurrent put-then-get of `bytes` each through the plain S3 client, ms per rep. */
 export async function rawPutGet(target: AwsTarget, params: PutGetParams): Promise<number[]> {
-  const s3 = plainS3(target);
-  const prefix = `bench/${randomUUID()}/`;
+  const clients = plainClients(target);
+  const { s3 } = clients;
+  const jobId = newJobId();
   const bodies = Array.from({ length: params.parallel }, (_, p) => {
     const vector = new Float64Array(params.bytes / 8);
     for (let i = 0; i < vector.length; i++) vector[i] = element(i, p);
@@ -520,17 +476,13 @@ export async function rawPutGet(target: AwsTarget, params: PutGetParams): Promis
     const ms: number[] = [];
     for (let rep = 0; rep < params.warmup + params.reps; rep++) {
       const started = performance.now();
-      await Promise.all(bodies.map((body, p) => putGet(s3, target.bucket, `${prefix}${rep}-${p}`, body)));
+      await Promise.all(bodies.map((body, p) => putGet(s3, target.bucket, `${jobPrefix(jobId)}${rep}-${p}`, body)));
       const elapsed = performance.now() - started;
       if (rep >= params.warmup) ms.push(elapsed);
     }
     return ms;
   } finally {
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: target.bucket, Prefix: prefix })).catch(() => undefined);
-    const keys = (listed?.Contents ?? []).map((o) => ({ Key: o.Key! }));
-    if (keys.length) await s3.send(new DeleteObjectsCommand({ Bucket: target.bucket, Delete: { Objects: keys, Quiet: true } })).catch(() => undefined);
-    s3.destroy();
+    await deleteJobObjects(clients, target.bucket, jobId).catch(() => undefined);
+    clients.destroy();
   }
 }
-
-export { median };

@@ -1,3 +1,4 @@
+import { median } from './stats.ts';
 import type { Better, Target } from './types.ts';
 
 /**
@@ -88,4 +89,12 @@ export function benchCases(quick: boolean): BenchCase[] {
 
 export function paramsOf(c: BenchCase): CaseParams {
   return { id: c.id, kind: c.kind, elements: c.elements, warmup: c.warmup, reps: c.reps, iterations: c.iterations };
+}
+
+/** A case's figure (from the median repetition's time per iteration), and every repetition's for the JSON. */
+export function readTiming(c: BenchCase, timing: CaseTiming) {
+  return {
+    figures: { value: c.figure(median(timing.secondsPerRep) / timing.iterations) },
+    samples: { perRep: timing.secondsPerRep.map((seconds) => c.figure(seconds / timing.iterations)), secondsPerRep: timing.secondsPerRep },
+  };
 }

@@ -1,85 +1,46 @@
-import { benchCases, type BenchCase, type CaseTiming } from './cases.ts';
+import { benchCases, readTiming, type BenchCase } from './cases.ts';
 import { measureOnMemory } from './memory-bench.ts';
-import { measureQuietly } from './machine-load.ts';
 import { measureOnMpi4pyOnce } from './mpi4py-once.ts';
-import { median } from './stats.ts';
-import type { Row, Section } from './types.ts';
-
-/** The figure of a timing: from the median repetition's time per iteration. */
-function figureOf(c: BenchCase, timing: CaseTiming): number {
-  const perIteration = median(timing.secondsPerRep) / timing.iterations;
-  return c.figure(perIteration);
-}
-
-/** Every repetition's figure, for the JSON (spread across repetitions). */
-function figuresOf(c: BenchCase, timing: CaseTiming): number[] {
-  return timing.secondsPerRep.map((seconds) => c.figure(seconds / timing.iterations));
-}
+import { buildRow, measure, type Measurement, type Outcome, type RowSpec } from './rows.ts';
+import type { Section } from './types.ts';
 
 /**
  * lambda-mpi over its in-memory transport (all ranks in this process) against mpi4py over
- * Open MPI's shared memory (one process per rank), case by case.
+ * Open MPI's shared memory (one process per rank): one row per case of cases.ts.
  */
+function onLambdaMpi(c: BenchCase): Measurement<Awaited<ReturnType<typeof measureOnMemory>>> {
+  return {
+    id: `lambda-mpi ${c.id}`,
+    label: `lambda-mpi: ${c.id} (${c.reps} × ${c.iterations} after ${c.warmup} warm-up)`,
+    run: () => measureOnMemory(c),
+    figures: ({ timing }) => readTiming(c, timing).figures,
+    samples: ({ timing, rssMiB }) => ({ ...readTiming(c, timing).samples, rssMiBAfter: Math.round(rssMiB) }),
+  };
+}
+
+function rowOf(c: BenchCase): RowSpec {
+  return {
+    id: `memory.${c.id}`,
+    metric: c.metric,
+    unit: c.unit,
+    better: c.better,
+    lambdaMpi: [`lambda-mpi ${c.id}`, 'value'],
+    reference: { mpi4py: [`mpi4py ${c.id}`, 'value'] },
+    ...(c.target ? { target: c.target } : {}),
+    params: { ranks: c.ranks, warmup: c.warmup, reps: c.reps, iterations: c.iterations, elements: c.elements },
+  };
+}
+
 export const memorySection: Section = {
   name: 'memory',
   description: 'in-memory transport (runLocal) vs mpi4py on this machine: ping-pong and allreduce',
   async run(context) {
     const cases = benchCases(context.quick);
-    const rows = new Map<string, Row>();
-    for (const c of cases) {
-      context.log(`lambda-mpi: ${c.id} (${c.reps} × ${c.iterations} after ${c.warmup} warm-up)`);
-      const base: Row = {
-        id: `memory.${c.id}`,
-        section: 'memory',
-        metric: c.metric,
-        unit: c.unit,
-        better: c.better,
-        lambdaMpi: null,
-        mpi4py: null,
-        ...(c.target ? { target: c.target } : {}),
-        detail: { ranks: c.ranks, params: { warmup: c.warmup, reps: c.reps, iterations: c.iterations, elements: c.elements } },
-      };
-      rows.set(c.id, base);
-      try {
-        const measured = await measureQuietly(`lambda-mpi: ${c.id}`, () => measureOnMemory(c), context.log);
-        const { timing, rssMiB } = measured.value;
-        base.lambdaMpi = figureOf(c, timing);
-        if (measured.othersBusy !== undefined) base.othersCpuBusy = { lambdaMpi: measured.othersBusy };
-        base.detail!.lambdaMpi = {
-          perRep: figuresOf(c, timing),
-          secondsPerRep: timing.secondsPerRep,
-          rssMiBAfter: Math.round(rssMiB),
-          attempts: measured.attempts,
-        };
-      } catch (error) {
-        // One broken case costs its own figure, not the section's.
-        const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-        context.log(`lambda-mpi: ${c.id} failed: ${message}`);
-        base.detail!.lambdaMpi = { error: message };
-      }
-    }
+    const outcomes = new Map<string, Outcome>();
+    for (const c of cases) outcomes.set(`lambda-mpi ${c.id}`, await measure(onLambdaMpi(c), context));
     if (context.mpi4py.available) {
-      const reference = await measureOnMpi4pyOnce(cases, context.log);
-      for (const c of cases) {
-        const measured = reference.get(c.id);
-        const row = rows.get(c.id)!;
-        if (!measured) continue;
-        if (!measured.ok) {
-          row.detail!.mpi4py = { error: measured.error };
-          continue;
-        }
-        row.mpi4py = figureOf(c, measured.timing);
-        if (measured.othersBusy !== undefined) row.othersCpuBusy = { ...row.othersCpuBusy, mpi4py: measured.othersBusy };
-        row.detail!.mpi4py = {
-          attempts: measured.attempts,
-          perRep: figuresOf(c, measured.timing),
-          secondsPerRep: measured.timing.secondsPerRep,
-          command: measured.run.command,
-          library: measured.run.mpi,
-          buffers: measured.run.buffers,
-        };
-      }
+      for (const [id, outcome] of await measureOnMpi4pyOnce(cases, context.log)) outcomes.set(`mpi4py ${id}`, outcome);
     }
-    return [...rows.values()];
+    return cases.map((c) => buildRow('memory', rowOf(c), outcomes));
   },
 };

@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { BenchCase, CaseTiming } from './cases.ts';
+import { paramsOf, readTiming, type BenchCase, type CaseTiming } from './cases.ts';
 import { measureQuietly } from './machine-load.ts';
-import { paramsOf } from './cases.ts';
+import type { Outcome } from './rows.ts';
 import type { Mpi4pyAvailability } from './types.ts';
 
 /**
@@ -88,28 +88,27 @@ export function runMpi4py(script: string, ranks: number, cases: BenchCase[]): Pr
   });
 }
 
-export type Mpi4pyOutcome =
-  | { ok: true; timing: CaseTiming; run: Omit<Mpi4pyRun, 'timings'>; othersBusy: number | undefined; attempts: number }
-  | { ok: false; error: string };
-
 /**
- * Every case on mpi4py, grouped into as few mpirun launches as possible (script × ranks). A
- * launch that fails costs only its own cases' reference figures.
+ * Every case on mpi4py, grouped into as few mpirun launches as possible (script × ranks), by case
+ * id. A launch that fails costs only its own cases' reference figures.
  */
-export async function measureOnMpi4py(cases: BenchCase[], log: (line: string) => void): Promise<Map<string, Mpi4pyOutcome>> {
+export async function measureOnMpi4py(cases: BenchCase[], log: (line: string) => void): Promise<Map<string, Outcome>> {
   const groups = new Map<string, BenchCase[]>();
   for (const c of cases) {
     const key = `${SCRIPT_OF[c.kind]}|${c.ranks}`;
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }
-  const out = new Map<string, Mpi4pyOutcome>();
+  const out = new Map<string, Outcome>();
   for (const [key, group] of groups) {
     const [script, ranks] = key.split('|') as [string, string];
     log(`mpi4py: ${script} on ${ranks} ranks (${group.map((c) => c.id).join(', ')})`);
     try {
       const measured = await measureQuietly(`mpi4py: ${script} on ${ranks} ranks`, () => runMpi4py(script, Number(ranks), group), log);
-      const { timings, ...run } = measured.value;
-      for (const timing of timings) out.set(timing.id, { ok: true, timing, run, othersBusy: measured.othersBusy, attempts: measured.attempts });
+      const { timings, command, mpi: library, buffers } = measured.value;
+      for (const timing of timings) {
+        const { figures, samples } = readTiming(group.find((c) => c.id === timing.id)!, timing);
+        out.set(timing.id, { ok: true, figures, samples: { ...samples, command, library, buffers }, othersBusy: measured.othersBusy, attempts: measured.attempts });
+      }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log(`mpi4py: ${script} on ${ranks} ranks failed: ${message}`);

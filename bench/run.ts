@@ -4,8 +4,8 @@
  * Runs every section (or one), prints the table on stdout and writes the JSON record to
  * bench/results/<timestamp>.json and bench/results/latest.json. Progress goes to stderr.
  *
- * To add a section (e.g. the AWS transports): write a `Section` whose run() returns rows
- * (bench/types.ts), and append it to `sections` below.
+ * To add a section: write a `Section` (bench/types.ts) whose run() measures and builds its rows
+ * from row descriptions (bench/rows.ts), and append it to `sections` below.
  */
 import { awsSection } from './aws-section.ts';
 import { memorySection } from './memory-section.ts';
@@ -15,7 +15,7 @@ import { detectMpi4py } from './mpi4py-bench.ts';
 import { RATIO_CONVENTION, environment, formatTable, withVerdicts, writeRecord, type SectionOutcome } from './report.ts';
 import type { Mpi4pyAvailability, Row, Section } from './types.ts';
 
-/** Every section, in the order they run. The AWS transport sections go here. */
+/** Every section, in the order they run. */
 const sections: Section[] = [
   memorySection,
   threadsSection,

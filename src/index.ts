@@ -1,5 +1,5 @@
 export { defineProgram, type Program, type ProgramMain } from './mpi/program.ts';
-export { runLocal, type RunLocalOptions, type ChannelFactory, type JobChannels } from './runtime/run-local.ts';
+export { runLocal, type RunLocalOptions, type JobTransportsFactory, type JobTransports } from './runtime/run-local.ts';
 export type { RunResult, RankTiming } from './runtime/run-result.ts';
 export type { OutputLine, OutputStream } from './runtime/output.ts';
 export { Comm, type Message, type ProbeResult } from './mpi/comm/comm.ts';

@@ -2,7 +2,8 @@
 // S3 and SQS servers), runs the seed's three programs and Monte Carlo π as real Lambda
 // invocations through it — rank 0 in the run function, the other ranks in worker functions —
 // prints what the ranks printed and each job's result, and shuts everything down.
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { localLambdaClient } from './local-aws/clients.ts';
 import { freePort } from './local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from './local-aws/offline-stack.ts';
 
@@ -26,7 +27,7 @@ try {
   const [httpPort, lambdaPort, s3Port, sqsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   stack = await startOfflineStack({ httpPort, lambdaPort, s3Port, sqsPort, stage: 'local' });
   console.log(`  ready in ${((Date.now() - started) / 1000).toFixed(1)} s: Lambda ${stack.lambdaEndpoint}, HTTP ${stack.httpEndpoint}, S3 ${stack.s3Endpoint}, SQS ${stack.sqsEndpoint}`);
-  const lambda = new LambdaClient({ endpoint: stack.lambdaEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const lambda = localLambdaClient(stack.lambdaEndpoint);
   for (const [index, job] of jobs.entries()) {
     step(index + 2, `${job.program} on ${job.size} ranks: invoking ${stack.functionName('run')} with ${JSON.stringify(job)}`);
     const t = Date.now();

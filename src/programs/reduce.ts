@@ -3,7 +3,7 @@ import { defineProgram } from '../mpi/program.ts';
 import { formatNumpy } from './numpy-format.ts';
 
 /**
- * The seed's third program (N = 3): each rank contributes float(rank) as a one-element float64
+ * A reduction to rank 0 (run with N = 3): each rank contributes float(rank) as a one-element float64
  * buffer; rank 0 prints the sum, `[3.]`, as mpi4py's `comm.Reduce(..., op=MPI.SUM, root=0)` does.
  */
 export default defineProgram(

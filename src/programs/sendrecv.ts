@@ -1,6 +1,6 @@
 import { defineProgram } from '../mpi/program.ts';
 
-/** The seed's second program (N = 2): rank 0 sends "fred", rank 1 receives and prints it. */
+/** Point-to-point on two ranks (N = 2): rank 0 sends "fred", rank 1 receives and prints it. */
 export default defineProgram(
   async (comm) => {
     if (comm.rank === 0) {

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
+const JOB_ID = /^[a-z2-7]{26}$/;
+
 /**
  * 128 random bits, base32 in lower case: unguessable, and valid inside SQS queue names and S3
  * keys (letters and digits only), so every resource of a job can be named from it.
@@ -20,4 +22,9 @@ export function newJobId(): string {
   }
   if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
   return out;
+}
+
+/** Whether `value` has the form of an id newJobId makes. */
+export function isJobId(value: unknown): value is string {
+  return typeof value === 'string' && JOB_ID.test(value);
 }

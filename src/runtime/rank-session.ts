@@ -30,7 +30,7 @@ export type ProgramOutcome = { ok: true; value: unknown } | { ok: false; error: 
 
 /**
  * One rank's program run: its engine, its world communicator, its output, and the ways it can
- * be stopped. The orchestrator (rank 0) and the workers both build on it.
+ * be stopped. Rank 0 (RankZeroJob) and the workers (WorkerRank) both build on it.
  */
 export class RankSession {
   readonly engine: Engine;

@@ -2,32 +2,32 @@ import { hostname } from 'node:os';
 import { vectorReductionFromEnv } from '../config.ts';
 import type { Program } from '../mpi/program.ts';
 import { MemoryFabric } from '../transport/memory/memory-transport.ts';
-import type { ChannelFactory, JobChannels } from '../transport/job-channels.ts';
+import type { JobTransports, JobTransportsFactory } from '../transport/job-transports.ts';
 import type { Transport } from '../transport/transport.ts';
-import type { AwsChannelOptions } from '../transport/aws/aws-channels.ts';
+import type { AwsJobTransportsOptions } from '../transport/aws/aws-job-transports.ts';
 import { FaultInjectingTransport, type FaultSchedule } from '../transport/fault-injection.ts';
 import { InvalidArgumentError } from '../mpi/errors.ts';
 import { assertJobOptions, inputCopy, validateJob } from './job-options.ts';
 import { resolveProgram } from './program-source.ts';
 import { newJobId } from './job-id.ts';
-import { runOrchestratorRank } from './orchestrator-rank.ts';
+import { runRankZero } from './rank-zero.ts';
 import type { OutputLine } from './output.ts';
 import type { RunResult } from './run-result.ts';
 import { runWorkerRank } from './worker-rank.ts';
 
-export type { ChannelFactory, JobChannels };
+export type { JobTransports, JobTransportsFactory };
 
 export interface RunLocalOptions<I = unknown> {
   size: number;
   input?: I;
   timeoutMs?: number;
   /**
-   * Which channel carries the frames: 'memory' (the default: in-process), 'aws' (SQS and S3,
-   * configured by `aws`), or a factory of your own.
+   * Which transport carries the frames: 'memory' (the default: in-process), 'aws' (SQS and S3,
+   * configured by `aws`), or a factory of your own for the job's transports.
    */
-  transport?: 'memory' | 'aws' | ChannelFactory;
+  transport?: 'memory' | 'aws' | JobTransportsFactory;
   /** For transport 'aws': bucket, region, endpoints (local servers), … */
-  aws?: AwsChannelOptions;
+  aws?: AwsJobTransportsOptions;
   /** Each line as a rank prints it. */
   onOutput?: (line: OutputLine) => void;
   /**
@@ -43,7 +43,7 @@ export interface RunLocalOptions<I = unknown> {
   injectFaults?: FaultSchedule;
 }
 
-const memoryChannels: ChannelFactory = async (_jobId, size) => {
+const memoryJobTransports: JobTransportsFactory = async (_jobId, size) => {
   const fabric = new MemoryFabric(size);
   return { transport: (rank) => fabric.transport(rank), dispose: async () => undefined };
 };
@@ -53,7 +53,7 @@ const SETTLE_GRACE_MS = 1_000;
 
 /**
  * Runs every rank of a job in this process: the embedded default, no services needed.
- * Rank 0 is the orchestrator exactly as on Lambda; the workers run beside it.
+ * Rank 0 runs the job exactly as on Lambda; the workers run beside it.
  */
 export async function runLocal<I = unknown, R = unknown>(
   program: Program<I, R> | string | URL,
@@ -64,17 +64,17 @@ export async function runLocal<I = unknown, R = unknown>(
   if (options.threads) {
     // Loaded on demand: the bundler is needed only by jobs in threads.
     const { runInThreads } = await import('./threads/run-threads.ts');
-    return runInThreads<R>(program, options, options.transport === 'aws' ? await channelFactory(options) : undefined);
+    return runInThreads<R>(program, options, options.transport === 'aws' ? await jobTransportsFactory(options) : undefined);
   }
   if (options.signal !== undefined) {
     throw new InvalidArgumentError('signal', options.signal, 'absent unless threads is true', 'needs threads: true (ranks that share this thread cannot be interrupted)');
   }
   const job = validateJob((await resolveProgram(program)).program, options);
   const jobId = newJobId();
-  const channels = await (await channelFactory(options))(jobId, job.size);
+  const transports = await (await jobTransportsFactory(options))(jobId, job.size);
   const deadline = Date.now() + job.timeoutMs;
   const transportOf = (rank: number) => {
-    let transport = channels.transport(rank);
+    let transport = transports.transport(rank);
     if (options.injectFaults) transport = new FaultInjectingTransport(transport, options.injectFaults);
     return options.wrapTransport ? options.wrapTransport(transport, rank) : transport;
   };
@@ -90,28 +90,28 @@ export async function runLocal<I = unknown, R = unknown>(
   };
   const workers: Promise<void>[] = [];
   try {
-    const orchestrator = runOrchestratorRank({ ...common, rank: 0, input: inputCopy(job), transport: transportOf(0) });
+    const rankZero = runRankZero({ ...common, rank: 0, input: inputCopy(job), transport: transportOf(0) });
     for (let rank = 1; rank < job.size; rank++) {
       workers.push(runWorkerRank({ ...common, rank, input: inputCopy(job), transport: transportOf(rank) }));
     }
-    return (await orchestrator) as RunResult<R>;
+    return (await rankZero) as RunResult<R>;
   } finally {
     await settleWithin(Promise.allSettled(workers), SETTLE_GRACE_MS);
-    await channels.dispose();
+    await transports.dispose();
   }
 }
 
-async function channelFactory(options: RunLocalOptions<any>): Promise<ChannelFactory> {
+async function jobTransportsFactory(options: RunLocalOptions<any>): Promise<JobTransportsFactory> {
   const { transport = 'memory' } = options;
-  if (transport === 'memory') return memoryChannels;
+  if (transport === 'memory') return memoryJobTransports;
   if (typeof transport === 'function') return transport;
   if (transport === 'aws') {
     if (!options.aws) throw new InvalidArgumentError('aws', options.aws, 'the AWS settings { bucket, region?, endpoints? } when transport is "aws"');
     // Loaded on demand: in-process runs never pay for the AWS SDK.
-    const { awsChannels } = await import('../transport/aws/aws-channels.ts');
-    return awsChannels(options.aws);
+    const { awsJobTransports } = await import('../transport/aws/aws-job-transports.ts');
+    return awsJobTransports(options.aws);
   }
-  throw new InvalidArgumentError('transport', transport, '"memory", "aws" or a channel factory');
+  throw new InvalidArgumentError('transport', transport, '"memory", "aws" or a function (jobId, size) => Promise<JobTransports>');
 }
 
 async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {

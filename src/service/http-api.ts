@@ -1,7 +1,8 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { ConfigurationError, InvalidArgumentError } from '../mpi/errors.ts';
-import { newJobId } from '../runtime/job-id.ts';
+import { isJobId, newJobId } from '../runtime/job-id.ts';
 import { createAwsClients } from '../transport/aws/clients.ts';
+import { assertProgramShipped } from './job-program.ts';
 import { parseJobRequest } from './job-request.ts';
 import { createLambdaClient } from './launcher.ts';
 import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv } from './lambda-config.ts';
@@ -27,7 +28,6 @@ export interface HttpResponse {
 export const MAX_WAIT_SECONDS = 25;
 const DEFAULT_WAIT_SECONDS = 20;
 const POLL_MS = 200;
-const JOB_ID = /^[a-z2-7]{26}$/;
 /** Between this function's check and the run function's start, a few seconds of its timeout pass. */
 const START_SLACK_MS = 5_000;
 
@@ -72,6 +72,7 @@ async function startRun(event: HttpEvent): Promise<HttpResponse> {
   const clients = createAwsClients(config.aws);
   const lambda = createLambdaClient(config.aws);
   try {
+    await assertProgramShipped(request.program, clients.s3, config.aws.bucket, config.stage);
     // Recorded before the job starts, so a GET right after the 202 finds it.
     await writeRunStatus(clients.s3, config.aws.bucket, { jobId, status: 'running', program: request.program, size: request.size, startedAt: new Date().toISOString() });
     const { waitSeconds = DEFAULT_WAIT_SECONDS, timeoutSeconds, ...job } = request;
@@ -97,7 +98,7 @@ async function startRun(event: HttpEvent): Promise<HttpResponse> {
 }
 
 async function getRun(jobId: string): Promise<HttpResponse> {
-  if (!JOB_ID.test(jobId)) throw new InvalidArgumentError('jobId', jobId, 'a job id as POST /runs returned it (26 letters a-z and digits 2-7)');
+  if (!isJobId(jobId)) throw new InvalidArgumentError('jobId', jobId, 'a job id as POST /runs returned it (26 letters a-z and digits 2-7)');
   const config = lambdaConfigFromEnv();
   const clients = createAwsClients(config.aws);
   try {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../mpi/errors.ts';
-import { findProgram } from '../programs/index.ts';
 import { assertJobSize } from '../mpi/validation.ts';
+import { checkJobProgram } from './job-program.ts';
 
 /** A job as users ask for it: the body of `sls invoke -f run --data` and of POST /runs. */
 export interface JobRequest {
@@ -12,23 +12,26 @@ export interface JobRequest {
   waitSeconds?: number;
 }
 
+/** A request that passed parseJobRequest: the timeout is filled in. */
+export type CheckedJobRequest = Required<Pick<JobRequest, 'program' | 'size' | 'timeoutSeconds'>> & JobRequest;
+
 const FIELDS = ['program', 'size', 'input', 'timeoutSeconds', 'waitSeconds'];
 
 /**
  * Checks a request before anything starts. `maxTimeoutSeconds` is what the run function's own
  * timeout leaves for the job after cleanup.
  */
-export function parseJobRequest(body: unknown, limits: { maxTimeoutSeconds: number; maxWaitSeconds?: number }): Required<Pick<JobRequest, 'program' | 'size' | 'timeoutSeconds'>> & JobRequest {
+export function parseJobRequest(body: unknown, limits: { maxTimeoutSeconds: number; maxWaitSeconds?: number }): CheckedJobRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new InvalidArgumentError('body', body, 'a JSON object { "program": name, "size": N, "input"?: any, "timeoutSeconds"?: seconds }');
+    throw new InvalidArgumentError('body', body, 'a JSON object { "program": name or "sha256:<hex>", "size": N, "input"?: any, "timeoutSeconds"?: seconds }');
   }
   const request = body as Record<string, unknown>;
   const unknown = Object.keys(request).filter((key) => !FIELDS.includes(key));
   if (unknown.length) {
     throw new InvalidArgumentError(unknown[0]!, request[unknown[0]!], `one of the fields ${FIELDS.join(', ')}`, `is not a field of a job request; the fields are ${FIELDS.join(', ')}`);
   }
-  if (request.program === undefined) throw new InvalidArgumentError('program', undefined, 'the name of a bundled program', 'is required: the name of a bundled program');
-  findProgram(request.program);
+  if (request.program === undefined) throw new InvalidArgumentError('program', undefined, 'the name of a bundled program or a shipped program\'s "sha256:<hex>" id', 'is required: the name of a bundled program or a shipped program\'s "sha256:<hex>" id');
+  checkJobProgram(request.program);
   if (request.size === undefined) throw new InvalidArgumentError('size', undefined, 'an integer number of ranks', 'is required');
   assertJobSize(request.size);
   const timeoutSeconds = request.timeoutSeconds ?? limits.maxTimeoutSeconds;

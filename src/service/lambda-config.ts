@@ -1,4 +1,6 @@
 import { awsSettingsFromEnv, vectorReductionFromEnv, type AwsSettings, type VectorReduction } from '../config.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigurationError } from '../mpi/errors.ts';
 import { DEFAULT_FANOUT } from './fanout.ts';
 
@@ -11,6 +13,10 @@ export interface LambdaConfig {
   vectorReduction: VectorReduction;
   /** The run function's own timeout: the longest job an HTTP request may ask for. */
   runTimeoutSeconds: number;
+  /** Where shipped program bundles are kept across warm invocations (under /tmp on Lambda). */
+  programCacheDir: string;
+  /** The stage the functions belong to (LAMBDA_MPI_STAGE), for advice in errors. */
+  stage?: string;
 }
 
 export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LambdaConfig {
@@ -28,6 +34,8 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
     fanout,
     vectorReduction: vectorReductionFromEnv(env),
     runTimeoutSeconds,
+    programCacheDir: env.LAMBDA_MPI_PROGRAM_CACHE_DIR || join(tmpdir(), 'lambda-mpi-programs'),
+    ...(env.LAMBDA_MPI_STAGE ? { stage: env.LAMBDA_MPI_STAGE } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo } from '../mpi/errors.ts';
 
 /**
  * A job's status and, once it ended, its result, at runs/{jobId}.json. Unlike the job's working
@@ -40,4 +41,17 @@ export async function readRunStatus(s3: S3Client, bucket: string, jobId: string)
     if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
     throw error;
   }
+}
+
+/** What a failed job's record and HTTP answer say about the failure. */
+export function failureInfo(error: unknown): FailureInfo {
+  const info: FailureInfo = { ...toRemoteErrorInfo(error) };
+  if (error instanceof RankFailedError) {
+    info.rank = error.rank;
+    if (error.remote.stack) info.stack = error.remote.stack;
+  } else if (error instanceof LambdaMpiError && 'rank' in error) {
+    info.rank = (error as unknown as { rank: number }).rank;
+  }
+  if (error instanceof JobTimeoutError) info.running = error.running;
+  return info;
 }

@@ -1,5 +1,5 @@
 /**
- * The channel interface every backend implements: it moves opaque frames between the ranks of
+ * The interface every transport backend implements: it moves opaque frames between the ranks of
  * one job. It may deliver a frame more than once and out of order (SQS standard queues do);
  * the link layer above (src/mpi/p2p/link.ts) restores order and drops duplicates.
  */
@@ -41,7 +41,7 @@ export interface Transport {
   send(frame: Frame): Promise<void>;
   /**
    * Starts delivering incoming frames; called once. `onError` hears of a failure that makes
-   * the channel unusable (the rank then fails with it).
+   * the transport unusable (the rank then fails with it).
    */
   start(deliver: (frame: Frame) => void, onError: (error: Error) => void): void;
   /** Stops receiving and releases what this rank holds; idempotent. */

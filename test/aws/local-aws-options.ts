@@ -1,8 +1,8 @@
 import { inject } from 'vitest';
-import type { AwsChannelOptions } from '../../src/transport/aws/aws-channels.ts';
+import type { AwsJobTransportsOptions } from '../../src/transport/aws/aws-job-transports.ts';
 
 /** AWS transport settings pointing at the servers the global setup started. */
-export function localAwsOptions(overrides: Partial<AwsChannelOptions> = {}): AwsChannelOptions {
+export function localAwsOptions(overrides: Partial<AwsJobTransportsOptions> = {}): AwsJobTransportsOptions {
   const local = inject('localAws');
   return {
     bucket: local.bucket,

@@ -60,7 +60,7 @@ describe('the CLI runs ranks in threads', () => {
 
 describe('runLocal with threads and the process', () => {
   it('leaves nothing behind: the process exits on its own after jobs in threads that succeed, fail, time out and are cancelled', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/threads-leave-nothing-behind.ts'], { timeout: 30_000 });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--conditions=lambda-mpi-source', 'test/fixtures/threads-leave-nothing-behind.ts'], { timeout: 30_000 });
     expect(JSON.parse(stdout.trim())).toEqual(['ok', 'RankFailedError', 'JobTimeoutError', 'JobCancelledError']);
   });
 });

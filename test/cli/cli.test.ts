@@ -1,13 +1,22 @@
+import { readFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runLocal } from '../../src/index.ts';
+import type { PiResult } from '../../src/programs/pi.ts';
+import { freePort } from '../../tools/local-aws/free-port.ts';
 
 const run = promisify(execFile);
 const cli = new URL('../../bin/lambda-mpi.mjs', import.meta.url).pathname;
 
 async function lambdaMpi(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return lambdaMpiWith(process.env, ...args);
+}
+
+async function lambdaMpiWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 30_000, env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -22,12 +31,32 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     expect(r.stdout.trim().split('\n').sort()).toEqual([0, 1, 2].map((rank) => expect.stringMatching(new RegExp(`^\\[${rank}\\] Hello\\. This is rank ${rank} of 3 on processor .+$`))));
   });
 
+  it('accepts mpirun\'s -np N for -n N', async () => {
+    const r = await lambdaMpi('run', 'hello', '-np', '2', '--tag-output');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual([0, 1].map((rank) => expect.stringMatching(new RegExp(`^\\[${rank}\\] Hello\\. This is rank ${rank} of 2 on processor .+$`))));
+  });
+
+  it('run --stage with no region and no local stack says how to set either, with exit code 2, before anything is bundled', async () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|LAMBDA_MPI_)/.test(name)));
+    const r = await lambdaMpiWith({ ...env, HOME: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' }, 'run', 'hello', '-n', '2', '--stage', 'local');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/region: is not set, so stage local cannot be looked up on AWS: pass --region R or set AWS_REGION; for the local stack, run `lambda-mpi offline`/);
+  });
+
+  it('prints the package\'s version with --version', async () => {
+    const r = await lambdaMpi('--version');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version);
+  });
+
   it('passes --input as JSON and prints the result with --result', async () => {
     const r = await lambdaMpi('run', 'pi', '-n', '2', '--input', '{"samples":1000,"seed":7}', '--result');
     expect(r.code).toBe(0);
-    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    expect(result).toMatchObject({ samples: 1000 });
-    expect(result.pi).toBeCloseTo((4 * result.inside) / 1000, 12);
+    // Rank r throws its 500 darts with seed 7 + r, as a 1-rank job with that seed does.
+    const alone = await Promise.all([7, 8].map((seed) => runLocal('pi', { size: 1, input: { samples: 500, seed } })));
+    const inside = alone.reduce((sum, run) => sum + (run.result as PiResult).inside, 0);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ pi: (4 * inside) / 1000, samples: 1000, inside });
   });
 
   it('runs a program file and exits non-zero with the failing rank\'s error and stack', async () => {
@@ -50,7 +79,17 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     [['run', 'nope', '-n', '2'], /program must be one of the bundled programs/],
     [['run', 'hello', '-n', '2', '--input', '{bad'], /--input must be JSON/],
     [['launch', 'hello'], /unknown command "launch"/],
+    [['run', 'hello', '-n', '2', '--region', 'eu-west-1'], /--region needs --stage/],
+    [['run', 'hello', '-n', '2', '--stage', 'Prod'], /--stage must be 1-28 lower-case letters/],
     [['run', 'hello', '-n', '2', '--timeout=-1'], /timeoutMs must be a positive/],
+    [[], /missing the command/],
+    [['deploy'], /missing --stage <stage>/],
+    [['deploy', '--stage', 'Prod'], /--stage must be 1-28 lower-case letters, digits or '-', starting with a letter; received "Prod"/],
+    [['deploy', '--stage', 'prod', '--param', 'workerMemory'], /--param must be key=value, e\.g\. workerMemory=3008; received "workerMemory"/],
+    [['remove', '--stage', 'prod', '--region', 'mars'], /--region must be an AWS region name such as us-east-1; received "mars"/],
+    [['remove', 'prod'], /unexpected arguments: prod/],
+    [['offline', '--s3-port', '70000'], /--s3-port must be a port number in 1\.\.65535; received "70000"/],
+    [['offline', '--verbose'], /Unknown option '--verbose'/],
   ])('refuses bad usage %j with exit code 2 and a clear message', async (args, message) => {
     const r = await lambdaMpi(...args);
     expect(r.code).toBe(2);
@@ -58,9 +97,46 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
   });
 });
 
+describe('the commands', () => {
+  it('lists every command, and shows each one\'s own usage with --help', async () => {
+    const overview = await lambdaMpi('--help');
+    expect(overview.code).toBe(0);
+    expect([...overview.stdout.matchAll(/^  ([a-z]+)  /gm)].map((m) => m[1])).toEqual(['run', 'offline', 'deploy', 'remove']);
+    for (const command of ['run', 'offline', 'deploy', 'remove']) {
+      const help = await lambdaMpi(command, '--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^Usage: lambda-mpi ${command} `));
+    }
+  });
+
+  it.each(['deploy', 'remove'])('%s refuses, with exit code 2, a shell that the local stack\'s export lines point at', async (command) => {
+    const r = await lambdaMpiWith({ ...process.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569', AWS_ENDPOINT_URL_SQS: 'https://sqs.us-east-1.amazonaws.com' }, command, '--stage', 'prod');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`this shell points AWS at the local stack (AWS_ENDPOINT_URL_S3=http://127.0.0.1:4569): run \`lambda-mpi ${command}\` from a shell without the export lines`);
+  });
+});
+
+describe('lambda-mpi offline', () => {
+  it('fails with exit code 1, naming the flags to change, when a port it needs is in use', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const s3Port = (busy.address() as AddressInfo).port;
+    try {
+      const [httpPort, lambdaPort, sqsPort] = await Promise.all([freePort(), freePort(), freePort()]);
+      const r = await lambdaMpi('offline', '--stage', 'busy', '--s3-port', String(s3Port), '--http-port', String(httpPort), '--lambda-port', String(lambdaPort), '--sqs-port', String(sqsPort));
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(`EADDRINUSE: address already in use 127.0.0.1:${s3Port}`);
+      expect(r.stderr).toMatch(/lambda-mpi offline: the local stack did not start \(.*\); a port is in use: choose others with --http-port, --lambda-port, --s3-port and --sqs-port\n$/);
+    } finally {
+      busy.close();
+    }
+  });
+});
+
 describe('runLocal and the process', () => {
   it('leaves no timer or pending work behind: the process exits on its own after jobs that succeed, fail, abort and time out', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/leaves-nothing-behind.ts'], { timeout: 20_000 });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--conditions=lambda-mpi-source', 'test/fixtures/leaves-nothing-behind.ts'], { timeout: 20_000 });
     expect(JSON.parse(stdout.trim())).toEqual(['ok', 'RankFailedError', 'JobAbortedError', 'JobTimeoutError']);
   });
 });

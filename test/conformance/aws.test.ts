@@ -1,5 +1,4 @@
-import { afterAll, expect, inject } from 'vitest';
-import { findLeftovers } from '../aws/leftovers.ts';
+import { itLeavesNothingBehind } from '../aws/leftovers.ts';
 import { localAwsOptions } from '../aws/local-aws-options.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
@@ -26,9 +25,4 @@ communicatorCases(aws);
 failureCases(aws);
 outputCases(aws);
 
-afterAll(async () => {
-  // Every job of this file, the failed ones too, deleted its queues and objects.
-  const left = await findLeftovers(inject('localAws'), 'lmconf', aws.jobIds!.map((id) => `jobs/${id}/`));
-  expect(aws.jobIds!.length).toBeGreaterThan(50);
-  expect(left).toEqual({ queues: [], objects: [] });
-});
+itLeavesNothingBehind('lmconf', aws.jobIds!);

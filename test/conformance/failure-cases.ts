@@ -9,13 +9,12 @@ export function failureCases(target: ConformanceTarget): void {
   describe(`failures over ${target.name}`, () => {
     it('a rank that throws fails the job with its rank, message and stack, and releases ranks blocked in recv', async () => {
       for (const rank of Object.keys(failures.released)) delete failures.released[Number(rank)];
-      const started = Date.now();
-      const error = await rejection(runOn(target, failures.rankTwoThrows, { size: 4, timeoutMs: 60_000 }));
+      // The released ranks fail at once; a job that waited for its deadline would outlive this test.
+      const error = await rejection(runOn(target, failures.rankTwoThrows, { size: 4, timeoutMs: 10 * 60_000 }));
       expect(error).toBeInstanceOf(RankFailedError);
       expect(error).toMatchObject({ rank: 2, remote: { name: 'TypeError', message: 'rank two broke' } });
       expect(error.message).toBe('rank 2 failed: TypeError: rank two broke');
       expect(error.stack).toContain('programs/failures.ts');
-      expect(Date.now() - started).toBeLessThan(20_000); // failed fast, not at the 60 s timeout
       // Ranks in threads are terminated with the job; those in this thread must have been released.
       if (target.threads) return;
       await until(() => Object.keys(failures.released).length === 3);
@@ -75,7 +74,8 @@ export function failureCases(target: ConformanceTarget): void {
     it('refuses an unknown program name and lists the bundled ones', async () => {
       const error = await rejection(runOn(target, 'no-such-program', { size: 2 }));
       expect(error).toBeInstanceOf(InvalidArgumentError);
-      expect(error.message).toMatch(/program must be one of the bundled programs: hello, sendrecv, reduce, pi/);
+      expect(error.argument).toBe('program');
+      expect(error.message).toMatch(/program must be one of the bundled programs: hello, sendrecv, reduce, pi, vector-allreduce, fail-rank, crash-rank; received "no-such-program"/);
     });
 
     const badCalls: Array<[string, string, RegExp]> = [

@@ -1,11 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { defineProgram, runLocal } from '../../src/index.ts';
+import { describe, expect, it } from 'vitest';
+import { defineProgram } from '../../src/index.ts';
+import { itLeavesNothingBehind } from '../aws/leftovers.ts';
 import { faultInjectedTarget } from './fault-injected-target.ts';
 import { localAwsOptions } from '../aws/local-aws-options.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
+import { runOn } from './target.ts';
 import { valueCases } from './value-cases.ts';
 
 /**
@@ -13,7 +15,7 @@ import { valueCases } from './value-cases.ts';
  * reordered by a seeded schedule.
  */
 const faultyAws = faultInjectedTarget(
-  { name: 'the AWS transport with duplicated and reordered frames', sizes: [2, 3, 7], largeMessageBytes: 8 * 2 ** 20, timeoutMs: 60_000 },
+  { name: 'the AWS transport with duplicated and reordered frames', sizes: [2, 3, 7], largeMessageBytes: 8 * 2 ** 20, timeoutMs: 60_000, jobIds: [] },
   () => ({ transport: 'aws', aws: localAwsOptions({ queuePrefix: 'lmfault' }) }),
   { firstSeed: 1000, maxDelayMs: 20 },
 );
@@ -32,15 +34,18 @@ describe('fault injection over SQS', () => {
       else for (let i = 0; i < 200; i++) received.push(await comm.recv<number>(0));
       return received;
     });
-    const r = await runLocal(program, { size: 2, ...faultyAws.options() });
+    const r = await runOn(faultyAws, program, { size: 2 });
     expect(r.results[1]).toEqual(Array.from({ length: 200 }, (_, i) => i));
     expect(r.link.duplicatesDropped).toBeGreaterThan(10);
     expect(r.link.reorderedHeld).toBeGreaterThan(10);
   });
 
-  afterAll(() => {
+  it('injected duplicates and reorderings into the jobs of this file', () => {
     const total = faultyAws.totals();
     console.log(`fault injection over SQS: ${total.framesSeen} frames, ${total.duplicated} duplicated, ${total.delayed} delayed`);
     expect(total.duplicated).toBeGreaterThan(100);
+    expect(total.delayed).toBeGreaterThan(100);
   });
 });
+
+itLeavesNothingBehind('lmfault', faultyAws.jobIds!);

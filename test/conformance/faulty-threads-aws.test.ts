@@ -1,5 +1,4 @@
-import { afterAll, expect, inject } from 'vitest';
-import { findLeftovers } from '../aws/leftovers.ts';
+import { itLeavesNothingBehind } from '../aws/leftovers.ts';
 import { localAwsOptions } from '../aws/local-aws-options.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
@@ -25,7 +24,4 @@ communicatorCases(faultyThreadsAws);
 failureCases(faultyThreadsAws);
 faultsWereRepaired(faultyThreadsAws);
 
-afterAll(async () => {
-  const left = await findLeftovers(inject('localAws'), 'lmthrf', faultyThreadsAws.jobIds.map((id) => `jobs/${id}/`));
-  expect(left).toEqual({ queues: [], objects: [] });
-});
+itLeavesNothingBehind('lmthrf', faultyThreadsAws.jobIds);

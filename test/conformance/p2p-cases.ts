@@ -11,9 +11,13 @@ export function pointToPointCases(target: ConformanceTarget): void {
         expect(r.results.slice(1)).toEqual(Array.from({ length: size - 1 }, (_, i) => i + 1));
       });
 
-      it(`receives from ANY_SOURCE with the true source and tag on ${size} ranks`, async () => {
-        const r = await runOn(target, p2p.anySourceEnvelope, { size });
-        expect(r.result).toEqual(Array.from({ length: size - 1 }, (_, i) => [i + 1, 101 + i, i + 1]));
+      it(`ANY_SOURCE takes messages in the order they arrived, with the true source and tag, on ${size} ranks`, async () => {
+        // Rank 0 lets one sender at a time send and waits until that message is there, so the
+        // arrival order is known: odd ranks first, then even ones, neither ascending nor descending.
+        const senders = Array.from({ length: size - 1 }, (_, i) => i + 1);
+        const arrivalOrder = [...senders.filter((r) => r % 2 === 1), ...senders.filter((r) => r % 2 === 0)];
+        const r = await runOn(target, p2p.anySourceInArrivalOrder, { size, input: arrivalOrder });
+        expect(r.result).toEqual({ first: arrivalOrder[0], got: arrivalOrder.map((s) => [s, 100 + s, s]) });
       });
     }
 

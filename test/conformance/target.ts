@@ -1,4 +1,5 @@
 import { runLocal, type Program, type RunLocalOptions, type RunResult } from '../../src/index.ts';
+import { recordJobId } from '../aws/leftovers.ts';
 import { caseName, type CaseInput } from './programs/index.ts';
 
 /**
@@ -15,7 +16,7 @@ export interface ConformanceTarget {
   timeoutMs: number;
   /** Options merged into every runLocal call (transport factory, fault wrapper, …). */
   options(): Partial<RunLocalOptions>;
-  /** When present, the id of every job that ran (succeeded or failed), for the cleanup check. */
+  /** When present, the id of every job that ran (succeeded or failed), for the leftover check. */
   jobIds?: string[];
   /**
    * Every rank in a worker thread of its own (runLocal's `threads`): a case's program then goes
@@ -26,7 +27,7 @@ export interface ConformanceTarget {
 
 const CASE_PROGRAMS = new URL('./programs/index.ts', import.meta.url);
 
-export async function runOn<I, R>(target: ConformanceTarget, program: Program<I, R> | string, options: RunLocalOptions<I>): Promise<RunResult<R>> {
+export function runOn<I, R>(target: ConformanceTarget, program: Program<I, R> | string, options: RunLocalOptions<I>): Promise<RunResult<R>> {
   let source: Program<I, R> | string | URL = program;
   let input: unknown = options.input;
   if (target.threads && typeof program !== 'string') {
@@ -35,15 +36,7 @@ export async function runOn<I, R>(target: ConformanceTarget, program: Program<I,
     source = CASE_PROGRAMS;
     input = { case: name, input: options.input } satisfies CaseInput;
   }
-  try {
-    const result = await runLocal(source as Program<I, R>, { timeoutMs: target.timeoutMs, ...target.options(), ...options, input } as RunLocalOptions<I>);
-    target.jobIds?.push(result.jobId);
-    return result;
-  } catch (error) {
-    const jobId = (error as { jobId?: unknown }).jobId;
-    if (typeof jobId === 'string') target.jobIds?.push(jobId);
-    throw error;
-  }
+  return recordJobId(target.jobIds, runLocal(source as Program<I, R>, { timeoutMs: target.timeoutMs, ...target.options(), ...options, input } as RunLocalOptions<I>));
 }
 
 /** Resolves to the error a promise rejects with; fails the test if it resolves. */

@@ -9,6 +9,17 @@ export function valueCases(target: ConformanceTarget): void {
       expect(r.results[1]).toEqual([]);
     });
 
+    it('gives every rank its own copy of the input: what one rank changes, no other rank and not the caller sees', async () => {
+      const input = { list: [1, 2, 3], nested: { flag: false } };
+      const r = await runOn(target, values.rankZeroChangesItsInput, { size: 3, input });
+      expect(r.results).toEqual([
+        { list: [1, 2, 3, 99], nested: { flag: true }, added: 'by rank 0' },
+        { list: [1, 2, 3], nested: { flag: false } },
+        { list: [1, 2, 3], nested: { flag: false } },
+      ]);
+      expect(input).toEqual({ list: [1, 2, 3], nested: { flag: false } });
+    });
+
     it('refuses a function or a symbol at send with an error naming the value', async () => {
       for (const kind of ['function', 'symbol']) {
         const r = await runOn(target, values.sendsUnsendable, { size: 2, input: kind });

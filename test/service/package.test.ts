@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeZipScratch } from '../../src/cli/serverless.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -49,15 +50,18 @@ function offlineEnv(): NodeJS.ProcessEnv {
 async function slsPackage(args: string[]): Promise<Packaged> {
   const dir = await serviceCopy();
   const out = join(dir, 'out');
+  const packaging = run(process.execPath, [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', out, ...args], {
+    cwd: dir,
+    env: offlineEnv(),
+    timeout: 45_000,
+  });
   try {
-    await run(process.execPath, [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', out, ...args], {
-      cwd: dir,
-      env: offlineEnv(),
-      timeout: 45_000,
-    });
+    await packaging;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`sls package ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  } finally {
+    if (packaging.child.pid !== undefined) await removeZipScratch(packaging.child.pid);
   }
   const [template, state, zip] = await Promise.all([
     readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8').then(JSON.parse),
@@ -137,7 +141,7 @@ describe('sls package (offline)', () => {
     for (const [key, fn] of [['Run', 'run'], ['Worker', 'worker'], ['Http', 'http']] as const) {
       const props = dev.template.Resources[`${key}LambdaFunction`].Properties;
       expect(props.Handler).toBe(`src/service/handlers/${fn}.handler`);
-      expect(props.Runtime).toBe('nodejs20.x');
+      expect(props.Runtime).toBe('nodejs24.x');
       expect(props.FunctionName).toBe(`${SERVICE}-dev-${fn}`);
     }
   });
@@ -169,16 +173,24 @@ describe('IAM', () => {
       expect(sqs.flatMap((s) => s.Action)).toEqual(expect.arrayContaining(['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']));
     });
 
-    it(`${stage}: S3 only on the job bucket and its objects`, () => {
+    it(`${stage}: S3 only on the job bucket and its objects; shipped programs (programs/) read-only`, () => {
       const s3 = roleStatements(get().template).filter((s) => s.Action.some((a) => a.startsWith('s3:')));
       expect(s3.length).toBeGreaterThan(0);
-      for (const s of s3) {
+      // Every (action, resource) pair the role grants on S3.
+      const grants = s3.flatMap((s) => {
         expect(s.Action.every((a) => a.startsWith('s3:'))).toBe(true);
-        const bucketLevel = s.Action.every((a) => a === 's3:ListBucket');
-        expect(s.Resource).toEqual([bucketLevel ? '{JobBucket.Arn}' : '{JobBucket.Arn}/*']);
-      }
-      const actions = s3.flatMap((s) => s.Action);
-      expect(actions).toEqual(expect.arrayContaining(['s3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:DeleteObject']));
+        return s.Action.flatMap((a) => s.Resource.map((r) => `${a} ${r}`));
+      });
+      expect(grants.sort()).toEqual([
+        's3:DeleteObject {JobBucket.Arn}/jobs/*',
+        's3:DeleteObject {JobBucket.Arn}/runs/*',
+        's3:GetObject {JobBucket.Arn}/jobs/*',
+        's3:GetObject {JobBucket.Arn}/programs/*',
+        's3:GetObject {JobBucket.Arn}/runs/*',
+        's3:ListBucket {JobBucket.Arn}',
+        's3:PutObject {JobBucket.Arn}/jobs/*',
+        's3:PutObject {JobBucket.Arn}/runs/*',
+      ]);
     });
 
     it(`${stage}: lambda:InvokeFunction only on its own worker and run functions`, () => {
@@ -238,6 +250,18 @@ describe('the job bucket', () => {
       expect(days('jobs/')).toBeGreaterThanOrEqual(1);
       expect(days('runs/')).toBeGreaterThanOrEqual(days('jobs/'));
     }
+  });
+
+  it('never expires shipped programs: no lifecycle rule covers programs/', () => {
+    const rules = dev.template.Resources.JobBucket.Properties.LifecycleConfiguration.Rules as Json[];
+    const prefixOf = (r: Json): string => r.Prefix ?? r.Filter?.Prefix ?? '';
+    expect(rules.filter((r) => 'programs/sha256-0.mjs'.startsWith(prefixOf(r))).map((r) => r.Id)).toEqual([]);
+  });
+
+  it('names the bucket and the run function in the stack outputs (where `lambda-mpi run --stage` finds them)', () => {
+    const outputs = dev.template.Outputs;
+    expect(outputs.JobBucketName.Value).toEqual({ Ref: 'JobBucket' });
+    expect(outputs.RunFunctionName.Value).toBe(dev.template.Resources.RunLambdaFunction.Properties.FunctionName);
   });
 
   it('is what the functions are told to use', () => {

@@ -91,7 +91,7 @@ describe('bad input for ranks in threads', () => {
   });
 
   it.each([
-    ['a channel factory', { transport: async () => ({ transport: (): Transport => { throw new Error('unused'); }, dispose: async () => undefined }) }, 'transport', /cannot be a channel factory when threads is true/],
+    ['a transports factory', { transport: async () => ({ transport: (): Transport => { throw new Error('unused'); }, dispose: async () => undefined }) }, 'transport', /cannot be a transports factory when threads is true/],
     ['a transport wrapper', { wrapTransport: (t: Transport) => t }, 'wrapTransport', /cannot be used when threads is true: a function cannot cross threads/],
     ['threads that is not a boolean', { threads: 'yes' }, 'threads', /threads must be true or false; received "yes"/],
   ])('refuses %s', async (_name, options, argument, message) => {

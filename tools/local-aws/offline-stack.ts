@@ -1,14 +1,28 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { forEachLine, stopChild } from './child-process.ts';
+import type { LocalAwsEndpoints } from './clients.ts';
+import { LOCAL_PORTS } from './defaults.ts';
+import { readReadyLine } from './ready-line.ts';
 
 /**
  * The whole local stack as one child process: `sls offline start` brings up API Gateway and
- * Lambda (serverless-offline) and, through tools/local-aws/serverless-plugin.cjs, S3 and SQS, all on 127.0.0.1.
- * Used by `npm start` and by the end-to-end tests. The child is the node process running the
- * Serverless CLI itself (not npx), so stopping it by PID stops everything it started.
+ * Lambda (serverless-offline) and, through serverless-plugin.cjs, S3 and SQS, all on 127.0.0.1.
+ * Used by `npm start` and by the end-to-end tests.
+ *
+ * Readiness is a handshake, not a log line: the child gets a pipe as descriptor 3 and
+ * `--param=localReadyFd=3`, and the plugin writes one JSON line there once every plugin's
+ * start-up is done, i.e. serverless-offline listens on its HTTP and Lambda ports and the S3/SQS
+ * servers answer (ready-line.ts). The line carries every endpoint, the bucket, the API key and
+ * the function names, so nothing here restates the service's naming. Polling the ports instead
+ * would need the S3/SQS ports known in advance (0 picks them at start) and could mistake another
+ * process on a port for the stack.
+ *
+ * The child is the node process running the Serverless CLI itself (not npx), so stopping it by
+ * PID stops everything it started.
  */
 export interface OfflineStackOptions {
   httpPort?: number;
@@ -21,106 +35,78 @@ export interface OfflineStackOptions {
   readyTimeoutMs?: number;
 }
 
-export interface OfflineStack {
+/** What the plugin's ready line says. */
+interface StackReady extends LocalAwsEndpoints {
+  stage: string;
   httpEndpoint: string;
   lambdaEndpoint: string;
-  sqsEndpoint: string;
-  s3Endpoint: string;
+  bucket: string;
   apiKey: string;
-  stage: string;
+  functions: Record<string, string>;
+}
+
+export interface OfflineStack extends StackReady {
   pid: number;
   functionName(name: 'run' | 'worker' | 'http'): string;
   /** Stops serverless-offline (which stops the S3/SQS servers) and waits for it to exit. */
   stop(): Promise<void>;
 }
 
-const projectDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const slsBin = createRequire(join(projectDir, 'package.json')).resolve('serverless/bin/serverless.js');
-export const LOCAL_API_KEY = 'lambda-mpi-local-api-key';
+const projectDir = fileURLToPath(new URL('../../', import.meta.url));
+const slsBin = createRequire(`${projectDir}package.json`).resolve('serverless/bin/serverless.js');
+const READY_FD = 3;
 
 export async function startOfflineStack(options: OfflineStackOptions = {}): Promise<OfflineStack> {
-  const httpPort = options.httpPort ?? 3000;
-  const lambdaPort = options.lambdaPort ?? 3002;
-  const s3Port = options.s3Port ?? 4569;
-  const sqsPort = options.sqsPort ?? 9324;
+  const httpPort = options.httpPort ?? LOCAL_PORTS.http;
+  const lambdaPort = options.lambdaPort ?? LOCAL_PORTS.lambda;
   const stage = options.stage ?? 'dev';
-  const workFolder = `.esbuild-offline-${stage}-${httpPort}`;
+  const workFolder = `.esbuild-offline-${stage}-${httpPort}-${process.pid}`;
   const child = spawn(process.execPath, [
     slsBin, 'offline', 'start',
     '--stage', stage,
     '--httpPort', String(httpPort),
     '--lambdaPort', String(lambdaPort),
-    `--param=localS3Port=${s3Port}`,
-    `--param=localSqsPort=${sqsPort}`,
+    ...(options.s3Port === undefined ? [] : [`--param=localS3Port=${options.s3Port}`]),
+    ...(options.sqsPort === undefined ? [] : [`--param=localSqsPort=${options.sqsPort}`]),
+    `--param=localReadyFd=${READY_FD}`,
     // Each stack bundles into its own folder, so two stacks (or a stack and `sls package`) never collide.
     `--param=esbuildWorkFolder=${workFolder}`,
   ], {
     cwd: projectDir,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', FORCE_COLOR: '0' },
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let s3Endpoint = '';
-  let sqsEndpoint = '';
   const transcript: string[] = [];
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sls offline start did not become ready within ${(options.readyTimeoutMs ?? 90_000) / 1000} s:\n${transcript.slice(-30).join('\n')}`)), options.readyTimeoutMs ?? 90_000);
-    const onLine = (line: string) => {
-      transcript.push(line);
-      options.onLine?.(line);
-      const endpoints = /local-aws: S3 (http:\/\/\S+) \(bucket [^)]*\), SQS (http:\/\/\S+),/.exec(line);
-      if (endpoints) [, s3Endpoint = '', sqsEndpoint = ''] = endpoints;
-      if (/Server ready:/.test(line)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    forEachLine(child, onLine);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`sls offline start exited (code ${code}) before it was ready:\n${transcript.slice(-30).join('\n')}`));
-    });
-  });
+  const onLine = (line: string) => {
+    transcript.push(line);
+    if (transcript.length > 30) transcript.shift();
+    options.onLine?.(line);
+  };
+  forEachLine(child.stdout!, onLine);
+  forEachLine(child.stderr!, onLine);
   // serverless-esbuild leaves its work folder behind when offline stops: remove it with the stack.
   const stop = async () => {
-    await stopChild(child, exited);
-    await rm(join(projectDir, workFolder), { recursive: true, force: true });
+    // SIGINT, as Ctrl-C: serverless-offline then runs every plugin's end hook (the S3/SQS servers stop).
+    await stopChild(child, 'SIGINT', 15_000);
+    await rm(`${projectDir}${workFolder}`, { recursive: true, force: true });
   };
+  let ready: StackReady;
   try {
-    await ready;
+    ready = await readReadyLine<StackReady>(child.stdio[READY_FD] as Readable, child, options.readyTimeoutMs ?? 90_000);
   } catch (error) {
     await stop();
-    throw error;
+    const { message, code } = error as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`sls offline start did not start: ${message}\n${transcript.join('\n')}`), code ? { code } : {});
   }
+  const { ready: _, ...stack } = ready as StackReady & { ready: true };
   return {
-    httpEndpoint: `http://127.0.0.1:${httpPort}/${stage}`,
-    lambdaEndpoint: `http://127.0.0.1:${lambdaPort}`,
-    s3Endpoint,
-    sqsEndpoint,
-    apiKey: LOCAL_API_KEY,
-    stage,
+    ...stack,
     pid: child.pid!,
-    functionName: (name) => `lambda-mpi-${stage}-${name}`,
+    functionName(name) {
+      const deployed = stack.functions[name];
+      if (!deployed) throw new Error(`the stack has no function "${name}"; it has ${Object.keys(stack.functions).join(', ')}`);
+      return deployed;
+    },
     stop,
   };
-}
-
-function forEachLine(child: ChildProcess, onLine: (line: string) => void): void {
-  for (const stream of [child.stdout!, child.stderr!]) {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const lines = (rest + chunk).split('\n');
-      rest = lines.pop()!;
-      for (const line of lines) onLine(line.replace(/\r$/, ''));
-    });
-  }
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
 }

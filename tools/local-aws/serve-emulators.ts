@@ -1,71 +1,91 @@
 /**
- * Start the local AWS stack (s3rver + local-aws-sqs, in this process, on 127.0.0.1).
+ * The local S3 and SQS servers (s3rver + local-aws-sqs, in this process, on 127.0.0.1).
  *
- *   npx tsx tools/local-aws/serve-emulators.ts [--s3-port N] [--sqs-port N] [--data-dir DIR] [--verbose] [--stop-on-stdin-end]
+ *   npm run local-aws -- [--s3-port N] [--sqs-port N] [--bucket NAME]… [--data-dir DIR] [--verbose]
+ *                        [--ready-fd N] [--stop-on-stdin-end]
  *
- * Ports default to 0 (a free port). stdout is a shell snippet: the endpoints as comments, then
- * `export K=V` lines, so `eval "$(…)"`-style use works. Stops cleanly on SIGINT/SIGTERM (the
- * process then exits on its own: both servers are closed, no handle is left).
- * With --stop-on-stdin-end it also stops when its stdin ends: a parent that holds the other end of
- * a pipe (tools/local-aws/serverless-plugin.cjs under `sls offline`) cannot leave it running even if killed -9.
+ * Ports default to 0 (a free port). For people, stdout is a shell snippet: the endpoints as
+ * comments, then `export K=V` lines. For programs (emulator-process.ts), --ready-fd N names a
+ * descriptor the parent opened: the one JSON ready line goes there instead (ready-line.ts), e.g.
+ * {"ready":true,"s3Endpoint":"http://127.0.0.1:…","sqsEndpoint":"…","region":…,"credentials":…,"buckets":[…]}.
+ * Stops cleanly on SIGINT/SIGTERM (the process then ends on its own: both servers are closed, no
+ * handle is left). With --stop-on-stdin-end it also stops when its stdin ends: a parent holding
+ * the other end of the pipe cannot leave it running, even when killed with SIGKILL.
  */
-import { startLocalAws } from './servers.ts';
+import { parseArgs } from 'node:util';
+import type { LocalAwsEndpoints } from './clients.ts';
+import { parseReadyFd, writeReadyLine } from './ready-line.ts';
+import { startLocalAws, type LocalAws } from './servers.ts';
 
-function usage(msg?: string): never {
-  if (msg) process.stderr.write(`local-aws: ${msg}\n`);
-  process.stderr.write('usage: tsx tools/local-aws/serve-emulators.ts [--s3-port N] [--sqs-port N] [--data-dir DIR] [--verbose] [--stop-on-stdin-end]\n');
+export type EmulatorsReady = LocalAwsEndpoints & { buckets: string[]; pid: number };
+
+function usage(message: string): never {
+  process.stderr.write(`local-aws: ${message}\nusage: npm run local-aws -- [--s3-port N] [--sqs-port N] [--bucket NAME]… [--data-dir DIR] [--verbose] [--ready-fd N] [--stop-on-stdin-end]\n`);
   process.exit(2);
 }
 
-function parseArgs(argv: string[]) {
-  const out: { s3Port?: number; sqsPort?: number; dataDir?: string; silent: boolean; stopOnStdinEnd: boolean } = { silent: true, stopOnStdinEnd: false };
-  const port = (flag: string, v: string | undefined): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < 0 || n > 65535) usage(`${flag} needs a port number (0-65535)`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2) as [string, string | undefined];
-    const value = () => inline ?? argv[++i];
-    switch (flag) {
-      case '--s3-port':
-        out.s3Port = port(flag, value());
-        break;
-      case '--sqs-port':
-        out.sqsPort = port(flag, value());
-        break;
-      case '--data-dir': {
-        const v = value();
-        if (!v) usage('--data-dir needs a directory');
-        out.dataDir = v;
-        break;
-      }
-      case '--verbose':
-        out.silent = false;
-        break;
-      case '--stop-on-stdin-end':
-        out.stopOnStdinEnd = true;
-        break;
-      case '-h':
-      case '--help':
-        usage();
-      default:
-        usage(`unknown argument ${argv[i]}`);
-    }
-  }
-  return out;
+function port(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) usage(`--${flag} needs a port number (0-65535); received ${JSON.stringify(value)}`);
+  return n;
 }
 
-const { stopOnStdinEnd, ...options } = parseArgs(process.argv.slice(2));
-const aws = await startLocalAws(options);
+let args;
+try {
+  args = parseArgs({
+    options: {
+      's3-port': { type: 'string' },
+      'sqs-port': { type: 'string' },
+      bucket: { type: 'string', multiple: true, default: [] },
+      'data-dir': { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      'ready-fd': { type: 'string' },
+      'stop-on-stdin-end': { type: 'boolean', default: false },
+    },
+  }).values;
+} catch (error) {
+  usage((error as Error).message);
+}
+const stopOnStdinEnd = args['stop-on-stdin-end'];
+let readyFd: number | undefined;
+try {
+  readyFd = args['ready-fd'] === undefined ? undefined : parseReadyFd(args['ready-fd'], '--ready-fd');
+} catch (error) {
+  usage((error as Error).message);
+}
+const s3Port = port('s3-port', args['s3-port']);
+const sqsPort = port('sqs-port', args['sqs-port']);
+const options = {
+  silent: !args.verbose,
+  buckets: args.bucket,
+  ...(s3Port === undefined ? {} : { s3Port }),
+  ...(sqsPort === undefined ? {} : { sqsPort }),
+  ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}),
+};
 
-const lines = [
-  `# S3  endpoint: ${aws.s3Endpoint} (path-style; access key/secret S3RVER/S3RVER; data in ${aws.dataDir})`,
-  `# SQS endpoint: ${aws.sqsEndpoint}`,
-  ...Object.entries(aws.env()).map(([k, v]) => `export ${k}=${v}`),
-  `# running (pid ${process.pid}); Ctrl-C or SIGTERM to stop`,
-];
-process.stdout.write(lines.join('\n') + '\n');
+let aws: LocalAws;
+try {
+  aws = await startLocalAws(options);
+} catch (error) {
+  const { message, code } = error as NodeJS.ErrnoException;
+  if (readyFd !== undefined) writeReadyLine(readyFd, { ready: false, error: message, ...(code ? { code } : {}) });
+  process.stderr.write(`local-aws: ${message}\n`);
+  process.exit(1);
+}
+
+if (readyFd === undefined) {
+  process.stdout.write([
+    `# S3  endpoint: ${aws.s3Endpoint} (path-style; access key/secret ${aws.credentials.accessKeyId}/${aws.credentials.secretAccessKey}; data in ${aws.dataDir})`,
+    `# SQS endpoint: ${aws.sqsEndpoint}`,
+    ...(aws.buckets.length ? [`# buckets: ${aws.buckets.join(', ')}`] : []),
+    ...Object.entries(aws.env()).map(([k, v]) => `export ${k}=${v}`),
+    `# running (pid ${process.pid}); Ctrl-C or SIGTERM to stop`,
+  ].join('\n') + '\n');
+} else {
+  const { s3Endpoint, sqsEndpoint, region, credentials, buckets } = aws;
+  writeReadyLine<EmulatorsReady>(readyFd, { ready: true, s3Endpoint, sqsEndpoint, region, credentials, buckets, pid: process.pid });
+}
 
 let stopping = false;
 const shutdown = (signal: NodeJS.Signals) => {

@@ -1,62 +1,58 @@
 'use strict';
 /**
- * Local AWS for `sls offline` / `sls offline start`: starts the local S3 (s3rver) and SQS
- * (local-aws-sqs) servers on 127.0.0.1 in a child process (tools/local-aws/serve-emulators.ts), creates the job
- * bucket there, points the functions at them (and at serverless-offline's own Lambda invoke API),
- * and stops the child when serverless-offline stops (Ctrl-C, SIGTERM).
- *
+ * Local AWS for `sls offline start` (and `sls offline`): starts the local S3 and SQS servers
+ * (emulator-process.ts: a child process that reports ready through a JSON line) with the job
+ * bucket in them, points the functions at them and at serverless-offline's own Lambda invoke API,
+ * gives the private HTTP routes a fixed API key, and stops the servers when serverless-offline stops.
  * It does nothing for any other command (`sls package`, `sls deploy`, `sls invoke` …).
  *
- * Settings (serverless.yml, all optional):
- *   custom.localAws.s3Port    default 4569   (0 = a free port)
- *   custom.localAws.sqsPort   default 9324   (0 = a free port)
- *   custom.localAws.bucket    default <service>-<stage>-local
- *   custom.localAws.apiKey    default lambda-mpi-local-api-key (the x-api-key of private endpoints)
- *   custom.localAws.verbose   default false  (s3rver's request log)
- *   custom.localAws.survivePendingRejections  default true: an asynchronous (Event) invocation
- *       whose handler throws is logged, as Lambda would, instead of killing serverless-offline
- *       (which awaits nothing for Event invocations, so the error is an unhandled rejection)
- * serverless-offline's host and lambdaPort (custom.serverless-offline or --host / --lambdaPort)
- * give AWS_ENDPOINT_URL_LAMBDA.
+ * Settings (serverless.yml custom.localAws; defaults in defaults.json):
+ *   s3Port, sqsPort   the servers' ports (0 = a free port)
+ *   bucket            the job bucket (<service>-<stage>-local)
+ *   apiKey            the x-api-key of the private endpoints
+ *   verbose           s3rver's request log (default false)
+ *   readyFd           a file descriptor the caller opened (e.g. tools/local-aws/offline-stack.ts):
+ *                     once serverless-offline listens, one JSON line goes there (ready-line.ts)
+ *                     with every endpoint, the bucket, the API key and the function names; or
+ *                     {"ready":false,"error":…} when the stack cannot start
+ *   survivePendingRejections  default true: an asynchronous (Event) invocation whose handler
+ *       throws is logged, as Lambda would, instead of killing serverless-offline (which awaits
+ *       nothing for Event invocations, so the error is an unhandled rejection)
+ * serverless-offline's host, httpPort and lambdaPort (custom.serverless-offline or the command
+ * line) give AWS_ENDPOINT_URL_LAMBDA and the endpoints of the ready line.
  *
- * CommonJS on purpose: osls loads plugins with require().
+ * CommonJS on purpose: osls loads plugins with require(). The TypeScript modules beside it are
+ * loaded through tsx's API, so the plugin starts the servers exactly as the bench and tests do.
  */
-const { spawn } = require('node:child_process');
-const { createRequire } = require('node:module');
 const path = require('node:path');
+const defaults = require('./defaults.json');
 
-const READY_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 8_000;
-const DEFAULTS = { s3Port: 4569, sqsPort: 9324, apiKey: 'lambda-mpi-local-api-key', verbose: false, survivePendingRejections: true };
-const OFFLINE_DEFAULTS = { host: '127.0.0.1', lambdaPort: 3002 };
+const DEFAULTS = { s3Port: defaults.ports.s3, sqsPort: defaults.ports.sqs, apiKey: defaults.apiKey, verbose: false, survivePendingRejections: true };
+const OFFLINE_DEFAULTS = { host: defaults.host, httpPort: defaults.ports.http, lambdaPort: defaults.ports.lambda };
+
+/** Loads one of the TypeScript modules beside this file. */
+async function importTs(file) {
+  const { tsImport } = await import('tsx/esm/api');
+  return tsImport(path.join(__dirname, file), __filename);
+}
 
 class LocalAwsPlugin {
   constructor(serverless, cliOptions, utils) {
     this.serverless = serverless;
     this.cliOptions = cliOptions || {};
     this.log = (utils && utils.log) || Object.assign((...a) => console.log(...a), { notice: console.log, info: console.log, warning: console.warn, error: console.error });
-    this.child = null;
+    this.emulators = null;
     this.starting = null;
-    this.exited = null;
-    this.env = null;
-    this.onProcessExit = () => {
-      // Last resort (serverless-offline ends with process.exit(), `sls offline` skips our stop hook):
-      // the child is detached, so signal it explicitly; it cleans up and exits by itself.
-      if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
-        try {
-          process.kill(this.child.pid, 'SIGTERM');
-        } catch {
-          // already gone
-        }
-      }
-    };
+    this.reported = false;
     this.onUnhandledRejection = (reason) => {
       const text = reason instanceof Error ? reason.stack || reason.message : String(reason);
       this.log.error(`local-aws: an asynchronous invocation failed (Lambda would log this and retry the event up to the function's maximumRetryAttempts; serverless-offline would have crashed):\n${text}`);
     };
     this.hooks = {
-      // `sls offline start` (offline:start:init creates the Lambda functions and reads their env)
+      // `sls offline start`: offline:start:init creates the Lambda functions and reads their env.
       'before:offline:start:init': () => this.start(),
+      // Every plugin's init is done: serverless-offline listens on its HTTP and Lambda ports.
+      'after:offline:start:init': () => this.announceReady(),
       'before:offline:start:end': () => this.stop(),
       // `sls offline` (a single lifecycle event that runs until Ctrl-C and exits)
       'before:offline:start': () => this.start(),
@@ -67,24 +63,25 @@ class LocalAwsPlugin {
     const service = this.serverless.service;
     const custom = service.custom || {};
     const local = { ...DEFAULTS, ...(custom.localAws || {}) };
-    const offline = { ...OFFLINE_DEFAULTS, ...(custom['serverless-offline'] || {}), ...pick(this.cliOptions, ['host', 'lambdaPort']) };
+    const offline = { ...OFFLINE_DEFAULTS, ...(custom['serverless-offline'] || {}), ...pick(this.cliOptions, ['host', 'httpPort', 'lambdaPort']) };
     const stage = this.cliOptions.stage || service.provider.stage || 'dev';
-    const bucket = local.bucket || `${service.service}-${stage}-local`;
     const port = (name, value) => {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw this.error(`custom.localAws.${name} must be a port number (0-65535); received ${JSON.stringify(value)}`);
       return n;
     };
-    let lambdaHost = String(offline.host);
-    if (lambdaHost === 'localhost' || lambdaHost === '0.0.0.0') lambdaHost = '127.0.0.1';
+    let host = String(offline.host);
+    if (host === 'localhost' || host === '0.0.0.0') host = defaults.host;
     return {
+      stage,
       s3Port: port('s3Port', local.s3Port),
       sqsPort: port('sqsPort', local.sqsPort),
-      bucket,
+      bucket: local.bucket || `${service.service}-${stage}-${defaults.bucketSuffix}`,
       apiKey: String(local.apiKey),
       verbose: Boolean(local.verbose),
       survivePendingRejections: local.survivePendingRejections !== false && local.survivePendingRejections !== 'false',
-      lambdaEndpoint: `http://${lambdaHost}:${Number(offline.lambdaPort)}`,
+      httpEndpoint: `http://${host}:${Number(offline.httpPort)}/${stage}`,
+      lambdaEndpoint: `http://${host}:${Number(offline.lambdaPort)}`,
     };
   }
 
@@ -97,7 +94,9 @@ class LocalAwsPlugin {
     if (!this.starting) {
       this.starting = this.startOnce().catch(async (error) => {
         await this.stop();
-        throw error instanceof Error && error.code === 'LAMBDA_MPI_LOCAL_AWS' ? error : this.error(error instanceof Error ? error.message : String(error));
+        const failure = error instanceof Error && error.code === 'LAMBDA_MPI_LOCAL_AWS' ? error : this.error(error instanceof Error ? error.message : String(error));
+        await this.report({ ready: false, error: failure.message, ...(failure.reason ? { code: failure.reason } : {}) });
+        throw failure;
       });
     }
     return this.starting;
@@ -105,95 +104,71 @@ class LocalAwsPlugin {
 
   async startOnce() {
     const settings = this.settings();
-    const serviceDir = this.serverless.serviceDir || this.serverless.config.servicePath;
-    const args = [
-      '--import', 'tsx',
-      path.join(__dirname, 'serve-emulators.ts'),
-      '--s3-port', String(settings.s3Port),
-      '--sqs-port', String(settings.sqsPort),
-      '--stop-on-stdin-end',
-      ...(settings.verbose ? ['--verbose'] : []),
-    ];
-    // Detached: Ctrl-C in the terminal reaches sls only; this plugin then stops the servers itself,
-    // by PID, when serverless-offline stops. stdin is a pipe the child watches: if sls dies without
-    // running any hook (SIGKILL, an uncaught error), the pipe closes and the servers stop anyway.
-    const child = spawn(process.execPath, args, { cwd: serviceDir, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    process.on('exit', this.onProcessExit);
-    // The pipes must not keep sls alive by themselves.
-    child.unref();
-    for (const stream of [child.stdin, child.stdout, child.stderr]) if (stream && stream.unref) stream.unref();
-    child.stdin.on('error', () => {});
-
-    const env = await new Promise((resolve, reject) => {
-      let out = '';
-      let err = '';
-      const timer = setTimeout(() => finish(new Error(`the local S3/SQS servers did not report ready within ${READY_TIMEOUT_MS / 1000} s${err ? `:\n${err}` : ''}`)), READY_TIMEOUT_MS);
-      const finish = (error, value) => {
-        clearTimeout(timer);
-        child.stdout.off('data', onOut);
-        child.off('exit', onExit);
-        if (error) reject(error);
-        else resolve(value);
-      };
-      const onOut = (chunk) => {
-        out += chunk;
-        if (!/^# running\b/m.test(out)) return;
-        const vars = {};
-        for (const m of out.matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)) vars[m[1]] = m[2];
-        finish(null, vars);
-      };
-      const onExit = (code, signal) => {
-        // The first "…Error: message" line says it (EADDRINUSE …); the whole stderr otherwise.
-        const reason = (/^\w*Error: .*$/m.exec(err) || [err.trim()])[0];
-        finish(new Error(`the local S3/SQS servers exited before they were ready (${signal || `exit code ${code}`})` +
-          `${reason ? `: ${reason}` : ''}\n(ports: S3 ${settings.s3Port}, SQS ${settings.sqsPort}; change them under custom.localAws or with --param="localS3Port=…" --param="localSqsPort=…")`));
-      };
-      child.stdout.setEncoding('utf8');
-      child.stderr.setEncoding('utf8');
-      child.stdout.on('data', onOut);
-      child.stderr.on('data', (chunk) => {
-        err += chunk;
+    const { startEmulatorProcess } = await importTs('emulator-process.ts');
+    try {
+      this.emulators = await startEmulatorProcess({
+        s3Port: settings.s3Port,
+        sqsPort: settings.sqsPort,
+        buckets: [settings.bucket],
+        verbose: settings.verbose,
+        log: (line) => process.stderr.write(`local-aws: ${line}\n`),
       });
-      child.once('exit', onExit);
-    });
-    // After ready: the child's own log lines (s3rver's with verbose, its stop messages) go to ours.
-    child.stdout.on('data', (chunk) => settings.verbose && process.stdout.write(prefixLines(chunk)));
-    child.stderr.removeAllListeners('data');
-    child.stderr.on('data', (chunk) => process.stderr.write(prefixLines(chunk)));
-
-    if (!env.AWS_ENDPOINT_URL_S3 || !env.AWS_ENDPOINT_URL_SQS) throw new Error('tools/local-aws/serve-emulators.ts did not print the S3 and SQS endpoints');
-    await this.createBucket(serviceDir, env, settings.bucket);
-
-    this.env = {
-      // Endpoints, for the SDK's standard per-service variables.
-      AWS_ENDPOINT_URL_S3: env.AWS_ENDPOINT_URL_S3,
-      AWS_ENDPOINT_URL_SQS: env.AWS_ENDPOINT_URL_SQS,
+    } catch (error) {
+      // The system's code (EADDRINUSE …) travels on in the ready line.
+      throw Object.assign(this.error(`${error.message}\n(change the ports under custom.localAws or with --param="localS3Port=…" --param="localSqsPort=…")`), { reason: error.code });
+    }
+    const emulators = this.emulators;
+    this.applyEnvironment({
+      // Endpoints (the SDK's standard per-service variables), the only credentials s3rver accepts,
+      // the region and the checksum settings s3rver needs.
+      ...emulators.env(),
       AWS_ENDPOINT_URL_LAMBDA: settings.lambdaEndpoint,
-      // The only credentials s3rver accepts. serverless-offline copies every AWS_* variable of the
-      // shell into the functions: blank out a profile / session token that would override these.
-      AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
-      AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+      // serverless-offline copies every AWS_* variable of the shell into the functions: blank out a
+      // profile or session token that would override the credentials above.
       AWS_SESSION_TOKEN: '',
       AWS_PROFILE: '',
-      AWS_REGION: env.AWS_REGION,
-      AWS_DEFAULT_REGION: env.AWS_REGION,
-      // Without these the current client-s3 stores aws-chunked framing inside objects on s3rver.
-      AWS_REQUEST_CHECKSUM_CALCULATION: env.AWS_REQUEST_CHECKSUM_CALCULATION || 'WHEN_REQUIRED',
-      AWS_RESPONSE_CHECKSUM_VALIDATION: env.AWS_RESPONSE_CHECKSUM_VALIDATION || 'WHEN_REQUIRED',
+      AWS_DEFAULT_REGION: emulators.region,
       LAMBDA_MPI_S3_PATH_STYLE: 'true',
       LAMBDA_MPI_BUCKET: settings.bucket,
       // serverless-offline's Lambda API knows each function by its deployed name.
       ...this.functionNameVars(),
-    };
-    this.applyEnvironment(this.env, settings.apiKey);
+    }, settings.apiKey);
     if (settings.survivePendingRejections) process.on('unhandledRejection', this.onUnhandledRejection);
 
     this.log.notice(
-      `local-aws: S3 ${env.AWS_ENDPOINT_URL_S3} (bucket ${settings.bucket}), SQS ${env.AWS_ENDPOINT_URL_SQS}, ` +
-        `Lambda ${settings.lambdaEndpoint}; API key ${settings.apiKey} (pid ${child.pid})`,
+      `local-aws: S3 ${emulators.s3Endpoint} (bucket ${settings.bucket}), SQS ${emulators.sqsEndpoint}, ` +
+        `Lambda ${settings.lambdaEndpoint}; API key ${settings.apiKey} (pid ${emulators.pid})`,
     );
+  }
+
+  /** The ready line for the caller that gave a readyFd: the whole stack listens now. */
+  async announceReady() {
+    if (!this.emulators) return;
+    const settings = this.settings();
+    const functions = {};
+    for (const [key, fn] of Object.entries(this.serverless.service.functions || {})) functions[key] = (fn && fn.name) || key;
+    await this.report({
+      ready: true,
+      stage: settings.stage,
+      httpEndpoint: settings.httpEndpoint,
+      lambdaEndpoint: settings.lambdaEndpoint,
+      s3Endpoint: this.emulators.s3Endpoint,
+      sqsEndpoint: this.emulators.sqsEndpoint,
+      region: this.emulators.region,
+      credentials: this.emulators.credentials,
+      bucket: settings.bucket,
+      apiKey: settings.apiKey,
+      functions,
+    });
+  }
+
+  /** Writes the ready line, once, if the caller asked for one. */
+  async report(message) {
+    const readyFd = (this.serverless.service.custom?.localAws || {}).readyFd;
+    if (readyFd === undefined || readyFd === null || readyFd === '' || this.reported) return;
+    this.reported = true;
+    const { parseReadyFd, writeReadyLine } = await importTs('ready-line.ts');
+    writeReadyLine(parseReadyFd(readyFd, 'custom.localAws.readyFd'), message);
   }
 
   functionNameVars() {
@@ -223,56 +198,11 @@ class LocalAwsPlugin {
     apiGateway.apiKeys = [{ name, value: apiKey }];
   }
 
-  async createBucket(serviceDir, env, bucket) {
-    // The SDK's notice about future Node versions is noise here (src/transport/aws/clients.ts agrees).
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    const requireFromService = createRequire(path.join(serviceDir, 'package.json'));
-    const { S3Client, CreateBucketCommand } = requireFromService('@aws-sdk/client-s3');
-    const s3 = new S3Client({
-      endpoint: env.AWS_ENDPOINT_URL_S3,
-      region: env.AWS_REGION,
-      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    try {
-      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    } catch (error) {
-      const name = error && error.name;
-      if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw new Error(`creating bucket ${bucket} on ${env.AWS_ENDPOINT_URL_S3} failed: ${error && error.message}`);
-    } finally {
-      s3.destroy();
-    }
-  }
-
   async stop() {
-    const child = this.child;
-    if (!child) return;
-    process.off('exit', this.onProcessExit);
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      let timer;
-      const timedOut = new Promise((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS);
-      });
-      const outcome = await Promise.race([this.exited, timedOut]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') {
-        this.log.warning(`local-aws: the S3/SQS servers (pid ${child.pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s; killing them`);
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-        await this.exited;
-      }
-    }
-    this.child = null;
+    const emulators = this.emulators;
+    if (!emulators) return;
+    this.emulators = null;
+    await emulators.stop();
     this.log.info('local-aws: S3 and SQS servers stopped');
   }
 }
@@ -281,10 +211,6 @@ function pick(object, keys) {
   const out = {};
   for (const key of keys) if (object[key] !== undefined && object[key] !== null) out[key] = object[key];
   return out;
-}
-
-function prefixLines(chunk) {
-  return String(chunk).replace(/^(?=.)/gm, 'local-aws: ');
 }
 
 module.exports = LocalAwsPlugin;

@@ -8,13 +8,14 @@
  * servers lets `startLocalAws` reject cleanly and lets `stop()` cut keep-alive and long-poll
  * connections so the process can exit.
  *
- * Facts (checked in the sources, see test/aws/emulators.test.ts for the measured behaviour):
- * - s3rver accepts only access key S3RVER / secret S3RVER (signature V4 is verified).
- * - local-aws-sqs checks no credentials and no signature at all; S3RVER/S3RVER works.
- * - Clients need `forcePathStyle: true` for S3 and, with the current client-s3,
- *   `requestChecksumCalculation` / `responseChecksumValidation` = 'WHEN_REQUIRED' (else s3rver
- *   stores the aws-chunked framing inside the object). `env()` also exports the two matching
- *   environment variables so child processes get it right without code.
+ * Facts (checked in the sources, see test/aws/emulators.test.ts for the behaviour):
+ * - s3rver accepts only the credentials in defaults.json (S3RVER / S3RVER; signature V4 is verified).
+ * - local-aws-sqs checks no credentials and no signature at all.
+ * - S3 clients need path-style addressing and checksums only when required: clients.ts builds
+ *   them, and `localAwsEnv` gives other processes the same settings.
+ *
+ * Most callers want these servers in a child process of their own (emulator-process.ts), so the
+ * servers' work does not share an event loop with the code under test or measurement.
  */
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -23,11 +24,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequestHandler } from 'local-aws-sqs';
-
-const HOST = '127.0.0.1';
-const REGION = 'us-east-1' as const;
-const ACCESS_KEY = 'S3RVER';
-const SECRET_KEY = 'S3RVER';
+import { makeObjectWritesAtomic, type S3rverStore } from './atomic-objects.ts';
+import { localAwsEnv, type LocalAwsEndpoints } from './clients.ts';
+import { LOCAL_CREDENTIALS, LOCAL_HOST as HOST, LOCAL_REGION as REGION } from './defaults.ts';
 
 export interface LocalAwsOptions {
   /** Port for S3; 0 (default) picks a free port. */
@@ -38,21 +37,14 @@ export interface LocalAwsOptions {
   dataDir?: string;
   /** Silence s3rver's per-request log lines. Default true. */
   silent?: boolean;
+  /** Buckets that exist before the servers accept their first request. */
+  buckets?: string[];
 }
 
-export interface LocalAws {
-  s3Endpoint: string;
-  sqsEndpoint: string;
-  region: 'us-east-1';
-  credentials: { accessKeyId: string; secretAccessKey: string };
+export interface LocalAws extends LocalAwsEndpoints {
   dataDir: string;
-  /**
-   * AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
-   * plus AWS_REQUEST_CHECKSUM_CALCULATION / AWS_RESPONSE_CHECKSUM_VALIDATION = WHEN_REQUIRED (read by
-   * the SDK v3; without them the newest client-s3 corrupts objects on s3rver).
-   * Path-style addressing is not an env setting in SDK v3; an IP endpoint (127.0.0.1) gets
-   * path-style automatically, but pass forcePathStyle: true anyway.
-   */
+  buckets: string[];
+  /** The SDK's environment variables for these servers (`localAwsEnv`). */
   env(): Record<string, string>;
   /** Close both servers (dropping open connections) and remove the temp data dir. Idempotent. */
   stop(): Promise<void>;
@@ -61,8 +53,10 @@ export interface LocalAws {
 /** The part of s3rver (a Koa app, CommonJS, untyped) that we use. */
 interface S3rverApp {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  /** Creates the buckets of the `configureBuckets` option, without a request. */
+  configureBuckets(): Promise<unknown>;
   logger: { close(): void; exceptions: { unhandle(): void } };
-  store: { getMetadata(bucket: string, key: string): Promise<unknown> };
+  store: S3rverStore & { getMetadata(bucket: string, key: string): Promise<unknown> };
 }
 type S3rverCtor = new (options: Record<string, unknown>) => S3rverApp;
 
@@ -95,9 +89,9 @@ function close(server: Server): Promise<void> {
 }
 
 /**
- * S3 has refused a PUT with `If-None-Match: *` when the key exists (HTTP 412) since 2024, and
- * lambda-mpi relies on it to start each rank once. s3rver predates that; this adds it in front of
- * s3rver's own handler, serialising conditional writes per key so two racing PUTs cannot both win.
+ * S3 refuses a PUT with `If-None-Match: *` when the key exists (HTTP 412), and lambda-mpi relies
+ * on it to start each rank once. s3rver does not implement it; this adds it in front of s3rver's
+ * own handler, serialising conditional writes per key so two racing PUTs cannot both win.
  */
 function withConditionalPut(app: S3rverApp): (req: IncomingMessage, res: ServerResponse) => void {
   const handle = app.callback();
@@ -137,6 +131,7 @@ function withConditionalPut(app: S3rverApp): (req: IncomingMessage, res: ServerR
 
 export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAws> {
   const silent = opts.silent ?? true;
+  const buckets = [...new Set(opts.buckets ?? [])];
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'lambda-mpi-s3rver-')));
   if (!ownDir) await mkdir(dataDir, { recursive: true });
@@ -147,8 +142,10 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     directory: dataDir,
     address: HOST,
     vhostBuckets: false,
+    configureBuckets: buckets.map((name) => ({ name, configs: [] })),
     // s3rver defaults to allowMismatchedSignatures: false, i.e. signatures are checked.
   });
+  makeObjectWritesAtomic(s3app.store);
   const s3Server = createServer(withConditionalPut(s3app));
 
   const { requestHandler, service } = createRequestHandler({
@@ -174,6 +171,13 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     if (ownDir) await rm(dataDir, { recursive: true, force: true });
   };
 
+  try {
+    await s3app.configureBuckets();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
   // allSettled, not all: on failure both listens must have finished before stop() closes them.
   const [s3Listen, sqsListen] = await Promise.allSettled([
     listen(s3Server, opts.s3Port ?? 0),
@@ -187,25 +191,11 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
   const sqsPort = sqsListen.value;
   service.PORT = sqsPort;
 
-  const s3Endpoint = `http://${HOST}:${s3Port}`;
-  const sqsEndpoint = `http://${HOST}:${sqsPort}`;
-  const credentials = { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY };
-
-  return {
-    s3Endpoint,
-    sqsEndpoint,
+  const endpoints: LocalAwsEndpoints = {
+    s3Endpoint: `http://${HOST}:${s3Port}`,
+    sqsEndpoint: `http://${HOST}:${sqsPort}`,
     region: REGION,
-    credentials,
-    dataDir,
-    env: () => ({
-      AWS_ENDPOINT_URL_S3: s3Endpoint,
-      AWS_ENDPOINT_URL_SQS: sqsEndpoint,
-      AWS_ACCESS_KEY_ID: ACCESS_KEY,
-      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
-      AWS_REGION: REGION,
-      AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
-      AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
-    }),
-    stop,
+    credentials: { ...LOCAL_CREDENTIALS },
   };
+  return { ...endpoints, dataDir, buckets, env: () => localAwsEnv(endpoints), stop };
 }

@@ -1,8 +1,9 @@
 /**
  * Large frames are allocated and dropped at a high rate by collectives on big vectors, and fresh
- * memory is expensive: measured here, allocating and filling 8 MiB costs ~2.4 ms against
- * ~0.25 ms for filling a buffer already in use. Collectives give back the frames they have
- * consumed; encodes of the same size take them again.
+ * memory is expensive: the operating system maps and zeroes its pages on first touch, which a
+ * buffer already in use has paid for (bench case memory.allreduce-buffer-8MiB.np4 shows the
+ * effect). Collectives give back the frames they have consumed; encodes of the same size take
+ * them again.
  *
  * Only frames nobody else can still see may be recycled: the caller of `recycle` promises it.
  */

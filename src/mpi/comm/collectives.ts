@@ -123,9 +123,9 @@ export async function allreduce(ch: CollectiveChannel, value: unknown, op: Op): 
   if (!op.commutative) return bcast(ch, await reduce(ch, value, op, 0), 0, 'allreduce');
   if (splitsVector(value, op, size)) {
     if (ch.splitVectors) return allreduceVector(ch, value, op);
-    // Over queues and object stores whole vectors in two binomial trees beat recursive doubling
-    // (which sends every vector log2(p) times): measured 1.0-1.9 s against 4.1-5.3 s for 8 MiB
-    // on 16 ranks over the local SQS/S3 servers.
+    // Over queues and object stores every message is a request (and a large vector an S3 put
+    // and get): recursive doubling sends every rank's whole vector log2(p) times, two binomial
+    // trees send it at most once up and once down.
     return bcast(ch, await reduce(ch, value, op, 0), 0, 'allreduce');
   }
   let powerOfTwo = 1;

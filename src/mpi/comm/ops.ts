@@ -236,14 +236,15 @@ type Kernel = (a: any, b: any, out: any) => void;
 
 /**
  * Element-wise loops, compiled once per (op, element type). One shared loop would see every
- * TypedArray type and turn megamorphic (measured: 32x slower for Float64 once it had also run
- * on Int32, Uint8, Float32 and BigInt64); a function of its own per type stays monomorphic.
+ * TypedArray type and turn megamorphic: each element access becomes a generic lookup instead of
+ * a typed load. A function of its own per type stays monomorphic.
  * The source is a fixed expression of ours, never user input.
  */
 function typedKernel(expression: string): Kernel {
   const byType = new Map<unknown, Kernel>();
-  // Unrolled by 8: V8 does not vectorise, and fewer loop checks per element measured ~2x faster
-  // (1M float64 adds: 2.08 ms plain, 0.99 ms unrolled by 8, on this machine).
+  // Unrolled by 8: V8 does not vectorise, so the loop's bound check and increment weigh as much
+  // as the arithmetic; one check per eight elements cuts that share (bench case
+  // memory.allreduce-buffer-8MiB.np4 runs these loops).
   const step = (offset: number) => `{ const x = a[i + ${offset}], y = b[i + ${offset}]; out[i + ${offset}] = ${expression}; }`;
   const source = [
     'const n = out.length; let i = 0;',

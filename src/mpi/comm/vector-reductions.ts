@@ -5,7 +5,6 @@ import type { Op } from './ops.ts';
 type NumericArray = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array
   | Int8Array | Uint8Array | Uint8ClampedArray | BigInt64Array | BigUint64Array;
 
-/** Below this many bytes a vector goes whole through recursive doubling / the binomial tree. */
 /**
  * How reductions of large vectors travel: 'split' = Rabenseifner's algorithm (reduce-scatter,
  * then allgather or gather; least copying, most messages), 'tree' = binomial trees of whole
@@ -14,6 +13,7 @@ type NumericArray = Float64Array | Float32Array | Int32Array | Uint32Array | Int
  */
 export type VectorReduction = 'auto' | 'split' | 'tree';
 
+/** Below this many bytes a vector goes whole through recursive doubling / the binomial tree. */
 export const VECTOR_ALGORITHM_MIN_BYTES = 64 * 1024;
 
 /**

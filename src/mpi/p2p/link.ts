@@ -8,7 +8,7 @@ export interface LinkStats {
 }
 
 /**
- * Exactly-once, in-order delivery per (source → this rank) stream, over a channel that may
+ * Exactly-once, in-order delivery per (source → this rank) stream, over a transport that may
  * duplicate and reorder: every sender numbers its frames per destination, and the receiver
  * delivers frame n only after 0..n-1, dropping any number it has seen.
  */

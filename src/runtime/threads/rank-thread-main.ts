@@ -1,8 +1,8 @@
 /**
  * One rank's worker thread (bundled with the program by thread-bundle.ts; entered through
  * rank-thread.ts or rank-thread-aws.ts): opens the rank's transport, loads the program, waits
- * until every rank has loaded, then runs the rank exactly as in-process ranks run: rank 0 as the
- * orchestrator, the others as workers.
+ * until every rank has loaded, then runs the rank exactly as in-process ranks run: rank 0 running the
+ * job, the others as workers.
  */
 import v8 from 'node:v8';
 import { workerData } from 'node:worker_threads';
@@ -13,7 +13,7 @@ import { FaultInjectingTransport } from '../../transport/fault-injection.ts';
 import { ThreadTransport } from '../../transport/threads/thread-transport.ts';
 import type { AwsRankTransportSpec } from '../../transport/aws/aws-rank-transport.ts';
 import type { Transport } from '../../transport/transport.ts';
-import { runOrchestratorRank } from '../orchestrator-rank.ts';
+import { runRankZero } from '../rank-zero.ts';
 import { captureWholeThread } from '../output.ts';
 import { programFromModule } from '../program-source.ts';
 import type { RankOptions } from '../rank-session.ts';
@@ -113,7 +113,7 @@ export async function runRankThread(openAws?: AwsOpener): Promise<void> {
     return;
   }
   try {
-    const result = await runOrchestratorRank(options);
+    const result = await runRankZero(options);
     let bytes: Uint8Array;
     try {
       bytes = encode(result);

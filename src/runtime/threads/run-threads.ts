@@ -2,7 +2,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { vectorReductionFromEnv } from '../../config.ts';
 import { InvalidArgumentError } from '../../mpi/errors.ts';
 import type { FaultSchedule } from '../../transport/fault-injection.ts';
-import type { ChannelFactory, JobChannels } from '../../transport/job-channels.ts';
+import type { JobTransports, JobTransportsFactory } from '../../transport/job-transports.ts';
 import type { OutputLine } from '../output.ts';
 import { newJobId } from '../job-id.ts';
 import { assertJobOptions, validateJobOptions } from '../job-options.ts';
@@ -31,26 +31,26 @@ const SPIN_MS = 0.1;
 
 /**
  * Runs every rank in a worker thread of its own. The program comes as a module (a function
- * cannot cross threads), bundled once with the thread's entry; `aws` channels are created here
- * and each rank opens its own transport to them.
+ * cannot cross threads), bundled once with the thread's entry; a job over SQS/S3 has its queues
+ * created here, and each rank opens its own transport to them.
  */
-export async function runInThreads<R>(source: unknown, options: ThreadedRunOptions, awsChannels?: ChannelFactory): Promise<RunResult<R>> {
+export async function runInThreads<R>(source: unknown, options: ThreadedRunOptions, awsTransports?: JobTransportsFactory): Promise<RunResult<R>> {
   assertJobOptions(options);
   if (typeof options.transport === 'function') {
-    throw new InvalidArgumentError('transport', options.transport, '"memory" or "aws" when threads is true', 'cannot be a channel factory when threads is true: a function cannot cross threads; use "memory" or "aws"');
+    throw new InvalidArgumentError('transport', options.transport, '"memory" or "aws" when threads is true', 'cannot be a transports factory when threads is true: a function cannot cross threads; use "memory" or "aws"');
   }
   if (options.wrapTransport !== undefined) {
     throw new InvalidArgumentError('wrapTransport', options.wrapTransport, 'absent when threads is true', 'cannot be used when threads is true: a function cannot cross threads (injectFaults takes a fault schedule as data)');
   }
   const program = await locateProgramModule(source);
   const job = validateJobOptions(options);
-  const bundle = await bundleForThreads(program, awsChannels ? 'aws' : 'threads');
+  const bundle = await bundleForThreads(program, awsTransports ? 'aws' : 'threads');
   const jobId = newJobId();
-  let channels: JobChannels | undefined;
-  if (awsChannels) {
-    channels = await awsChannels(jobId, job.size);
-    if (!channels.forThreads) {
-      await channels.dispose();
+  let transports: JobTransports | undefined;
+  if (awsTransports) {
+    transports = await awsTransports(jobId, job.size);
+    if (!transports.forThreads) {
+      await transports.dispose();
       throw new InvalidArgumentError('transport', options.transport, '"memory" or "aws" when threads is true');
     }
   }
@@ -63,8 +63,8 @@ export async function runInThreads<R>(source: unknown, options: ThreadedRunOptio
     vectorReduction: vectorReductionFromEnv(),
     program,
     bundle,
-    transport: channels?.forThreads ?? { kind: 'threads', spinMs: job.size <= availableParallelism() ? SPIN_MS : 0 },
-    reportGraceMs: channels ? 1_500 : 50,
+    transport: transports?.forThreads ?? { kind: 'threads', spinMs: job.size <= availableParallelism() ? SPIN_MS : 0 },
+    reportGraceMs: transports ? 1_500 : 50,
     ...(options.injectFaults ? { faults: options.injectFaults } : {}),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -73,6 +73,6 @@ export async function runInThreads<R>(source: unknown, options: ThreadedRunOptio
     return (await threaded.run()) as RunResult<R>;
   } finally {
     await threaded.stop();
-    await channels?.dispose();
+    await transports?.dispose();
   }
 }

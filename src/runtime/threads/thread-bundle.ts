@@ -71,7 +71,7 @@ async function buildBundle(program: ProgramModule, entry: ThreadEntry): Promise<
       keepNames: true,
       metafile: true,
       logLevel: 'silent',
-      plugins: [leaveOutWhatRanksNeverRun(entry)],
+      plugins: [lambdaMpiIsThisOne(), leaveOutWhatRanksNeverRun(entry)],
       // Bundled CommonJS dependencies may require() Node's own modules.
       banner: { js: "import { createRequire as __lambdaMpiCreateRequire } from 'node:module'; const require = __lambdaMpiCreateRequire(import.meta.url);" },
     });
@@ -97,12 +97,27 @@ async function buildBundle(program: ProgramModule, entry: ThreadEntry): Promise<
 }
 
 /**
+ * A program's `import … from 'lambda-mpi'` is the very lambda-mpi that bundles it (sources in a
+ * checkout, dist/ once installed), so the thread holds one copy of it, shared with its entry,
+ * whatever export conditions or installed copies the program's own folder would resolve to.
+ */
+function lambdaMpiIsThisOne(): Plugin {
+  const index = fileURLToPath(siblingModule('../../index', import.meta.url));
+  return {
+    name: 'lambda-mpi-is-this-one',
+    setup(on) {
+      on.onResolve({ filter: /^lambda-mpi$/ }, () => ({ path: index }));
+    },
+  };
+}
+
+/**
  * A program that imports lambda-mpi imports runLocal too, and with it, behind dynamic imports,
  * the starting of jobs in threads (the bundler itself) and over SQS/S3 (the SDK). A rank never
  * starts a job: those imports stay out of its bundle (and would fail there if ever reached).
  */
 function leaveOutWhatRanksNeverRun(entry: ThreadEntry): Plugin {
-  const startersOfJobs = entry === 'aws' ? /\/threads\/run-threads\.[jt]s$/ : /(\/threads\/run-threads|\/aws\/aws-channels)\.[jt]s$/;
+  const startersOfJobs = entry === 'aws' ? /\/threads\/run-threads\.[jt]s$/ : /(\/threads\/run-threads|\/aws\/aws-job-transports)\.[jt]s$/;
   return {
     name: 'lambda-mpi-rank-thread',
     setup(on) {

@@ -1,19 +1,20 @@
-import { failureInfo, runJobAsRankZero } from '../run-job.ts';
+import { runRankZeroLambda } from '../rank-zero-lambda.ts';
+import { failureInfo } from '../run-status.ts';
 
 interface LambdaContext {
   getRemainingTimeInMillis(): number;
 }
 
 /**
- * Rank 0, the orchestrator. `sls invoke -f run --data '{"program":"pi","size":8}'` calls it
+ * Rank 0 of a job. `sls invoke -f run --data '{"program":"pi","size":8}'` calls it
  * synchronously: it answers with the RunResult, or fails with the job's error. Started by the
  * HTTP function (mode "async") it must never throw, so the failure is only recorded.
  */
 export async function handler(event: unknown, context: LambdaContext): Promise<unknown> {
   const remainingMs = context.getRemainingTimeInMillis();
-  if ((event as { mode?: string } | null)?.mode !== 'async') return runJobAsRankZero(event, remainingMs);
+  if ((event as { mode?: string } | null)?.mode !== 'async') return runRankZeroLambda(event, remainingMs);
   try {
-    return await runJobAsRankZero(event, remainingMs);
+    return await runRankZeroLambda(event, remainingMs);
   } catch (error) {
     console.error(`lambda-mpi run: job failed: ${(error as Error).message}`);
     return { status: 'failed', error: failureInfo(error) };

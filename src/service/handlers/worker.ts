@@ -1,4 +1,4 @@
-import { runWorkerLambda } from '../worker-job.ts';
+import { runWorkerLambda } from '../worker-lambda.ts';
 
 interface LambdaContext {
   getRemainingTimeInMillis(): number;

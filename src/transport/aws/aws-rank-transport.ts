@@ -6,7 +6,7 @@ import type { JobQueues } from './job-resources.ts';
 
 /**
  * Everything a rank in another thread needs to open its AWS transport: plain data, so it can be
- * posted to the thread. The job's queues exist already (aws-channels.ts made them).
+ * posted to the thread. The job's queues exist already (aws-job-transports.ts made them).
  */
 export interface AwsRankTransportSpec {
   kind: 'aws';

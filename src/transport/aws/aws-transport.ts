@@ -20,7 +20,7 @@ export interface AwsTransportOptions {
 }
 
 /**
- * A rank's channel over SQS and S3: frames go to the destination rank's queue, packed and
+ * A rank's transport over SQS and S3: frames go to the destination rank's queue, packed and
  * batched; bodies above the claim-check threshold go to S3 first and the frame carries the claim.
  * Delivery is at least once and unordered, as SQS's; the link layer above restores the rest.
  */

@@ -21,8 +21,8 @@ const MAX_CONSECUTIVE_ERRORS = 5;
 /**
  * The receive side of one rank's queue: long polls asking for one message each, so a poll
  * returns the moment anything arrives — on real SQS, and on emulators that hold a long poll
- * until MaxNumberOfMessages are there (local-aws-sqs does, which made MaxNumberOfMessages=10
- * cost a whole wait per message there). Throughput comes from elsewhere: senders pack many frames
+ * until MaxNumberOfMessages are there (local-aws-sqs does: asking it for 10 would cost a whole
+ * wait per message). Throughput comes from elsewhere: senders pack many frames
  * into one message, and while messages keep arriving, up to `maxPollers` polls run side by side;
  * a poll that comes back empty retires, down to one.
  * Handled messages are deleted in batches, off the delivery path.

@@ -1,7 +1,7 @@
 import type { Frame, Transport } from '../transport.ts';
 
 /**
- * The in-process channel: frames are handed to the destination's link layer synchronously,
+ * The in-process transport: frames are handed to the destination's link layer synchronously,
  * so a send is "stored" the moment it returns. Frames for a rank that has not started yet wait
  * in its inbox; frames for a closed rank are dropped, as a deleted queue would.
  */

@@ -17,17 +17,24 @@ export const ring = defineProgram(async (comm) => {
   return trail.length;
 });
 
-export const anySourceEnvelope = defineProgram(async (comm) => {
+/** Senders go one at a time in `order`, each after rank 0 saw the previous message arrive. */
+export const anySourceInArrivalOrder = defineProgram(async (comm, order: number[]) => {
   if (comm.rank !== 0) {
+    await comm.recv(0, 1);
     await comm.send({ from: comm.rank }, 0, 100 + comm.rank);
     return undefined;
   }
+  for (const sender of order) {
+    await comm.send('go', sender, 1);
+    await comm.probe(sender, 100 + sender);
+  }
+  const first = order.length > 0 ? await comm.probe(ANY_SOURCE, ANY_TAG) : undefined;
   const got: Array<[number, number, number]> = [];
-  for (let i = 1; i < comm.size; i++) {
+  for (let i = 0; i < order.length; i++) {
     const m = await comm.recvMessage<{ from: number }>(ANY_SOURCE, ANY_TAG);
     got.push([m.source, m.tag, m.value.from]);
   }
-  return got.sort((a, b) => a[0] - b[0]);
+  return { first: first?.source, got };
 });
 
 export const NON_OVERTAKING_PER_SENDER = 60;

@@ -58,6 +58,17 @@ export const everyValueKind = defineProgram(async (comm) => {
   return mismatches;
 });
 
+/** Rank 0 changes its copy of the input; every rank returns its own. */
+export const rankZeroChangesItsInput = defineProgram(async (comm, mine: { list: number[]; nested: { flag: boolean }; added?: string }) => {
+  if (comm.rank === 0) {
+    mine.list.push(99);
+    mine.nested.flag = true;
+    mine.added = 'by rank 0';
+  }
+  await comm.barrier();
+  return mine;
+});
+
 export const sendsUnsendable = defineProgram(async (comm, kind: string) => {
   if (comm.rank !== 0) return undefined;
   const value = kind === 'function' ? { callback: () => 1 } : Symbol('s');

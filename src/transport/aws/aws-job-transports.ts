@@ -1,10 +1,10 @@
 import { resolveAwsSettings, type AwsSettings } from '../../config.ts';
-import type { ChannelFactory } from '../job-channels.ts';
+import type { JobTransportsFactory } from '../job-transports.ts';
 import { AwsTransport, type AwsTransportOptions } from './aws-transport.ts';
 import { createAwsClients } from './clients.ts';
 import { createJobResources, deleteJobResources } from './job-resources.ts';
 
-export type AwsChannelOptions = Partial<AwsSettings> & {
+export type AwsJobTransportsOptions = Partial<AwsSettings> & {
   bucket: string;
   /** Seconds before a received but undeleted message is delivered again. */
   visibilityTimeoutSeconds?: number;
@@ -13,10 +13,10 @@ export type AwsChannelOptions = Partial<AwsSettings> & {
 };
 
 /**
- * Runs every rank of a job in this process over the AWS transport: real queues and objects,
- * created at job start and deleted at its end, also when it fails.
+ * The transports of a job whose ranks all run in this process over SQS and S3: real queues and
+ * objects, created at job start and deleted at its end, also when it fails.
  */
-export function awsChannels(options: AwsChannelOptions): ChannelFactory {
+export function awsJobTransports(options: AwsJobTransportsOptions): JobTransportsFactory {
   const { visibilityTimeoutSeconds, skipDelete, ...rest } = options;
   const settings = resolveAwsSettings(rest);
   return async (jobId, size) => {

@@ -2,16 +2,16 @@ import type { AwsRankTransportSpec } from './aws/aws-rank-transport.ts';
 import type { Transport } from './transport.ts';
 
 /** The transports of one job's ranks in this process, and the cleanup of what they created. */
-export interface JobChannels {
+export interface JobTransports {
   transport(rank: number): Transport;
   /** Deletes the job's resources; runs also when the job failed. */
   dispose(): Promise<void>;
   /**
    * For ranks in worker threads: plain data from which each thread opens its own rank's
-   * transport. Absent when the channels work only in this thread.
+   * transport. Absent when the transports work only in this thread.
    */
   readonly forThreads?: AwsRankTransportSpec;
 }
 
-/** Makes the channels of one job: its queues or in-memory links, for ranks 0..size-1. */
-export type ChannelFactory = (jobId: string, size: number) => Promise<JobChannels>;
+/** Makes the transports of one job: its queues or in-memory links, for ranks 0..size-1. */
+export type JobTransportsFactory = (jobId: string, size: number) => Promise<JobTransports>;

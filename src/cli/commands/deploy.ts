@@ -1,0 +1,54 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { EXIT_FAILED, EXIT_OK, UsageError, noMorePositionals, parseCommandLine, type CliIo, type Command } from '../command.ts';
+import { paramArgs, refuseLocalStackShell, runServerless } from '../serverless.ts';
+import { checkRegion, checkStage } from '../stage.ts';
+
+const usage = `Usage: lambda-mpi deploy --stage <stage> [--region <region>] [--param key=value …] [--package <dir>]
+
+Deploys the lambda-mpi service (the run, worker and http functions, the stage's bucket, its API key)
+to the AWS account of your credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY),
+as the CloudFormation stack lambda-mpi-<stage>: what \`sls deploy\` does with the package's own
+serverless.yml. Deploying again updates the stack.
+
+Options:
+  --stage <stage>        the stage to deploy (lower-case letters, digits, '-')
+  --region <region>      AWS region (default: us-east-1)
+  --param key=value      a setting of serverless.yml's params, e.g. --param workerMemory=3008
+                         (runMemory, runTimeout, workerMemory, workerTimeout, httpMemory, …)
+  --package <dir>        deploy nothing: write the CloudFormation template and the functions' zip
+                         to <dir> (what \`sls package\` does; needs no credentials)
+  -h, --help             show this help`;
+
+export const deployCommand: Command = {
+  name: 'deploy',
+  summary: 'deploy the service to AWS as a stage (sls deploy)',
+  usage,
+  run: deploy,
+};
+
+const PARAM = /^[A-Za-z][A-Za-z0-9]*=.*$/;
+
+async function deploy(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, {
+    stage: { type: 'string' },
+    region: { type: 'string' },
+    param: { type: 'string', multiple: true },
+    package: { type: 'string' },
+  });
+  noMorePositionals(positionals);
+  const stage = checkStage(values.stage);
+  const region = checkRegion(values.region);
+  for (const p of values.param ?? []) if (!PARAM.test(p)) throw new UsageError(`--param must be key=value, e.g. workerMemory=3008; received ${JSON.stringify(p)}`);
+  const common = ['--stage', stage, ...(region ? ['--region', region] : []), ...paramArgs(values.param)];
+  if (values.package !== undefined) {
+    if (!values.package) throw new UsageError('--package needs a directory');
+    // sls runs in the package's own directory: make the user's relative path absolute first.
+    const dir = isAbsolute(values.package) ? values.package : resolve(values.package);
+    const code = await runServerless(['package', ...common, '--package', dir], io);
+    if (code !== 0) return EXIT_FAILED;
+    io.stderr.write(`lambda-mpi deploy: packaged stage ${stage} into ${dir} (template: ${join(dir, 'cloudformation-template-update-stack.json')}); nothing was deployed\n`);
+    return EXIT_OK;
+  }
+  refuseLocalStackShell('deploy');
+  return (await runServerless(['deploy', ...common], io)) === 0 ? EXIT_OK : EXIT_FAILED;
+}

@@ -1,0 +1,132 @@
+import { JobCancelledError, LambdaMpiError, RankFailedError, describeWait } from '../../mpi/errors.ts';
+import { programNames } from '../../programs/index.ts';
+import { resolveProgram } from '../../runtime/program-source.ts';
+import { runLocal } from '../../runtime/run-local.ts';
+import type { OutputLine } from '../../runtime/output.ts';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, noMorePositionals, parseCommandLine, type CliIo, type Command } from '../command.ts';
+import { runOnStageCommand } from '../shipping/stage-run-command.ts';
+import { checkRegion, checkStage } from '../stage.ts';
+
+const usage = () => `Usage: lambda-mpi run <program-name | file.ts> -n <ranks> [options]
+       lambda-mpi run <program-name | file.ts | sha256:<hex>> -n <ranks> --stage <stage> [--region <region>] [options]
+
+Runs every rank of a program in this process, like mpirun -np N: each rank in a worker thread of
+its own (CPU-bound ranks run in parallel), or with --inline all of them in the CLI's own thread.
+With --stage, runs it on that deployed stage's Lambda functions instead: a file is bundled with its
+imports and npm dependencies and shipped to the stage (once: its id is the bundle's sha256), with
+no redeploy.
+
+Options:
+  -n, --np <N>         number of ranks (1..1024)
+  --input <json>       the program's input, as JSON (same on every rank)
+  --timeout <seconds>  fail the job after this many seconds (default 300)
+  --tag-output         prefix every output line with [rank]
+  --result             print rank 0's return value as JSON when the job ends
+  --threads            every rank in a worker thread of its own (the default)
+  --inline             every rank in this thread instead: no bundling, but a rank that never
+                       yields then stops the timeout and Ctrl-C too
+  --stage <stage>      run on this deployed stage (\`lambda-mpi deploy\`, or \`lambda-mpi offline\`)
+  --region <region>    the stage's AWS region (default: the SDK's, e.g. AWS_REGION)
+  -h, --help           show this help
+
+Bundled programs: ${programNames().join(', ')}
+A file (.ts, .mts, .js, .mjs) must export a program made by defineProgram() as its default export.
+Ctrl-C prints what each rank is doing (the call it waits in, or that it does not answer) and exits 1.`;
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run a program on N ranks, like mpirun -np N',
+  get usage() {
+    return usage();
+  },
+  run,
+};
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, {
+    np: { type: 'string', short: 'n' },
+    input: { type: 'string' },
+    timeout: { type: 'string' },
+    'tag-output': { type: 'boolean', default: false },
+    result: { type: 'boolean', default: false },
+    threads: { type: 'boolean', default: false },
+    inline: { type: 'boolean', default: false },
+    stage: { type: 'string' },
+    region: { type: 'string' },
+  });
+  const [target, ...rest] = positionals;
+  if (!target) throw new UsageError('missing the program: a bundled program name or a .ts/.js file');
+  noMorePositionals(rest);
+  if (values.np === undefined) throw new UsageError('missing -n <ranks>');
+  const size = Number(values.np);
+  let input: unknown;
+  if (values.input !== undefined) {
+    try {
+      input = JSON.parse(values.input);
+    } catch (error) {
+      throw new UsageError(`--input must be JSON: ${(error as Error).message}`);
+    }
+  }
+  const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout) * 1000;
+  if (values.stage !== undefined) {
+    return runOnStageCommand({
+      program: target,
+      size,
+      input,
+      ...(values.timeout === undefined ? {} : { timeoutSeconds: Number(values.timeout) }),
+      stage: checkStage(values.stage),
+      ...(checkRegion(values.region) ? { region: values.region! } : {}),
+      tagOutput: values['tag-output'] === true,
+      printResult: values.result === true,
+    }, io, process.env);
+  }
+  if (values.region !== undefined) throw new UsageError('--region needs --stage: it says where a deployed stage is');
+  if (values.threads && values.inline) throw new UsageError('--threads and --inline exclude each other');
+  // Threads by default: the CLI's own thread then stays free to enforce the timeout on a rank
+  // that never yields and to answer Ctrl-C, and CPU-bound ranks use every core.
+  const threads = !values.inline;
+
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort(new Error('interrupted by Ctrl-C'));
+  };
+  if (threads) process.on('SIGINT', onSigint);
+  try {
+    const program = threads ? target : (await resolveProgram(target)).program;
+    const tag = values['tag-output'];
+    const print = (line: OutputLine) => {
+      (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${tag ? `[${line.rank}] ` : ''}${line.line}\n`);
+    };
+    const result = await runLocal(program, {
+      size,
+      input,
+      onOutput: print,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(threads ? { threads, signal: interrupt.signal } : {}),
+    });
+    if (values.result) io.stdout.write(`${JSON.stringify(result.result, jsonReplacer)}\n`);
+    return EXIT_OK;
+  } catch (error) {
+    io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);
+    return error instanceof LambdaMpiError && error.code === 'INVALID_ARGUMENT' ? EXIT_USAGE : EXIT_FAILED;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof RankFailedError) return `${error.message}\n${error.remote.stack ?? ''}`;
+  if (error instanceof JobCancelledError) {
+    const ranks = error.running.map((wait) => `  ${describeWait(wait)}`).join('\n');
+    return `${error.message}\n${ranks || '  no rank was still running'}`;
+  }
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
+  return value;
+}

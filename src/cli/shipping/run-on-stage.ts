@@ -1,0 +1,172 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { LambdaMpiError } from '../../mpi/errors.ts';
+import { isModuleSpecifier } from '../../runtime/program-source.ts';
+import { newJobId } from '../../runtime/job-id.ts';
+import type { OutputLine } from '../../runtime/output.ts';
+import { isShippedProgramId, programBundleKey, shippedProgramHash, SHIPPED_PROGRAM_PREFIX } from '../../runtime/program-bundle.ts';
+import { bundleProgram, formatBytes } from './bundle-program.ts';
+import { checkBundle } from './check-bundle.ts';
+import { assertStageDeployed, findStageTarget, type StageTarget } from './stage-target.ts';
+import type { StageClients } from './stage-clients.ts';
+import { objectExists, uploadBundle } from './upload-bundle.ts';
+
+export interface StageRunRequest {
+  /** A program file (bundled and shipped), a shipped program's "sha256:<hex>", or a bundled program's name. */
+  program: string;
+  size: number;
+  input?: unknown;
+  timeoutSeconds?: number;
+  stage: string;
+}
+
+export interface StageRunHooks {
+  /** Progress for the terminal's stderr: what was bundled, shipped, started. */
+  onProgress(line: string): void;
+  /**
+   * Each line a rank printed. Delivered when the job ends (from its result or its record); a
+   * watcher of the running job would deliver them here as they come.
+   */
+  onOutput(line: OutputLine): void;
+}
+
+export interface StageRunDependencies {
+  env: NodeJS.ProcessEnv;
+  clients: StageClients;
+  cloudFormation: () => CloudFormationClient;
+}
+
+/** What happened to a job started on a stage. */
+export type StageRunOutcome =
+  | { status: 'succeeded'; jobId: string; program: string; uploaded: boolean; result: unknown; body: Record<string, unknown> }
+  | { status: 'failed'; jobId: string; program: string; uploaded: boolean; error: StageJobError };
+
+/** How the stage reported a job's failure. */
+export interface StageJobError {
+  name: string;
+  message: string;
+  stack?: string;
+  rank?: number;
+  /** True when the stage refused the request before the job started (bad input: exit 2). */
+  refused: boolean;
+}
+
+/** Error types with which the run function refuses a request before a job starts. */
+const REFUSALS = new Set(['InvalidArgumentError', 'UnknownProgramError']);
+
+/**
+ * `lambda-mpi run <program> --stage S`: bundles a program file and ships it to the stage unless
+ * it is there already, then runs the job on the stage's run function and reports its output and
+ * outcome. Everything that can be refused here (the file, the bundle, the stage) is refused
+ * before anything is uploaded or invoked; those errors are thrown (ProgramBundleError,
+ * StageNotDeployedError …). A job that ran and failed is an outcome, not an exception.
+ */
+export async function runOnStage(request: StageRunRequest, hooks: StageRunHooks, deps: StageRunDependencies): Promise<StageRunOutcome> {
+  let program = request.program;
+  // A malformed id is refused here, not by the stage after a job was started for it.
+  if (program.startsWith(SHIPPED_PROGRAM_PREFIX)) shippedProgramHash(program);
+  let bundle: Awaited<ReturnType<typeof bundleProgram>> | undefined;
+  if (!isShippedProgramId(program) && isModuleSpecifier(program)) {
+    const started = Date.now();
+    bundle = await bundleProgram(program);
+    await checkBundle(bundle);
+    hooks.onProgress(`bundled ${program} into ${bundle.id} (${formatBytes(bundle.bytes.byteLength)}, ${bundle.inputs.length} files, ${Date.now() - started} ms)`);
+    program = bundle.id;
+  }
+  const target = await findStageTarget(request.stage, deps.env, deps.cloudFormation);
+  await assertStageDeployed(target, deps.clients);
+  let uploaded = false;
+  if (bundle) {
+    const started = Date.now();
+    const upload = await uploadBundle(deps.clients.s3, target.bucket, bundle);
+    uploaded = upload.uploaded;
+    hooks.onProgress(upload.uploaded
+      ? `shipped ${bundle.id} to stage ${target.stage} (s3://${target.bucket}/${upload.key}, ${Date.now() - started} ms)`
+      : `${bundle.id} is already on stage ${target.stage}; nothing to upload`);
+  } else if (isShippedProgramId(program) && !(await objectExists(deps.clients.s3, target.bucket, programBundleKey(shippedProgramHash(program))))) {
+    throw new UnknownShippedProgramError(program, target);
+  }
+  // The job's id is made here, so it is known (and printed) before the job ends; the run function
+  // also takes it as the key of its start claim, so a repeated invocation does not run it twice.
+  const jobId = newJobId();
+  hooks.onProgress(`job ${jobId}: ${program} on ${request.size} rank${request.size === 1 ? '' : 's'} of stage ${target.stage}`);
+  const response = await invokeRun(deps.clients.lambda, target, {
+    jobId,
+    program,
+    size: request.size,
+    ...(request.input !== undefined ? { input: request.input } : {}),
+    ...(request.timeoutSeconds !== undefined ? { timeoutSeconds: request.timeoutSeconds } : {}),
+  });
+  if (!response.functionError) {
+    const body = response.body as Record<string, unknown>;
+    for (const line of (body.output as OutputLine[] | undefined) ?? []) hooks.onOutput(line);
+    return { status: 'succeeded', jobId, program, uploaded, result: body.result, body };
+  }
+  // The invocation's error carries the message; the job's record adds the output and the stack
+  // of the rank that failed.
+  const record = await readRecord(deps.clients.s3, target.bucket, jobId);
+  for (const line of record?.output ?? []) hooks.onOutput(line);
+  return { status: 'failed', jobId, program, uploaded, error: describeFailure(response.body, record) };
+}
+
+/** A "sha256:…" that the stage does not hold. */
+export class UnknownShippedProgramError extends LambdaMpiError {
+  constructor(readonly program: string, target: StageTarget) {
+    super('UNKNOWN_PROGRAM', `unknown program ${program}: stage ${target.stage} does not have it (no s3://${target.bucket}/${programBundleKey(shippedProgramHash(program))}); ship it with \`lambda-mpi run <file> --stage ${target.stage}\``);
+  }
+}
+
+interface Invocation {
+  functionError?: string;
+  body: unknown;
+}
+
+async function invokeRun(lambda: LambdaClient, target: StageTarget, payload: Record<string, unknown>): Promise<Invocation> {
+  const response = await lambda.send(new InvokeCommand({
+    FunctionName: target.runFunction,
+    InvocationType: 'RequestResponse',
+    Payload: Buffer.from(JSON.stringify(payload)),
+  }));
+  const text = Buffer.from(response.Payload ?? []).toString();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text || 'null');
+  } catch {
+    // not JSON: keep the text
+  }
+  return { ...(response.FunctionError ? { functionError: response.FunctionError } : {}), body };
+}
+
+interface FailedRecord {
+  status?: string;
+  error?: { name?: string; message?: string; stack?: string; rank?: number };
+  output?: OutputLine[];
+}
+
+async function readRecord(s3: S3Client, bucket: string, jobId: string): Promise<FailedRecord | undefined> {
+  try {
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `runs/${jobId}.json` }));
+    return JSON.parse(await response.Body!.transformToString()) as FailedRecord;
+  } catch {
+    // No record (the request was refused before the job started) or none readable: the
+    // invocation's own error says what happened.
+    return undefined;
+  }
+}
+
+function describeFailure(body: unknown, record: FailedRecord | undefined): StageJobError {
+  const invocation = (typeof body === 'object' && body !== null ? body : { errorMessage: String(body) }) as { errorMessage?: string; errorType?: string; trace?: string[] };
+  // serverless-offline reports every errorType as "Error"; the trace's first line names the type.
+  const traceType = /^(\w+):/.exec(invocation.trace?.[0] ?? '')?.[1];
+  const name = record?.error?.name ?? (invocation.errorType && invocation.errorType !== 'Error' ? invocation.errorType : traceType) ?? 'Error';
+  const message = record?.error?.message ?? invocation.errorMessage ?? 'the job failed';
+  const stack = record?.error?.stack ?? (invocation.trace?.length ? invocation.trace.join('\n') : undefined);
+  return {
+    name,
+    message,
+    ...(stack ? { stack } : {}),
+    ...(record?.error?.rank !== undefined ? { rank: record.error.rank } : {}),
+    refused: REFUSALS.has(name) && record?.error?.rank === undefined,
+  };
+}

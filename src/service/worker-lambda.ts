@@ -1,0 +1,95 @@
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { defineProgram } from '../mpi/program.ts';
+import { runWorkerRank } from '../runtime/worker-rank.ts';
+import { AwsTransport } from '../transport/aws/aws-transport.ts';
+import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
+import { queueUrl } from '../transport/aws/job-resources.ts';
+import { childrenOf } from './fanout.ts';
+import { loadInput } from './job-input.ts';
+import { loadJobProgram } from './job-program.ts';
+import { createLambdaClient, launchWorkers } from './launcher.ts';
+import { lambdaConfigFromEnv, lambdaProcessorName, printToLog, type LambdaConfig } from './lambda-config.ts';
+import { claimRank } from './rank-claim.ts';
+import { isWorkerEvent, type WorkerEvent } from './worker-event.ts';
+
+/** Time a worker keeps back from its function's timeout to report before Lambda stops it. */
+const REPORT_MARGIN_MS = 3_000;
+
+/**
+ * A worker rank on Lambda (the `worker` function): check the job is still on → claim the rank →
+ * run it (it starts its children in the fan-out tree first, and reports to rank 0 once). It never
+ * throws: whatever goes wrong is reported to rank 0 through the job's queues when possible, and
+ * logged otherwise (rank 0 then names the rank as silent).
+ */
+export async function runWorkerLambda(event: unknown, remainingMs: number): Promise<{ rank?: number; outcome: string }> {
+  if (!isWorkerEvent(event)) {
+    console.error('lambda-mpi worker: ignored an event that is not a worker event');
+    return { outcome: 'ignored: not a worker event' };
+  }
+  const { jobId, rank } = event;
+  let clients: AwsClients | undefined;
+  let lambda: LambdaClient | undefined;
+  try {
+    const config = lambdaConfigFromEnv();
+    clients = createAwsClients(config.aws);
+    lambda = createLambdaClient(config.aws);
+    if (await jobIsOver(clients, event)) return { rank, outcome: 'ignored: the job is over (its queues are gone)' };
+    if (!(await claimRank(clients.s3, config.aws.bucket, jobId, rank))) {
+      console.log(`lambda-mpi worker: rank ${rank} of job ${jobId} was already started; this duplicate start does nothing`);
+      return { rank, outcome: 'ignored: duplicate start' };
+    }
+    await runWorkerOnLambda(event, { config, clients, lambda }, Date.now() + remainingMs - REPORT_MARGIN_MS);
+    return { rank, outcome: 'ran' };
+  } catch (error) {
+    console.error(`lambda-mpi worker: rank ${rank} of job ${jobId} could not run: ${(error as Error).stack ?? error}`);
+    return { rank, outcome: `failed to start: ${(error as Error).message}` };
+  } finally {
+    clients?.destroy();
+    lambda?.destroy();
+  }
+}
+
+/** A late duplicate start finds the job over: rank 0 deletes the queues when the job ends. */
+async function jobIsOver(clients: AwsClients, event: WorkerEvent): Promise<boolean> {
+  try {
+    await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl({ urlBase: event.queueUrlBase }, event.rank), AttributeNames: ['QueueArn'] }));
+    return false;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'QueueDoesNotExist') return true;
+    throw error;
+  }
+}
+
+/**
+ * Runs the rank; fetching the program (a shipped one from the bucket, unless this environment
+ * has it) and the input is part of its run, so a failure is reported like any other.
+ */
+async function runWorkerOnLambda(
+  event: WorkerEvent,
+  { config, clients, lambda }: { config: LambdaConfig; clients: AwsClients; lambda: LambdaClient },
+  hardStopAt: number,
+): Promise<void> {
+  const { jobId, rank, size } = event;
+  const program = defineProgram(async (comm) => {
+    const [userProgram, input] = await Promise.all([loadJobProgram(event.program, config), loadInput(clients.s3, config.aws.bucket, event)]);
+    return userProgram.main(comm, input);
+  });
+  const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank, size, queues: { urlBase: event.queueUrlBase } });
+  const childEvent = (child: number): WorkerEvent => ({ ...event, rank: child });
+  await runWorkerRank({
+    jobId,
+    rank,
+    size,
+    program,
+    input: undefined,
+    transport,
+    deadline: event.deadline,
+    timeoutMs: event.timeoutMs,
+    processorName: lambdaProcessorName(),
+    vectorReduction: config.vectorReduction,
+    onOutput: printToLog,
+    launchChildren: () => launchWorkers(lambda, config.workerFunction, childrenOf(rank, size, event.fanout).map(childEvent)),
+    hardStopAt,
+  });
+}
