@@ -26,7 +26,7 @@ export class ThreadFabric {
     /** Hands a message (with its port) to a rank's thread. */
     private readonly toRank: (rank: number, message: PeerChannel, transfer: MessagePort[]) => void,
   ) {
-    this.doorbells = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * 2 * size);
+    this.doorbells = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * 3 * size);
   }
 
   /** Rank `from` wants to send to `to`: both get their end of a new channel, once per pair. */

@@ -21,9 +21,11 @@ export interface ThreadTransportOptions {
   rank: number;
   size: number;
   /**
-   * Two Int32s per rank over shared memory: a counter that senders add 1 to after each frame
-   * for that rank, so a waiting receiver sees frames arrive without its event loop; and, at
-   * index size + rank, 1 while that rank is polling (a sender then need not wake it).
+   * Three Int32s per rank over shared memory: a counter that senders add 1 to after each frame
+   * for that rank, so a waiting receiver sees frames arrive without its event loop; at index
+   * size + rank, 1 while that rank is polling (a sender then need not wake it); and at index
+   * 2·size + rank, a counter of the frames among them that went by a port (the receiver looks at
+   * its ports only when it moved: each look costs more than reading a ring).
    */
   doorbells: SharedArrayBuffer;
   /** Asks the thread that owns the job for a channel to `peer`; it arrives through `addPeer`. */
@@ -71,6 +73,7 @@ export class ThreadTransport implements Transport {
   private spinsToSkip = 0;
   private skipAfterMiss = 0;
   private bellSeen = 0;
+  private portBellSeen = 0;
   private readonly onPortFrame = (wire: PortFrame | typeof KICK) => (wire === KICK ? this.drainRings() : this.accept(wire));
   private readonly deliverFromRing = (frame: Frame) => {
     if (!this.closed) this.deliver?.(frame);
@@ -153,6 +156,7 @@ export class ThreadTransport implements Transport {
     } else {
       port.postMessage(wire);
     }
+    Atomics.add(this.doorbells, 2 * this.size + dest, 1);
     Atomics.add(this.doorbells, dest, 1);
   }
 
@@ -225,6 +229,9 @@ export class ThreadTransport implements Transport {
   /** Takes every frame posted to this rank so far, without the event loop. */
   private drain(): number {
     this.bellSeen = Atomics.load(this.doorbells, this.rank);
+    const portBell = Atomics.load(this.doorbells, 2 * this.size + this.rank);
+    if (portBell === this.portBellSeen) return this.drainRings();
+    this.portBellSeen = portBell;
     let delivered = 0;
     for (const port of this.connected) {
       for (let message = receiveMessageOnPort(port); message; message = receiveMessageOnPort(port)) {
