@@ -33,6 +33,20 @@ module.exports = {
       to: { path: '^src/(service|cli)/' },
     },
     {
+      name: 'watching-is-below-the-edges',
+      comment: "A job's event log and cancel request (src/watch/) are read and written by the service and the CLI alike; it knows neither, and the runtime knows it only through the JobEventSink interface.",
+      severity: 'error',
+      from: { path: '^src/watch/' },
+      to: { path: '^src/(service|cli|programs)/' },
+    },
+    {
+      name: 'runtime-knows-no-watch-backend',
+      comment: 'Rank 0 hands its events to a JobEventSink; which store keeps them is the edge\'s choice.',
+      severity: 'error',
+      from: { path: '^src/runtime/' },
+      to: { path: '^src/watch/' },
+    },
+    {
       name: 'bundled-programs-by-name-only',
       comment: 'The runtime loads the catalog of bundled programs only to resolve a name (program-source.ts).',
       severity: 'error',

@@ -8,6 +8,7 @@ import { jobPrefix } from '../src/transport/aws/claim-check.ts';
 import type { AwsClients } from '../src/transport/aws/clients.ts';
 import { createJobResources, deleteJobObjects, deleteJobResources, queueUrl } from '../src/transport/aws/job-resources.ts';
 import { QueueReceiver } from '../src/transport/aws/receiver.ts';
+import { RequestMeter } from '../src/transport/aws/request-meter.ts';
 import { localS3Client, localSqsClient, type LocalAwsEndpoints } from '../tools/local-aws/clients.ts';
 
 /**
@@ -36,7 +37,8 @@ function awsOptions(target: AwsTarget): RunLocalOptions['aws'] {
 function plainClients(target: AwsTarget): AwsClients {
   const sqs = localSqsClient(target.sqsEndpoint);
   const s3 = localS3Client(target.s3Endpoint);
-  return { sqs, s3, destroy: () => (sqs.destroy(), s3.destroy()) };
+  // Not attached: the plain side stays the SDK's defaults, without the meter's middleware.
+  return { sqs, s3, meter: new RequestMeter(), destroy: () => (sqs.destroy(), s3.destroy()) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command.ts';
+import { cancelCommand } from './commands/cancel.ts';
 import { deployCommand } from './commands/deploy.ts';
 import { offlineCommand } from './commands/offline.ts';
 import { removeCommand } from './commands/remove.ts';
@@ -8,7 +9,7 @@ import { runCommand } from './commands/run.ts';
 import { PACKAGE_ROOT } from './package-root.ts';
 
 /** Every command, in the order the overview lists them. */
-const COMMANDS: readonly Command[] = [runCommand, offlineCommand, deployCommand, removeCommand];
+const COMMANDS: readonly Command[] = [runCommand, cancelCommand, offlineCommand, deployCommand, removeCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -66,6 +66,27 @@ export class JobAbortedError extends LambdaMpiError {
   }
 }
 
+/**
+ * The job was cancelled from outside (Ctrl-C of the CLI, `lambda-mpi cancel`, DELETE /runs/{jobId},
+ * runLocal's AbortSignal).
+ */
+export class JobCancelledError extends LambdaMpiError {
+  readonly jobId: string;
+  /** Who asked, as the request said (e.g. "lambda-mpi cancel", "DELETE /runs", "Ctrl-C"). */
+  readonly by: string;
+  /** What each rank still running was doing, where the canceller could see it (ranks in threads); else empty. */
+  readonly running: RankWaitState[];
+  constructor(jobId: string, by: string, running: RankWaitState[] = []) {
+    super(
+      'JOB_CANCELLED',
+      `job ${jobId} was cancelled (by ${by})` + (running.length ? `; ranks still running: ${running.map(describeWait).join('; ')}` : ''),
+    );
+    this.jobId = jobId;
+    this.by = by;
+    this.running = running;
+  }
+}
+
 /** What a rank was blocked on when the job timed out. */
 export interface RankWaitState {
   rank: number;
@@ -89,23 +110,6 @@ export class JobTimeoutError extends LambdaMpiError {
     );
     this.jobId = jobId;
     this.timeoutMs = timeoutMs;
-    this.running = running;
-  }
-}
-
-/** The caller cancelled the job (its AbortSignal fired: Ctrl-C in the CLI). */
-export class JobCancelledError extends LambdaMpiError {
-  readonly jobId: string;
-  readonly reason: string;
-  /** What each rank still running was doing when the job was cancelled. */
-  readonly running: RankWaitState[];
-  constructor(jobId: string, reason: string, running: RankWaitState[]) {
-    super(
-      'JOB_CANCELLED',
-      `job ${jobId} cancelled (${reason}); ranks still running: ` + (running.length ? running.map(describeWait).join('; ') : 'none'),
-    );
-    this.jobId = jobId;
-    this.reason = reason;
     this.running = running;
   }
 }

@@ -2,26 +2,39 @@ import { decode, encode } from '../mpi/codec/codec.ts';
 import type { RemoteErrorInfo } from '../mpi/errors.ts';
 import type { WaitDescription } from '../mpi/p2p/engine.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
-import type { OutputLine } from './output.ts';
-
-/** An output line in transit, stamped so rank 0 can interleave all ranks' lines by time. */
-export interface StampedLine extends OutputLine {
-  at: number;
-}
+import type { RequestCounts } from '../transport/aws/request-meter.ts';
+import type { RankEvent } from './job-events.ts';
+import type { RankSpans } from './trace/rank-tracer.ts';
 
 /**
  * The runtime's own messages, carried as control frames on the same links as data (so they are
- * deduplicated and ordered too) but never matched against receives.
+ * deduplicated and ordered too) but never matched against receives. A worker's output travels
+ * in its `events` (job-events.ts), flushed before its report, so the report finds it all there.
  */
 export type ControlMessage =
+  /** A worker's check-in, output, heartbeats: the watcher channel's rank side. */
+  | { type: 'events'; rank: number; events: RankEvent[] }
   /** A worker's program returned. */
-  | { type: 'done'; rank: number; result: Uint8Array; output: StampedLine[]; durationMs: number; link: LinkStats }
+  | {
+    type: 'done';
+    rank: number;
+    result: Uint8Array;
+    durationMs: number;
+    link: LinkStats;
+    /** When its program returned and its first frame arrived (epoch ms). */
+    endAt: number;
+    firstMessageAt?: number;
+    /** The requests its own clients sent (a worker on Lambda). */
+    requests?: RequestCounts;
+    /** Its MPI calls, when the job is traced. */
+    trace?: RankSpans;
+  }
   /** A worker's program threw. */
-  | { type: 'failed'; rank: number; error: RemoteErrorInfo; output: StampedLine[] }
+  | { type: 'failed'; rank: number; error: RemoteErrorInfo }
   /** Stop: rank `origin` failed or called comm.abort. */
   | { type: 'abort'; origin: number; reason: string }
   /** At the deadline, what a still-running rank was blocked on. */
-  | { type: 'timeout-report'; rank: number; wait?: WaitDescription; output: StampedLine[] };
+  | { type: 'timeout-report'; rank: number; wait?: WaitDescription };
 
 export function encodeControl(message: ControlMessage): Uint8Array {
   return encode(message);

@@ -9,6 +9,11 @@ export interface OutputLine {
   line: string;
 }
 
+/** An output line in transit, stamped so rank 0 can interleave all ranks' lines by time. */
+export interface StampedLine extends OutputLine {
+  at: number;
+}
+
 /** Where one rank's console output goes while its program runs. */
 export interface OutputSink {
   readonly rank: number;

@@ -4,8 +4,11 @@ import { JobAbortedError } from '../mpi/errors.ts';
 import { Engine } from '../mpi/p2p/engine.ts';
 import type { Program } from '../mpi/program.ts';
 import type { Transport } from '../transport/transport.ts';
-import { decodeControl, encodeControl, type ControlMessage, type StampedLine } from './control.ts';
+import { decodeControl, encodeControl, type ControlMessage } from './control.ts';
+import { RankEventStream, type RankEvent, type RankStartTiming } from './job-events.ts';
 import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
+import { RankTracer } from './trace/rank-tracer.ts';
+import type { RequestCounts } from '../transport/aws/request-meter.ts';
 
 /** Everything one rank needs to run its part of a job, wherever it runs. */
 export interface RankOptions {
@@ -24,30 +27,52 @@ export interface RankOptions {
   vectorReduction?: VectorReduction;
   /** Live output of this rank (the CLI prints it as it happens). */
   onOutput?: (line: OutputLine) => void;
+  /** What this rank knows of its own start-up (on Lambda: invocation, cold start); sent with its check-in. */
+  startTiming?: Omit<RankStartTiming, 'programAt'>;
+  /** The watcher channel's pace: batching of events and heartbeats (job-events.ts). */
+  events?: { flushMs?: number; heartbeatMs?: number };
+  /** Record this rank's MPI calls for the job's timeline. */
+  trace?: boolean;
+  /** The requests this rank's own clients sent (a worker on Lambda reports them with `done`). */
+  requestCounts?: () => RequestCounts;
 }
 
 export type ProgramOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
- * One rank's program run: its engine, its world communicator, its output, and the ways it can
- * be stopped. Rank 0 (RankZeroJob) and the workers (WorkerRank) both build on it.
+ * One rank's program run: its engine, its world communicator, its event stream (check-in,
+ * output, heartbeats: job-events.ts), and the ways it can be stopped. Rank 0 (RankZeroJob) and
+ * the workers (WorkerRank) both build on it.
  */
 export class RankSession {
   readonly engine: Engine;
   readonly options: RankOptions;
-  readonly output: StampedLine[] = [];
+  /** This rank's side of the watcher channel; its output goes there as it is printed. */
+  readonly events: RankEventStream;
+  /** This rank's MPI calls, when the job is traced. */
+  readonly tracer: RankTracer | undefined;
   readonly startedAt = Date.now();
   /** Set once this rank was told to stop (abort, timeout) or aborted the job itself. */
   stopError: unknown;
+  /** When its program returned or threw (epoch ms). */
+  endedAt: number | undefined;
+  /** Settles when the rank is told to stop. */
+  readonly stopping: Promise<void>;
+  private markStopping!: () => void;
   private running = false;
 
   constructor(
     options: RankOptions,
     private readonly onControl: (message: ControlMessage, source: number) => void,
     private readonly onSelfAbort: (reason: string) => Promise<void>,
+    /** Where this rank's event batches go: a control frame to rank 0, or rank 0's own hand-over. */
+    sendEvents: (events: RankEvent[]) => Promise<void>,
   ) {
     this.options = options;
     this.engine = new Engine(options.transport, (source, body) => this.onControl(decodeControl(body), source));
+    this.events = new RankEventStream({ rank: options.rank, send: sendEvents, ...options.events });
+    this.tracer = options.trace ? new RankTracer() : undefined;
+    this.stopping = new Promise((resolve) => (this.markStopping = resolve));
   }
 
   get isRunning(): boolean {
@@ -68,11 +93,15 @@ export class RankSession {
     const sink: OutputSink = {
       rank: options.rank,
       onLine: (line) => {
-        this.output.push({ ...line, at: Date.now() });
+        this.events.output({ ...line, at: Date.now() });
         options.onOutput?.(line);
       },
     };
     this.running = true;
+    this.events.checkIn({ ...options.startTiming, programAt: Date.now() });
+    // Sent before the program runs: a program that computes without awaiting would hold it back
+    // (and the rank would look as if it never started) until its first communication call.
+    await this.events.flush();
     try {
       const services: RankServices = {
         jobId: options.jobId,
@@ -80,6 +109,7 @@ export class RankSession {
         processorName: () => options.processorName,
         vectorReduction: options.vectorReduction ?? 'auto',
         abort: (reason) => this.abortJob(reason),
+        ...(this.tracer ? { tracer: this.tracer } : {}),
       };
       const comm = new Comm(services, Array.from({ length: options.size }, (_, rank) => rank), 'w');
       const value = await withOutputSink(sink, () => options.program.main(comm, options.input));
@@ -88,6 +118,7 @@ export class RankSession {
       return { ok: false, error };
     } finally {
       this.running = false;
+      this.endedAt = Date.now();
     }
   }
 
@@ -96,6 +127,7 @@ export class RankSession {
     if (this.stopError !== undefined) return;
     this.stopError = error;
     this.engine.abort(error);
+    this.markStopping();
   }
 
   sendControl(dest: number, message: ControlMessage): Promise<void> {

@@ -1,15 +1,26 @@
 import { decode } from '../mpi/codec/codec.ts';
 import {
-  JobAbortedError, JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo, type RankWaitState,
+  JobAbortedError, JobCancelledError, JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo, type RankWaitState,
 } from '../mpi/errors.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
-import type { ControlMessage, StampedLine } from './control.ts';
+import type { ControlMessage } from './control.ts';
+import type { StampedLine } from './output.ts';
+import type { JobEventSink, JobProgress, RankEvent, RankStartTiming } from './job-events.ts';
 import { RankSession, broadcastControl, type ProgramOutcome, type RankOptions } from './rank-session.ts';
-import { mergeOutput, type RankTiming, type RunResult } from './run-result.ts';
+import { mergeOutput, type JobTimings, type RankTiming, type RunResult, type StartupSteps } from './run-result.ts';
+import { buildChromeTrace, type JobStep } from './trace/chrome-trace.ts';
+import type { RankSpans } from './trace/rank-tracer.ts';
+import { addRequestCounts, type RequestCounts } from '../transport/aws/request-meter.ts';
 
 export interface RankZeroOptions extends RankOptions {
   /** Starts ranks 1..N-1 (Lambda invocations); in-process runs start them themselves. */
   launchWorkers?: () => Promise<void>;
+  /** Whoever watches the job: every rank's events as rank 0 receives them, with the progress. */
+  sink?: JobEventSink;
+  /** When the job began (epoch ms), if before rank 0's program (on Lambda: the handler's start). */
+  jobStartedAt?: number;
+  /** Rank 0's start-up steps before its program (on Lambda), for the timings and the timeline. */
+  startup?: { steps: StartupSteps; timeline: JobStep[] };
 }
 
 /** Runs rank 0 of a job: its own part of the program, and the job's authority (see RankZeroJob). */
@@ -37,9 +48,18 @@ export class RankZeroJob {
   private readonly running: Set<number>;
   /** Every rank's return value, index = rank. */
   private readonly results: unknown[];
-  private readonly timings: RankTiming[] = [];
-  /** What the workers sent with their reports; rank 0's own lines are in the session. */
-  private readonly workerOutput: StampedLine[] = [];
+  /** What each rank's `done` said of its time (rank 0's own added at the end). */
+  private readonly ends = new Map<number, { durationMs: number; endAt: number; firstMessageAt?: number }>();
+  private readonly spans = new Map<number, RankSpans>();
+  private readonly workerRequests: RequestCounts = {};
+  /** Every rank's lines, as their events brought them (rank 0's own included). */
+  private readonly output: StampedLine[] = [];
+  /** The ranks that checked in, with what they said of their start-up. */
+  private readonly started = new Map<number, RankStartTiming>();
+  /** Ranks whose report came (rank 0 counts once its own program ended). */
+  private finishedCount = 0;
+  /** When rank 0 last heard from each rank (any control frame: events, heartbeats, reports). */
+  private readonly lastHeard = new Map<number, number>();
   private readonly workerLinks: LinkStats = { duplicatesDropped: 0, reorderedHeld: 0 };
   /** What each worker said it was blocked on, from its `timeout-report`. */
   private readonly waitStates = new Map<number, RankWaitState>();
@@ -61,9 +81,26 @@ export class RankZeroJob {
     });
     this.session = new RankSession(
       options,
-      (message) => this.report(message),
+      (message, source) => this.report(message, source),
       async (reason) => this.fail(new JobAbortedError(options.jobId, 0, reason), 0),
+      // Rank 0's own events are handed over here, synchronously, in the same order as a worker's.
+      async (events) => this.onRankEvents(events),
     );
+  }
+
+  /** How far the job got. */
+  progress(): JobProgress {
+    return { size: this.options.size, started: this.started.size, finished: this.finishedCount, elapsedMs: Date.now() - this.startedAt };
+  }
+
+  /** When rank 0 last heard from `rank` (epoch ms), or undefined if never. */
+  heardFrom(rank: number): number | undefined {
+    return this.lastHeard.get(rank);
+  }
+
+  /** Ends the job as cancelled (from outside: Ctrl-C, `lambda-mpi cancel`, DELETE): every rank is told to stop. */
+  cancel(by: string): void {
+    this.fail(new JobCancelledError(this.options.jobId, by), 0);
   }
 
   /** Starts the job; call once. Settles with the job's ending, after rank 0's resources are released. */
@@ -75,27 +112,34 @@ export class RankZeroJob {
     return this.ending.finally(async () => {
       clearTimeout(this.deadlineTimer);
       clearTimeout(this.graceTimer);
+      this.session.events.discard();
       await launched;
       await this.session.engine.close().catch(() => undefined);
     });
   }
 
   /** A control message from another rank. */
-  report(message: ControlMessage): void {
+  report(message: ControlMessage, source?: number): void {
     const { jobId } = this.options;
+    if (source !== undefined) this.lastHeard.set(source, Date.now());
     switch (message.type) {
+      case 'events':
+        this.onRankEvents(message.events);
+        return;
       case 'done':
         if (!this.running.delete(message.rank)) return; // a duplicate report
         this.results[message.rank] = decode(message.result);
-        this.timings.push({ rank: message.rank, durationMs: message.durationMs });
+        this.ends.set(message.rank, { durationMs: message.durationMs, endAt: message.endAt, ...(message.firstMessageAt !== undefined ? { firstMessageAt: message.firstMessageAt } : {}) });
+        if (message.trace) this.spans.set(message.rank, message.trace);
+        addRequestCounts(this.workerRequests, message.requests);
         this.workerLinks.duplicatesDropped += message.link.duplicatesDropped;
         this.workerLinks.reorderedHeld += message.link.reorderedHeld;
-        appendLines(this.workerOutput, message.output);
+        this.rankFinished(message.rank, true);
         this.finish();
         return;
       case 'failed':
         if (!this.running.delete(message.rank)) return;
-        appendLines(this.workerOutput, message.output);
+        this.rankFinished(message.rank, false);
         this.fail(new RankFailedError(jobId, message.rank, message.error), message.rank);
         return;
       case 'abort':
@@ -103,22 +147,38 @@ export class RankZeroJob {
         this.fail(new JobAbortedError(jobId, message.origin, message.reason), message.origin);
         return;
       case 'timeout-report':
-        appendLines(this.workerOutput, message.output);
         this.waitStates.set(message.rank, { rank: message.rank, ...message.wait, silent: false });
         return;
     }
   }
 
+  /** Events of any rank (rank 0's own included): kept for the result, and passed to the sink. */
+  private onRankEvents(events: RankEvent[]): void {
+    if (this.ended) return;
+    for (const event of events) {
+      if (event.kind === 'output') appendLines(this.output, event.lines);
+      else if (event.kind === 'started') this.started.set(event.rank, event.start);
+    }
+    this.options.sink?.onEvents(events, this.progress());
+  }
+
+  private rankFinished(rank: number, ok: boolean): void {
+    this.finishedCount++;
+    this.options.sink?.onEvents([{ kind: 'finished', rank, at: Date.now(), ok }], this.progress());
+  }
+
   /** Ends the job with `error`: every rank still running but `origin` (which knows) is told to abort. */
   fail(error: LambdaMpiError, origin: number): void {
     if (this.ended) return;
-    this.ended = true;
     const { jobId } = this.options;
     const reason = error instanceof JobAbortedError ? error.reason : error.message;
+    // Rank 0's own lines are handed over synchronously: the flush puts them in the output now.
+    void this.session.events.flush();
+    this.ended = true;
     this.session.stop(new JobAbortedError(jobId, origin, reason));
     const toStop = [...this.running].filter((rank) => rank !== origin);
     void broadcastControl(this.session, toStop, { type: 'abort', origin, reason }).finally(() => {
-      error.output = mergeOutput([...this.workerOutput, ...this.session.output]);
+      error.output = mergeOutput(this.output);
       this.rejectEnding(error);
     });
   }
@@ -126,26 +186,69 @@ export class RankZeroJob {
   /** Ends the job with its result, once rank 0's program returned and every worker reported `done`. */
   finish(): void {
     if (this.ended || this.ownDurationMs === undefined || this.running.size > 0) return;
+    void this.session.events.flush();
     this.ended = true;
     const { jobId, size } = this.options;
     const ownStats = this.session.engine.stats;
-    this.timings.push({ rank: 0, durationMs: this.ownDurationMs });
+    const firstMessageAt = this.session.engine.firstFrameAt;
+    this.ends.set(0, { durationMs: this.ownDurationMs, endAt: this.session.endedAt ?? Date.now(), ...(firstMessageAt !== undefined ? { firstMessageAt } : {}) });
+    if (this.session.tracer) this.spans.set(0, this.session.tracer.spans);
+    const timings = this.timings();
+    const ownRequests = this.options.requestCounts?.();
+    const requests = ownRequests || Object.keys(this.workerRequests).length > 0 ? addRequestCounts(addRequestCounts({}, this.workerRequests), ownRequests) : undefined;
     this.resolveEnding({
       jobId,
       size,
       result: this.results[0],
       results: this.results,
-      output: mergeOutput([...this.workerOutput, ...this.session.output]),
-      timings: {
-        startedAt: new Date(this.startedAt).toISOString(),
-        durationMs: Date.now() - this.startedAt,
-        ranks: this.timings.sort((a, b) => a.rank - b.rank),
-      },
+      output: mergeOutput(this.output),
+      timings,
       link: {
         duplicatesDropped: this.workerLinks.duplicatesDropped + ownStats.duplicatesDropped,
         reorderedHeld: this.workerLinks.reorderedHeld + ownStats.reorderedHeld,
       },
+      ...(requests ? { requests } : {}),
+      ...(this.options.trace ? {
+        trace: buildChromeTrace({
+          jobId, size, startedAt: this.jobStartedAt, ranks: timings.ranks, spans: this.spans,
+          ...(this.options.startup ? { jobSteps: this.options.startup.timeline } : {}),
+        }),
+      } : {}),
     });
+  }
+
+  /** The job's start: rank 0's handler on Lambda, rank 0's program in-process. */
+  private get jobStartedAt(): number {
+    return this.options.jobStartedAt ?? this.startedAt;
+  }
+
+  /** Where each rank's time went, from its check-in and its report, as offsets from the job's start. */
+  private timings(): JobTimings {
+    const origin = this.jobStartedAt;
+    const offset = (at: number | undefined) => (at === undefined ? undefined : at - origin);
+    const ranks: RankTiming[] = [];
+    for (let rank = 0; rank < this.options.size; rank++) {
+      const start = this.started.get(rank);
+      const end = this.ends.get(rank);
+      const timing: RankTiming = { rank, durationMs: end?.durationMs ?? 0 };
+      const fields: Array<[keyof RankTiming, number | undefined]> = [
+        ['invokedMs', offset(start?.invokedAt)], ['handlerMs', offset(start?.handlerAt)], ['initMs', start?.initMs],
+        ['programMs', offset(start?.programAt)], ['firstMessageMs', offset(end?.firstMessageAt)], ['endMs', offset(end?.endAt)],
+        ['memoryMb', start?.memoryMb],
+      ];
+      for (const [key, value] of fields) if (value !== undefined) (timing as unknown as Record<string, number>)[key] = value;
+      if (start?.coldStart !== undefined) timing.coldStart = start.coldStart;
+      ranks.push(timing);
+    }
+    const now = Date.now();
+    const startupMs = Math.max(0, ...ranks.map((r) => r.programMs ?? 0));
+    return {
+      startedAt: new Date(origin).toISOString(),
+      durationMs: now - origin,
+      phases: { startupMs, runMs: now - origin - startupMs, cleanupMs: 0 },
+      ...(this.options.startup ? { startup: this.options.startup.steps } : {}),
+      ranks,
+    };
   }
 
   /**
@@ -174,6 +277,8 @@ export class RankZeroJob {
 
   private ownProgramEnded(outcome: ProgramOutcome): void {
     this.ownDurationMs = Date.now() - this.session.startedAt;
+    void this.session.events.flush();
+    if (!this.session.stopped) this.rankFinished(0, outcome.ok);
     if (outcome.ok) {
       this.results[0] = outcome.value;
       this.finish();

@@ -14,6 +14,7 @@ import { runRankZero } from './rank-zero.ts';
 import type { OutputLine } from './output.ts';
 import type { RunResult } from './run-result.ts';
 import { runWorkerRank } from './worker-rank.ts';
+import { addJobStep } from './trace/chrome-trace.ts';
 
 export type { JobTransports, JobTransportsFactory };
 
@@ -41,6 +42,11 @@ export interface RunLocalOptions<I = unknown> {
   wrapTransport?: (transport: Transport, rank: number) => Transport;
   /** Test hook: every rank's transport duplicates and reorders frames on this seeded schedule (threads too). */
   injectFaults?: FaultSchedule;
+  /**
+   * Record the job's timeline: `result.trace` is then the Chrome trace-event JSON of it (one
+   * track per rank; write it to a file and open it in Perfetto or chrome://tracing).
+   */
+  trace?: boolean;
 }
 
 const memoryJobTransports: JobTransportsFactory = async (_jobId, size) => {
@@ -60,8 +66,12 @@ export async function runLocal<I = unknown, R = unknown>(
   options: RunLocalOptions<I>,
 ): Promise<RunResult<R>> {
   assertJobOptions(options);
+  if (options.trace !== undefined && typeof options.trace !== 'boolean') throw new InvalidArgumentError('trace', options.trace, 'true or false');
   if (options.threads !== undefined && typeof options.threads !== 'boolean') throw new InvalidArgumentError('threads', options.threads, 'true or false');
   if (options.threads) {
+    if (options.trace) {
+      throw new InvalidArgumentError('trace', options.trace, 'absent when threads is true', 'is not recorded for ranks in threads: run the job without threads to trace it');
+    }
     // Loaded on demand: the bundler is needed only by jobs in threads.
     const { runInThreads } = await import('./threads/run-threads.ts');
     return runInThreads<R>(program, options, options.transport === 'aws' ? await jobTransportsFactory(options) : undefined);
@@ -87,18 +97,29 @@ export async function runLocal<I = unknown, R = unknown>(
     processorName: hostname(),
     vectorReduction: vectorReductionFromEnv(),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+    ...(options.trace ? { trace: true } : {}),
   };
-  const workers: Promise<void>[] = [];
+  const workers: Promise<unknown>[] = [];
+  let result: RunResult<R>;
   try {
     const rankZero = runRankZero({ ...common, rank: 0, input: inputCopy(job), transport: transportOf(0) });
     for (let rank = 1; rank < job.size; rank++) {
       workers.push(runWorkerRank({ ...common, rank, input: inputCopy(job), transport: transportOf(rank) }));
     }
-    return (await rankZero) as RunResult<R>;
-  } finally {
+    result = (await rankZero) as RunResult<R>;
+  } catch (error) {
     await settleWithin(Promise.allSettled(workers), SETTLE_GRACE_MS);
     await transports.dispose();
+    throw error;
   }
+  await settleWithin(Promise.allSettled(workers), SETTLE_GRACE_MS);
+  const cleanupStart = Date.now();
+  await transports.dispose();
+  // The clean-up (deleting the job's queues and objects) follows the result: it is added to it here.
+  addCleanup(result, cleanupStart, Date.now());
+  const requests = transports.requests?.();
+  if (requests) result.requests = requests;
+  return result;
 }
 
 async function jobTransportsFactory(options: RunLocalOptions<any>): Promise<JobTransportsFactory> {
@@ -112,6 +133,13 @@ async function jobTransportsFactory(options: RunLocalOptions<any>): Promise<JobT
     return awsJobTransports(options.aws);
   }
   throw new InvalidArgumentError('transport', transport, '"memory", "aws" or a function (jobId, size) => Promise<JobTransports>');
+}
+
+function addCleanup(result: RunResult, start: number, end: number): void {
+  const { timings } = result;
+  timings.durationMs = end - Date.parse(timings.startedAt);
+  if (timings.phases) timings.phases.cleanupMs = end - start;
+  if (result.trace) addJobStep(result.trace, { name: 'clean-up', category: 'cleanup', start, end });
 }
 
 async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {

@@ -1,11 +1,58 @@
-import type { OutputLine } from './output.ts';
-import type { StampedLine } from './control.ts';
+import type { OutputLine, StampedLine } from './output.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
+import type { RequestCounts } from '../transport/aws/request-meter.ts';
+import type { ChromeTrace } from './trace/chrome-trace.ts';
 
+/**
+ * Where one rank's time went. Times are milliseconds from the job's start (`timings.startedAt`);
+ * each is there when the rank knows it (a worker on Lambda knows when it was invoked and whether
+ * it started cold; an in-process rank only when its program ran).
+ */
 export interface RankTiming {
   rank: number;
   /** From the rank's start to its program's return. */
   durationMs: number;
+  /** Its parent asked Lambda to start it. */
+  invokedMs?: number;
+  /** Its function's handler began (after Lambda's init phase on a cold start). */
+  handlerMs?: number;
+  /** Its execution environment was new: Lambda initialized it for this invocation. */
+  coldStart?: boolean;
+  /** That init phase (module loading), billed by Lambda. */
+  initMs?: number;
+  /** Its program began (it checked in with rank 0). */
+  programMs?: number;
+  /** It received its first frame (any message, the runtime's own included). */
+  firstMessageMs?: number;
+  /** Its program returned. */
+  endMs?: number;
+  /** Its function's memory, MB (on Lambda): what its GB-seconds are billed at. */
+  memoryMb?: number;
+}
+
+/** A job's wall time: start-up (until every rank's program began), run, clean-up. */
+export interface JobPhases {
+  startupMs: number;
+  runMs: number;
+  cleanupMs: number;
+}
+
+/** Rank 0's start-up steps on Lambda, in ms: its record, the queues, the input, its own invocations. */
+export interface StartupSteps {
+  recordMs?: number;
+  queuesMs?: number;
+  inputMs?: number;
+  /** Rank 0's Invoke calls for its children in the fan-out tree. */
+  launchMs?: number;
+}
+
+export interface JobTimings {
+  startedAt: string;
+  /** The whole job, clean-up included where the runner knows it. */
+  durationMs: number;
+  phases?: JobPhases;
+  startup?: StartupSteps;
+  ranks: RankTiming[];
 }
 
 export interface RunResult<T = unknown> {
@@ -17,9 +64,13 @@ export interface RunResult<T = unknown> {
   results: unknown[];
   /** What the ranks printed, in order per rank (and by time across ranks). */
   output: OutputLine[];
-  timings: { startedAt: string; durationMs: number; ranks: RankTiming[] };
+  timings: JobTimings;
   /** What the link layer repaired, summed over all ranks: the transport's duplicates and reorderings. */
   link: LinkStats;
+  /** The job's SQS, S3 and Lambda requests by operation, with bytes (over the AWS transport). */
+  requests?: RequestCounts;
+  /** The job's timeline in Chrome trace-event format, when asked for (`trace: true`). */
+  trace?: ChromeTrace;
 }
 
 /** Interleaves the ranks' lines by the time they were printed; each rank's own order is kept. */

@@ -5,6 +5,13 @@ import { RankSession, broadcastControl, type ProgramOutcome, type RankOptions } 
 
 const RANK_ZERO = 0;
 
+/**
+ * A stopped rank's program ends at its next communication call. One that is not in one (awaiting
+ * a timer, a fetch) is waited for this long, then abandoned: its rank ends (and its function
+ * returns), and the program finds every call failing if it ever makes one.
+ */
+export const STOP_GRACE_MS = 1_000;
+
 export interface WorkerRankOptions extends RankOptions {
   /** Starts this rank's children (the Lambda fan-out); if it fails, the rank fails. */
   launchChildren?: () => Promise<void>;
@@ -12,8 +19,8 @@ export interface WorkerRankOptions extends RankOptions {
   hardStopAt?: number;
 }
 
-/** Runs a worker rank (1..N-1) to its one report; never throws (see WorkerRank). */
-export function runWorkerRank(options: WorkerRankOptions): Promise<void> {
+/** Runs a worker rank (1..N-1) to its one report; never throws (see WorkerRank). Resolves to how it ended. */
+export function runWorkerRank(options: WorkerRankOptions): Promise<string> {
   return new WorkerRank(options).run();
 }
 
@@ -41,17 +48,26 @@ export class WorkerRank {
     this.session = new RankSession(
       options,
       (message) => {
-        if (message.type === 'abort') this.session.stop(new JobAbortedError(jobId, message.origin, message.reason));
+        if (message.type !== 'abort') return;
+        // Rank 0 ended the job: it no longer listens, so what this rank still had to say is dropped.
+        this.session.events.discard();
+        this.session.stop(new JobAbortedError(jobId, message.origin, message.reason));
       },
       (reason) => {
         this.reported = true;
+        // Its lines go out before the abort, so the job's error carries them.
+        void this.session.events.close();
         return broadcastControl(this.session, others, { type: 'abort', origin: rank, reason });
       },
+      (events) => this.session.sendControl(RANK_ZERO, { type: 'events', rank, events }),
     );
   }
 
-  /** Starts the rank; call once. Resolves when its report is sent and its resources are released. */
-  async run(): Promise<void> {
+  /**
+   * Starts the rank; call once. Resolves when its report is sent and its resources are released,
+   * to how it ended (its report, or why it was stopped), for its function's log.
+   */
+  async run(): Promise<string> {
     const { options, session } = this;
     session.start();
     this.timers.push(setTimeout(() => this.deadline(), Math.max(0, options.deadline - Date.now())));
@@ -61,27 +77,45 @@ export class WorkerRank {
     }
     try {
       const launching = options.launchChildren?.().catch((error: unknown) => this.fail(error));
-      const outcome = await session.run();
+      let graceTimer: NodeJS.Timeout | undefined;
+      const abandoned = session.stopping.then(() => new Promise<ProgramOutcome>((resolve) => {
+        graceTimer = setTimeout(() => resolve({ ok: false, error: session.stopError }), STOP_GRACE_MS);
+        graceTimer.unref();
+      }));
+      const outcome = await Promise.race([session.run(), abandoned]);
+      clearTimeout(graceTimer);
       this.clearTimers();
       await launching;
       await this.programEnded(outcome);
     } finally {
       this.clearTimers();
+      await session.events.close();
       await session.engine.close().catch(() => undefined);
     }
+    if (session.stopped) return `stopped: ${(session.stopError as Error)?.message ?? String(session.stopError)}`;
+    return this.reportType ?? 'ended without a report';
   }
 
-  /** The rank's one report to rank 0; later ones are dropped. */
+  /** The type of the report this rank sent, if it sent one. */
+  private reportType: string | undefined;
+
+  /**
+   * The rank's one report to rank 0; later ones are dropped. Its pending events go first (their
+   * frames take the link's earlier sequence numbers), so rank 0 has all its output with the report.
+   */
   async report(message: ControlMessage): Promise<void> {
     if (this.reported) return;
     this.reported = true;
+    this.reportType = message.type;
+    const flushed = this.session.events.close();
     await this.session.sendControl(RANK_ZERO, message).catch(() => undefined);
+    await flushed;
   }
 
   /** Reports `error` and stops the program, unless the rank was already stopped. */
   fail(error: unknown): void {
     if (this.session.stopped) return;
-    void this.report({ type: 'failed', rank: this.options.rank, error: toRemoteErrorInfo(error), output: this.session.output });
+    void this.report({ type: 'failed', rank: this.options.rank, error: toRemoteErrorInfo(error) });
     this.session.stop(error);
   }
 
@@ -91,7 +125,7 @@ export class WorkerRank {
     if (!session.isRunning || session.stopped) return;
     const { jobId, rank, timeoutMs } = this.options;
     const wait = session.engine.waitState();
-    void this.report({ type: 'timeout-report', rank, output: session.output, ...(wait ? { wait } : {}) });
+    void this.report({ type: 'timeout-report', rank, ...(wait ? { wait } : {}) });
     session.stop(new JobTimeoutError(jobId, timeoutMs, [{ rank, ...wait, silent: false }]));
   }
 
@@ -110,17 +144,24 @@ export class WorkerRank {
     const { rank } = this.options;
     if (session.stopped) return; // rank 0 already knows why this rank stopped
     if (!outcome.ok) {
-      await this.report({ type: 'failed', rank, error: toRemoteErrorInfo(outcome.error), output: session.output });
+      await this.report({ type: 'failed', rank, error: toRemoteErrorInfo(outcome.error) });
       return;
     }
     let result: Uint8Array;
     try {
       result = encode(outcome.value);
     } catch (error) {
-      await this.report({ type: 'failed', rank, error: toRemoteErrorInfo(returnValueError(error)), output: session.output });
+      await this.report({ type: 'failed', rank, error: toRemoteErrorInfo(returnValueError(error)) });
       return;
     }
-    await this.report({ type: 'done', rank, result, output: session.output, durationMs: Date.now() - session.startedAt, link: session.engine.stats });
+    const requests = this.options.requestCounts?.();
+    const firstMessageAt = session.engine.firstFrameAt;
+    await this.report({
+      type: 'done', rank, result, durationMs: Date.now() - session.startedAt, link: session.engine.stats, endAt: session.endedAt ?? Date.now(),
+      ...(firstMessageAt !== undefined ? { firstMessageAt } : {}),
+      ...(requests ? { requests } : {}),
+      ...(session.tracer ? { trace: session.tracer.spans } : {}),
+    });
   }
 
   private clearTimers(): void {

@@ -7,6 +7,8 @@ import { parseJobRequest } from './job-request.ts';
 import { createLambdaClient } from './launcher.ts';
 import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv } from './lambda-config.ts';
 import { readRunStatus, writeRunStatus, type RunStatus } from './run-status.ts';
+import { cancelJob } from '../watch/cancel-job.ts';
+import { readEventLogPage } from '../watch/event-log-reader.ts';
 
 /** The part of an API Gateway (REST, v1) proxy event this API reads. */
 export interface HttpEvent {
@@ -14,6 +16,7 @@ export interface HttpEvent {
   resource?: string;
   path?: string;
   pathParameters?: Record<string, string | undefined> | null;
+  queryStringParameters?: Record<string, string | undefined> | null;
   body?: string | null;
   isBase64Encoded?: boolean;
 }
@@ -34,20 +37,26 @@ const START_SLACK_MS = 5_000;
 /**
  * POST /runs starts a job through the run function (asynchronously, so the job may outlive the
  * request) and answers 200 with the result if it ends within the wait, else 202 with the job id.
- * GET /runs/{jobId} answers with the job's record: running, succeeded (with the result) or failed.
+ * GET /runs/{jobId} answers with the job's record: running (with its progress and the output so
+ * far, from its event log, from `?cursor=N` on), succeeded (with the result), failed or cancelled.
+ * DELETE /runs/{jobId} cancels a running job.
  */
 export async function handleHttp(event: HttpEvent): Promise<HttpResponse> {
   try {
     const route = `${event.httpMethod} ${event.resource ?? event.path ?? ''}`;
     if (route === 'POST /runs') return await startRun(event);
-    if (event.httpMethod === 'GET' && (event.resource === '/runs/{jobId}' || /^\/runs\/[^/]+$/.test(event.path ?? ''))) {
-      return await getRun(event.pathParameters?.jobId ?? (event.path ?? '').split('/').pop()!);
+    if (event.resource === '/runs/{jobId}' || /^\/runs\/[^/]+$/.test(event.path ?? '')) {
+      const jobId = event.pathParameters?.jobId ?? (event.path ?? '').split('/').pop()!;
+      if (event.httpMethod === 'GET') return await getRun(jobId, event.queryStringParameters?.cursor);
+      if (event.httpMethod === 'DELETE') return await deleteRun(jobId);
     }
-    return json(404, { message: `no route ${route}; the routes are POST /runs and GET /runs/{jobId}` });
+    return json(404, { message: `no route ${route}; the routes are POST /runs, GET /runs/{jobId} and DELETE /runs/{jobId}` });
   } catch (error) {
     if (error instanceof InvalidArgumentError) return json(400, { message: error.message, argument: error.argument });
     if (error instanceof ConfigurationError) return json(500, { message: `the service is misconfigured: ${error.message}` });
-    console.error(error);
+    // A route with a job names it, so the line is found with the job's other lines.
+    const jobId = event.pathParameters?.jobId ?? /^\/runs\/([^/]+)$/.exec(event.path ?? '')?.[1];
+    console.error(`[job ${jobId ?? '(none)'}] lambda-mpi http ${event.httpMethod} ${event.path ?? event.resource ?? ''}: ${(error as Error).stack ?? error}`);
     return json(500, { message: `internal error: ${(error as Error).message}` });
   }
 }
@@ -97,16 +106,69 @@ async function startRun(event: HttpEvent): Promise<HttpResponse> {
   }
 }
 
-async function getRun(jobId: string): Promise<HttpResponse> {
-  if (!isJobId(jobId)) throw new InvalidArgumentError('jobId', jobId, 'a job id as POST /runs returned it (26 letters a-z and digits 2-7)');
+/**
+ * A job's record. While it runs: with its progress and its output from the event log, after the
+ * cursor (0 when none is given), and the cursor to ask with next time, so a poller gets each
+ * line once. After it ended: the record (the whole output); with a cursor, the output is the
+ * log's lines after it instead, so a poller that followed the job gets only what it has not seen.
+ */
+async function getRun(jobId: string, cursorText: string | undefined): Promise<HttpResponse> {
+  assertJobId(jobId);
+  const cursor = cursorText === undefined ? undefined : Number(cursorText);
+  if (cursor !== undefined && !(Number.isInteger(cursor) && cursor >= 0)) {
+    throw new InvalidArgumentError('cursor', cursorText, 'a non-negative integer: 0, or the cursor an earlier GET of this job answered with');
+  }
   const config = lambdaConfigFromEnv();
   const clients = createAwsClients(config.aws);
   try {
     const status = await readRunStatus(clients.s3, config.aws.bucket, jobId);
-    return status ? json(200, status) : json(404, { message: `no job ${jobId}` });
+    if (!status) return json(404, { message: `no job ${jobId}` });
+    if (status.status !== 'running' && cursor === undefined) return json(200, status);
+    const page = await readEventLogPage(clients.s3, config.aws.bucket, jobId, cursor ?? 0);
+    return json(200, {
+      ...status,
+      output: page.output,
+      cursor: page.cursor,
+      more: page.more,
+      ...(page.progress ? { progress: page.progress } : {}),
+      ...(page.lastChunkAt !== undefined ? { lastEventAt: new Date(page.lastChunkAt).toISOString() } : {}),
+    });
   } finally {
     clients.destroy();
   }
+}
+
+/** How long DELETE waits for the job to say `cancelled` before answering 202. */
+const CANCEL_WAIT_MS = 10_000;
+
+/**
+ * Cancels a running job: 200 with its `cancelled` record once rank 0 stopped it (usually within
+ * a few seconds), 202 if it has not yet within the wait. A job that already ended is 200 with
+ * its status and `cancelled: false`; one the stage never ran, 404 saying so.
+ */
+async function deleteRun(jobId: string): Promise<HttpResponse> {
+  assertJobId(jobId);
+  const config = lambdaConfigFromEnv();
+  const clients = createAwsClients(config.aws);
+  try {
+    const outcome = await cancelJob(clients.s3, config.aws.bucket, jobId, 'DELETE /runs/{jobId}', { waitMs: CANCEL_WAIT_MS });
+    switch (outcome.kind) {
+      case 'cancelled':
+        return json(200, { ...outcome.record, cancelled: true, message: `job ${jobId} was cancelled: every rank stopped, its queues and objects are deleted` });
+      case 'cancelling':
+        return json(202, { jobId, status: 'running', cancelled: false, message: `job ${jobId} was asked to stop; GET /runs/${jobId} says when it has` });
+      case 'already-ended':
+        return json(200, { jobId, status: outcome.record.status, cancelled: false, message: `job ${jobId} already ${outcome.record.status === 'cancelled' ? 'was cancelled' : outcome.record.status}: nothing to cancel` });
+      case 'unknown':
+        return json(404, { jobId, status: 'unknown', cancelled: false, message: `no job ${jobId} on this stage: nothing to cancel` });
+    }
+  } finally {
+    clients.destroy();
+  }
+}
+
+function assertJobId(jobId: string): void {
+  if (!isJobId(jobId)) throw new InvalidArgumentError('jobId', jobId, 'a job id as POST /runs returned it (26 letters a-z and digits 2-7)');
 }
 
 function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {

@@ -10,12 +10,14 @@ export interface JobRequest {
   timeoutSeconds?: number;
   /** POST /runs only: how long the request waits for the result before answering 202. */
   waitSeconds?: number;
+  /** Record the job's timeline (Chrome trace-event JSON, stored at runs/<jobId>/trace.json). */
+  trace?: boolean;
 }
 
 /** A request that passed parseJobRequest: the timeout is filled in. */
 export type CheckedJobRequest = Required<Pick<JobRequest, 'program' | 'size' | 'timeoutSeconds'>> & JobRequest;
 
-const FIELDS = ['program', 'size', 'input', 'timeoutSeconds', 'waitSeconds'];
+const FIELDS = ['program', 'size', 'input', 'timeoutSeconds', 'waitSeconds', 'trace'];
 
 /**
  * Checks a request before anything starts. `maxTimeoutSeconds` is what the run function's own
@@ -44,7 +46,9 @@ export function parseJobRequest(body: unknown, limits: { maxTimeoutSeconds: numb
       throw new InvalidArgumentError('waitSeconds', request.waitSeconds, `a number of seconds in [0, ${max}]`);
     }
   }
+  if (request.trace !== undefined && typeof request.trace !== 'boolean') throw new InvalidArgumentError('trace', request.trace, 'true or false');
   return {
+    ...(request.trace === true ? { trace: true } : {}),
     program: request.program as string,
     size: request.size,
     timeoutSeconds,

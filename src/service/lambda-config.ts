@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError } from '../mpi/errors.ts';
 import { DEFAULT_FANOUT } from './fanout.ts';
+import { DEFAULT_LOG_FLUSH_MS } from '../watch/event-log-writer.ts';
 
 /** The functions' configuration, read once from their environment (set by serverless.yml). */
 export interface LambdaConfig {
@@ -17,6 +18,17 @@ export interface LambdaConfig {
   programCacheDir: string;
   /** The stage the functions belong to (LAMBDA_MPI_STAGE), for advice in errors. */
   stage?: string;
+  /** This function's memory, MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE): what its GB-seconds are billed at. */
+  memoryMb?: number;
+  /** The functions' architecture as deployed (LAMBDA_MPI_ARCHITECTURE): arm64 and x86_64 are priced apart. */
+  architecture: 'arm64' | 'x86_64';
+  /** The region the functions run in (AWS_REGION): prices differ by region. */
+  region?: string;
+  /**
+   * How often rank 0 writes the job's event log while there is news (LAMBDA_MPI_WATCH_FLUSH_MS):
+   * live output's lag against its S3 PUTs (one per interval while ranks print).
+   */
+  watchFlushMs: number;
 }
 
 export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LambdaConfig {
@@ -27,6 +39,10 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
     throw new ConfigurationError('LAMBDA_MPI_FANOUT', `must be an integer in 1..64 (ranks each rank starts); received ${env.LAMBDA_MPI_FANOUT}`);
   }
   const runTimeoutSeconds = env.LAMBDA_MPI_RUN_TIMEOUT_SECONDS ? Number(env.LAMBDA_MPI_RUN_TIMEOUT_SECONDS) : 900;
+  const watchFlushMs = env.LAMBDA_MPI_WATCH_FLUSH_MS ? Number(env.LAMBDA_MPI_WATCH_FLUSH_MS) : DEFAULT_LOG_FLUSH_MS;
+  if (!Number.isInteger(watchFlushMs) || watchFlushMs < 50 || watchFlushMs > 60_000) {
+    throw new ConfigurationError('LAMBDA_MPI_WATCH_FLUSH_MS', `must be an integer number of milliseconds in 50..60000 (how often rank 0 writes the job's event log); received ${env.LAMBDA_MPI_WATCH_FLUSH_MS}`);
+  }
   return {
     aws: awsSettingsFromEnv(env),
     workerFunction,
@@ -34,20 +50,40 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
     fanout,
     vectorReduction: vectorReductionFromEnv(env),
     runTimeoutSeconds,
+    watchFlushMs,
     programCacheDir: env.LAMBDA_MPI_PROGRAM_CACHE_DIR || join(tmpdir(), 'lambda-mpi-programs'),
     ...(env.LAMBDA_MPI_STAGE ? { stage: env.LAMBDA_MPI_STAGE } : {}),
+    ...(Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) > 0 ? { memoryMb: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) } : {}),
+    architecture: env.LAMBDA_MPI_ARCHITECTURE === 'x86_64' ? 'x86_64' : env.LAMBDA_MPI_ARCHITECTURE === 'arm64' ? 'arm64' : process.arch === 'arm64' ? 'arm64' : 'x86_64',
+    ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
   };
 }
 
 /** Time rank 0 keeps back from its function's timeout to clean up and answer. */
 export const CLEANUP_MARGIN_MS = 10_000;
 
+/**
+ * Whether this process is a Lambda execution environment, which starts with the function's init
+ * phase: Lambda sets AWS_LAMBDA_INITIALIZATION_TYPE there; emulators (serverless-offline) do not.
+ */
+export function processStartsWithInit(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.AWS_LAMBDA_INITIALIZATION_TYPE !== undefined;
+}
+
 /** Where a rank runs, as MPI_Get_processor_name says it: the Lambda's log stream. */
 export function lambdaProcessorName(): string {
   return process.env.AWS_LAMBDA_LOG_STREAM_NAME || process.env.AWS_LAMBDA_FUNCTION_NAME || 'lambda';
 }
 
-/** A rank's output, as it is printed, into the function's own log. */
-export function printToLog(line: { rank: number; stream: 'stdout' | 'stderr'; line: string }): void {
-  (line.stream === 'stderr' ? process.stderr : process.stdout).write(`[rank ${line.rank}] ${line.line}\n`);
+/**
+ * A rank's output, as it is printed, into the function's own log: each line with the job's id
+ * and the rank, so the lines of concurrent jobs in one log group can be told apart.
+ */
+export function printToLog(jobId: string): (line: { rank: number; stream: 'stdout' | 'stderr'; line: string }) => void {
+  return (line) => (line.stream === 'stderr' ? process.stderr : process.stdout).write(`[job ${jobId}] [rank ${line.rank}] ${line.line}\n`);
+}
+
+/** A line of the functions' own about a job, into their log: with the job's id, like the ranks' lines. */
+export function logForJob(jobId: string, message: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
+  (stream === 'stderr' ? process.stderr : process.stdout).write(`[job ${jobId}] lambda-mpi: ${message}\n`);
 }

@@ -1,6 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsSettings } from '../config.ts';
 import { TransportError } from '../mpi/errors.ts';
+import type { RequestMeter } from '../transport/aws/request-meter.ts';
 import type { WorkerEvent } from './worker-event.ts';
 
 /**
@@ -12,7 +13,7 @@ export async function launchWorkers(lambda: LambdaClient, functionName: string, 
     lambda.send(new InvokeCommand({
       FunctionName: functionName,
       InvocationType: 'Event',
-      Payload: Buffer.from(JSON.stringify(event)),
+      Payload: Buffer.from(JSON.stringify({ ...event, invokedAt: Date.now() })),
     })),
   ));
   const failed = results
@@ -28,7 +29,12 @@ export async function launchWorkers(lambda: LambdaClient, functionName: string, 
   }
 }
 
-/** The client that starts ranks; its endpoint comes from the SDK's sources (AWS_ENDPOINT_URL_LAMBDA). */
-export function createLambdaClient(settings: AwsSettings): LambdaClient {
-  return new LambdaClient({ ...(settings.region ? { region: settings.region } : {}), maxAttempts: 3 });
+/**
+ * The client that starts ranks; its endpoint comes from the SDK's sources (AWS_ENDPOINT_URL_LAMBDA).
+ * With a meter, its invocations are counted with the job's other requests.
+ */
+export function createLambdaClient(settings: AwsSettings, meter?: RequestMeter): LambdaClient {
+  const client = new LambdaClient({ ...(settings.region ? { region: settings.region } : {}), maxAttempts: 3 });
+  meter?.attach(client, 'lambda');
+  return client;
 }

@@ -1,45 +1,53 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsSettings } from '../config.ts';
-import { InvalidArgumentError, LambdaMpiError } from '../mpi/errors.ts';
+import { InvalidArgumentError, JobCancelledError, LambdaMpiError } from '../mpi/errors.ts';
 import type { Program } from '../mpi/program.ts';
 import { isJobId, newJobId } from '../runtime/job-id.ts';
-import { runRankZero } from '../runtime/rank-zero.ts';
-import type { RunResult } from '../runtime/run-result.ts';
+import { RankZeroJob } from '../runtime/rank-zero.ts';
+import type { RunResult, StartupSteps } from '../runtime/run-result.ts';
+import { addJobStep, type JobStep } from '../runtime/trace/chrome-trace.ts';
 import { AwsTransport } from '../transport/aws/aws-transport.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { createJobResources, deleteJobResources, type JobQueues } from '../transport/aws/job-resources.ts';
+import { addRequestCounts, RequestMeter } from '../transport/aws/request-meter.ts';
+import type { JobEndStatus } from '../watch/event-chunk.ts';
 import { childrenOf } from './fanout.ts';
+import { beginInvocation, type InvocationInfo } from './invocation.ts';
 import { storeInput, type InputReference } from './job-input.ts';
 import { loadJobProgram } from './job-program.ts';
 import { parseJobRequest, type CheckedJobRequest } from './job-request.ts';
+import { LambdaJobWatch } from './job-watch.ts';
 import { toJsonSafe } from './json-safe.ts';
 import { createLambdaClient, launchWorkers } from './launcher.ts';
-import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv, lambdaProcessorName, printToLog, type LambdaConfig } from './lambda-config.ts';
+import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv, lambdaProcessorName, logForJob, printToLog, type LambdaConfig } from './lambda-config.ts';
 import { claimRank } from './rank-claim.ts';
-import { failureInfo, writeRunStatus } from './run-status.ts';
+import { claimRequest, releaseRequest, requestFingerprint } from './request-claim.ts';
+import { failureInfo, runTraceKey, writeRunStatus } from './run-status.ts';
 import type { WorkerEvent } from './worker-event.ts';
 
 /**
  * Rank 0 on Lambda (the `run` function), step by step as docs/architecture.md's "Message flow
  * of a job on Lambda" tells it. Whatever happens after the request is accepted, the job's
- * outcome is recorded under runs/{jobId}.json and its queues and objects are deleted.
+ * queues and objects are deleted, then its outcome is recorded under runs/{jobId}.json and the
+ * last chunk of its event log says how it ended.
  */
-export async function runRankZeroLambda(event: unknown, remainingMs: number): Promise<Record<string, unknown>> {
+export async function runRankZeroLambda(event: unknown, remainingMs: number, invocation: InvocationInfo = beginInvocation(false)): Promise<Record<string, unknown>> {
   const config = lambdaConfigFromEnv();
-  const job = openJob(await parseRequest(event, remainingMs, config), config);
-  let queues: JobQueues | undefined;
+  const job = openJob(await parseRequest(event, remainingMs, config), config, invocation);
   try {
-    if (!(await claimStart(job))) return { jobId: job.jobId, status: 'duplicate-start-ignored' };
-    await recordRunning(job);
-    queues = await createQueues(job);
-    const input = await storeInput(job.clients.s3, config.aws.bucket, job.jobId, job.request.input);
-    const result = await runRankZeroOnLambda(job, queues, input);
-    return await recordSucceeded(job, result);
-  } catch (error) {
-    await recordFailed(job, error);
-    throw error;
+    let start: StartClaim;
+    try {
+      start = await claimStart(job);
+    } catch (error) {
+      await recordFailed(job, error);
+      throw error;
+    }
+    if (start.kind === 'duplicate') return start.answer;
+    return await runClaimedJob(job, start.fingerprint);
   } finally {
-    await cleanUp(job, queues);
+    job.clients.destroy();
+    job.lambda.destroy();
   }
 }
 
@@ -48,30 +56,38 @@ interface AcceptedRequest {
   request: CheckedJobRequest;
   /** The program it names: bundled, or shipped to the stage and loaded from its bucket. */
   program: Program;
-  /** Given when the HTTP function started the job: it already answered with this id and wrote the record. */
+  /** Given when the HTTP function or the CLI started the job: its start claim is keyed by it. */
   givenJobId?: string;
+  /** The request as it came (less the job id), for its fingerprint. */
+  body: Record<string, unknown>;
 }
 
 /** A job rank 0 serves: what was asked, its deadline, and the clients it runs with. */
 interface LambdaJob {
   jobId: string;
-  startedByHttp: boolean;
+  givenJobId: boolean;
   request: CheckedJobRequest;
+  body: Record<string, unknown>;
   program: Program;
   timeoutMs: number;
+  /** The job's clock starts with the handler. */
   startedAt: number;
+  invocation: InvocationInfo;
   /** Epoch milliseconds at which the job times out. */
   deadline: number;
   config: LambdaConfig;
   clients: AwsClients;
   lambda: LambdaClient;
+  /** Rank 0's Invoke calls, counted apart from the S3/SQS clients' requests. */
+  lambdaMeter: RequestMeter;
+  startup: { steps: StartupSteps; timeline: JobStep[] };
 }
 
 /**
- * Parse request: the event is the job request itself, plus `jobId` and `mode` when the HTTP
- * function started the job. The timeout is checked against this function's remaining time, and
- * the program is loaded (a shipped id the bucket does not hold is refused here, before anything
- * is recorded or started).
+ * Parse request: the event is the job request itself, plus `jobId` when the HTTP function or the
+ * CLI started the job, and `mode` for the HTTP function's asynchronous start. The timeout is
+ * checked against this function's remaining time, and the program is loaded (a shipped id the
+ * bucket does not hold is refused here, before anything is recorded or started).
  */
 async function parseRequest(event: unknown, remainingMs: number, config: LambdaConfig): Promise<AcceptedRequest> {
   const maxTimeoutSeconds = Math.floor((remainingMs - CLEANUP_MARGIN_MS) / 1000);
@@ -81,7 +97,7 @@ async function parseRequest(event: unknown, remainingMs: number, config: LambdaC
   }
   try {
     const request = parseJobRequest(body, { maxTimeoutSeconds });
-    return { request, program: await loadJobProgram(request.program, config), ...(givenJobId !== undefined ? { givenJobId } : {}) };
+    return { request, body, program: await loadJobProgram(request.program, config), ...(givenJobId !== undefined ? { givenJobId } : {}) };
   } catch (error) {
     // Started by the HTTP function, the job already has a record: it must not stay "running".
     if (givenJobId !== undefined) await recordRefusal(config.aws, givenJobId, error);
@@ -89,33 +105,108 @@ async function parseRequest(event: unknown, remainingMs: number, config: LambdaC
   }
 }
 
-/** The job's id, deadline and clients; its clock starts here. */
-function openJob({ request, program, givenJobId }: AcceptedRequest, config: LambdaConfig): LambdaJob {
+function openJob({ request, program, givenJobId, body }: AcceptedRequest, config: LambdaConfig, invocation: InvocationInfo): LambdaJob {
   const jobId = givenJobId ?? newJobId();
   const timeoutMs = request.timeoutSeconds * 1000;
-  const startedAt = Date.now();
+  const startedAt = invocation.handlerAt;
+  const clients = createAwsClients(config.aws);
+  const lambdaMeter = new RequestMeter();
   return {
     jobId,
-    startedByHttp: givenJobId !== undefined,
+    givenJobId: givenJobId !== undefined,
     request,
+    body,
     program,
     timeoutMs,
     startedAt,
-    deadline: startedAt + timeoutMs,
+    invocation,
+    deadline: Date.now() + timeoutMs,
     config,
-    clients: createAwsClients(config.aws),
-    lambda: createLambdaClient(config.aws),
+    clients,
+    lambda: createLambdaClient(config.aws, lambdaMeter),
+    lambdaMeter,
+    startup: { steps: {}, timeline: [] },
   };
 }
 
+type StartClaim = { kind: 'claimed'; fingerprint?: string } | { kind: 'duplicate'; answer: Record<string, unknown> };
+
 /**
- * Claim start: a duplicated asynchronous start of this job (from the HTTP function) must do
- * nothing, even after the job ended, so rank 0's claim lives beside the job's record, not among
- * its objects. A job started directly (`sls invoke -f run`) has a fresh id and needs no claim.
+ * Claim start: a job runs once however often its request arrives. A job with a given id (from
+ * the HTTP function or the CLI) claims `runs/<jobId>.started`, so a second delivery does nothing,
+ * even after the job ended. A request without one (`sls invoke -f run`) claims its fingerprint
+ * while its job runs (request-claim.ts): the Serverless CLI's retries of a long invocation are
+ * answered with the running job's id.
  */
-async function claimStart(job: LambdaJob): Promise<boolean> {
-  if (!job.startedByHttp) return true;
-  return claimRank(job.clients.s3, job.config.aws.bucket, job.jobId, 0, `runs/${job.jobId}.started`);
+async function claimStart(job: LambdaJob): Promise<StartClaim> {
+  const { jobId, clients, config } = job;
+  if (job.givenJobId) {
+    if (await claimRank(clients.s3, config.aws.bucket, jobId, 0, `runs/${jobId}.started`)) return { kind: 'claimed' };
+    logForJob(jobId, 'a repeated start of this job was ignored');
+    return { kind: 'duplicate', answer: { jobId, status: 'duplicate-start-ignored' } };
+  }
+  const fingerprint = requestFingerprint(job.body);
+  const claim = await claimRequest(clients.s3, config.aws.bucket, fingerprint, {
+    jobId, startedAt: new Date(job.startedAt).toISOString(), staleAfter: job.deadline + CLEANUP_MARGIN_MS,
+  });
+  if (claim.claimed) return { kind: 'claimed', fingerprint };
+  const { holder } = claim;
+  logForJob(holder.jobId, `an identical request arrived while this job runs (a client's retry); it was not started again`);
+  return {
+    kind: 'duplicate',
+    answer: {
+      jobId: holder.jobId,
+      status: 'running',
+      duplicateRequest: true,
+      message: `an identical request started job ${holder.jobId} at ${holder.startedAt} and it is still running: this request ` +
+        `(the Serverless CLI repeats an invocation that outlasts its socket timeout, AWS_CLIENT_TIMEOUT) did not start it again. ` +
+        `Its result will be at GET /runs/${holder.jobId}; \`lambda-mpi cancel ${holder.jobId} --stage <stage>\` stops it.`,
+    },
+  };
+}
+
+/** Runs a job whose start this invocation claimed, to its recorded outcome. */
+async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): Promise<Record<string, unknown>> {
+  const { jobId, request, config, clients } = job;
+  logForJob(jobId, `job started: ${request.program} on ${request.size} rank${request.size === 1 ? '' : 's'}`);
+  let queues: JobQueues | undefined;
+  let watch: LambdaJobWatch | undefined;
+  let outcome: { ok: true; result: RunResult } | { ok: false; error: unknown };
+  try {
+    await step(job, 'recordMs', 'record running', () => recordRunning(job));
+    watch = new LambdaJobWatch(clients.s3, config.aws.bucket, jobId, request.size, config.watchFlushMs);
+    watch.start();
+    queues = await step(job, 'queuesMs', 'create queues', () => createQueues(job));
+    const input = await step(job, 'inputMs', 'store input', () => storeInput(clients.s3, config.aws.bucket, jobId, request.input));
+    if (watch.cancelledBy !== undefined) throw new JobCancelledError(jobId, watch.cancelledBy);
+    outcome = { ok: true, result: await runRankZeroOnLambda(job, queues, input, watch) };
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+  watch?.stopCancelWatch();
+  const cleanup = await cleanUp(job, queues);
+  const status: JobEndStatus = outcome.ok ? 'succeeded' : outcome.error instanceof JobCancelledError ? 'cancelled' : 'failed';
+  logForJob(jobId, `job ${status} after ${Date.now() - job.startedAt} ms`);
+  try {
+    if (outcome.ok) return await recordSucceeded(job, outcome.result, cleanup);
+    await recordFailed(job, outcome.error);
+    throw outcome.error;
+  } finally {
+    await watch?.close(status);
+    if (fingerprint) await releaseRequest(clients.s3, config.aws.bucket, fingerprint).catch((e) => logForJob(jobId, `could not release the request's claim: ${(e as Error).message}`, 'stderr'));
+  }
+}
+
+/** Times one of rank 0's start-up steps, for the timings and the timeline. */
+async function step<T>(job: LambdaJob, key: keyof StartupSteps, name: string, work: () => Promise<T>): Promise<T> {
+  const start = Date.now();
+  try {
+    return await work();
+  } finally {
+    const end = Date.now();
+    job.startup.steps[key] = end - start;
+    job.startup.timeline.push({ name, category: 'startup', start, end });
+  }
 }
 
 /** Record running: runs/{jobId}.json says the job runs, for GET /runs/{jobId}. */
@@ -132,8 +223,8 @@ function createQueues(job: LambdaJob): Promise<JobQueues> {
 }
 
 /** Run rank 0, which starts the workers (its children in the fan-out tree) and collects their reports. */
-async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: InputReference): Promise<RunResult> {
-  const { jobId, request, config, clients } = job;
+async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: InputReference, watch: LambdaJobWatch): Promise<RunResult> {
+  const { jobId, request, config, clients, invocation } = job;
   const workerEvent = (rank: number): WorkerEvent => ({
     kind: 'lambda-mpi/worker',
     jobId,
@@ -144,55 +235,116 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     deadline: job.deadline,
     queueUrlBase: queues.urlBase,
     fanout: config.fanout,
+    ...(request.trace ? { trace: true } : {}),
     ...input,
   });
   const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank: 0, size: request.size, queues });
+  const rankZero = new RankZeroJob({
+    jobId,
+    rank: 0,
+    size: request.size,
+    program: job.program,
+    input: structuredClone(request.input),
+    transport,
+    deadline: job.deadline,
+    timeoutMs: job.timeoutMs,
+    processorName: lambdaProcessorName(),
+    vectorReduction: config.vectorReduction,
+    onOutput: printToLog(jobId),
+    jobStartedAt: job.startedAt,
+    startTiming: {
+      handlerAt: invocation.handlerAt,
+      coldStart: invocation.coldStart,
+      ...(invocation.initMs !== undefined ? { initMs: invocation.initMs } : {}),
+      ...(config.memoryMb !== undefined ? { memoryMb: config.memoryMb } : {}),
+    },
+    startup: job.startup,
+    sink: watch.log,
+    ...(request.trace ? { trace: true } : {}),
+    launchWorkers: async () => {
+      const start = Date.now();
+      try {
+        await launchWorkers(job.lambda, config.workerFunction, childrenOf(0, request.size, config.fanout).map(workerEvent));
+      } finally {
+        job.startup.steps.launchMs = Date.now() - start;
+      }
+    },
+  });
   try {
-    return await runRankZero({
-      jobId,
-      rank: 0,
-      size: request.size,
-      program: job.program,
-      input: structuredClone(request.input),
-      transport,
-      deadline: job.deadline,
-      timeoutMs: job.timeoutMs,
-      processorName: lambdaProcessorName(),
-      vectorReduction: config.vectorReduction,
-      onOutput: printToLog,
-      launchWorkers: () => launchWorkers(job.lambda, config.workerFunction, childrenOf(0, request.size, config.fanout).map(workerEvent)),
-    });
+    const ending = rankZero.run();
+    watch.attach(rankZero);
+    return await ending;
   } finally {
     await transport.close().catch(() => undefined);
   }
 }
 
-/** Record outcome (success): the JSON-safe RunResult, which is also the function's answer. */
-async function recordSucceeded(job: LambdaJob, result: RunResult): Promise<Record<string, unknown>> {
-  const safe = { ...(toJsonSafe(result) as Record<string, unknown>), status: 'succeeded' };
+/**
+ * Record outcome (success): the JSON-safe RunResult with the clean-up's time and rank 0's own
+ * requests added, which is also the function's answer. A timeline is stored beside the record
+ * (it may be larger than a synchronous answer may be) and the answer says where.
+ */
+async function recordSucceeded(job: LambdaJob, result: RunResult, cleanup: { start: number; end: number }): Promise<Record<string, unknown>> {
+  const { timings } = result;
+  timings.durationMs = cleanup.end - job.startedAt;
+  if (timings.phases) timings.phases.cleanupMs = cleanup.end - cleanup.start;
+  result.requests = addRequestCounts(addRequestCounts(addRequestCounts({}, result.requests), job.clients.meter.snapshot()), job.lambdaMeter.snapshot());
+  const { trace, ...rest } = result;
+  let traceKey: string | undefined;
+  if (trace) {
+    addJobStep(trace, { name: 'clean-up', category: 'cleanup', ...cleanup });
+    traceKey = runTraceKey(job.jobId);
+    await job.clients.s3.send(new PutObjectCommand({ Bucket: job.config.aws.bucket, Key: traceKey, Body: JSON.stringify(trace), ContentType: 'application/json' }));
+  }
+  const platform = { architecture: job.config.architecture, ...(job.config.region ? { region: job.config.region } : {}) };
+  const safe = { ...(toJsonSafe(rest) as Record<string, unknown>), status: 'succeeded', platform, ...(traceKey ? { traceKey } : {}) };
   await writeRunStatus(job.clients.s3, job.config.aws.bucket, { ...safe, jobId: job.jobId, status: 'succeeded' });
-  return safe;
+  return fitAnswer(job.jobId, safe);
 }
 
-/** Record outcome (failure): the job's error and what the ranks printed; the error is rethrown. */
+/** Lambda refuses a synchronous answer above 6 MB; this leaves room for the envelope. */
+const MAX_ANSWER_BYTES = 5_500_000;
+
+/**
+ * The function's answer: the result as recorded, unless its output makes it too large for a
+ * synchronous answer; then without the output, which the record and the event log keep.
+ */
+function fitAnswer(jobId: string, safe: Record<string, unknown>): Record<string, unknown> {
+  const bytes = Buffer.byteLength(JSON.stringify(safe));
+  if (bytes <= MAX_ANSWER_BYTES) return safe;
+  const lines = Array.isArray(safe.output) ? safe.output.length : 0;
+  return {
+    ...safe,
+    output: [],
+    outputOmitted: {
+      lines,
+      reason: `with its ${lines} output lines the answer would be ${(bytes / 1e6).toFixed(1)} MB, over the 6 MB Lambda allows: ` +
+        `the output is in the job's record (GET /runs/${jobId}, runs/${jobId}.json) and its event log (runs/${jobId}/events/)`,
+    },
+  };
+}
+
+/** Record outcome (failure or cancel): the job's error and what the ranks printed; the caller rethrows it. */
 async function recordFailed(job: LambdaJob, error: unknown): Promise<void> {
-  await writeRunStatus(job.clients.s3, job.config.aws.bucket, {
+  const common = {
     jobId: job.jobId,
-    status: 'failed',
     error: failureInfo(error),
     ...(error instanceof LambdaMpiError && error.output ? { output: error.output } : {}),
-  }).catch(() => undefined);
+  };
+  await writeRunStatus(job.clients.s3, job.config.aws.bucket, error instanceof JobCancelledError
+    ? { ...common, status: 'cancelled', cancelledBy: error.by }
+    : { ...common, status: 'failed' }).catch((e) => logForJob(job.jobId, `could not record the job's outcome: ${(e as Error).message}`, 'stderr'));
 }
 
-/** Clean up: the job's queues and objects, whatever happened, then this invocation's clients. */
-async function cleanUp(job: LambdaJob, queues: JobQueues | undefined): Promise<void> {
+/** Clean up: the job's queues and objects, whatever happened. */
+async function cleanUp(job: LambdaJob, queues: JobQueues | undefined): Promise<{ start: number; end: number }> {
   const { jobId, clients } = job;
+  const start = Date.now();
   if (queues) {
     await deleteJobResources(clients, job.config.aws, jobId, queues, job.request.size)
-      .catch((e) => console.error(`cleanup of job ${jobId} failed: ${(e as Error).message}`));
+      .catch((e) => logForJob(jobId, `cleanup failed: ${(e as Error).message}`, 'stderr'));
   }
-  clients.destroy();
-  job.lambda.destroy();
+  return { start, end: Date.now() };
 }
 
 /** A refused request of a job the HTTP function started: its record says why. */
@@ -201,7 +353,7 @@ async function recordRefusal(settings: AwsSettings, jobId: string, error: unknow
   try {
     await writeRunStatus(clients.s3, settings.bucket, { jobId, status: 'failed', error: failureInfo(error) });
   } catch (writeError) {
-    console.error(`lambda-mpi run: could not record the failure of job ${jobId}: ${(writeError as Error).message}`);
+    logForJob(jobId, `could not record the failure: ${(writeError as Error).message}`, 'stderr');
   } finally {
     clients.destroy();
   }

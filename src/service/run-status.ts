@@ -1,4 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { jobRecordKey } from '../watch/cancel-job.ts';
 import { JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo } from '../mpi/errors.ts';
 
 /**
@@ -9,7 +10,8 @@ import { JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo } f
 export type RunStatus =
   | { jobId: string; status: 'running'; program: string; size: number; startedAt: string }
   | ({ jobId: string; status: 'succeeded' } & Record<string, unknown>)
-  | { jobId: string; status: 'failed'; error: FailureInfo; output?: unknown[] };
+  | { jobId: string; status: 'failed'; error: FailureInfo; output?: unknown[] }
+  | { jobId: string; status: 'cancelled'; cancelledBy: string; error: FailureInfo; output?: unknown[] };
 
 export interface FailureInfo {
   name: string;
@@ -21,7 +23,12 @@ export interface FailureInfo {
 }
 
 export function runStatusKey(jobId: string): string {
-  return `runs/${jobId}.json`;
+  return jobRecordKey(jobId);
+}
+
+/** Where a traced job's timeline is kept (Chrome trace-event JSON), beside its record. */
+export function runTraceKey(jobId: string): string {
+  return `runs/${jobId}/trace.json`;
 }
 
 export async function writeRunStatus(s3: S3Client, bucket: string, status: RunStatus): Promise<void> {

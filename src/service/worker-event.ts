@@ -11,6 +11,10 @@ export interface WorkerEvent {
   /** Rank r's queue URL is this followed by r. */
   queueUrlBase: string;
   fanout: number;
+  /** When its parent invoked it (epoch ms): where its start-up began. */
+  invokedAt?: number;
+  /** Record its MPI calls for the job's timeline. */
+  trace?: boolean;
   /** The job's input, inline when small … */
   input?: unknown;
   /** … or the key of the S3 object that holds it as JSON. */

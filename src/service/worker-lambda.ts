@@ -9,7 +9,9 @@ import { childrenOf } from './fanout.ts';
 import { loadInput } from './job-input.ts';
 import { loadJobProgram } from './job-program.ts';
 import { createLambdaClient, launchWorkers } from './launcher.ts';
-import { lambdaConfigFromEnv, lambdaProcessorName, printToLog, type LambdaConfig } from './lambda-config.ts';
+import { beginInvocation, type InvocationInfo } from './invocation.ts';
+import { lambdaConfigFromEnv, lambdaProcessorName, logForJob, printToLog, type LambdaConfig } from './lambda-config.ts';
+import { addRequestCounts, RequestMeter } from '../transport/aws/request-meter.ts';
 import { claimRank } from './rank-claim.ts';
 import { isWorkerEvent, type WorkerEvent } from './worker-event.ts';
 
@@ -22,9 +24,10 @@ const REPORT_MARGIN_MS = 3_000;
  * throws: whatever goes wrong is reported to rank 0 through the job's queues when possible, and
  * logged otherwise (rank 0 then names the rank as silent).
  */
-export async function runWorkerLambda(event: unknown, remainingMs: number): Promise<{ rank?: number; outcome: string }> {
+export async function runWorkerLambda(event: unknown, remainingMs: number, invocation: InvocationInfo = beginInvocation(false)): Promise<{ rank?: number; outcome: string }> {
   if (!isWorkerEvent(event)) {
-    console.error('lambda-mpi worker: ignored an event that is not a worker event');
+    // Not a job's event: there is no job id to name, so the event's own fields are.
+    console.error(`lambda-mpi worker: ignored an event that is not a worker event (fields: ${Object.keys(Object(event)).join(', ') || 'none'})`);
     return { outcome: 'ignored: not a worker event' };
   }
   const { jobId, rank } = event;
@@ -33,16 +36,21 @@ export async function runWorkerLambda(event: unknown, remainingMs: number): Prom
   try {
     const config = lambdaConfigFromEnv();
     clients = createAwsClients(config.aws);
-    lambda = createLambdaClient(config.aws);
-    if (await jobIsOver(clients, event)) return { rank, outcome: 'ignored: the job is over (its queues are gone)' };
+    const lambdaMeter = new RequestMeter();
+    lambda = createLambdaClient(config.aws, lambdaMeter);
+    if (await jobIsOver(clients, event)) {
+      logForJob(jobId, `rank ${rank}: the job is over (its queues are gone); this late start does nothing`);
+      return { rank, outcome: 'ignored: the job is over (its queues are gone)' };
+    }
     if (!(await claimRank(clients.s3, config.aws.bucket, jobId, rank))) {
-      console.log(`lambda-mpi worker: rank ${rank} of job ${jobId} was already started; this duplicate start does nothing`);
+      logForJob(jobId, `rank ${rank} was already started; this duplicate start does nothing`);
       return { rank, outcome: 'ignored: duplicate start' };
     }
-    await runWorkerOnLambda(event, { config, clients, lambda }, Date.now() + remainingMs - REPORT_MARGIN_MS);
+    const ended = await runWorkerOnLambda(event, { config, clients, lambda, lambdaMeter, invocation }, Date.now() + remainingMs - REPORT_MARGIN_MS);
+    logForJob(jobId, `rank ${rank} ended after ${Date.now() - invocation.handlerAt} ms: ${ended}`);
     return { rank, outcome: 'ran' };
   } catch (error) {
-    console.error(`lambda-mpi worker: rank ${rank} of job ${jobId} could not run: ${(error as Error).stack ?? error}`);
+    logForJob(jobId, `rank ${rank} could not run: ${(error as Error).stack ?? error}`, 'stderr');
     return { rank, outcome: `failed to start: ${(error as Error).message}` };
   } finally {
     clients?.destroy();
@@ -67,9 +75,9 @@ async function jobIsOver(clients: AwsClients, event: WorkerEvent): Promise<boole
  */
 async function runWorkerOnLambda(
   event: WorkerEvent,
-  { config, clients, lambda }: { config: LambdaConfig; clients: AwsClients; lambda: LambdaClient },
+  { config, clients, lambda, lambdaMeter, invocation }: { config: LambdaConfig; clients: AwsClients; lambda: LambdaClient; lambdaMeter: RequestMeter; invocation: InvocationInfo },
   hardStopAt: number,
-): Promise<void> {
+): Promise<string> {
   const { jobId, rank, size } = event;
   const program = defineProgram(async (comm) => {
     const [userProgram, input] = await Promise.all([loadJobProgram(event.program, config), loadInput(clients.s3, config.aws.bucket, event)]);
@@ -77,7 +85,7 @@ async function runWorkerOnLambda(
   });
   const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank, size, queues: { urlBase: event.queueUrlBase } });
   const childEvent = (child: number): WorkerEvent => ({ ...event, rank: child });
-  await runWorkerRank({
+  return runWorkerRank({
     jobId,
     rank,
     size,
@@ -88,7 +96,16 @@ async function runWorkerOnLambda(
     timeoutMs: event.timeoutMs,
     processorName: lambdaProcessorName(),
     vectorReduction: config.vectorReduction,
-    onOutput: printToLog,
+    onOutput: printToLog(jobId),
+    startTiming: {
+      handlerAt: invocation.handlerAt,
+      coldStart: invocation.coldStart,
+      ...(invocation.initMs !== undefined ? { initMs: invocation.initMs } : {}),
+      ...(event.invokedAt !== undefined ? { invokedAt: event.invokedAt } : {}),
+      ...(config.memoryMb !== undefined ? { memoryMb: config.memoryMb } : {}),
+    },
+    ...(event.trace ? { trace: true } : {}),
+    requestCounts: () => addRequestCounts(clients.meter.snapshot(), lambdaMeter.snapshot()),
     launchChildren: () => launchWorkers(lambda, config.workerFunction, childrenOf(rank, size, event.fanout).map(childEvent)),
     hardStopAt,
   });

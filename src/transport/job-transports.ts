@@ -1,4 +1,5 @@
 import type { AwsRankTransportSpec } from './aws/aws-rank-transport.ts';
+import type { RequestCounts } from './aws/request-meter.ts';
 import type { Transport } from './transport.ts';
 
 /** The transports of one job's ranks in this process, and the cleanup of what they created. */
@@ -11,6 +12,8 @@ export interface JobTransports {
    * transport. Absent when the transports work only in this thread.
    */
   readonly forThreads?: AwsRankTransportSpec;
+  /** The requests the transports sent so far (transports over AWS). */
+  requests?(): RequestCounts;
 }
 
 /** Makes the transports of one job: its queues or in-memory links, for ranks 0..size-1. */

@@ -49,7 +49,7 @@ describe('the CLI runs ranks in threads', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(1);
-    expect(stderr).toMatch(/cancelled \(interrupted by Ctrl-C\); ranks still running:/);
+    expect(stderr).toMatch(/was cancelled \(by Ctrl-C\); ranks still running:/);
     expect(stderr.split('\n').slice(1, 4)).toEqual([
       '  rank 0 waits in recv, source 1, tag 4',
       '  rank 1 is silent (no answer: died or stuck outside lambda-mpi)',

@@ -90,6 +90,10 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     [['remove', 'prod'], /unexpected arguments: prod/],
     [['offline', '--s3-port', '70000'], /--s3-port must be a port number in 1\.\.65535; received "70000"/],
     [['offline', '--verbose'], /Unknown option '--verbose'/],
+    [['run', 'hello', '-n', '2', '--trace'], /--trace.*argument missing|Option '--trace <value>' argument missing/],
+    [['cancel', '--stage', 'prod'], /missing the job id/],
+    [['cancel', 'not-a-job', '--stage', 'prod'], /the job id must be 26 letters a-z and digits 2-7, as lambda-mpi prints it; received "not-a-job"/],
+    [['cancel', 'aaaaaaaaaaaaaaaaaaaaaaaaaa'], /missing --stage <stage>/],
   ])('refuses bad usage %j with exit code 2 and a clear message', async (args, message) => {
     const r = await lambdaMpi(...args);
     expect(r.code).toBe(2);
@@ -101,8 +105,8 @@ describe('the commands', () => {
   it('lists every command, and shows each one\'s own usage with --help', async () => {
     const overview = await lambdaMpi('--help');
     expect(overview.code).toBe(0);
-    expect([...overview.stdout.matchAll(/^  ([a-z]+)  /gm)].map((m) => m[1])).toEqual(['run', 'offline', 'deploy', 'remove']);
-    for (const command of ['run', 'offline', 'deploy', 'remove']) {
+    expect([...overview.stdout.matchAll(/^  ([a-z]+)  /gm)].map((m) => m[1])).toEqual(['run', 'cancel', 'offline', 'deploy', 'remove']);
+    for (const command of ['run', 'cancel', 'offline', 'deploy', 'remove']) {
       const help = await lambdaMpi(command, '--help');
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^Usage: lambda-mpi ${command} `));

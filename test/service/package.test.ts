@@ -279,9 +279,9 @@ describe('the HTTP API', () => {
     return `${pathOf(res.ParentId)}/${res.PathPart}`;
   };
 
-  it('has POST /runs and GET /runs/{jobId}, both to the http function', () => {
+  it('has POST /runs, GET and DELETE /runs/{jobId}, all to the http function', () => {
     const routes = methods().map((m) => `${m.HttpMethod} ${pathOf(m.ResourceId)}`).sort();
-    expect(routes).toEqual(['GET /runs/{jobId}', 'POST /runs']);
+    expect(routes).toEqual(['DELETE /runs/{jobId}', 'GET /runs/{jobId}', 'POST /runs']);
     for (const m of methods()) expect(render(m.Integration.Uri)).toContain('{HttpLambdaFunction.Arn}');
   });
 
@@ -292,6 +292,15 @@ describe('the HTTP API', () => {
     expect(byType(dev.template, 'AWS::ApiGateway::UsagePlanKey')).toHaveLength(1);
     const [[, key]] = byType(dev.template, 'AWS::ApiGateway::ApiKey');
     expect(key.Properties.Value).toBeUndefined(); // AWS generates it; no secret in the repository
+  });
+});
+
+describe('what a job costs', () => {
+  it("tells every function its architecture, as deployed, for a job's cost estimate", () => {
+    for (const fn of ['Run', 'Worker', 'Http']) {
+      const props = dev.template.Resources[`${fn}LambdaFunction`].Properties;
+      expect(props.Environment.Variables.LAMBDA_MPI_ARCHITECTURE).toBe(props.Architectures[0]);
+    }
   });
 });
 

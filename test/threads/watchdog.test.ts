@@ -76,13 +76,13 @@ describe('the watchdog of ranks in threads', () => {
     });
     const error = await rejection(job);
     expect(error).toBeInstanceOf(JobCancelledError);
-    expect(error.reason).toBe('interrupted');
+    expect(error.by).toBe('interrupted');
     expect(error.running).toEqual([
       { rank: 0, operation: 'recv', source: 1, tag: 4, silent: false },
       { rank: 1, silent: true },
       { rank: 2, operation: 'barrier', source: 1, tag: expect.any(Number), silent: false },
     ]);
-    expect(error.message).toMatch(/cancelled \(interrupted\); ranks still running: rank 0 waits in recv, source 1, tag 4; rank 1 is silent/);
+    expect(error.message).toMatch(/was cancelled \(by interrupted\); ranks still running: rank 0 waits in recv, source 1, tag 4; rank 1 is silent/);
     expect(await until(() => threadCount() <= before)).toBe(true);
   }, 30_000);
 });

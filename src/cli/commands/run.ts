@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { JobCancelledError, LambdaMpiError, RankFailedError, describeWait } from '../../mpi/errors.ts';
 import { programNames } from '../../programs/index.ts';
 import { resolveProgram } from '../../runtime/program-source.ts';
@@ -25,7 +26,12 @@ Options:
   --threads            every rank in a worker thread of its own (the default)
   --inline             every rank in this thread instead: no bundling, but a rank that never
                        yields then stops the timeout and Ctrl-C too
-  --stage <stage>      run on this deployed stage (\`lambda-mpi deploy\`, or \`lambda-mpi offline\`)
+  --trace <file>       write the job's timeline to <file> (Chrome trace-event JSON: open it in
+                       https://ui.perfetto.dev or chrome://tracing), one track per rank; the
+                       ranks then run in this thread (as with --inline)
+  --stage <stage>      run on this deployed stage (\`lambda-mpi deploy\`, or \`lambda-mpi offline\`):
+                       the ranks' output shows as they print it, progress on stderr, then where
+                       the time went and the job's estimated cost; Ctrl-C cancels the job
   --region <region>    the stage's AWS region (default: the SDK's, e.g. AWS_REGION)
   -h, --help           show this help
 
@@ -53,7 +59,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
     inline: { type: 'boolean', default: false },
     stage: { type: 'string' },
     region: { type: 'string' },
+    trace: { type: 'string' },
   });
+  if (values.trace === '') throw new UsageError('--trace needs a file name: --trace timeline.json');
   const [target, ...rest] = positionals;
   if (!target) throw new UsageError('missing the program: a bundled program name or a .ts/.js file');
   noMorePositionals(rest);
@@ -68,6 +76,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }
   }
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout) * 1000;
+  if (values.stage !== undefined && (values.threads || values.inline)) {
+    throw new UsageError(`--${values.threads ? 'threads' : 'inline'} places ranks in this process; with --stage they run on the stage's Lambda functions`);
+  }
   if (values.stage !== undefined) {
     return runOnStageCommand({
       program: target,
@@ -78,18 +89,20 @@ async function run(args: string[], io: CliIo): Promise<number> {
       ...(checkRegion(values.region) ? { region: values.region! } : {}),
       tagOutput: values['tag-output'] === true,
       printResult: values.result === true,
+      ...(values.trace !== undefined ? { traceFile: values.trace } : {}),
     }, io, process.env);
   }
   if (values.region !== undefined) throw new UsageError('--region needs --stage: it says where a deployed stage is');
   if (values.threads && values.inline) throw new UsageError('--threads and --inline exclude each other');
+  if (values.threads && values.trace !== undefined) throw new UsageError('--trace records ranks that run in this thread: it cannot go with --threads');
   // Threads by default: the CLI's own thread then stays free to enforce the timeout on a rank
   // that never yields and to answer Ctrl-C, and CPU-bound ranks use every core.
-  const threads = !values.inline;
+  const threads = !values.inline && values.trace === undefined;
 
   const interrupt = new AbortController();
   const onSigint = () => {
     if (interrupt.signal.aborted) process.exit(130);
-    interrupt.abort(new Error('interrupted by Ctrl-C'));
+    interrupt.abort(new Error('Ctrl-C'));
   };
   if (threads) process.on('SIGINT', onSigint);
   try {
@@ -104,8 +117,13 @@ async function run(args: string[], io: CliIo): Promise<number> {
       onOutput: print,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(threads ? { threads, signal: interrupt.signal } : {}),
+      ...(values.trace !== undefined ? { trace: true } : {}),
     });
     if (values.result) io.stdout.write(`${JSON.stringify(result.result, jsonReplacer)}\n`);
+    if (values.trace !== undefined && result.trace) {
+      await writeFile(values.trace, JSON.stringify(result.trace));
+      io.stderr.write(`lambda-mpi: wrote the job's timeline to ${values.trace} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
+    }
     return EXIT_OK;
   } catch (error) {
     io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);
@@ -117,9 +135,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
 
 function describeFailure(error: unknown): string {
   if (error instanceof RankFailedError) return `${error.message}\n${error.remote.stack ?? ''}`;
-  if (error instanceof JobCancelledError) {
-    const ranks = error.running.map((wait) => `  ${describeWait(wait)}`).join('\n');
-    return `${error.message}\n${ranks || '  no rank was still running'}`;
+  if (error instanceof JobCancelledError && error.running.length) {
+    return `${error.message}\n${error.running.map((wait) => `  ${describeWait(wait)}`).join('\n')}`;
   }
   if (error instanceof Error) return error.message;
   return String(error);

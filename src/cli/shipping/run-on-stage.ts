@@ -11,6 +11,9 @@ import { checkBundle } from './check-bundle.ts';
 import { assertStageDeployed, findStageTarget, type StageTarget } from './stage-target.ts';
 import type { StageClients } from './stage-clients.ts';
 import { objectExists, uploadBundle } from './upload-bundle.ts';
+import { JobFollower } from './job-follower.ts';
+import type { JobProgress } from '../../runtime/job-events.ts';
+import { requestCancel } from '../../watch/cancel-request.ts';
 
 export interface StageRunRequest {
   /** A program file (bundled and shipped), a shipped program's "sha256:<hex>", or a bundled program's name. */
@@ -19,28 +22,42 @@ export interface StageRunRequest {
   input?: unknown;
   timeoutSeconds?: number;
   stage: string;
+  /** Record the job's timeline; the outcome then carries it (Chrome trace-event JSON). */
+  trace?: boolean;
 }
 
 export interface StageRunHooks {
   /** Progress for the terminal's stderr: what was bundled, shipped, started. */
   onProgress(line: string): void;
   /**
-   * Each line a rank printed. Delivered when the job ends (from its result or its record); a
-   * watcher of the running job would deliver them here as they come.
+   * Each line a rank printed, as the job's event log brings it while the job runs (in order per
+   * rank); lines the log did not bring come from the job's answer or record at the end.
    */
   onOutput(line: OutputLine): void;
+  /** The job's id, the moment it is made (before the job starts). */
+  onJobStarted?(jobId: string): void;
+  /** Ranks started and finished, as the job's event log says. */
+  onJobProgress?(progress: JobProgress): void;
 }
 
 export interface StageRunDependencies {
   env: NodeJS.ProcessEnv;
   clients: StageClients;
   cloudFormation: () => CloudFormationClient;
+  /**
+   * Ctrl-C while the job runs: `listener` is called on each; the first cancels the job, a second
+   * calls `exitNow`. Returns the function that stops listening.
+   */
+  onInterrupt?: (listener: () => void) => () => void;
+  exitNow?: () => void;
 }
 
 /** What happened to a job started on a stage. */
 export type StageRunOutcome =
-  | { status: 'succeeded'; jobId: string; program: string; uploaded: boolean; result: unknown; body: Record<string, unknown> }
-  | { status: 'failed'; jobId: string; program: string; uploaded: boolean; error: StageJobError };
+  | { status: 'succeeded'; jobId: string; program: string; uploaded: boolean; result: unknown; body: Record<string, unknown>; trace?: string }
+  | { status: 'failed'; jobId: string; program: string; uploaded: boolean; error: StageJobError }
+  /** `tookMs`: from the cancel request (Ctrl-C) to the job's answer, every rank stopped and cleaned up. */
+  | { status: 'cancelled'; jobId: string; program: string; uploaded: boolean; by: string; tookMs?: number };
 
 /** How the stage reported a job's failure. */
 export interface StageJobError {
@@ -91,23 +108,55 @@ export async function runOnStage(request: StageRunRequest, hooks: StageRunHooks,
   // also takes it as the key of its start claim, so a repeated invocation does not run it twice.
   const jobId = newJobId();
   hooks.onProgress(`job ${jobId}: ${program} on ${request.size} rank${request.size === 1 ? '' : 's'} of stage ${target.stage}`);
-  const response = await invokeRun(deps.clients.lambda, target, {
-    jobId,
-    program,
-    size: request.size,
-    ...(request.input !== undefined ? { input: request.input } : {}),
-    ...(request.timeoutSeconds !== undefined ? { timeoutSeconds: request.timeoutSeconds } : {}),
+  hooks.onJobStarted?.(jobId);
+  const follower = new JobFollower(deps.clients.s3, target.bucket, jobId, { onOutput: hooks.onOutput, ...(hooks.onJobProgress ? { onProgress: hooks.onJobProgress } : {}) });
+  let cancelAskedAt: number | undefined;
+  const stopListening = deps.onInterrupt?.(() => {
+    if (cancelAskedAt !== undefined) {
+      hooks.onProgress(`second Ctrl-C: exiting now; job ${jobId} is being cancelled (\`lambda-mpi cancel ${jobId} --stage ${target.stage}\` to make sure)`);
+      deps.exitNow?.();
+      return;
+    }
+    cancelAskedAt = Date.now();
+    hooks.onProgress(`Ctrl-C: cancelling job ${jobId} (Ctrl-C again to exit at once)`);
+    requestCancel(deps.clients.s3, target.bucket, jobId, 'Ctrl-C of lambda-mpi run')
+      .catch((error: Error) => hooks.onProgress(`could not ask job ${jobId} to stop: ${error.message}`));
   });
+  let response: Invocation;
+  try {
+    response = await invokeRun(deps.clients.lambda, target, {
+      jobId,
+      program,
+      size: request.size,
+      ...(request.input !== undefined ? { input: request.input } : {}),
+      ...(request.timeoutSeconds !== undefined ? { timeoutSeconds: request.timeoutSeconds } : {}),
+      ...(request.trace ? { trace: true } : {}),
+    });
+    await follower.finish();
+  } finally {
+    stopListening?.();
+    follower.stop();
+  }
+  if (follower.failure) hooks.onProgress(`live output was not available (${follower.failure.message}); the job's output follows from its answer`);
   if (!response.functionError) {
     const body = response.body as Record<string, unknown>;
-    for (const line of (body.output as OutputLine[] | undefined) ?? []) hooks.onOutput(line);
-    return { status: 'succeeded', jobId, program, uploaded, result: body.result, body };
+    follower.printRest((body.output as OutputLine[] | undefined) ?? []);
+    const trace = typeof body.traceKey === 'string' ? await readText(deps.clients.s3, target.bucket, body.traceKey) : undefined;
+    return { status: 'succeeded', jobId, program, uploaded, result: body.result, body, ...(trace !== undefined ? { trace } : {}) };
   }
   // The invocation's error carries the message; the job's record adds the output and the stack
   // of the rank that failed.
   const record = await readRecord(deps.clients.s3, target.bucket, jobId);
-  for (const line of record?.output ?? []) hooks.onOutput(line);
+  follower.printRest(record?.output ?? []);
+  if (record?.status === 'cancelled') {
+    return { status: 'cancelled', jobId, program, uploaded, by: record.cancelledBy ?? 'a cancel request', ...(cancelAskedAt !== undefined ? { tookMs: Date.now() - cancelAskedAt } : {}) };
+  }
   return { status: 'failed', jobId, program, uploaded, error: describeFailure(response.body, record) };
+}
+
+async function readText(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return response.Body!.transformToString();
 }
 
 /** A "sha256:…" that the stage does not hold. */
@@ -140,6 +189,7 @@ async function invokeRun(lambda: LambdaClient, target: StageTarget, payload: Rec
 
 interface FailedRecord {
   status?: string;
+  cancelledBy?: string;
   error?: { name?: string; message?: string; stack?: string; rank?: number };
   output?: OutputLine[];
 }

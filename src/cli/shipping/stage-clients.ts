@@ -4,11 +4,14 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { RequestMeter } from '../../transport/aws/request-meter.ts';
 
 /** The clients the CLI talks to a stage with. Endpoints and credentials: the SDK's own sources. */
 export interface StageClients {
   s3: S3Client;
   lambda: LambdaClient;
+  /** The CLI's own S3 requests (upload, watching the job): part of what a job run costs. */
+  meter: RequestMeter;
   destroy(): void;
 }
 
@@ -36,9 +39,12 @@ export function createStageClients(options: StageClientOptions): StageClients {
     maxAttempts: 1,
     requestHandler: new NodeHttpHandler({ connectionTimeout: 10_000, requestTimeout: 0, httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) }),
   });
+  const meter = new RequestMeter();
+  meter.attach(s3, 's3');
   return {
     s3,
     lambda,
+    meter,
     destroy() {
       s3.destroy();
       lambda.destroy();

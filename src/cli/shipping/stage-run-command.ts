@@ -1,7 +1,11 @@
+import { writeFile } from 'node:fs/promises';
 import { ConfigurationError, InvalidArgumentError } from '../../mpi/errors.ts';
 import { assertJobSize } from '../../mpi/validation.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../command.ts';
+import { estimateJobCost, formatCost, type CostInput } from '../cost/job-cost.ts';
+import { ProgressLine } from '../progress-line.ts';
+import { describeTimings } from '../time-breakdown.ts';
 import { ProgramBundleError, StageNotDeployedError } from './errors.ts';
 import { UnknownShippedProgramError, runOnStage } from './run-on-stage.ts';
 import { createCloudFormationClient, createStageClients } from './stage-clients.ts';
@@ -15,19 +19,33 @@ export interface StageRunArguments {
   region?: string;
   tagOutput: boolean;
   printResult: boolean;
+  /** Write the job's timeline (Chrome trace-event JSON) to this file. */
+  traceFile?: string;
 }
 
 /** Refusals that are bad usage (exit 2): the file, the bundle, the stage, the program's id. */
 const USAGE_ERRORS = [InvalidArgumentError, ProgramBundleError, StageNotDeployedError, UnknownShippedProgramError, ConfigurationError];
 
+/** Ctrl-C while a job runs: the process's SIGINT, unless a test gives its own. */
+export type InterruptSource = (listener: () => void) => () => void;
+
+const processInterrupts: InterruptSource = (listener) => {
+  process.on('SIGINT', listener);
+  return () => process.off('SIGINT', listener);
+};
+
 /**
  * `lambda-mpi run <program> -n N --stage S`: the job runs on the stage's functions; this prints
- * its output and outcome as a local run would (exit 0, 1 when the job failed, 2 for bad usage),
- * with progress (bundled, shipped, the job's id) on stderr.
+ * its output as the ranks print it and its outcome as a local run would (exit 0, 1 when the job
+ * failed or was cancelled, 2 for bad usage), with progress (bundled, shipped, the job's id, ranks
+ * started and finished) on stderr, then where the time went and what the job cost. Ctrl-C
+ * cancels the job; a second Ctrl-C exits at once.
  */
-export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
-  const progress = (line: string) => io.stderr.write(`lambda-mpi: ${line}\n`);
-  const print = (line: OutputLine) => (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${args.tagOutput ? `[${line.rank}] ` : ''}${line.line}\n`);
+export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env: NodeJS.ProcessEnv, interrupts: InterruptSource = processInterrupts): Promise<number> {
+  let progressLine: ProgressLine | undefined;
+  const around = (write: () => void) => (progressLine ? progressLine.around(write) : write());
+  const message = (line: string) => around(() => io.stderr.write(`lambda-mpi: ${line}\n`));
+  const print = (line: OutputLine) => around(() => (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${args.tagOutput ? `[${line.rank}] ` : ''}${line.line}\n`));
   const region = args.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined);
   const clients = createStageClients({
     ...(region ? { region } : {}),
@@ -46,19 +64,47 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
         stage: args.stage,
         ...(args.input !== undefined ? { input: args.input } : {}),
         ...(args.timeoutSeconds !== undefined ? { timeoutSeconds: args.timeoutSeconds } : {}),
+        ...(args.traceFile !== undefined ? { trace: true } : {}),
       },
-      { onProgress: progress, onOutput: print },
-      { env, clients, cloudFormation: () => createCloudFormationClient(region) },
+      {
+        onProgress: message,
+        onOutput: print,
+        onJobStarted: (jobId) => (progressLine = new ProgressLine(io.stderr, jobId)),
+        onJobProgress: (progress) => progressLine?.update(progress),
+      },
+      {
+        env, clients, cloudFormation: () => createCloudFormationClient(region),
+        onInterrupt: interrupts,
+        exitNow: () => process.exit(130),
+      },
     );
+    progressLine?.stop();
     if (outcome.status === 'succeeded') {
       if (args.printResult) io.stdout.write(`${JSON.stringify(outcome.result)}\n`);
+      const body = outcome.body as unknown as CostInput & Parameters<typeof describeTimings>[0];
+      if (body.timings?.ranks) {
+        io.stderr.write(`lambda-mpi: ${describeTimings(body)}\n`);
+        for (const line of formatCost(outcome.jobId, estimateJobCost(body, clients.meter.snapshot()))) io.stderr.write(`lambda-mpi: ${line}\n`);
+      }
+      if (args.traceFile !== undefined) {
+        if (outcome.trace === undefined) io.stderr.write(`lambda-mpi: the stage did not return job ${outcome.jobId}'s timeline; no trace written\n`);
+        else {
+          await writeFile(args.traceFile, outcome.trace);
+          io.stderr.write(`lambda-mpi: wrote the job's timeline to ${args.traceFile} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
+        }
+      }
       return EXIT_OK;
+    }
+    if (outcome.status === 'cancelled') {
+      io.stderr.write(`lambda-mpi: job ${outcome.jobId} was cancelled (by ${outcome.by})${outcome.tookMs !== undefined ? ` in ${(outcome.tookMs / 1000).toFixed(1)} s` : ''}: every rank stopped, its queues and objects are deleted\n`);
+      return EXIT_FAILED;
     }
     const { error } = outcome;
     io.stderr.write(`lambda-mpi: job ${outcome.jobId} ${error.refused ? 'was refused' : 'failed'}: ${error.message}\n`);
     if (error.stack && !error.refused) io.stderr.write(`${error.rank !== undefined ? `--- stack of rank ${error.rank} ---\n` : ''}${error.stack}\n`);
     return error.refused ? EXIT_USAGE : EXIT_FAILED;
   } catch (error) {
+    progressLine?.stop();
     io.stderr.write(`lambda-mpi: ${(error as Error).message}\n`);
     return USAGE_ERRORS.some((type) => error instanceof type) ? EXIT_USAGE : EXIT_FAILED;
   } finally {

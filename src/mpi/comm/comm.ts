@@ -7,6 +7,7 @@ import type { InboundMessage } from '../p2p/matching.ts';
 import {
   assertPerRankArray, assertRank, assertRecvTag, assertSendTag, assertSource,
 } from '../validation.ts';
+import type { CallDetail, CommTracer } from './comm-tracer.ts';
 import * as collectives from './collectives.ts';
 import type { CollectiveChannel, CollectiveName } from './collectives.ts';
 import { SUM, assertOp, type Op } from './ops.ts';
@@ -20,6 +21,8 @@ export interface RankServices {
   readonly vectorReduction: VectorReduction;
   /** Fails the whole job now; never returns normally. */
   abort(reason: string): Promise<never>;
+  /** Hears of every call when the job is traced. */
+  readonly tracer?: CommTracer;
 }
 
 export interface Message<T = unknown> {
@@ -106,7 +109,15 @@ export class Comm {
   async send(value: unknown, dest: number, tag = 0): Promise<void> {
     assertRank('dest', dest, this.size);
     assertSendTag('tag', tag);
-    await this.#sendOn(this.#context, value, dest, tag);
+    const tracer = this.#services.tracer;
+    if (!tracer) return this.#sendOn(this.#context, value, dest, tag);
+    const payload = encodePayload(value, this.#engine.inProcess);
+    const end = tracer.begin('send', { peer: this.#group[dest]!, tag, bytes: payloadSize(payload) });
+    try {
+      await this.#engine.sendData(this.#context, this.#group[dest]!, tag, payload);
+    } finally {
+      end();
+    }
   }
 
   async recv<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<T> {
@@ -115,7 +126,8 @@ export class Comm {
 
   async recvMessage<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<Message<T>> {
     const pattern = this.#pattern(source, tag);
-    const message = await this.#engine.receive(pattern, { operation: 'recv', source, tag });
+    const message = await this.#traced('recv', { peer: pattern.source, tag }, () => this.#engine.receive(pattern, { operation: 'recv', source, tag }),
+      (received) => ({ peer: received.source, tag: received.tag, bytes: payloadSize(received.body) }));
     return { value: decodePayload(message.body) as T, source: this.#local(message), tag: message.tag };
   }
 
@@ -124,16 +136,18 @@ export class Comm {
     assertRank('dest', dest, this.size);
     assertSendTag('sendtag', sendtag);
     const pattern = this.#pattern(source, recvtag, 'recvtag');
-    const sent = this.#sendOn(this.#context, value, dest, sendtag);
-    const received = this.#engine.receive(pattern, { operation: 'sendrecv', source, tag: recvtag });
-    const [message] = await Promise.all([received, sent]);
+    const [message] = await this.#traced('sendrecv', { peer: this.#group[dest]!, tag: sendtag }, () => {
+      const sent = this.#sendOn(this.#context, value, dest, sendtag);
+      const received = this.#engine.receive(pattern, { operation: 'sendrecv', source, tag: recvtag });
+      return Promise.all([received, sent]);
+    });
     return decodePayload(message.body) as T;
   }
 
   /** Waits for the next matching message and describes it without receiving it. */
   async probe(source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<ProbeResult> {
     const pattern = this.#pattern(source, tag);
-    return this.#describe(await this.#engine.probe(pattern, { operation: 'probe', source, tag }));
+    return this.#describe(await this.#traced('probe', { peer: pattern.source, tag }, () => this.#engine.probe(pattern, { operation: 'probe', source, tag })));
   }
 
   /** Like probe, but resolves to undefined at once when no matching message has arrived. */
@@ -145,53 +159,53 @@ export class Comm {
   // ---- collectives ----
 
   barrier(): Promise<void> {
-    return collectives.barrier(this.#channel);
+    return this.#traced('barrier', {}, () => collectives.barrier(this.#channel));
   }
 
   async bcast<T>(value: T, root = 0): Promise<T> {
     assertRank('root', root, this.size);
-    return collectives.bcast(this.#channel, value, root);
+    return this.#traced('bcast', { root: this.#group[root]! }, () => collectives.bcast(this.#channel, value, root));
   }
 
   async scatter<T>(values: T[] | undefined, root = 0): Promise<T> {
     assertRank('root', root, this.size);
     if (this.rank === root) assertPerRankArray('values', values, this.size);
-    return collectives.scatter(this.#channel, values, root);
+    return this.#traced('scatter', { root: this.#group[root]! }, () => collectives.scatter(this.#channel, values, root));
   }
 
   async gather<T>(value: T, root = 0): Promise<T[] | undefined> {
     assertRank('root', root, this.size);
-    return collectives.gather(this.#channel, value, root);
+    return this.#traced('gather', { root: this.#group[root]! }, () => collectives.gather(this.#channel, value, root));
   }
 
   allgather<T>(value: T): Promise<T[]> {
-    return collectives.allgather(this.#channel, value);
+    return this.#traced('allgather', {}, () => collectives.allgather(this.#channel, value));
   }
 
   async alltoall<T>(values: T[]): Promise<T[]> {
     assertPerRankArray('values', values, this.size);
-    return collectives.alltoall(this.#channel, values);
+    return this.#traced('alltoall', {}, () => collectives.alltoall(this.#channel, values));
   }
 
   async reduce<T = any>(value: T, op: Op = SUM, root = 0): Promise<T | undefined> {
     assertOp(op);
     assertRank('root', root, this.size);
-    return (await collectives.reduce(this.#channel, value, op, root)) as T | undefined;
+    return (await this.#traced('reduce', { root: this.#group[root]! }, () => collectives.reduce(this.#channel, value, op, root))) as T | undefined;
   }
 
   async allreduce<T = any>(value: T, op: Op = SUM): Promise<T> {
     assertOp(op);
-    return (await collectives.allreduce(this.#channel, value, op)) as T;
+    return (await this.#traced('allreduce', {}, () => collectives.allreduce(this.#channel, value, op))) as T;
   }
 
   async scan<T = any>(value: T, op: Op = SUM): Promise<T> {
     assertOp(op);
-    return (await collectives.scan(this.#channel, value, op, false)) as T;
+    return (await this.#traced('scan', {}, () => collectives.scan(this.#channel, value, op, false))) as T;
   }
 
   async exscan<T = any>(value: T, op: Op = SUM): Promise<T | undefined> {
     assertOp(op);
-    return (await collectives.scan(this.#channel, value, op, true)) as T | undefined;
+    return (await this.#traced('exscan', {}, () => collectives.scan(this.#channel, value, op, true))) as T | undefined;
   }
 
   // ---- communicators ----
@@ -204,7 +218,7 @@ export class Comm {
     if (!Number.isInteger(color) || color < 0) throw new InvalidArgumentError('color', color, 'a non-negative integer');
     if (!Number.isInteger(key)) throw new InvalidArgumentError('key', key, 'an integer');
     const child = this.#childCount++;
-    const all = await collectives.allgather(this.#channel, [color, key] as const, 'split');
+    const all = await this.#traced('split', {}, () => collectives.allgather(this.#channel, [color, key] as const, 'split'));
     const members = all
       .map(([memberColor, memberKey], rank) => ({ memberColor, memberKey, rank }))
       .filter((member) => member.memberColor === color)
@@ -241,6 +255,27 @@ export class Comm {
   #releaseShared(view: ArrayBufferView): void {
     // A few buffers cover a collective's calls; more would only be memory kept for nothing.
     if (this.#freeShared.length < 4) this.#freeShared.push(view.buffer as SharedArrayBuffer);
+  }
+
+  /** Runs `call`, telling the tracer (if the job is traced) when it begins and ends. */
+  #traced<T>(operation: string, detail: CallDetail, call: () => Promise<T>, ended?: (value: T) => CallDetail): Promise<T> {
+    const tracer = this.#services.tracer;
+    if (!tracer) return call();
+    const end = tracer.begin(operation, detail);
+    let pending: Promise<T>;
+    try {
+      pending = call();
+    } catch (error) {
+      end();
+      throw error;
+    }
+    return pending.then((value) => {
+      end(ended?.(value));
+      return value;
+    }, (error: unknown) => {
+      end();
+      throw error;
+    });
   }
 
   #pattern(source: number, tag: number, tagArgument = 'tag') {

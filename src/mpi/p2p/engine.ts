@@ -26,6 +26,8 @@ export class Engine {
   private readonly unexpected = new UnexpectedQueue();
   private posted: PostedReceive[] = [];
   private abortError: unknown;
+  /** When the first frame arrived (epoch ms): the end of this rank's start-up on the wire. */
+  firstFrameAt: number | undefined;
 
   constructor(
     private readonly transport: Transport,
@@ -53,7 +55,10 @@ export class Engine {
 
   start(): void {
     this.transport.start(
-      (frame) => this.link.accept(frame),
+      (frame) => {
+        this.firstFrameAt ??= Date.now();
+        this.link.accept(frame);
+      },
       (error) => this.abort(error),
     );
   }

@@ -208,9 +208,11 @@ export class ThreadedJob {
 
   private async cancel(): Promise<void> {
     if (this.settled) return;
-    const reason = this.spec.signal?.reason;
+    // The reason the signal was aborted with says who asked; AbortController.abort() alone gives a generic AbortError.
+    const reason: unknown = this.spec.signal?.reason;
+    const by = reason instanceof Error && reason.name !== 'AbortError' ? reason.message : typeof reason === 'string' ? reason : 'the caller\'s AbortSignal';
     const running = await this.waitStates();
-    this.fail(new JobCancelledError(this.spec.jobId, reason instanceof Error ? reason.message : String(reason ?? 'aborted'), running));
+    this.fail(new JobCancelledError(this.spec.jobId, by, running));
   }
 
   /**

@@ -1,3 +1,5 @@
+import { beginInvocation } from '../invocation.ts';
+import { processStartsWithInit } from '../lambda-config.ts';
 import { runRankZeroLambda } from '../rank-zero-lambda.ts';
 import { failureInfo } from '../run-status.ts';
 
@@ -11,12 +13,14 @@ interface LambdaContext {
  * HTTP function (mode "async") it must never throw, so the failure is only recorded.
  */
 export async function handler(event: unknown, context: LambdaContext): Promise<unknown> {
+  const invocation = beginInvocation(processStartsWithInit());
   const remainingMs = context.getRemainingTimeInMillis();
-  if ((event as { mode?: string } | null)?.mode !== 'async') return runRankZeroLambda(event, remainingMs);
+  if ((event as { mode?: string } | null)?.mode !== 'async') return runRankZeroLambda(event, remainingMs, invocation);
   try {
-    return await runRankZeroLambda(event, remainingMs);
+    return await runRankZeroLambda(event, remainingMs, invocation);
   } catch (error) {
-    console.error(`lambda-mpi run: job failed: ${(error as Error).message}`);
+    const jobId = (event as { jobId?: string }).jobId;
+    console.error(`[job ${jobId}] lambda-mpi: job failed: ${(error as Error).message}`);
     return { status: 'failed', error: failureInfo(error) };
   }
 }

@@ -1,3 +1,5 @@
+import { beginInvocation } from '../invocation.ts';
+import { processStartsWithInit } from '../lambda-config.ts';
 import { runWorkerLambda } from '../worker-lambda.ts';
 
 interface LambdaContext {
@@ -6,5 +8,6 @@ interface LambdaContext {
 
 /** Ranks 1..N-1, started asynchronously by rank 0 and by each other (a tree). Never throws. */
 export async function handler(event: unknown, context: LambdaContext): Promise<unknown> {
-  return runWorkerLambda(event, context.getRemainingTimeInMillis());
+  const invocation = beginInvocation(processStartsWithInit());
+  return runWorkerLambda(event, context.getRemainingTimeInMillis(), invocation);
 }

@@ -36,6 +36,7 @@ export function awsJobTransports(options: AwsJobTransportsOptions): JobTransport
         transports.push(transport);
         return transport;
       },
+      requests: () => clients.meter.snapshot(),
       async dispose() {
         try {
           await Promise.allSettled(transports.map((t) => t.close()));

@@ -4,10 +4,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsSettings } from '../../config.ts';
+import { RequestMeter } from './request-meter.ts';
 
 export interface AwsClients {
   sqs: SQSClient;
   s3: S3Client;
+  /** Every request these clients sent: what the job's requests were, and what they cost. */
+  meter: RequestMeter;
   destroy(): void;
 }
 
@@ -47,9 +50,13 @@ export function createAwsClients(settings: AwsSettings): AwsClients {
     // Claim-check bodies are up to 2 GiB: the timeout only guards a stalled transfer.
     requestHandler: handler(15 * 60_000),
   });
+  const meter = new RequestMeter();
+  meter.attach(sqs, 'sqs');
+  meter.attach(s3, 's3');
   return {
     sqs,
     s3,
+    meter,
     destroy() {
       sqs.destroy();
       s3.destroy();

@@ -1,0 +1,30 @@
+import type { JobTimings } from '../runtime/run-result.ts';
+
+/**
+ * One line of where a job's wall time went, from its RunResult's timings: start-up (rank 0's
+ * steps, the slowest rank's start, cold starts), run, clean-up.
+ */
+export function describeTimings(result: { jobId?: string; timings: JobTimings }): string {
+  const { timings } = result;
+  const parts: string[] = [];
+  if (timings.phases) {
+    const { startupMs, runMs, cleanupMs } = timings.phases;
+    const details: string[] = [];
+    const steps = timings.startup;
+    if (steps) {
+      const named: Array<[string, number | undefined]> = [['record', steps.recordMs], ['queues', steps.queuesMs], ['input', steps.inputMs], ['invocations', steps.launchMs]];
+      const shown = named.filter(([, ms]) => ms !== undefined).map(([name, ms]) => `${name} ${ms} ms`);
+      if (shown.length) details.push(shown.join(', '));
+    }
+    const last = [...timings.ranks].sort((a, b) => (b.programMs ?? 0) - (a.programMs ?? 0))[0];
+    if (last?.programMs !== undefined && timings.ranks.length > 1) details.push(`rank ${last.rank} began last, at ${seconds(last.programMs)}`);
+    const cold = timings.ranks.filter((r) => r.coldStart);
+    if (cold.length) details.push(`${cold.length} cold start${cold.length === 1 ? '' : 's'}, init up to ${seconds(Math.max(...cold.map((r) => r.initMs ?? 0)))}`);
+    parts.push(`start-up ${seconds(startupMs)}${details.length ? ` (${details.join('; ')})` : ''}`, `run ${seconds(runMs)}`, `clean-up ${seconds(cleanupMs)}`);
+  }
+  return `job ${result.jobId ?? ''} took ${seconds(timings.durationMs)}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}

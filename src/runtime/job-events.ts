@@ -1,0 +1,189 @@
+import type { StampedLine } from './output.ts';
+
+/**
+ * The watcher channel, rank side: what the ranks tell rank 0 while a job runs, and rank 0 tells
+ * whoever watches (the CLI, GET /runs/{jobId}). One stream carries live output, check-ins,
+ * heartbeats and the progress that follows from them, so each costs no request of its own:
+ * a worker batches its events into control frames to rank 0 (on the links the job already has,
+ * ordered and exactly once), rank 0 hands every event to its `JobEventSink` (on Lambda the S3
+ * event log of src/watch/), and a watcher reads that with a cursor.
+ */
+export type RankEvent =
+  /** The rank's program starts: its check-in, with where its start-up time went. */
+  | { kind: 'started'; rank: number; at: number; start: RankStartTiming }
+  /** Lines the rank printed, in its order. */
+  | { kind: 'output'; rank: number; lines: StampedLine[] }
+  /** The rank is alive and has had nothing else to say for a while. */
+  | { kind: 'heartbeat'; rank: number; at: number }
+  /** Rank 0 received the rank's report (`ok`: it reported `done`). Made by rank 0 only. */
+  | { kind: 'finished'; rank: number; at: number; ok: boolean };
+
+/** Where a rank's start-up time went, in epoch milliseconds (what the rank knows of it). */
+export interface RankStartTiming {
+  /** When its parent asked Lambda to start it (a worker on Lambda). */
+  invokedAt?: number;
+  /** When its function's handler began: after Lambda's init phase on a cold start. */
+  handlerAt?: number;
+  /** True when this invocation was the first of its execution environment. */
+  coldStart?: boolean;
+  /** The init phase of a cold start (module loading), billed by Lambda, in ms. */
+  initMs?: number;
+  /** When its program began. */
+  programAt: number;
+  /** Its function's memory in MB (on Lambda), for the cost of its GB-seconds. */
+  memoryMb?: number;
+}
+
+/** How far a job got: what `GET /runs/{jobId}` and the CLI's progress line show. */
+export interface JobProgress {
+  size: number;
+  /** Ranks that checked in (their program started). */
+  started: number;
+  /** Ranks whose report rank 0 has (done or failed), rank 0's own program included. */
+  finished: number;
+  /** Since rank 0 started the job. */
+  elapsedMs: number;
+}
+
+/** Where rank 0 sends the job's events as they come; every call carries the progress after them. */
+export interface JobEventSink {
+  onEvents(events: RankEvent[], progress: JobProgress): void;
+}
+
+/** A worker's events go out at most this often (batching), so live output lags by about this much. */
+export const DEFAULT_EVENT_FLUSH_MS = 200;
+/** A rank with nothing to say sends a heartbeat this often. */
+export const DEFAULT_HEARTBEAT_MS = 5_000;
+/**
+ * Output bytes that make a batch go out at once: 96 KiB of text stays one SQS message of 256 KiB
+ * after packing and base64, and below the claim-check threshold (no S3 request).
+ */
+export const MAX_EVENT_BATCH_BYTES = 96 * 1024;
+
+export interface RankEventStreamOptions {
+  rank: number;
+  /** Sends a batch (a control frame to rank 0; on rank 0 itself, a local hand-over). */
+  send(events: RankEvent[]): Promise<void>;
+  flushMs?: number;
+  /** 0 turns heartbeats off. */
+  heartbeatMs?: number;
+  now?: () => number;
+}
+
+/**
+ * One rank's side of the channel: check-in at once, output lines batched (a batch goes out
+ * `flushMs` after its first line, or at once when it reaches MAX_EVENT_BATCH_BYTES), and a
+ * heartbeat whenever `heartbeatMs` passed without anything sent. Batches go out in order: the
+ * control frames they travel in share the link's sequence with the rank's reports, so a report
+ * sent after `flush()` arrives after every line printed before it.
+ */
+export class RankEventStream {
+  private pending: RankEvent[] = [];
+  private lines: StampedLine[] = [];
+  private lineBytes = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private lastSentAt: number;
+  private closed = false;
+  private readonly sends = new Set<Promise<void>>();
+  private readonly flushMs: number;
+  private readonly heartbeatMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RankEventStreamOptions) {
+    this.flushMs = options.flushMs ?? DEFAULT_EVENT_FLUSH_MS;
+    this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    this.now = options.now ?? Date.now;
+    this.lastSentAt = this.now();
+    if (this.heartbeatMs > 0) {
+      this.heartbeatTimer = setInterval(() => this.heartbeat(), this.heartbeatMs);
+      this.heartbeatTimer.unref();
+    }
+  }
+
+  /** The rank's check-in: goes out at once, with any lines printed before it. */
+  checkIn(start: RankStartTiming): void {
+    this.add({ kind: 'started', rank: this.options.rank, at: this.now(), start });
+    void this.flush();
+  }
+
+  /** An event other than output (e.g. what a later module adds); goes with the next batch. */
+  add(event: RankEvent): void {
+    if (this.closed) return;
+    this.takeLines();
+    this.pending.push(event);
+    this.schedule();
+  }
+
+  output(line: StampedLine): void {
+    if (this.closed) return;
+    this.lines.push(line);
+    this.lineBytes += line.line.length + 16;
+    if (this.lineBytes >= MAX_EVENT_BATCH_BYTES) void this.flush();
+    else this.schedule();
+  }
+
+  /** Sends what is buffered now; resolves when every batch sent so far was stored. */
+  async flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.takeLines();
+    if (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      this.sendBatch(batch);
+    }
+    await Promise.allSettled([...this.sends]);
+  }
+
+  /** Flushes, then stops: later events are dropped (the rank's report follows). */
+  async close(): Promise<void> {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    await this.flush();
+    this.closed = true;
+  }
+
+  /** Stops at once, dropping what is buffered (the rank was stopped: rank 0 no longer listens). */
+  discard(): void {
+    this.closed = true;
+    clearTimeout(this.flushTimer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.pending = [];
+    this.lines = [];
+  }
+
+  private heartbeat(): void {
+    if (this.closed || this.now() - this.lastSentAt < this.heartbeatMs) return;
+    this.add({ kind: 'heartbeat', rank: this.options.rank, at: this.now() });
+    void this.flush();
+  }
+
+  private takeLines(): void {
+    if (this.lines.length === 0) return;
+    this.pending.push({ kind: 'output', rank: this.options.rank, lines: this.lines });
+    this.lines = [];
+    this.lineBytes = 0;
+  }
+
+  private schedule(): void {
+    this.flushTimer ??= setTimeout(() => void this.flush(), this.flushMs);
+  }
+
+  private sendBatch(batch: RankEvent[]): void {
+    this.lastSentAt = this.now();
+    // A batch that cannot be sent is lost, not fatal: the rank's transport failing fails the rank anyway.
+    const sent = this.options.send(batch).catch(() => undefined);
+    this.sends.add(sent);
+    void sent.finally(() => this.sends.delete(sent));
+  }
+}
+
+/** The lines among `events`, in order. */
+export function linesOf(events: RankEvent[]): StampedLine[] {
+  const lines: StampedLine[] = [];
+  for (const event of events) {
+    if (event.kind !== 'output') continue;
+    for (const line of event.lines) lines.push(line);
+  }
+  return lines;
+}

@@ -1,0 +1,100 @@
+/**
+ * Counts the requests an SDK client sends, by service and operation, with the bytes each way:
+ * what a job's requests were (RunResult.requests) and what they cost. Every attempt is counted
+ * (AWS bills retries too), failures included (a GET of a missing key is billed as a GET).
+ */
+export type AwsService = 'sqs' | 's3' | 'lambda';
+
+export interface RequestCount {
+  requests: number;
+  /** HTTP request bodies, bytes. */
+  bytesSent: number;
+  /** HTTP response bodies, bytes (as their Content-Length says). */
+  bytesReceived: number;
+  /**
+   * SQS bills a request per 64 KiB chunk of its payload: the chunks of these requests, counted on
+   * the larger of the request and response bodies (the JSON around the payload included: an
+   * estimate that errs high by a few bytes a message). Absent for other services.
+   */
+  billedChunks?: number;
+}
+
+/** Counts by service, then by operation name (SendMessageBatch, PutObject, …). */
+export type RequestCounts = Partial<Record<AwsService, Record<string, RequestCount>>>;
+
+const SQS_CHUNK_BYTES = 64 * 1024;
+
+interface MeteredClient {
+  middlewareStack: {
+    add(middleware: (next: (args: any) => Promise<any>, context: { commandName?: string }) => (args: any) => Promise<any>, options: { step: 'deserialize'; name: string; priority: 'high' }): void;
+  };
+}
+
+export class RequestMeter {
+  private readonly counts: RequestCounts = {};
+
+  /** Counts every request `client` sends from now on. */
+  attach(client: MeteredClient, service: AwsService): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const sent = bodyBytes(args.request);
+        let received = 0;
+        try {
+          const result = await next(args);
+          received = contentLength(result?.response);
+          return result;
+        } catch (error) {
+          received = contentLength((error as { $response?: unknown }).$response);
+          throw error;
+        } finally {
+          this.record(service, context.commandName?.replace(/Command$/, '') ?? 'unknown', sent, received);
+        }
+      },
+      { step: 'deserialize', name: 'lambdaMpiRequestMeter', priority: 'high' },
+    );
+  }
+
+  record(service: AwsService, operation: string, bytesSent: number, bytesReceived: number): void {
+    const byOperation = (this.counts[service] ??= {});
+    const count = (byOperation[operation] ??= { requests: 0, bytesSent: 0, bytesReceived: 0, ...(service === 'sqs' ? { billedChunks: 0 } : {}) });
+    count.requests++;
+    count.bytesSent += bytesSent;
+    count.bytesReceived += bytesReceived;
+    if (service === 'sqs') count.billedChunks! += Math.max(1, Math.ceil(Math.max(bytesSent, bytesReceived) / SQS_CHUNK_BYTES));
+  }
+
+  /** A copy of the counts so far. */
+  snapshot(): RequestCounts {
+    return addRequestCounts({}, this.counts);
+  }
+}
+
+/** Adds `more` into `into` (and returns it). */
+export function addRequestCounts(into: RequestCounts, more: RequestCounts | undefined): RequestCounts {
+  for (const [service, operations] of Object.entries(more ?? {}) as Array<[AwsService, Record<string, RequestCount>]>) {
+    const target = (into[service] ??= {});
+    for (const [operation, count] of Object.entries(operations)) {
+      const sum = (target[operation] ??= { requests: 0, bytesSent: 0, bytesReceived: 0 });
+      sum.requests += count.requests;
+      sum.bytesSent += count.bytesSent;
+      sum.bytesReceived += count.bytesReceived;
+      if (count.billedChunks !== undefined) sum.billedChunks = (sum.billedChunks ?? 0) + count.billedChunks;
+    }
+  }
+  return into;
+}
+
+function bodyBytes(request: { headers?: Record<string, string>; body?: unknown } | undefined): number {
+  if (!request) return 0;
+  const header = request.headers?.['content-length'] ?? request.headers?.['Content-Length'];
+  if (header !== undefined) return Number(header) || 0;
+  const { body } = request;
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof Uint8Array) return body.byteLength;
+  return 0;
+}
+
+function contentLength(response: unknown): number {
+  const headers = (response as { headers?: Record<string, string> } | undefined)?.headers;
+  return Number(headers?.['content-length'] ?? 0) || 0;
+}
