@@ -66,15 +66,24 @@ export class JobAbortedError extends LambdaMpiError {
   }
 }
 
-/** The job was cancelled from outside (Ctrl-C of the CLI, `lambda-mpi cancel`, DELETE /runs/{jobId}). */
+/**
+ * The job was cancelled from outside (Ctrl-C of the CLI, `lambda-mpi cancel`, DELETE /runs/{jobId},
+ * runLocal's AbortSignal).
+ */
 export class JobCancelledError extends LambdaMpiError {
   readonly jobId: string;
-  /** Who asked, as the request said (e.g. "lambda-mpi cancel", "DELETE /runs"). */
+  /** Who asked, as the request said (e.g. "lambda-mpi cancel", "DELETE /runs", "Ctrl-C"). */
   readonly by: string;
-  constructor(jobId: string, by: string) {
-    super('JOB_CANCELLED', `job ${jobId} was cancelled (by ${by})`);
+  /** What each rank still running was doing, where the canceller could see it (ranks in threads); else empty. */
+  readonly running: RankWaitState[];
+  constructor(jobId: string, by: string, running: RankWaitState[] = []) {
+    super(
+      'JOB_CANCELLED',
+      `job ${jobId} was cancelled (by ${by})` + (running.length ? `; ranks still running: ${running.map(describeWait).join('; ')}` : ''),
+    );
     this.jobId = jobId;
     this.by = by;
+    this.running = running;
   }
 }
 

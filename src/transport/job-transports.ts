@@ -1,3 +1,4 @@
+import type { AwsRankTransportSpec } from './aws/aws-rank-transport.ts';
 import type { RequestCounts } from './aws/request-meter.ts';
 import type { Transport } from './transport.ts';
 
@@ -6,6 +7,11 @@ export interface JobTransports {
   transport(rank: number): Transport;
   /** Deletes the job's resources; runs also when the job failed. */
   dispose(): Promise<void>;
+  /**
+   * For ranks in worker threads: plain data from which each thread opens its own rank's
+   * transport. Absent when the transports work only in this thread.
+   */
+  readonly forThreads?: AwsRankTransportSpec;
   /** The requests the transports sent so far (transports over AWS). */
   requests?(): RequestCounts;
 }

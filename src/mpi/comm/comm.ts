@@ -1,4 +1,4 @@
-import { decodePayload, encodePayload, payloadSize } from '../codec/codec.ts';
+import { InProcessValue, decodePayload, encodePayload, payloadSize } from '../codec/codec.ts';
 import type { VectorReduction } from './vector-reductions.ts';
 import { ANY_SOURCE, ANY_TAG } from '../constants.ts';
 import { InvalidArgumentError } from '../errors.ts';
@@ -62,6 +62,8 @@ export class Comm {
   readonly #collectiveContext: string;
   #childCount = 0;
   readonly #channel: CollectiveChannel;
+  /** Shared memory this communicator's collectives gave back, for the next ones (ranks in threads). */
+  readonly #freeShared: SharedArrayBuffer[] = [];
 
   /** @internal Made by the runtime (the world) and by split/dup. */
   constructor(services: RankServices, group: readonly number[], context: string) {
@@ -78,7 +80,14 @@ export class Comm {
       rank: this.rank,
       size: this.size,
       splitVectors: services.vectorReduction === 'split' || (services.vectorReduction === 'auto' && this.#engine.inProcess),
+      lendsViews: this.#engine.sameThread,
       send: (value, dest, operation) => this.#sendOn(this.#collectiveContext, value, dest, COLLECTIVE_TAG[operation]),
+      lend: (view, dest, operation) => (this.#engine.sameThread || (this.#engine.inProcess && view.buffer instanceof SharedArrayBuffer)
+        ? this.#engine.sendData(this.#collectiveContext, this.#group[dest]!, COLLECTIVE_TAG[operation], new InProcessValue(view))
+        : this.#sendOn(this.#collectiveContext, view, dest, COLLECTIVE_TAG[operation])),
+      ...(this.#engine.inProcess && !this.#engine.sameThread
+        ? { takeShared: (like, length) => this.#takeShared(like, length), releaseShared: (view) => this.#releaseShared(view) }
+        : {}),
       recv: async (source, operation) => {
         const message = await this.#engine.receive(
           { context: this.#collectiveContext, source: this.#group[source]!, tag: COLLECTIVE_TAG[operation] },
@@ -232,7 +241,20 @@ export class Comm {
 
   #sendOn(context: string, value: unknown, dest: number, tag: number): Promise<void> {
     // Encoding copies the value now, so the caller may reuse its buffer as soon as this returns.
-    return this.#engine.sendData(context, this.#group[dest]!, tag, encodePayload(value, this.#engine.inProcess));
+    return this.#engine.sendData(context, this.#group[dest]!, tag, encodePayload(value, this.#engine.inProcess, this.#engine.clonesValues));
+  }
+
+  #takeShared(like: ArrayBufferView, length: number): ArrayBufferView {
+    const ctor = (Buffer.isBuffer(like) ? Uint8Array : like.constructor) as new (buffer: SharedArrayBuffer, offset: number, length: number) => ArrayBufferView;
+    const bytes = length * ((like as Uint8Array).BYTES_PER_ELEMENT ?? 1);
+    const free = this.#freeShared.findIndex((memory) => memory.byteLength >= bytes);
+    const memory = free >= 0 ? this.#freeShared.splice(free, 1)[0]! : new SharedArrayBuffer(bytes);
+    return new ctor(memory, 0, length);
+  }
+
+  #releaseShared(view: ArrayBufferView): void {
+    // A few buffers cover a collective's calls; more would only be memory kept for nothing.
+    if (this.#freeShared.length < 4) this.#freeShared.push(view.buffer as SharedArrayBuffer);
   }
 
   /** Runs `call`, telling the tracer (if the job is traced) when it begins and ends. */
