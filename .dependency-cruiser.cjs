@@ -83,10 +83,17 @@ module.exports = {
     },
     {
       name: 'functions-never-load-the-bundler',
-      comment: 'Bundling programs (esbuild, a native binary) and finding stages (CloudFormation) are the CLI\'s work; code that runs in the Lambda functions never imports them.',
+      comment: 'Bundling programs (esbuild, a native binary) and finding stages (CloudFormation) are the CLI\'s work; code that runs in the Lambda functions never imports them. The one exception bundles a program for ranks in worker threads, which only runLocal({ threads: true }) loads (see the next rule).',
       severity: 'error',
-      from: { path: '^src/(service|runtime|transport|mpi|programs)/' },
+      from: { path: '^src/(service|runtime|transport|mpi|programs)/', pathNot: '^src/runtime/threads/thread-bundle[.]ts$' },
       to: { path: 'node_modules/(esbuild|@aws-sdk/client-cloudformation)/' },
+    },
+    {
+      name: 'functions-never-start-threads',
+      comment: 'Ranks in worker threads (and the bundler they need) belong to runLocal; the Lambda functions run one rank each and never reach them.',
+      severity: 'error',
+      from: { path: '^src/service/' },
+      to: { path: '^src/runtime/(threads/|run-local[.]ts$)' },
     },
     {
       name: 'package-imports-no-tools-tests-benches',

@@ -1,6 +1,6 @@
 import { benchCases, readTiming, type BenchCase } from './cases.ts';
 import { measureOnMemory } from './memory-bench.ts';
-import { measureOnMpi4py } from './mpi4py-bench.ts';
+import { measureOnMpi4pyOnce } from './mpi4py-once.ts';
 import { buildRow, measure, type Measurement, type Outcome, type RowSpec } from './rows.ts';
 import type { Section } from './types.ts';
 
@@ -39,7 +39,7 @@ export const memorySection: Section = {
     const outcomes = new Map<string, Outcome>();
     for (const c of cases) outcomes.set(`lambda-mpi ${c.id}`, await measure(onLambdaMpi(c), context));
     if (context.mpi4py.available) {
-      for (const [id, outcome] of await measureOnMpi4py(cases, context.log)) outcomes.set(`mpi4py ${id}`, outcome);
+      for (const [id, outcome] of await measureOnMpi4pyOnce(cases, context.log)) outcomes.set(`mpi4py ${id}`, outcome);
     }
     return cases.map((c) => buildRow('memory', rowOf(c), outcomes));
   },

@@ -79,7 +79,7 @@ export function formatTable(rows: ReportedRow[], mpi4py: Mpi4pyAvailability): st
   const mpi4pyRows = rows.some((row) => !row.baseline);
   if (mpi4py.available && mpi4pyRows) {
     out.push(`mpi4py ${mpi4py.mpi4pyVersion} via ${mpi4py.mpirun} --oversubscribe, ${mpi4py.python}, buffers: ${mpi4py.buffers}`);
-    out.push('lambda-mpi runs every rank on one thread of this process; mpi4py runs one process per rank.');
+    out.push('lambda-mpi runs every rank on one thread of this process (memory rows) or each in a worker thread (threads rows); mpi4py runs one process per rank.');
   } else if (!mpi4py.available && mpi4pyRows) {
     out.push(
       `mpi4py not measured: ${mpi4py.reason}. ` +

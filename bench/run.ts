@@ -9,6 +9,7 @@
  */
 import { awsSection } from './aws-section.ts';
 import { memorySection } from './memory-section.ts';
+import { threadsSection } from './threads-section.ts';
 import { startLoadMeter } from './machine-load.ts';
 import { detectMpi4py } from './mpi4py-bench.ts';
 import { RATIO_CONVENTION, environment, formatTable, withVerdicts, writeRecord, type SectionOutcome } from './report.ts';
@@ -17,6 +18,7 @@ import type { Mpi4pyAvailability, Row, Section } from './types.ts';
 /** Every section, in the order they run. */
 const sections: Section[] = [
   memorySection,
+  threadsSection,
   awsSection,
 ];
 

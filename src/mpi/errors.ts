@@ -66,15 +66,24 @@ export class JobAbortedError extends LambdaMpiError {
   }
 }
 
-/** The job was cancelled from outside (Ctrl-C of the CLI, `lambda-mpi cancel`, DELETE /runs/{jobId}). */
+/**
+ * The job was cancelled from outside (Ctrl-C of the CLI, `lambda-mpi cancel`, DELETE /runs/{jobId},
+ * runLocal's AbortSignal).
+ */
 export class JobCancelledError extends LambdaMpiError {
   readonly jobId: string;
-  /** Who asked, as the request said (e.g. "lambda-mpi cancel", "DELETE /runs"). */
+  /** Who asked, as the request said (e.g. "lambda-mpi cancel", "DELETE /runs", "Ctrl-C"). */
   readonly by: string;
-  constructor(jobId: string, by: string) {
-    super('JOB_CANCELLED', `job ${jobId} was cancelled (by ${by})`);
+  /** What each rank still running was doing, where the canceller could see it (ranks in threads); else empty. */
+  readonly running: RankWaitState[];
+  constructor(jobId: string, by: string, running: RankWaitState[] = []) {
+    super(
+      'JOB_CANCELLED',
+      `job ${jobId} was cancelled (by ${by})` + (running.length ? `; ranks still running: ${running.map(describeWait).join('; ')}` : ''),
+    );
     this.jobId = jobId;
     this.by = by;
+    this.running = running;
   }
 }
 
@@ -103,6 +112,36 @@ export class JobTimeoutError extends LambdaMpiError {
     this.timeoutMs = timeoutMs;
     this.running = running;
   }
+}
+
+/** What is known of a lost rank: it never checked in, or it stopped beating at `since`. */
+export type LostRank =
+  | { rank: number; state: 'never-started'; waitedMs: number }
+  | { rank: number; state: 'silent'; since: number };
+
+/**
+ * A rank's process is gone (crashed, out of memory, killed at its function's timeout) or never
+ * started (its invocation throttled), so the job can never finish: it fails at once, naming it.
+ */
+export class RankLostError extends LambdaMpiError {
+  readonly jobId: string;
+  readonly rank: number;
+  readonly lost: LostRank;
+  constructor(jobId: string, lost: LostRank) {
+    super('RANK_LOST', `rank ${lost.rank} ${describeLost(lost)}`);
+    this.jobId = jobId;
+    this.rank = lost.rank;
+    this.lost = lost;
+  }
+}
+
+function describeLost(lost: LostRank): string {
+  if (lost.state === 'never-started') {
+    return `never started: it did not check in within ${Math.round(lost.waitedMs / 1000)} s of its invocation ` +
+      '(likely throttled: the account\'s or the function\'s concurrency is exhausted)';
+  }
+  return `stopped answering: silent since ${new Date(lost.since).toISOString()} ` +
+    '(its process ended: a crash, out of memory, or its function\'s timeout)';
 }
 
 /** The transport (queue service, object store, invocation) failed. */

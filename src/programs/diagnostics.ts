@@ -28,15 +28,47 @@ export const failRank = defineProgram<FailureInput | undefined>(
   { name: 'fail-rank' },
 );
 
-/** One rank's process ends abruptly without a word (as a killed or timed-out Lambda would). */
-export const crashRank = defineProgram<FailureInput | undefined>(
+/** How crash-rank's rank dies: its process exits, or it allocates until its memory runs out. */
+export type CrashKind = 'exit' | 'memory';
+
+/**
+ * One rank's process ends abruptly without a word, as a killed, crashed or timed-out Lambda would
+ * (`how: 'exit'`, the default), or after allocating until it runs out of memory (`how: 'memory'`).
+ */
+export const crashRank = defineProgram<(FailureInput & { how?: CrashKind }) | undefined>(
   async (comm, input) => {
     const rank = targetRank(input, comm.size);
+    const how = input?.how ?? 'exit';
+    if (how !== 'exit' && how !== 'memory') throw new InvalidArgumentError('input.how', how, '"exit" or "memory"');
     if (comm.rank === rank) {
-      console.log(`rank ${rank} exits now`);
-      process.exit(1);
+      console.log(`rank ${rank} ${how === 'exit' ? 'exits' : 'allocates until its memory runs out'} now`);
+      if (how === 'exit') process.exit(1);
+      const held: number[][] = [];
+      for (;;) held.push(new Array<number>(1 << 20).fill(held.length));
     }
     await comm.barrier();
   },
   { name: 'crash-rank' },
+);
+
+/**
+ * One rank runs synchronous code for `seconds` without yielding (as a CPU-bound loop does), then
+ * every rank meets at a barrier: such a rank sends no heartbeat and its timers do not fire, yet it
+ * is alive; past the job's deadline, the job still ends at its timeout.
+ */
+export const busyRank = defineProgram<(FailureInput & { seconds?: number }) | undefined>(
+  async (comm, input) => {
+    const rank = targetRank(input, comm.size);
+    const seconds = input?.seconds ?? 15;
+    if (typeof seconds !== 'number' || !(seconds >= 0) || seconds > 900) throw new InvalidArgumentError('input.seconds', seconds, 'a number of seconds in 0..900');
+    if (comm.rank === rank) {
+      const until = Date.now() + seconds * 1000;
+      let spins = 0;
+      while (Date.now() < until) spins++;
+      console.log(`rank ${rank} was busy for ${seconds} s (${spins} spins)`);
+    }
+    await comm.barrier();
+    return comm.rank === rank ? seconds : undefined;
+  },
+  { name: 'busy-rank' },
 );

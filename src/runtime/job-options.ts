@@ -14,6 +14,11 @@ export interface ValidatedJob {
 
 /** Refuses bad input before anything starts: every message says what is allowed. */
 export function validateJob(program: Program, options: { size?: unknown; input?: unknown; timeoutMs?: unknown }): ValidatedJob {
+  return { program, ...validateJobOptions(options) };
+}
+
+/** The checks of validateJob that do not need the program (ranks in threads load it themselves). */
+export function validateJobOptions(options: { size?: unknown; input?: unknown; timeoutMs?: unknown }): Omit<ValidatedJob, 'program'> {
   assertJobOptions(options);
   assertJobSize(options.size);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -29,7 +34,7 @@ export function validateJob(program: Program, options: { size?: unknown; input?:
       `cannot be serialized (${(error as Error).message}); allowed are primitives, bigint, arrays, plain objects, Map, Set, Date, Error, TypedArrays, ArrayBuffer and Buffer`,
     );
   }
-  return { program, size: options.size, timeoutMs, serializedInput };
+  return { size: options.size, timeoutMs, serializedInput };
 }
 
 export function assertJobOptions(options: unknown): asserts options is { size?: unknown; input?: unknown; timeoutMs?: unknown } {

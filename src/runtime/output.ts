@@ -27,6 +27,13 @@ export interface OutputSink {
  * console behaves as before.
  */
 const currentSink = new AsyncLocalStorage<OutputSink>();
+/**
+ * In a thread that runs a single rank (ranks in worker threads) everything printed is that
+ * rank's: the sink is the thread's, and no async context is needed (whose hooks cost every
+ * promise of the program some time on Node 20).
+ */
+let wholeThread = false;
+let threadSink: OutputSink | undefined;
 const CAPTURING = Symbol('lambda-mpi capturing console method');
 
 const STREAM_OF: Record<string, OutputStream> = {
@@ -42,14 +49,23 @@ function install(): void {
     const original = (console as any)[method] as ((...args: unknown[]) => void) & { [CAPTURING]?: true };
     if (original[CAPTURING]) continue;
     const captured = function captured(this: unknown, ...args: unknown[]) {
-      const sink = currentSink.getStore();
+      const sink = threadSink ?? currentSink.getStore();
       if (!sink) return original.apply(this, args);
       let text = formatWithOptions({ colors: false }, ...args);
       if (method === 'trace') text = `Trace: ${text}\n${new Error().stack?.split('\n').slice(2).join('\n') ?? ''}`;
       for (const line of text.split('\n')) {
         const entry: OutputLine = { rank: sink.rank, stream, line };
         // Outside the rank's context: a callback that prints must reach the real console.
-        currentSink.exit(sink.onLine, entry);
+        if (threadSink) {
+          threadSink = undefined;
+          try {
+            sink.onLine(entry);
+          } finally {
+            threadSink = sink;
+          }
+        } else {
+          currentSink.exit(sink.onLine, entry);
+        }
       }
     };
     (console as any)[method] = Object.assign(captured, { [CAPTURING]: true as const });
@@ -59,5 +75,14 @@ function install(): void {
 /** Runs `fn` with console output attributed to `sink`. */
 export function withOutputSink<T>(sink: OutputSink, fn: () => T): T {
   install();
+  if (wholeThread) {
+    threadSink = sink;
+    return fn();
+  }
   return currentSink.run(sink, fn);
+}
+
+/** This thread runs one rank only: from its run on, whatever the thread prints is that rank's. */
+export function captureWholeThread(): void {
+  wholeThread = true;
 }

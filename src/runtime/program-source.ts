@@ -45,9 +45,61 @@ export async function loadProgramModule(specifier: string | URL): Promise<Resolv
       : '';
     throw new Error(`cannot load ${path}: ${(error as Error).message}${hint}`, { cause: error });
   }
+  return { program: programFromModule(module, path), moduleUrl: url.href };
+}
+
+/** The program a loaded module exports (default, or `program`); refused naming the module otherwise. */
+export function programFromModule(module: { default?: unknown; program?: unknown }, path: string): Program {
   const program = [module.default, module.program].find(isProgram);
   if (!program) {
     throw new InvalidArgumentError('program', path, 'a module whose default export is a program made by defineProgram()', `must be a module whose default export is a program made by defineProgram(): ${path} exports none`);
   }
-  return { program, moduleUrl: url.href };
+  return program;
+}
+
+/** A module next to `base` with the base's own extension: `.ts` from source, `.js` once compiled. */
+export function siblingModule(pathWithoutExtension: string, base: string): URL {
+  const extension = /\.[cm]?[jt]s$/.exec(new URL(base).pathname)?.[0] ?? '.js';
+  return new URL(`${pathWithoutExtension}${extension}`, base);
+}
+
+/** Where ranks in other threads load a job's program from: a module file, or the catalog and a bundled program's name. */
+export interface ProgramModule {
+  path: string;
+  /** Set for a bundled program: `path` is then the catalog, and the program is `findProgram(name)` there. */
+  bundledName?: string;
+}
+
+/**
+ * Finds the module of a program without running it, for ranks that load it themselves (threads).
+ * A Program value is accepted only when it is a bundled program: a function cannot cross threads.
+ */
+export async function locateProgramModule(source: unknown): Promise<ProgramModule> {
+  const catalog = () => fileURLToPath(siblingModule('../programs/index', import.meta.url));
+  if (isProgram(source)) {
+    if (source.name) {
+      const { programs } = await import('../programs/index.ts');
+      if (programs[source.name] === source) return { path: catalog(), bundledName: source.name };
+    }
+    throw new InvalidArgumentError(
+      'program',
+      source,
+      'a module path or file: URL whose default export is a program, or a bundled program\'s name, when threads is true',
+      'cannot run in threads as a value: a function cannot cross threads; pass the path or file: URL of the module that exports it (e.g. new URL(\'./my-program.ts\', import.meta.url))',
+    );
+  }
+  if (source instanceof URL || (typeof source === 'string' && isModuleSpecifier(source))) {
+    const url = source instanceof URL || source.startsWith('file:') ? new URL(source) : pathToFileURL(resolve(source));
+    const path = fileURLToPath(url);
+    if (!existsSync(path)) {
+      throw new InvalidArgumentError('program', String(source), 'an existing program file (.ts, .mts, .js, .mjs)', `is not a file that exists: ${path}`);
+    }
+    return { path };
+  }
+  if (typeof source === 'string') {
+    const { findProgram } = await import('../programs/index.ts');
+    findProgram(source);
+    return { path: catalog(), bundledName: source };
+  }
+  throw new InvalidArgumentError('program', source, 'a module path or file: URL, or the name of a bundled program');
 }

@@ -9,7 +9,7 @@ import type { Transport } from '../transport/transport.ts';
 import { decodeControl, encodeControl, type ControlMessage } from './control.ts';
 import { RankEventStream, type RankEvent, type RankStartTiming } from './job-events.ts';
 import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
-import { RankTracer } from './trace/rank-tracer.ts';
+import { RankTracer, preciseNow } from './trace/rank-tracer.ts';
 import type { RequestCounts } from '../transport/aws/request-meter.ts';
 
 /** Everything one rank needs to run its part of a job, wherever it runs. */
@@ -116,6 +116,9 @@ export class RankSession {
     // (and the rank would look as if it never started) until its first communication call.
     await this.events.flush();
     try {
+      // The check-in is stored before the program runs: a rank whose process dies in its first
+      // synchronous steps is then known to have started (rank 0 calls it silent, not never started).
+      await this.events.flush();
       const services: RankServices = {
         jobId: options.jobId,
         engine: this.engine,
@@ -131,7 +134,8 @@ export class RankSession {
       return { ok: false, error };
     } finally {
       this.running = false;
-      this.endedAt = this.clock.now();
+      // A traced rank's end is on the tracer's sub-millisecond clock, like its calls' ends: compute after its last call is often shorter than a millisecond.
+      this.endedAt = this.tracer ? preciseNow() : this.clock.now();
     }
   }
 

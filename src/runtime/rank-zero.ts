@@ -1,11 +1,12 @@
 import { decode } from '../mpi/codec/codec.ts';
 import {
-  JobAbortedError, JobCancelledError, JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo, type RankWaitState,
+  JobAbortedError, JobCancelledError, JobTimeoutError, LambdaMpiError, RankFailedError, RankLostError, toRemoteErrorInfo, type RankWaitState,
 } from '../mpi/errors.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
 import type { ControlMessage } from './control.ts';
 import type { StampedLine } from './output.ts';
 import type { JobEventSink, JobProgress, RankEvent, RankStartTiming } from './job-events.ts';
+import { LivenessMonitor, type LivenessOptions } from './liveness.ts';
 import { RankSession, broadcastControl, type ProgramOutcome, type RankOptions } from './rank-session.ts';
 import { systemClock, type Clock } from '../transport/clock.ts';
 import { mergeOutput, type JobTimings, type RankTiming, type RunResult, type StartupSteps } from './run-result.ts';
@@ -22,6 +23,8 @@ export interface RankZeroOptions extends RankOptions {
   jobStartedAt?: number;
   /** Rank 0's start-up steps before its program (on Lambda), for the timings and the timeline. */
   startup?: { steps: StartupSteps; timeline: JobStep[] };
+  /** Fail the job in seconds when a rank never starts or its process ends (liveness.ts); ranks in other processes only. */
+  liveness?: LivenessOptions;
 }
 
 /** Runs rank 0 of a job: its own part of the program, and the job's authority (see RankZeroJob). */
@@ -67,12 +70,18 @@ export class RankZeroJob {
   private readonly waitStates = new Map<number, RankWaitState>();
   /** Rank 0's own program: undefined while it runs, then how long it took. */
   private ownDurationMs: number | undefined;
+  /** Whether rank 0's own program was still running when the deadline passed (code that never yielded). */
+  private ownRanPastDeadline = false;
+  private deadlinePassed = false;
   private ended = false;
   private readonly ending: Promise<RunResult>;
   private resolveEnding!: (result: RunResult) => void;
   private rejectEnding!: (error: unknown) => void;
   private cancelDeadline: (() => void) | undefined;
   private cancelGrace: (() => void) | undefined;
+  private liveness: LivenessMonitor | undefined;
+  /** When rank 0 invoked its children in the start-up tree. */
+  private launchedAt: number | undefined;
 
   constructor(private readonly options: RankZeroOptions) {
     this.clock = options.clock ?? systemClock;
@@ -111,11 +120,27 @@ export class RankZeroJob {
   run(): Promise<RunResult> {
     this.cancelDeadline = this.clock.schedule(() => this.deadline(), Math.max(0, this.options.deadline - this.clock.now()));
     this.session.start();
-    const launched = this.options.launchWorkers?.().catch((error: unknown) => this.workersNotStarted(error));
-    void this.session.run().then((outcome) => this.ownProgramEnded(outcome));
+    // The workers are invoked before rank 0's own program runs: synchronous code there would
+    // otherwise hold back the requests that start them.
+    this.launchedAt = this.clock.now();
+    const launched = (this.options.launchWorkers?.() ?? Promise.resolve()).catch((error: unknown) => this.workersNotStarted(error));
+    if (this.options.liveness && this.options.size > 1) {
+      this.liveness = new LivenessMonitor({
+        size: this.options.size,
+        launchedAt: () => this.launchedAt,
+        checkedInAt: (rank) => this.started.get(rank)?.programAt,
+        heardFrom: (rank) => this.lastHeard.get(rank),
+        isRunning: (rank) => this.running.has(rank),
+      }, this.options.liveness, (lost) => this.fail(new RankLostError(this.options.jobId, lost), lost.rank));
+      this.liveness.start();
+    }
+    void launched.then(async () => {
+      if (!this.ended) this.ownProgramEnded(await this.session.run());
+    });
     return this.ending.finally(async () => {
       this.cancelDeadline?.();
       this.cancelGrace?.();
+      this.liveness?.stop();
       this.session.events.discard();
       await launched;
       await this.session.engine.close().catch(() => undefined);
@@ -190,6 +215,12 @@ export class RankZeroJob {
   /** Ends the job with its result, once rank 0's program returned and every worker reported `done`. */
   finish(): void {
     if (this.ended || this.ownDurationMs === undefined || this.running.size > 0) return;
+    // An ending that comes after the deadline is the deadline's: the timer could not fire while
+    // synchronous code ran, but the job's time was up all the same.
+    if (this.clock.now() > this.options.deadline) {
+      this.deadline();
+      return;
+    }
     void this.session.events.flush();
     this.ended = true;
     const { jobId, size } = this.options;
@@ -260,12 +291,15 @@ export class RankZeroJob {
    * workers one message latency of the transport to send their timeout reports.
    */
   deadline(): void {
-    if (this.ended) return;
+    if (this.ended || this.deadlinePassed) return;
+    this.deadlinePassed = true;
     const { jobId, timeoutMs } = this.options;
     let ownWait: RankWaitState | undefined;
     if (this.ownDurationMs === undefined) {
       ownWait = { rank: 0, ...this.session.engine.waitState(), silent: false };
       this.session.stop(new JobTimeoutError(jobId, timeoutMs, [ownWait]));
+    } else if (this.ownRanPastDeadline) {
+      ownWait = { rank: 0, silent: false };
     }
     this.cancelGrace = this.clock.schedule(() => this.reportGraceOver(ownWait), this.options.transport.reportGraceMs);
   }
@@ -281,6 +315,7 @@ export class RankZeroJob {
 
   private ownProgramEnded(outcome: ProgramOutcome): void {
     this.ownDurationMs = this.clock.now() - this.session.startedAt;
+    this.ownRanPastDeadline = this.clock.now() > this.options.deadline;
     void this.session.events.flush();
     if (!this.session.stopped) this.rankFinished(0, outcome.ok);
     if (outcome.ok) {

@@ -6,6 +6,7 @@ import type { JobTransports, JobTransportsFactory } from '../transport/job-trans
 import { systemClock } from '../transport/clock.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { AwsJobTransportsOptions } from '../transport/aws/aws-job-transports.ts';
+import { FaultInjectingTransport, type FaultSchedule } from '../transport/fault-injection.ts';
 import { InvalidArgumentError } from '../mpi/errors.ts';
 import { assertJobOptions, inputCopy, validateJob } from './job-options.ts';
 import { resolveProgram } from './program-source.ts';
@@ -31,8 +32,17 @@ export interface RunLocalOptions<I = unknown> {
   aws?: AwsJobTransportsOptions;
   /** Each line as a rank prints it. */
   onOutput?: (line: OutputLine) => void;
-  /** Wraps each rank's transport, e.g. with fault injection in tests. */
+  /**
+   * Runs every rank in a worker thread of its own, so CPU-bound ranks run in parallel. Needs the
+   * program as a module (a path or file: URL) or a bundled program's name.
+   */
+  threads?: boolean;
+  /** Cancels the job (threads only): it fails with JobCancelledError saying what each rank waited on. */
+  signal?: AbortSignal;
+  /** Wraps each rank's transport, e.g. with fault injection in tests (not with threads: a function cannot cross). */
   wrapTransport?: (transport: Transport, rank: number) => Transport;
+  /** Test hook: every rank's transport duplicates and reorders frames on this seeded schedule (threads too). */
+  injectFaults?: FaultSchedule;
   /**
    * Record the job's timeline: `result.trace` is then the Chrome trace-event JSON of it (one
    * track per rank; write it to a file and open it in Perfetto or chrome://tracing).
@@ -58,13 +68,26 @@ export async function runLocal<I = unknown, R = unknown>(
 ): Promise<RunResult<R>> {
   assertJobOptions(options);
   if (options.trace !== undefined && typeof options.trace !== 'boolean') throw new InvalidArgumentError('trace', options.trace, 'true or false');
+  if (options.threads !== undefined && typeof options.threads !== 'boolean') throw new InvalidArgumentError('threads', options.threads, 'true or false');
+  if (options.threads) {
+    if (options.trace) {
+      throw new InvalidArgumentError('trace', options.trace, 'absent when threads is true', 'is not recorded for ranks in threads: run the job without threads to trace it');
+    }
+    // Loaded on demand: the bundler is needed only by jobs in threads.
+    const { runInThreads } = await import('./threads/run-threads.ts');
+    return runInThreads<R>(program, options, options.transport === 'aws' ? await jobTransportsFactory(options) : undefined);
+  }
+  if (options.signal !== undefined) {
+    throw new InvalidArgumentError('signal', options.signal, 'absent unless threads is true', 'needs threads: true (ranks that share this thread cannot be interrupted)');
+  }
   const job = validateJob((await resolveProgram(program)).program, options);
   const jobId = newJobId();
   const transports = await (await jobTransportsFactory(options))(jobId, job.size);
   const clock = transports.clock ?? systemClock;
   const deadline = clock.now() + job.timeoutMs;
   const transportOf = (rank: number) => {
-    const transport = transports.transport(rank);
+    let transport = transports.transport(rank);
+    if (options.injectFaults) transport = new FaultInjectingTransport(transport, options.injectFaults);
     return options.wrapTransport ? options.wrapTransport(transport, rank) : transport;
   };
   const common = {

@@ -80,16 +80,17 @@ export class WorkerRank {
       this.timers.push(this.clock.schedule(() => this.functionTimeoutNear(hardStopAt), Math.max(0, hardStopAt - this.clock.now())));
     }
     try {
-      const launching = options.launchChildren?.().catch((error: unknown) => this.fail(error));
+      // Children are invoked before this rank's program runs: synchronous code there would
+      // otherwise hold back the requests that start them.
+      await options.launchChildren?.().catch((error: unknown) => this.fail(error));
       let graceTimer: NodeJS.Timeout | undefined;
       const abandoned = session.stopping.then(() => new Promise<ProgramOutcome>((resolve) => {
         graceTimer = setTimeout(() => resolve({ ok: false, error: session.stopError }), STOP_GRACE_MS);
         graceTimer.unref();
       }));
-      const outcome = await Promise.race([session.run(), abandoned]);
+      const outcome: ProgramOutcome = session.stopped ? { ok: false, error: session.stopError } : await Promise.race([session.run(), abandoned]);
       clearTimeout(graceTimer);
       this.clearTimers();
-      await launching;
       await this.programEnded(outcome);
     } finally {
       this.clearTimers();
@@ -147,6 +148,11 @@ export class WorkerRank {
     const { session } = this;
     const { rank } = this.options;
     if (session.stopped) return; // rank 0 already knows why this rank stopped
+    if (Date.now() > this.options.deadline) {
+      // Its program ran past the deadline in code that never yielded (the deadline's timer could not fire).
+      await this.report({ type: 'timeout-report', rank });
+      return;
+    }
     if (!outcome.ok) {
       await this.report({ type: 'failed', rank, error: toRemoteErrorInfo(outcome.error) });
       return;

@@ -1,20 +1,22 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { ConfigurationError, InvalidArgumentError } from '../mpi/errors.ts';
+import { ConfigurationError, InvalidArgumentError, TransportError } from '../mpi/errors.ts';
 import { isJobId, newJobId } from '../runtime/job-id.ts';
 import { createAwsClients } from '../transport/aws/clients.ts';
+import { runLocation, type RequestOrigin } from './http-location.ts';
+import { storeInput } from './job-input.ts';
+import { judgeRunning, lostRecord, readPulse } from './job-liveness.ts';
 import { assertProgramShipped } from './job-program.ts';
-import { parseJobRequest } from './job-request.ts';
+import { MAX_INPUT_BYTES, parseJobRequest } from './job-request.ts';
 import { createLambdaClient } from './launcher.ts';
 import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv } from './lambda-config.ts';
-import { readRunStatus, writeRunStatus, type RunStatus } from './run-status.ts';
+import { failureInfo, readRunStatus, writeRunStatus, type RunStatus } from './run-status.ts';
 import { cancelJob } from '../watch/cancel-job.ts';
 import { readEventLogPage } from '../watch/event-log-reader.ts';
 
 /** The part of an API Gateway (REST, v1) proxy event this API reads. */
-export interface HttpEvent {
+export interface HttpEvent extends RequestOrigin {
   httpMethod: string;
   resource?: string;
-  path?: string;
   pathParameters?: Record<string, string | undefined> | null;
   queryStringParameters?: Record<string, string | undefined> | null;
   body?: string | null;
@@ -33,15 +35,19 @@ const DEFAULT_WAIT_SECONDS = 20;
 const POLL_MS = 200;
 /** Between this function's check and the run function's start, a few seconds of its timeout pass. */
 const START_SLACK_MS = 5_000;
+/** The largest body: the largest input, with room for the request's other fields. */
+const MAX_BODY_BYTES = MAX_INPUT_BYTES + 4096;
 
 /**
  * POST /runs starts a job through the run function (asynchronously, so the job may outlive the
  * request) and answers 200 with the result if it ends within the wait, else 202 with the job id.
  * GET /runs/{jobId} answers with the job's record: running (with its progress and the output so
- * far, from its event log, from `?cursor=N` on), succeeded (with the result), failed or cancelled.
- * DELETE /runs/{jobId} cancels a running job.
+ * far, from its event log, from `?cursor=N` on), succeeded (with the result), failed, cancelled,
+ * or lost (rank 0 died or never started). DELETE /runs/{jobId} cancels a running job. A request
+ * is checked whole before anything is written; a failure of the service itself is answered
+ * without its internals (they go to the log, under `requestId`).
  */
-export async function handleHttp(event: HttpEvent): Promise<HttpResponse> {
+export async function handleHttp(event: HttpEvent, requestId = 'unknown'): Promise<HttpResponse> {
   try {
     const route = `${event.httpMethod} ${event.resource ?? event.path ?? ''}`;
     if (route === 'POST /runs') return await startRun(event);
@@ -53,11 +59,13 @@ export async function handleHttp(event: HttpEvent): Promise<HttpResponse> {
     return json(404, { message: `no route ${route}; the routes are POST /runs, GET /runs/{jobId} and DELETE /runs/{jobId}` });
   } catch (error) {
     if (error instanceof InvalidArgumentError) return json(400, { message: error.message, argument: error.argument });
-    if (error instanceof ConfigurationError) return json(500, { message: `the service is misconfigured: ${error.message}` });
     // A route with a job names it, so the line is found with the job's other lines.
     const jobId = event.pathParameters?.jobId ?? /^\/runs\/([^/]+)$/.exec(event.path ?? '')?.[1];
-    console.error(`[job ${jobId ?? '(none)'}] lambda-mpi http ${event.httpMethod} ${event.path ?? event.resource ?? ''}: ${(error as Error).stack ?? error}`);
-    return json(500, { message: `internal error: ${(error as Error).message}` });
+    console.error(`[job ${jobId ?? '(none)'}] lambda-mpi http ${event.httpMethod} ${event.path ?? event.resource ?? ''} (request ${requestId}): ${(error as Error).stack ?? error}`);
+    if (error instanceof ConfigurationError || error instanceof TransportError) {
+      return json(503, { message: `the service cannot reach its storage or functions right now; its log has the details (request ${requestId})`, requestId });
+    }
+    return json(500, { message: `the service failed to answer; its log has the details (request ${requestId})`, requestId });
   }
 }
 
@@ -67,6 +75,9 @@ async function startRun(event: HttpEvent): Promise<HttpResponse> {
   let body: unknown;
   const text = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString() : event.body;
   if (!text) throw new InvalidArgumentError('body', text ?? null, 'a JSON object { "program": name, "size": N, "input"?: any, "timeoutSeconds"?: seconds, "waitSeconds"?: seconds }', 'is missing: send a JSON object { "program": name, "size": N, "input"?: any, "timeoutSeconds"?: seconds, "waitSeconds"?: seconds }');
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+    throw new InvalidArgumentError('body', `${Buffer.byteLength(text)} bytes`, `at most ${MAX_BODY_BYTES} bytes`, `is ${Buffer.byteLength(text)} bytes; at most ${MAX_BODY_BYTES} are allowed`);
+  }
   try {
     body = JSON.parse(text);
   } catch (error) {
@@ -74,7 +85,9 @@ async function startRun(event: HttpEvent): Promise<HttpResponse> {
   }
   const request = parseJobRequest(body, {
     // The run function checks again against its own remaining time; leave it a little slack.
-    maxTimeoutSeconds: Math.floor((config.runTimeoutSeconds * 1000 - CLEANUP_MARGIN_MS - START_SLACK_MS) / 1000),
+    maxTimeoutSeconds: Math.min(config.maxJobSeconds, Math.floor((config.runTimeoutSeconds * 1000 - CLEANUP_MARGIN_MS - START_SLACK_MS) / 1000)),
+    maxRanks: config.maxRanks,
+    diagnostics: config.diagnostics,
     maxWaitSeconds: MAX_WAIT_SECONDS,
   });
   const jobId = newJobId();
@@ -84,14 +97,22 @@ async function startRun(event: HttpEvent): Promise<HttpResponse> {
     await assertProgramShipped(request.program, clients.s3, config.aws.bucket, config.stage);
     // Recorded before the job starts, so a GET right after the 202 finds it.
     await writeRunStatus(clients.s3, config.aws.bucket, { jobId, status: 'running', program: request.program, size: request.size, startedAt: new Date().toISOString() });
-    const { waitSeconds = DEFAULT_WAIT_SECONDS, timeoutSeconds, ...job } = request;
+    const { waitSeconds = DEFAULT_WAIT_SECONDS, timeoutSeconds, input, ...job } = request;
     // Only a timeout the user asked for is passed on; otherwise the run function takes its own maximum.
     if ((body as { timeoutSeconds?: unknown }).timeoutSeconds !== undefined) Object.assign(job, { timeoutSeconds });
-    await lambda.send(new InvokeCommand({
-      FunctionName: config.runFunction,
-      InvocationType: 'Event',
-      Payload: Buffer.from(JSON.stringify({ ...job, jobId, mode: 'async' })),
-    }));
+    try {
+      // An asynchronous invocation carries at most 1 MB: a large input goes through S3.
+      const inputReference = await storeInput(clients.s3, config.aws.bucket, jobId, input);
+      await lambda.send(new InvokeCommand({
+        FunctionName: config.runFunction,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify({ ...job, ...inputReference, jobId, mode: 'async' })),
+      }));
+    } catch (error) {
+      // The job never started: its record must not stay "running".
+      await writeRunStatus(clients.s3, config.aws.bucket, { jobId, status: 'failed', error: failureInfo(error) }).catch(() => undefined);
+      throw error instanceof ConfigurationError ? error : new TransportError('Lambda Invoke', `starting job ${jobId} failed: ${(error as Error).message}`, { cause: error });
+    }
     const until = Date.now() + waitSeconds * 1000;
     let status: RunStatus | undefined;
     do {
@@ -99,7 +120,8 @@ async function startRun(event: HttpEvent): Promise<HttpResponse> {
       if (status && status.status !== 'running') return json(200, status);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     } while (Date.now() < until);
-    return json(202, { jobId, status: 'running', location: `/runs/${jobId}` }, { Location: `/runs/${jobId}` });
+    const location = runLocation(event, jobId);
+    return json(202, { jobId, status: 'running', location }, { Location: location });
   } finally {
     clients.destroy();
     lambda.destroy();
@@ -121,8 +143,13 @@ async function getRun(jobId: string, cursorText: string | undefined): Promise<Ht
   const config = lambdaConfigFromEnv();
   const clients = createAwsClients(config.aws);
   try {
-    const status = await readRunStatus(clients.s3, config.aws.bucket, jobId);
+    let status = await readRunStatus(clients.s3, config.aws.bucket, jobId);
     if (!status) return json(404, { message: `no job ${jobId}` });
+    if (status.status === 'running') {
+      // Whoever watches sees rank 0's death: a job that can no longer finish is lost, not running forever.
+      const lost = judgeRunning(status, await readPulse(clients.s3, config.aws.bucket, jobId), Date.now(), config);
+      if (lost) await writeRunStatus(clients.s3, config.aws.bucket, (status = lostRecord(status, lost)));
+    }
     if (status.status !== 'running' && cursor === undefined) return json(200, status);
     const page = await readEventLogPage(clients.s3, config.aws.bucket, jobId, cursor ?? 0);
     return json(200, {

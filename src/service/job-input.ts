@@ -1,7 +1,10 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { jobPrefix } from '../transport/aws/claim-check.ts';
 
-/** Inputs larger than this travel through S3: asynchronous invocation payloads are limited. */
+/**
+ * Inputs larger than this travel through S3, from the HTTP function to rank 0 and from every rank
+ * to its children: an asynchronous invocation carries at most 1 MB, and a smaller event starts faster.
+ */
 export const INLINE_INPUT_BYTES = 64 * 1024;
 
 /** What a worker event carries for the input: the value itself or where to fetch it. */
@@ -11,9 +14,13 @@ export async function storeInput(s3: S3Client, bucket: string, jobId: string, in
   if (input === undefined) return {};
   const json = JSON.stringify(input);
   if (Buffer.byteLength(json) <= INLINE_INPUT_BYTES) return { input };
-  const inputKey = `${jobPrefix(jobId)}input.json`;
+  const inputKey = inputKeyOf(jobId);
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: inputKey, Body: json, ContentType: 'application/json' }));
   return { inputKey };
+}
+
+export function inputKeyOf(jobId: string): string {
+  return `${jobPrefix(jobId)}input.json`;
 }
 
 export async function loadInput(s3: S3Client, bucket: string, reference: InputReference): Promise<unknown> {

@@ -2,7 +2,7 @@ import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AwsSettings } from '../config.ts';
 import { InvalidArgumentError, TransportError } from '../mpi/errors.ts';
 import type { Program } from '../mpi/program.ts';
-import { findProgram, programNames } from '../programs/index.ts';
+import { DIAGNOSTIC_PROGRAMS, findProgram, programNames } from '../programs/index.ts';
 import { isShippedProgramId, programBundleKey, shippedProgramHash, SHIPPED_PROGRAM_PREFIX } from '../runtime/program-bundle.ts';
 import { createAwsClients } from '../transport/aws/clients.ts';
 import { ProgramCache, ProgramNotShippedError } from './program-cache.ts';
@@ -26,14 +26,20 @@ export class UnknownProgramError extends InvalidArgumentError {
   }
 }
 
-/** Checks the form of a job's `program` (not yet that a shipped one exists); returns it. */
-export function checkJobProgram(value: unknown): string {
+/**
+ * Checks the form of a job's `program` (not yet that a shipped one exists); returns it. A
+ * diagnostics program (fail-rank, crash-rank, busy-rank) is refused unless the stage allows them.
+ */
+export function checkJobProgram(value: unknown, { diagnostics = true }: { diagnostics?: boolean } = {}): string {
   if (isShippedProgramId(value)) return value;
   if (typeof value === 'string' && value.startsWith(SHIPPED_PROGRAM_PREFIX)) {
     throw new InvalidArgumentError('program', value, allowedPrograms(), `must be "${SHIPPED_PROGRAM_PREFIX}" followed by exactly 64 lower-case hex digits (a sha256)`);
   }
   if (typeof value !== 'string' || !programNames().includes(value)) {
     throw new InvalidArgumentError('program', value, allowedPrograms());
+  }
+  if (!diagnostics && DIAGNOSTIC_PROGRAMS.includes(value)) {
+    throw new InvalidArgumentError('program', value, allowedPrograms(), `is a diagnostics program, which this stage does not run (deploy it with --param="diagnostics=true" to allow ${DIAGNOSTIC_PROGRAMS.join(', ')})`);
   }
   return value;
 }
@@ -44,13 +50,15 @@ export interface JobProgramSettings {
   programCacheDir: string;
   /** The stage these functions belong to, for the advice in errors. */
   stage?: string;
+  /** Whether the stage runs the diagnostics programs; absent = yes (in-process use). */
+  diagnostics?: boolean;
 }
 
 const caches = new Map<string, ProgramCache>();
 
 /** The program a job names, loaded; an unknown shipped id is an `UnknownProgramError`. */
 export async function loadJobProgram(program: string, settings: JobProgramSettings): Promise<Program> {
-  if (!isShippedProgramId(program)) return findProgram(checkJobProgram(program));
+  if (!isShippedProgramId(program)) return findProgram(checkJobProgram(program, settings));
   const hash = shippedProgramHash(program);
   let cache = caches.get(settings.programCacheDir);
   if (!cache) caches.set(settings.programCacheDir, (cache = new ProgramCache(settings.programCacheDir)));

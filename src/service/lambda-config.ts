@@ -1,6 +1,7 @@
 import { awsSettingsFromEnv, vectorReductionFromEnv, type AwsSettings, type VectorReduction } from '../config.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MAX_SIZE } from '../mpi/constants.ts';
 import { ConfigurationError } from '../mpi/errors.ts';
 import { DEFAULT_FANOUT } from './fanout.ts';
 import { DEFAULT_LOG_FLUSH_MS } from '../watch/event-log-writer.ts';
@@ -18,6 +19,16 @@ export interface LambdaConfig {
   programCacheDir: string;
   /** The stage the functions belong to (LAMBDA_MPI_STAGE), for advice in errors. */
   stage?: string;
+  /** Cost guards of the stage: the largest job a request may ask for, and its longest timeout. */
+  maxRanks: number;
+  maxJobSeconds: number;
+  /** Whether the diagnostics programs (fail-rank, crash-rank, busy-rank) may run on this stage. */
+  diagnostics: boolean;
+  /** Liveness: how long after its invocation a rank must check in, and how long it may go without a beat. */
+  startDeadlineMs: number;
+  silenceMs: number;
+  /** Sweep ended and lost jobs when a job starts (the local stack, which has no schedule). */
+  sweepAtJobStart: boolean;
   /** This function's memory, MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE): what its GB-seconds are billed at. */
   memoryMb?: number;
   /** The functions' architecture as deployed (LAMBDA_MPI_ARCHITECTURE): arm64 and x86_64 are priced apart. */
@@ -39,6 +50,7 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
     throw new ConfigurationError('LAMBDA_MPI_FANOUT', `must be an integer in 1..64 (ranks each rank starts); received ${env.LAMBDA_MPI_FANOUT}`);
   }
   const runTimeoutSeconds = env.LAMBDA_MPI_RUN_TIMEOUT_SECONDS ? Number(env.LAMBDA_MPI_RUN_TIMEOUT_SECONDS) : 900;
+  const maxJobSeconds = integerSetting(env, 'LAMBDA_MPI_MAX_JOB_SECONDS', runTimeoutSeconds - CLEANUP_MARGIN_MS / 1000, 1, 900, 'seconds: the longest timeoutSeconds a job may ask for');
   const watchFlushMs = env.LAMBDA_MPI_WATCH_FLUSH_MS ? Number(env.LAMBDA_MPI_WATCH_FLUSH_MS) : DEFAULT_LOG_FLUSH_MS;
   if (!Number.isInteger(watchFlushMs) || watchFlushMs < 50 || watchFlushMs > 60_000) {
     throw new ConfigurationError('LAMBDA_MPI_WATCH_FLUSH_MS', `must be an integer number of milliseconds in 50..60000 (how often rank 0 writes the job's event log); received ${env.LAMBDA_MPI_WATCH_FLUSH_MS}`);
@@ -53,10 +65,36 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
     watchFlushMs,
     programCacheDir: env.LAMBDA_MPI_PROGRAM_CACHE_DIR || join(tmpdir(), 'lambda-mpi-programs'),
     ...(env.LAMBDA_MPI_STAGE ? { stage: env.LAMBDA_MPI_STAGE } : {}),
+    maxRanks: integerSetting(env, 'LAMBDA_MPI_MAX_RANKS', MAX_SIZE, 1, MAX_SIZE, 'ranks: the largest size a job may ask for'),
+    maxJobSeconds,
+    diagnostics: booleanSetting(env, 'LAMBDA_MPI_DIAGNOSTICS', false),
+    startDeadlineMs: 1000 * integerSetting(env, 'LAMBDA_MPI_START_DEADLINE_SECONDS', DEFAULT_START_DEADLINE_SECONDS, 1, 900, 'seconds a rank has to check in after its invocation'),
+    silenceMs: 1000 * integerSetting(env, 'LAMBDA_MPI_SILENCE_SECONDS', DEFAULT_SILENCE_SECONDS, 2, 900, 'seconds a running rank may go without a beat'),
+    sweepAtJobStart: booleanSetting(env, 'LAMBDA_MPI_SWEEP_AT_JOB_START', false),
     ...(Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) > 0 ? { memoryMb: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) } : {}),
     architecture: env.LAMBDA_MPI_ARCHITECTURE === 'x86_64' ? 'x86_64' : env.LAMBDA_MPI_ARCHITECTURE === 'arm64' ? 'arm64' : process.arch === 'arm64' ? 'arm64' : 'x86_64',
     ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
   };
+}
+
+export const DEFAULT_START_DEADLINE_SECONDS = 30;
+export const DEFAULT_SILENCE_SECONDS = 10;
+
+function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, meaning: string): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigurationError(name, `must be an integer in ${min}..${max} (${meaning}); received ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+function booleanSetting(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new ConfigurationError(name, `must be true or false; received ${JSON.stringify(text)}`);
 }
 
 /** Time rank 0 keeps back from its function's timeout to clean up and answer. */

@@ -1,5 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { TransportError } from '../mpi/errors.ts';
+import type { AwsSettings } from '../config.ts';
+import { ConfigurationError, TransportError } from '../mpi/errors.ts';
+import { explainAwsError } from '../transport/aws/aws-errors.ts';
 import { jobPrefix } from '../transport/aws/claim-check.ts';
 
 /**
@@ -7,7 +9,7 @@ import { jobPrefix } from '../transport/aws/claim-check.ts';
  * a conditional write (If-None-Match: *): only the first start of a rank of a job succeeds, a
  * second one is refused by S3 itself, so no two processes ever serve one rank.
  */
-export async function claimRank(s3: S3Client, bucket: string, jobId: string, rank: number, key = `${jobPrefix(jobId)}claims/${rank}`): Promise<boolean> {
+export async function claimRank(s3: S3Client, bucket: string, jobId: string, rank: number, key = claimKey(jobId, rank)): Promise<boolean> {
   try {
     await s3.send(new PutObjectCommand({
       Bucket: bucket,
@@ -19,6 +21,13 @@ export async function claimRank(s3: S3Client, bucket: string, jobId: string, ran
   } catch (error) {
     const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
     if (e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412 || e.name === 'ConditionalRequestConflict') return false;
+    // An unreachable S3 or a missing bucket is a ConfigurationError naming it; anything else a TransportError.
+    const explained = explainAwsError(error, { service: 's3', settings: { bucket } as AwsSettings, operation: 'S3 PutObject' });
+    if (explained instanceof ConfigurationError) throw explained;
     throw new TransportError('S3 PutObject', `claiming rank ${rank} of job ${jobId} failed: ${(error as Error).message}`, { cause: error });
   }
+}
+
+export function claimKey(jobId: string, rank: number): string {
+  return `${jobPrefix(jobId)}claims/${rank}`;
 }

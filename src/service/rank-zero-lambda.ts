@@ -15,16 +15,19 @@ import type { JobEndStatus } from '../watch/event-chunk.ts';
 import { assertFitsConcurrency } from './concurrency-check.ts';
 import { childrenOf } from './fanout.ts';
 import { beginInvocation, type InvocationInfo } from './invocation.ts';
-import { storeInput, type InputReference } from './job-input.ts';
+import { inputKeyOf, loadInput, storeInput, type InputReference } from './job-input.ts';
 import { loadJobProgram } from './job-program.ts';
 import { parseJobRequest, type CheckedJobRequest } from './job-request.ts';
 import { LambdaJobWatch } from './job-watch.ts';
 import { toJsonSafe } from './json-safe.ts';
 import { createLambdaClient, freeConcurrency, launchWorkers } from './launcher.ts';
-import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv, lambdaProcessorName, logForJob, printToLog, type LambdaConfig } from './lambda-config.ts';
+import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv, lambdaProcessorName, logForJob, printToLog, processStartsWithInit, type LambdaConfig } from './lambda-config.ts';
+import { Pulse } from './pulse.ts';
 import { claimRank } from './rank-claim.ts';
+import { heartbeatPace, pulseEntry, rankZeroLiveness } from './rank-liveness.ts';
 import { claimRequest, releaseRequest, requestFingerprint } from './request-claim.ts';
 import { failureInfo, runTraceKey, writeRunStatus } from './run-status.ts';
+import { sweepStage } from './sweeper.ts';
 import type { WorkerEvent } from './worker-event.ts';
 
 /**
@@ -61,12 +64,16 @@ interface AcceptedRequest {
   givenJobId?: string;
   /** The request as it came (less the job id), for its fingerprint. */
   body: Record<string, unknown>;
+  /** Where the HTTP function put a large input (asynchronous invocations carry at most 1 MB). */
+  inputKey?: string;
 }
 
 /** A job rank 0 serves: what was asked, its deadline, and the clients it runs with. */
 interface LambdaJob {
   jobId: string;
   givenJobId: boolean;
+  /** The input is already in S3 (put there by the HTTP function). */
+  inputKey?: string;
   request: CheckedJobRequest;
   body: Record<string, unknown>;
   program: Program;
@@ -91,15 +98,26 @@ interface LambdaJob {
  * bucket does not hold is refused here, before anything is recorded or started).
  */
 async function parseRequest(event: unknown, remainingMs: number, config: LambdaConfig): Promise<AcceptedRequest> {
-  const maxTimeoutSeconds = Math.floor((remainingMs - CLEANUP_MARGIN_MS) / 1000);
-  const { jobId: givenJobId, mode: _mode, ...body } = (typeof event === 'object' && event !== null ? event : { body: event }) as Record<string, unknown>;
+  const maxTimeoutSeconds = Math.min(config.maxJobSeconds, Math.floor((remainingMs - CLEANUP_MARGIN_MS) / 1000));
+  const { jobId: givenJobId, mode: _mode, inputKey, ...body } = (typeof event === 'object' && event !== null ? event : { body: event }) as Record<string, unknown>;
   if (givenJobId !== undefined && !isJobId(givenJobId)) {
     throw new InvalidArgumentError('jobId', givenJobId, 'a job id made by lambda-mpi (26 letters a-z and digits 2-7)');
   }
   try {
-    const request = parseJobRequest(body, { maxTimeoutSeconds });
+    // Only the job's own input object may be named: never another object of the bucket.
+    if (inputKey !== undefined && (givenJobId === undefined || inputKey !== inputKeyOf(givenJobId as string) || body.input !== undefined)) {
+      throw new InvalidArgumentError('inputKey', inputKey, 'the key the HTTP function gave the job\'s input (with its jobId, and no input)');
+    }
+    const input = inputKey === undefined ? {} : { input: await loadStoredInput(config.aws, inputKey as string) };
+    const request = parseJobRequest({ ...body, ...input }, { maxTimeoutSeconds, maxRanks: config.maxRanks, diagnostics: config.diagnostics });
     await checkConcurrency(request.size, config);
-    return { request, body, program: await loadJobProgram(request.program, config), ...(givenJobId !== undefined ? { givenJobId } : {}) };
+    return {
+      request,
+      body,
+      program: await loadJobProgram(request.program, config),
+      ...(givenJobId !== undefined ? { givenJobId } : {}),
+      ...(inputKey !== undefined ? { inputKey: inputKey as string } : {}),
+    };
   } catch (error) {
     // Started by the HTTP function, the job already has a record: it must not stay "running".
     if (givenJobId !== undefined) await recordRefusal(config.aws, givenJobId, error);
@@ -118,7 +136,7 @@ async function checkConcurrency(size: number, config: LambdaConfig): Promise<voi
   }
 }
 
-function openJob({ request, program, givenJobId, body }: AcceptedRequest, config: LambdaConfig, invocation: InvocationInfo): LambdaJob {
+function openJob({ request, program, givenJobId, body, inputKey }: AcceptedRequest, config: LambdaConfig, invocation: InvocationInfo): LambdaJob {
   const jobId = givenJobId ?? newJobId();
   const timeoutMs = request.timeoutSeconds * 1000;
   const startedAt = invocation.handlerAt;
@@ -127,6 +145,7 @@ function openJob({ request, program, givenJobId, body }: AcceptedRequest, config
   return {
     jobId,
     givenJobId: givenJobId !== undefined,
+    ...(inputKey !== undefined ? { inputKey } : {}),
     request,
     body,
     program,
@@ -184,7 +203,10 @@ async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): P
   logForJob(jobId, `job started: ${request.program} on ${request.size} rank${request.size === 1 ? '' : 's'}`);
   let queues: JobQueues | undefined;
   let watch: LambdaJobWatch | undefined;
+  let pulse: Pulse | undefined;
   let outcome: { ok: true; result: RunResult } | { ok: false; error: unknown };
+  // Where no schedule runs the sweeper (the local stack), each job start runs it, beside the job.
+  const sweeping = config.sweepAtJobStart ? sweepStage(config, [jobId]).catch((e: unknown) => logForJob(jobId, `sweep: ${(e as Error).message}`, 'stderr')) : undefined;
   try {
     // Independent steps side by side: the queues are the long one.
     const [watched, created, stored] = await Promise.allSettled([
@@ -194,11 +216,14 @@ async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): P
         return started;
       }),
       step(job, 'queuesMs', 'create queues', () => createQueues(job)),
-      step(job, 'inputMs', 'store input', () => storeInput(clients.s3, config.aws.bucket, jobId, request.input)),
+      job.inputKey
+        ? Promise.resolve<InputReference>({ inputKey: job.inputKey })
+        : step(job, 'inputMs', 'store input', () => storeInput(clients.s3, config.aws.bucket, jobId, request.input)),
     ]);
     if (watched.status === 'fulfilled') watch = watched.value;
     if (created.status === 'fulfilled') queues = created.value;
     for (const settled of [watched, created, stored]) if (settled.status === 'rejected') throw settled.reason;
+    pulse = startPulse(job, queues!);
     const input = (stored as PromiseFulfilledResult<InputReference>).value;
     if (watch!.cancelledBy !== undefined) throw new JobCancelledError(jobId, watch!.cancelledBy);
     outcome = { ok: true, result: await runRankZeroOnLambda(job, queues!, input, watch!) };
@@ -206,12 +231,17 @@ async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): P
     outcome = { ok: false, error };
   }
   watch?.stopCancelWatch();
+  // Stopped before the clean-up, so nothing of it is written after the job's objects are deleted.
+  await pulse?.stop();
+  await sweeping;
+  // A rank 0 that ran synchronous code past the deadline finds the job already ended by its pulse.
+  const ending = pulse?.claimEnding() !== false;
   const cleanup = await cleanUp(job, queues);
   const status: JobEndStatus = outcome.ok ? 'succeeded' : outcome.error instanceof JobCancelledError ? 'cancelled' : 'failed';
   logForJob(jobId, `job ${status} after ${Date.now() - job.startedAt} ms`);
   try {
     if (outcome.ok) return await recordSucceeded(job, outcome.result, cleanup);
-    await recordFailed(job, outcome.error);
+    if (ending) await recordFailed(job, outcome.error);
     throw outcome.error;
   } finally {
     await watch?.close(status);
@@ -231,12 +261,30 @@ async function step<T>(job: LambdaJob, key: keyof StartupSteps, name: string, wo
   }
 }
 
-/** Record running: runs/{jobId}.json says the job runs, for GET /runs/{jobId}. */
+/**
+ * Record running: runs/{jobId}.json says the job runs, for GET /runs/{jobId}, with rank 0's start
+ * and the deadline: whoever watches judges rank 0's life from them and its pulse (job-liveness.ts).
+ */
 async function recordRunning(job: LambdaJob): Promise<void> {
   const { jobId, request, startedAt } = job;
   await writeRunStatus(job.clients.s3, job.config.aws.bucket, {
     jobId, status: 'running', program: request.program, size: request.size, startedAt: new Date(startedAt).toISOString(),
+    rankZeroStartedAt: new Date().toISOString(), deadline: new Date(job.deadline).toISOString(),
   });
+}
+
+/** Start the pulse: rank 0's sign of life for watchers, and its stand-in past the deadline (pulse.ts). */
+function startPulse(job: LambdaJob, queues: JobQueues): Pulse {
+  return Pulse.start({
+    jobId: job.jobId,
+    rank: 0,
+    aws: job.config.aws,
+    // Rank 0 ends a job at its deadline plus the transport's report grace (1.5 s on SQS).
+    takeover: {
+      deadline: job.deadline, timeoutMs: job.timeoutMs, graceMs: 2_000, size: job.request.size, queueUrlBase: queues.urlBase,
+      endProcess: processStartsWithInit(),
+    },
+  }, pulseEntry());
 }
 
 /** Create queues: one per rank, before any worker starts. */
@@ -293,6 +341,8 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     sink: watch.log,
     ...(request.trace ? { trace: true } : {}),
     launchWorkers: () => launched,
+    liveness: rankZeroLiveness(config, clients.s3, jobId, config.fanout),
+    events: heartbeatPace(config),
   });
   try {
     const ending = rankZero.run();
@@ -378,6 +428,15 @@ async function recordRefusal(settings: AwsSettings, jobId: string, error: unknow
     await writeRunStatus(clients.s3, settings.bucket, { jobId, status: 'failed', error: failureInfo(error) });
   } catch (writeError) {
     logForJob(jobId, `could not record the failure: ${(writeError as Error).message}`, 'stderr');
+  } finally {
+    clients.destroy();
+  }
+}
+
+async function loadStoredInput(settings: AwsSettings, inputKey: string): Promise<unknown> {
+  const clients = createAwsClients(settings);
+  try {
+    return await loadInput(clients.s3, settings.bucket, { inputKey });
   } finally {
     clients.destroy();
   }

@@ -1,6 +1,9 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { AwsSettings } from '../config.ts';
 import { jobRecordKey } from '../watch/cancel-job.ts';
 import { JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo } from '../mpi/errors.ts';
+import { explainAwsError } from '../transport/aws/aws-errors.ts';
+import { userStack } from './user-stack.ts';
 
 /**
  * A job's status and, once it ended, its result, at runs/{jobId}.json. Unlike the job's working
@@ -8,10 +11,18 @@ import { JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo } f
  * later; the bucket's lifecycle rule expires it.
  */
 export type RunStatus =
-  | { jobId: string; status: 'running'; program: string; size: number; startedAt: string }
+  | {
+    jobId: string; status: 'running'; program: string; size: number; startedAt: string;
+    /** Set by rank 0 once it runs (a record without it was written by the HTTP function only). */
+    rankZeroStartedAt?: string;
+    /** When the job times out (ISO), set by rank 0. */
+    deadline?: string;
+  }
   | ({ jobId: string; status: 'succeeded' } & Record<string, unknown>)
   | { jobId: string; status: 'failed'; error: FailureInfo; output?: unknown[] }
-  | { jobId: string; status: 'cancelled'; cancelledBy: string; error: FailureInfo; output?: unknown[] };
+  | { jobId: string; status: 'cancelled'; cancelledBy: string; error: FailureInfo; output?: unknown[] }
+  /** Rank 0 died or never started: the job can no longer finish (see job-liveness.ts). */
+  | { jobId: string; status: 'lost'; error: FailureInfo; program?: string; size?: number; startedAt?: string };
 
 export interface FailureInfo {
   name: string;
@@ -32,12 +43,16 @@ export function runTraceKey(jobId: string): string {
 }
 
 export async function writeRunStatus(s3: S3Client, bucket: string, status: RunStatus): Promise<void> {
-  await s3.send(new PutObjectCommand({
-    Bucket: bucket,
-    Key: runStatusKey(status.jobId),
-    Body: JSON.stringify(status),
-    ContentType: 'application/json',
-  }));
+  try {
+    await s3.send(new PutObjectCommand({
+      Bucket: bucket,
+      Key: runStatusKey(status.jobId),
+      Body: JSON.stringify(status),
+      ContentType: 'application/json',
+    }));
+  } catch (error) {
+    throw await storageError(error, s3, bucket, `PutObject ${runStatusKey(status.jobId)}`);
+  }
 }
 
 export async function readRunStatus(s3: S3Client, bucket: string, jobId: string): Promise<RunStatus | undefined> {
@@ -46,16 +61,32 @@ export async function readRunStatus(s3: S3Client, bucket: string, jobId: string)
     return JSON.parse(await response.Body!.transformToString()) as RunStatus;
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-    throw error;
+    throw await storageError(error, s3, bucket, `GetObject ${runStatusKey(jobId)}`);
   }
 }
 
-/** What a failed job's record and HTTP answer say about the failure. */
+/** An unreachable or missing bucket is a ConfigurationError naming it, not the SDK's raw error. */
+async function storageError(error: unknown, s3: S3Client, bucket: string, operation: string): Promise<Error> {
+  // The endpoint as configured, else the address a refused connection names.
+  const { address, port } = error as { address?: string; port?: number };
+  const endpoint = await s3.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}${e.port ? `:${e.port}` : ''}`, () => undefined)
+    ?? (address ? `S3 at ${address}${port ? `:${port}` : ''}` : undefined);
+  const settings = { bucket, ...(endpoint ? { endpoints: { s3: endpoint } } : {}) } as AwsSettings;
+  return explainAwsError(error, { service: 's3', settings, operation });
+}
+
+/**
+ * What a failed job's record and HTTP answer say about the failure: the rank, the error's type
+ * and message, and of stacks only the user's program's own frames (user-stack.ts); lambda-mpi's
+ * internals are for its log, not for API clients.
+ */
 export function failureInfo(error: unknown): FailureInfo {
-  const info: FailureInfo = { ...toRemoteErrorInfo(error) };
+  const { stack: _internal, ...remote } = toRemoteErrorInfo(error);
+  const info: FailureInfo = remote;
   if (error instanceof RankFailedError) {
     info.rank = error.rank;
-    if (error.remote.stack) info.stack = error.remote.stack;
+    const stack = userStack(error.remote.stack);
+    if (stack) info.stack = stack;
   } else if (error instanceof LambdaMpiError && 'rank' in error) {
     info.rank = (error as unknown as { rank: number }).rank;
   }

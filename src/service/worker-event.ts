@@ -1,3 +1,7 @@
+import { MAX_SIZE } from '../mpi/constants.ts';
+import { isJobId } from '../runtime/job-id.ts';
+import { inputKeyOf } from './job-input.ts';
+
 /** What a worker Lambda is invoked with: everything a rank needs to join its job. */
 export interface WorkerEvent {
   kind: 'lambda-mpi/worker';
@@ -25,4 +29,22 @@ export interface WorkerEvent {
 
 export function isWorkerEvent(event: unknown): event is WorkerEvent {
   return typeof event === 'object' && event !== null && (event as WorkerEvent).kind === 'lambda-mpi/worker';
+}
+
+/**
+ * Why a worker event must be refused, or undefined when it may run: a worker serves only ranks
+ * 1..size-1 (rank 0 is the run function: a forged event for it would take rank 0's queue), on this
+ * stage's own queues of that very job, reading only that job's input object.
+ */
+export function refusalOf(event: WorkerEvent, stage: { queuePrefix: string; maxRanks: number }): string | undefined {
+  const { jobId, rank, size } = event;
+  if (!isJobId(jobId)) return 'its jobId is not a job id';
+  if (!Number.isInteger(size) || size < 2 || size > Math.min(MAX_SIZE, stage.maxRanks)) return `its size must be an integer in 2..${Math.min(MAX_SIZE, stage.maxRanks)}`;
+  if (!Number.isInteger(rank) || rank < 1 || rank >= size) return `a worker runs ranks 1..size-1 only (rank 0 is the run function); rank ${String(rank)} was asked for`;
+  if (typeof event.queueUrlBase !== 'string' || !event.queueUrlBase.endsWith(`/${stage.queuePrefix}-${jobId}-`)) return 'its queues are not this stage\'s queues of its job';
+  if (typeof event.program !== 'string') return 'it names no program';
+  if (!Number.isFinite(event.deadline) || !(event.timeoutMs > 0)) return 'it has no deadline';
+  if (!Number.isInteger(event.fanout) || event.fanout < 1 || event.fanout > 64) return 'its fanout must be an integer in 1..64';
+  if (event.inputKey !== undefined && event.inputKey !== inputKeyOf(jobId)) return 'its inputKey is not its job\'s input';
+  return undefined;
 }

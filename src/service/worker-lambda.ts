@@ -1,10 +1,11 @@
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { defineProgram } from '../mpi/program.ts';
 import { runWorkerRank } from '../runtime/worker-rank.ts';
 import { AwsTransport } from '../transport/aws/aws-transport.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
-import { queueUrl, waitUntil } from '../transport/aws/job-resources.ts';
+import { deleteJobObjects, queueUrl, waitUntil } from '../transport/aws/job-resources.ts';
 import { childrenOf } from './fanout.ts';
 import { loadInput } from './job-input.ts';
 import { loadJobProgram } from './job-program.ts';
@@ -12,20 +13,21 @@ import { createLambdaClient, launchWorkers } from './launcher.ts';
 import { beginInvocation, type InvocationInfo } from './invocation.ts';
 import { lambdaConfigFromEnv, lambdaProcessorName, logForJob, printToLog, type LambdaConfig } from './lambda-config.ts';
 import { addRequestCounts, RequestMeter } from '../transport/aws/request-meter.ts';
-import { claimRank } from './rank-claim.ts';
-import { isWorkerEvent, type WorkerEvent } from './worker-event.ts';
+import { Pulse } from './pulse.ts';
+import { claimKey, claimRank } from './rank-claim.ts';
+import { heartbeatPace, pulseEntry } from './rank-liveness.ts';
+import { isWorkerEvent, refusalOf, type WorkerEvent } from './worker-event.ts';
 
 /** Time a worker keeps back from its function's timeout to report before Lambda stops it. */
 const REPORT_MARGIN_MS = 3_000;
 
 /**
- * A worker rank on Lambda (the `worker` function): start its children in the fan-out tree → wait
- * until the job's queues may be used → check the job is still on → claim the rank → run it (it
- * reports to rank 0 once). Children come first, so the tree's start never waits for a rank's own
- * checks or its program (a duplicate start of a rank starts its subtree again, and each of those
- * finds its rank claimed and does nothing). It never throws: whatever goes wrong is reported to
- * rank 0 through the job's queues when possible, and logged otherwise (rank 0 then names the rank
- * as silent).
+ * A worker rank on Lambda (the `worker` function): refuse an event that is not a worker rank of a
+ * job of this stage → claim the rank → check the job is still on → run it (it starts its children
+ * in the fan-out tree first, and reports to rank 0 once). It never throws: whatever goes wrong is
+ * reported to rank 0 through the job's queues when possible, and logged otherwise (rank 0 then
+ * names the rank as lost). Nothing it wrote outlives its job: a claim made as the job ended is
+ * taken back, and a rank that finds its job gone when it ends deletes what the job left.
  */
 export async function runWorkerLambda(event: unknown, remainingMs: number, invocation: InvocationInfo = beginInvocation(false)): Promise<{ rank?: number; outcome: string }> {
   if (!isWorkerEvent(event)) {
@@ -38,25 +40,39 @@ export async function runWorkerLambda(event: unknown, remainingMs: number, invoc
   let lambda: LambdaClient | undefined;
   try {
     const config = lambdaConfigFromEnv();
+    const refusal = refusalOf(event, { queuePrefix: config.aws.queuePrefix, maxRanks: config.maxRanks });
+    if (refusal) {
+      console.error(`lambda-mpi worker: refused an event for rank ${String(rank)} of job ${String(jobId)}: ${refusal}`);
+      return { outcome: `refused: ${refusal}` };
+    }
     clients = createAwsClients(config.aws);
     const lambdaMeter = new RequestMeter();
     lambda = createLambdaClient(config.aws, lambdaMeter);
+    // Children first: the tree's start never waits for this rank's own checks or its program (a
+    // duplicate start of this rank starts its subtree again; each of those finds itself claimed).
     const children = childrenOf(rank, event.size, event.fanout).map((child): WorkerEvent => ({ ...event, rank: child }));
     const launched = launchWorkers(lambda, config.workerFunction, children);
     launched.catch(() => undefined); // heard through runWorkerRank
-    await waitUntil(event.queuesReadyAt);
-    if (await jobIsOver(clients, event)) {
-      logForJob(jobId, `rank ${rank}: the job is over (its queues are gone); this late start does nothing`);
-      return { rank, outcome: 'ignored: the job is over (its queues are gone)' };
-    }
+    // Claim first, then look: a claim written after rank 0 deleted the job's objects is then
+    // always seen as late (rank 0 deletes the queues before the objects) and taken back.
     if (!(await claimRank(clients.s3, config.aws.bucket, jobId, rank))) {
       logForJob(jobId, `rank ${rank} was already started; this duplicate start does nothing`);
       return { rank, outcome: 'ignored: duplicate start' };
     }
-    // The Invoke requests are out before the program can hold the event loop with its own work.
-    await launched.catch(() => undefined);
-    const ended = await runWorkerOnLambda(event, { config, clients, lambdaMeter, invocation }, Date.now() + remainingMs - REPORT_MARGIN_MS, launched);
-    logForJob(jobId, `rank ${rank} ended after ${Date.now() - invocation.handlerAt} ms: ${ended}`);
+    // AWS asks for a second after CreateQueue before a queue is used.
+    await waitUntil(event.queuesReadyAt);
+    if (await jobIsOver(clients, event)) {
+      await clients.s3.send(new DeleteObjectCommand({ Bucket: config.aws.bucket, Key: claimKey(jobId, rank) }));
+      logForJob(jobId, `rank ${rank}: the job is over (its queues are gone); this late start does nothing`);
+      return { rank, outcome: 'ignored: the job is over (its queues are gone)' };
+    }
+    try {
+      const ended = await runWorkerOnLambda(event, { config, clients, lambdaMeter, invocation }, Date.now() + remainingMs - REPORT_MARGIN_MS, launched);
+      logForJob(jobId, `rank ${rank} ended after ${Date.now() - invocation.handlerAt} ms: ${ended}`);
+    } finally {
+      // The job ended while this rank ran (rank 0 failed fast, or died): what it wrote goes too.
+      if (await jobIsOver(clients, event).catch(() => false)) await deleteJobObjects(clients, config.aws.bucket, jobId).catch(() => undefined);
+    }
     return { rank, outcome: 'ran' };
   } catch (error) {
     logForJob(jobId, `rank ${rank} could not run: ${(error as Error).stack ?? error}`, 'stderr');
@@ -94,7 +110,16 @@ async function runWorkerOnLambda(
     return userProgram.main(comm, input);
   });
   const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank, size, queues: { urlBase: event.queueUrlBase } });
-  return runWorkerRank({
+  // While this rank's program runs synchronous code, its pulse tells rank 0 it is busy, not dead.
+  const pulse = Pulse.start({ jobId, rank, aws: config.aws }, pulseEntry());
+  try {
+    return await runRank();
+  } finally {
+    await pulse.stop();
+  }
+
+  function runRank(): Promise<string> {
+    return runWorkerRank({
     jobId,
     rank,
     size,
@@ -117,5 +142,7 @@ async function runWorkerOnLambda(
     requestCounts: () => addRequestCounts(clients.meter.snapshot(), lambdaMeter.snapshot()),
     launchChildren: () => launched,
     hardStopAt,
+    events: heartbeatPace(config),
   });
+  }
 }

@@ -1,3 +1,4 @@
+import type { WaitDescription } from '../mpi/p2p/wait-description.ts';
 import type { Frame, Transport } from './transport.ts';
 
 export interface FaultSchedule {
@@ -47,12 +48,24 @@ export class FaultInjectingTransport implements Transport {
     return this.inner.inProcess;
   }
 
+  get sameThread(): boolean | undefined {
+    return this.inner.sameThread;
+  }
+
+  get clonesValues(): boolean | undefined {
+    return this.inner.clonesValues;
+  }
+
   get reportGraceMs(): number {
     return this.inner.reportGraceMs + (this.schedule.maxDelayMs ?? 5);
   }
 
   send(frame: Frame): Promise<void> {
     return this.inner.send(frame);
+  }
+
+  rankWaits(wait: WaitDescription | undefined): void {
+    this.inner.rankWaits?.(wait);
   }
 
   start(deliver: (frame: Frame) => void, onError: (error: Error) => void): void {

@@ -1,4 +1,5 @@
 import type { Clock } from './clock.ts';
+import type { AwsRankTransportSpec } from './aws/aws-rank-transport.ts';
 import type { RequestCounts } from './aws/request-meter.ts';
 import type { Transport } from './transport.ts';
 
@@ -9,6 +10,11 @@ export interface JobTransports {
   dispose(): Promise<void>;
   /** The time the ranks live in; real time when absent (a simulated placement brings its own). */
   readonly clock?: Clock;
+  /**
+   * For ranks in worker threads: plain data from which each thread opens its own rank's
+   * transport. Absent when the transports work only in this thread.
+   */
+  readonly forThreads?: AwsRankTransportSpec;
   /** The requests the transports sent so far (transports over AWS). */
   requests?(): RequestCounts;
 }

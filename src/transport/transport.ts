@@ -4,6 +4,7 @@
  * the link layer above (src/mpi/p2p/link.ts) restores order and drops duplicates.
  */
 import type { Payload } from '../mpi/codec/codec.ts';
+import type { WaitDescription } from '../mpi/p2p/wait-description.ts';
 
 export type FrameKind = 'data' | 'ctrl';
 
@@ -73,4 +74,20 @@ export interface Transport {
   readonly reportGraceMs: number;
   /** The ranks share this process, so sends may carry structured clones instead of bytes. */
   readonly inProcess?: boolean;
+  /**
+   * The transport structured-clones an in-process value as it sends it (a post between threads),
+   * so the sender need not copy it first.
+   */
+  readonly clonesValues?: boolean;
+  /**
+   * The ranks share this very thread, so a frame may carry a reference: a collective can lend a
+   * view of its own memory for the receiver to read in place (CollectiveChannel.lend).
+   */
+  readonly sameThread?: boolean;
+  /**
+   * Told by the engine what its rank is blocked on, and `undefined` when it stops waiting (not
+   * when it is stopped: the last wait stays, as what it was blocked on). A transport between
+   * threads polls while its rank waits, and publishes the wait for a watchdog in another thread.
+   */
+  rankWaits?(wait: WaitDescription | undefined): void;
 }

@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { defineProgram, type OutputLine } from '../../src/index.ts';
+import type { OutputLine } from '../../src/index.ts';
+import * as output from './programs/output.ts';
 import { runOn, type ConformanceTarget } from './target.ts';
 
 export function outputCases(target: ConformanceTarget): void {
   describe(`output forwarding over ${target.name}`, () => {
     it('attributes console output to the rank that printed it, in order per rank, with its stream', async () => {
       const live: OutputLine[] = [];
-      const program = defineProgram(async (comm) => {
-        console.log('first from', comm.rank);
-        await comm.barrier();
-        // Output from a callback scheduled inside the rank is still that rank's.
-        await new Promise<void>((resolve) => setTimeout(() => {
-          console.error(`late error ${comm.rank}`);
-          resolve();
-        }, 3 * (comm.size - comm.rank)));
-        console.info('multi\nline', { rank: comm.rank });
-      });
-      const r = await runOn(target, program, { size: 4, onOutput: (line) => live.push(line) });
+      const r = await runOn(target, output.printsOnBothStreams, { size: 4, onOutput: (line) => live.push(line) });
       for (let rank = 0; rank < 4; rank++) {
         expect(r.output.filter((l) => l.rank === rank)).toEqual([
           { rank, stream: 'stdout', line: `first from ${rank}` },
@@ -34,10 +25,9 @@ export function outputCases(target: ConformanceTarget): void {
     it('lets an output callback print to the console itself without capturing its own lines', async () => {
       const echoed: string[] = [];
       const original = console.log;
-      const program = defineProgram(async (comm) => console.log(`line of ${comm.rank}`));
       console.log = (...args: unknown[]) => void echoed.push(args.join(' '));
       try {
-        const r = await runOn(target, program, { size: 2, onOutput: (line) => console.log('echo', line.line) });
+        const r = await runOn(target, output.printsOneLine, { size: 2, onOutput: (line) => console.log('echo', line.line) });
         expect(r.output.map((l) => l.line).sort()).toEqual(['line of 0', 'line of 1']);
       } finally {
         console.log = original;
@@ -46,13 +36,7 @@ export function outputCases(target: ConformanceTarget): void {
     });
 
     it('keeps the output of a failed job on its error', async () => {
-      const program = defineProgram(async (comm) => {
-        console.log(`rank ${comm.rank} was here`);
-        await comm.barrier();
-        if (comm.rank === 1) throw new Error('boom');
-        await comm.recv(1);
-      });
-      const error = await runOn(target, program, { size: 3 }).catch((e) => e);
+      const error = await runOn(target, output.printsThenFails, { size: 3 }).catch((e) => e);
       expect(error.output).toEqual(expect.arrayContaining([{ rank: 0, stream: 'stdout', line: 'rank 0 was here' }, { rank: 1, stream: 'stdout', line: 'rank 1 was here' }]));
     });
   });

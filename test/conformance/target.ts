@@ -1,5 +1,6 @@
 import { runLocal, type Program, type RunLocalOptions, type RunResult } from '../../src/index.ts';
 import { recordJobId } from '../aws/leftovers.ts';
+import { caseName, type CaseInput } from './programs/index.ts';
 
 /**
  * A transport the conformance suite runs against. The same cases run over every target:
@@ -17,10 +18,25 @@ export interface ConformanceTarget {
   options(): Partial<RunLocalOptions>;
   /** When present, the id of every job that ran (succeeded or failed), for the leftover check. */
   jobIds?: string[];
+  /**
+   * Every rank in a worker thread of its own (runLocal's `threads`): a case's program then goes
+   * by name through the module of all case programs (./programs/index.ts).
+   */
+  threads?: boolean;
 }
 
+const CASE_PROGRAMS = new URL('./programs/index.ts', import.meta.url);
+
 export function runOn<I, R>(target: ConformanceTarget, program: Program<I, R> | string, options: RunLocalOptions<I>): Promise<RunResult<R>> {
-  return recordJobId(target.jobIds, runLocal(program, { timeoutMs: target.timeoutMs, ...target.options(), ...options } as RunLocalOptions<I>));
+  let source: Program<I, R> | string | URL = program;
+  let input: unknown = options.input;
+  if (target.threads && typeof program !== 'string') {
+    const name = caseName(program);
+    if (!name) throw new Error('a case that runs in threads must take its program from a module under test/conformance/programs/');
+    source = CASE_PROGRAMS;
+    input = { case: name, input: options.input } satisfies CaseInput;
+  }
+  return recordJobId(target.jobIds, runLocal(source as Program<I, R>, { timeoutMs: target.timeoutMs, ...target.options(), ...options, input } as RunLocalOptions<I>));
 }
 
 /** Resolves to the error a promise rejects with; fails the test if it resolves. */

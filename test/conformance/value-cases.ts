@@ -1,81 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { defineProgram } from '../../src/index.ts';
+import * as values from './programs/values.ts';
 import { runOn, type ConformanceTarget } from './target.ts';
-
-/** Every kind of value API.md promises, each sent from rank 0 to rank 1 and back. */
-function sampleValues(): Record<string, unknown> {
-  const buffer = new ArrayBuffer(12);
-  new Uint8Array(buffer).set([1, 2, 3, 250]);
-  const error = new RangeError('out of range');
-  return {
-    undefined: undefined,
-    null: null,
-    true: true,
-    number: -0.5,
-    nan: NaN,
-    negativeZero: -0,
-    infinity: -Infinity,
-    string: 'héllo ✓ \u0000 end',
-    emptyString: '',
-    bigint: -(2n ** 100n),
-    array: [1, 'two', [3, [4]], null],
-    sparseObject: { a: 1, nested: { b: [true, false] }, 'key with space': 'x' },
-    map: new Map<unknown, unknown>([[1, 'one'], ['two', { n: 2 }]]),
-    set: new Set([1, 'a', 3n]),
-    date: new Date('2026-11-25T12:00:00Z'),
-    error,
-    int8: Int8Array.of(-128, 0, 127),
-    uint8: Uint8Array.of(0, 255),
-    uint8Clamped: Uint8ClampedArray.of(0, 255),
-    int16: Int16Array.of(-32768, 32767),
-    uint16: Uint16Array.of(65535),
-    int32: Int32Array.of(-(2 ** 31), 2 ** 31 - 1),
-    uint32: Uint32Array.of(2 ** 32 - 1),
-    float32: Float32Array.of(1.5, -0.25),
-    float64: Float64Array.of(Math.PI, -Infinity, NaN),
-    bigint64: BigInt64Array.of(-(2n ** 63n)),
-    biguint64: BigUint64Array.of(2n ** 64n - 1n),
-    emptyFloat64: new Float64Array(0),
-    arrayBuffer: buffer,
-    buffer: Buffer.from('binary \x00\xff bytes', 'latin1'),
-    dataView: new DataView(buffer, 1, 2),
-    subarray: new Float64Array([1, 2, 3, 4]).subarray(1, 3),
-    typedInsideObject: { weights: Float32Array.of(0.5, 2), ids: [Uint16Array.of(7)] },
-  };
-}
 
 export function valueCases(target: ConformanceTarget): void {
   describe(`values over ${target.name}`, () => {
     it('carries every value kind of structured serialization, TypedArrays as the same type', async () => {
-      const program = defineProgram(async (comm) => {
-        const values = sampleValues();
-        if (comm.rank === 0) {
-          for (const value of Object.values(values)) await comm.send(value, 1);
-          return undefined;
-        }
-        const mismatches: string[] = [];
-        for (const [name, expected] of Object.entries(values)) {
-          const got = await comm.recv(0);
-          if (!sameValue(got, expected)) mismatches.push(`${name}: got ${String(got)} (${kindOf(got)})`);
-        }
-        return mismatches;
-      });
-      const r = await runOn(target, program, { size: 2 });
+      const r = await runOn(target, values.everyValueKind, { size: 2 });
       expect(r.results[1]).toEqual([]);
     });
 
     it('gives every rank its own copy of the input: what one rank changes, no other rank and not the caller sees', async () => {
       const input = { list: [1, 2, 3], nested: { flag: false } };
-      const program = defineProgram(async (comm, mine: { list: number[]; nested: { flag: boolean }; added?: string }) => {
-        if (comm.rank === 0) {
-          mine.list.push(99);
-          mine.nested.flag = true;
-          mine.added = 'by rank 0';
-        }
-        await comm.barrier();
-        return mine;
-      });
-      const r = await runOn(target, program, { size: 3, input });
+      const r = await runOn(target, values.rankZeroChangesItsInput, { size: 3, input });
       expect(r.results).toEqual([
         { list: [1, 2, 3, 99], nested: { flag: true }, added: 'by rank 0' },
         { list: [1, 2, 3], nested: { flag: false } },
@@ -85,67 +21,11 @@ export function valueCases(target: ConformanceTarget): void {
     });
 
     it('refuses a function or a symbol at send with an error naming the value', async () => {
-      const program = defineProgram(async (comm, kind: string) => {
-        if (comm.rank !== 0) return undefined;
-        const value = kind === 'function' ? { callback: () => 1 } : Symbol('s');
-        try {
-          await comm.send(value, 1);
-          return 'sent';
-        } catch (error) {
-          return { name: (error as Error).name, argument: (error as any).argument, message: (error as Error).message };
-        }
-      });
       for (const kind of ['function', 'symbol']) {
-        const r = await runOn(target, program, { size: 2, input: kind });
+        const r = await runOn(target, values.sendsUnsendable, { size: 2, input: kind });
         expect(r.result).toMatchObject({ name: 'InvalidArgumentError', argument: 'value' });
         expect((r.result as { message: string }).message).toMatch(/cannot be sent.*Functions and symbols do not travel/s);
       }
     });
   });
-}
-
-function kindOf(value: unknown): string {
-  return value === null ? 'null' : typeof value === 'object' ? (value as object).constructor?.name ?? 'object' : typeof value;
-}
-
-function sameValue(got: unknown, expected: unknown): boolean {
-  if (typeof expected === 'number' && Number.isNaN(expected)) return Number.isNaN(got as number);
-  if (Object.is(expected, -0)) return Object.is(got, -0);
-  if (expected instanceof DataView) {
-    return got instanceof DataView && Buffer.compare(
-      Buffer.from(got.buffer, got.byteOffset, got.byteLength),
-      Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength),
-    ) === 0;
-  }
-  if (expected instanceof ArrayBuffer) {
-    return got instanceof ArrayBuffer && Buffer.compare(Buffer.from(got), Buffer.from(expected)) === 0;
-  }
-  if (Buffer.isBuffer(expected)) return Buffer.isBuffer(got) && got.equals(expected);
-  if (ArrayBuffer.isView(expected)) {
-    return (
-      got?.constructor === expected.constructor &&
-      (got as Float64Array).length === (expected as Float64Array).length &&
-      Array.from(expected as Float64Array).every((x, i) => Object.is(x, (got as Float64Array)[i]) || (Number.isNaN(x) && Number.isNaN((got as Float64Array)[i])))
-    );
-  }
-  if (expected instanceof Error) {
-    return got instanceof Error && got.name === expected.name && got.message === expected.message;
-  }
-  if (expected instanceof Map) {
-    return got instanceof Map && got.size === expected.size && [...expected].every(([k, v], i) => {
-      const [gk, gv] = [...got][i]!;
-      return sameValue(gk, k) && sameValue(gv, v);
-    });
-  }
-  if (expected instanceof Set) return got instanceof Set && sameValue([...got], [...expected]);
-  if (expected instanceof Date) return got instanceof Date && got.getTime() === expected.getTime();
-  if (Array.isArray(expected)) {
-    return Array.isArray(got) && got.length === expected.length && expected.every((v, i) => sameValue(got[i], v));
-  }
-  if (expected && typeof expected === 'object') {
-    if (!got || typeof got !== 'object') return false;
-    const keys = Object.keys(expected);
-    return keys.length === Object.keys(got).length && keys.every((k) => sameValue((got as any)[k], (expected as any)[k]));
-  }
-  return Object.is(got, expected);
 }

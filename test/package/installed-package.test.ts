@@ -152,16 +152,16 @@ describe('npx lambda-mpi run', () => {
 });
 
 describe('npx lambda-mpi deploy --package', () => {
-  it('writes the template it would deploy from the installed package: three arm64 functions on nodejs24.x', async () => {
+  it('writes the template it would deploy from the installed package: four arm64 functions on nodejs24.x', async () => {
     const ran = await inProject('npx', ['lambda-mpi', 'deploy', '--stage', 'pkgcheck', '--package', 'deploy-out'], 120_000);
     expectSuccess(ran);
     const template = JSON.parse(await readFile(join(project, 'deploy-out/cloudformation-template-update-stack.json'), 'utf8'));
     const functions = Object.values(template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>).filter((r) => r.Type === 'AWS::Lambda::Function');
     expect(functions.map((f) => [f.Properties.FunctionName, f.Properties.Runtime, f.Properties.Architectures]).sort()).toEqual(
-      ['http', 'run', 'worker'].map((name) => [`lambda-mpi-pkgcheck-${name}`, 'nodejs24.x', ['arm64']]),
+      ['http', 'run', 'sweep', 'worker'].map((name) => [`lambda-mpi-pkgcheck-${name}`, 'nodejs24.x', ['arm64']]),
     );
     const zip = await readFile(join(project, 'deploy-out/lambda-mpi.zip'));
-    for (const handler of ['run', 'worker', 'http']) expect(zip.includes(Buffer.from(`src/service/handlers/${handler}.mjs`))).toBe(true);
+    for (const handler of ['run', 'worker', 'http', 'sweep']) expect(zip.includes(Buffer.from(`src/service/handlers/${handler}.mjs`))).toBe(true);
   });
 });
 

@@ -95,16 +95,33 @@ interface Statement {
   Resource: string[];
 }
 
-function roleStatements(template: Json): Statement[] {
-  const roles = Object.values(template.Resources).filter((r: Json) => r.Type === 'AWS::IAM::Role') as Json[];
-  expect(roles).toHaveLength(1);
-  const role = roles[0];
+const FUNCTIONS = ['run', 'worker', 'http', 'sweep'] as const;
+type FunctionKey = (typeof FUNCTIONS)[number];
+const logicalId = (fn: FunctionKey) => `${fn[0]!.toUpperCase()}${fn.slice(1)}LambdaFunction`;
+
+/** The statements of the role a function runs with (its own: no role is shared). */
+function roleStatements(template: Json, fn: FunctionKey): Statement[] {
+  const roleRef = template.Resources[logicalId(fn)].Properties.Role;
+  expect(roleRef['Fn::GetAtt']?.[1]).toBe('Arn');
+  const role = template.Resources[roleRef['Fn::GetAtt'][0]];
+  expect(role.Type).toBe('AWS::IAM::Role');
   expect(role.Properties.ManagedPolicyArns ?? []).toEqual([]);
+  expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+    { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+  ]);
   return role.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement).map((s: Json) => ({
     Effect: s.Effect,
     Action: [s.Action].flat(),
     Resource: [s.Resource].flat().map(render),
   }));
+}
+
+/** Every (action, resource) pair a function's role grants, logs left out, sorted. */
+function grants(template: Json, fn: FunctionKey): string[] {
+  return roleStatements(template, fn)
+    .flatMap((s) => s.Action.flatMap((a) => s.Resource.map((r) => `${a} ${r}`)))
+    .filter((g) => !g.startsWith('logs:'))
+    .sort();
 }
 
 const byType = (template: Json, type: string): [string, Json][] =>
@@ -124,7 +141,10 @@ beforeAll(async () => {
   [dev, prod, overridden] = await Promise.all([
     slsPackage([]),
     slsPackage(['--stage', 'prod']),
-    slsPackage(['--stage', 'dev', '--param=runMemory=2048', '--param=workerTimeout=123', '--param=jobsRetentionDays=2']),
+    slsPackage([
+      '--stage', 'dev', '--param=runMemory=2048', '--param=workerTimeout=123', '--param=jobsRetentionDays=2',
+      '--param=diagnostics=true', '--param=workerReservedConcurrency=50', '--param=maxRanks=8', '--param=sweepSchedule=rate(2 minutes)',
+    ]),
   ]);
 }, 60_000);
 
@@ -133,13 +153,13 @@ afterAll(async () => {
 });
 
 describe('sls package (offline)', () => {
-  it('bundles the three handlers as ESM, and nothing else', () => {
-    const names = ['src/service/handlers/run.mjs', 'src/service/handlers/worker.mjs', 'src/service/handlers/http.mjs'];
+  it('bundles the four handlers as ESM, and nothing else', () => {
+    const names = FUNCTIONS.map((fn) => `src/service/handlers/${fn}.mjs`);
     for (const name of names) expect(dev.zip.includes(Buffer.from(name))).toBe(true);
     expect(dev.zip.includes(Buffer.from('node_modules/'))).toBe(false);
     for (const source of ['src/mpi/', 'src/runtime/', 'src/transport/', '.ts']) expect(dev.zip.includes(Buffer.from(source))).toBe(false);
-    for (const [key, fn] of [['Run', 'run'], ['Worker', 'worker'], ['Http', 'http']] as const) {
-      const props = dev.template.Resources[`${key}LambdaFunction`].Properties;
+    for (const fn of FUNCTIONS) {
+      const props = dev.template.Resources[logicalId(fn)].Properties;
       expect(props.Handler).toBe(`src/service/handlers/${fn}.handler`);
       expect(props.Runtime).toBe('nodejs24.x');
       expect(props.FunctionName).toBe(`${SERVICE}-dev-${fn}`);
@@ -147,78 +167,105 @@ describe('sls package (offline)', () => {
   });
 });
 
-describe('IAM', () => {
+describe('IAM: a role per function, each with only what that function does', () => {
   for (const [stage, get] of [['dev', () => dev], ['prod', () => prod]] as const) {
+    const queues = `arn:{AWS::Partition}:sqs:{AWS::Region}:{AWS::AccountId}:${SERVICE}-${stage}-*`;
+    const fnArn = (fn: string) => `arn:{AWS::Partition}:lambda:{AWS::Region}:{AWS::AccountId}:function:${SERVICE}-${stage}-${fn}`;
+
+    it(`${stage}: four roles, one per function, and no provider-wide role`, () => {
+      const { template } = get();
+      const roles = FUNCTIONS.map((fn) => template.Resources[logicalId(fn)].Properties.Role['Fn::GetAtt'][0]);
+      expect(new Set(roles).size).toBe(FUNCTIONS.length);
+      expect(byType(template, 'AWS::IAM::Role').map(([id]) => id).sort()).toEqual([...roles].sort());
+    });
+
     it(`${stage}: every statement names specific actions on specific resources`, () => {
-      for (const s of roleStatements(get().template)) {
-        expect(s.Effect).toBe('Allow');
-        // The one exception: reading the account's Lambda settings (free concurrency) has no
-        // resource to name; AWS takes it only on '*'.
-        if (s.Action.length === 1 && s.Action[0] === 'lambda:GetAccountSettings') {
-          expect(s.Resource).toEqual(['*']);
-          continue;
-        }
-        for (const action of s.Action) expect(action).toMatch(/^(logs|sqs|s3|lambda):[A-Za-z]+$/);
-        for (const resource of s.Resource) {
-          expect(resource).not.toBe('*');
-          expect(resource).toMatch(/^(arn:|\{JobBucket\.Arn\})/);
-          expect(resource).not.toMatch(/^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$/); // not "every resource of the service"
+      for (const fn of FUNCTIONS) {
+        for (const s of roleStatements(get().template, fn)) {
+          expect(s.Effect).toBe('Allow');
+          for (const action of s.Action) expect(action).toMatch(/^(logs|sqs|s3|lambda):[A-Za-z]+$/);
+          // Reading the account's Lambda settings (run's free-concurrency check) names no resource:
+          // IAM takes it only on '*'.
+          if (fn === 'run' && s.Action.join() === 'lambda:GetAccountSettings') {
+            expect(s.Resource).toEqual(['*']);
+            continue;
+          }
+          for (const resource of s.Resource) {
+            expect(resource).not.toBe('*');
+            expect(resource).toMatch(/^(arn:|\{JobBucket\.Arn\})/);
+            // Not "every resource of the service", except the one action IAM cannot scope further.
+            if (!(fn === 'sweep' && s.Action.join() === 'sqs:ListQueues')) expect(resource).not.toMatch(/^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$/);
+          }
         }
       }
     });
 
-    it(`${stage}: SQS only on this stage's queues (by name prefix)`, () => {
-      const env = get().template.Resources.RunLambdaFunction.Properties.Environment.Variables;
-      expect(env.LAMBDA_MPI_QUEUE_PREFIX).toBe(`${SERVICE}-${stage}`);
-      const sqs = roleStatements(get().template).filter((s) => s.Action.some((a) => a.startsWith('sqs:')));
-      expect(sqs.length).toBeGreaterThan(0);
-      for (const s of sqs) {
-        expect(s.Action.every((a) => a.startsWith('sqs:'))).toBe(true);
-        expect(s.Resource).toEqual([`arn:{AWS::Partition}:sqs:{AWS::Region}:{AWS::AccountId}:${env.LAMBDA_MPI_QUEUE_PREFIX}-*`]);
-      }
-      expect(sqs.flatMap((s) => s.Action)).toEqual(expect.arrayContaining(['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+    it(`${stage}: http (internet-facing) may start run and read and write run records, nothing of a job's queues`, () => {
+      expect(grants(get().template, 'http')).toEqual([
+        `lambda:InvokeFunction ${fnArn('run')}`,
+        's3:GetObject {JobBucket.Arn}/jobs/*/alive',
+        's3:GetObject {JobBucket.Arn}/programs/*',
+        's3:GetObject {JobBucket.Arn}/runs/*',
+        's3:ListBucket {JobBucket.Arn}',
+        's3:PutObject {JobBucket.Arn}/jobs/*/input.json',
+        's3:PutObject {JobBucket.Arn}/runs/*',
+      ]);
     });
 
-    it(`${stage}: S3 only on the job bucket and its objects; shipped programs (programs/) read-only`, () => {
-      const s3 = roleStatements(get().template).filter((s) => s.Action.some((a) => a.startsWith('s3:')));
-      expect(s3.length).toBeGreaterThan(0);
-      // Every (action, resource) pair the role grants on S3.
-      const grants = s3.flatMap((s) => {
-        expect(s.Action.every((a) => a.startsWith('s3:'))).toBe(true);
-        return s.Action.flatMap((a) => s.Resource.map((r) => `${a} ${r}`));
-      });
-      expect(grants.sort()).toEqual([
+    it(`${stage}: run may create, use and delete the stage's queues, the job's objects and records, start workers, and read the account's Lambda settings`, () => {
+      expect(grants(get().template, 'run')).toEqual([
+        'lambda:GetAccountSettings *',
+        `lambda:InvokeFunction ${fnArn('worker')}`,
         's3:DeleteObject {JobBucket.Arn}/jobs/*',
-        's3:DeleteObject {JobBucket.Arn}/runs/*',
+        's3:DeleteObject {JobBucket.Arn}/runs/requests/*',
         's3:GetObject {JobBucket.Arn}/jobs/*',
         's3:GetObject {JobBucket.Arn}/programs/*',
         's3:GetObject {JobBucket.Arn}/runs/*',
         's3:ListBucket {JobBucket.Arn}',
         's3:PutObject {JobBucket.Arn}/jobs/*',
         's3:PutObject {JobBucket.Arn}/runs/*',
+        ...['ChangeMessageVisibility', 'CreateQueue', 'DeleteMessage', 'DeleteQueue', 'GetQueueAttributes', 'GetQueueUrl', 'ReceiveMessage', 'SendMessage', 'TagQueue']
+          .map((a) => `sqs:${a} ${queues}`),
       ]);
     });
 
-    it(`${stage}: lambda:InvokeFunction only on its own worker and run functions; GetAccountSettings alone besides`, () => {
-      const { template } = get();
-      const env = template.Resources.RunLambdaFunction.Properties.Environment.Variables;
-      const worker = template.Resources.WorkerLambdaFunction.Properties.FunctionName;
-      const runFn = template.Resources.RunLambdaFunction.Properties.FunctionName;
-      expect(env.LAMBDA_MPI_WORKER_FUNCTION).toBe(worker);
-      expect(env.LAMBDA_MPI_RUN_FUNCTION).toBe(runFn);
-      const lambda = roleStatements(template).filter((s) => s.Action.some((a) => a.startsWith('lambda:')) && !s.Action.includes('lambda:GetAccountSettings'));
-      expect(lambda.flatMap((s) => s.Action)).toEqual(['lambda:InvokeFunction']);
-      const readsSettings = roleStatements(template).filter((s) => s.Action.includes('lambda:GetAccountSettings'));
-      expect(readsSettings.map((s) => s.Action)).toEqual([['lambda:GetAccountSettings']]);
-      const arn = (name: string) => `arn:{AWS::Partition}:lambda:{AWS::Region}:{AWS::AccountId}:function:${name}`;
-      expect(lambda.flatMap((s) => s.Resource).sort()).toEqual([arn(runFn), arn(worker)].sort());
+    it(`${stage}: worker may use the job's queues (not create or delete one) and objects, and start workers; no run records`, () => {
+      expect(grants(get().template, 'worker')).toEqual([
+        `lambda:InvokeFunction ${fnArn('worker')}`,
+        's3:DeleteObject {JobBucket.Arn}/jobs/*',
+        's3:GetObject {JobBucket.Arn}/jobs/*',
+        's3:GetObject {JobBucket.Arn}/programs/*',
+        's3:ListBucket {JobBucket.Arn}',
+        's3:PutObject {JobBucket.Arn}/jobs/*',
+        ...['ChangeMessageVisibility', 'DeleteMessage', 'GetQueueAttributes', 'ReceiveMessage', 'SendMessage'].map((a) => `sqs:${a} ${queues}`),
+      ]);
     });
 
-    it(`${stage}: logs only for this stage's functions`, () => {
-      const logs = roleStatements(get().template).filter((s) => s.Action.some((a) => a.startsWith('logs:')));
-      for (const s of logs) {
-        for (const r of s.Resource) expect(r).toContain(`:log-group:/aws/lambda/${SERVICE}-${stage}`);
+    it(`${stage}: sweep may find and delete the stage's queues and job objects and record lost jobs; it runs nothing`, () => {
+      expect(grants(get().template, 'sweep')).toEqual([
+        's3:DeleteObject {JobBucket.Arn}/jobs/*',
+        's3:GetObject {JobBucket.Arn}/jobs/*',
+        's3:GetObject {JobBucket.Arn}/runs/*',
+        's3:ListBucket {JobBucket.Arn}',
+        's3:PutObject {JobBucket.Arn}/runs/*',
+        ...['DeleteQueue', 'GetQueueAttributes', 'ListQueueTags'].map((a) => `sqs:${a} ${queues}`),
+        'sqs:ListQueues arn:{AWS::Partition}:sqs:{AWS::Region}:{AWS::AccountId}:*',
+      ].sort());
+    });
+
+    it(`${stage}: each function writes only its own logs`, () => {
+      for (const fn of FUNCTIONS) {
+        const logs = roleStatements(get().template, fn).filter((s) => s.Action.some((a) => a.startsWith('logs:')));
+        expect(logs.flatMap((s) => s.Action).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+        expect(logs.flatMap((s) => s.Resource)).toEqual([`arn:{AWS::Partition}:logs:{AWS::Region}:{AWS::AccountId}:log-group:/aws/lambda/${SERVICE}-${stage}-${fn}:*`]);
       }
+    });
+
+    it(`${stage}: the functions are told the names their roles allow`, () => {
+      const env = get().template.Resources.RunLambdaFunction.Properties.Environment.Variables;
+      expect(env.LAMBDA_MPI_QUEUE_PREFIX).toBe(`${SERVICE}-${stage}`);
+      expect(env.LAMBDA_MPI_WORKER_FUNCTION).toBe(get().template.Resources.WorkerLambdaFunction.Properties.FunctionName);
+      expect(env.LAMBDA_MPI_RUN_FUNCTION).toBe(get().template.Resources.RunLambdaFunction.Properties.FunctionName);
     });
   }
 });
@@ -273,8 +320,8 @@ describe('the job bucket', () => {
   });
 
   it('is what the functions are told to use', () => {
-    for (const key of ['RunLambdaFunction', 'WorkerLambdaFunction', 'HttpLambdaFunction']) {
-      expect(dev.template.Resources[key].Properties.Environment.Variables.LAMBDA_MPI_BUCKET).toEqual({ Ref: 'JobBucket' });
+    for (const fn of FUNCTIONS) {
+      expect(dev.template.Resources[logicalId(fn)].Properties.Environment.Variables.LAMBDA_MPI_BUCKET).toEqual({ Ref: 'JobBucket' });
     }
   });
 });
@@ -335,10 +382,61 @@ describe('memory and timeout per stage', () => {
     expect(fnProps(prod, 'run').Timeout).toBeLessThanOrEqual(900);
   });
 
-  it('async invocations of run and worker are not retried (a restarted rank cannot rejoin its job)', () => {
-    const configs = byType(dev.template, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties);
-    const fnName = (c: Json) => render(c.FunctionName);
-    expect(configs.map(fnName).sort()).toEqual(['{RunLambdaFunction}', '{WorkerLambdaFunction}']);
-    for (const c of configs) expect(c.MaximumRetryAttempts).toBe(0);
+  it('async invocations are not retried (a restarted rank cannot rejoin its job), and a start not run within a minute is dropped', () => {
+    const configs = Object.fromEntries(byType(dev.template, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => [render(c.Properties.FunctionName), c.Properties]));
+    expect(Object.keys(configs).sort()).toEqual(['{RunLambdaFunction}', '{SweepLambdaFunction}', '{WorkerLambdaFunction}']);
+    for (const c of Object.values(configs)) expect(c.MaximumRetryAttempts).toBe(0);
+    // Lambda retries a throttled event for up to 6 hours by default; 60 s is its least.
+    expect(configs['{RunLambdaFunction}'].MaximumEventAgeInSeconds).toBe(60);
+    expect(configs['{WorkerLambdaFunction}'].MaximumEventAgeInSeconds).toBe(60);
+  });
+});
+
+describe('cost guards per stage', () => {
+  const fnEnv = (p: Packaged, fn: FunctionKey) => p.template.Resources[logicalId(fn)].Properties.Environment.Variables;
+  const usagePlan = (p: Packaged) => byType(p.template, 'AWS::ApiGateway::UsagePlan')[0]![1].Properties;
+
+  it('the API key has a throttle and a daily quota from the params of the stage', () => {
+    for (const [p, stage] of [[dev, 'dev'], [prod, 'prod']] as const) {
+      expect(usagePlan(p).Throttle).toEqual({ RateLimit: param(p.state, stage, 'apiRateLimit'), BurstLimit: param(p.state, stage, 'apiBurstLimit') });
+      expect(usagePlan(p).Quota).toEqual({ Limit: param(p.state, stage, 'apiQuotaPerDay'), Period: 'DAY' });
+    }
+    expect(usagePlan(prod).Quota.Limit).not.toBe(usagePlan(dev).Quota.Limit);
+  });
+
+  it('the largest job and the longest timeout are the stage\'s, and the longest fits the run function', () => {
+    for (const [p, stage] of [[dev, 'dev'], [prod, 'prod']] as const) {
+      for (const fn of ['run', 'http'] as const) {
+        expect(fnEnv(p, fn).LAMBDA_MPI_MAX_RANKS).toBe(String(param(p.state, stage, 'maxRanks')));
+        expect(fnEnv(p, fn).LAMBDA_MPI_MAX_JOB_SECONDS).toBe(String(param(p.state, stage, 'maxJobSeconds')));
+      }
+      const runTimeout = p.template.Resources.RunLambdaFunction.Properties.Timeout;
+      expect(Number(fnEnv(p, 'run').LAMBDA_MPI_MAX_JOB_SECONDS)).toBeLessThanOrEqual(runTimeout - 10);
+      expect(Number(fnEnv(p, 'run').LAMBDA_MPI_MAX_RANKS)).toBeLessThanOrEqual(1024);
+    }
+    expect(fnEnv(overridden, 'http').LAMBDA_MPI_MAX_RANKS).toBe('8');
+  });
+
+  it('runs the diagnostics programs only on a stage that asks for them', () => {
+    for (const fn of ['run', 'worker', 'http'] as const) {
+      expect(fnEnv(dev, fn).LAMBDA_MPI_DIAGNOSTICS).toBe('false');
+      expect(fnEnv(prod, fn).LAMBDA_MPI_DIAGNOSTICS).toBe('false');
+      expect(fnEnv(overridden, fn).LAMBDA_MPI_DIAGNOSTICS).toBe('true');
+    }
+  });
+
+  it('reserves worker concurrency only when asked', () => {
+    expect(dev.template.Resources.WorkerLambdaFunction.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    expect(Number(overridden.template.Resources.WorkerLambdaFunction.Properties.ReservedConcurrentExecutions)).toBe(50);
+  });
+
+  it('the sweeper runs on the schedule of the stage', () => {
+    const rule = (p: Packaged) => byType(p.template, 'AWS::Events::Rule').map(([, r]) => r.Properties);
+    for (const p of [dev, overridden]) {
+      expect(rule(p)).toHaveLength(1);
+      expect(render(rule(p)[0].Targets[0].Arn)).toBe('{SweepLambdaFunction.Arn}');
+    }
+    expect(rule(dev)[0].ScheduleExpression).toBe(param(dev.state, 'dev', 'sweepSchedule'));
+    expect(rule(overridden)[0].ScheduleExpression).toBe('rate(2 minutes)');
   });
 });

@@ -211,6 +211,17 @@ describe('a shipped program by its id, with no code in the request', () => {
     expect(r.body.output.map((l: { line: string }) => l.line).sort()).toEqual(['rank 000: 4 words', 'rank 001: 2 words', 'rank 002: 3 words', 'rank 003: 2 words']);
   }, 60_000);
 
+  it('a failed job\'s record gives API clients the rank, type, message and only the program\'s own frames', async () => {
+    const r = await http('POST', '/runs', { program: shippedId, size: 3, input: { lines: LINES, failOn: 1 } });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.error).toMatchObject({ name: 'RankFailedError', rank: 1, message: 'rank 1 failed: Error: no line for rank 1' });
+    const [first, ...frames] = (r.body.error.stack as string).split('\n');
+    expect(first).toBe('Error: no line for rank 1');
+    // Mapped to the program's own source; lambda-mpi's frames (the function's bundle) are left out.
+    expect(frames.length).toBeGreaterThan(0);
+    for (const frame of frames) expect(frame).toMatch(/wordcount\.ts:\d+:\d+\)?$/);
+  }, 60_000);
+
   it('sls invoke -f run with "program": "sha256:…" runs it', async () => {
     const r = await invokeRun({ program: shippedId, size: 2, input: { lines: LINES } });
     expect(r.functionError).toBeUndefined();

@@ -30,6 +30,8 @@ export interface OfflineStackOptions {
   s3Port?: number;
   sqsPort?: number;
   stage?: string;
+  /** Stage params (serverless.yml `params`), e.g. { diagnostics: 'true', silenceSeconds: '4' }. */
+  params?: Record<string, string>;
   /** Each line the stack prints (its functions' logs included). */
   onLine?: (line: string) => void;
   readyTimeoutMs?: number;
@@ -47,7 +49,7 @@ interface StackReady extends LocalAwsEndpoints {
 
 export interface OfflineStack extends StackReady {
   pid: number;
-  functionName(name: 'run' | 'worker' | 'http'): string;
+  functionName(name: 'run' | 'worker' | 'http' | 'sweep'): string;
   /** Stops serverless-offline (which stops the S3/SQS servers) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -69,6 +71,7 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
     ...(options.s3Port === undefined ? [] : [`--param=localS3Port=${options.s3Port}`]),
     ...(options.sqsPort === undefined ? [] : [`--param=localSqsPort=${options.sqsPort}`]),
     `--param=localReadyFd=${READY_FD}`,
+    ...Object.entries(options.params ?? {}).map(([name, value]) => `--param=${name}=${value}`),
     // Each stack bundles into its own folder, so two stacks (or a stack and `sls package`) never collide.
     `--param=esbuildWorkFolder=${workFolder}`,
   ], {

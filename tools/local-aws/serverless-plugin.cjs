@@ -18,6 +18,10 @@
  *   survivePendingRejections  default true: an asynchronous (Event) invocation whose handler
  *       throws is logged, as Lambda would, instead of killing serverless-offline (which awaits
  *       nothing for Event invocations, so the error is an unhandled rejection)
+ *   guardFunctionThreads  default true: each function instance's worker thread gets its
+ *       function's memorySize as its heap limit, and a thread that dies (out of memory,
+ *       process.exit) fails only its own invocation, as a Lambda execution environment would,
+ *       instead of taking the whole stack down or leaving the invocation unanswered (below)
  * serverless-offline's host, httpPort and lambdaPort (custom.serverless-offline or the command
  * line) give AWS_ENDPOINT_URL_LAMBDA and the endpoints of the ready line.
  *
@@ -27,7 +31,7 @@
 const path = require('node:path');
 const defaults = require('./defaults.json');
 
-const DEFAULTS = { s3Port: defaults.ports.s3, sqsPort: defaults.ports.sqs, apiKey: defaults.apiKey, verbose: false, survivePendingRejections: true };
+const DEFAULTS = { s3Port: defaults.ports.s3, sqsPort: defaults.ports.sqs, apiKey: defaults.apiKey, verbose: false, survivePendingRejections: true, guardFunctionThreads: true };
 const OFFLINE_DEFAULTS = { host: defaults.host, httpPort: defaults.ports.http, lambdaPort: defaults.ports.lambda };
 
 /** Loads one of the TypeScript modules beside this file. */
@@ -80,6 +84,7 @@ class LocalAwsPlugin {
       apiKey: String(local.apiKey),
       verbose: Boolean(local.verbose),
       survivePendingRejections: local.survivePendingRejections !== false && local.survivePendingRejections !== 'false',
+      guardFunctionThreads: local.guardFunctionThreads !== false && local.guardFunctionThreads !== 'false',
       httpEndpoint: `http://${host}:${Number(offline.httpPort)}/${stage}`,
       lambdaEndpoint: `http://${host}:${Number(offline.lambdaPort)}`,
     };
@@ -132,8 +137,11 @@ class LocalAwsPlugin {
       LAMBDA_MPI_BUCKET: settings.bucket,
       // serverless-offline's Lambda API knows each function by its deployed name.
       ...this.functionNameVars(),
+      // No schedules run here: the sweeper runs when a job starts instead.
+      LAMBDA_MPI_SWEEP_AT_JOB_START: 'true',
     }, settings.apiKey);
     if (settings.survivePendingRejections) process.on('unhandledRejection', this.onUnhandledRejection);
+    if (settings.guardFunctionThreads) guardFunctionThreads((line) => this.log.error(`local-aws: ${line}`));
 
     this.log.notice(
       `local-aws: S3 ${emulators.s3Endpoint} (bucket ${settings.bucket}), SQS ${emulators.sqsEndpoint}, ` +
@@ -204,6 +212,95 @@ class LocalAwsPlugin {
     this.emulators = null;
     await emulators.stop();
     this.log.info('local-aws: S3 and SQS servers stopped');
+  }
+}
+
+/**
+ * serverless-offline runs each function instance in a worker thread (worker-thread-runner), with
+ * no heap limit of its own (a thread may grow to the whole process's) and no listener for the
+ * thread's 'error' or 'exit': a thread that runs out of memory throws ERR_WORKER_OUT_OF_MEMORY
+ * in the main process, which kills the stack and every job on it, and a thread that calls
+ * process.exit leaves its invocation unanswered for good. On Lambda, each is one execution
+ * environment that dies, and one failed invocation.
+ *
+ * So the runner's Worker is replaced (in this process only, for serverless-offline's own helper
+ * file) by a function thread that starts the real thread with `maxOldGenerationSizeMb` set to the
+ * function's memorySize, answers every invocation in flight with an error when its thread dies
+ * (serverless-offline's own reply channel is kept here, not handed to the thread), and starts a
+ * new thread for the next invocation. The runner imports Worker by name from node:worker_threads;
+ * syncBuiltinESMExports() makes that import see the replacement.
+ */
+function guardFunctionThreads(log) {
+  const workerThreads = require('node:worker_threads');
+  const Original = workerThreads.Worker;
+  if (Original.lambdaMpiGuarded) return;
+  function GuardedWorker(filename, options) {
+    if (!String(filename).endsWith(`${path.sep}worker-thread-runner${path.sep}workerThreadHelper.js`) && !String(filename).endsWith('/worker-thread-runner/workerThreadHelper.js')) {
+      return new Original(filename, options);
+    }
+    return new FunctionThread(Original, filename, options, log);
+  }
+  GuardedWorker.lambdaMpiGuarded = true;
+  workerThreads.Worker = GuardedWorker;
+  require('node:module').syncBuiltinESMExports();
+}
+
+class FunctionThread {
+  constructor(Original, filename, options, log) {
+    this.Original = Original;
+    this.filename = filename;
+    this.log = log;
+    const env = (options && options.env) || {};
+    this.name = env.AWS_LAMBDA_FUNCTION_NAME || 'a function';
+    this.memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+    this.options = Number.isInteger(this.memoryMb) && this.memoryMb > 0
+      ? { ...options, resourceLimits: { maxOldGenerationSizeMb: this.memoryMb, ...(options && options.resourceLimits) } }
+      : options;
+    this.pending = new Set();
+    this.thread = undefined;
+    this.spawn();
+  }
+
+  spawn() {
+    const thread = new this.Original(this.filename, this.options);
+    this.thread = thread;
+    thread.on('error', (error) => this.died(thread, error));
+    thread.on('exit', (code) => this.died(thread, Object.assign(new Error(`its thread exited with code ${code}`), { exitCode: code })));
+  }
+
+  died(thread, error) {
+    if (this.thread !== thread) return;
+    this.thread = undefined;
+    const reason = error && error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (memorySize ${this.memoryMb} MB)` : error && error.message;
+    this.log(`${this.name}: its execution environment ended (${reason}); ${this.pending.size} invocation(s) in flight failed, the next one starts a new one`);
+    for (const reply of this.pending) {
+      reply.postMessage(new Error(`Runtime exited: ${this.name} ${reason}`));
+      reply.close();
+    }
+    this.pending.clear();
+  }
+
+  /** serverless-offline's invocation message: { context, event, port } with port the reply channel. */
+  postMessage(message, transfer) {
+    if (!this.thread) this.spawn();
+    const reply = message && message.port;
+    if (!reply) return this.thread.postMessage(message, transfer);
+    const { MessageChannel } = require('node:worker_threads');
+    const { port1, port2 } = new MessageChannel();
+    this.pending.add(reply);
+    port1.once('message', (value) => {
+      port1.close();
+      if (!this.pending.delete(reply)) return;
+      reply.postMessage(value);
+      reply.close();
+    });
+    this.thread.postMessage({ ...message, port: port2 }, [port2]);
+  }
+
+  terminate() {
+    const thread = this.thread;
+    this.thread = undefined;
+    return thread ? thread.terminate() : Promise.resolve(0);
   }
 }
 

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { LambdaMpiError, RankFailedError } from '../../mpi/errors.ts';
+import { JobCancelledError, LambdaMpiError, RankFailedError, describeWait } from '../../mpi/errors.ts';
 import { MAX_SIZE } from '../../mpi/constants.ts';
 import { programNames } from '../../programs/index.ts';
 import { resolveProgram } from '../../runtime/program-source.ts';
@@ -12,9 +12,11 @@ import { checkRegion, checkStage } from '../stage.ts';
 const usage = () => `Usage: lambda-mpi run <program-name | file.ts> -n <ranks> [options]
        lambda-mpi run <program-name | file.ts | sha256:<hex>> -n <ranks> --stage <stage> [--region <region>] [options]
 
-Runs every rank of a program in this process, like mpirun -np N. With --stage, runs it on that
-deployed stage's Lambda functions instead: a file is bundled with its imports and npm
-dependencies and shipped to the stage (once: its id is the bundle's sha256), with no redeploy.
+Runs every rank of a program in this process, like mpirun -np N: each rank in a worker thread of
+its own (CPU-bound ranks run in parallel), or with --inline all of them in the CLI's own thread.
+With --stage, runs it on that deployed stage's Lambda functions instead: a file is bundled with its
+imports and npm dependencies and shipped to the stage (once: its id is the bundle's sha256), with
+no redeploy.
 
 Options:
   -n, --np <N>         number of ranks (1..${MAX_SIZE})
@@ -22,8 +24,12 @@ Options:
   --timeout <seconds>  fail the job after this many seconds (default 300)
   --tag-output         prefix every output line with [rank]
   --result             print rank 0's return value as JSON when the job ends
+  --threads            every rank in a worker thread of its own (the default)
+  --inline             every rank in this thread instead: no bundling, but a rank that never
+                       yields then stops the timeout and Ctrl-C too
   --trace <file>       write the job's timeline to <file> (Chrome trace-event JSON: open it in
-                       https://ui.perfetto.dev or chrome://tracing), one track per rank
+                       https://ui.perfetto.dev or chrome://tracing), one track per rank; the
+                       ranks then run in this thread (as with --inline)
   --stage <stage>      run on this deployed stage (\`lambda-mpi deploy\`, or \`lambda-mpi offline\`):
                        the ranks' output shows as they print it, progress on stderr, then where
                        the time went and the job's estimated cost; Ctrl-C cancels the job
@@ -31,7 +37,8 @@ Options:
   -h, --help           show this help
 
 Bundled programs: ${programNames().join(', ')}
-A file (.ts, .mts, .js, .mjs) must export a program made by defineProgram() as its default export.`;
+A file (.ts, .mts, .js, .mjs) must export a program made by defineProgram() as its default export.
+Ctrl-C prints what each rank is doing (the call it waits in, or that it does not answer) and exits 1.`;
 
 export const runCommand: Command = {
   name: 'run',
@@ -49,6 +56,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     timeout: { type: 'string' },
     'tag-output': { type: 'boolean', default: false },
     result: { type: 'boolean', default: false },
+    threads: { type: 'boolean', default: false },
+    inline: { type: 'boolean', default: false },
     stage: { type: 'string' },
     region: { type: 'string' },
     trace: { type: 'string' },
@@ -68,6 +77,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }
   }
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout) * 1000;
+  if (values.stage !== undefined && (values.threads || values.inline)) {
+    throw new UsageError(`--${values.threads ? 'threads' : 'inline'} places ranks in this process; with --stage they run on the stage's Lambda functions`);
+  }
   if (values.stage !== undefined) {
     return runOnStageCommand({
       program: target,
@@ -82,14 +94,32 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }, io, process.env);
   }
   if (values.region !== undefined) throw new UsageError('--region needs --stage: it says where a deployed stage is');
+  if (values.threads && values.inline) throw new UsageError('--threads and --inline exclude each other');
+  if (values.threads && values.trace !== undefined) throw new UsageError('--trace records ranks that run in this thread: it cannot go with --threads');
+  // Threads by default: the CLI's own thread then stays free to enforce the timeout on a rank
+  // that never yields and to answer Ctrl-C, and CPU-bound ranks use every core.
+  const threads = !values.inline && values.trace === undefined;
 
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort(new Error('Ctrl-C'));
+  };
+  if (threads) process.on('SIGINT', onSigint);
   try {
-    const { program } = await resolveProgram(target);
+    const program = threads ? target : (await resolveProgram(target)).program;
     const tag = values['tag-output'];
     const print = (line: OutputLine) => {
       (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${tag ? `[${line.rank}] ` : ''}${line.line}\n`);
     };
-    const result = await runLocal(program, { size, input, onOutput: print, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(values.trace !== undefined ? { trace: true } : {}) });
+    const result = await runLocal(program, {
+      size,
+      input,
+      onOutput: print,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(threads ? { threads, signal: interrupt.signal } : {}),
+      ...(values.trace !== undefined ? { trace: true } : {}),
+    });
     if (values.result) io.stdout.write(`${JSON.stringify(result.result, jsonReplacer)}\n`);
     if (values.trace !== undefined && result.trace) {
       await writeFile(values.trace, JSON.stringify(result.trace));
@@ -99,11 +129,16 @@ async function run(args: string[], io: CliIo): Promise<number> {
   } catch (error) {
     io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);
     return error instanceof LambdaMpiError && error.code === 'INVALID_ARGUMENT' ? EXIT_USAGE : EXIT_FAILED;
+  } finally {
+    process.off('SIGINT', onSigint);
   }
 }
 
 function describeFailure(error: unknown): string {
   if (error instanceof RankFailedError) return `${error.message}\n${error.remote.stack ?? ''}`;
+  if (error instanceof JobCancelledError && error.running.length) {
+    return `${error.message}\n${error.running.map((wait) => `  ${describeWait(wait)}`).join('\n')}`;
+  }
   if (error instanceof Error) return error.message;
   return String(error);
 }

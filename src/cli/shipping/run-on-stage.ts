@@ -209,6 +209,16 @@ function describeFailure(body: unknown, record: FailedRecord | undefined): Stage
   const invocation = (typeof body === 'object' && body !== null ? body : { errorMessage: String(body) }) as { errorMessage?: string; errorType?: string; trace?: string[] };
   // serverless-offline reports every errorType as "Error"; the trace's first line names the type.
   const traceType = /^(\w+):/.exec(invocation.trace?.[0] ?? '')?.[1];
+  if (record?.status === 'running') {
+    // The invocation failed and rank 0 recorded nothing: its process died (crash, out of memory, timeout).
+    return {
+      name: 'RankLostError',
+      message: `rank 0 died without recording the job (${invocation.errorMessage ?? 'its invocation failed'}): the job is lost; ` +
+        'its record says so within a minute, and the sweeper deletes what it left',
+      rank: 0,
+      refused: false,
+    };
+  }
   const name = record?.error?.name ?? (invocation.errorType && invocation.errorType !== 'Error' ? invocation.errorType : traceType) ?? 'Error';
   const message = record?.error?.message ?? invocation.errorMessage ?? 'the job failed';
   const stack = record?.error?.stack ?? (invocation.trace?.length ? invocation.trace.join('\n') : undefined);

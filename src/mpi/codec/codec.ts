@@ -2,6 +2,7 @@ import v8 from 'node:v8';
 import { MAX_MESSAGE_BYTES } from '../constants.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { takeBuffer } from './buffer-pool.ts';
+import { NOT_PLAIN, copyPlainData } from './plain-copy.ts';
 
 /**
  * Values ↔ bytes. Objects go through v8's structured serialization; a top-level TypedArray,
@@ -100,13 +101,20 @@ export type Payload = Uint8Array | InProcessValue;
 
 /**
  * Encodes `value` for a send. With `inProcess`, a value that structured cloning reproduces
- * exactly as the byte path would is cloned instead (primitives need not even be copied).
+ * exactly as the byte path would is cloned instead (primitives need not even be copied). With
+ * `transportClones` (a transport between threads clones it as it posts it) such a value is not
+ * copied here at all: only plain data qualifies then, so that nothing can fail to clone later.
  */
-export function encodePayload(value: unknown, inProcess: boolean): Payload {
+export function encodePayload(value: unknown, inProcess: boolean, transportClones = false): Payload {
   if (inProcess) {
     const kind = typeof value;
     if (value === null || (kind !== 'object' && kind !== 'function' && kind !== 'symbol')) return new InProcessValue(value);
-    if (kind === 'object' && !ArrayBuffer.isView(value) && !(value instanceof ArrayBuffer) && clonesLikeSerializing(value)) {
+    if (kind === 'object' && !transportClones) {
+      const copied = copyPlainData(value as object);
+      if (copied !== NOT_PLAIN) return new InProcessValue(copied);
+    }
+    if (kind === 'object' && !ArrayBuffer.isView(value) && !(value instanceof ArrayBuffer) && clonesLikeSerializing(value, transportClones)) {
+      if (transportClones) return new InProcessValue(value);
       try {
         return new InProcessValue(structuredClone(value));
       } catch {
@@ -128,19 +136,29 @@ export function payloadSize(payload: Payload): number {
 
 const CLONE_CHECK_BUDGET = 256;
 
+/** Objects that every structured clone reproduces: plain ones, arrays and the built-in data types. */
+const PLAIN_PROTOTYPES = new Set<unknown>([
+  Object.prototype, null, Array.prototype, Map.prototype, Set.prototype, Date.prototype, RegExp.prototype, ArrayBuffer.prototype,
+]);
+
 /**
  * structuredClone and Node's v8.serialize agree on everything except Buffers nested inside a
  * value (a clone turns them into Uint8Arrays). Small values are walked to rule that out; big
- * ones take the byte path rather than paying for the walk.
+ * ones take the byte path rather than paying for the walk. `plainOnly` also rules out whatever
+ * might fail to clone (functions, symbols, instances of other classes).
  */
-function clonesLikeSerializing(root: unknown): boolean {
+function clonesLikeSerializing(root: unknown, plainOnly: boolean): boolean {
   const pending: unknown[] = [root];
   let budget = CLONE_CHECK_BUDGET;
   while (pending.length > 0) {
     if (--budget < 0) return false;
     const value = pending.pop();
-    if (value === null || typeof value !== 'object') continue;
+    if (value === null || typeof value !== 'object') {
+      if (plainOnly && (typeof value === 'function' || typeof value === 'symbol')) return false;
+      continue;
+    }
     if (Buffer.isBuffer(value)) return false;
+    if (plainOnly && !PLAIN_PROTOTYPES.has(Object.getPrototypeOf(value)) && !(value instanceof Error) && !ArrayBuffer.isView(value)) return false;
     if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) continue;
     if (value instanceof Map) {
       for (const [k, v] of value) pending.push(k, v);

@@ -25,6 +25,12 @@ export interface CollectiveChannel {
    */
   readonly splitVectors: boolean;
   /**
+   * Whether `lend` hands over views without copying them: the ranks share one thread, so the
+   * receiver reads the sender's memory in place. The receiver must then neither keep nor
+   * recycle what it got by `lend`, and the sender must not change it until the receiver is done.
+   */
+  readonly lendsViews: boolean;
+  /**
    * Signals per rank and round of the barrier, plus one. In one process a message costs
    * microseconds: 2 (the fewest messages, ⌈log2 p⌉ rounds). Where each message is a request to a
    * queue (~15 ms), fewer rounds of more messages, sent together and received in batches, win:
@@ -42,5 +48,19 @@ export interface CollectiveChannel {
   };
   /** Encodes `value` before returning, so the caller may change it right after the call. */
   send(value: unknown, dest: number, operation: CollectiveName): Promise<void>;
+  /**
+   * `send` without the copy when `lendsViews` (see there), or when the view is over shared memory
+   * (`sharedScratch`) and the ranks share the process; a plain send otherwise.
+   */
+  lend(value: ArrayBufferView, dest: number, operation: CollectiveName): Promise<void>;
+  /**
+   * Ranks in threads of one process: a view of the type of `like` and `length` elements over
+   * shared memory, which the other ranks read in place once it is lent; the collective's until it
+   * gives it back with `releaseShared`, once every rank it was lent to is done with it. Memory
+   * given back is taken again by later calls. Absent where the ranks share no memory, or share
+   * their thread.
+   */
+  takeShared?(like: ArrayBufferView, length: number): ArrayBufferView;
+  releaseShared?(view: ArrayBufferView): void;
   recv(source: number, operation: CollectiveName): Promise<unknown>;
 }

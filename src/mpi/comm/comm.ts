@@ -1,4 +1,4 @@
-import { RAW_HEADER_BYTES, decode, decodePayload, encode, encodePayload, payloadSize } from '../codec/codec.ts';
+import { InProcessValue, RAW_HEADER_BYTES, decode, decodePayload, encode, encodePayload, payloadSize } from '../codec/codec.ts';
 import type { SharedObjects } from '../../transport/transport.ts';
 import type { VectorReduction } from './vector-reductions.ts';
 import { ANY_SOURCE, ANY_TAG } from '../constants.ts';
@@ -63,6 +63,8 @@ export class Comm {
   readonly #collectiveContext: string;
   #childCount = 0;
   readonly #channel: CollectiveChannel;
+  /** Shared memory this communicator's collectives gave back, for the next ones (ranks in threads). */
+  readonly #freeShared: SharedArrayBuffer[] = [];
 
   /** @internal Made by the runtime (the world) and by split/dup. */
   constructor(services: RankServices, group: Group | readonly number[], context: string) {
@@ -80,7 +82,14 @@ export class Comm {
       splitVectors: services.vectorReduction !== 'tree',
       barrierRadix: this.#engine.inProcess ? 2 : 16,
       ...(this.#engine.sharedObjects ? { objects: sharedValues(this.#engine.sharedObjects) } : {}),
+      lendsViews: this.#engine.sameThread,
       send: (value, dest, operation) => this.#sendOn(this.#collectiveContext, value, dest, COLLECTIVE_TAG[operation]),
+      lend: (view, dest, operation) => (this.#engine.sameThread || (this.#engine.inProcess && view.buffer instanceof SharedArrayBuffer)
+        ? this.#engine.sendData(this.#collectiveContext, this.#group.world(dest), COLLECTIVE_TAG[operation], new InProcessValue(view))
+        : this.#sendOn(this.#collectiveContext, view, dest, COLLECTIVE_TAG[operation])),
+      ...(this.#engine.inProcess && !this.#engine.sameThread
+        ? { takeShared: (like, length) => this.#takeShared(like, length), releaseShared: (view) => this.#releaseShared(view) }
+        : {}),
       recv: async (source, operation) => {
         const message = await this.#engine.receive(
           { context: this.#collectiveContext, source: this.#group.world(source), tag: COLLECTIVE_TAG[operation] },
@@ -234,7 +243,20 @@ export class Comm {
 
   #sendOn(context: string, value: unknown, dest: number, tag: number): Promise<void> {
     // Encoding copies the value now, so the caller may reuse its buffer as soon as this returns.
-    return this.#engine.sendData(context, this.#group.world(dest), tag, encodePayload(value, this.#engine.inProcess));
+    return this.#engine.sendData(context, this.#group.world(dest), tag, encodePayload(value, this.#engine.inProcess, this.#engine.clonesValues));
+  }
+
+  #takeShared(like: ArrayBufferView, length: number): ArrayBufferView {
+    const ctor = (Buffer.isBuffer(like) ? Uint8Array : like.constructor) as new (buffer: SharedArrayBuffer, offset: number, length: number) => ArrayBufferView;
+    const bytes = length * ((like as Uint8Array).BYTES_PER_ELEMENT ?? 1);
+    const free = this.#freeShared.findIndex((memory) => memory.byteLength >= bytes);
+    const memory = free >= 0 ? this.#freeShared.splice(free, 1)[0]! : new SharedArrayBuffer(bytes);
+    return new ctor(memory, 0, length);
+  }
+
+  #releaseShared(view: ArrayBufferView): void {
+    // A few buffers cover a collective's calls; more would only be memory kept for nothing.
+    if (this.#freeShared.length < 4) this.#freeShared.push(view.buffer as SharedArrayBuffer);
   }
 
   /** Runs `call`, telling the tracer (if the job is traced) when it begins and ends. */

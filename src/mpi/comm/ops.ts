@@ -13,6 +13,8 @@ interface BuiltinKernel {
   scalar(a: Scalar, b: Scalar): Scalar;
   /** Element-wise over equal-length arrays of one type, into `out` (which may alias a or b). */
   typed?(a: TypedArray, b: TypedArray, out: TypedArray): void;
+  /** The same over any number of arrays in one pass, left to right, into every out. */
+  typedMany?(operands: TypedArray[], outs: TypedArray[]): void;
   /** Typed arrays this op refuses (bitwise ops on floats). */
   refusesFloat?: boolean;
 }
@@ -74,6 +76,40 @@ export class Op {
     }
     const result = this.userFn!(a, b) as ArrayLike<number>;
     if ((result as unknown) !== out) (out as Float64Array).set(result as Float64Array);
+  }
+
+  /**
+   * Combines equal-length TypedArrays of one type element-wise, left to right, into every array
+   * of `outs`: in one pass over memory for built-in ops, which read each element of each operand
+   * once and write each result element once per out (a pass per operand would read and write the
+   * result again each time). Refuses operands that do not match, as combine does.
+   */
+  combineAllInto(operands: ArrayBufferView[], outs: ArrayBufferView[]): void {
+    this.assertCombinable(operands);
+    const first = operands[0] as TypedArray;
+    const kernel = this.kernel;
+    if (kernel?.typedMany && operands.length > 1 && !(kernel.refusesFloat && (first instanceof Float32Array || first instanceof Float64Array))) {
+      kernel.typedMany(operands as TypedArray[], outs as TypedArray[]);
+      return;
+    }
+    const [out, ...copies] = outs as TypedArray[];
+    if (operands.length === 1) out!.set(first as never);
+    else {
+      this.combineInto(operands[0]!, operands[1]!, out!);
+      for (let k = 2; k < operands.length; k++) this.combineInto(out!, operands[k]!, out!);
+    }
+    for (const copy of copies) copy.set(out as never);
+  }
+
+  /** Refuses TypedArrays that cannot be combined element-wise (other types, other lengths), as combine would. */
+  assertCombinable(operands: ArrayBufferView[]): void {
+    const first = operands[0] as TypedArray;
+    for (const operand of operands) {
+      if (operand.constructor !== first.constructor) refuse(this.name, first, operand, `cannot combine a ${typeName(first)} with a ${typeName(operand)}`);
+      if ((operand as TypedArray).length !== first.length) {
+        refuse(this.name, first, operand, `cannot combine arrays of unequal length (${first.length} and ${(operand as TypedArray).length})`);
+      }
+    }
   }
 
   /** Whether the op only reads its operands (so a collective may recycle them afterwards). */
@@ -225,26 +261,53 @@ function typedKernel(expression: string): Kernel {
   };
 }
 
-const sumArrays = typedKernel('x + y');
-const prodArrays = typedKernel('x * y');
-const maxArrays = typedKernel('x >= y ? x : y');
-const minArrays = typedKernel('x <= y ? x : y');
-const bandArrays = typedKernel('x & y');
-const borArrays = typedKernel('x | y');
-const bxorArrays = typedKernel('x ^ y');
+type ManyKernel = (operands: TypedArray[], outs: TypedArray[]) => void;
+
+/**
+ * The same loops over k arrays into m arrays at once, compiled once per (op, element type, k,
+ * m): each element is read once from every operand, combined left to right as pairwise
+ * combining would, and written once to each out.
+ */
+function typedManyKernel(expression: string): ManyKernel {
+  const byShape = new Map<unknown, Map<string, Function>>();
+  return (operands, outs) => {
+    const shape = `${operands.length}/${outs.length}`;
+    let byCount = byShape.get(outs[0]!.constructor);
+    if (!byCount) byShape.set(outs[0]!.constructor, (byCount = new Map()));
+    let kernel = byCount.get(shape);
+    if (!kernel) {
+      const inputs = operands.map((_, j) => `a${j}`);
+      const targets = outs.map((_, j) => `o${j}`);
+      const steps = inputs.slice(1).map((name) => `y = ${name}[i]; x = ${expression};`).join(' ');
+      const writes = targets.map((name) => `${name}[i] = x;`).join(' ');
+      kernel = new Function(...inputs, ...targets, `const n = o0.length; for (let i = 0; i < n; i++) { let x = a0[i], y; ${steps} ${writes} }`);
+      byCount.set(shape, kernel);
+    }
+    kernel(...operands, ...outs);
+  };
+}
+
+const builtinKernels = (expression: string) => ({ typed: typedKernel(expression), typedMany: typedManyKernel(expression) });
+const sumArrays = builtinKernels('x + y');
+const prodArrays = builtinKernels('x * y');
+const maxArrays = builtinKernels('x >= y ? x : y');
+const minArrays = builtinKernels('x <= y ? x : y');
+const bandArrays = builtinKernels('x & y');
+const borArrays = builtinKernels('x | y');
+const bxorArrays = builtinKernels('x ^ y');
 
 const arith = (fn: (x: any, y: any) => number | bigint) => (a: Scalar, b: Scalar) => fn(num(a), num(b));
 
-export const SUM = Op.builtin('SUM', { scalar: arith((x, y) => x + y), typed: sumArrays });
-export const PROD = Op.builtin('PROD', { scalar: arith((x, y) => x * y), typed: prodArrays });
-export const MAX = Op.builtin('MAX', { scalar: (a, b) => (a >= b ? a : b), typed: maxArrays });
-export const MIN = Op.builtin('MIN', { scalar: (a, b) => (a <= b ? a : b), typed: minArrays });
+export const SUM = Op.builtin('SUM', { scalar: arith((x, y) => x + y), ...sumArrays });
+export const PROD = Op.builtin('PROD', { scalar: arith((x, y) => x * y), ...prodArrays });
+export const MAX = Op.builtin('MAX', { scalar: (a, b) => (a >= b ? a : b), ...maxArrays });
+export const MIN = Op.builtin('MIN', { scalar: (a, b) => (a <= b ? a : b), ...minArrays });
 export const LAND = Op.builtin('LAND', { scalar: (a, b) => truthy(a) && truthy(b) });
 export const LOR = Op.builtin('LOR', { scalar: (a, b) => truthy(a) || truthy(b) });
 export const LXOR = Op.builtin('LXOR', { scalar: (a, b) => truthy(a) !== truthy(b) });
-export const BAND = Op.builtin('BAND', { scalar: bitwise('BAND', (x, y) => x & y), typed: bandArrays, refusesFloat: true });
-export const BOR = Op.builtin('BOR', { scalar: bitwise('BOR', (x, y) => x | y), typed: borArrays, refusesFloat: true });
-export const BXOR = Op.builtin('BXOR', { scalar: bitwise('BXOR', (x, y) => x ^ y), typed: bxorArrays, refusesFloat: true });
+export const BAND = Op.builtin('BAND', { scalar: bitwise('BAND', (x, y) => x & y), ...bandArrays, refusesFloat: true });
+export const BOR = Op.builtin('BOR', { scalar: bitwise('BOR', (x, y) => x | y), ...borArrays, refusesFloat: true });
+export const BXOR = Op.builtin('BXOR', { scalar: bitwise('BXOR', (x, y) => x ^ y), ...bxorArrays, refusesFloat: true });
 export const MAXLOC = Op.location('MAXLOC', (x, y) => x > y);
 export const MINLOC = Op.location('MINLOC', (x, y) => x < y);
 

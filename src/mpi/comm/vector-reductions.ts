@@ -86,7 +86,7 @@ function consumed(op: Op, incoming: unknown): void {
  * reads from `source` (the caller's vector, never written) and writes into `acc`, which saves
  * copying the input first. Returns the stack of ranges, innermost last, for an allgather.
  */
-async function reduceScatter(ch: CollectiveChannel, source: NumericArray, acc: NumericArray, op: Op, folding: Folding, operation: CollectiveName) {
+async function reduceScatter(ch: CollectiveChannel, source: NumericArray, acc: NumericArray, op: Op, folding: Folding, operation: CollectiveName, lent: boolean) {
   const ranges: Array<[number, number]> = [];
   let lo = 0;
   let hi = acc.length;
@@ -97,11 +97,12 @@ async function reduceScatter(ch: CollectiveChannel, source: NumericArray, acc: N
     const mid = lo + ((hi - lo) >> 1);
     const keepLower = (folding.newRank & mask) === 0;
     const [sendLo, sendHi] = keepLower ? [mid, hi] : [lo, mid];
-    const [incoming] = await Promise.all([ch.recv(partner, operation), ch.send(from.subarray(sendLo, sendHi), partner, operation)]);
+    const outgoing = from.subarray(sendLo, sendHi);
+    const [incoming] = await Promise.all([ch.recv(partner, operation), lent ? ch.lend(outgoing, partner, operation) : ch.send(outgoing, partner, operation)]);
     if (keepLower) hi = mid;
     else lo = mid;
     op.combineInto(from.subarray(lo, hi), incoming as NumericArray, acc.subarray(lo, hi));
-    consumed(op, incoming);
+    if (!lent) consumed(op, incoming);
     from = acc;
   }
   return { ranges, lo, hi };
@@ -119,28 +120,120 @@ async function initialPartial(ch: CollectiveChannel, value: NumericArray, op: Op
   return { source: value, acc: blankLike(value) };
 }
 
-/** Rabenseifner's allreduce: reduce-scatter by recursive halving, then allgather by recursive doubling. */
+/**
+ * Rabenseifner's allreduce: reduce-scatter by recursive halving, then allgather by recursive
+ * doubling. When the ranks share a thread, both halves lend their views instead of copying them
+ * (2 × (p-1)/p of the vector per rank not copied), and each rank ends with a token exchange with
+ * its partners: once a partner has sent it, that partner has read everything lent to it, so the
+ * vectors may be handed back to the program.
+ */
 export async function allreduceVector(ch: CollectiveChannel, value: NumericArray, op: Op): Promise<NumericArray> {
   const { rank, size } = ch;
+  if (op.isBuiltin && size <= DIRECT_MAX_RANKS) {
+    if (ch.lendsViews) return allreduceReadingInPlace(ch, value, op);
+    if (ch.takeShared) return allreduceThroughSharedMemory(ch, value, op);
+  }
   const folding = fold(rank, size);
   const operation = 'allreduce';
   if (folding.newRank < 0) {
     await ch.send(value, rank + 1, operation);
     return (await ch.recv(rank + 1, operation)) as NumericArray;
   }
+  // A user op might keep or change its operands: only built-in ones read lent views.
+  const lent = ch.lendsViews && op.isBuiltin;
   const { source, acc } = await initialPartial(ch, value, op, folding, operation);
-  let { ranges, lo, hi } = await reduceScatter(ch, source, acc, op, folding, operation);
+  let { ranges, lo, hi } = await reduceScatter(ch, source, acc, op, folding, operation, lent);
+  const partners: number[] = [];
   for (let mask = 1; mask < folding.powerOfTwo; mask <<= 1) {
     const [parentLo, parentHi] = ranges.pop()!;
     const partner = folding.realRank(folding.newRank ^ mask);
-    const [incoming] = await Promise.all([ch.recv(partner, operation), ch.send(acc.subarray(lo, hi), partner, operation)]);
+    partners.push(partner);
+    const outgoing = acc.subarray(lo, hi);
+    const [incoming] = await Promise.all([ch.recv(partner, operation), lent ? ch.lend(outgoing, partner, operation) : ch.send(outgoing, partner, operation)]);
     acc.set(incoming as any, lo === parentLo ? hi : parentLo);
-    recycle(incoming as ArrayBufferView);
+    if (!lent) recycle(incoming as ArrayBufferView);
     lo = parentLo;
     hi = parentHi;
   }
+  if (lent) await Promise.all(partners.map((partner) => Promise.all([ch.send(null, partner, operation), ch.recv(partner, operation)])));
   if (rank < 2 * folding.remainder) await ch.send(acc, rank - 1, operation);
   return acc;
+}
+
+/**
+ * Up to this many ranks sharing a thread, each reads the others' vectors in place
+ * (allreduceReadingInPlace): 3(p-1) messages per rank instead of 3·log2(p), but every element is
+ * read from memory about twice and written about twice per rank, where Rabenseifner's algorithm
+ * reads and writes it about three times as often (bench case memory.allreduce-buffer-8MiB.np4).
+ */
+const DIRECT_MAX_RANKS = 8;
+
+/**
+ * Allreduce for ranks of one thread: every rank lends its vector and its (still empty) result to
+ * the others, then reduces its own block of all the vectors in one pass, writing it into every
+ * rank's result. Every block is reduced once, by its owner, so all ranks get identical bits;
+ * operands are combined in rank order. A final token from each rank says it has read and written
+ * all it was lent: only then may a vector be handed back to the program.
+ */
+async function allreduceReadingInPlace(ch: CollectiveChannel, value: NumericArray, op: Op): Promise<NumericArray> {
+  const { rank, size } = ch;
+  const operation = 'allreduce';
+  const others = Array.from({ length: size - 1 }, (_, i) => (rank + 1 + i) % size);
+  const exchange = async (mine: NumericArray | null) => {
+    const received = others.map((source) => ch.recv(source, operation));
+    await Promise.all(others.map((dest) => (mine ? ch.lend(mine, dest, operation) : ch.send(null, dest, operation))));
+    return Promise.all(received);
+  };
+  const result = blankLike(value);
+  const vectors: NumericArray[] = new Array(size);
+  const results: NumericArray[] = new Array(size);
+  vectors[rank] = value;
+  results[rank] = result;
+  (await exchange(value)).forEach((vector, i) => (vectors[others[i]!] = vector as NumericArray));
+  (await exchange(result)).forEach((target, i) => (results[others[i]!] = target as NumericArray));
+  // Whole vectors first: a rank whose vector differs in length or type must fail, not be read in part.
+  op.assertCombinable(vectors);
+  const lo = Math.floor((rank * value.length) / size);
+  const hi = Math.floor(((rank + 1) * value.length) / size);
+  op.combineAllInto(vectors.map((vector) => vector.subarray(lo, hi)), results.map((target) => target.subarray(lo, hi)));
+  await exchange(null);
+  return result;
+}
+
+/**
+ * The same for ranks in threads of one process, whose results cannot be written by the others:
+ * every rank copies its vector once into shared memory and lends it, reduces its own block of
+ * all of them into shared memory and lends that, and copies every block into its result. Against
+ * Rabenseifner's algorithm between threads, no message carries a copy and the shared memory is
+ * reused by the next call (bench case threads.allreduce-buffer-8MiB.np4).
+ */
+async function allreduceThroughSharedMemory(ch: CollectiveChannel, value: NumericArray, op: Op): Promise<NumericArray> {
+  const { rank, size } = ch;
+  const operation = 'allreduce';
+  const others = Array.from({ length: size - 1 }, (_, i) => (rank + 1 + i) % size);
+  const exchange = async (mine: NumericArray | null) => {
+    const received = others.map((source) => ch.recv(source, operation));
+    await Promise.all(others.map((dest) => (mine ? ch.lend(mine, dest, operation) : ch.send(null, dest, operation))));
+    return Promise.all(received);
+  };
+  const bounds = (owner: number): [number, number] => [Math.floor((owner * value.length) / size), Math.floor(((owner + 1) * value.length) / size)];
+  const staged = ch.takeShared!(value, value.length) as NumericArray;
+  staged.set(value as never);
+  const vectors: NumericArray[] = new Array(size);
+  vectors[rank] = staged;
+  (await exchange(staged)).forEach((vector, i) => (vectors[others[i]!] = vector as NumericArray));
+  op.assertCombinable(vectors);
+  const [lo, hi] = bounds(rank);
+  const block = ch.takeShared!(value, hi - lo) as NumericArray;
+  op.combineAllInto(vectors.map((vector) => vector.subarray(lo, hi)), [block]);
+  const result = blankLike(value);
+  result.set(block as never, lo);
+  (await exchange(block)).forEach((theirs, i) => result.set(theirs as never, bounds(others[i]!)[0]));
+  // Everyone has read all it was lent: the shared memory may be written again.
+  await exchange(null);
+  ch.releaseShared!(staged);
+  ch.releaseShared!(block);
+  return result;
 }
 
 /** Rabenseifner's reduce: reduce-scatter by recursive halving, then every block straight to the root. */
@@ -154,7 +247,9 @@ export async function reduceVector(ch: CollectiveChannel, value: NumericArray, o
   } else {
     const start = await initialPartial(ch, value, op, folding, operation);
     acc = start.acc;
-    const { lo, hi } = await reduceScatter(ch, start.source, acc, op, folding, operation);
+    // Not lent: a rank other than the root returns as soon as its block has left, while the
+    // partners it lent to might not have read it yet.
+    const { lo, hi } = await reduceScatter(ch, start.source, acc, op, folding, operation, false);
     if (rank !== root) {
       await ch.send(acc.subarray(lo, hi), root, operation);
       return undefined;

@@ -2,13 +2,9 @@ import type { Payload } from '../codec/codec.ts';
 import type { Frame, SharedObjects, Transport } from '../../transport/transport.ts';
 import { InOrderReceiver, SequenceCounter, type LinkStats } from './link.ts';
 import { UnexpectedQueue, matches, type InboundMessage, type MatchPattern } from './matching.ts';
+import type { WaitDescription } from './wait-description.ts';
 
-/** What a rank is blocked on, as the user sees it (communicator ranks, user tags). */
-export interface WaitDescription {
-  operation: string;
-  source: number;
-  tag: number;
-}
+export type { WaitDescription };
 
 interface PostedReceive {
   pattern: MatchPattern;
@@ -77,6 +73,16 @@ export class Engine {
     return this.transport.inProcess === true;
   }
 
+  /** Whether the transport clones in-process values as it sends them (so the sender need not). */
+  get clonesValues(): boolean {
+    return this.transport.clonesValues === true;
+  }
+
+  /** Whether sends may carry references (the transport's ranks share this thread). */
+  get sameThread(): boolean {
+    return this.transport.sameThread === true;
+  }
+
   sendData(context: string, dest: number, tag: number, body: Payload): Promise<void> {
     if (this.abortError !== undefined) return Promise.reject(this.abortError);
     return this.transport.send({ kind: 'data', source: this.rank, dest, seq: this.sequence.take(dest), context, tag, body });
@@ -126,6 +132,7 @@ export class Engine {
     if (ready) return Promise.resolve(ready);
     return new Promise((resolve, reject) => {
       this.posted.push({ pattern, consume, shown, resolve, reject });
+      if (this.posted.length === 1) this.transport.rankWaits?.(shown);
     });
   }
 
@@ -136,14 +143,20 @@ export class Engine {
     }
     if (this.abortError !== undefined) return;
     const message: InboundMessage = { context: frame.context, source: frame.source, tag: frame.tag, body: frame.body };
+    const oldest = this.posted[0];
+    let consumed = false;
     for (let i = 0; i < this.posted.length; i++) {
       const receive = this.posted[i]!;
       if (!matches(receive.pattern, message)) continue;
       this.posted.splice(i, 1);
       receive.resolve(message);
-      if (receive.consume) return;
+      if (receive.consume) {
+        consumed = true;
+        break;
+      }
       i--;
     }
-    this.unexpected.push(message);
+    if (!consumed) this.unexpected.push(message);
+    if (this.posted[0] !== oldest) this.transport.rankWaits?.(this.posted[0]?.shown);
   }
 }

@@ -1,6 +1,10 @@
 import { beginInvocation } from '../invocation.ts';
 import { processStartsWithInit } from '../lambda-config.ts';
 import { runWorkerLambda } from '../worker-lambda.ts';
+import { runPulseThreadIfAsked } from '../pulse-thread.ts';
+
+// Loaded again in a thread of its own, this bundle is the rank's pulse (pulse.ts).
+runPulseThreadIfAsked();
 
 interface LambdaContext {
   getRemainingTimeInMillis(): number;

@@ -31,6 +31,7 @@ export function awsJobTransports(options: AwsJobTransportsOptions): JobTransport
     }
     const transports: AwsTransport[] = [];
     return {
+      forThreads: { kind: 'aws', settings, jobId, size, queues },
       transport(rank) {
         const transport = new AwsTransport({ clients, settings, jobId, rank, size, queues, ...(skipDelete ? { skipDelete } : {}) });
         transports.push(transport);

@@ -103,14 +103,15 @@ export async function createJobResources(
   return { urlBase, readyAt: clock.now() + settings.queueReadyDelayMs };
 }
 
-/** Deletes the job's queues and every object under its prefix. Safe to call more than once. */
+/**
+ * Deletes the job's queues, then every object under its prefix. Safe to call more than once. In
+ * that order so that a rank starting late, which writes its claim and then checks its queue, either
+ * wrote before the objects were listed (and its claim goes with them) or finds its queue gone.
+ */
 export async function deleteJobResources(clients: AwsClients, settings: AwsSettings, jobId: string, queues: JobQueues, size: number): Promise<void> {
-  const results = await Promise.allSettled([
-    deleteQueues(clients, Array.from({ length: size }, (_, rank) => queueUrl(queues, rank))),
-    deleteJobObjects(clients, settings.bucket, jobId),
-  ]);
-  const failure = results.find((r) => r.status === 'rejected');
-  if (failure) throw (failure as PromiseRejectedResult).reason;
+  const queuesDeleted = await deleteQueues(clients, Array.from({ length: size }, (_, rank) => queueUrl(queues, rank))).then(() => undefined, (error: unknown) => error);
+  await deleteJobObjects(clients, settings.bucket, jobId);
+  if (queuesDeleted) throw queuesDeleted;
 }
 
 async function deleteQueues(clients: AwsClients, urls: string[]): Promise<void> {

@@ -46,6 +46,7 @@ export class MemoryFabric {
 class MemoryTransport implements Transport {
   readonly reportGraceMs = 20;
   readonly inProcess = true;
+  readonly sameThread = true;
   constructor(
     private readonly fabric: MemoryFabric,
     readonly rank: number,

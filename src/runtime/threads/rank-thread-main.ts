@@ -1,0 +1,133 @@
+/**
+ * One rank's worker thread (bundled with the program by thread-bundle.ts; entered through
+ * rank-thread.ts or rank-thread-aws.ts): opens the rank's transport, loads the program, waits
+ * until every rank has loaded, then runs the rank exactly as in-process ranks run: rank 0 running the
+ * job, the others as workers.
+ */
+import v8 from 'node:v8';
+import { workerData } from 'node:worker_threads';
+import { encode } from '../../mpi/codec/codec.ts';
+import { RankFailedError, toRemoteErrorInfo } from '../../mpi/errors.ts';
+import type { Program } from '../../mpi/program.ts';
+import { FaultInjectingTransport } from '../../transport/fault-injection.ts';
+import { ThreadTransport } from '../../transport/threads/thread-transport.ts';
+import type { AwsRankTransportSpec } from '../../transport/aws/aws-rank-transport.ts';
+import type { Transport } from '../../transport/transport.ts';
+import { runRankZero } from '../rank-zero.ts';
+import { captureWholeThread } from '../output.ts';
+import { programFromModule } from '../program-source.ts';
+import type { RankOptions } from '../rank-session.ts';
+import { runWorkerRank } from '../worker-rank.ts';
+import { toWire } from './error-wire.ts';
+import type { FromRank, RankThreadData, ToRank } from './thread-protocol.ts';
+import { BoardedTransport, WaitBoard } from './wait-board.ts';
+
+const data = workerData as RankThreadData;
+captureWholeThread();
+const { control, rank } = data;
+const board = new WaitBoard(data.board);
+
+function post(message: FromRank, transfer: ArrayBuffer[] = []): void {
+  control.postMessage(message, transfer);
+}
+
+let threadTransport: ThreadTransport | undefined;
+let started: (deadline: number) => void;
+const startSignal = new Promise<number>((resolve) => (started = resolve));
+
+control.on('message', (message: ToRank) => {
+  switch (message.type) {
+    case 'peer':
+      threadTransport?.addPeer(message.peer, message.port, message.outgoing, message.incoming);
+      return;
+    case 'ping':
+      post({ type: 'pong' });
+      return;
+    case 'start':
+      started(message.deadline);
+      return;
+  }
+});
+
+/** Opens a rank's transport over SQS/S3 (only the AWS entry brings one: other jobs never bundle the SDK). */
+export type AwsOpener = (spec: AwsRankTransportSpec, rank: number) => Transport;
+
+function openTransport(openAws: AwsOpener | undefined): Transport {
+  const spec = data.transport;
+  if (spec.kind === 'threads') {
+    threadTransport = new ThreadTransport({
+      rank,
+      size: data.size,
+      doorbells: spec.doorbells,
+      spinMs: spec.spinMs,
+      requestPeer: (peer) => post({ type: 'connect', peer }),
+    });
+    return threadTransport;
+  }
+  if (!openAws) throw new Error('this thread was bundled without the AWS transport');
+  return openAws(spec, rank);
+}
+
+async function loadProgram(): Promise<Program> {
+  const { url, path, bundledName } = data.program;
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`cannot load ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  if (bundledName !== undefined) return (module.findProgram as (name: string) => Program)(bundledName);
+  return programFromModule(module, path);
+}
+
+export async function runRankThread(openAws?: AwsOpener): Promise<void> {
+  let transport: Transport;
+  let program: Program;
+  try {
+    transport = openTransport(openAws);
+    program = await loadProgram();
+  } catch (error) {
+    post({ type: 'load-failed', error: toWire(error) });
+    return;
+  }
+  if (data.faults) transport = new FaultInjectingTransport(transport, data.faults);
+  post({ type: 'loaded' });
+  const deadline = await startSignal;
+
+  const options: RankOptions = {
+    jobId: data.jobId,
+    rank,
+    size: data.size,
+    program,
+    input: v8.deserialize(data.input),
+    transport: new BoardedTransport(transport, board),
+    deadline,
+    timeoutMs: data.timeoutMs,
+    processorName: data.processorName,
+    vectorReduction: data.vectorReduction,
+    ...(data.streamOutput ? { onOutput: (line) => post({ type: 'output', line }) } : {}),
+  };
+  if (rank !== 0) {
+    await runWorkerRank(options);
+    board.finish(rank);
+    return;
+  }
+  try {
+    const result = await runRankZero(options);
+    let bytes: Uint8Array;
+    try {
+      bytes = encode(result);
+    } catch (error) {
+      const cause = new Error(`rank 0's return value cannot leave its thread: ${(error as Error).message}`);
+      throw new RankFailedError(data.jobId, 0, toRemoteErrorInfo(cause));
+    }
+    post({ type: 'settled', ok: true, result: bytes }, ownedBuffer(bytes));
+  } catch (error) {
+    post({ type: 'settled', ok: false, error: toWire(error) });
+  }
+}
+
+/** The buffer to transfer with `bytes`, when they are all of it. */
+function ownedBuffer(bytes: Uint8Array): ArrayBuffer[] {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? [bytes.buffer] : [];
+}

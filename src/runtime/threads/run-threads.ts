@@ -1,0 +1,78 @@
+import { availableParallelism, hostname } from 'node:os';
+import { vectorReductionFromEnv } from '../../config.ts';
+import { InvalidArgumentError } from '../../mpi/errors.ts';
+import type { FaultSchedule } from '../../transport/fault-injection.ts';
+import type { JobTransports, JobTransportsFactory } from '../../transport/job-transports.ts';
+import type { OutputLine } from '../output.ts';
+import { newJobId } from '../job-id.ts';
+import { assertJobOptions, validateJobOptions } from '../job-options.ts';
+import { locateProgramModule } from '../program-source.ts';
+import type { RunResult } from '../run-result.ts';
+import { bundleForThreads } from './thread-bundle.ts';
+import { ThreadedJob } from './threaded-job.ts';
+
+/** The options of runLocal that matter to ranks in threads. */
+export interface ThreadedRunOptions {
+  size?: unknown;
+  input?: unknown;
+  timeoutMs?: unknown;
+  transport?: unknown;
+  wrapTransport?: unknown;
+  injectFaults?: FaultSchedule;
+  onOutput?: (line: OutputLine) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * How long a waiting rank polls for a message before sleeping, when every rank has a core of its
+ * own (see ThreadTransport): about ten round trips between threads.
+ */
+const SPIN_MS = 0.1;
+
+/**
+ * Runs every rank in a worker thread of its own. The program comes as a module (a function
+ * cannot cross threads), bundled once with the thread's entry; a job over SQS/S3 has its queues
+ * created here, and each rank opens its own transport to them.
+ */
+export async function runInThreads<R>(source: unknown, options: ThreadedRunOptions, awsTransports?: JobTransportsFactory): Promise<RunResult<R>> {
+  assertJobOptions(options);
+  if (typeof options.transport === 'function') {
+    throw new InvalidArgumentError('transport', options.transport, '"memory" or "aws" when threads is true', 'cannot be a transports factory when threads is true: a function cannot cross threads; use "memory" or "aws"');
+  }
+  if (options.wrapTransport !== undefined) {
+    throw new InvalidArgumentError('wrapTransport', options.wrapTransport, 'absent when threads is true', 'cannot be used when threads is true: a function cannot cross threads (injectFaults takes a fault schedule as data)');
+  }
+  const program = await locateProgramModule(source);
+  const job = validateJobOptions(options);
+  const bundle = await bundleForThreads(program, awsTransports ? 'aws' : 'threads');
+  const jobId = newJobId();
+  let transports: JobTransports | undefined;
+  if (awsTransports) {
+    transports = await awsTransports(jobId, job.size);
+    if (!transports.forThreads) {
+      await transports.dispose();
+      throw new InvalidArgumentError('transport', options.transport, '"memory" or "aws" when threads is true');
+    }
+  }
+  const threaded = new ThreadedJob({
+    jobId,
+    size: job.size,
+    timeoutMs: job.timeoutMs,
+    serializedInput: job.serializedInput,
+    processorName: hostname(),
+    vectorReduction: vectorReductionFromEnv(),
+    program,
+    bundle,
+    transport: transports?.forThreads ?? { kind: 'threads', spinMs: job.size <= availableParallelism() ? SPIN_MS : 0 },
+    reportGraceMs: transports ? 1_500 : 50,
+    ...(options.injectFaults ? { faults: options.injectFaults } : {}),
+    ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  try {
+    return (await threaded.run()) as RunResult<R>;
+  } finally {
+    await threaded.stop();
+    await transports?.dispose();
+  }
+}

@@ -1,0 +1,56 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { VectorReduction } from '../../mpi/comm/vector-reductions.ts';
+import type { AwsRankTransportSpec } from '../../transport/aws/aws-rank-transport.ts';
+import type { FaultSchedule } from '../../transport/fault-injection.ts';
+import type { PeerChannel } from '../../transport/threads/thread-fabric.ts';
+import type { OutputLine } from '../output.ts';
+import type { WireError } from './error-wire.ts';
+
+/** How a rank's thread reaches the other ranks. */
+export type RankThreadTransport =
+  | { kind: 'threads'; doorbells: SharedArrayBuffer; spinMs: number }
+  | AwsRankTransportSpec;
+
+/** What a rank's thread is started with (workerData): plain data and its control port. */
+export interface RankThreadData {
+  jobId: string;
+  rank: number;
+  size: number;
+  timeoutMs: number;
+  processorName: string;
+  vectorReduction: VectorReduction;
+  /** The job's input, serialized once by the caller; every rank deserializes its own copy. */
+  input: Uint8Array;
+  program: {
+    /** The bundled module to import (file: URL). */
+    url: string;
+    /** The user's own path, for error messages. */
+    path: string;
+    bundledName?: string;
+  };
+  transport: RankThreadTransport;
+  faults?: FaultSchedule;
+  board: SharedArrayBuffer;
+  /** Whether to forward each output line as it is printed (the caller watches live). */
+  streamOutput: boolean;
+  /** This rank's end of its channel to the thread that owns the job. */
+  control: MessagePort;
+}
+
+/** From a rank's thread to the thread that owns the job. */
+export type FromRank =
+  | { type: 'loaded' }
+  | { type: 'load-failed'; error: WireError }
+  | { type: 'output'; line: OutputLine }
+  | { type: 'connect'; peer: number }
+  | { type: 'pong' }
+  /** Rank 0 only: the job's end, its RunResult encoded by the codec, or its error. */
+  | { type: 'settled'; ok: true; result: Uint8Array }
+  | { type: 'settled'; ok: false; error: WireError };
+
+/** From the thread that owns the job to a rank's thread. */
+export type ToRank =
+  /** Every rank has loaded the program: run it. The job's deadline counts from here. */
+  | { type: 'start'; deadline: number }
+  | { type: 'ping' }
+  | PeerChannel;

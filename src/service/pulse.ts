@@ -1,0 +1,123 @@
+import { Worker } from 'node:worker_threads';
+import type { AwsSettings } from '../config.ts';
+import { ENDING_BY_PULSE, ENDING_BY_RANK, ENDING_OPEN, ENDING_SLOT, TICK_SLOT, type PulseSpec } from './pulse-spec.ts';
+
+/**
+ * A rank's process on Lambda keeps a thread beside the rank: the pulse. The rank's own
+ * thread runs the user's program, and while that runs synchronous code (a long loop, no await)
+ * nothing else in it runs: no heartbeat goes out, no timer fires. The pulse thread is not held by
+ * it. It reads a clock the rank's thread ticks a few times a second (shared memory), and
+ *
+ * - for rank 0, writes `jobs/<jobId>/alive` every few seconds, whatever rank 0 is doing: whoever
+ *   watches the job (GET, the CLI, the sweeper) tells a live rank 0 from a dead one by it;
+ * - for a worker whose thread stopped ticking, writes `jobs/<jobId>/busy/<rank>` every 2 s: the rank is
+ *   alive but busy, so rank 0 does not call it lost for not sending heartbeats;
+ * - for rank 0 still busy past the job's deadline (and its report grace), ends the job itself:
+ *   records it timed out, naming rank 0 as busy, and deletes its queues and objects, so the job
+ *   ends at its timeout and is recorded before the function's own timeout stops everything.
+ *   Rank 0's thread, once it yields, finds the ending taken (`claimEnding`) and records nothing.
+ *
+ * When the process ends (crash, out of memory, the function's timeout), the pulse ends with it.
+ * Until a worker's rank is busy, its pulse is a few lines waiting on the clock (LAUNCHER below).
+ */
+export interface PulseOptions {
+  jobId: string;
+  rank: number;
+  aws: AwsSettings;
+  /** Rank 0 only: what it needs to end a job whose rank 0 never yields. */
+  takeover?: PulseSpec['takeover'];
+}
+
+/** How often the rank's thread ticks the shared clock. */
+const TICK_MS = 250;
+/** A worker's pulse loads the bundle only once its rank has not ticked for this long. */
+const LOAD_WHEN_BUSY_MS = 1_000;
+
+/**
+ * The thread's first code: small, so that a worker's pulse costs next to nothing until its rank
+ * is busy. Loading the function's bundle in a thread takes ~130 ms and ~36 MB (measured on the
+ * packaged worker bundle); rank 0's pulse needs it at once (it writes from the start), a
+ * worker's only when its rank stops ticking. It answers a stop that comes before the bundle runs,
+ * and hands later ones to it (`PULSE_STATE`).
+ */
+const LAUNCHER = `
+const { workerData, parentPort } = require('node:worker_threads');
+const state = globalThis[Symbol.for('lambda-mpi.pulse')] = { stopRequested: false, onStop: undefined };
+let waiting;
+parentPort.on('message', (message) => {
+  if (message !== 'stop') return;
+  state.stopRequested = true;
+  clearInterval(waiting);
+  if (state.onStop) return state.onStop();
+  parentPort.postMessage('stopped');
+  parentPort.close();
+});
+const load = () => import(workerData.entry);
+if (workerData.loadWhenBusyMs === undefined) load();
+else waiting = setInterval(() => {
+  if (Date.now() - Number(Atomics.load(workerData.shared, ${TICK_SLOT})) <= workerData.loadWhenBusyMs) return;
+  clearInterval(waiting);
+  load();
+}, 250);
+`;
+/** How long a graceful stop may take before the thread is terminated. */
+const STOP_WAIT_MS = 3_000;
+
+export class Pulse {
+  private readonly shared = new BigInt64Array(new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT));
+  private readonly ticker: NodeJS.Timeout;
+  private readonly thread: Worker | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(options: PulseOptions, entry: URL | undefined) {
+    this.tick();
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.ticker.unref();
+    if (!entry) return;
+    const spec: PulseSpec = {
+      kind: 'lambda-mpi/pulse', ...options, shared: this.shared, entry: entry.href, ...(options.rank === 0 ? {} : { loadWhenBusyMs: LOAD_WHEN_BUSY_MS }),
+    };
+    this.thread = new Worker(LAUNCHER, { eval: true, workerData: spec });
+    // A pulse that fails takes nothing else down: the rank runs on without it.
+    this.thread.on('error', (error) => console.error(`lambda-mpi pulse of rank ${options.rank}: ${error.stack ?? error.message}`));
+    this.thread.unref();
+  }
+
+  /**
+   * Starts the pulse thread from `entry`: the module that, loaded in a thread, runs
+   * `runPulseThreadIfAsked` (the function's own bundle). Without an entry (the sources run
+   * unbundled, as in unit tests), only the ending claim works.
+   */
+  static start(options: PulseOptions, entry: URL | undefined): Pulse {
+    return new Pulse(options, entry);
+  }
+
+  /** Rank 0: takes the job's ending; false when the pulse thread already ended the job. */
+  claimEnding(): boolean {
+    const previous = Atomics.compareExchange(this.shared, ENDING_SLOT, ENDING_OPEN, ENDING_BY_RANK);
+    return previous !== ENDING_BY_PULSE;
+  }
+
+  /** Stops the thread after what it is writing is stored, so nothing of it lands after the job's cleanup. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearInterval(this.ticker);
+      const thread = this.thread;
+      if (!thread) return;
+      const stopped = new Promise<void>((resolve) => {
+        thread.once('message', (message) => message === 'stopped' && resolve());
+        thread.once('exit', () => resolve());
+      });
+      thread.postMessage('stop');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([stopped, new Promise((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))]);
+      clearTimeout(timer);
+      await thread.terminate();
+    })();
+    return this.stopping;
+  }
+
+  private tick(): void {
+    Atomics.store(this.shared, TICK_SLOT, BigInt(Date.now()));
+  }
+}

@@ -1,0 +1,42 @@
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { LivenessOptions } from '../runtime/liveness.ts';
+import { readBusy } from './job-liveness.ts';
+import type { LambdaConfig } from './lambda-config.ts';
+import { claimKey } from './rank-claim.ts';
+
+/**
+ * How the ranks of a job on Lambda keep each other informed of their lives: the pace of their
+ * heartbeats on the watcher channel, rank 0's limits, and where the pulse thread comes from.
+ */
+
+/**
+ * A rank with nothing else to say sends a heartbeat this often: a fourth of the silence limit,
+ * since a heartbeat goes out only after a full interval without any other batch (so two may be up
+ * to two intervals apart) and then travels through SQS.
+ */
+export function heartbeatPace(config: Pick<LambdaConfig, 'silenceMs'>): { heartbeatMs: number } {
+  return { heartbeatMs: Math.max(500, Math.floor(config.silenceMs / 4)) };
+}
+
+/** Rank 0's limits and what it reads to judge the others (the start-up tree, busy markers in S3). */
+export function rankZeroLiveness(config: LambdaConfig, s3: S3Client, jobId: string, fanout: number): LivenessOptions {
+  return {
+    startDeadlineMs: config.startDeadlineMs,
+    silenceMs: config.silenceMs,
+    parentOf: (rank) => Math.floor((rank - 1) / fanout),
+    busyAt: (rank) => readBusy(s3, config.aws.bucket, jobId, rank),
+    claimedAt: async (rank) => {
+      const head = await s3.send(new HeadObjectCommand({ Bucket: config.aws.bucket, Key: claimKey(jobId, rank) })).catch(() => undefined);
+      return head?.LastModified?.getTime();
+    },
+  };
+}
+
+/**
+ * The module a pulse thread loads: the function's own bundle (whose handler runs the pulse when
+ * loaded in one). Unbundled sources (.ts, under a test runner) cannot be loaded in a thread.
+ */
+export function pulseEntry(): URL | undefined {
+  const url = new URL(import.meta.url);
+  return /\.m?js$/.test(url.pathname) ? url : undefined;
+}

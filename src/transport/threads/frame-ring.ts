@@ -1,0 +1,167 @@
+import { InProcessValue } from '../../mpi/codec/codec.ts';
+import type { Frame } from '../transport.ts';
+
+/** Bytes of frames one rank can have in flight to another through shared memory. */
+const RING_BYTES = 64 * 1024;
+/** Larger frames (and whatever does not fit) take the port, which transfers buffers without a copy. */
+const MAX_RECORD_BYTES = 8 * 1024;
+const INDEX_BYTES = 8;
+/** Record header: length, kind, body format, context length, source, seq, tag, body length. */
+const HEADER_BYTES = 24;
+/** A length that means "the rest of the ring is unused: go on from its start". */
+const SKIP = -1;
+const JSON_BODY = 0;
+const BYTES_BODY = 1;
+/** How much of a value the check for exact JSON walks before it gives up. */
+const JSON_CHECK_BUDGET = 256;
+
+/** Shared memory for the frames of one direction of a pair of ranks. */
+export function createRingMemory(): SharedArrayBuffer {
+  return new SharedArrayBuffer(INDEX_BYTES + RING_BYTES);
+}
+
+/**
+ * Small frames from one rank's thread to another's through shared memory: a single-producer,
+ * single-consumer ring of records, with free-running write and read offsets. A frame goes in
+ * only if its body is bytes or plain data that JSON reproduces exactly, so what comes out is
+ * what a structured clone would have given; anything else, or a frame that does not fit, goes by
+ * the port. Posting to a port costs a system call to wake the receiver's event loop, and
+ * serializing through it; a record here costs a few stores, and a receiver that is polling
+ * (ThreadTransport) sees it at once.
+ */
+export class FrameRing {
+  private readonly offsets: Int32Array;
+  private readonly bytes: Buffer;
+  private readonly view: DataView;
+
+  constructor(memory: SharedArrayBuffer) {
+    this.offsets = new Int32Array(memory, 0, 2);
+    this.bytes = Buffer.from(memory, INDEX_BYTES, RING_BYTES);
+    this.view = new DataView(memory, INDEX_BYTES, RING_BYTES);
+  }
+
+  /** Writes the frame and returns true, or returns false: send it another way. */
+  tryWrite(frame: Frame): boolean {
+    let json: string | undefined;
+    let body: Uint8Array | undefined;
+    let bodyBytes: number;
+    if (frame.body instanceof InProcessValue) {
+      if (!reproducedByJson(frame.body.value)) return false;
+      json = JSON.stringify(frame.body.value);
+      bodyBytes = Buffer.byteLength(json);
+    } else {
+      body = frame.body;
+      bodyBytes = body.byteLength;
+    }
+    const contextBytes = Buffer.byteLength(frame.context);
+    const size = (HEADER_BYTES + contextBytes + bodyBytes + 3) & ~3;
+    if (size > MAX_RECORD_BYTES) return false;
+    const write = Atomics.load(this.offsets, 0);
+    const read = Atomics.load(this.offsets, 1);
+    let at = write & (RING_BYTES - 1);
+    const skip = at + size > RING_BYTES ? RING_BYTES - at : 0;
+    if (((write - read) | 0) + skip + size > RING_BYTES) return false;
+    if (skip) {
+      this.view.setInt32(at, SKIP, true);
+      at = 0;
+    }
+    const { view } = this;
+    view.setInt32(at, size, true);
+    view.setUint8(at + 4, frame.kind === 'data' ? 0 : 1);
+    view.setUint8(at + 5, json === undefined ? BYTES_BODY : JSON_BODY);
+    view.setUint16(at + 6, contextBytes, true);
+    view.setInt32(at + 8, frame.source, true);
+    view.setInt32(at + 12, frame.seq, true);
+    view.setInt32(at + 16, frame.tag, true);
+    view.setInt32(at + 20, bodyBytes, true);
+    const contextAt = at + HEADER_BYTES;
+    if (contextBytes) this.bytes.write(frame.context, contextAt, 'utf8');
+    if (json !== undefined) this.bytes.write(json, contextAt + contextBytes, 'utf8');
+    else this.bytes.set(body!, contextAt + contextBytes);
+    // The reader reads the record only after it sees the new offset.
+    Atomics.store(this.offsets, 0, (write + skip + size) | 0);
+    return true;
+  }
+
+  /** Hands every frame written so far to `deliver`, in order; returns how many. */
+  drain(dest: number, deliver: (frame: Frame) => void): number {
+    let read = Atomics.load(this.offsets, 1);
+    const write = Atomics.load(this.offsets, 0);
+    let delivered = 0;
+    while (read !== write) {
+      const at = read & (RING_BYTES - 1);
+      const size = this.view.getInt32(at, true);
+      if (size === SKIP) {
+        read = (read + RING_BYTES - at) | 0;
+        continue;
+      }
+      const frame = this.readRecord(at, dest);
+      read = (read + size) | 0;
+      // The record was copied out: its space may be written again.
+      Atomics.store(this.offsets, 1, read);
+      deliver(frame);
+      delivered++;
+    }
+    Atomics.store(this.offsets, 1, read);
+    return delivered;
+  }
+
+  private readRecord(at: number, dest: number): Frame {
+    const { view } = this;
+    const contextBytes = view.getUint16(at + 6, true);
+    const bodyBytes = view.getInt32(at + 20, true);
+    const contextAt = at + HEADER_BYTES;
+    const bodyAt = contextAt + contextBytes;
+    // Copied out (JSON.parse, or a Uint8Array of its own): the ring's space is reused.
+    const body = view.getUint8(at + 5) === JSON_BODY
+      ? new InProcessValue(JSON.parse(this.bytes.toString('utf8', bodyAt, bodyAt + bodyBytes)))
+      : new Uint8Array(this.bytes.subarray(bodyAt, bodyAt + bodyBytes));
+    return {
+      kind: view.getUint8(at + 4) === 0 ? 'data' : 'ctrl',
+      source: view.getInt32(at + 8, true),
+      dest,
+      seq: view.getInt32(at + 12, true),
+      context: contextBytes ? this.bytes.toString('utf8', contextAt, bodyAt) : '',
+      tag: view.getInt32(at + 16, true),
+      body,
+    };
+  }
+}
+
+/**
+ * Whether JSON gives back exactly what a structured clone would: strings, booleans, null,
+ * finite numbers other than -0, and plain objects and dense arrays of them, with no object
+ * reached twice (a clone keeps shared references shared) and no "__proto__" key.
+ */
+function reproducedByJson(root: unknown): boolean {
+  const seen = new Set<object>();
+  let budget = JSON_CHECK_BUDGET;
+  const exact = (value: unknown): boolean => {
+    if (value === null) return true;
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        return true;
+      case 'number':
+        return Number.isFinite(value) && !Object.is(value, -0);
+      case 'object':
+        break;
+      default:
+        return false;
+    }
+    if (--budget < 0 || seen.has(value as object)) return false;
+    seen.add(value as object);
+    const prototype = Object.getPrototypeOf(value);
+    if (prototype === Array.prototype && Array.isArray(value)) {
+      if (Object.keys(value).length !== value.length) return false; // holes or extra properties
+      for (let i = 0; i < value.length; i++) if (!exact(value[i])) return false;
+      return true;
+    }
+    if (prototype !== Object.prototype && prototype !== null) return false;
+    for (const key of Object.keys(value as object)) {
+      if (key === '__proto__' || !exact((value as Record<string, unknown>)[key])) return false;
+    }
+    return true;
+  };
+  return exact(root);
+}

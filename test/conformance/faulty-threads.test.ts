@@ -1,0 +1,20 @@
+import { collectiveCases } from './collective-cases.ts';
+import { communicatorCases } from './communicator-cases.ts';
+import { failureCases } from './failure-cases.ts';
+import { pointToPointCases } from './p2p-cases.ts';
+import { faultsWereRepaired, threadedFaultTarget } from './threaded-targets.ts';
+import { valueCases } from './value-cases.ts';
+
+/** The suite in worker threads over a channel that duplicates and reorders frames, as SQS may. */
+const faultyThreads = threadedFaultTarget(
+  { name: 'worker threads with duplicated and reordered frames', sizes: [1, 2, 3, 7], largeMessageBytes: 8 * 2 ** 20, timeoutMs: 30_000 },
+  () => ({ transport: 'memory' }),
+  { firstSeed: 2000, maxDelayMs: 4 },
+);
+
+pointToPointCases(faultyThreads);
+valueCases(faultyThreads);
+collectiveCases(faultyThreads);
+communicatorCases(faultyThreads);
+failureCases(faultyThreads);
+faultsWereRepaired(faultyThreads);

@@ -1,0 +1,243 @@
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLocal } from '../../src/index.ts';
+import { newJobId } from '../../src/runtime/job-id.ts';
+import { localLambdaClient, localS3Client } from '../../tools/local-aws/clients.ts';
+import { freePort } from '../../tools/local-aws/free-port.ts';
+import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
+import { findLeftovers } from '../aws/leftovers.ts';
+
+/**
+ * Trusting a job on Lambda, tried as an adversary would, on the whole local stack
+ * (serverless-offline + local S3/SQS): ranks that die, run out of memory or never yield, rank 0
+ * dying mid-job, forged and duplicated events, hostile HTTP bodies. Each case states how soon the
+ * job must fail (loosely: long before its deadline) and that nothing is left behind.
+ *
+ * The stack's silence limit is 4 s (param silenceSeconds) so the cases run quickly; the start
+ * deadline keeps its default of 30 s. A rank that never starts (its invocation throttled) cannot
+ * be made on serverless-offline, which runs every invocation: test/unit/liveness.test.ts has it.
+ */
+const SILENCE_SECONDS = 4;
+let stack: OfflineStack;
+let lambda: LambdaClient;
+const jobIds: string[] = [];
+const stackLines: string[] = [];
+
+interface Invocation {
+  functionError?: string;
+  body: any;
+  seconds: number;
+}
+
+async function invoke(name: 'run' | 'worker' | 'sweep', payload: unknown): Promise<Invocation> {
+  const started = Date.now();
+  const response = await lambda.send(new InvokeCommand({ FunctionName: stack.functionName(name), Payload: Buffer.from(JSON.stringify(payload)) }));
+  const body = JSON.parse(Buffer.from(response.Payload ?? []).toString() || 'null');
+  if (body?.jobId) jobIds.push(body.jobId);
+  return { ...(response.FunctionError ? { functionError: response.FunctionError } : {}), body, seconds: (Date.now() - started) / 1000 };
+}
+
+async function http(method: string, url: string, body?: unknown): Promise<{ status: number; body: any; location: string | null }> {
+  const response = await fetch(url.startsWith('http') ? url : `${stack.httpEndpoint}${url}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-api-key': stack.apiKey },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  let parsed: any = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  if (parsed?.jobId) jobIds.push(parsed.jobId);
+  return { status: response.status, body: parsed, location: response.headers.get('location') };
+}
+
+/** GETs a job's record every second until it is no longer running; with the seconds that took. */
+async function settled(location: string, limitSeconds: number): Promise<{ record: any; seconds: number }> {
+  const started = Date.now();
+  for (;;) {
+    const got = await http('GET', location);
+    if (got.body.status !== 'running') return { record: got.body, seconds: (Date.now() - started) / 1000 };
+    if (Date.now() - started > limitSeconds * 1000) throw new Error(`still running after ${limitSeconds} s`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
+async function objectsUnder(prefix: string): Promise<string[]> {
+  const s3 = localS3Client(stack.s3Endpoint);
+  try {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: prefix }));
+    return (page.Contents ?? []).map((o) => o.Key!);
+  } finally {
+    s3.destroy();
+  }
+}
+
+const leftoversOf = (jobId: string) => findLeftovers(stack, `lambda-mpi-chaos-${jobId}-`, [`jobs/${jobId}/`]);
+
+beforeAll(async () => {
+  const [httpPort, lambdaPort, s3Port, sqsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  stack = await startOfflineStack({
+    httpPort, lambdaPort, s3Port, sqsPort, stage: 'chaos',
+    // Workers of 256 MB: the one that runs out of memory does so sooner, and the machine is shared.
+    params: { diagnostics: 'true', silenceSeconds: String(SILENCE_SECONDS), workerMemory: '256' },
+    onLine: (line) => stackLines.push(line),
+  });
+  lambda = localLambdaClient(stack.lambdaEndpoint);
+}, 120_000);
+
+afterAll(async () => {
+  lambda?.destroy();
+  await stack?.stop();
+}, 60_000);
+
+describe('a worker that dies is noticed in seconds, and named', () => {
+  it('its process exits mid-job: the job fails naming it, long before its deadline', async () => {
+    const r = await invoke('run', { program: 'crash-rank', size: 4, input: { rank: 2 }, timeoutSeconds: 120 });
+    expect(r.body.errorMessage).toMatch(/^rank 2 stopped answering: silent since \S+Z \(its process ended: a crash, out of memory, or its function's timeout\)$/);
+    expect(r.body.trace[0]).toMatch(/^RankLostError: /);
+    expect(r.seconds).toBeLessThan(60);
+  }, 150_000);
+
+  it('it runs out of memory: its job fails naming it, while the stack and a job beside it live on', async () => {
+    const input = { samples: 2_000_000, seed: 9 };
+    const [oom, beside] = await Promise.all([
+      invoke('run', { program: 'crash-rank', size: 3, input: { rank: 1, how: 'memory' }, timeoutSeconds: 120 }),
+      invoke('run', { program: 'pi', size: 3, input, timeoutSeconds: 120 }),
+    ]);
+    expect(oom.body.errorMessage).toMatch(/^rank 1 stopped answering: silent since /);
+    expect(oom.seconds).toBeLessThan(60);
+    expect(beside.body.result).toEqual((await runLocal('pi', { size: 3, input })).result);
+    expect(stackLines.some((line) => /lambda-mpi-chaos-worker: its execution environment ended \(ran out of memory \(memorySize 256 MB\)\)/.test(line))).toBe(true);
+    // The stack itself lives on: the next job runs.
+    expect((await invoke('run', { program: 'sendrecv', size: 2 })).body.results).toEqual([null, 'fred']);
+  }, 150_000);
+
+  it('a worker busy in synchronous code for three times the silence limit is alive, not lost', async () => {
+    const seconds = 3 * SILENCE_SECONDS;
+    const r = await invoke('run', { program: 'busy-rank', size: 3, input: { rank: 2, seconds }, timeoutSeconds: 120 });
+    expect(r.functionError).toBeUndefined();
+    expect(r.body.results).toEqual([null, null, seconds]);
+  }, 150_000);
+});
+
+describe('deadlines hold while rank 0 runs synchronous code', () => {
+  it('a CPU-bound rank 0 (pi) past its timeout fails with the timeout, not "succeeded"', async () => {
+    const r = await invoke('run', { program: 'pi', size: 1, input: { samples: 600_000_000 }, timeoutSeconds: 2 });
+    expect(r.body.trace[0]).toMatch(/^JobTimeoutError: job \S+ timed out after 2000 ms; ranks still running: rank 0 is running outside any communication call/);
+  }, 150_000);
+
+  it('rank 0 still busy past the deadline: the job is recorded timed out and its queues deleted while rank 0 is still busy', async () => {
+    const busySeconds = 40;
+    const post = await http('POST', '/runs', { program: 'busy-rank', size: 3, input: { rank: 0, seconds: busySeconds }, timeoutSeconds: 4, waitSeconds: 0 });
+    expect(post.status).toBe(202);
+    const { record, seconds } = await settled(post.location!, 60);
+    expect(record.status).toBe('failed');
+    expect(record.error).toMatchObject({ name: 'JobTimeoutError' });
+    expect(record.error.message).toMatch(/timed out after 4000 ms; ranks still running: rank 0 is running outside any communication call; rank 0's program has not yielded since \S+Z \(synchronous code\)/);
+    // Recorded at its deadline (plus grace), while rank 0's loop had most of its 40 s to go.
+    expect(seconds).toBeLessThan(busySeconds / 2);
+    expect((await leftoversOf(post.body.jobId)).queues).toEqual([]);
+  }, 150_000);
+});
+
+describe('rank 0 that dies or never starts is seen by whoever watches', () => {
+  it('its process exits mid-job: GET says lost within a minute, naming rank 0; the sweeper then deletes what it left', async () => {
+    const post = await http('POST', '/runs', { program: 'crash-rank', size: 3, input: { rank: 0 }, timeoutSeconds: 110, waitSeconds: 0 });
+    expect(post.status).toBe(202);
+    const { record, seconds } = await settled(post.location!, 90);
+    expect(seconds).toBeLessThan(60);
+    expect(record).toMatchObject({ status: 'lost', program: 'crash-rank', size: 3, error: { name: 'RankLostError', rank: 0 } });
+    expect(record.error.message).toMatch(/^rank 0 stopped answering: silent since /);
+    expect(record.error.stack).toBeUndefined();
+    const swept = await invoke('sweep', {});
+    expect(swept.body.jobs).toContainEqual(expect.objectContaining({ jobId: post.body.jobId, verdict: 'ended' }));
+    expect(await leftoversOf(post.body.jobId)).toEqual({ queues: [], objects: [] });
+  }, 150_000);
+
+  it('its start was throttled and dropped: GET says lost once the start deadline passed, with the likely cause', async () => {
+    const jobId = newJobId();
+    jobIds.push(jobId);
+    // What POST /runs leaves when Lambda never runs the run function: the record alone.
+    const s3 = localS3Client(stack.s3Endpoint);
+    await s3.send(new PutObjectCommand({
+      Bucket: stack.bucket, Key: `runs/${jobId}.json`,
+      Body: JSON.stringify({ jobId, status: 'running', program: 'pi', size: 4, startedAt: new Date(Date.now() - 45_000).toISOString() }),
+    }));
+    s3.destroy();
+    const got = await http('GET', `/runs/${jobId}`);
+    expect(got.body).toMatchObject({ status: 'lost', error: { name: 'RankLostError', rank: 0 } });
+    expect(got.body.error.message).toMatch(/^rank 0 never started: it did not check in within 45 s of its invocation \(likely throttled/);
+  });
+});
+
+describe('guards', () => {
+  const workerEvent = (jobId: string, rank: number, size: number, stage = 'chaos') => ({
+    kind: 'lambda-mpi/worker', jobId, rank, size, program: 'hello', timeoutMs: 60_000, deadline: Date.now() + 60_000,
+    queueUrlBase: `${stack.sqsEndpoint}/000000000000/lambda-mpi-${stage}-${jobId}-`, fanout: 8,
+  });
+
+  it('a forged worker event for rank 0, for a rank beyond the size, or for another stage\'s queues is refused; the job runs on', async () => {
+    const jobId = newJobId();
+    const job = invoke('run', { jobId, program: 'busy-rank', size: 2, input: { rank: 1, seconds: 2 } });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const refusals = await Promise.all([workerEvent(jobId, 0, 2), workerEvent(jobId, 2, 2), workerEvent(jobId, 1, 2, 'prod')].map((e) => invoke('worker', e)));
+    expect(refusals.map((r) => r.body.outcome)).toEqual([
+      'refused: a worker runs ranks 1..size-1 only (rank 0 is the run function); rank 0 was asked for',
+      'refused: a worker runs ranks 1..size-1 only (rank 0 is the run function); rank 2 was asked for',
+      'refused: its queues are not this stage\'s queues of its job',
+    ]);
+    expect((await job).body.results).toEqual([null, 2]);
+  }, 60_000);
+
+  it('a worker event for a job that does not exist does nothing and leaves nothing', async () => {
+    const jobId = newJobId();
+    expect((await invoke('worker', workerEvent(jobId, 1, 2))).body).toEqual({ rank: 1, outcome: 'ignored: the job is over (its queues are gone)' });
+    expect(await objectsUnder(`jobs/${jobId}/`)).toEqual([]);
+  });
+
+  it('fast-failing jobs leave no claim behind, right after they end (no sweeper needed)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await invoke('run', { program: 'fail-rank', size: 8, input: { rank: 1 }, timeoutSeconds: 60 });
+      const jobId = /job (\S+)/.exec(r.body.trace.join('\n'))?.[1] ?? r.body.jobId;
+      expect(r.body.errorMessage).toBe('rank 1 failed: Error: rank 1 failed on purpose');
+      // Late workers take back their claims as they find the job over.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(await objectsUnder('jobs/')).toEqual([]);
+      if (jobId) jobIds.push(jobId);
+    }
+  }, 120_000);
+
+  it('a body nested 100,000 levels deep is refused with 400 before anything is written', async () => {
+    const before = await objectsUnder('runs/');
+    const r = await http('POST', '/runs', `{"program":"pi","size":2,"input":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    expect(r.status).toBe(400);
+    expect(r.body.message).toMatch(/^input is nested more than 1000 levels deep/);
+    expect(await objectsUnder('runs/')).toEqual(before);
+  });
+
+  it('an input above the asynchronous invocation\'s size goes to rank 0 through S3, and the 202 Location is a URL that works', async () => {
+    const input = { samples: 400_000_000, seed: 4, notes: 'x'.repeat(1_200_000) };
+    const post = await http('POST', '/runs', { program: 'pi', size: 2, input, waitSeconds: 0 });
+    expect(post.status).toBe(202);
+    expect(post.location).toBe(`${stack.httpEndpoint}/runs/${post.body.jobId}`);
+    const s3 = localS3Client(stack.s3Endpoint);
+    const stored = await s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: `jobs/${post.body.jobId}/input.json` })).then(() => true, () => false);
+    s3.destroy();
+    expect(stored).toBe(true);
+    const { record } = await settled(post.location!, 120);
+    expect(record.status).toBe('succeeded');
+    expect(record.result).toEqual((await runLocal('pi', { size: 2, input: { samples: 400_000_000, seed: 4 } })).result);
+  }, 150_000);
+});
+
+describe('cleanup', () => {
+  it('leaves no queue and no job object behind, whatever died', async () => {
+    expect(jobIds.length).toBeGreaterThan(5);
+    await invoke('sweep', {});
+    expect(await findLeftovers(stack, 'lambda-mpi-chaos', ['jobs/'])).toEqual({ queues: [], objects: [] });
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { RankLostError, defineProgram } from '../../src/index.ts';
+import { newJobId } from '../../src/runtime/job-id.ts';
+import { LivenessMonitor, type LivenessView } from '../../src/runtime/liveness.ts';
+import { runRankZero } from '../../src/runtime/rank-zero.ts';
+import { runWorkerRank } from '../../src/runtime/worker-rank.ts';
+import { MemoryFabric } from '../../src/transport/memory/memory-transport.ts';
+
+/**
+ * Rank 0's watch over the other ranks: a rank that never checks in, or goes silent, is lost and
+ * named; a rank busy in synchronous code whose process vouches for it is not.
+ */
+const T0 = 1_000_000;
+const limits = { startDeadlineMs: 30_000, silenceMs: 10_000 };
+const binaryTree = (rank: number) => Math.floor((rank - 1) / 2);
+
+function view(state: { size: number; launchedAt?: number; checkedIn?: Record<number, number>; heard?: Record<number, number>; done?: number[] }): LivenessView {
+  return {
+    size: state.size,
+    launchedAt: () => state.launchedAt,
+    checkedInAt: (rank) => state.checkedIn?.[rank],
+    heardFrom: (rank) => state.heard?.[rank],
+    isRunning: (rank) => !(state.done ?? []).includes(rank),
+  };
+}
+
+const monitor = (v: LivenessView, busy: Record<number, number> = {}) =>
+  new LivenessMonitor(v, { ...limits, parentOf: binaryTree, busyAt: async (rank) => busy[rank] }, () => undefined);
+
+describe('who is lost', () => {
+  it('a child of rank 0 that never checked in, once the start deadline after rank 0 launched it passed', async () => {
+    const v = view({ size: 3, launchedAt: T0, checkedIn: { 1: T0 + 100 }, heard: { 1: T0 + 28_000 } });
+    expect(await monitor(v).findLost(T0 + 29_000)).toBeUndefined();
+    expect(await monitor(v).findLost(T0 + 31_000)).toEqual({ rank: 2, state: 'never-started', waitedMs: 31_000 });
+  });
+
+  it('a rank that never checked in but whose process began (its start claim) is silent since then, not never started', async () => {
+    const v = view({ size: 2, launchedAt: T0 });
+    const m = new LivenessMonitor(v, { ...limits, parentOf: binaryTree, claimedAt: async () => T0 + 700 }, () => undefined);
+    expect(await m.findLost(T0 + 31_000)).toEqual({ rank: 1, state: 'silent', since: T0 + 700 });
+  });
+
+  it('a grandchild counts from its parent\'s check-in, and waits while its parent has not started', async () => {
+    const notYet = view({ size: 4, launchedAt: T0, checkedIn: { 2: T0 + 100 } });
+    // Rank 3's parent (1) never started: rank 1 is the one that is late.
+    expect(await monitor(notYet).findLost(T0 + 31_000)).toEqual({ rank: 1, state: 'never-started', waitedMs: 31_000 });
+    const started = view({ size: 4, launchedAt: T0, checkedIn: { 1: T0 + 20_000, 2: T0 + 100 }, heard: { 1: T0 + 45_000, 2: T0 + 45_000 } });
+    expect(await monitor(started).findLost(T0 + 49_000)).toBeUndefined();
+    expect(await monitor(started).findLost(T0 + 51_000)).toEqual({ rank: 3, state: 'never-started', waitedMs: 31_000 });
+  });
+
+  it('a rank silent for longer than the silence limit, named with the last time it was heard from', async () => {
+    const v = view({ size: 3, launchedAt: T0, checkedIn: { 1: T0, 2: T0 }, heard: { 1: T0 + 5_000, 2: T0 + 9_000 } });
+    expect(await monitor(v).findLost(T0 + 14_000)).toBeUndefined();
+    expect(await monitor(v).findLost(T0 + 16_000)).toEqual({ rank: 1, state: 'silent', since: T0 + 5_000 });
+  });
+
+  it('not a rank that reported, however long ago', async () => {
+    const v = view({ size: 2, launchedAt: T0, checkedIn: { 1: T0 }, heard: { 1: T0 }, done: [1] });
+    expect(await monitor(v).findLost(T0 + 600_000)).toBeUndefined();
+  });
+
+  it('not a quiet rank whose process says it is busy, until that goes stale too', async () => {
+    const now = Date.now();
+    const v = view({ size: 2, launchedAt: now - 60_000, checkedIn: { 1: now - 60_000 }, heard: { 1: now - 40_000 } });
+    expect(await monitor(v, { 1: now - 2_000 }).findLost(now)).toBeUndefined();
+    expect(await monitor(v, { 1: now - 25_000 }).findLost(now)).toEqual({ rank: 1, state: 'silent', since: now - 25_000 });
+  });
+});
+
+describe('a job with a lost rank (in-process, one worker that never starts or goes quiet)', () => {
+  const program = defineProgram(async (comm) => {
+    await comm.barrier();
+    return comm.rank;
+  });
+
+  it('fails at the start deadline, naming the rank that never started, long before the job\'s timeout', async () => {
+    const fabric = new MemoryFabric(2);
+    const started = Date.now();
+    const error = await runRankZero({
+      jobId: newJobId(), rank: 0, size: 2, program, input: undefined, transport: fabric.transport(0),
+      deadline: Date.now() + 60_000, timeoutMs: 60_000, processorName: 'test',
+      launchWorkers: async () => undefined, // the invocation is accepted, and never runs
+      liveness: { startDeadlineMs: 300, silenceMs: 300, parentOf: () => 0, checkEveryMs: 50 },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RankLostError);
+    expect(error).toMatchObject({ rank: 1, lost: { rank: 1, state: 'never-started' } });
+    expect((error as Error).message).toMatch(/^rank 1 never started: it did not check in within \d+ s of its invocation \(likely throttled/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('fails when a rank that checked in goes silent, naming it', async () => {
+    const fabric = new MemoryFabric(2);
+    const jobId = newJobId();
+    const common = { jobId, size: 2, input: undefined, deadline: Date.now() + 60_000, timeoutMs: 60_000, processorName: 'test' };
+    // Rank 1 checks in, then its process is gone: no heartbeat, no report.
+    const gone = defineProgram(async (comm) => (comm.rank === 1 ? new Promise(() => undefined) : comm.barrier()));
+    void runWorkerRank({ ...common, program: gone, rank: 1, transport: fabric.transport(1), events: { heartbeatMs: 0 } });
+    const error = await runRankZero({
+      ...common, program: gone, rank: 0, transport: fabric.transport(0), launchWorkers: async () => undefined,
+      liveness: { startDeadlineMs: 5_000, silenceMs: 300, parentOf: () => 0, checkEveryMs: 50 },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RankLostError);
+    expect(error).toMatchObject({ rank: 1, lost: { state: 'silent' } });
+    expect((error as Error).message).toMatch(/^rank 1 stopped answering: silent since .*Z \(its process ended/);
+  });
+});
