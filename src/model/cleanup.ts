@@ -6,19 +6,17 @@ import { queueCalls } from './queue-calls.ts';
 const KEYS_PER_PAGE = 1_000;
 
 /**
- * Rank 0's work after the job's result, as src/service/rank-zero-lambda.ts does it: the job's record
- * (S3 PUT), then the queues (DeleteQueue calls, QUEUE_CALLS_IN_FLIGHT at once) and the job's
- * objects (listed page by page, each page deleted while the next is listed) side by side.
- * Returns when it is done.
+ * Rank 0's work after the job's result, as src/service/rank-zero-lambda.ts does it: the queues
+ * (DeleteQueue calls, QUEUE_CALLS_IN_FLIGHT at once), then the job's objects (listed page by page,
+ * each page deleted while the next is listed), then the job's record (S3 PUT). Returns when it is
+ * done.
  */
 export function modelCleanup(aws: ModeledAws, jobId: string, size: number, endedAt: number): number {
-  const recorded = endedAt + aws.latency(aws.constants.s3PutMs);
-  aws.counts.s3Put++;
-  const queuesDone = queueCalls(aws, 'DeleteQueue', size, recorded);
+  const queuesDone = queueCalls(aws, 'DeleteQueue', size, endedAt);
   const prefix = jobPrefix(jobId);
   const objects = [...aws.objectKeys].filter((key) => key.startsWith(prefix)).length;
-  let listedAt = recorded;
-  let objectsDone = recorded;
+  let listedAt = queuesDone;
+  let objectsDone = queuesDone;
   let listed = 0;
   do {
     listedAt = aws.s3Small('put', listedAt);
@@ -26,5 +24,6 @@ export function modelCleanup(aws: ModeledAws, jobId: string, size: number, ended
     if (page > 0) objectsDone = Math.max(objectsDone, aws.s3Delete(listedAt));
     listed += page;
   } while (listed < objects);
-  return Math.max(queuesDone, objectsDone, listedAt);
+  aws.counts.s3Put++; // the job's record
+  return Math.max(objectsDone, listedAt) + aws.latency(aws.constants.s3PutMs);
 }

@@ -1,5 +1,5 @@
 import type { WaitDescription } from '../mpi/p2p/wait-description.ts';
-import type { Frame, Transport } from './transport.ts';
+import type { Frame, SharedObjects, Transport } from './transport.ts';
 
 export interface FaultSchedule {
   /** Seed of the schedule: the same seed gives the same faults for the same frames. */
@@ -54,6 +54,14 @@ export class FaultInjectingTransport implements Transport {
 
   get clonesValues(): boolean | undefined {
     return this.inner.clonesValues;
+  }
+
+  get sharedObjects(): SharedObjects | undefined {
+    return this.inner.sharedObjects;
+  }
+
+  get processUp(): Promise<void> | undefined {
+    return this.inner.processUp;
   }
 
   get reportGraceMs(): number {
