@@ -43,6 +43,15 @@ describe('ranks in worker threads', () => {
     expect(ranks.sort((a, b) => a - b)).toEqual(Array.from({ length: 64 }, (_, rank) => rank));
   }, 180_000);
 
+  it('hears every frame of a rank that sends twice back to back while the receiver polls, in a hundred jobs in a row', async () => {
+    // Rank 1's answer and its report cross rank 0's polling: a wake-up lost there shows as a job
+    // that only ends at its deadline, so a job that does not end long before it fails the test.
+    for (let job = 0; job < 100; job++) {
+      const r = await runLocal(fixture('answers-then-ends.ts'), { size: 2, threads: true, timeoutMs: 20_000 });
+      expect(r.result).toBe('pong');
+    }
+  });
+
   it('fails the job naming the rank whose thread exited', async () => {
     const error = await rejection(runLocal(fixture('thread-exits.ts'), { size: 3, threads: true }));
     expect(error).toBeInstanceOf(RankFailedError);

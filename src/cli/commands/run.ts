@@ -67,7 +67,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (!target) throw new UsageError('missing the program: a bundled program name or a .ts/.js file');
   noMorePositionals(rest);
   if (values.np === undefined) throw new UsageError('missing -n <ranks>');
+  if (!/^\d+$/.test(values.np)) throw new UsageError(`-n must be a whole number of ranks; received ${JSON.stringify(values.np)}`);
   const size = Number(values.np);
+  if (values.timeout !== undefined && !(Number(values.timeout) > 0 && Number.isFinite(Number(values.timeout)))) {
+    throw new UsageError(`--timeout must be a positive number of seconds; received ${JSON.stringify(values.timeout)}`);
+  }
   let input: unknown;
   if (values.input !== undefined) {
     try {

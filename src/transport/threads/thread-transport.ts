@@ -94,11 +94,17 @@ export class ThreadTransport implements Transport {
     this.outgoing[peer] = new FrameRing(outgoing);
     this.incoming.push(new FrameRing(incoming));
     this.connected.push(port);
-    if (this.deliver) port.on('message', this.onPortFrame);
     const queued = this.waitingForPort.get(peer);
-    if (!queued) return;
-    this.waitingForPort.delete(peer);
-    for (const wire of queued) this.post(peer, port, wire);
+    if (queued) {
+      this.waitingForPort.delete(peer);
+      for (const wire of queued) this.post(peer, port, wire);
+    }
+    if (!this.deliver) return;
+    port.on('message', this.onPortFrame);
+    // The peer may have written to the ring while this rank polled without it, and so sent no
+    // wake-up: take what is there now, the port's frames first (they were sent first).
+    this.drainPort(port);
+    this.drainRings();
   }
 
   send(frame: Frame): Promise<void> {
@@ -213,8 +219,9 @@ export class ThreadTransport implements Transport {
       if (Atomics.load(this.doorbells, this.rank) !== this.bellSeen) caught = this.drain();
     }
     Atomics.store(this.doorbells, polling, 0);
-    // A sender that saw this rank polling did not wake it: look once more now that it is not.
-    if (caught === 0 && Atomics.load(this.doorbells, this.rank) !== this.bellSeen) caught = this.drain();
+    // A sender that saw this rank polling did not wake it, also while this rank drained what
+    // stopped the polling: look once more now that it is not polling.
+    if (Atomics.load(this.doorbells, this.rank) !== this.bellSeen) caught += this.drain();
     if (caught > 0) {
       this.skipAfterMiss = 0;
       // What arrived may not be what the rank waits for.
@@ -233,13 +240,18 @@ export class ThreadTransport implements Transport {
     if (portBell === this.portBellSeen) return this.drainRings();
     this.portBellSeen = portBell;
     let delivered = 0;
-    for (const port of this.connected) {
-      for (let message = receiveMessageOnPort(port); message; message = receiveMessageOnPort(port)) {
-        if (message.message === KICK) continue;
-        this.accept(message.message as PortFrame);
-        delivered++;
-      }
-    }
+    for (const port of this.connected) delivered += this.drainPort(port);
     return delivered + this.drainRings();
+  }
+
+  /** Takes the frames waiting on one port, without the event loop. */
+  private drainPort(port: MessagePort): number {
+    let delivered = 0;
+    for (let message = receiveMessageOnPort(port); message; message = receiveMessageOnPort(port)) {
+      if (message.message === KICK) continue;
+      this.accept(message.message as PortFrame);
+      delivered++;
+    }
+    return delivered;
   }
 }
