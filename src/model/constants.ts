@@ -1,3 +1,5 @@
+import { priceTableFor, type PriceTable } from '../cli/cost/price-table.ts';
+
 /**
  * The AWS figures the model runs on: one table, dated, each figure with where it comes from.
  * "published" = AWS documentation or a public measurement; "assumed" = no published figure was
@@ -41,18 +43,8 @@ export interface AwsModelConstants {
   readonly latencyTailSigma: number;
   /** SQS bills each started 64 KiB of a request's payload as one request. */
   readonly sqsBilledChunkBytes: number;
-  readonly prices: {
-    /** Lambda arm64, us-east-1, $ per GB-second (INIT included). */
-    readonly lambdaGbSecond: number;
-    /** $ per invocation. */
-    readonly lambdaRequest: number;
-    /** $ per SQS request (per 64 KiB chunk). */
-    readonly sqsRequest: number;
-    /** $ per S3 PUT, COPY, POST or LIST. */
-    readonly s3Put: number;
-    /** $ per S3 GET or HEAD. */
-    readonly s3Get: number;
-  };
+  /** What AWS charges: the CLI's dated price table (us-east-1, Lambda on arm64). */
+  readonly prices: PriceTable;
 }
 
 export const AWS_MODEL_DEFAULTS: AwsModelConstants = Object.freeze({
@@ -90,12 +82,6 @@ export const AWS_MODEL_DEFAULTS: AwsModelConstants = Object.freeze({
   latencyTailSigma: 0.5,
   // published: SQS pricing.
   sqsBilledChunkBytes: 64 * 1024,
-  // published: AWS pricing pages, us-east-1, Lambda on arm64.
-  prices: Object.freeze({
-    lambdaGbSecond: 0.0000133334,
-    lambdaRequest: 0.2e-6,
-    sqsRequest: 0.4e-6,
-    s3Put: 0.005 / 1_000,
-    s3Get: 0.0004 / 1_000,
-  }),
+  // The one table of prices, which the cost of a real run uses too.
+  prices: priceTableFor('us-east-1').table,
 });

@@ -17,8 +17,8 @@ export function modelCost(constants: AwsModelConstants, counts: RequestCounts, b
   const { prices } = constants;
   let gbSeconds = 0;
   for (let rank = 0; rank < billedMs.length; rank++) gbSeconds += (Math.ceil(billedMs[rank]!) / 1000) * (constants.lambdaMemoryMb / 1024);
-  const lambda = gbSeconds * prices.lambdaGbSecond + billedMs.length * prices.lambdaRequest;
-  const sqs = counts.sqsBilled * prices.sqsRequest;
-  const s3 = counts.s3Put * prices.s3Put + counts.s3Get * prices.s3Get;
+  const lambda = gbSeconds * prices.lambda.gbSecond.arm64 + billedMs.length * prices.lambda.request;
+  const sqs = counts.sqsBilled * prices.sqs.request;
+  const s3 = counts.s3Put * prices.s3.putClass + counts.s3Get * prices.s3.getClass;
   return { lambda, sqs, s3, total: lambda + sqs + s3 };
 }
