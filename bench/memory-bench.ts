@@ -41,12 +41,14 @@ function bodyOf(comm: Comm, params: CaseParams): { body: Body; check(): void } {
       };
       return { body, check };
     }
-    case 'allreduce-buffer': {
+    case 'allreduce-buffer':
+    case 'allreduce-into': {
       const vector = new Float64Array(params.elements);
       for (let i = 0; i < vector.length; i++) vector[i] = element(i, comm.rank);
+      const into = params.kind === 'allreduce-into' ? new Float64Array(params.elements) : undefined;
       let result = vector;
       const body: Body = async (n) => {
-        for (let i = 0; i < n; i++) result = await comm.allreduce(vector, SUM);
+        for (let i = 0; i < n; i++) result = await comm.allreduce(vector, SUM, into);
       };
       const check = () => {
         const offset = (comm.size * (comm.size - 1)) / 2;

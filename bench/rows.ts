@@ -1,5 +1,6 @@
 import { measureQuietly } from './machine-load.ts';
 import type { Baseline, Better, Row, SectionContext, Target } from './types.ts';
+import { collectGarbage } from './garbage.ts';
 
 /**
  * How a section turns measurements into table rows, the same way for every section: each
@@ -30,6 +31,7 @@ export type Outcome =
  */
 export async function measure<T>(m: Measurement<T>, context: SectionContext, ownPids: readonly number[] = []): Promise<Outcome> {
   context.log(m.label);
+  collectGarbage();
   try {
     const { value, othersBusy, attempts } = await measureQuietly(m.label, () => m.run(), context.log, ownPids);
     return { ok: true, figures: m.figures(value), samples: m.samples(value), othersBusy, attempts };

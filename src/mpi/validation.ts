@@ -1,5 +1,5 @@
 import { ANY_SOURCE, ANY_TAG, MAX_SIZE, MAX_TAG } from './constants.ts';
-import { InvalidArgumentError } from './errors.ts';
+import { InvalidArgumentError, describeValue } from './errors.ts';
 
 export function assertJobSize(size: unknown): asserts size is number {
   if (!Number.isInteger(size) || (size as number) < 1 || (size as number) > MAX_SIZE) {
@@ -47,5 +47,27 @@ export function assertRecvTag(argument: string, value: unknown): asserts value i
 export function assertPerRankArray(argument: string, value: unknown, size: number): asserts value is unknown[] {
   if (!Array.isArray(value) || value.length !== size) {
     throw new InvalidArgumentError(argument, value, `an array of exactly size (${size}) values, one per rank`);
+  }
+}
+
+/**
+ * allreduce's `into` receives the result in place of a new array (mpi4py's recvbuf): a TypedArray
+ * of value's type and length, in memory of its own (not value's, which the other ranks may still
+ * be reading while this rank writes its result).
+ */
+export function assertResultBuffer(value: unknown, into: unknown): asserts into is ArrayBufferView {
+  const allowed = 'a TypedArray of the same type and length as value, apart from value\'s memory';
+  if (!ArrayBuffer.isView(value) || value instanceof DataView) {
+    throw new InvalidArgumentError('into', into, allowed, `is only for a TypedArray value, and value is ${describeValue(value)}`);
+  }
+  if (!ArrayBuffer.isView(into) || into instanceof DataView || into.constructor !== value.constructor) {
+    throw new InvalidArgumentError('into', into, allowed, `must be a ${value.constructor.name} like value`);
+  }
+  const length = (view: ArrayBufferView) => (view as Uint8Array).length;
+  if (length(into) !== length(value)) {
+    throw new InvalidArgumentError('into', into, allowed, `must have value's length ${length(value)}, not ${length(into)}`);
+  }
+  if (into.buffer === value.buffer && into.byteOffset < value.byteOffset + value.byteLength && value.byteOffset < into.byteOffset + into.byteLength) {
+    throw new InvalidArgumentError('into', into, allowed, 'must not overlap value (give the result its own array)');
   }
 }

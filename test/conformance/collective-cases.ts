@@ -65,6 +65,11 @@ export function collectiveCases(target: ConformanceTarget): void {
         expect(r.results).toEqual(range(size).map(() => 0));
       });
 
+      it(`allreduce into the ranks' own arrays: one rank changing its array at once leaves the others' intact, on ${size} ranks`, async () => {
+        const r = await runOn(target, collectives.resultsAreIndependent, { size, input: true });
+        expect(r.results).toEqual(range(size).map(() => 0));
+      });
+
       it(`a non-commutative user op sees operands in rank order on ${size} ranks`, async () => {
         const r = await runOn(target, collectives.nonCommutativeOrder, { size });
         const letters = range(size).map((i) => String.fromCharCode(65 + (i % 26)));

@@ -140,7 +140,17 @@ export async function reduce(ch: CollectiveChannel, value: unknown, op: Op, root
  * power of two into their neighbours (MPICH's scheme). Each step combines lower-ranked block
  * first, so every rank computes bit-identical results.
  */
-export async function allreduce(ch: CollectiveChannel, value: unknown, op: Op): Promise<unknown> {
+export async function allreduce(ch: CollectiveChannel, value: unknown, op: Op, into?: ArrayBufferView): Promise<unknown> {
+  if (!into) return allreduceValue(ch, value, op);
+  // The vector algorithms write straight into `into`; the others' result is copied there.
+  const result = splitsVector(value, op, ch.size) && ch.splitVectors && ch.size > 1 && op.commutative
+    ? await allreduceVector(ch, value, op, into as typeof value)
+    : await allreduceValue(ch, value, op);
+  if (result !== into) (into as Uint8Array).set(result as Uint8Array);
+  return into;
+}
+
+async function allreduceValue(ch: CollectiveChannel, value: unknown, op: Op): Promise<unknown> {
   const { rank, size } = ch;
   if (size === 1) return value;
   if (!op.commutative) return bcast(ch, await reduce(ch, value, op, 0), 0, 'allreduce');

@@ -112,12 +112,12 @@ async function reduceScatter(ch: CollectiveChannel, source: NumericArray, acc: N
  * Where this participant's reduction starts: an odd rank below 2·remainder first takes in its
  * even neighbour's vector (that frame is its own to write into); the others start from their input.
  */
-async function initialPartial(ch: CollectiveChannel, value: NumericArray, op: Op, folding: Folding, operation: CollectiveName) {
+async function initialPartial(ch: CollectiveChannel, value: NumericArray, op: Op, folding: Folding, operation: CollectiveName, into?: NumericArray) {
   if (ch.rank < 2 * folding.remainder) {
     const folded = op.combine(await ch.recv(ch.rank - 1, operation), value, 'a') as NumericArray;
     return { source: folded, acc: folded };
   }
-  return { source: value, acc: blankLike(value) };
+  return { source: value, acc: into ?? blankLike(value) };
 }
 
 /**
@@ -127,11 +127,11 @@ async function initialPartial(ch: CollectiveChannel, value: NumericArray, op: Op
  * its partners: once a partner has sent it, that partner has read everything lent to it, so the
  * vectors may be handed back to the program.
  */
-export async function allreduceVector(ch: CollectiveChannel, value: NumericArray, op: Op): Promise<NumericArray> {
+export async function allreduceVector(ch: CollectiveChannel, value: NumericArray, op: Op, into?: NumericArray): Promise<NumericArray> {
   const { rank, size } = ch;
   if (op.isBuiltin && size <= DIRECT_MAX_RANKS) {
-    if (ch.lendsViews) return allreduceReadingInPlace(ch, value, op);
-    if (ch.takeShared) return allreduceThroughSharedMemory(ch, value, op);
+    if (ch.lendsViews) return allreduceReadingInPlace(ch, value, op, into ?? blankLike(value));
+    if (ch.takeShared) return allreduceThroughSharedMemory(ch, value, op, into ?? blankLike(value));
   }
   const folding = fold(rank, size);
   const operation = 'allreduce';
@@ -141,7 +141,7 @@ export async function allreduceVector(ch: CollectiveChannel, value: NumericArray
   }
   // A user op might keep or change its operands: only built-in ones read lent views.
   const lent = ch.lendsViews && op.isBuiltin;
-  const { source, acc } = await initialPartial(ch, value, op, folding, operation);
+  const { source, acc } = await initialPartial(ch, value, op, folding, operation, into);
   let { ranges, lo, hi } = await reduceScatter(ch, source, acc, op, folding, operation, lent);
   const partners: number[] = [];
   for (let mask = 1; mask < folding.powerOfTwo; mask <<= 1) {
@@ -175,7 +175,7 @@ const DIRECT_MAX_RANKS = 8;
  * operands are combined in rank order. A final token from each rank says it has read and written
  * all it was lent: only then may a vector be handed back to the program.
  */
-async function allreduceReadingInPlace(ch: CollectiveChannel, value: NumericArray, op: Op): Promise<NumericArray> {
+async function allreduceReadingInPlace(ch: CollectiveChannel, value: NumericArray, op: Op, result: NumericArray): Promise<NumericArray> {
   const { rank, size } = ch;
   const operation = 'allreduce';
   const others = Array.from({ length: size - 1 }, (_, i) => (rank + 1 + i) % size);
@@ -184,7 +184,6 @@ async function allreduceReadingInPlace(ch: CollectiveChannel, value: NumericArra
     await Promise.all(others.map((dest) => (mine ? ch.lend(mine, dest, operation) : ch.send(null, dest, operation))));
     return Promise.all(received);
   };
-  const result = blankLike(value);
   const vectors: NumericArray[] = new Array(size);
   const results: NumericArray[] = new Array(size);
   vectors[rank] = value;
@@ -207,7 +206,7 @@ async function allreduceReadingInPlace(ch: CollectiveChannel, value: NumericArra
  * Rabenseifner's algorithm between threads, no message carries a copy and the shared memory is
  * reused by the next call (bench case threads.allreduce-buffer-8MiB.np4).
  */
-async function allreduceThroughSharedMemory(ch: CollectiveChannel, value: NumericArray, op: Op): Promise<NumericArray> {
+async function allreduceThroughSharedMemory(ch: CollectiveChannel, value: NumericArray, op: Op, result: NumericArray): Promise<NumericArray> {
   const { rank, size } = ch;
   const operation = 'allreduce';
   const others = Array.from({ length: size - 1 }, (_, i) => (rank + 1 + i) % size);
@@ -226,7 +225,6 @@ async function allreduceThroughSharedMemory(ch: CollectiveChannel, value: Numeri
   const [lo, hi] = bounds(rank);
   const block = ch.takeShared!(value, hi - lo) as NumericArray;
   op.combineAllInto(vectors.map((vector) => vector.subarray(lo, hi)), [block]);
-  const result = blankLike(value);
   result.set(block as never, lo);
   (await exchange(block)).forEach((theirs, i) => result.set(theirs as never, bounds(others[i]!)[0]));
   // Everyone has read all it was lent: the shared memory may be written again.

@@ -79,6 +79,13 @@ export const splitVectorReductions = defineProgram(async (comm) => {
     };
     const all = await comm.allreduce(v, op);
     if (!(all instanceof Float64Array) || all.some((x, i) => x !== expected(i))) problems.push(`allreduce ${name}`);
+    // Into an array of the caller's, twice (the second call overwrites what the first wrote).
+    const into = new Float64Array(n).fill(NaN);
+    for (let call = 0; call < 2; call++) {
+      const filled = await comm.allreduce(v, op, into);
+      if (filled !== into || into.some((x, i) => x !== expected(i))) problems.push(`allreduce ${name} into an array, call ${call + 1}`);
+      into.fill(-1);
+    }
     for (const root of new Set([0, comm.size - 1, comm.size >> 1])) {
       const reduced = await comm.reduce(v, op, root);
       if (comm.rank === root && (!(reduced instanceof Float64Array) || reduced.some((x, i) => x !== expected(i)))) problems.push(`reduce ${name} at ${root}`);
@@ -128,12 +135,12 @@ export const everyBuiltinOp = defineProgram(async (comm) => {
  * A collective that lent its memory to a partner and returned before the partner had read it
  * would show here as odd ranks holding the even ranks' overwrites.
  */
-export const resultsAreIndependent = defineProgram(async (comm) => {
+export const resultsAreIndependent = defineProgram(async (comm, into: boolean | undefined) => {
   const n = 3 * 8192 + 1;
   const v = Float64Array.from({ length: n }, (_, i) => i + comm.rank);
   const results = [];
   for (let round = 0; round < 3; round++) {
-    const r = await comm.allreduce(v, SUM);
+    const r = await comm.allreduce(v, SUM, into ? new Float64Array(n) : undefined);
     if (comm.rank % 2 === 0) r.fill(-1);
     results.push(r);
   }

@@ -61,6 +61,13 @@ export const BAD_CALLS: Record<string, (comm: Comm) => Promise<unknown>> = {
   'scatter of the wrong length': (c) => c.scatter([1, 2]),
   'alltoall of the wrong length': (c) => c.alltoall([1, 2, 3, 4]),
   'an op that is not an Op': (c) => c.allreduce(1, 'SUM' as any),
+  'allreduce into an array for a number': (c) => c.allreduce(1, SUM, new Float64Array(1) as any),
+  'allreduce into an array of another type': (c) => c.allreduce(new Float64Array(4), SUM, new Float32Array(4) as any),
+  'allreduce into an array of another length': (c) => c.allreduce(new Float64Array(4), SUM, new Float64Array(3)),
+  'allreduce into the value itself': (c) => {
+    const v = new Float64Array(8);
+    return c.allreduce(v.subarray(0, 4), SUM, v.subarray(2, 6));
+  },
   'split color negative': (c) => c.split(-1),
 };
 
