@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { SUM, defineProgram, runLocal, type Comm } from '../src/index.ts';
 import type { BenchCase, CaseParams, CaseTiming } from './cases.ts';
 import { paramsOf } from './cases.ts';
@@ -87,13 +89,45 @@ export const benchProgram = defineProgram(async (comm, params: CaseParams): Prom
 
 export interface MemoryMeasurement {
   timing: CaseTiming;
-  /** Resident set size after the case, MiB (all ranks share this process). */
+  /** Resident set size after the case, MiB (all ranks share one process). */
   rssMiB: number;
 }
 
-export async function measureOnMemory(c: BenchCase): Promise<MemoryMeasurement> {
-  const run = await runLocal(benchProgram, { size: c.ranks, input: paramsOf(c), timeoutMs: 60_000 });
+/**
+ * Runs one case in a process of its own, as mpi4py's side runs each script: what an earlier case
+ * left in this process (its heap, where its arrays lay) must not be charged to the next one, and
+ * the RSS is the case's own.
+ */
+export function measureOnMemory(c: BenchCase): Promise<MemoryMeasurement> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...loaderArgs(), fileURLToPath(new URL('./memory-case.ts', import.meta.url)), JSON.stringify({ ranks: c.ranks, params: paramsOf(c) })], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`${c.id}: the case's process exited with code ${code}`));
+      else resolve(JSON.parse(out) as MemoryMeasurement);
+    });
+  });
+}
+
+/** This process's module loader flags (tsx's), without an --eval: the child loads .ts as this one does. */
+function loaderArgs(): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const arg = process.execArgv[i]!;
+    if (arg === '--require' || arg === '--import') args.push(arg, process.execArgv[++i]!);
+    else if (arg.startsWith('--require=') || arg.startsWith('--import=')) args.push(arg);
+  }
+  return args;
+}
+
+/** Runs one case in this process; the entry of memory-case.ts. */
+export async function measureHere(ranks: number, params: CaseParams): Promise<MemoryMeasurement> {
+  const run = await runLocal(benchProgram, { size: ranks, input: params, timeoutMs: 60_000 });
   const timing = run.result;
-  if (!timing) throw new Error(`${c.id}: rank 0 returned no timing`);
+  if (!timing) throw new Error(`${params.id}: rank 0 returned no timing`);
   return { timing, rssMiB: process.memoryUsage().rss / 2 ** 20 };
 }
