@@ -201,10 +201,11 @@ async function allreduceReadingInPlace(ch: CollectiveChannel, value: NumericArra
 
 /**
  * The same for ranks in threads of one process, whose results cannot be written by the others:
- * every rank copies its vector once into shared memory and lends it, reduces its own block of
- * all of them into shared memory and lends that, and copies every block into its result. Against
- * Rabenseifner's algorithm between threads, no message carries a copy and the shared memory is
- * reused by the next call (bench case threads.allreduce-buffer-8MiB.np4).
+ * every rank copies the blocks the others own into shared memory and lends them, reduces its own
+ * block (its own part read where it is) into its result and into shared memory, lends that, and
+ * copies the others' blocks into its result. Against Rabenseifner's algorithm between threads,
+ * no message carries a copy and the shared memory is reused by the next call (bench cases
+ * threads.allreduce-buffer-8MiB.np4 and threads.allreduce-into-8MiB.np4).
  */
 async function allreduceThroughSharedMemory(ch: CollectiveChannel, value: NumericArray, op: Op, result: NumericArray): Promise<NumericArray> {
   const { rank, size } = ch;
@@ -216,16 +217,17 @@ async function allreduceThroughSharedMemory(ch: CollectiveChannel, value: Numeri
     return Promise.all(received);
   };
   const bounds = (owner: number): [number, number] => [Math.floor((owner * value.length) / size), Math.floor(((owner + 1) * value.length) / size)];
+  const [lo, hi] = bounds(rank);
+  // Only the others read this rank's staged vector, each its own block: this rank's block stays out.
   const staged = ch.takeShared!(value, value.length) as NumericArray;
-  staged.set(value as never);
+  staged.set(value.subarray(0, lo) as never, 0);
+  staged.set(value.subarray(hi) as never, hi);
   const vectors: NumericArray[] = new Array(size);
-  vectors[rank] = staged;
+  vectors[rank] = value;
   (await exchange(staged)).forEach((vector, i) => (vectors[others[i]!] = vector as NumericArray));
   op.assertCombinable(vectors);
-  const [lo, hi] = bounds(rank);
   const block = ch.takeShared!(value, hi - lo) as NumericArray;
-  op.combineAllInto(vectors.map((vector) => vector.subarray(lo, hi)), [block]);
-  result.set(block as never, lo);
+  op.combineAllInto(vectors.map((vector) => vector.subarray(lo, hi)), [result.subarray(lo, hi), block]);
   (await exchange(block)).forEach((theirs, i) => result.set(theirs as never, bounds(others[i]!)[0]));
   // Everyone has read all it was lent: the shared memory may be written again.
   await exchange(null);
