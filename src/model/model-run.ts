@@ -7,26 +7,17 @@ import { assertFitsConcurrency } from '../service/concurrency-check.ts';
 import { DEFAULT_FANOUT } from '../service/fanout.ts';
 import { modelCleanup } from './cleanup.ts';
 import { CollectiveTiming, timedComm, type CollectiveFigure } from './collective-timing.ts';
-import { AWS_MODEL_DEFAULTS, type AwsModelConstants } from './constants.ts';
+import { AWS_MODEL_DEFAULTS } from './constants.ts';
 import { modelCost, type ModeledCost } from './cost.ts';
 import { ModeledLambdaStart } from './lambda-start.ts';
-import { ModeledJob, lambdaCpuScale, modelChannels } from './modeled-job.ts';
-import type { CpuMeter } from './scheduler.ts';
+import { ModeledJob, lambdaCpuScale, modelChannels, type ModelPlacementOptions } from './modeled-job.ts';
 
-export interface ModelOptions<I = unknown> {
+/** What to model: the job, and the platform's settings (ModelPlacementOptions' without its hooks). */
+export interface ModelOptions<I = unknown> extends Pick<ModelPlacementOptions, 'constants' | 'seed' | 'cpuScale' | 'meter' | 'payloadScale' | 'maxMessageBytes'> {
   size: number;
   input?: I;
   /** The job's timeout, in modeled ms (default: runLocal's). */
   timeoutMs?: number;
-  constants?: AwsModelConstants;
-  seed?: number;
-  /** Modeled ms per ms of CPU used here (default: from the functions' memory). */
-  cpuScale?: number;
-  meter?: CpuMeter;
-  /** TypedArray payloads count as this many times their size. */
-  payloadScale?: number;
-  /** The queues' maximum message size (default: the AWS transport's). */
-  maxMessageBytes?: number;
   /** Execution environments are reused from an earlier job (default true). */
   warm?: boolean;
   fanout?: number;
