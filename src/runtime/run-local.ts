@@ -15,7 +15,7 @@ import { runRankZero } from './rank-zero.ts';
 import type { OutputLine } from './output.ts';
 import type { RunResult } from './run-result.ts';
 import { runWorkerRank } from './worker-rank.ts';
-import { addJobStep } from './trace/chrome-trace.ts';
+import { addCleanup } from './job-cleanup.ts';
 
 export type { JobTransports, JobTransportsFactory };
 
@@ -70,9 +70,6 @@ export async function runLocal<I = unknown, R = unknown>(
   if (options.trace !== undefined && typeof options.trace !== 'boolean') throw new InvalidArgumentError('trace', options.trace, 'true or false');
   if (options.threads !== undefined && typeof options.threads !== 'boolean') throw new InvalidArgumentError('threads', options.threads, 'true or false');
   if (options.threads) {
-    if (options.trace) {
-      throw new InvalidArgumentError('trace', options.trace, 'absent when threads is true', 'is not recorded for ranks in threads: run the job without threads to trace it');
-    }
     // Loaded on demand: the bundler is needed only by jobs in threads.
     const { runInThreads } = await import('./threads/run-threads.ts');
     return runInThreads<R>(program, options, options.transport === 'aws' ? await jobTransportsFactory(options) : undefined);
@@ -136,13 +133,6 @@ async function jobTransportsFactory(options: RunLocalOptions<any>): Promise<JobT
     return awsJobTransports(options.aws);
   }
   throw new InvalidArgumentError('transport', transport, '"memory", "aws" or a function (jobId, size) => Promise<JobTransports>');
-}
-
-function addCleanup(result: RunResult, start: number, end: number): void {
-  const { timings } = result;
-  timings.durationMs = end - Date.parse(timings.startedAt);
-  if (timings.phases) timings.phases.cleanupMs = end - start;
-  if (result.trace) addJobStep(result.trace, { name: 'clean-up', category: 'cleanup', start, end });
 }
 
 async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {

@@ -1,20 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { ANY_SOURCE, defineProgram, runLocal } from '../../src/index.ts';
+import { runLocal } from '../../src/index.ts';
+import program from '../fixtures/traced.ts';
 import type { ChromeTraceEvent } from '../../src/runtime/trace/chrome-trace.ts';
 
 /** The job's timeline of an in-process run (runLocal's `trace`), in Chrome trace-event JSON. */
 describe('runLocal({ trace: true })', () => {
-  const program = defineProgram(async (comm) => {
-    if (comm.rank === 0) await comm.send(new Float64Array(4), 1, 7);
-    if (comm.rank === 1) await comm.recv(ANY_SOURCE, 7);
-    await comm.bcast(comm.rank === 2 ? 'hi' : undefined, 2);
-    let x = 0;
-    for (let i = 0; i < 1e5; i++) x += i;
-    return x;
-  });
+  const module = new URL('../fixtures/traced.ts', import.meta.url);
 
-  it('draws one track per rank: compute between MPI calls, each call with its peer and tag or root', async () => {
-    const { trace } = await runLocal(program, { size: 3, trace: true });
+  it.each([
+    ['in this thread', false],
+    ['in worker threads', true],
+  ])('draws one track per rank %s: compute between MPI calls, each call with its peer and tag or root', async (_, threads) => {
+    const { trace } = await runLocal(threads ? module : program, { size: 3, trace: true, threads });
     expect(trace).toBeDefined();
     const events = trace!.traceEvents;
     expect(events.filter((e) => e.name === 'thread_name').map((e) => [e.tid, e.args?.name])).toEqual([[0, 'rank 0'], [1, 'rank 1'], [2, 'rank 2']]);
@@ -30,6 +27,10 @@ describe('runLocal({ trace: true })', () => {
       for (let i = 1; i < spans.length; i++) expect(spans[i]!.ts).toBeGreaterThanOrEqual(spans[i - 1]!.ts + spans[i - 1]!.dur! - 1);
       expect(spans.filter((e) => e.cat === 'compute').length).toBeGreaterThanOrEqual(1);
     }
+    // One clock for every rank, also across threads: rank 1's receive ends after rank 0's send began.
+    const sendBegan = events.find((e) => e.tid === 0 && e.cat === 'send')!.ts;
+    const recv = events.find((e) => e.tid === 1 && e.name.startsWith('recv'))!;
+    expect(recv.ts + recv.dur!).toBeGreaterThanOrEqual(sendBegan);
     expect(events.some((e: ChromeTraceEvent) => e.tid === 0 && e.name === 'clean-up' && e.cat === 'cleanup')).toBe(true);
     expect(JSON.parse(JSON.stringify(trace))).toEqual(trace);
   });

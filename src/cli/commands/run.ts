@@ -99,10 +99,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
   }
   if (values.region !== undefined) throw new UsageError('--region needs --stage: it says where a deployed stage is');
   if (values.threads && values.inline) throw new UsageError('--threads and --inline exclude each other');
-  if (values.threads && values.trace !== undefined) throw new UsageError('--trace records ranks that run in this thread: it cannot go with --threads');
   // Threads by default: the CLI's own thread then stays free to enforce the timeout on a rank
   // that never yields and to answer Ctrl-C, and CPU-bound ranks use every core.
-  const threads = !values.inline && values.trace === undefined;
+  const threads = !values.inline;
 
   const interrupt = new AbortController();
   const onSigint = () => {

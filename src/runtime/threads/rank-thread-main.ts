@@ -106,6 +106,7 @@ export async function runRankThread(openAws?: AwsOpener): Promise<void> {
     processorName: data.processorName,
     vectorReduction: data.vectorReduction,
     ...(data.streamOutput ? { onOutput: (line) => post({ type: 'output', line }) } : {}),
+    ...(data.trace ? { trace: true } : {}),
   };
   if (rank !== 0) {
     await runWorkerRank(options);

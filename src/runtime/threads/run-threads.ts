@@ -7,6 +7,7 @@ import type { OutputLine } from '../output.ts';
 import { newJobId } from '../job-id.ts';
 import { assertJobOptions, validateJobOptions } from '../job-options.ts';
 import { locateProgramModule } from '../program-source.ts';
+import { addCleanup } from '../job-cleanup.ts';
 import type { RunResult } from '../run-result.ts';
 import { bundleForThreads } from './thread-bundle.ts';
 import { ThreadedJob } from './threaded-job.ts';
@@ -21,6 +22,7 @@ export interface ThreadedRunOptions {
   injectFaults?: FaultSchedule;
   onOutput?: (line: OutputLine) => void;
   signal?: AbortSignal;
+  trace?: boolean;
 }
 
 /**
@@ -68,11 +70,14 @@ export async function runInThreads<R>(source: unknown, options: ThreadedRunOptio
     ...(options.injectFaults ? { faults: options.injectFaults } : {}),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.trace ? { trace: true } : {}),
   });
-  try {
-    return (await threaded.run()) as RunResult<R>;
-  } finally {
+  let cleanupStart = 0;
+  const result = (await threaded.run().finally(async () => {
+    cleanupStart = Date.now();
     await threaded.stop();
     await transports?.dispose();
-  }
+  })) as RunResult<R>;
+  addCleanup(result, cleanupStart, Date.now());
+  return result;
 }

@@ -33,6 +33,8 @@ export interface RankThreadData {
   board: SharedArrayBuffer;
   /** Whether to forward each output line as it is printed (the caller watches live). */
   streamOutput: boolean;
+  /** Whether the rank records its MPI calls for the job's timeline (runLocal's `trace`). */
+  trace: boolean;
   /** This rank's end of its channel to the thread that owns the job. */
   control: MessagePort;
 }

@@ -30,6 +30,7 @@ export interface ThreadedJobSpec {
   faults?: FaultSchedule;
   onOutput?: (line: OutputLine) => void;
   signal?: AbortSignal;
+  trace?: boolean;
 }
 
 /** How long a rank's thread has to answer a ping before it counts as stuck in synchronous code. */
@@ -114,6 +115,7 @@ export class ThreadedJob {
       ...(spec.faults ? { faults: spec.faults } : {}),
       board: this.board.memory,
       streamOutput: spec.onOutput !== undefined,
+      trace: spec.trace === true,
       control: port2,
     };
     this.controls[rank] = port1;
