@@ -1,19 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { cli, lambdaMpi } from './run-cli.ts';
 
 const run = promisify(execFile);
-const cli = new URL('../../bin/lambda-mpi.mjs', import.meta.url).pathname;
-
-async function lambdaMpi(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('the CLI runs ranks in threads', () => {
   it('gives the same result in threads (the default, and --threads) as with --inline', async () => {

@@ -3,26 +3,12 @@ import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { lambdaMpi, lambdaMpiWith } from './run-cli.ts';
 import { runLocal } from '../../src/index.ts';
 import type { PiResult } from '../../src/programs/pi.ts';
 import { freePort } from '../../tools/local-aws/free-port.ts';
 
 const run = promisify(execFile);
-const cli = new URL('../../bin/lambda-mpi.mjs', import.meta.url).pathname;
-
-async function lambdaMpi(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return lambdaMpiWith(process.env, ...args);
-}
-
-async function lambdaMpiWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 30_000, env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('the lambda-mpi CLI (like mpirun)', () => {
   it('runs a bundled program on N ranks and tags output with --tag-output', async () => {

@@ -1,19 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const cli = new URL('../../bin/lambda-mpi.mjs', import.meta.url).pathname;
-
-async function lambdaMpi(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { lambdaMpi } from './run-cli.ts';
 
 describe('lambda-mpi model', () => {
   it('prints one JSON object with --json: times, collectives, requests and cost', async () => {
