@@ -89,6 +89,7 @@ export function failureCases(target: ConformanceTarget): void {
       ['scatter of the wrong length', 'values', /exactly size \(3\) values/],
       ['alltoall of the wrong length', 'values', /exactly size \(3\) values/],
       ['an op that is not an Op', 'op', /op must be an Op/],
+      ['an Op of a second copy of lambda-mpi', 'op', /op must be an Op of the lambda-mpi that runs the program, but this one comes from a second copy/],
       ['allreduce into an array for a number', 'into', /into is only for a TypedArray value, and value is 1; received a Float64Array/],
       ['allreduce into an array of another type', 'into', /into must be a Float64Array like value; received a Float32Array/],
       ['allreduce into an array of another length', 'into', /into must have value's length 4, not 3/],

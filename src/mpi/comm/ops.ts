@@ -326,6 +326,11 @@ export const MINLOC = Op.location('MINLOC', (x, y) => x < y);
 
 export function assertOp(op: unknown): asserts op is Op {
   if (!(op instanceof Op)) {
-    throw new InvalidArgumentError('op', op, 'an Op: SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC or Op.create(fn)');
+    const allowed = 'an Op: SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC or Op.create(fn)';
+    // An Op of a second copy of lambda-mpi (the program imports one, the runner is another) looks right but is not one of these.
+    const foreign = typeof op === 'object' && op !== null && op.constructor?.name === 'Op';
+    throw new InvalidArgumentError('op', op, allowed, foreign
+      ? `must be an Op of the lambda-mpi that runs the program, but this one comes from a second copy of lambda-mpi: import SUM and Op from 'lambda-mpi' (the package), not from a path to its files`
+      : undefined);
   }
 }

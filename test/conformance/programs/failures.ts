@@ -61,6 +61,10 @@ export const BAD_CALLS: Record<string, (comm: Comm) => Promise<unknown>> = {
   'scatter of the wrong length': (c) => c.scatter([1, 2]),
   'alltoall of the wrong length': (c) => c.alltoall([1, 2, 3, 4]),
   'an op that is not an Op': (c) => c.allreduce(1, 'SUM' as any),
+  'an Op of a second copy of lambda-mpi': (c) => {
+    class Op {}
+    return c.allreduce(1, new Op() as any);
+  },
   'allreduce into an array for a number': (c) => c.allreduce(1, SUM, new Float64Array(1) as any),
   'allreduce into an array of another type': (c) => c.allreduce(new Float64Array(4), SUM, new Float32Array(4) as any),
   'allreduce into an array of another length': (c) => c.allreduce(new Float64Array(4), SUM, new Float64Array(3)),
