@@ -1,31 +1,16 @@
 import type { OutputLine, StampedLine } from './output.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
 import type { RequestCounts } from '../transport/aws/request-meter.ts';
-import type { ChromeTrace } from './trace/chrome-trace.ts';
+import type { ChromeTrace, RankTimes } from './trace/chrome-trace.ts';
 
 /**
  * Where one rank's time went. Times are milliseconds from the job's start (`timings.startedAt`);
  * each is there when the rank knows it (a worker on Lambda knows when it was invoked and whether
  * it started cold; an in-process rank only when its program ran).
  */
-export interface RankTiming {
-  rank: number;
+export interface RankTiming extends RankTimes {
   /** From the rank's start to its program's return. */
   durationMs: number;
-  /** Its parent asked Lambda to start it. */
-  invokedMs?: number;
-  /** Its function's handler began (after Lambda's init phase on a cold start). */
-  handlerMs?: number;
-  /** Its execution environment was new: Lambda initialized it for this invocation. */
-  coldStart?: boolean;
-  /** That init phase (module loading), billed by Lambda. */
-  initMs?: number;
-  /** Its program began (it checked in with rank 0). */
-  programMs?: number;
-  /** It received its first frame (any message, the runtime's own included). */
-  firstMessageMs?: number;
-  /** Its program returned. */
-  endMs?: number;
   /** Its function's memory, MB (on Lambda): what its GB-seconds are billed at. */
   memoryMb?: number;
 }

@@ -1,5 +1,5 @@
-import type { WaitDescription } from '../mpi/p2p/wait-description.ts';
-import type { Frame, SharedObjects, Transport } from './transport.ts';
+import { ForwardingTransport } from './forwarding-transport.ts';
+import type { Frame, Transport } from './transport.ts';
 
 export interface FaultSchedule {
   /** Seed of the schedule: the same seed gives the same faults for the same frames. */
@@ -23,60 +23,25 @@ export interface FaultCounts {
  * and out of order, on a seeded schedule. Faults are applied on the receiving side, so sends
  * still resolve once the inner transport has stored the frame.
  */
-export class FaultInjectingTransport implements Transport {
+export class FaultInjectingTransport extends ForwardingTransport {
   readonly counts: FaultCounts = { framesSeen: 0, duplicated: 0, delayed: 0 };
   private readonly random: () => number;
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
   constructor(
-    private readonly inner: Transport,
+    inner: Transport,
     private readonly schedule: FaultSchedule,
   ) {
+    super(inner);
     this.random = mulberry32(schedule.seed * 7919 + inner.rank);
   }
 
-  get rank(): number {
-    return this.inner.rank;
-  }
-
-  get size(): number {
-    return this.inner.size;
-  }
-
-  get inProcess(): boolean | undefined {
-    return this.inner.inProcess;
-  }
-
-  get sameThread(): boolean | undefined {
-    return this.inner.sameThread;
-  }
-
-  get clonesValues(): boolean | undefined {
-    return this.inner.clonesValues;
-  }
-
-  get sharedObjects(): SharedObjects | undefined {
-    return this.inner.sharedObjects;
-  }
-
-  get processUp(): Promise<void> | undefined {
-    return this.inner.processUp;
-  }
-
-  get reportGraceMs(): number {
+  override get reportGraceMs(): number {
     return this.inner.reportGraceMs + (this.schedule.maxDelayMs ?? 5);
   }
 
-  send(frame: Frame): Promise<void> {
-    return this.inner.send(frame);
-  }
-
-  rankWaits(wait: WaitDescription | undefined): void {
-    this.inner.rankWaits?.(wait);
-  }
-
-  start(deliver: (frame: Frame) => void, onError: (error: Error) => void): void {
+  override start(deliver: (frame: Frame) => void, onError: (error: Error) => void): void {
     const maxDelay = this.schedule.maxDelayMs ?? 5;
     const later = (frame: Frame) => {
       const timer = setTimeout(() => {
@@ -100,7 +65,7 @@ export class FaultInjectingTransport implements Transport {
     }, onError);
   }
 
-  close(): Promise<void> {
+  override close(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();

@@ -36,6 +36,8 @@ describe('lambda-mpi model', () => {
     [['model', 'hello', '-n', '5000'], /needs one concurrent Lambda execution per rank, and the account has 1000 free/],
     [['model', 'hello', '-n', '20', '--concurrency', '10'], /the account has 10 free/],
     [['model', 'hello'], /missing -n <ranks>/],
+    [['model', 'hello', '-n', 'abc'], /-n must be a whole number of ranks; received "abc"/],
+    [['model', 'hello', '-n', '2', '--timeout', '0'], /--timeout must be a positive number of seconds; received "0"/],
     [['model', 'hello', '-n', '2', '--input', '{bad'], /--input must be JSON/],
     [['model', 'hello', '-n', '2', '--memory', '64'], /--memory must be an integer number of MB in 128\.\.10240/],
     [['model', 'hello', '-n', '2', '--payload-scale', '0'], /--payload-scale must be a positive number/],

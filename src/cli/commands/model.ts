@@ -4,7 +4,8 @@ import { AWS_MODEL_DEFAULTS, type AwsModelConstants } from '../../model/constant
 import type { ModelReport, ModeledFailure } from '../../model/model-run.ts';
 import { programNames } from '../../programs/index.ts';
 import type { OutputLine } from '../../runtime/output.ts';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, noMorePositionals, parseCommandLine, type CliIo, type Command } from '../command.ts';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, parseCommandLine, type CliIo, type Command } from '../command.ts';
+import { jobArguments } from '../job-arguments.ts';
 
 const usage = () => `Usage: lambda-mpi model <program-name | file.ts> -n <ranks> [options]
 
@@ -55,29 +56,18 @@ async function run(args: string[], io: CliIo): Promise<number> {
     seed: { type: 'string' },
     output: { type: 'boolean', default: false },
   });
-  const [target, ...rest] = positionals;
-  if (!target) throw new UsageError('missing the program: a bundled program name or a .ts/.js file');
-  noMorePositionals(rest);
-  if (values.np === undefined) throw new UsageError('missing -n <ranks>');
-  let input: unknown;
-  if (values.input !== undefined) {
-    try {
-      input = JSON.parse(values.input);
-    } catch (error) {
-      throw new UsageError(`--input must be JSON: ${(error as Error).message}`);
-    }
-  }
+  const { program: target, size, input, timeoutSeconds } = jobArguments(positionals, values);
   const constants: AwsModelConstants = {
     ...AWS_MODEL_DEFAULTS,
     ...(values.concurrency !== undefined ? { accountConcurrency: positive('--concurrency', values.concurrency, true) } : {}),
     ...(values.memory !== undefined ? { lambdaMemoryMb: memory(values.memory) } : {}),
   };
   const options = {
-    size: Number(values.np),
+    size,
     input,
     constants,
     warm: !values.cold,
-    ...(values.timeout !== undefined ? { timeoutMs: Number(values.timeout) * 1000 } : {}),
+    ...(timeoutSeconds !== undefined ? { timeoutMs: timeoutSeconds * 1000 } : {}),
     ...(values['cpu-scale'] !== undefined ? { cpuScale: nonNegative('--cpu-scale', values['cpu-scale']) } : {}),
     ...(values['payload-scale'] !== undefined ? { payloadScale: positive('--payload-scale', values['payload-scale'], false) } : {}),
     ...(values.seed !== undefined ? { seed: positive('--seed', values.seed, true) } : {}),

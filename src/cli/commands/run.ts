@@ -5,7 +5,8 @@ import { programNames } from '../../programs/index.ts';
 import { resolveProgram } from '../../runtime/program-source.ts';
 import { runLocal } from '../../runtime/run-local.ts';
 import type { OutputLine } from '../../runtime/output.ts';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, noMorePositionals, parseCommandLine, type CliIo, type Command } from '../command.ts';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, parseCommandLine, type CliIo, type Command } from '../command.ts';
+import { jobArguments } from '../job-arguments.ts';
 import { runOnStageCommand } from '../shipping/stage-run-command.ts';
 import { checkRegion, checkStage } from '../stage.ts';
 
@@ -63,24 +64,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     trace: { type: 'string' },
   });
   if (values.trace === '') throw new UsageError('--trace needs a file name: --trace timeline.json');
-  const [target, ...rest] = positionals;
-  if (!target) throw new UsageError('missing the program: a bundled program name or a .ts/.js file');
-  noMorePositionals(rest);
-  if (values.np === undefined) throw new UsageError('missing -n <ranks>');
-  if (!/^\d+$/.test(values.np)) throw new UsageError(`-n must be a whole number of ranks; received ${JSON.stringify(values.np)}`);
-  const size = Number(values.np);
-  if (values.timeout !== undefined && !(Number(values.timeout) > 0 && Number.isFinite(Number(values.timeout)))) {
-    throw new UsageError(`--timeout must be a positive number of seconds; received ${JSON.stringify(values.timeout)}`);
-  }
-  let input: unknown;
-  if (values.input !== undefined) {
-    try {
-      input = JSON.parse(values.input);
-    } catch (error) {
-      throw new UsageError(`--input must be JSON: ${(error as Error).message}`);
-    }
-  }
-  const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout) * 1000;
+  const { program: target, size, input, timeoutSeconds } = jobArguments(positionals, values);
+  const timeoutMs = timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000;
   if (values.stage !== undefined && (values.threads || values.inline)) {
     throw new UsageError(`--${values.threads ? 'threads' : 'inline'} places ranks in this process; with --stage they run on the stage's Lambda functions`);
   }
@@ -89,7 +74,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       program: target,
       size,
       input,
-      ...(values.timeout === undefined ? {} : { timeoutSeconds: Number(values.timeout) }),
+      ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }),
       stage: checkStage(values.stage),
       ...(checkRegion(values.region) ? { region: values.region! } : {}),
       tagOutput: values['tag-output'] === true,

@@ -169,13 +169,10 @@ export async function allreduceVector(ch: CollectiveChannel, value: NumericArray
 const DIRECT_MAX_RANKS = 8;
 
 /**
- * Allreduce for ranks of one thread: every rank lends its vector and its (still empty) result to
- * the others, then reduces its own block of all the vectors in one pass, writing it into every
- * rank's result. Every block is reduced once, by its owner, so all ranks get identical bits;
- * operands are combined in rank order. A final token from each rank says it has read and written
- * all it was lent: only then may a vector be handed back to the program.
+ * Every other rank, in the order this rank serves them, and one round in which this rank lends
+ * each of them `mine` (or sends a token, for null) and receives what each lends it.
  */
-async function allreduceReadingInPlace(ch: CollectiveChannel, value: NumericArray, op: Op, result: NumericArray): Promise<NumericArray> {
+function exchangeWithEveryRank(ch: CollectiveChannel) {
   const { rank, size } = ch;
   const operation = 'allreduce';
   const others = Array.from({ length: size - 1 }, (_, i) => (rank + 1 + i) % size);
@@ -184,6 +181,19 @@ async function allreduceReadingInPlace(ch: CollectiveChannel, value: NumericArra
     await Promise.all(others.map((dest) => (mine ? ch.lend(mine, dest, operation) : ch.send(null, dest, operation))));
     return Promise.all(received);
   };
+  return { others, exchange };
+}
+
+/**
+ * Allreduce for ranks of one thread: every rank lends its vector and its (still empty) result to
+ * the others, then reduces its own block of all the vectors in one pass, writing it into every
+ * rank's result. Every block is reduced once, by its owner, so all ranks get identical bits;
+ * operands are combined in rank order. A final token from each rank says it has read and written
+ * all it was lent: only then may a vector be handed back to the program.
+ */
+async function allreduceReadingInPlace(ch: CollectiveChannel, value: NumericArray, op: Op, result: NumericArray): Promise<NumericArray> {
+  const { rank, size } = ch;
+  const { others, exchange } = exchangeWithEveryRank(ch);
   const vectors: NumericArray[] = new Array(size);
   const results: NumericArray[] = new Array(size);
   vectors[rank] = value;
@@ -209,13 +219,7 @@ async function allreduceReadingInPlace(ch: CollectiveChannel, value: NumericArra
  */
 async function allreduceThroughSharedMemory(ch: CollectiveChannel, value: NumericArray, op: Op, result: NumericArray): Promise<NumericArray> {
   const { rank, size } = ch;
-  const operation = 'allreduce';
-  const others = Array.from({ length: size - 1 }, (_, i) => (rank + 1 + i) % size);
-  const exchange = async (mine: NumericArray | null) => {
-    const received = others.map((source) => ch.recv(source, operation));
-    await Promise.all(others.map((dest) => (mine ? ch.lend(mine, dest, operation) : ch.send(null, dest, operation))));
-    return Promise.all(received);
-  };
+  const { others, exchange } = exchangeWithEveryRank(ch);
   const bounds = (owner: number): [number, number] => [Math.floor((owner * value.length) / size), Math.floor(((owner + 1) * value.length) / size)];
   const [lo, hi] = bounds(rank);
   // Only the others read this rank's staged vector, each its own block: this rank's block stays out.

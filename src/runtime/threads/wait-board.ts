@@ -1,5 +1,6 @@
 import type { WaitDescription } from '../../mpi/p2p/wait-description.ts';
-import type { Frame, Transport } from '../../transport/transport.ts';
+import { ForwardingTransport } from '../../transport/forwarding-transport.ts';
+import type { Transport } from '../../transport/transport.ts';
 
 /** What the board says about one rank. */
 export type BoardEntry =
@@ -62,49 +63,15 @@ export class WaitBoard {
 }
 
 /** A rank's transport that also writes what the rank waits on to the board. */
-export class BoardedTransport implements Transport {
+export class BoardedTransport extends ForwardingTransport {
   constructor(
-    private readonly inner: Transport,
+    inner: Transport,
     private readonly board: WaitBoard,
-  ) {}
-
-  get rank(): number {
-    return this.inner.rank;
+  ) {
+    super(inner);
   }
 
-  get size(): number {
-    return this.inner.size;
-  }
-
-  get reportGraceMs(): number {
-    return this.inner.reportGraceMs;
-  }
-
-  get inProcess(): boolean | undefined {
-    return this.inner.inProcess;
-  }
-
-  get sameThread(): boolean | undefined {
-    return this.inner.sameThread;
-  }
-
-  get clonesValues(): boolean | undefined {
-    return this.inner.clonesValues;
-  }
-
-  send(frame: Frame): Promise<void> {
-    return this.inner.send(frame);
-  }
-
-  start(deliver: (frame: Frame) => void, onError: (error: Error) => void): void {
-    this.inner.start(deliver, onError);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  rankWaits(wait: WaitDescription | undefined): void {
+  override rankWaits(wait: WaitDescription | undefined): void {
     this.board.write(this.inner.rank, wait);
     this.inner.rankWaits?.(wait);
   }

@@ -1,14 +1,21 @@
 import type { RankSpans, TraceSpan } from './rank-tracer.ts';
 
-/** The part of a rank's timing (RunResult's RankTiming) the timeline draws: ms from the job's start. */
+/** When a rank got to each step, in ms from the job's start: what the timeline draws (RunResult's RankTiming adds the rest). */
 export interface RankTimes {
   rank: number;
+  /** Its parent asked Lambda to start it. */
   invokedMs?: number;
+  /** Its function's handler began (after Lambda's init phase on a cold start). */
   handlerMs?: number;
+  /** Its execution environment was new: Lambda initialized it for this invocation. */
   coldStart?: boolean;
+  /** That init phase (module loading), billed by Lambda. */
   initMs?: number;
+  /** Its program began (it checked in with rank 0). */
   programMs?: number;
+  /** It received its first frame (any message, the runtime's own included). */
   firstMessageMs?: number;
+  /** Its program returned. */
   endMs?: number;
 }
 
