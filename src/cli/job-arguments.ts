@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { UsageError, noMorePositionals } from './command.ts';
 
-/** What `run` and `model` both take: a program, -n, --input and --timeout, checked as the user typed them. */
+/** What `run` and `model` both take: a program, -n, --input or --input-file, and --timeout, checked as the user typed them. */
 export interface JobArguments {
   program: string;
   size: number;
@@ -8,7 +9,7 @@ export interface JobArguments {
   timeoutSeconds: number | undefined;
 }
 
-export function jobArguments(positionals: string[], values: { np?: string; input?: string; timeout?: string }): JobArguments {
+export function jobArguments(positionals: string[], values: { np?: string; input?: string; 'input-file'?: string; timeout?: string }): JobArguments {
   const [program, ...rest] = positionals;
   if (!program) throw new UsageError('missing the program: a bundled program name or a .ts/.js file');
   noMorePositionals(rest);
@@ -18,13 +19,28 @@ export function jobArguments(positionals: string[], values: { np?: string; input
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && Number.isFinite(timeoutSeconds))) {
     throw new UsageError(`--timeout must be a positive number of seconds; received ${JSON.stringify(values.timeout)}`);
   }
-  let input: unknown;
-  if (values.input !== undefined) {
+  return { program, size: Number(values.np), input: inputOf(values.input, values['input-file']), timeoutSeconds };
+}
+
+function inputOf(json: string | undefined, file: string | undefined): unknown {
+  if (json !== undefined && file !== undefined) throw new UsageError('--input and --input-file exclude each other: give the input one way');
+  if (file !== undefined) {
+    let text: string;
     try {
-      input = JSON.parse(values.input);
+      text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new UsageError(`--input must be JSON: ${(error as Error).message}`);
+      throw new UsageError(`--input-file ${file} cannot be read: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    }
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`--input-file ${file} must hold JSON: ${(error as Error).message}`);
     }
   }
-  return { program, size: Number(values.np), input, timeoutSeconds };
+  if (json === undefined) return undefined;
+  try {
+    return JSON.parse(json);
+  } catch (error) {
+    throw new UsageError(`--input must be JSON: ${(error as Error).message}`);
+  }
 }

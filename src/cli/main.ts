@@ -52,7 +52,8 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
     return await command.run(args, io);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`lambda-mpi ${command.name}: ${error.message}\n\n${command.usage}\n`);
+    // The error alone, not the whole help under it: the help is one flag away.
+    io.stderr.write(`lambda-mpi ${command.name}: ${error.message}\n(lambda-mpi ${command.name} --help lists the options)\n`);
     return EXIT_USAGE;
   }
 }

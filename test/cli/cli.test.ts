@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
@@ -43,6 +45,32 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     const alone = await Promise.all([7, 8].map((seed) => runLocal('pi', { size: 1, input: { samples: 500, seed } })));
     const inside = alone.reduce((sum, run) => sum + (run.result as PiResult).inside, 0);
     expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ pi: (4 * inside) / 1000, samples: 1000, inside });
+  });
+
+  it('reads the input from a file with --input-file, as --input takes it inline', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lambda-mpi-input-'));
+    try {
+      const file = join(dir, 'in.json');
+      await writeFile(file, '{"samples":1000,"seed":7}\n');
+      const [fromFile, inline] = await Promise.all([
+        lambdaMpi('run', 'pi', '-n', '2', '--input-file', file, '--result'),
+        lambdaMpi('run', 'pi', '-n', '2', '--input', '{"samples":1000,"seed":7}', '--result'),
+      ]);
+      expect(fromFile.code).toBe(0);
+      expect(fromFile.stdout.trim().split('\n').at(-1)).toBe(inline.stdout.trim().split('\n').at(-1));
+      await writeFile(join(dir, 'bad.json'), '{samples');
+      const refused = await Promise.all([
+        lambdaMpi('run', 'pi', '-n', '2', '--input-file', file, '--input', '{}'),
+        lambdaMpi('run', 'pi', '-n', '2', '--input-file', join(dir, 'missing.json')),
+        lambdaMpi('model', 'pi', '-n', '2', '--input-file', join(dir, 'bad.json')),
+      ]);
+      expect(refused.map((r) => r.code)).toEqual([2, 2, 2]);
+      expect(refused[0]!.stderr).toContain('--input and --input-file exclude each other');
+      expect(refused[1]!.stderr).toContain(`--input-file ${join(dir, 'missing.json')} cannot be read: no such file`);
+      expect(refused[2]!.stderr).toContain(`--input-file ${join(dir, 'bad.json')} must hold JSON`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs a program file and exits non-zero with the failing rank\'s error and stack', async () => {

@@ -17,6 +17,7 @@ process, and each rank's compute counts by the CPU time it really used.
 Options:
   -n, --np <N>            number of ranks (1..${MAX_SIZE})
   --input <json>          the program's input, as JSON (same on every rank)
+  --input-file <file>     the program's input, read as JSON from <file>
   --json                  print one JSON object: { size, startupSeconds, runSeconds, cleanupSeconds,
                           totalSeconds, collectives, requests, costUsd, cost, result, assumptions }
   --timeout <seconds>     the job's timeout, in modeled seconds (default 300)
@@ -46,6 +47,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(args, {
     np: { type: 'string', short: 'n' },
     input: { type: 'string' },
+    'input-file': { type: 'string' },
     json: { type: 'boolean', default: false },
     timeout: { type: 'string' },
     cold: { type: 'boolean', default: false },

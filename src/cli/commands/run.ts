@@ -22,6 +22,7 @@ no redeploy.
 Options:
   -n, --np <N>         number of ranks (1..${MAX_SIZE})
   --input <json>       the program's input, as JSON (same on every rank)
+  --input-file <file>  the program's input, read as JSON from <file>
   --timeout <seconds>  fail the job after this many seconds (default 300)
   --tag-output         prefix every output line with [rank]
   --result             print rank 0's return value as JSON when the job ends
@@ -29,8 +30,7 @@ Options:
   --inline             every rank in this thread instead: no bundling, but a rank that never
                        yields then stops the timeout and Ctrl-C too
   --trace <file>       write the job's timeline to <file> (Chrome trace-event JSON: open it in
-                       https://ui.perfetto.dev or chrome://tracing), one track per rank; the
-                       ranks then run in this thread (as with --inline)
+                       https://ui.perfetto.dev or chrome://tracing), one track per rank
   --stage <stage>      run on this deployed stage (\`lambda-mpi deploy\`, or \`lambda-mpi offline\`):
                        the ranks' output shows as they print it, progress on stderr, then where
                        the time went and the job's estimated cost; Ctrl-C cancels the job
@@ -54,6 +54,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(args, {
     np: { type: 'string', short: 'n' },
     input: { type: 'string' },
+    'input-file': { type: 'string' },
     timeout: { type: 'string' },
     'tag-output': { type: 'boolean', default: false },
     result: { type: 'boolean', default: false },
