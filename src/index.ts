@@ -6,7 +6,7 @@ export { Comm, type Message, type ProbeResult } from './mpi/comm/comm.ts';
 export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './mpi/comm/ops.ts';
 export { ANY_SOURCE, ANY_TAG, MAX_SIZE, MAX_MESSAGE_BYTES, MAX_TAG } from './mpi/constants.ts';
 export {
-  LambdaMpiError, InvalidArgumentError, RankFailedError, JobAbortedError, JobTimeoutError, JobCancelledError, TransportError,
+  LambdaMpiError, InvalidArgumentError, ProgramBuildError, RankFailedError, JobAbortedError, JobTimeoutError, JobCancelledError, TransportError,
   ConfigurationError, RankLostError, type LostRank, type RankWaitState, type RemoteErrorInfo,
 } from './mpi/errors.ts';
 export { programs, findProgram, programNames } from './programs/index.ts';

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { LambdaMpiError } from '../mpi/errors.ts';
 
 /** Where a command writes: the process's streams, or a test's. */
 export interface CliIo {
@@ -49,4 +50,9 @@ export function parseCommandLine<const O extends Options>(args: string[], option
 /** Refuses positional arguments beyond those a command takes. */
 export function noMorePositionals(rest: string[]): void {
   if (rest.length) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+}
+
+/** The exit code of a job that did not succeed: bad usage when nothing ran because of what the user gave (arguments, a file that does not build). */
+export function exitCodeOf(error: unknown): number {
+  return error instanceof LambdaMpiError && (error.code === 'INVALID_ARGUMENT' || error.code === 'PROGRAM_BUILD') ? EXIT_USAGE : EXIT_FAILED;
 }

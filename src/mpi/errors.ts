@@ -13,6 +13,18 @@ export class LambdaMpiError extends Error {
   }
 }
 
+/**
+ * The program's file does not build (a syntax error, an import that does not resolve): nothing
+ * ran, and the fix is in the file, so the CLI counts it as bad usage.
+ */
+export class ProgramBuildError extends LambdaMpiError {
+  readonly path: string;
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super('PROGRAM_BUILD', `cannot load ${path}: ${detail}`, options);
+    this.path = path;
+  }
+}
+
 /** An argument was refused before anything was sent or started. */
 export class InvalidArgumentError extends LambdaMpiError {
   readonly argument: string;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { InvalidArgumentError } from '../mpi/errors.ts';
+import { InvalidArgumentError, ProgramBuildError } from '../mpi/errors.ts';
 import { isProgram, type Program } from '../mpi/program.ts';
 
 /** Where a job's program comes from: a `Program` value, a module (path or `file:` URL), or a bundled program's name. */
@@ -43,6 +43,8 @@ export async function loadProgramModule(specifier: string | URL): Promise<Resolv
     const hint = /require\(\)? ?(of )?ES Module|require\(esm\)/i.test((error as Error).message)
       ? ' (it was loaded as CommonJS: name it .mts, or put it in a package whose package.json has "type": "module")'
       : '';
+    // A file that does not parse is the caller's to fix; one that throws as it loads is a failure of its code.
+    if (isBuildFailure(error)) throw new ProgramBuildError(path, `${(error as Error).message}${hint}`, { cause: error });
     throw new Error(`cannot load ${path}: ${(error as Error).message}${hint}`, { cause: error });
   }
   return { program: programFromModule(module, path), moduleUrl: url.href };
@@ -102,4 +104,10 @@ export async function locateProgramModule(source: unknown): Promise<ProgramModul
     return { path: catalog(), bundledName: source };
   }
   throw new InvalidArgumentError('program', source, 'a module path or file: URL, or the name of a bundled program');
+}
+
+/** A syntax error (Node's, or the TypeScript loader's esbuild's, named TransformError), or an import that does not resolve. */
+function isBuildFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error instanceof SyntaxError || error.name === 'TransformError' || (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
 }

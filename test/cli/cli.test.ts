@@ -73,6 +73,20 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     }
   });
 
+  it('counts a program file that does not build as bad usage (exit 2): in threads, inline and in the model', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lambda-mpi-broken-'));
+    try {
+      const file = join(dir, 'broken.ts');
+      await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
+      await writeFile(file, "import { defineProgram } from 'lambda-mpi';\nexport default defineProgram(async (comm) => comm.rank));\n");
+      const runs = await Promise.all([lambdaMpi('run', file, '-n', '2'), lambdaMpi('run', file, '-n', '2', '--inline'), lambdaMpi('model', file, '-n', '2')]);
+      expect(runs.map((r) => r.code)).toEqual([2, 2, 2]);
+      for (const r of runs) expect(r.stderr).toContain(`lambda-mpi: cannot load ${file}: `);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('runs a program file and exits non-zero with the failing rank\'s error and stack', async () => {
     const r = await lambdaMpi('run', 'test/fixtures/failing-rank.ts', '-n', '3');
     expect(r.code).toBe(1);

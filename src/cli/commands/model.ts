@@ -1,10 +1,10 @@
-import { LambdaMpiError, RankFailedError } from '../../mpi/errors.ts';
+import { RankFailedError } from '../../mpi/errors.ts';
 import { MAX_SIZE } from '../../mpi/constants.ts';
 import { AWS_MODEL_DEFAULTS, type AwsModelConstants } from '../../model/constants.ts';
 import type { ModelReport, ModeledFailure } from '../../model/model-run.ts';
 import { programNames } from '../../programs/index.ts';
 import type { OutputLine } from '../../runtime/output.ts';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, parseCommandLine, type CliIo, type Command } from '../command.ts';
+import { EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
 import { jobArguments } from '../job-arguments.ts';
 
 const usage = () => `Usage: lambda-mpi model <program-name | file.ts> -n <ranks> [options]
@@ -86,7 +86,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);
     const modeled = (error as ModeledFailure).modelReport;
     if (modeled) io.stderr.write(`(modeled: the job ended ${seconds(modeled.startupSeconds + modeled.runSeconds)} after the run function started)\n`);
-    return error instanceof LambdaMpiError && error.code === 'INVALID_ARGUMENT' ? EXIT_USAGE : EXIT_FAILED;
+    return exitCodeOf(error);
   }
 }
 

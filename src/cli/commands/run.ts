@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
-import { JobCancelledError, LambdaMpiError, RankFailedError, describeWait } from '../../mpi/errors.ts';
+import { JobCancelledError, RankFailedError, describeWait } from '../../mpi/errors.ts';
 import { MAX_SIZE } from '../../mpi/constants.ts';
 import { programNames } from '../../programs/index.ts';
 import { resolveProgram } from '../../runtime/program-source.ts';
 import { runLocal } from '../../runtime/run-local.ts';
 import type { OutputLine } from '../../runtime/output.ts';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, parseCommandLine, type CliIo, type Command } from '../command.ts';
+import { EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
 import { jobArguments } from '../job-arguments.ts';
 import { runOnStageCommand } from '../shipping/stage-run-command.ts';
 import { checkRegion, checkStage } from '../stage.ts';
@@ -117,7 +117,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   } catch (error) {
     io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);
-    return error instanceof LambdaMpiError && error.code === 'INVALID_ARGUMENT' ? EXIT_USAGE : EXIT_FAILED;
+    return exitCodeOf(error);
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -1,7 +1,7 @@
 import v8 from 'node:v8';
 import {
   ConfigurationError, InvalidArgumentError, JobAbortedError, JobCancelledError, JobTimeoutError, LambdaMpiError,
-  RankFailedError, TransportError, describeValue,
+  ProgramBuildError, RankFailedError, TransportError, describeValue,
 } from '../../mpi/errors.ts';
 
 /** An error on its way between threads: its class by name, and its own fields as plain data. */
@@ -14,7 +14,7 @@ export interface WireError {
 
 /** The classes an error is rebuilt as on the other side, so `instanceof` and the fields hold there. */
 const CLASSES: Record<string, new (...args: never[]) => Error> = {
-  LambdaMpiError, InvalidArgumentError, RankFailedError, JobAbortedError, JobTimeoutError, JobCancelledError,
+  LambdaMpiError, InvalidArgumentError, ProgramBuildError, RankFailedError, JobAbortedError, JobTimeoutError, JobCancelledError,
   TransportError, ConfigurationError, Error, TypeError, RangeError, SyntaxError, ReferenceError,
 };
 

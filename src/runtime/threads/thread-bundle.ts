@@ -5,6 +5,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type BuildFailure, type Metafile, type OutputFile, type Plugin } from 'esbuild';
+import { ProgramBuildError } from '../../mpi/errors.ts';
 import { siblingModule, type ProgramModule } from '../program-source.ts';
 
 /**
@@ -78,7 +79,7 @@ async function buildBundle(program: ProgramModule, entry: ThreadEntry): Promise<
     metafile = result.metafile;
     files = result.outputFiles;
   } catch (error) {
-    throw new Error(`cannot load ${program.path}: ${describeBuildFailure(error)}`, { cause: error });
+    throw new ProgramBuildError(program.path, describeBuildFailure(error), { cause: error });
   }
   const outdir = writeOnce(root, files);
   const stamps = new Map<string, number>();
