@@ -179,9 +179,13 @@ export function describeWait(w: RankWaitState): string {
   if (!w.operation) return `rank ${w.rank} is running outside any communication call`;
   const parts = [`rank ${w.rank} waits in ${w.operation}`];
   if (w.source !== undefined) parts.push(`source ${w.source === -1 ? 'ANY_SOURCE' : w.source}`);
-  if (w.tag !== undefined) parts.push(`tag ${w.tag === -1 ? 'ANY_TAG' : w.tag}`);
+  // A collective's tag is the runtime's own, not one the program chose: it would only mislead.
+  if (w.tag !== undefined && POINT_TO_POINT.has(w.operation)) parts.push(`tag ${w.tag === -1 ? 'ANY_TAG' : w.tag}`);
   return parts.join(', ');
 }
+
+/** The calls whose tag is the program's. */
+const POINT_TO_POINT = new Set(['recv', 'probe', 'iprobe', 'sendrecv', 'communication']);
 
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);

@@ -92,9 +92,14 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const interrupt = new AbortController();
   const onSigint = () => {
     if (interrupt.signal.aborted) process.exit(130);
+    if (!threads) {
+      // Ranks in this thread cannot be asked what they wait on, nor stopped one by one: say so and go.
+      io.stderr.write('lambda-mpi: interrupted (Ctrl-C); the ranks ran in this thread (--inline), so what each waited on is not known: run without --inline to see it\n');
+      process.exit(130);
+    }
     interrupt.abort(new Error('Ctrl-C'));
   };
-  if (threads) process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSigint);
   try {
     const program = threads ? target : (await resolveProgram(target)).program;
     const tag = values['tag-output'];
@@ -126,7 +131,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
 function describeFailure(error: unknown): string {
   if (error instanceof RankFailedError) return `${error.message}\n${error.remote.stack ?? ''}`;
   if (error instanceof JobCancelledError && error.running.length) {
-    return `${error.message}\n${error.running.map((wait) => `  ${describeWait(wait)}`).join('\n')}`;
+    // One rank a line, rather than the message's one long line.
+    return `job ${error.jobId} was cancelled (by ${error.by}); ranks still running:\n${error.running.map((wait) => `  ${describeWait(wait)}`).join('\n')}`;
   }
   if (error instanceof Error) return error.message;
   return String(error);
