@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidArgumentError, ProgramBuildError } from '../mpi/errors.ts';
 import { isProgram, type Program } from '../mpi/program.ts';
+import { describeDefaultExport } from './program-bundle.ts';
 
 /** Where a job's program comes from: a `Program` value, a module (path or `file:` URL), or a bundled program's name. */
 export type ProgramSource = Program | string | URL;
@@ -54,7 +55,11 @@ export async function loadProgramModule(specifier: string | URL): Promise<Resolv
 export function programFromModule(module: { default?: unknown; program?: unknown }, path: string): Program {
   const program = [module.default, module.program].find(isProgram);
   if (!program) {
-    throw new InvalidArgumentError('program', path, 'a module whose default export is a program made by defineProgram()', `must be a module whose default export is a program made by defineProgram(): ${path} exports none`);
+    // A program exported under another name is the likely slip: say which.
+    const named = Object.entries(module).find(([name, value]) => name !== 'default' && isProgram(value))?.[0];
+    const fix = named ? `; its export "${named}" is one: make it the default (export default ${named})` : '';
+    throw new InvalidArgumentError('program', module.default, 'a module whose default export is a program made by defineProgram()',
+      `must be a module whose default export is a program made by defineProgram(): the default export of ${path} is ${describeDefaultExport(module.default)}${fix}`);
   }
   return program;
 }

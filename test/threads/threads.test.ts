@@ -90,7 +90,13 @@ describe('bad input for ranks in threads', () => {
     const error = await rejection(runLocal(fixture('not-a-program.ts'), { size: 2, threads: true }));
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect(error.argument).toBe('program');
-    expect(error.message).toMatch(/must be a module whose default export is a program made by defineProgram\(\): \/.*\/test\/fixtures\/not-a-program\.ts exports none/);
+    expect(error.message).toMatch(/^program must be a module whose default export is a program made by defineProgram\(\): the default export of \/.*\/test\/fixtures\/not-a-program\.ts is a plain function \(wrap it: export default defineProgram\(fn\)\); received a function$/);
+  });
+
+  it.each([false, true])('names a program exported under another name when there is no default export (threads: %s)', async (threads) => {
+    const error = await rejection(runLocal(fixture('named-program.ts'), { size: 2, threads }));
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error.message).toMatch(/the default export of \/.*\/named-program\.ts is missing; its export "prog" is one: make it the default \(export default prog\); received undefined$/);
   });
 
   it('refuses a module file that does not exist', async () => {
