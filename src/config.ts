@@ -38,8 +38,11 @@ export interface AwsSettings {
 export const DEFAULT_QUEUE_PREFIX = 'lambda-mpi';
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
+/** Environment variables, as process.env holds them (a plain type: the declarations need no Node types). */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
 /** Reads the settings from the environment (the Lambda functions' configuration). */
-export function awsSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsSettings {
+export function awsSettingsFromEnv(env: Environment = process.env): AwsSettings {
   const bucket = env.LAMBDA_MPI_BUCKET;
   if (!bucket) throw new ConfigurationError('LAMBDA_MPI_BUCKET', 'is not set: it names the S3 bucket for large messages');
   return resolveAwsSettings({
@@ -92,7 +95,7 @@ export function resolveAwsSettings(input: Partial<AwsSettings> & { bucket: strin
 }
 
 /** LAMBDA_MPI_VECTOR_REDUCTION: how large vectors are reduced (see `VectorReduction`). */
-export function vectorReductionFromEnv(env: NodeJS.ProcessEnv = process.env): VectorReduction {
+export function vectorReductionFromEnv(env: Environment = process.env): VectorReduction {
   const value = env.LAMBDA_MPI_VECTOR_REDUCTION ?? 'auto';
   if (value !== 'auto' && value !== 'split' && value !== 'tree') {
     throw new ConfigurationError('LAMBDA_MPI_VECTOR_REDUCTION', `must be auto, split or tree; received ${JSON.stringify(value)}`);

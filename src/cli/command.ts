@@ -43,8 +43,14 @@ export function parseCommandLine<const O extends Options>(args: string[], option
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true }) as CommandLine<O>;
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(usageMessage(error as Error & { code?: string }));
   }
+}
+
+/** Node's parseArgs message without its advice on positionals that look like flags, which only confuses here. */
+function usageMessage(error: Error & { code?: string }): string {
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return error.message.split('. To specify')[0]!;
+  return error.message.split('\n').filter((line) => !line.startsWith('Did you forget')).join(' ');
 }
 
 /** Refuses positional arguments beyond those a command takes. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { MAX_SIZE } from '../mpi/constants.ts';
 import { UsageError, noMorePositionals } from './command.ts';
 
 /** What `run` and `model` both take: a program, -n, --input or --input-file, and --timeout, checked as the user typed them. */
@@ -15,11 +16,13 @@ export function jobArguments(positionals: string[], values: { np?: string; input
   noMorePositionals(rest);
   if (values.np === undefined) throw new UsageError('missing -n <ranks>');
   if (!/^\d+$/.test(values.np)) throw new UsageError(`-n must be a whole number of ranks; received ${JSON.stringify(values.np)}`);
+  const size = Number(values.np);
+  if (size < 1 || size > MAX_SIZE) throw new UsageError(`-n must be a number of ranks in 1..${MAX_SIZE}; received ${values.np}`);
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && Number.isFinite(timeoutSeconds))) {
     throw new UsageError(`--timeout must be a positive number of seconds; received ${JSON.stringify(values.timeout)}`);
   }
-  return { program, size: Number(values.np), input: inputOf(values.input, values['input-file']), timeoutSeconds };
+  return { program, size, input: inputOf(values.input, values['input-file']), timeoutSeconds };
 }
 
 function inputOf(json: string | undefined, file: string | undefined): unknown {

@@ -103,7 +103,7 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
 
   it.each([
     [['run', 'hello'], /missing -n <ranks>/],
-    [['run', 'hello', '-n', '0'], /size must be an integer in 1\.\.10000; received 0/],
+    [['run', 'hello', '-n', '0'], /-n must be a number of ranks in 1\.\.10000; received 0/],
     [['run', 'nope', '-n', '2'], /program must be one of the bundled programs/],
     [['run', 'hello', '-n', '2', '--input', '{bad'], /--input must be JSON/],
     [['launch', 'hello'], /unknown command "launch"/],

@@ -32,7 +32,7 @@ describe('lambda-mpi model', () => {
   });
 
   it.each([
-    [['model', 'hello', '-n', '10001'], /size must be an integer in 1\.\.10000; received 10001/],
+    [['model', 'hello', '-n', '10001'], /-n must be a number of ranks in 1\.\.10000; received 10001/],
     [['model', 'hello', '-n', '5000'], /needs one concurrent Lambda execution per rank, and the account has 1000 free/],
     [['model', 'hello', '-n', '20', '--concurrency', '10'], /the account has 10 free/],
     [['model', 'hello'], /missing -n <ranks>/],

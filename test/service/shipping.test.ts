@@ -257,7 +257,7 @@ describe('bad input: refused with what to do, before anything is invoked, leavin
     ['a stage that is not deployed (no run function)', ['run', './wordcount.ts', '-n', '2', '--stage', 'ghost'], { LAMBDA_MPI_STAGE: 'ghost' }, /^lambda-mpi: stage ghost is not deployed: no function lambda-mpi-ghost-run; deploy it with `lambda-mpi deploy --stage ghost`/m],
     ['a local stage that is not running any more', ['run', './wordcount.ts', '-n', '2', '--stage', STAGE], { AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:9' }, /^lambda-mpi: stage local is not deployed: nothing answers at the Lambda endpoint \(.*ECONNREFUSED.*\); if it is the local stack, is `lambda-mpi offline --stage local` still running\?/m],
     ['a stage other than the one this shell is set up for', ['run', './wordcount.ts', '-n', '2', '--stage', 'prod'], {}, /^lambda-mpi: LAMBDA_MPI_STAGE: this shell is set up for the local stack of stage local .*not for --stage prod/m],
-    ['a size out of range', ['run', './wordcount.ts', '-n', '0', '--stage', STAGE], {}, /size must be an integer in 1\.\.\d+; received 0/],
+    ['a size out of range', ['run', './wordcount.ts', '-n', '0', '--stage', STAGE], {}, /-n must be a number of ranks in 1\.\.10000; received 0/],
   ] as const)('%s: exit 2', async (_what, args, extraEnv, message) => {
     const mark = s3Requests.length;
     const r = await lambdaMpi([...args], extraEnv);

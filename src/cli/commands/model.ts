@@ -2,7 +2,7 @@ import { RankFailedError } from '../../mpi/errors.ts';
 import { MAX_SIZE } from '../../mpi/constants.ts';
 import { AWS_MODEL_DEFAULTS, type AwsModelConstants } from '../../model/constants.ts';
 import type { ModelReport, ModeledFailure } from '../../model/model-run.ts';
-import { programNames } from '../../programs/index.ts';
+import { bundledProgramsLine } from '../bundled-programs.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
 import { jobArguments } from '../job-arguments.ts';
@@ -31,7 +31,7 @@ Options:
   --output                print the ranks' output (on stderr)
   -h, --help              show this help
 
-Bundled programs: ${programNames().join(', ')}
+${bundledProgramsLine()}
 The model's figures and their sources: src/model/constants.ts (as of ${AWS_MODEL_DEFAULTS.asOf}).`;
 
 export const modelCommand: Command = {
@@ -104,7 +104,7 @@ function describe(target: string, r: ModelReport): string {
     lines.push(`  ${name.padEnd(12)} ${seconds(figure.seconds).padStart(10)}   ${figure.calls} call${figure.calls === 1 ? '' : 's'} (slowest rank)`);
   }
   lines.push(
-    `  requests     SQS ${count(r.requests.sqs)} (${count(r.sqsBilledRequests)} billed) · S3 PUT ${count(r.requests.s3Put)} · S3 GET ${count(r.requests.s3Get)} · Lambda Invoke ${count(r.requests.lambdaInvoke)}`,
+    `  requests     SQS ${count(r.requests.sqs)} (billed as ${count(r.sqsBilledRequests)}: one per 64 KiB of payload) · S3 PUT ${count(r.requests.s3Put)} · S3 GET ${count(r.requests.s3Get)} · Lambda Invoke ${count(r.requests.lambdaInvoke)}`,
     `  cost         ${dollars(r.costUsd)}   (Lambda ${dollars(r.cost.lambda)} · SQS ${dollars(r.cost.sqs)} · S3 ${dollars(r.cost.s3)})`,
   );
   return `${lines.join('\n')}\n`;

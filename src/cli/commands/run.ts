@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { JobCancelledError, RankFailedError, describeWait } from '../../mpi/errors.ts';
 import { MAX_SIZE } from '../../mpi/constants.ts';
-import { programNames } from '../../programs/index.ts';
+import { bundledProgramsLine } from '../bundled-programs.ts';
 import { resolveProgram } from '../../runtime/program-source.ts';
 import { runLocal } from '../../runtime/run-local.ts';
 import type { OutputLine } from '../../runtime/output.ts';
@@ -37,7 +37,7 @@ Options:
   --region <region>    the stage's AWS region (default: the SDK's, e.g. AWS_REGION)
   -h, --help           show this help
 
-Bundled programs: ${programNames().join(', ')}
+${bundledProgramsLine()}
 A file (.ts, .mts, .js, .mjs) must export a program made by defineProgram() as its default export.
 Ctrl-C prints what each rank is doing (the call it waits in, or that it does not answer) and exits 1.`;
 

@@ -196,11 +196,14 @@ export class Comm {
   }
 
   /**
-   * With `into` (a TypedArray like value), the result is written there and `into` is what the
+   * Every rank gets the reduction of every rank's value. With `into` (a TypedArray of value's type
+   * and length, apart from value's memory), the result is written there and `into` is what the
    * call resolves to, as mpi4py's Allreduce fills its recvbuf: a loop reducing into one array
-   * allocates nothing (bench cases memory. and threads.allreduce-into-8MiB.np4 against allreduce-buffer-8MiB.np4).
+   * allocates nothing.
    */
   async allreduce<T = any>(value: T, op: Op = SUM, into?: T): Promise<T> {
+    // A new large result costs more in fresh pages than the reduction itself (bench cases
+    // memory.allreduce-into-8MiB.np4 against memory.allreduce-buffer-8MiB.np4).
     assertOp(op);
     if (into === undefined) return (await this.#traced('allreduce', {}, () => collectives.allreduce(this.#channel, value, op))) as T;
     assertResultBuffer(value, into);
