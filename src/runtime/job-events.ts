@@ -53,8 +53,19 @@ export interface JobEventSink {
 
 /** A worker's events go out at most this often (batching), so live output lags by about this much. */
 export const DEFAULT_EVENT_FLUSH_MS = 200;
-/** A rank with nothing to say sends a heartbeat this often. */
+/** A rank with nothing to say sends a heartbeat this often (in jobs small enough: heartbeatMsFor). */
 export const DEFAULT_HEARTBEAT_MS = 5_000;
+/**
+ * Every rank's heartbeats land in rank 0's queue, which its pollers drain at a few thousand
+ * messages a second: above this many a second they would delay the job's own messages to rank 0
+ * (the model's barrier at 10,000 ranks), so larger jobs beat more slowly.
+ */
+export const MAX_HEARTBEATS_PER_SECOND = 400;
+
+/** How often each rank of a job of `size` ranks beats: `baseMs`, or slower so that rank 0 hears at most MAX_HEARTBEATS_PER_SECOND. */
+export function heartbeatMsFor(size: number, baseMs = DEFAULT_HEARTBEAT_MS): number {
+  return Math.max(baseMs, Math.ceil((size * 1000) / MAX_HEARTBEATS_PER_SECOND));
+}
 /**
  * Output bytes that make a batch go out at once: 96 KiB of text stays one SQS message of 256 KiB
  * after packing and base64, and below the claim-check threshold (no S3 request).

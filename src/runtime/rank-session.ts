@@ -7,7 +7,7 @@ import type { Program } from '../mpi/program.ts';
 import { systemClock, type Clock } from '../transport/clock.ts';
 import type { Transport } from '../transport/transport.ts';
 import { decodeControl, encodeControl, type ControlMessage } from './control.ts';
-import { RankEventStream, type RankEvent, type RankStartTiming } from './job-events.ts';
+import { RankEventStream, heartbeatMsFor, type RankEvent, type RankStartTiming } from './job-events.ts';
 import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
 import { RankTracer, preciseNow } from './trace/rank-tracer.ts';
 import type { RequestCounts } from '../transport/aws/request-meter.ts';
@@ -79,7 +79,7 @@ export class RankSession {
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
     this.engine = new Engine(options.transport, (source, body) => this.onControl(decodeControl(body), source));
-    this.events = new RankEventStream({ rank: options.rank, send: sendEvents, clock: this.clock, ...options.events });
+    this.events = new RankEventStream({ rank: options.rank, send: sendEvents, clock: this.clock, heartbeatMs: heartbeatMsFor(options.size), ...options.events });
     this.tracer = options.trace ? new RankTracer() : undefined;
     this.stopping = new Promise((resolve) => (this.markStopping = resolve));
   }

@@ -1,4 +1,5 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { heartbeatMsFor } from '../runtime/job-events.ts';
 import type { LivenessOptions } from '../runtime/liveness.ts';
 import { readBusy } from './job-liveness.ts';
 import type { LambdaConfig } from './lambda-config.ts';
@@ -12,17 +13,23 @@ import { claimKey } from './rank-claim.ts';
 /**
  * A rank with nothing else to say sends a heartbeat this often: a fourth of the silence limit,
  * since a heartbeat goes out only after a full interval without any other batch (so two may be up
- * to two intervals apart) and then travels through SQS.
+ * to two intervals apart) and then travels through SQS; in a job too large for rank 0 to hear
+ * them all that often, more slowly (heartbeatMsFor).
  */
-export function heartbeatPace(config: Pick<LambdaConfig, 'silenceMs'>): { heartbeatMs: number } {
-  return { heartbeatMs: Math.max(500, Math.floor(config.silenceMs / 4)) };
+export function heartbeatPace(config: Pick<LambdaConfig, 'silenceMs'>, size: number): { heartbeatMs: number } {
+  return { heartbeatMs: heartbeatMsFor(size, Math.max(500, Math.floor(config.silenceMs / 4))) };
+}
+
+/** How long a rank of a job of `size` ranks may go unheard: the stage's limit, or four of its slower heartbeats. */
+export function silenceLimitMs(config: Pick<LambdaConfig, 'silenceMs'>, size: number): number {
+  return Math.max(config.silenceMs, 4 * heartbeatPace(config, size).heartbeatMs);
 }
 
 /** Rank 0's limits and what it reads to judge the others (the start-up tree, busy markers in S3). */
-export function rankZeroLiveness(config: LambdaConfig, s3: S3Client, jobId: string, fanout: number): LivenessOptions {
+export function rankZeroLiveness(config: LambdaConfig, s3: S3Client, jobId: string, fanout: number, size: number): LivenessOptions {
   return {
     startDeadlineMs: config.startDeadlineMs,
-    silenceMs: config.silenceMs,
+    silenceMs: silenceLimitMs(config, size),
     parentOf: (rank) => Math.floor((rank - 1) / fanout),
     busyAt: (rank) => readBusy(s3, config.aws.bucket, jobId, rank),
     claimedAt: async (rank) => {

@@ -341,8 +341,8 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     sink: watch.log,
     ...(request.trace ? { trace: true } : {}),
     launchWorkers: () => launched,
-    liveness: rankZeroLiveness(config, clients.s3, jobId, config.fanout),
-    events: heartbeatPace(config),
+    liveness: rankZeroLiveness(config, clients.s3, jobId, config.fanout, request.size),
+    events: heartbeatPace(config, request.size),
   });
   try {
     const ending = rankZero.run();

@@ -142,7 +142,7 @@ async function runWorkerOnLambda(
     requestCounts: () => addRequestCounts(clients.meter.snapshot(), lambdaMeter.snapshot()),
     launchChildren: () => launched,
     hardStopAt,
-    events: heartbeatPace(config),
+    events: heartbeatPace(config, size),
   });
   }
 }
