@@ -10,6 +10,14 @@ export interface JobArguments {
   timeoutSeconds: number | undefined;
 }
 
+/** The flags behind JobArguments, for parseCommandLine. */
+export const JOB_FLAGS = {
+  np: { type: 'string', short: 'n' },
+  input: { type: 'string' },
+  'input-file': { type: 'string' },
+  timeout: { type: 'string' },
+} as const;
+
 export function jobArguments(positionals: string[], values: { np?: string; input?: string; 'input-file'?: string; timeout?: string }): JobArguments {
   const [program, ...rest] = positionals;
   if (!program) throw new UsageError('missing the program: a bundled program name or a .ts/.js file');

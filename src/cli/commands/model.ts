@@ -5,7 +5,7 @@ import type { ModelReport, ModeledFailure } from '../../model/model-run.ts';
 import { bundledProgramsLine } from '../bundled-programs.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
-import { jobArguments } from '../job-arguments.ts';
+import { JOB_FLAGS, jobArguments } from '../job-arguments.ts';
 
 const usage = () => `Usage: lambda-mpi model <program-name | file.ts> -n <ranks> [options]
 
@@ -45,11 +45,8 @@ export const modelCommand: Command = {
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(args, {
-    np: { type: 'string', short: 'n' },
-    input: { type: 'string' },
-    'input-file': { type: 'string' },
+    ...JOB_FLAGS,
     json: { type: 'boolean', default: false },
-    timeout: { type: 'string' },
     cold: { type: 'boolean', default: false },
     concurrency: { type: 'string' },
     memory: { type: 'string' },

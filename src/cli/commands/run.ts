@@ -6,7 +6,7 @@ import { resolveProgram } from '../../runtime/program-source.ts';
 import { runLocal } from '../../runtime/run-local.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
-import { jobArguments } from '../job-arguments.ts';
+import { JOB_FLAGS, jobArguments } from '../job-arguments.ts';
 import { runOnStageCommand } from '../shipping/stage-run-command.ts';
 import { checkRegion, checkStage } from '../stage.ts';
 
@@ -52,10 +52,7 @@ export const runCommand: Command = {
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(args, {
-    np: { type: 'string', short: 'n' },
-    input: { type: 'string' },
-    'input-file': { type: 'string' },
-    timeout: { type: 'string' },
+    ...JOB_FLAGS,
     'tag-output': { type: 'boolean', default: false },
     result: { type: 'boolean', default: false },
     threads: { type: 'boolean', default: false },
