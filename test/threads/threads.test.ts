@@ -63,7 +63,7 @@ describe('ranks in worker threads', () => {
     const error = await rejection(runLocal(fixture('uncaught-in-timer.ts'), { size: 3, threads: true }));
     expect(error).toBeInstanceOf(RankFailedError);
     expect(error).toMatchObject({ rank: 1, remote: { name: 'RangeError', message: 'thrown outside the program' } });
-    expect(error.stack).toMatch(/uncaught-in-timer\.ts:6:/);
+    expect(error.stack).toMatch(/uncaught-in-timer\.ts:8:/);
   });
 });
 

@@ -124,8 +124,10 @@ export class ThreadedJob {
     const worker = new Worker(new URL(spec.bundle.threadEntry), { workerData: data, transferList: [port2], execArgv: [] });
     this.workers[rank] = worker;
     worker.on('error', (error) => {
-      if (error instanceof Error) error.stack = error.stack && spec.bundle.mapStack(error.stack);
-      this.fail(new RankFailedError(spec.jobId, rank, toRemoteErrorInfo(error)));
+      // The error came from the thread as a copy whose stack may be read-only: map it into the report instead.
+      const info = toRemoteErrorInfo(error);
+      if (info.stack) info.stack = spec.bundle.mapStack(info.stack);
+      this.fail(new RankFailedError(spec.jobId, rank, info));
     });
     worker.on('exit', (code) => {
       if (this.stopping) return;
