@@ -7,7 +7,7 @@ import type { Better, Target } from './types.ts';
  * iterations, then `reps` repetitions of `iterations` iterations each (after a barrier), timed
  * on rank 0; the figure comes from the median repetition.
  */
-export type CaseKind = 'pingpong-object' | 'pingpong-buffer' | 'allreduce-buffer' | 'allreduce-into' | 'allreduce-scalar';
+export type CaseKind = 'pingpong-object' | 'pingpong-buffer' | 'allreduce-buffer' | 'allreduce-into' | 'allreduce-into-shared' | 'allreduce-scalar';
 
 /** What a program (TypeScript or Python) needs to run one case: it travels as JSON. */
 export interface CaseParams {
@@ -83,6 +83,14 @@ export function benchCases(quick: boolean): BenchCase[] {
     metric: 'allreduce(SUM) 8 MiB Float64Array into the caller\'s array (4 ranks)', unit: 'ms', better: 'lower',
     figure: (call) => call * 1e3,
     target: { maxRatio: 1, label: '≤ 1x mpi4py' },
+  });
+  // The same with the vector and the result on a SharedArrayBuffer: ranks in threads then read
+  // each other's vectors where they lie, as Open MPI's processes do.
+  cases.push({
+    id: 'allreduce-into-shared-8MiB.np4', kind: 'allreduce-into-shared', ranks: 4, elements: BUFFER_ELEMENTS,
+    ...scale({ warmup: 10, reps: 9, iterations: 30 }, quick),
+    metric: 'allreduce(SUM) 8 MiB Float64Array in shared memory, into the caller\'s array (4 ranks)', unit: 'ms', better: 'lower',
+    figure: (call) => call * 1e3,
   });
   for (const ranks of [2, 4]) {
     cases.push({

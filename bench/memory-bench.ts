@@ -44,10 +44,13 @@ function bodyOf(comm: Comm, params: CaseParams): { body: Body; check(): void } {
       return { body, check };
     }
     case 'allreduce-buffer':
-    case 'allreduce-into': {
-      const vector = new Float64Array(params.elements);
+    case 'allreduce-into':
+    case 'allreduce-into-shared': {
+      const shared = params.kind === 'allreduce-into-shared';
+      const array = () => (shared ? new Float64Array(new SharedArrayBuffer(params.elements * Float64Array.BYTES_PER_ELEMENT)) : new Float64Array(params.elements));
+      const vector = array();
       for (let i = 0; i < vector.length; i++) vector[i] = element(i, comm.rank);
-      const into = params.kind === 'allreduce-into' ? new Float64Array(params.elements) : undefined;
+      const into = params.kind === 'allreduce-buffer' ? undefined : array();
       let result = vector;
       const body: Body = async (n) => {
         for (let i = 0; i < n; i++) result = await comm.allreduce(vector, SUM, into);

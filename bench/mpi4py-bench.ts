@@ -23,6 +23,7 @@ const SCRIPT_OF: Record<BenchCase['kind'], string> = {
   'pingpong-buffer': 'pingpong.py',
   'allreduce-buffer': 'allreduce.py',
   'allreduce-into': 'allreduce.py',
+  'allreduce-into-shared': 'allreduce.py',
   'allreduce-scalar': 'allreduce.py',
 };
 

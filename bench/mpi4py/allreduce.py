@@ -50,7 +50,7 @@ def main():
     timings = []
     for case in cases_from_argv():
         # Allreduce always fills a buffer the caller owns: lambda-mpi's two cases against one way.
-        if case['kind'] in ('allreduce-buffer', 'allreduce-into'):
+        if case['kind'] in ('allreduce-buffer', 'allreduce-into', 'allreduce-into-shared'):
             body, check = buffer_body(comm, case['elements'])
         elif case['kind'] == 'allreduce-scalar':
             body, check = scalar_body(comm)

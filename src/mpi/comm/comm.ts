@@ -201,7 +201,7 @@ export class Comm {
    * call resolves to, as mpi4py's Allreduce fills its recvbuf: a loop reducing into one array
    * allocates nothing.
    */
-  async allreduce<T = any>(value: T, op: Op = SUM, into?: T): Promise<T> {
+  async allreduce<T = any>(value: T, op: Op = SUM, into?: ArrayBufferView): Promise<T> {
     // A new large result costs more in fresh pages than the reduction itself (bench cases
     // memory.allreduce-into-8MiB.np4 against memory.allreduce-buffer-8MiB.np4).
     assertOp(op);

@@ -215,17 +215,22 @@ async function allreduceReadingInPlace(ch: CollectiveChannel, value: NumericArra
  * block (its own part read where it is) into its result and into shared memory, lends that, and
  * copies the others' blocks into its result. Against Rabenseifner's algorithm between threads,
  * no message carries a copy and the shared memory is reused by the next call (bench cases
- * threads.allreduce-buffer-8MiB.np4 and threads.allreduce-into-8MiB.np4).
+ * threads.allreduce-buffer-8MiB.np4 and threads.allreduce-into-8MiB.np4). A vector on a
+ * SharedArrayBuffer skips the staging copy (threads.allreduce-into-shared-8MiB.np4).
  */
 async function allreduceThroughSharedMemory(ch: CollectiveChannel, value: NumericArray, op: Op, result: NumericArray): Promise<NumericArray> {
   const { rank, size } = ch;
   const { others, exchange } = exchangeWithEveryRank(ch);
   const bounds = (owner: number): [number, number] => [Math.floor((owner * value.length) / size), Math.floor(((owner + 1) * value.length) / size)];
   const [lo, hi] = bounds(rank);
-  // Only the others read this rank's staged vector, each its own block: this rank's block stays out.
-  const staged = ch.takeShared!(value, value.length) as NumericArray;
-  staged.set(value.subarray(0, lo) as never, 0);
-  staged.set(value.subarray(hi) as never, hi);
+  // A vector the program keeps in shared memory is lent as it lies; another is staged there first.
+  // Only the others read the staged copy, each its own block: this rank's block stays out.
+  const inSharedMemory = value.buffer instanceof SharedArrayBuffer;
+  const staged = inSharedMemory ? value : ch.takeShared!(value, value.length) as NumericArray;
+  if (!inSharedMemory) {
+    staged.set(value.subarray(0, lo) as never, 0);
+    staged.set(value.subarray(hi) as never, hi);
+  }
   const vectors: NumericArray[] = new Array(size);
   vectors[rank] = value;
   (await exchange(staged)).forEach((vector, i) => (vectors[others[i]!] = vector as NumericArray));
@@ -235,7 +240,7 @@ async function allreduceThroughSharedMemory(ch: CollectiveChannel, value: Numeri
   (await exchange(block)).forEach((theirs, i) => result.set(theirs as never, bounds(others[i]!)[0]));
   // Everyone has read all it was lent: the shared memory may be written again.
   await exchange(null);
-  ch.releaseShared!(staged);
+  if (!inSharedMemory) ch.releaseShared!(staged);
   ch.releaseShared!(block);
   return result;
 }

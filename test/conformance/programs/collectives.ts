@@ -71,6 +71,7 @@ export const splitVectorReductions = defineProgram(async (comm) => {
   const v = Float64Array.from({ length: n }, (_, i) => i * (comm.rank + 1) + comm.rank);
   const before = v.slice();
   const problems: string[] = [];
+  const sharedVectors: Float64Array[] = [];
   for (const [name, op] of [['SUM', SUM], ['MAX', MAX], ['user', USER_SUM]] as const) {
     const expected = (i: number) => {
       let e = op === MAX ? -Infinity : 0;
@@ -86,12 +87,20 @@ export const splitVectorReductions = defineProgram(async (comm) => {
       if (filled !== into || into.some((x, i) => x !== expected(i))) problems.push(`allreduce ${name} into an array, call ${call + 1}`);
       into.fill(-1);
     }
+    // The vector in shared memory (ranks in threads lend it as it lies, and must leave it unchanged).
+    const shared = new Float64Array(new SharedArrayBuffer(n * Float64Array.BYTES_PER_ELEMENT));
+    shared.set(v);
+    const fromShared = await comm.allreduce(shared, op, into);
+    if (fromShared.some((x, i) => x !== expected(i))) problems.push(`allreduce ${name} of a vector in shared memory`);
+    sharedVectors.push(shared);
     for (const root of new Set([0, comm.size - 1, comm.size >> 1])) {
       const reduced = await comm.reduce(v, op, root);
       if (comm.rank === root && (!(reduced instanceof Float64Array) || reduced.some((x, i) => x !== expected(i)))) problems.push(`reduce ${name} at ${root}`);
     }
   }
   if (v.some((x, i) => x !== before[i])) problems.push('the input vector was changed');
+  // Checked after every later call: memory of the program's must never be taken for the collectives' own.
+  if (sharedVectors.some((shared) => shared.some((x, i) => x !== before[i]))) problems.push('a vector in shared memory was changed');
   return problems;
 });
 

@@ -65,8 +65,8 @@ export const BAD_CALLS: Record<string, (comm: Comm) => Promise<unknown>> = {
     class Op {}
     return c.allreduce(1, new Op() as any);
   },
-  'allreduce into an array for a number': (c) => c.allreduce(1, SUM, new Float64Array(1) as any),
-  'allreduce into an array of another type': (c) => c.allreduce(new Float64Array(4), SUM, new Float32Array(4) as any),
+  'allreduce into an array for a number': (c) => c.allreduce(1, SUM, new Float64Array(1)),
+  'allreduce into an array of another type': (c) => c.allreduce(new Float64Array(4), SUM, new Float32Array(4)),
   'allreduce into an array of another length': (c) => c.allreduce(new Float64Array(4), SUM, new Float64Array(3)),
   'allreduce into the value itself': (c) => {
     const v = new Float64Array(8);
