@@ -20,6 +20,11 @@ export function valueCases(target: ConformanceTarget): void {
       expect(input).toEqual({ list: [1, 2, 3], nested: { flag: false } });
     });
 
+    it('copies a TypedArray on a SharedArrayBuffer at send, bare or inside an object: later changes do not reach the receiver', async () => {
+      const r = await runOn(target, values.sendsSharedMemory, { size: 2 });
+      expect(r.results[1]).toEqual([[1, 1, 1, 1], [1, 1, 1, 1]]);
+    });
+
     it('refuses a function or a symbol at send with an error naming the value', async () => {
       for (const kind of ['function', 'symbol']) {
         const r = await runOn(target, values.sendsUnsendable, { size: 2, input: kind });

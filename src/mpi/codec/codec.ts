@@ -158,6 +158,8 @@ function clonesLikeSerializing(root: unknown, plainOnly: boolean): boolean {
       continue;
     }
     if (Buffer.isBuffer(value)) return false;
+    // A clone of shared memory is the same memory: the receiver would see the sender's later writes.
+    if (value instanceof SharedArrayBuffer || (ArrayBuffer.isView(value) && value.buffer instanceof SharedArrayBuffer)) return false;
     if (plainOnly && !PLAIN_PROTOTYPES.has(Object.getPrototypeOf(value)) && !(value instanceof Error) && !ArrayBuffer.isView(value)) return false;
     if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) continue;
     if (value instanceof Map) {

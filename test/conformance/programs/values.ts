@@ -125,3 +125,23 @@ function sameValue(got: unknown, expected: unknown): boolean {
   }
   return Object.is(got, expected);
 }
+
+/**
+ * Rank 0 sends a TypedArray on a SharedArrayBuffer, bare and inside an object, then changes it
+ * once the sends returned: the receiver must hold what was sent (a send copies), not a view of
+ * rank 0's memory.
+ */
+export const sendsSharedMemory = defineProgram(async (comm) => {
+  if (comm.rank === 0) {
+    const shared = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT)).fill(1);
+    await comm.send(shared, 1);
+    await comm.send({ nested: shared }, 1);
+    shared.fill(2);
+    await comm.barrier();
+    return undefined;
+  }
+  const bare = await comm.recv<Int32Array>(0);
+  const inObject = await comm.recv<{ nested: Int32Array }>(0);
+  await comm.barrier();
+  return [Array.from(bare), Array.from(inObject.nested)];
+});
