@@ -141,21 +141,19 @@ export async function reduce(ch: CollectiveChannel, value: unknown, op: Op, root
  * first, so every rank computes bit-identical results.
  */
 export async function allreduce(ch: CollectiveChannel, value: unknown, op: Op, into?: ArrayBufferView): Promise<unknown> {
-  if (!into) return allreduceValue(ch, value, op);
+  const result = await allreduceValue(ch, value, op, into);
+  if (!into) return result;
   // The vector algorithms write straight into `into`; the others' result is copied there.
-  const result = splitsVector(value, op, ch.size) && ch.splitVectors && ch.size > 1 && op.commutative
-    ? await allreduceVector(ch, value, op, into as typeof value)
-    : await allreduceValue(ch, value, op);
   if (result !== into) (into as Uint8Array).set(result as Uint8Array);
   return into;
 }
 
-async function allreduceValue(ch: CollectiveChannel, value: unknown, op: Op): Promise<unknown> {
+async function allreduceValue(ch: CollectiveChannel, value: unknown, op: Op, into: ArrayBufferView | undefined): Promise<unknown> {
   const { rank, size } = ch;
   if (size === 1) return value;
   if (!op.commutative) return bcast(ch, await reduce(ch, value, op, 0), 0, 'allreduce');
   if (splitsVector(value, op, size)) {
-    if (ch.splitVectors) return allreduceVector(ch, value, op);
+    if (ch.splitVectors) return allreduceVector(ch, value, op, into as typeof value | undefined);
     // Whole vectors: recursive doubling would send every rank's vector log2(p) times, two
     // binomial trees send it at most once up and once down.
     return bcast(ch, await reduce(ch, value, op, 0), 0, 'allreduce');
