@@ -1,10 +1,10 @@
-import { RankFailedError } from '../../mpi/errors.ts';
 import { MAX_SIZE } from '../../mpi/constants.ts';
 import { AWS_MODEL_DEFAULTS, type AwsModelConstants } from '../../model/constants.ts';
 import type { ModelReport, ModeledFailure } from '../../model/model-run.ts';
 import { bundledProgramsLine } from '../bundled-programs.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
+import { describeFailure, jsonReplacer } from '../job-report.ts';
 import { JOB_FLAGS, jobArguments } from '../job-arguments.ts';
 
 const usage = () => `Usage: lambda-mpi model <program-name | file.ts> -n <ranks> [options]
@@ -135,17 +135,5 @@ function memory(text: string): number {
   if (!Number.isInteger(value) || value < 128 || value > 10_240) {
     throw new UsageError(`--memory must be an integer number of MB in 128..10240 (Lambda's range); received ${JSON.stringify(text)}`);
   }
-  return value;
-}
-
-function describeFailure(error: unknown): string {
-  if (error instanceof RankFailedError) return `${error.message}\n${error.remote.stack ?? ''}`;
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
-
-function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return `${value}n`;
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
   return value;
 }

@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
-import { JobCancelledError, RankFailedError, describeWait } from '../../mpi/errors.ts';
 import { MAX_SIZE } from '../../mpi/constants.ts';
 import { bundledProgramsLine } from '../bundled-programs.ts';
 import { resolveProgram } from '../../runtime/program-source.ts';
 import { runLocal } from '../../runtime/run-local.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
+import { describeFailure, jsonReplacer } from '../job-report.ts';
 import { JOB_FLAGS, jobArguments } from '../job-arguments.ts';
 import { runOnStageCommand } from '../shipping/stage-run-command.ts';
 import { checkRegion, checkStage } from '../stage.ts';
@@ -123,20 +123,4 @@ async function run(args: string[], io: CliIo): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
-}
-
-function describeFailure(error: unknown): string {
-  if (error instanceof RankFailedError) return `${error.message}\n${error.remote.stack ?? ''}`;
-  if (error instanceof JobCancelledError && error.running.length) {
-    // One rank a line, rather than the message's one long line.
-    return `job ${error.jobId} was cancelled (by ${error.by}); ranks still running:\n${error.running.map((wait) => `  ${describeWait(wait)}`).join('\n')}`;
-  }
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
-
-function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return `${value}n`;
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
-  return value;
 }
