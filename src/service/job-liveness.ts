@@ -1,7 +1,8 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RankLostError } from '../mpi/errors.ts';
 import { jobPrefix } from '../transport/aws/claim-check.ts';
 import { failureInfo, type RunStatus } from './run-status.ts';
+import { readObjectText } from '../transport/aws/object-text.ts';
 
 /**
  * Whether rank 0 of a job is still there, as whoever watches the job sees it (GET /runs/{jobId},
@@ -53,14 +54,9 @@ export async function readPulse(s3: S3Client, bucket: string, jobId: string): Pr
 }
 
 async function readTime(s3: S3Client, bucket: string, key: string): Promise<number | undefined> {
-  try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const at = Number(await response.Body!.transformToString());
-    return Number.isFinite(at) ? at : undefined;
-  } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-    throw error;
-  }
+  const text = await readObjectText(s3, bucket, key);
+  const at = Number(text);
+  return text !== undefined && Number.isFinite(at) ? at : undefined;
 }
 
 export interface LivenessLimits {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { TransportError } from '../mpi/errors.ts';
+import { readObjectText } from '../transport/aws/object-text.ts';
 
 /**
  * A job started without a job id (`sls invoke -f run --data …`) must run once however often its
@@ -44,13 +45,8 @@ export async function releaseRequest(s3: S3Client, bucket: string, fingerprint: 
 }
 
 async function readClaim(s3: S3Client, bucket: string, fingerprint: string): Promise<RequestClaim | undefined> {
-  try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: requestClaimKey(fingerprint) }));
-    return JSON.parse(await response.Body!.transformToString()) as RequestClaim;
-  } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-    throw error;
-  }
+  const text = await readObjectText(s3, bucket, requestClaimKey(fingerprint));
+  return text === undefined ? undefined : (JSON.parse(text) as RequestClaim);
 }
 
 async function putIfAbsent(s3: S3Client, bucket: string, key: string, body: string): Promise<boolean> {

@@ -1,9 +1,10 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AwsSettings } from '../config.ts';
 import { jobRecordKey } from '../watch/cancel-job.ts';
 import { JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo } from '../mpi/errors.ts';
 import { explainAwsError } from '../transport/aws/aws-errors.ts';
 import { userStack } from './user-stack.ts';
+import { readObjectText } from '../transport/aws/object-text.ts';
 
 /**
  * A job's status and, once it ended, its result, at runs/{jobId}.json. Unlike the job's working
@@ -57,10 +58,9 @@ export async function writeRunStatus(s3: S3Client, bucket: string, status: RunSt
 
 export async function readRunStatus(s3: S3Client, bucket: string, jobId: string): Promise<RunStatus | undefined> {
   try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: runStatusKey(jobId) }));
-    return JSON.parse(await response.Body!.transformToString()) as RunStatus;
+    const text = await readObjectText(s3, bucket, runStatusKey(jobId));
+    return text === undefined ? undefined : (JSON.parse(text) as RunStatus);
   } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
     throw await storageError(error, s3, bucket, `GetObject ${runStatusKey(jobId)}`);
   }
 }

@@ -1,5 +1,6 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { requestCancel } from './cancel-request.ts';
+import { readObjectText } from '../transport/aws/object-text.ts';
 
 /**
  * Cancelling a job by its id, for the CLI (`lambda-mpi cancel`, Ctrl-C) and the HTTP API (DELETE
@@ -26,13 +27,8 @@ export function jobRecordKey(jobId: string): string {
 }
 
 export async function readJobRecord(s3: S3Client, bucket: string, jobId: string): Promise<JobRecord | undefined> {
-  try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: jobRecordKey(jobId) }));
-    return JSON.parse(await response.Body!.transformToString()) as JobRecord;
-  } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-    throw error;
-  }
+  const text = await readObjectText(s3, bucket, jobRecordKey(jobId));
+  return text === undefined ? undefined : (JSON.parse(text) as JobRecord);
 }
 
 export async function cancelJob(s3: S3Client, bucket: string, jobId: string, by: string, options: { waitMs?: number; pollMs?: number } = {}): Promise<CancelOutcome> {

@@ -1,4 +1,5 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { readObjectText } from '../transport/aws/object-text.ts';
 
 /**
  * The channel's way back: a cancel request is one object, `runs/<jobId>.cancel`, that anyone who
@@ -26,13 +27,8 @@ export async function requestCancel(s3: S3Client, bucket: string, jobId: string,
 }
 
 export async function readCancelRequest(s3: S3Client, bucket: string, jobId: string): Promise<CancelRequest | undefined> {
-  try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: cancelRequestKey(jobId) }));
-    return JSON.parse(await response.Body!.transformToString()) as CancelRequest;
-  } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-    throw error;
-  }
+  const text = await readObjectText(s3, bucket, cancelRequestKey(jobId));
+  return text === undefined ? undefined : (JSON.parse(text) as CancelRequest);
 }
 
 /** Rank 0 looks for a cancel request this often: one GET a second while a job runs. */

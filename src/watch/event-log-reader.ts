@@ -1,7 +1,8 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { JobProgress } from '../runtime/job-events.ts';
 import type { OutputStream } from '../runtime/output.ts';
 import { eventChunkKey, eventLogPrefix, linesOfChunks, parseEventChunk, seqOfKey, type EventChunk } from './event-chunk.ts';
+import { readObjectText } from '../transport/aws/object-text.ts';
 
 /**
  * A watcher's side of a job's event log: reads chunks in order from a cursor (the seq of the
@@ -61,15 +62,8 @@ export const DEFAULT_FOLLOW_INTERVAL_MS = 250;
 
 export async function readEventChunk(s3: S3Client, bucket: string, jobId: string, seq: number): Promise<EventChunk | undefined> {
   const key = eventChunkKey(jobId, seq);
-  let text: string;
-  try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    text = await response.Body!.transformToString();
-  } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-    throw error;
-  }
-  return parseEventChunk(text, key);
+  const text = await readObjectText(s3, bucket, key);
+  return text === undefined ? undefined : parseEventChunk(text, key);
 }
 
 /**
