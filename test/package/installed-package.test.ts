@@ -66,7 +66,9 @@ beforeAll(async () => {
   const typescript = JSON.parse(await readFile(join(ROOT, 'node_modules/typescript/package.json'), 'utf8')).version;
   // The example's own dependencies (pure-rand from the registry), the tarball in place of the
   // published lambda-mpi, the user's own package, and TypeScript for the tsc --init project.
-  const installed = await inProject('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, 'file:../tiny-stats', `typescript@${typescript}`], 240_000);
+  // Resolved as a user's first install is: no lockfile, and the registry asked for the newest
+  // versions the ranges allow rather than whatever this machine's npm cache holds.
+  const installed = await inProject('npm', ['install', '--no-audit', '--no-fund', '--prefer-online', '--no-package-lock', tarball, 'file:../tiny-stats', `typescript@${typescript}`], 240_000);
   expectSuccess(installed);
 }, 400_000);
 
@@ -93,6 +95,37 @@ describe('the tarball', () => {
     expect(license).toMatch(/^MIT License/);
   });
 });
+
+describe('the install', () => {
+  it('resolved every dependency of lambda-mpi to the newest version its range allows today, as a new user gets it', async () => {
+    const manifest = JSON.parse(await readFile(join(project, 'node_modules/lambda-mpi/package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const stale: string[] = [];
+    await Promise.all(Object.entries(manifest.dependencies).map(async ([name, range]) => {
+      const [registryName, registryRange] = range.startsWith('npm:') ? splitAlias(range.slice(4)) : [name, range];
+      const { stdout } = await exec('npm', ['view', `${registryName}@${registryRange}`, 'version', '--json', '--prefer-online'], { cwd: project, env: userEnv(), timeout: 60_000 });
+      const versions = [JSON.parse(stdout)].flat() as string[];
+      const newest = versions.at(-1);
+      const installedVersion = await installedVersionFor(name);
+      if (installedVersion !== newest) stale.push(`${name}: installed ${installedVersion}, newest in ${range} is ${newest}`);
+    }));
+    expect(stale).toEqual([]);
+  }, 120_000);
+});
+
+/** The version of `name` that lambda-mpi itself resolves: its own nested copy, or the hoisted one. */
+async function installedVersionFor(name: string): Promise<string> {
+  for (const dir of [join(project, 'node_modules/lambda-mpi/node_modules', name), join(project, 'node_modules', name)]) {
+    const manifest = await readFile(join(dir, 'package.json'), 'utf8').catch(() => undefined);
+    if (manifest) return JSON.parse(manifest).version;
+  }
+  return 'nothing';
+}
+
+/** `osls@4.3.1` → ['osls', '4.3.1'] (a scoped name keeps its leading @). */
+function splitAlias(spec: string): [string, string] {
+  const at = spec.lastIndexOf('@');
+  return [spec.slice(0, at), spec.slice(at + 1)];
+}
 
 describe('plain JavaScript, no loader', () => {
   it.each(['plain.mjs', 'plain.cjs'])('%s runs a 3-rank job with runLocal from the installed package', async (file) => {

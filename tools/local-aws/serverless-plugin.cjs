@@ -19,9 +19,8 @@
  *       throws is logged, as Lambda would, instead of killing serverless-offline (which awaits
  *       nothing for Event invocations, so the error is an unhandled rejection)
  *   guardFunctionThreads  default true: each function instance's worker thread gets its
- *       function's memorySize as its heap limit, and a thread that dies (out of memory,
- *       process.exit) fails only its own invocation, as a Lambda execution environment would,
- *       instead of taking the whole stack down or leaving the invocation unanswered (below)
+ *       function's memorySize as its heap limit, as a Lambda execution environment has, and a
+ *       thread that dies is named in the log (below)
  * serverless-offline's host, httpPort and lambdaPort (custom.serverless-offline or the command
  * line) give AWS_ENDPOINT_URL_LAMBDA and the endpoints of the ready line.
  *
@@ -216,92 +215,65 @@ class LocalAwsPlugin {
 }
 
 /**
- * serverless-offline runs each function instance in a worker thread (worker-thread-runner), with
- * no heap limit of its own (a thread may grow to the whole process's) and no listener for the
- * thread's 'error' or 'exit': a thread that runs out of memory throws ERR_WORKER_OUT_OF_MEMORY
- * in the main process, which kills the stack and every job on it, and a thread that calls
- * process.exit leaves its invocation unanswered for good. On Lambda, each is one execution
- * environment that dies, and one failed invocation.
+ * serverless-offline runs each function instance in a worker thread (its WorkerThreadRunner)
+ * with no heap limit of its own: a thread may grow to what the whole process may hold before it
+ * fails, so a function that leaks takes the machine's memory instead of failing at its
+ * memorySize, as a Lambda execution environment does. serverless-offline itself answers the
+ * invocations in flight with an error when their thread dies (out of memory, process.exit) and
+ * starts a new thread for the next one.
  *
- * So the runner's Worker is replaced (in this process only, for serverless-offline's own helper
- * file) by a function thread that starts the real thread with `maxOldGenerationSizeMb` set to the
- * function's memorySize, answers every invocation in flight with an error when its thread dies
- * (serverless-offline's own reply channel is kept here, not handed to the thread), and starts a
- * new thread for the next invocation. The runner imports Worker by name from node:worker_threads;
- * syncBuiltinESMExports() makes that import see the replacement.
+ * So the Worker it constructs for its helper file is the real Worker (every method and event as
+ * Node gives them), started with `maxOldGenerationSizeMb` set to the function's memorySize, and
+ * a thread that dies says so in the stack's log, naming its function. The runner imports Worker
+ * by name from node:worker_threads; syncBuiltinESMExports() makes that import see this subclass.
+ * This reaches into serverless-offline no further than the helper's file name and the
+ * environment it gives the thread; package.json pins serverless-offline exactly for that.
  */
 function guardFunctionThreads(log) {
   const workerThreads = require('node:worker_threads');
   const Original = workerThreads.Worker;
   if (Original.lambdaMpiGuarded) return;
-  function GuardedWorker(filename, options) {
-    if (!String(filename).endsWith(`${path.sep}worker-thread-runner${path.sep}workerThreadHelper.js`) && !String(filename).endsWith('/worker-thread-runner/workerThreadHelper.js')) {
-      return new Original(filename, options);
+
+  class FunctionThread extends Original {
+    constructor(filename, options) {
+      if (!isFunctionThreadHelper(filename)) {
+        super(filename, options);
+        return;
+      }
+      const env = (options && options.env) || {};
+      const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+      super(filename, withHeapLimit(options, memoryMb));
+      const name = env.AWS_LAMBDA_FUNCTION_NAME || 'a function';
+      this.terminating = false;
+      this.on('error', (error) => {
+        const reason = error && error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (memorySize ${memoryMb} MB)` : (error && error.message) || String(error);
+        log(`${name}: its execution environment ended (${reason}); its invocations in flight failed, the next one starts a new one`);
+      });
+      this.on('exit', (code) => {
+        // terminate() is serverless-offline retiring an idle instance, not a death.
+        if (this.terminating || code === 0) return;
+        log(`${name}: its execution environment ended (its thread exited with code ${code}); its invocations in flight failed, the next one starts a new one`);
+      });
     }
-    return new FunctionThread(Original, filename, options, log);
+
+    terminate() {
+      this.terminating = true;
+      return super.terminate();
+    }
   }
-  GuardedWorker.lambdaMpiGuarded = true;
-  workerThreads.Worker = GuardedWorker;
+  FunctionThread.lambdaMpiGuarded = true;
+  workerThreads.Worker = FunctionThread;
   require('node:module').syncBuiltinESMExports();
 }
 
-class FunctionThread {
-  constructor(Original, filename, options, log) {
-    this.Original = Original;
-    this.filename = filename;
-    this.log = log;
-    const env = (options && options.env) || {};
-    this.name = env.AWS_LAMBDA_FUNCTION_NAME || 'a function';
-    this.memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
-    this.options = Number.isInteger(this.memoryMb) && this.memoryMb > 0
-      ? { ...options, resourceLimits: { maxOldGenerationSizeMb: this.memoryMb, ...(options && options.resourceLimits) } }
-      : options;
-    this.pending = new Set();
-    this.thread = undefined;
-    this.spawn();
-  }
+function isFunctionThreadHelper(filename) {
+  const file = String(filename instanceof URL ? filename.pathname : filename).split(path.sep).join('/');
+  return file.endsWith('/worker-thread-runner/workerThreadHelper.js');
+}
 
-  spawn() {
-    const thread = new this.Original(this.filename, this.options);
-    this.thread = thread;
-    thread.on('error', (error) => this.died(thread, error));
-    thread.on('exit', (code) => this.died(thread, Object.assign(new Error(`its thread exited with code ${code}`), { exitCode: code })));
-  }
-
-  died(thread, error) {
-    if (this.thread !== thread) return;
-    this.thread = undefined;
-    const reason = error && error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (memorySize ${this.memoryMb} MB)` : error && error.message;
-    this.log(`${this.name}: its execution environment ended (${reason}); ${this.pending.size} invocation(s) in flight failed, the next one starts a new one`);
-    for (const reply of this.pending) {
-      reply.postMessage(new Error(`Runtime exited: ${this.name} ${reason}`));
-      reply.close();
-    }
-    this.pending.clear();
-  }
-
-  /** serverless-offline's invocation message: { context, event, port } with port the reply channel. */
-  postMessage(message, transfer) {
-    if (!this.thread) this.spawn();
-    const reply = message && message.port;
-    if (!reply) return this.thread.postMessage(message, transfer);
-    const { MessageChannel } = require('node:worker_threads');
-    const { port1, port2 } = new MessageChannel();
-    this.pending.add(reply);
-    port1.once('message', (value) => {
-      port1.close();
-      if (!this.pending.delete(reply)) return;
-      reply.postMessage(value);
-      reply.close();
-    });
-    this.thread.postMessage({ ...message, port: port2 }, [port2]);
-  }
-
-  terminate() {
-    const thread = this.thread;
-    this.thread = undefined;
-    return thread ? thread.terminate() : Promise.resolve(0);
-  }
+function withHeapLimit(options, memoryMb) {
+  if (!Number.isInteger(memoryMb) || memoryMb <= 0) return options;
+  return { ...options, resourceLimits: { maxOldGenerationSizeMb: memoryMb, ...(options && options.resourceLimits) } };
 }
 
 function pick(object, keys) {
