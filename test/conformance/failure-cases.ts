@@ -45,6 +45,27 @@ export function failureCases(target: ConformanceTarget): void {
       expect(error.message).toMatch(/rank 1 waits in recv, source 0, tag 5; rank 2 waits in allreduce, source 3/);
     });
 
+    it('ranks that exchange messages without pause end at the timeout, and the caller\'s own timers run meanwhile', async () => {
+      const timeoutMs = Math.max(300, target.timeoutMs / 100);
+      for (const rank of Object.keys(failures.pingPongEnded)) delete failures.pingPongEnded[Number(rank)];
+      let ticksWhileRanksLoop = 0;
+      const ticker = setInterval(() => {
+        if (Object.keys(failures.pingPongEnded).length < 2) ticksWhileRanksLoop++;
+      }, 5);
+      try {
+        // The ranks would loop far beyond the timeout (and this test's own) if nothing stopped them.
+        const error = await rejection(runOn(target, failures.pingPongFor, { size: 2, timeoutMs, input: { seconds: 20 } }));
+        expect(error).toBeInstanceOf(JobTimeoutError);
+      } finally {
+        clearInterval(ticker);
+      }
+      expect(ticksWhileRanksLoop).toBeGreaterThan(0);
+      // Ranks in threads end with their threads; those in this thread were stopped, not left looping.
+      if (target.threads) return;
+      await until(() => Object.keys(failures.pingPongEnded).length === 2);
+      expect(failures.pingPongEnded).toEqual({ 0: 'JobTimeoutError', 1: 'JobTimeoutError' });
+    });
+
     it('a return value that cannot be sent to rank 0 fails that rank clearly', async () => {
       const error = await rejection(runOn(target, failures.unsendableReturn, { size: 2 }));
       expect(error).toBeInstanceOf(RankFailedError);

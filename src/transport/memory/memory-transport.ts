@@ -1,8 +1,10 @@
 import type { Frame, Transport } from '../transport.ts';
+import { EventLoopTurns } from './event-loop-turns.ts';
 
 /**
  * The in-process transport: frames are handed to the destination's link layer synchronously,
- * so a send is "stored" the moment it returns. Frames for a rank that has not started yet wait
+ * so a send is "stored" the moment it returns (its promise may wait for a turn of the event loop:
+ * `EventLoopTurns`). Frames for a rank that has not started yet wait
  * in its inbox; frames for a closed rank are dropped, as a deleted queue would.
  */
 export class MemoryFabric {
@@ -10,6 +12,7 @@ export class MemoryFabric {
   private readonly receivers: Array<((frame: Frame) => void) | undefined>;
   private readonly inboxes: Frame[][];
   private readonly closed: boolean[];
+  readonly turns = new EventLoopTurns();
 
   constructor(size: number) {
     this.size = size;
@@ -58,7 +61,7 @@ class MemoryTransport implements Transport {
 
   send(frame: Frame): Promise<void> {
     this.fabric.route(frame);
-    return Promise.resolve();
+    return this.fabric.turns.afterSend();
   }
 
   start(deliver: (frame: Frame) => void): void {

@@ -97,3 +97,29 @@ export const BAD_REDUCTION_VALUES: Record<string, (rank: number) => unknown> = {
 };
 
 export const badReduction = defineProgram(async (comm, name: string) => comm.allreduce(BAD_REDUCTION_VALUES[name]!(comm.rank), SUM));
+
+/**
+ * Ranks 0 and 1 pass a token back and forth until `seconds` have gone by, then return how often:
+ * a job that never yields its thread by itself. How each rank's loop ended (ranks in this thread only).
+ */
+export const pingPongEnded: Record<number, string> = {};
+export const pingPongFor = defineProgram(async (comm, input: { seconds: number }) => {
+  const until = Date.now() + input.seconds * 1000;
+  let rounds = 0;
+  try {
+    while (Date.now() < until) {
+      if (comm.rank === 0) {
+        await comm.send(rounds, 1);
+        await comm.recv(1);
+      } else if (comm.rank === 1) {
+        await comm.send(await comm.recv(0), 0);
+      }
+      rounds++;
+    }
+    pingPongEnded[comm.rank] = 'its own end';
+  } catch (error) {
+    pingPongEnded[comm.rank] = (error as Error).name;
+    throw error;
+  }
+  return rounds;
+});

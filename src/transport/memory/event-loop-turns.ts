@@ -1,0 +1,28 @@
+/**
+ * Ranks that share one thread exchange messages through promises alone: a job whose ranks keep
+ * sending never leaves the microtask queue, so no timer (the job's own timeout), no signal
+ * handler (Ctrl-C) and none of the caller's timers would ever run. The in-process transport
+ * therefore lets the event loop take a turn once a send finds the last turn longer ago than
+ * `YIELD_AFTER_MS`: cheap enough to leave the object ping-pong's cost unchanged (bench case
+ * `memory.pingpong-object.np2`), often enough that a timeout lands within a few milliseconds.
+ */
+export const YIELD_AFTER_MS = 10;
+
+export class EventLoopTurns {
+  private lastTurnAt = performance.now();
+  private pending: Promise<void> | undefined;
+
+  /** Resolves at once, or after a turn of the event loop when one is due. */
+  afterSend(): Promise<void> {
+    if (this.pending) return this.pending;
+    if (performance.now() - this.lastTurnAt < YIELD_AFTER_MS) return Promise.resolve();
+    this.pending = new Promise<void>((resolve) => {
+      setImmediate(() => {
+        this.lastTurnAt = performance.now();
+        this.pending = undefined;
+        resolve();
+      });
+    });
+    return this.pending;
+  }
+}
