@@ -25,6 +25,28 @@ export function valueCases(target: ConformanceTarget): void {
       expect(r.results[1]).toEqual([[1, 1, 1, 1], [1, 1, 1, 1]]);
     });
 
+    it('gives a class instance as a plain object of its own properties on every rank, and every rank a copy of its own contribution (bcast, scatter, gather, allgather, alltoall), as mpi4py does', async () => {
+      const r = await runOn(target, values.ownContributions, { size: 3 });
+      const plainPoint = { kind: 'Object', x: 3, hasNorm: false, aliases: false };
+      expect(r.results[0]).toEqual({
+        bcast: plainPoint,
+        scatter: { aliases: false, rootArrayUnchanged: true },
+        gather: { aliases: false, equal: true },
+        allgather: { aliases: false },
+        alltoall: { aliases: false },
+      });
+      for (const rank of [1, 2]) expect(r.results[rank]).toEqual({ bcast: plainPoint, allgather: { aliases: false }, alltoall: { aliases: false } });
+    });
+
+    it('carries only the bytes of a view nested in a message (and probe says so), and keeps a Buffer nested in an object or a Map a Buffer', async () => {
+      const r = await runOn(target, values.nestedViewsAndBuffers, { size: 2 });
+      expect(r.results[1]).toEqual({
+        view: { type: 'Float64Array', values: [7, 8, 9], carriesLessThanOneMiB: true, probedBytesUnderOneKiB: true },
+        inObject: { isBuffer: true, text: 'in an object' },
+        inMap: { isBuffer: true, text: 'in a map' },
+      });
+    });
+
     it('refuses a function or a symbol at send with an error naming the value', async () => {
       for (const kind of ['function', 'symbol']) {
         const r = await runOn(target, values.sendsUnsendable, { size: 2, input: kind });

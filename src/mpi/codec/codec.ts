@@ -143,7 +143,8 @@ const PLAIN_PROTOTYPES = new Set<unknown>([
 
 /**
  * structuredClone and Node's v8.serialize agree on everything except Buffers nested inside a
- * value (a clone turns them into Uint8Arrays). Small values are walked to rule that out; big
+ * value (a clone turns them into Uint8Arrays) and views of part of a buffer (a clone carries the
+ * whole buffer). Small values are walked to rule that out; big
  * ones take the byte path rather than paying for the walk. `plainOnly` also rules out whatever
  * might fail to clone (functions, symbols, instances of other classes).
  */
@@ -161,6 +162,8 @@ function clonesLikeSerializing(root: unknown, plainOnly: boolean): boolean {
     // A clone of shared memory is the same memory: the receiver would see the sender's later writes.
     if (value instanceof SharedArrayBuffer || (ArrayBuffer.isView(value) && value.buffer instanceof SharedArrayBuffer)) return false;
     if (plainOnly && !PLAIN_PROTOTYPES.has(Object.getPrototypeOf(value)) && !(value instanceof Error) && !ArrayBuffer.isView(value)) return false;
+    // A clone copies a view's whole buffer; serializing, only the view's own bytes.
+    if (ArrayBuffer.isView(value) && value.byteLength !== value.buffer.byteLength) return false;
     if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) continue;
     if (value instanceof Map) {
       for (const [k, v] of value) pending.push(k, v);

@@ -1,3 +1,4 @@
+import { decodePayload, encodePayload } from '../codec/codec.ts';
 import { isSharedRef, type CollectiveChannel, type CollectiveName } from './collective-channel.ts';
 import type { Op } from './ops.ts';
 import { allreduceVector, reduceVector, splitsVector } from './vector-reductions.ts';
@@ -7,6 +8,16 @@ import { allreduceVector, reduceVector, splitsVector } from './vector-reductions
  * ever receives from named sources, so per-pair ordering alone keeps consecutive collectives apart.
  */
 export type { CollectiveChannel, CollectiveName };
+
+/**
+ * What a rank gets back of its own contribution (the root of bcast and scatter, the own slot of
+ * gather, allgather and alltoall): a copy made as a message's would be, as mpi4py gives, so that
+ * every rank holds a value of the same kind (a class instance is a plain object everywhere) and
+ * none aliases what the caller passed in.
+ */
+function ownCopy<T>(value: T): T {
+  return decodePayload(encodePayload(value, true)) as T;
+}
 
 /**
  * Dissemination barrier of radix k = ch.barrierRadix: ⌈log_k p⌉ rounds; in the round of unit
@@ -59,7 +70,9 @@ export async function bcast<T>(ch: CollectiveChannel, value: T, root: number, op
     return fetched as T;
   }
   await Promise.all(sends);
-  return rank === root ? value : (carried as T);
+  if (rank !== root) return carried as T;
+  // The collectives built on bcast pass a value made for the call; a user's own is copied.
+  return operation === 'bcast' ? ownCopy(value) : value;
 }
 
 /** Linear: the root sends each rank its value at once (one round on a queue transport). */
@@ -69,7 +82,7 @@ export async function scatter<T>(ch: CollectiveChannel, values: T[] | undefined,
   const sends: Promise<void>[] = [];
   for (let dest = 0; dest < size; dest++) if (dest !== root) sends.push(ch.send(values![dest], dest, 'scatter'));
   await Promise.all(sends);
-  return values![root]!;
+  return ownCopy(values![root]!);
 }
 
 /** Linear: every rank sends to the root at once; the root receives them all in parallel. */
@@ -81,7 +94,7 @@ export async function gather<T>(ch: CollectiveChannel, value: T, root: number, o
   }
   const received: Promise<unknown>[] = [];
   for (let source = 0; source < size; source++) {
-    received.push(source === root ? Promise.resolve(value) : ch.recv(source, operation));
+    received.push(source === root ? Promise.resolve(ownCopy(value)) : ch.recv(source, operation));
   }
   return (await Promise.all(received)) as T[];
 }
@@ -98,7 +111,7 @@ export async function alltoall<T>(ch: CollectiveChannel, values: T[]): Promise<T
   for (let step = 1; step < size; step++) sends.push(ch.send(values[(rank + step) % size], (rank + step) % size, 'alltoall'));
   const received: Promise<unknown>[] = [];
   for (let source = 0; source < size; source++) {
-    received.push(source === rank ? Promise.resolve(values[rank]) : ch.recv(source, 'alltoall'));
+    received.push(source === rank ? Promise.resolve(ownCopy(values[rank])) : ch.recv(source, 'alltoall'));
   }
   const [result] = await Promise.all([Promise.all(received), Promise.all(sends)]);
   return result as T[];

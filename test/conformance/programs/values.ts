@@ -145,3 +145,63 @@ export const sendsSharedMemory = defineProgram(async (comm) => {
   await comm.barrier();
   return [Array.from(bare), Array.from(inObject.nested)];
 });
+
+class Point {
+  constructor(
+    readonly x: number,
+    readonly y: number,
+  ) {}
+  norm(): number {
+    return Math.hypot(this.x, this.y);
+  }
+}
+
+/**
+ * Rank 0 is the root of bcast, scatter and gather; every rank takes part in allgather and
+ * alltoall. Each rank reports, per call, the kind of what it got back of rank 0's Point, and
+ * whether the result aliases what it passed in.
+ */
+export const ownContributions = defineProgram(async (comm) => {
+  const point = new Point(3, 4);
+  const mine = { rank: comm.rank, list: [comm.rank] };
+  const report: Record<string, unknown> = {};
+  const bcastValue = (await comm.bcast(comm.rank === 0 ? point : undefined, 0))!;
+  report.bcast = { kind: bcastValue.constructor.name, x: bcastValue.x, hasNorm: 'norm' in bcastValue, aliases: bcastValue === point };
+  const parts = [Float64Array.of(1, 2, 3, 4), mine];
+  const scattered = await comm.scatter(comm.rank === 0 ? [parts[0], ...Array.from({ length: comm.size - 1 }, () => parts[1])] : undefined, 0);
+  if (comm.rank === 0) {
+    (scattered as Float64Array)[0] = -1;
+    report.scatter = { aliases: scattered === parts[0], rootArrayUnchanged: (parts[0] as Float64Array)[0] === 1 };
+  }
+  const gathered = await comm.gather(mine, 0);
+  if (comm.rank === 0) report.gather = { aliases: gathered![0] === mine, equal: JSON.stringify(gathered![0]) === JSON.stringify(mine) };
+  const everyone = await comm.allgather(mine);
+  report.allgather = { aliases: everyone[comm.rank] === mine };
+  const exchanged = await comm.alltoall(Array.from({ length: comm.size }, () => mine));
+  report.alltoall = { aliases: exchanged[comm.rank] === mine };
+  return report;
+});
+
+/**
+ * Rank 0 sends three doubles viewed from a 16 MiB buffer inside an object, and Buffers nested in
+ * an object and in a Map; rank 1 reports what arrived and what its probe said.
+ */
+export const nestedViewsAndBuffers = defineProgram(async (comm) => {
+  if (comm.rank === 0) {
+    const big = new Float64Array(2 * 1024 * 1024);
+    big.set([7, 8, 9], 5);
+    await comm.send({ v: big.subarray(5, 8) }, 1);
+    // Buffers of their own memory (Buffer.from would view Node's shared pool: a partial view).
+    const own = (text: string) => Buffer.alloc(Buffer.byteLength(text), text);
+    await comm.send({ b: own('in an object'), m: new Map([['k', own('in a map')]]) }, 1);
+    return undefined;
+  }
+  const viewStatus = await comm.probe(0);
+  const { v } = await comm.recv<{ v: Float64Array }>(0);
+  const { b, m } = await comm.recv<{ b: Buffer; m: Map<string, Buffer> }>(0);
+  return {
+    view: { type: v.constructor.name, values: Array.from(v), carriesLessThanOneMiB: v.buffer.byteLength < 1024 * 1024, probedBytesUnderOneKiB: viewStatus.bytes < 1024 },
+    inObject: { isBuffer: Buffer.isBuffer(b), text: b.toString() },
+    inMap: { isBuffer: Buffer.isBuffer(m.get('k')), text: m.get('k')!.toString() },
+  };
+});
