@@ -1,4 +1,5 @@
 import { JobCancelledError, RankFailedError, describeWait } from '../mpi/errors.ts';
+import { toJsonSafe } from '../runtime/json-safe.ts';
 
 /** What the CLI prints when a job fails: the failing rank's stack, or each rank still running, a line each. */
 export function describeFailure(error: unknown): string {
@@ -11,9 +12,11 @@ export function describeFailure(error: unknown): string {
   return String(error);
 }
 
-/** JSON.stringify's replacer for a job's result: bigints as "123n", TypedArrays as arrays of numbers. */
-export function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return `${value}n`;
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
-  return value;
+/**
+ * A job's result as `--result` prints it, the same whether the job ran here or on a stage (whose
+ * record holds the result already mapped by the same `toJsonSafe`): bigints as decimal strings,
+ * TypedArrays as arrays, and `null` when rank 0 returned nothing.
+ */
+export function resultJson(result: unknown): string {
+  return JSON.stringify(toJsonSafe(result) ?? null);
 }

@@ -19,7 +19,7 @@ import { inputKeyOf, loadInput, storeInput, type InputReference } from './job-in
 import { loadJobProgram } from './job-program.ts';
 import { parseJobRequest, type CheckedJobRequest } from './job-request.ts';
 import { LambdaJobWatch } from './job-watch.ts';
-import { toJsonSafe } from './json-safe.ts';
+import { toJsonSafe } from '../runtime/json-safe.ts';
 import { createLambdaClient, freeConcurrency, launchWorkers } from './launcher.ts';
 import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv, lambdaProcessorName, logForJob, printToLog, processStartsWithInit, type LambdaConfig } from './lambda-config.ts';
 import { Pulse } from './pulse.ts';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { lambdaMpi, lambdaMpiWith } from './run-cli.ts';
@@ -45,6 +46,19 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     const alone = await Promise.all([7, 8].map((seed) => runLocal('pi', { size: 1, input: { samples: 500, seed } })));
     const inside = alone.reduce((sum, run) => sum + (run.result as PiResult).inside, 0);
     expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ pi: (4 * inside) / 1000, samples: 1000, inside });
+  });
+
+  it('prints a result JSON cannot say as is the same way inline and in threads (as a stage\'s record holds it), and null when rank 0 returns nothing', async () => {
+    const program = fileURLToPath(new URL('../fixtures/returns-every-kind.ts', import.meta.url));
+    const expected = '{"big":"123","floats":[0.5,2],"map":{"k":1},"set":["a"],"bytes":"aGk=","when":"2026-01-02T03:04:05.000Z"}';
+    const [inline, threads, nothing] = await Promise.all([
+      lambdaMpi('run', program, '-n', '2', '--inline', '--result'),
+      lambdaMpi('run', program, '-n', '2', '--result'),
+      lambdaMpi('run', program, '-n', '2', '--inline', '--result', '--input', '{"nothing":true}'),
+    ]);
+    expect([inline.code, inline.stdout]).toEqual([0, `${expected}\n`]);
+    expect([threads.code, threads.stdout]).toEqual([0, `${expected}\n`]);
+    expect([nothing.code, nothing.stdout]).toEqual([0, 'null\n']);
   });
 
   it('reads the input from a file with --input-file, as --input takes it inline', async () => {

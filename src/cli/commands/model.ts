@@ -4,7 +4,8 @@ import type { ModelReport, ModeledFailure } from '../../model/model-run.ts';
 import { bundledProgramsLine } from '../bundled-programs.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
-import { describeFailure, jsonReplacer } from '../job-report.ts';
+import { describeFailure } from '../job-report.ts';
+import { toJsonSafe } from '../../runtime/json-safe.ts';
 import { JOB_FLAGS, jobArguments } from '../job-arguments.ts';
 
 const usage = () => `Usage: lambda-mpi model <program-name | file.ts> -n <ranks> [options]
@@ -77,7 +78,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     // Loaded on demand: the model brings the AWS transport's modules, which other commands do without.
     const { modelProgram } = await import('../../model/model-run.ts');
     const report = await modelProgram(target, options);
-    io.stdout.write(values.json ? `${JSON.stringify(report, jsonReplacer)}\n` : describe(target, report));
+    io.stdout.write(values.json ? `${JSON.stringify(toJsonSafe(report))}\n` : describe(target, report));
     return EXIT_OK;
   } catch (error) {
     io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);

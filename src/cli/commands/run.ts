@@ -5,7 +5,7 @@ import { resolveProgram } from '../../runtime/program-source.ts';
 import { runLocal } from '../../runtime/run-local.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
-import { describeFailure, jsonReplacer } from '../job-report.ts';
+import { describeFailure, resultJson } from '../job-report.ts';
 import { JOB_FLAGS, jobArguments } from '../job-arguments.ts';
 import { runOnStageCommand } from '../shipping/stage-run-command.ts';
 import { checkRegion, checkStage } from '../stage.ts';
@@ -111,7 +111,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       ...(threads ? { threads, signal: interrupt.signal } : {}),
       ...(values.trace !== undefined ? { trace: true } : {}),
     });
-    if (values.result) io.stdout.write(`${JSON.stringify(result.result, jsonReplacer)}\n`);
+    if (values.result) io.stdout.write(`${resultJson(result.result)}\n`);
     if (values.trace !== undefined && result.trace) {
       await writeFile(values.trace, JSON.stringify(result.trace));
       io.stderr.write(`lambda-mpi: wrote the job's timeline to ${values.trace} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);

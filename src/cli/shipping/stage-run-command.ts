@@ -4,6 +4,7 @@ import { assertJobSize } from '../../mpi/validation.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../command.ts';
 import { estimateJobCost, formatCost, type CostInput } from '../cost/job-cost.ts';
+import { resultJson } from '../job-report.ts';
 import { ProgressLine } from '../progress-line.ts';
 import { describeTimings } from '../time-breakdown.ts';
 import { ProgramBundleError, StageNotDeployedError } from './errors.ts';
@@ -80,7 +81,7 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
     );
     progressLine?.stop();
     if (outcome.status === 'succeeded') {
-      if (args.printResult) io.stdout.write(`${JSON.stringify(outcome.result)}\n`);
+      if (args.printResult) io.stdout.write(`${resultJson(outcome.result)}\n`);
       const body = outcome.body as unknown as CostInput & Parameters<typeof describeTimings>[0];
       if (body.timings?.ranks) {
         io.stderr.write(`lambda-mpi: ${describeTimings(body)}\n`);
