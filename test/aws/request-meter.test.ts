@@ -54,6 +54,15 @@ describe('the request meter', () => {
     expect(r.requests?.sqs?.SendMessageBatch?.requests).toBeGreaterThan(0);
     expect(r.requests?.s3?.HeadBucket?.requests).toBe(1);
   });
+
+  it("gives the result of a job in threads the requests of every rank's own clients and of the job's queues", async () => {
+    const r = await recordJobId(jobIds, runLocal('hello', { size: 3, threads: true, transport: 'aws', aws: options }));
+    expect(r.requests?.sqs?.CreateQueue?.requests).toBe(3);
+    expect(r.requests?.sqs?.DeleteQueue?.requests).toBe(3);
+    // Only the ranks' threads send and receive: their reports and check-ins travel over SQS.
+    expect(r.requests?.sqs?.SendMessageBatch?.requests).toBeGreaterThan(0);
+    expect(r.requests?.sqs?.ReceiveMessage?.requests).toBeGreaterThan(0);
+  });
 });
 
 itLeavesNothingBehind('lmmeter', jobIds);

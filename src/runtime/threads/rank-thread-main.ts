@@ -11,7 +11,8 @@ import { RankFailedError, toRemoteErrorInfo } from '../../mpi/errors.ts';
 import type { Program } from '../../mpi/program.ts';
 import { FaultInjectingTransport } from '../../transport/fault-injection.ts';
 import { ThreadTransport } from '../../transport/threads/thread-transport.ts';
-import type { AwsRankTransportSpec } from '../../transport/aws/aws-rank-transport.ts';
+import type { AwsRankTransportSpec, OpenedRankTransport } from '../../transport/aws/aws-rank-transport.ts';
+import type { RequestCounts } from '../../transport/aws/request-meter.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { runRankZero } from '../rank-zero.ts';
 import { captureWholeThread } from '../output.ts';
@@ -50,9 +51,9 @@ control.on('message', (message: ToRank) => {
 });
 
 /** Opens a rank's transport over SQS/S3 (only the AWS entry brings one: other jobs never bundle the SDK). */
-export type AwsOpener = (spec: AwsRankTransportSpec, rank: number) => Transport;
+export type AwsOpener = (spec: AwsRankTransportSpec, rank: number) => OpenedRankTransport;
 
-function openTransport(openAws: AwsOpener | undefined): Transport {
+function openTransport(openAws: AwsOpener | undefined): OpenedRankTransport | { transport: Transport; requestCounts?: undefined } {
   const spec = data.transport;
   if (spec.kind === 'threads') {
     threadTransport = new ThreadTransport({
@@ -62,7 +63,7 @@ function openTransport(openAws: AwsOpener | undefined): Transport {
       spinMs: spec.spinMs,
       requestPeer: (peer) => post({ type: 'connect', peer }),
     });
-    return threadTransport;
+    return { transport: threadTransport };
   }
   if (!openAws) throw new Error('this thread was bundled without the AWS transport');
   return openAws(spec, rank);
@@ -82,9 +83,10 @@ async function loadProgram(): Promise<Program> {
 
 export async function runRankThread(openAws?: AwsOpener): Promise<void> {
   let transport: Transport;
+  let requestCounts: (() => RequestCounts) | undefined;
   let program: Program;
   try {
-    transport = openTransport(openAws);
+    ({ transport, requestCounts } = openTransport(openAws));
     program = await loadProgram();
   } catch (error) {
     post({ type: 'load-failed', error: toWire(error) });
@@ -107,6 +109,8 @@ export async function runRankThread(openAws?: AwsOpener): Promise<void> {
     vectorReduction: data.vectorReduction,
     ...(data.streamOutput ? { onOutput: (line) => post({ type: 'output', line }) } : {}),
     ...(data.trace ? { trace: true } : {}),
+    // Over SQS/S3 each rank has clients of its own: it reports their requests to rank 0.
+    ...(requestCounts ? { requestCounts } : {}),
   };
   if (rank !== 0) {
     await runWorkerRank(options);

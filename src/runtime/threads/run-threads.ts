@@ -8,6 +8,7 @@ import { newJobId } from '../job-id.ts';
 import { assertJobOptions, validateJobOptions } from '../job-options.ts';
 import { locateProgramModule } from '../program-source.ts';
 import { addCleanup } from '../job-cleanup.ts';
+import { addRequestCounts } from '../../transport/aws/request-meter.ts';
 import type { RunResult } from '../run-result.ts';
 import { bundleForThreads } from './thread-bundle.ts';
 import { ThreadedJob } from './threaded-job.ts';
@@ -79,5 +80,9 @@ export async function runInThreads<R>(source: unknown, options: ThreadedRunOptio
     await transports?.dispose();
   })) as RunResult<R>;
   addCleanup(result, cleanupStart, Date.now());
+  // The ranks' own clients are in result.requests already (each rank reports them to rank 0);
+  // the queues and objects this thread made and deleted for the job are added here.
+  const ownRequests = transports?.requests?.();
+  if (ownRequests) result.requests = addRequestCounts(addRequestCounts({}, result.requests), ownRequests);
   return result;
 }
