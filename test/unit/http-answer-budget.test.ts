@@ -4,6 +4,7 @@ import { handleHttp, type HttpEvent, type HttpResponse } from '../../src/service
 import type { RunStatus } from '../../src/service/run-status.ts';
 import type { RunsStage } from '../../src/service/runs-stage.ts';
 import type { Clock } from '../../src/transport/clock.ts';
+import { handler } from '../../src/service/handlers/http.ts';
 
 /**
  * POST /runs answers before API Gateway's 29 s limit however slow its stage is: its time is
@@ -148,5 +149,28 @@ describe('POST /runs answers within its budget, counted from the request\'s arri
     } finally {
       error.mockRestore();
     }
+  });
+});
+
+describe('the Lambda handler takes its budget from the event and the context', () => {
+  // Storage and the run function on ports nothing listens on: any step the handler tried would fail otherwise.
+  const unreachable = { LAMBDA_MPI_BUCKET: 'lambda-mpi-test-bucket', AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:9', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' };
+  const event = (arrivedMsAgo: number): HttpEvent => ({
+    httpMethod: 'POST', resource: '/runs', path: '/runs', body: '{"program":"pi","size":2,"waitSeconds":25}',
+    requestContext: { requestTimeEpoch: Date.now() - arrivedMsAgo },
+  });
+
+  it('a request that arrived 28 s ago (API Gateway gives up at 29) starts nothing and says so at once', async () => {
+    Object.assign(process.env, unreachable);
+    const r = await handler(event(28_000), { awsRequestId: 'r', getRemainingTimeInMillis: () => 29_000 }) as HttpResponse;
+    expect(r.statusCode).toBe(503);
+    expect(JSON.parse(r.body).message).toContain('no job was started');
+  });
+
+  it('a function with a second left (its own timeout nearer than API Gateway\'s) does the same', async () => {
+    Object.assign(process.env, unreachable);
+    const r = await handler(event(0), { awsRequestId: 'r', getRemainingTimeInMillis: () => 1_000 }) as HttpResponse;
+    expect(r.statusCode).toBe(503);
+    expect(JSON.parse(r.body).message).toContain('no job was started');
   });
 });
