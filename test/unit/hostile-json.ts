@@ -39,7 +39,9 @@ export function hostileBodies(): string[] {
       bodies.push(`{${Object.entries(good).map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`);
     }
   }
-  // The same key twice: JSON.parse keeps the last.
+  // An unknown field whose name is longer than any message should be.
+  bodies.push(`{"program":"pi","size":2,${JSON.stringify('k'.repeat(100_000))}:1}`);
+    // The same key twice: JSON.parse keeps the last.
   bodies.push('{"size":{"constructor":{"name":{"toString":1}}},"size":2,"program":"pi"}');
   return bodies;
 }

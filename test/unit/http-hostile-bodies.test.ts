@@ -49,6 +49,8 @@ describe('POST /runs answers every JSON body without a 500', () => {
         if (r.statusCode === 400) {
           expect(answer.message, body.slice(0, 200)).toEqual(expect.any(String));
           expect(answer.argument, body.slice(0, 200)).toEqual(expect.any(String));
+          // Short whatever the body holds: a refusal names what was wrong, it does not echo the body.
+          expect((answer.message as string).length + (answer.argument as string).length, body.slice(0, 200)).toBeLessThan(2_000);
         } else {
           expect(answer.jobId, body.slice(0, 200)).toEqual(expect.any(String));
         }
