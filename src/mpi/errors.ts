@@ -187,15 +187,44 @@ export function describeWait(w: RankWaitState): string {
 /** The calls whose tag is the program's. */
 const POINT_TO_POINT = new Set(['recv', 'probe', 'iprobe', 'sendrecv', 'communication']);
 
+/**
+ * A short, safe description of any value for an error message. Total: it never throws, whatever
+ * the value holds (a parsed JSON body may carry keys such as `constructor`, `toString` or
+ * `__proto__`), so it reads an object's class from its prototype, never from its own fields.
+ */
 export function describeValue(value: unknown): string {
+  try {
+    return describeSafely(value);
+  } catch {
+    // Only a Proxy whose traps throw gets here.
+    return 'a value that cannot be inspected';
+  }
+}
+
+function describeSafely(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return 'a function';
-  if (typeof value === 'symbol') return value.toString();
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as { length?: number }).length ?? value.byteLength}`;
+  if (typeof value === 'symbol') return String(value);
   if (value === null || typeof value !== 'object') return String(value);
-  return `an object (${value.constructor?.name ?? 'null prototype'})`;
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) {
+    const length = value instanceof DataView ? value.byteLength : typedArrayLength.call(value);
+    return `a ${className(value) ?? 'TypedArray'} of length ${length}`;
+  }
+  return `an object (${className(value) ?? 'null prototype'})`;
+}
+
+/** The intrinsic length getter: a TypedArray's own `length` field could say anything. */
+const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'length')!.get! as (this: unknown) => number;
+
+/** An object's class as its prototype names it; undefined for a null prototype. */
+function className(value: object): string | undefined {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype === null) return undefined;
+  const constructor: unknown = Object.getOwnPropertyDescriptor(prototype, 'constructor')?.value;
+  const name: unknown = typeof constructor === 'function' ? Object.getOwnPropertyDescriptor(constructor, 'name')?.value : undefined;
+  return typeof name === 'string' && name !== '' ? name : 'anonymous class';
 }
 
 /** Plain-data form of any thrown value, for reporting across ranks. */

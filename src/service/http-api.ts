@@ -1,26 +1,33 @@
-import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { ConfigurationError, InvalidArgumentError, TransportError } from '../mpi/errors.ts';
 import { isJobId, newJobId } from '../runtime/job-id.ts';
 import { createAwsClients } from '../transport/aws/clients.ts';
 import { runLocation, type RequestOrigin } from './http-location.ts';
-import { storeInput } from './job-input.ts';
 import { judgeRunning, lostRecord, readPulse } from './job-liveness.ts';
-import { assertProgramShipped } from './job-program.ts';
 import { MAX_INPUT_BYTES, parseJobRequest } from './job-request.ts';
-import { createLambdaClient } from './launcher.ts';
-import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv } from './lambda-config.ts';
-import { failureInfo, readRunStatus, writeRunStatus, type RunStatus } from './run-status.ts';
+import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv, type LambdaConfig } from './lambda-config.ts';
+import { failureInfo, readRunStatus, writeRunStatus } from './run-status.ts';
+import { openRunsStage, type RunsStage } from './runs-stage.ts';
+import { AnswerBudget, API_GATEWAY_LIMIT_MS, OUT_OF_TIME } from './answer-budget.ts';
 import { cancelJob } from '../watch/cancel-job.ts';
 import { readEventLogPage } from '../watch/event-log-reader.ts';
 
 /** The part of an API Gateway (REST, v1) proxy event this API reads. */
 export interface HttpEvent extends RequestOrigin {
   httpMethod: string;
+  /** requestTimeEpoch: when API Gateway received the request (epoch ms). */
+  requestContext?: (NonNullable<RequestOrigin['requestContext']> & { requestTimeEpoch?: number }) | null;
   resource?: string;
   pathParameters?: Record<string, string | undefined> | null;
   queryStringParameters?: Record<string, string | undefined> | null;
   body?: string | null;
   isBase64Encoded?: boolean;
+}
+
+/** What the handler knows beyond the event, and what a test may stand in for. */
+export interface HttpOptions {
+  /** The time POST has until it must answer (from the Lambda context); by default API Gateway's limit from the request's arrival. */
+  budget?: AnswerBudget;
+  openStage?: (config: LambdaConfig) => RunsStage;
 }
 
 export interface HttpResponse {
@@ -29,7 +36,7 @@ export interface HttpResponse {
   body: string;
 }
 
-/** API Gateway gives up on a request after 29 s: a POST waits for the result at most this long. */
+/** API Gateway gives up on a request after 29 s: a POST waits for the result at most this long (and less when the request arrived late: answer-budget.ts). */
 export const MAX_WAIT_SECONDS = 25;
 const DEFAULT_WAIT_SECONDS = 20;
 const POLL_MS = 200;
@@ -47,10 +54,13 @@ const MAX_BODY_BYTES = MAX_INPUT_BYTES + 4096;
  * is checked whole before anything is written; a failure of the service itself is answered
  * without its internals (they go to the log, under `requestId`).
  */
-export async function handleHttp(event: HttpEvent, requestId = 'unknown'): Promise<HttpResponse> {
+export async function handleHttp(event: HttpEvent, requestId = 'unknown', options: HttpOptions = {}): Promise<HttpResponse> {
   try {
     const route = `${event.httpMethod} ${event.resource ?? event.path ?? ''}`;
-    if (route === 'POST /runs') return await startRun(event);
+    if (route === 'POST /runs') {
+      const budget = options.budget ?? AnswerBudget.forRequest({ arrivedAt: event.requestContext?.requestTimeEpoch });
+      return await startRun(event, budget, options.openStage ?? openRunsStage);
+    }
     if (event.resource === '/runs/{jobId}' || /^\/runs\/[^/]+$/.test(event.path ?? '')) {
       const jobId = event.pathParameters?.jobId ?? (event.path ?? '').split('/').pop()!;
       if (event.httpMethod === 'GET') return await getRun(jobId, event.queryStringParameters?.cursor);
@@ -69,7 +79,7 @@ export async function handleHttp(event: HttpEvent, requestId = 'unknown'): Promi
   }
 }
 
-async function startRun(event: HttpEvent): Promise<HttpResponse> {
+async function startRun(event: HttpEvent, budget: AnswerBudget, openStage: (config: LambdaConfig) => RunsStage): Promise<HttpResponse> {
   const config = lambdaConfigFromEnv();
   if (!config.runFunction) throw new ConfigurationError('LAMBDA_MPI_RUN_FUNCTION', 'is not set: it names the run function that POST /runs starts');
   let body: unknown;
@@ -91,40 +101,51 @@ async function startRun(event: HttpEvent): Promise<HttpResponse> {
     maxWaitSeconds: MAX_WAIT_SECONDS,
   });
   const jobId = newJobId();
-  const clients = createAwsClients(config.aws);
-  const lambda = createLambdaClient(config.aws);
+  const stage = openStage(config);
+  // Before the run function is asked, a request out of time started nothing and says so.
+  const tooSlow = (step: string) => json(503, {
+    message: `the stage answered too slowly while ${step}: no job was started, so that the answer comes before API Gateway's ${API_GATEWAY_LIMIT_MS / 1000} s limit; try again`,
+  }, { 'Retry-After': '1' });
   try {
-    await assertProgramShipped(request.program, clients.s3, config.aws.bucket, config.stage);
+    if (await budget.within(() => stage.assertProgramShipped(request.program)) === OUT_OF_TIME) return tooSlow('checking the program');
     // Recorded before the job starts, so a GET right after the 202 finds it.
-    await writeRunStatus(clients.s3, config.aws.bucket, { jobId, status: 'running', program: request.program, size: request.size, startedAt: new Date().toISOString() });
+    const record = { jobId, status: 'running', program: request.program, size: request.size, startedAt: new Date(budget.clock.now()).toISOString() } as const;
+    if (await budget.within(() => stage.writeRunStatus(record)) === OUT_OF_TIME) return tooSlow('recording the job');
     const { waitSeconds = DEFAULT_WAIT_SECONDS, timeoutSeconds, input, ...job } = request;
     // Only a timeout the user asked for is passed on; otherwise the run function takes its own maximum.
     if ((body as { timeoutSeconds?: unknown }).timeoutSeconds !== undefined) Object.assign(job, { timeoutSeconds });
+    // The job never started: its record must not stay "running" (written if time is left; a GET judges it lost otherwise).
+    const neverStarted = (error: unknown) => budget.within(() => stage.writeRunStatus({ jobId, status: 'failed', error: failureInfo(error) })).catch(() => undefined);
+    let invoked: typeof OUT_OF_TIME | void;
     try {
       // An asynchronous invocation carries at most 1 MB: a large input goes through S3.
-      const inputReference = await storeInput(clients.s3, config.aws.bucket, jobId, input);
-      await lambda.send(new InvokeCommand({
-        FunctionName: config.runFunction,
-        InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify({ ...job, ...inputReference, jobId, mode: 'async' })),
-      }));
+      const inputReference = await budget.within(() => stage.storeInput(jobId, input));
+      if (inputReference === OUT_OF_TIME) {
+        await neverStarted(new TransportError('S3 PutObject', 'storing the input took longer than the request could wait'));
+        return tooSlow('storing the input');
+      }
+      invoked = await budget.within(() => stage.invokeRun({ ...job, ...inputReference, jobId, mode: 'async' }));
     } catch (error) {
-      // The job never started: its record must not stay "running".
-      await writeRunStatus(clients.s3, config.aws.bucket, { jobId, status: 'failed', error: failureInfo(error) }).catch(() => undefined);
+      await neverStarted(error);
       throw error instanceof ConfigurationError ? error : new TransportError('Lambda Invoke', `starting job ${jobId} failed: ${(error as Error).message}`, { cause: error });
     }
-    const until = Date.now() + waitSeconds * 1000;
-    let status: RunStatus | undefined;
-    do {
-      status = await readRunStatus(clients.s3, config.aws.bucket, jobId);
-      if (status && status.status !== 'running') return json(200, status);
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    } while (Date.now() < until);
     const location = runLocation(event, jobId);
-    return json(202, { jobId, status: 'running', location }, { Location: location });
+    const started = (message?: string) => json(202, { jobId, status: 'running', location, ...(message ? { message } : {}) }, { Location: location });
+    // Asked but not yet acknowledged: the job may be starting. Its id is the caller's way to learn.
+    if (invoked === OUT_OF_TIME) return started(`the run function was asked to start job ${jobId} but had not confirmed it within the request's time; GET ${location} says whether it runs`);
+    const until = Math.min(budget.clock.now() + waitSeconds * 1000, budget.deadline);
+    do {
+      // A read that fails or hangs costs this wait, never the job's id: the answer is then 202.
+      const status = await budget.within(() => stage.readRunStatus(jobId)).catch((error: unknown) => {
+        console.error(`[job ${jobId}] lambda-mpi http POST /runs: reading the job's record failed: ${(error as Error).message}`);
+        return undefined;
+      });
+      if (status !== OUT_OF_TIME && status && status.status !== 'running') return json(200, status);
+      await budget.pause(Math.min(POLL_MS, until - budget.clock.now()));
+    } while (budget.clock.now() < until);
+    return started();
   } finally {
-    clients.destroy();
-    lambda.destroy();
+    stage.destroy();
   }
 }
 

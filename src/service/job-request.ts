@@ -46,7 +46,9 @@ export function parseJobRequest(body: unknown, limits: RequestLimits): CheckedJo
   const request = body as Record<string, unknown>;
   const unknown = Object.keys(request).filter((key) => !FIELDS.includes(key));
   if (unknown.length) {
-    throw new InvalidArgumentError(unknown[0]!, request[unknown[0]!], `one of the fields ${FIELDS.join(', ')}`, `is not a field of a job request; the fields are ${FIELDS.join(', ')}`);
+    // Named as far as a message should quote it: a field's name may be as long as the body.
+    const name = unknown[0]!.length > 60 ? `${unknown[0]!.slice(0, 60)}…` : unknown[0]!;
+    throw new InvalidArgumentError(name, request[unknown[0]!], `one of the fields ${FIELDS.join(', ')}`, `is not a field of a job request; the fields are ${FIELDS.join(', ')}`);
   }
   if (request.program === undefined) throw new InvalidArgumentError('program', undefined, 'the name of a bundled program or a shipped program\'s "sha256:<hex>" id', 'is required: the name of a bundled program or a shipped program\'s "sha256:<hex>" id');
   checkJobProgram(request.program, limits);

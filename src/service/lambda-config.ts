@@ -40,6 +40,12 @@ export interface LambdaConfig {
    * live output's lag against its S3 PUTs (one per interval while ranks print).
    */
   watchFlushMs: number;
+  /**
+   * The stage's job role (LAMBDA_MPI_JOB_ROLE_ARN): a job's program runs under it, narrowed to its
+   * job (program-credentials.ts). When set, lambda-mpi's own clients are given the function's
+   * credentials explicitly (`aws.credentials`), so the program's do not become theirs.
+   */
+  jobRoleArn?: string;
 }
 
 export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LambdaConfig {
@@ -55,8 +61,13 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
   if (!Number.isInteger(watchFlushMs) || watchFlushMs < 50 || watchFlushMs > 60_000) {
     throw new ConfigurationError('LAMBDA_MPI_WATCH_FLUSH_MS', `must be an integer number of milliseconds in 50..60000 (how often rank 0 writes the job's event log); received ${env.LAMBDA_MPI_WATCH_FLUSH_MS}`);
   }
+  const jobRoleArn = env.LAMBDA_MPI_JOB_ROLE_ARN || undefined;
+  if (jobRoleArn !== undefined && !/^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(jobRoleArn)) {
+    throw new ConfigurationError('LAMBDA_MPI_JOB_ROLE_ARN', `must be an IAM role's ARN (arn:aws:iam::<account>:role/<name>), or empty where there is no job role; received ${jobRoleArn}`);
+  }
   return {
-    aws: awsSettingsFromEnv(env),
+    aws: { ...awsSettingsFromEnv(env), ...(jobRoleArn ? functionCredentials(env) : {}) },
+    ...(jobRoleArn ? { jobRoleArn } : {}),
     workerFunction,
     ...(env.LAMBDA_MPI_RUN_FUNCTION ? { runFunction: env.LAMBDA_MPI_RUN_FUNCTION } : {}),
     fanout,
@@ -75,6 +86,13 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
     architecture: env.LAMBDA_MPI_ARCHITECTURE === 'x86_64' ? 'x86_64' : env.LAMBDA_MPI_ARCHITECTURE === 'arm64' ? 'arm64' : process.arch === 'arm64' ? 'arm64' : 'x86_64',
     ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
   };
+}
+
+/** The function's own credentials, as Lambda puts them in its environment. */
+function functionCredentials(env: NodeJS.ProcessEnv): Pick<LambdaConfig['aws'], 'credentials'> {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = env;
+  if (!accessKeyId || !secretAccessKey) return {};
+  return { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } };
 }
 
 export const DEFAULT_START_DEADLINE_SECONDS = 30;

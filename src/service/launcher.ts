@@ -48,7 +48,7 @@ export async function freeConcurrency(lambda: LambdaClient): Promise<number | un
  * With a meter, its invocations are counted with the job's other requests.
  */
 export function createLambdaClient(settings: AwsSettings, meter?: RequestMeter): LambdaClient {
-  const client = new LambdaClient({ ...(settings.region ? { region: settings.region } : {}), maxAttempts: 3 });
+  const client = new LambdaClient({ ...(settings.region ? { region: settings.region } : {}), ...(settings.credentials ? { credentials: settings.credentials } : {}), maxAttempts: 3 });
   meter?.attach(client, 'lambda');
   return client;
 }

@@ -17,6 +17,7 @@ import { childrenOf } from './fanout.ts';
 import { beginInvocation, type InvocationInfo } from './invocation.ts';
 import { inputKeyOf, loadInput, storeInput, type InputReference } from './job-input.ts';
 import { loadJobProgram } from './job-program.ts';
+import { underJobSession } from './program-credentials.ts';
 import { parseJobRequest, type CheckedJobRequest } from './job-request.ts';
 import { LambdaJobWatch } from './job-watch.ts';
 import { toJsonSafe } from '../runtime/json-safe.ts';
@@ -322,7 +323,7 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     jobId,
     rank: 0,
     size: request.size,
-    program: job.program,
+    program: underJobSession(job.program, config, jobId, 0),
     input: structuredClone(request.input),
     transport,
     deadline: job.deadline,

@@ -9,6 +9,7 @@ import { deleteJobObjects, queueUrl, waitUntil } from '../transport/aws/job-reso
 import { childrenOf } from './fanout.ts';
 import { loadInput } from './job-input.ts';
 import { loadJobProgram } from './job-program.ts';
+import { underJobSession } from './program-credentials.ts';
 import { createLambdaClient, launchWorkers } from './launcher.ts';
 import { beginInvocation, type InvocationInfo } from './invocation.ts';
 import { lambdaConfigFromEnv, lambdaProcessorName, logForJob, printToLog, type LambdaConfig } from './lambda-config.ts';
@@ -107,7 +108,7 @@ async function runWorkerOnLambda(
   const { jobId, rank, size } = event;
   const program = defineProgram(async (comm) => {
     const [userProgram, input] = await Promise.all([loadJobProgram(event.program, config), loadInput(clients.s3, config.aws.bucket, event)]);
-    return userProgram.main(comm, input);
+    return underJobSession(userProgram, config, jobId, rank).main(comm, input);
   });
   const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank, size, queues: { urlBase: event.queueUrlBase } });
   // While this rank's program runs synchronous code, its pulse tells rank 0 it is busy, not dead.

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeZipScratch } from '../../src/cli/serverless.ts';
+import { JOB_OBJECT_ACTIONS, JOB_QUEUE_ACTIONS } from '../../src/service/job-session-policy.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -176,14 +177,15 @@ describe('IAM: a role per function, each with only what that function does', () 
       const { template } = get();
       const roles = FUNCTIONS.map((fn) => template.Resources[logicalId(fn)].Properties.Role['Fn::GetAtt'][0]);
       expect(new Set(roles).size).toBe(FUNCTIONS.length);
-      expect(byType(template, 'AWS::IAM::Role').map(([id]) => id).sort()).toEqual([...roles].sort());
+      // and the job role, which no function runs with: their programs do (below).
+      expect(byType(template, 'AWS::IAM::Role').map(([id]) => id).sort()).toEqual([...roles, 'JobRole'].sort());
     });
 
     it(`${stage}: every statement names specific actions on specific resources`, () => {
       for (const fn of FUNCTIONS) {
         for (const s of roleStatements(get().template, fn)) {
           expect(s.Effect).toBe('Allow');
-          for (const action of s.Action) expect(action).toMatch(/^(logs|sqs|s3|lambda):[A-Za-z]+$/);
+          for (const action of s.Action) expect(action).toMatch(/^(logs|sqs|s3|lambda|sts):[A-Za-z]+$/);
           // Reading the account's Lambda settings (run's free-concurrency check) names no resource:
           // IAM takes it only on '*'.
           if (fn === 'run' && s.Action.join() === 'lambda:GetAccountSettings') {
@@ -212,6 +214,8 @@ describe('IAM: a role per function, each with only what that function does', () 
       ]);
     });
 
+    const jobRoleArn = () => `arn:{AWS::Partition}:iam::{AWS::AccountId}:role/${get().template.Resources.JobRole.Properties.RoleName}`;
+
     it(`${stage}: run may create, use and delete the stage's queues, the job's objects and records, start workers, and read the account's Lambda settings`, () => {
       expect(grants(get().template, 'run')).toEqual([
         'lambda:GetAccountSettings *',
@@ -226,6 +230,7 @@ describe('IAM: a role per function, each with only what that function does', () 
         's3:PutObject {JobBucket.Arn}/runs/*',
         ...['ChangeMessageVisibility', 'CreateQueue', 'DeleteMessage', 'DeleteQueue', 'GetQueueAttributes', 'GetQueueUrl', 'ReceiveMessage', 'SendMessage', 'TagQueue']
           .map((a) => `sqs:${a} ${queues}`),
+        `sts:AssumeRole ${jobRoleArn()}`,
       ]);
     });
 
@@ -238,6 +243,7 @@ describe('IAM: a role per function, each with only what that function does', () 
         's3:ListBucket {JobBucket.Arn}',
         's3:PutObject {JobBucket.Arn}/jobs/*',
         ...['ChangeMessageVisibility', 'DeleteMessage', 'GetQueueAttributes', 'ReceiveMessage', 'SendMessage'].map((a) => `sqs:${a} ${queues}`),
+        `sts:AssumeRole ${jobRoleArn()}`,
       ]);
     });
 
@@ -251,6 +257,26 @@ describe('IAM: a role per function, each with only what that function does', () 
         ...['DeleteQueue', 'GetQueueAttributes', 'ListQueueTags'].map((a) => `sqs:${a} ${queues}`),
         'sqs:ListQueues arn:{AWS::Partition}:sqs:{AWS::Region}:{AWS::AccountId}:*',
       ].sort());
+    });
+
+    it(`${stage}: the job role, which a job's program runs under (narrowed to its job), is taken only by run and worker and grants only the use of the stage's job queues and objects`, () => {
+      const { template } = get();
+      const role = template.Resources.JobRole.Properties;
+      expect(role.RoleName).toMatch(new RegExp(`^${SERVICE}-${stage}-[a-z]{2}(-[a-z]+)+-\\d-job$`));
+      expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+        { Effect: 'Allow', Principal: { AWS: [{ 'Fn::GetAtt': ['RunRole', 'Arn'] }, { 'Fn::GetAtt': ['WorkerRole', 'Arn'] }] }, Action: 'sts:AssumeRole' },
+      ]);
+      const granted = role.Policies.flatMap((p: Json) => p.PolicyDocument.Statement)
+        .flatMap((st: Json) => [st.Action].flat().flatMap((a: string) => [st.Resource].flat().map((r: Json) => `${a} ${render(r)}`)))
+        .sort();
+      // What a session policy may then narrow (job-session-policy.ts): every action it names is here.
+      expect(granted).toEqual([
+        ...JOB_OBJECT_ACTIONS.map((a) => `${a} {JobBucket.Arn}/jobs/*`),
+        's3:ListBucket {JobBucket.Arn}',
+        ...JOB_QUEUE_ACTIONS.map((a) => `${a} ${queues}`),
+      ].sort());
+      expect(template.Resources.RunLambdaFunction.Properties.Environment.Variables.LAMBDA_MPI_JOB_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['JobRole', 'Arn'] });
+      expect(template.Resources.WorkerLambdaFunction.Properties.Environment.Variables.LAMBDA_MPI_JOB_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['JobRole', 'Arn'] });
     });
 
     it(`${stage}: each function writes only its own logs`, () => {

@@ -138,6 +138,8 @@ class LocalAwsPlugin {
       ...this.functionNameVars(),
       // No schedules run here: the sweeper runs when a job starts instead.
       LAMBDA_MPI_SWEEP_AT_JOB_START: 'true',
+      // No STS and no IAM here: a job's program runs with the functions' credentials, unscoped.
+      LAMBDA_MPI_JOB_ROLE_ARN: '',
     }, settings.apiKey);
     if (settings.survivePendingRejections) process.on('unhandledRejection', this.onUnhandledRejection);
     if (settings.guardFunctionThreads) guardFunctionThreads((line) => this.log.error(`local-aws: ${line}`));

@@ -12,6 +12,8 @@ import { assertStageDeployed, findStageTarget, type StageTarget } from './stage-
 import type { StageClients } from './stage-clients.ts';
 import { objectExists, uploadBundle } from './upload-bundle.ts';
 import { JobFollower } from './job-follower.ts';
+import { explainLostStage } from './stage-connection.ts';
+import { readJobRecord } from '../../watch/cancel-job.ts';
 import type { JobProgress } from '../../runtime/job-events.ts';
 import { requestCancel } from '../../watch/cancel-request.ts';
 
@@ -131,6 +133,10 @@ export async function runOnStage(request: StageRunRequest, hooks: StageRunHooks,
       ...(request.input !== undefined ? { input: request.input } : {}),
       ...(request.timeoutSeconds !== undefined ? { timeoutSeconds: request.timeoutSeconds } : {}),
       ...(request.trace ? { trace: true } : {}),
+    }).catch(async (error: unknown) => {
+      // A stage that stopped answering (the local stack ended) is named as such, with the job's fate.
+      follower.stop();
+      throw await explainLostStage(error, { target, jobId, env: deps.env, readStatus: async () => (await readJobRecord(deps.clients.s3, target.bucket, jobId))?.status });
     });
     await follower.finish();
   } finally {
