@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PROC_NULL, ANY_TAG, RankFailedError } from '../../src/index.ts';
+import { ANY_TAG, JobTimeoutError, PROC_NULL, RankFailedError } from '../../src/index.ts';
 import * as nonblocking from './programs/nonblocking.ts';
 import { rejection, runOn, type ConformanceTarget } from './target.ts';
 
@@ -136,6 +136,17 @@ export function nonblockingCases(target: ConformanceTarget): void {
         unsendable: { type: expect.any(String) },
       });
       expect((r.results[1] as { unsendable: unknown }).unsendable).not.toBe('accepted');
+    });
+
+    it('a job past its timeout names what each rank waits on: a request it waits for, never an irecv it only posted', async () => {
+      const timeoutMs = Math.max(300, target.timeoutMs / 100);
+      const error = await rejection(runOn(target, nonblocking.requestsThatWaitForever, { size: 4, timeoutMs }));
+      expect(error).toBeInstanceOf(JobTimeoutError);
+      expect(error.running).toEqual([
+        { rank: 1, operation: 'recv', source: 0, tag: 6, silent: false },
+        { rank: 2, operation: 'irecv', source: 0, tag: 7, silent: false },
+        { rank: 3, operation: 'issend', source: 0, tag: 8, silent: false },
+      ]);
     });
 
     it('many receives outstanding at once each get the message of their position', async () => {

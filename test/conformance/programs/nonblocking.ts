@@ -308,3 +308,17 @@ export const fillsWithoutWait = defineProgram(async (comm) => {
   return { done: request.completed, status: request.status, value: request.test() };
 });
 
+
+/**
+ * Ranks that wait forever, each in another way: in recv while an irecv it does not wait on is
+ * posted (the rank is blocked in recv, not in the irecv), in a request's wait, in an issend's wait.
+ */
+export const requestsThatWaitForever = defineProgram(async (comm) => {
+  if (comm.rank === 1) {
+    comm.irecv(0, 5);
+    return comm.recv(0, 6);
+  }
+  if (comm.rank === 2) return comm.irecv(0, 7).wait();
+  if (comm.rank === 3) return comm.issend('never received', 0, 8).wait();
+  return undefined;
+});
