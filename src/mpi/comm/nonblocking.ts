@@ -74,7 +74,9 @@ class PostedIrecv<T> implements ReceiveHandler, Withdrawable {
       failRequest(this.request, error);
       return;
     }
-    completeRequest(this.request, value, { source: this.space.group.local(message.source)!, tag: message.tag, bytes: payloadSize(message.body) });
+    // Measuring an in-process value's bytes means encoding it: only when the program asks.
+    const { space } = this;
+    completeRequest(this.request, value, () => ({ source: space.group.local(message.source)!, tag: message.tag, bytes: payloadSize(message.body) }));
   }
 
   failed(error: unknown): void {

@@ -48,6 +48,8 @@ export class Engine {
    * program is not waiting on is not here: the rank is computing, not blocked.
    */
   private readonly waits = new Set<WaitDescription>();
+  /** The first of `waits` (a Set's first element costs an iterator to read). */
+  private oldestWait: WaitDescription | undefined;
   /** Per source: the ack id its next data frame asks for (announced by a SYNC_CONTEXT frame). */
   private readonly syncAnnounced = new Map<number, number>();
   /** Synchronous-mode sends of this rank waiting for their receive, by ack id. */
@@ -182,19 +184,21 @@ export class Engine {
   /** The program now waits on `shown` (a request's wait): part of what this rank is blocked on. */
   beginWait(shown: WaitDescription): void {
     this.waits.add(shown);
-    if (this.waits.size === 1) this.transport.rankWaits?.(shown);
+    if (this.waits.size > 1) return;
+    this.oldestWait = shown;
+    this.transport.rankWaits?.(shown);
   }
 
   /** The program no longer waits on `shown`. */
   endWait(shown: WaitDescription): void {
-    const oldest = this.oldestWait();
-    if (!this.waits.delete(shown) || this.abortError !== undefined) return;
-    if (oldest === shown) this.transport.rankWaits?.(this.oldestWait());
+    if (!this.waits.delete(shown) || this.abortError !== undefined || shown !== this.oldestWait) return;
+    this.oldestWait = this.waits.size === 0 ? undefined : this.waits.values().next().value;
+    this.transport.rankWaits?.(this.oldestWait);
   }
 
   /** The oldest wait still going: what this rank is blocked on. */
   waitState(): WaitDescription | undefined {
-    return this.oldestWait();
+    return this.oldestWait;
   }
 
   /** Releases every waiting receive and synchronous send with `error`; later operations fail with it too. */
@@ -224,10 +228,6 @@ export class Engine {
       this.beginWait(shown);
       this.posted.push(pattern, consume, new BlockingReceive(this, shown, resolve, reject));
     });
-  }
-
-  private oldestWait(): WaitDescription | undefined {
-    return this.waits.size === 0 ? undefined : this.waits.values().next().value;
   }
 
   /** A receive took `message`: a synchronous-mode sender hears so. */

@@ -41,7 +41,10 @@ let completions = 0;
 
 const INTERNAL: unique symbol = Symbol('lambda-mpi.request');
 
-let complete: <T>(request: Request<T>, value: T | undefined, status?: RequestStatus) => void;
+/** A status, or how to work it out when first asked (measuring a payload's bytes may cost an encoding). */
+export type StatusOf = RequestStatus | (() => RequestStatus);
+
+let complete: <T>(request: Request<T>, value: T | undefined, status?: StatusOf) => void;
 let fail: (request: Request, error: unknown) => void;
 let make: <T>(kind: RequestKind, waits: WaitStates, shown: WaitDescription, withdrawable?: Withdrawable) => Request<T>;
 
@@ -66,7 +69,7 @@ export class Request<T = unknown> {
   #outcome: Outcome = 'pending';
   #value: T | undefined;
   #error: unknown;
-  #status: RequestStatus | undefined;
+  #status: StatusOf | undefined;
   #completedAs = 0;
   /** The program has been told of its completion: the request is spent. */
   #reported = false;
@@ -113,13 +116,18 @@ export class Request<T = unknown> {
 
   /** A completed receive's source (a rank of its communicator), tag and payload bytes; otherwise undefined. */
   get status(): RequestStatus | undefined {
+    if (typeof this.#status === 'function') this.#status = this.#status();
     return this.#status;
   }
 
   /** Resolves to the received value (`undefined` for a send or a cancelled receive). */
   async wait(): Promise<T | undefined> {
     this.#claim('request', 'wait()');
-    if (this.#outcome === 'pending') await Request.#waitFor([this], 1);
+    if (this.#outcome === 'pending') {
+      // The common case, kept free of closures: the promise's own resolve is the watcher.
+      this.#block(true);
+      await new Promise<void>((resolve) => this.#watch(resolve));
+    }
     return this.#result();
   }
 
@@ -241,11 +249,14 @@ export class Request<T = unknown> {
   }
 
   static #assertRequests(requests: unknown): asserts requests is readonly Request<any>[] {
-    const isRequest = (value: unknown) => typeof value === 'object' && value !== null && #outcome in value;
-    if (!Array.isArray(requests) || !requests.every(isRequest)) {
+    if (!Array.isArray(requests) || !requests.every(Request.#isRequest)) {
       throw new InvalidArgumentError('requests', requests, 'an array of Requests (from isend, issend or irecv)',
-        Array.isArray(requests) ? `must hold only Requests, and holds ${describeValue(requests.find((request) => !isRequest(request)))}` : undefined);
+        Array.isArray(requests) ? `must hold only Requests, and holds ${describeValue(requests.find((request) => !Request.#isRequest(request)))}` : undefined);
     }
+  }
+
+  static #isRequest(value: unknown): boolean {
+    return typeof value === 'object' && value !== null && #outcome in value;
   }
 
   #block(on: boolean): void {
@@ -308,7 +319,7 @@ export function startRequest<T>(kind: RequestKind, waits: WaitStates, shown: Wai
   return make<T>(kind, waits, shown, withdrawable);
 }
 
-export function completeRequest<T>(request: Request<T>, value: T | undefined, status?: RequestStatus): void {
+export function completeRequest<T>(request: Request<T>, value: T | undefined, status?: StatusOf): void {
   complete(request, value, status);
 }
 
