@@ -149,6 +149,20 @@ export function nonblockingCases(target: ConformanceTarget): void {
       ]);
     });
 
+    it('requests on a split communicator speak its ranks and never take the parent\'s messages', async () => {
+      const size = Math.min(7, Math.max(...target.sizes));
+      if (size < 2) return;
+      const r = await runOn(target, nonblocking.onSplitCommunicator, { size, timeoutMs: HANG_TIMEOUT_MS });
+      // Each half is ordered by descending world rank (key = -rank).
+      const halves = [0, 1].map((color) => Array.from({ length: size }, (_, rank) => rank).filter((rank) => rank % 2 === color).reverse());
+      expect(r.results).toEqual(Array.from({ length: size }, (_, rank) => {
+        const half = halves[rank % 2]!;
+        const halfRank = half.indexOf(rank);
+        const left = (halfRank - 1 + half.length) % half.length;
+        return { halfRank, value: half[left], status: { source: left, tag: 4, bytes: expect.any(Number) }, fromLeft: left, world: 'on the world' };
+      }));
+    });
+
     it('many receives outstanding at once each get the message of their position', async () => {
       const r = await runOn(target, nonblocking.manyOutstanding, { size: 2, input: 500 });
       expect(r.result).toEqual({ misplaced: 0 });

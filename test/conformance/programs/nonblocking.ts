@@ -322,3 +322,20 @@ export const requestsThatWaitForever = defineProgram(async (comm) => {
   if (comm.rank === 3) return comm.issend('never received', 0, 8).wait();
   return undefined;
 });
+
+/**
+ * Requests on a split communicator: ranks, sources and statuses are the sub-communicator's, and
+ * its irecvs never take the parent's messages (a message on the world with the same tag waits
+ * for the world's own receive).
+ */
+export const onSplitCommunicator = defineProgram(async (comm) => {
+  const half = await comm.split(comm.rank % 2, -comm.rank);
+  const right = (half.rank + 1) % half.size;
+  const left = (half.rank - 1 + half.size) % half.size;
+  const worldMessage = comm.isend('on the world', comm.rank, 4);
+  const received = half.irecv<number>(ANY_SOURCE, 4);
+  await half.issend(comm.rank, right, 4).wait();
+  const value = await received.wait();
+  await worldMessage.wait();
+  return { halfRank: half.rank, value, status: received.status, fromLeft: left, world: await comm.recv(comm.rank, 4) };
+});
