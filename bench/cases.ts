@@ -7,7 +7,7 @@ import type { Better, Target } from './types.ts';
  * iterations, then `reps` repetitions of `iterations` iterations each (after a barrier), timed
  * on rank 0; the figure comes from the median repetition.
  */
-export type CaseKind = 'pingpong-object' | 'pingpong-buffer' | 'allreduce-buffer' | 'allreduce-into' | 'allreduce-into-shared' | 'allreduce-scalar';
+export type CaseKind = 'pingpong-object' | 'pingpong-nonblocking' | 'pingpong-buffer' | 'allreduce-buffer' | 'allreduce-into' | 'allreduce-into-shared' | 'allreduce-scalar';
 
 /** What a program (TypeScript or Python) needs to run one case: it travels as JSON. */
 export interface CaseParams {
@@ -59,6 +59,14 @@ export function benchCases(quick: boolean): BenchCase[] {
       metric: 'object ping-pong {a:1,b:"x"}, half round trip (2 ranks)', unit: 'µs', better: 'lower',
       figure: (roundTrip) => (roundTrip / 2) * 1e6,
       target: { maxRatio: 1, label: '≤ 1x mpi4py' },
+    },
+    {
+      // The same object with isend/irecv and wait on both sides (mpi4py's lowercase isend/irecv).
+      id: 'pingpong-nonblocking.np2', kind: 'pingpong-nonblocking', ranks: 2, elements: 0,
+      ...scale({ warmup: 10_000, reps: 9, iterations: 20_000 }, quick),
+      metric: 'object isend/irecv ping-pong {a:1,b:"x"}, half round trip (2 ranks)', unit: 'µs', better: 'lower',
+      figure: (roundTrip) => (roundTrip / 2) * 1e6,
+      target: { maxRatio: 1.5, label: '≤ 1.5x mpi4py' },
     },
     {
       id: 'pingpong-buffer-8MiB.np2', kind: 'pingpong-buffer', ranks: 2, elements: BUFFER_ELEMENTS,

@@ -43,6 +43,27 @@ function bodyOf(comm: Comm, params: CaseParams): { body: Body; check(): void } {
       };
       return { body, check };
     }
+    case 'pingpong-nonblocking': {
+      let message: unknown = SMALL_OBJECT;
+      const body: Body = comm.rank === 0
+        ? async (n) => {
+          for (let i = 0; i < n; i++) {
+            const received = comm.irecv(peer);
+            await comm.isend(message, peer).wait();
+            message = await received.wait();
+          }
+        }
+        : async (n) => {
+          for (let i = 0; i < n; i++) {
+            const value = await comm.irecv(peer).wait();
+            await comm.isend(value, peer).wait();
+          }
+        };
+      const check = () => {
+        if (comm.rank === 0 && (message as typeof SMALL_OBJECT).b !== 'x') throw new Error('isend/irecv ping-pong: the object did not come back intact');
+      };
+      return { body, check };
+    }
     case 'allreduce-buffer':
     case 'allreduce-into':
     case 'allreduce-into-shared': {

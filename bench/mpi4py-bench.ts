@@ -20,6 +20,7 @@ const RUN_TIMEOUT_MS = 90_000;
 
 const SCRIPT_OF: Record<BenchCase['kind'], string> = {
   'pingpong-object': 'pingpong.py',
+  'pingpong-nonblocking': 'pingpong.py',
   'pingpong-buffer': 'pingpong.py',
   'allreduce-buffer': 'allreduce.py',
   'allreduce-into': 'allreduce.py',

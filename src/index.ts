@@ -4,7 +4,10 @@ export type { RunResult, RankTiming } from './runtime/run-result.ts';
 export type { OutputLine, OutputStream } from './runtime/output.ts';
 export { Comm, type Message, type ProbeResult } from './mpi/comm/comm.ts';
 export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './mpi/comm/ops.ts';
-export { ANY_SOURCE, ANY_TAG, MAX_SIZE, MAX_MESSAGE_BYTES, MAX_TAG } from './mpi/constants.ts';
+export { Request, type RequestStatus, type TestResult } from './mpi/p2p/request.ts';
+export { ANY_SOURCE, ANY_TAG, PROC_NULL, MAX_SIZE, MAX_MESSAGE_BYTES, MAX_TAG } from './mpi/constants.ts';
+export { wtime, wtick } from './mpi/time.ts';
+export { computeDims } from './mpi/topology/compute-dims.ts';
 export {
   LambdaMpiError, InvalidArgumentError, ProgramBuildError, RankFailedError, JobAbortedError, JobTimeoutError, JobCancelledError, TransportError,
   ConfigurationError, RankLostError, type LostRank, type RankWaitState, type RemoteErrorInfo,

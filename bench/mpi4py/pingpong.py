@@ -1,5 +1,5 @@
-"""Ping-pong between ranks 0 and 1: a small object (lowercase send/recv, pickled) and a
-float64 buffer (uppercase Send/Recv). Run with mpirun -np 2."""
+"""Ping-pong between ranks 0 and 1: a small object (lowercase send/recv, pickled; and with
+lowercase isend/irecv and wait) and a float64 buffer (uppercase Send/Recv). Run with mpirun -np 2."""
 from mpi4py import MPI
 
 from common import cases_from_argv, float64_buffer, report, time_case
@@ -20,6 +20,24 @@ def object_body(comm):
         def body(n):
             for _ in range(n):
                 comm.send(comm.recv(source=peer), dest=peer)
+    return body
+
+
+def nonblocking_body(comm):
+    peer = 1 - comm.rank
+    if comm.rank == 0:
+        def body(n):
+            message = SMALL_OBJECT
+            for _ in range(n):
+                request = comm.irecv(source=peer)
+                comm.isend(message, dest=peer).wait()
+                message = request.wait()
+            assert message['b'] == 'x'
+    else:
+        def body(n):
+            for _ in range(n):
+                message = comm.irecv(source=peer).wait()
+                comm.isend(message, dest=peer).wait()
     return body
 
 
@@ -49,6 +67,8 @@ def main():
     for case in cases_from_argv():
         if case['kind'] == 'pingpong-object':
             body = object_body(comm)
+        elif case['kind'] == 'pingpong-nonblocking':
+            body = nonblocking_body(comm)
         elif case['kind'] == 'pingpong-buffer':
             body = buffer_body(comm, case['elements'])
         else:

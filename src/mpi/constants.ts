@@ -3,6 +3,11 @@ export const ANY_SOURCE = -1;
 /** Matches a message with any tag (MPI_ANY_TAG). */
 export const ANY_TAG = -1;
 /**
+ * A peer that does not exist (MPI_PROC_NULL): a send to it does nothing, a receive from it
+ * completes at once with no value. A non-periodic shift at a grid's edge gives it.
+ */
+export const PROC_NULL = -2;
+/**
  * The largest number of ranks a job may have. On Lambda each rank is one concurrent execution:
  * the service also refuses a job larger than the account's free concurrency.
  */

@@ -1,4 +1,4 @@
-import { ANY_SOURCE, ANY_TAG, MAX_SIZE, MAX_TAG } from './constants.ts';
+import { ANY_SOURCE, ANY_TAG, MAX_SIZE, MAX_TAG, PROC_NULL } from './constants.ts';
 import { InvalidArgumentError, describeValue } from './errors.ts';
 
 export function assertJobSize(size: unknown): asserts size is number {
@@ -20,11 +20,19 @@ export function assertRank(argument: string, value: unknown, size: number): asse
   }
 }
 
-/** A receive's source: a rank of this communicator or ANY_SOURCE. */
-export function assertSource(value: unknown, size: number): asserts value is number {
-  if (value === ANY_SOURCE) return;
+/** A point-to-point destination: a rank of this communicator or PROC_NULL. */
+export function assertDest(argument: string, value: unknown, size: number): asserts value is number {
+  if (value === PROC_NULL) return;
   if (!Number.isInteger(value) || (value as number) < 0 || (value as number) >= size) {
-    throw new InvalidArgumentError('source', value, `an integer rank in 0..${size - 1} or ANY_SOURCE (-1)`);
+    throw new InvalidArgumentError(argument, value, `an integer rank in 0..${size - 1} or PROC_NULL (${PROC_NULL})`);
+  }
+}
+
+/** A receive's source: a rank of this communicator, ANY_SOURCE or PROC_NULL. */
+export function assertSource(value: unknown, size: number): asserts value is number {
+  if (value === ANY_SOURCE || value === PROC_NULL) return;
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) >= size) {
+    throw new InvalidArgumentError('source', value, `an integer rank in 0..${size - 1}, ANY_SOURCE (${ANY_SOURCE}) or PROC_NULL (${PROC_NULL})`);
   }
 }
 

@@ -4,6 +4,7 @@ import type { VectorReduction } from '../mpi/comm/vector-reductions.ts';
 import { JobAbortedError } from '../mpi/errors.ts';
 import { Engine } from '../mpi/p2p/engine.ts';
 import type { Program } from '../mpi/program.ts';
+import { runOnClock } from '../mpi/time.ts';
 import { systemClock, type Clock } from '../transport/clock.ts';
 import type { Transport } from '../transport/transport.ts';
 import { decodeControl, encodeControl, type ControlMessage } from './control.ts';
@@ -128,7 +129,9 @@ export class RankSession {
         ...(this.tracer ? { tracer: this.tracer } : {}),
       };
       const comm = new Comm(services, worldGroup(options.size), 'w');
-      const value = await withOutputSink(sink, () => options.program.main(comm, options.input));
+      const main = () => options.program.main(comm, options.input);
+      // Real time needs no context: wtime() reads it directly.
+      const value = await withOutputSink(sink, this.clock === systemClock ? main : () => runOnClock(this.clock, main));
       return { ok: true, value };
     } catch (error) {
       return { ok: false, error };

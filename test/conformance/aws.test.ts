@@ -4,6 +4,7 @@ import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
+import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import type { ConformanceTarget } from './target.ts';
 import { valueCases } from './value-cases.ts';
@@ -19,6 +20,7 @@ const aws: ConformanceTarget = {
 };
 
 pointToPointCases(aws);
+nonblockingCases(aws);
 valueCases(aws);
 collectiveCases(aws);
 communicatorCases(aws);

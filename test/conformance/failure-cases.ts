@@ -100,10 +100,10 @@ export function failureCases(target: ConformanceTarget): void {
     });
 
     const badCalls: Array<[string, string, RegExp]> = [
-      ['dest out of range', 'dest', /dest must be an integer rank in 0\.\.2; received 3/],
+      ['dest out of range', 'dest', /dest must be an integer rank in 0\.\.2 or PROC_NULL \(-2\); received 3/],
       ['dest not an integer', 'dest', /received 0\.5/],
       ['negative tag', 'tag', /tag must be an integer tag in 0\.\./],
-      ['source out of range', 'source', /source must be an integer rank in 0\.\.2 or ANY_SOURCE/],
+      ['source out of range', 'source', /source must be an integer rank in 0\.\.2, ANY_SOURCE \(-1\) or PROC_NULL \(-2\)/],
       ['negative recv tag', 'tag', /or ANY_TAG/],
       ['root out of range', 'root', /root must be an integer rank in 0\.\.2; received -1/],
       ['reduce root not an integer', 'root', /received "x"/],

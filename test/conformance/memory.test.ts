@@ -2,6 +2,7 @@ import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
+import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import type { ConformanceTarget } from './target.ts';
 import { valueCases } from './value-cases.ts';
@@ -15,6 +16,7 @@ const memory: ConformanceTarget = {
 };
 
 pointToPointCases(memory);
+nonblockingCases(memory);
 valueCases(memory);
 collectiveCases(memory);
 communicatorCases(memory);

@@ -3,6 +3,7 @@ import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
+import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import type { ConformanceTarget } from './target.ts';
 import { valueCases } from './value-cases.ts';
@@ -20,6 +21,7 @@ const model: ConformanceTarget = {
 };
 
 pointToPointCases(model);
+nonblockingCases(model);
 valueCases(model);
 collectiveCases(model);
 communicatorCases(model);

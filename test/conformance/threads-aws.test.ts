@@ -4,6 +4,7 @@ import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
+import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { threadedTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
@@ -21,6 +22,7 @@ const threadsAws = {
 };
 
 pointToPointCases(threadsAws);
+nonblockingCases(threadsAws);
 valueCases(threadsAws);
 collectiveCases(threadsAws);
 communicatorCases(threadsAws);

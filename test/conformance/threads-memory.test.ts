@@ -2,6 +2,7 @@ import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
+import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { threadedTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
@@ -13,6 +14,7 @@ const threads = threadedTarget(
 );
 
 pointToPointCases(threads);
+nonblockingCases(threads);
 valueCases(threads);
 collectiveCases(threads);
 communicatorCases(threads);

@@ -45,6 +45,8 @@ const PAIRS: Pair[] = [
   { py: 'collectives.py', size: 4, ts: counterparts.collectives },
   { py: 'split.py', size: 5, ts: counterparts.split },
   { py: 'p2p.py', size: 4, ts: counterparts.p2p },
+  { py: 'nonblocking.py', size: 4, ts: counterparts.nonblocking },
+  { py: 'compute_dims.py', size: 1, ts: counterparts.computeDimsCases },
 ];
 
 /** Why the suite cannot run here, or undefined when mpirun and mpi4py are there. */

@@ -4,7 +4,8 @@
  * bundled programs of src/programs and are run by name.)
  */
 import {
-  ANY_SOURCE, BAND, BOR, BXOR, LAND, LOR, LXOR, MAX, MAXLOC, MIN, MINLOC, PROD, SUM, defineProgram,
+  ANY_SOURCE, BAND, BOR, BXOR, InvalidArgumentError, LAND, LOR, LXOR, MAX, MAXLOC, MIN, MINLOC, PROC_NULL, PROD, Request, SUM,
+  computeDims, defineProgram,
 } from '../../src/index.ts';
 import { formatNumpy } from '../../src/programs/numpy-format.ts';
 
@@ -178,7 +179,7 @@ export const p2p = defineProgram(async (comm) => {
   console.log(`rank ${rank}: sendrecv got ${pyStr(got)}`);
 
   if (rank === 0) {
-    await Promise.all([comm.send('first', size - 1, 1), comm.send('second', size - 1, 2)]);
+    await Request.waitall([comm.isend('first', size - 1, 1), comm.isend('second', size - 1, 2)]);
   } else if (rank === size - 1) {
     const second = await comm.recv(0, 2);
     const first = await comm.recv(0, 1);
@@ -196,4 +197,53 @@ export const p2p = defineProgram(async (comm) => {
   } else {
     await comm.send(rank * 10, 0, 7);
   }
+});
+
+/** compute_dims.py, N = 1: the same inputs as the Python program, printed as it prints them. */
+export const computeDimsCases = defineProgram(async () => {
+  const zeros = (count: number) => new Array<number>(count).fill(0);
+  const cases: Array<[number, number[]]> = [];
+  for (const n of [1, 2, 6, 7, 12, 16, 24, 36, 60, 64, 72, 100, 210, 256, 360, 1000, 1024, 10000]) {
+    for (const d of [1, 2, 3, 4]) cases.push([n, zeros(d)]);
+  }
+  cases.push([12, [2, 0, 0]], [12, [0, 3, 0]], [24, [0, 0, 2]], [64, [4, 0, 0, 0]], [60, [0, 5, 0]], [36, [3, 0, 3]],
+    [8, [2, 2, 2]], [6, [0, 3]], [1, []], [0, [0, 0]], [12, [5, 0]], [12, [0, -1]], [8, [2, 2, 3]], [5, []]);
+  const list = (values: number[]) => `[${values.join(', ')}]`;
+  for (const [nnodes, dims] of cases) {
+    let grid: string;
+    try {
+      grid = list(computeDims(nnodes, dims));
+    } catch (error) {
+      if (!(error instanceof InvalidArgumentError)) throw error;
+      grid = 'error';
+    }
+    console.log(`dims ${nnodes} ${list(dims)} -> ${grid}`);
+  }
+});
+
+/** nonblocking.py, N = 4. */
+export const nonblocking = defineProgram(async (comm) => {
+  const { rank, size } = comm;
+  const right = (rank + 1) % size;
+  const left = (rank - 1 + size) % size;
+  const recvRequest = comm.irecv(left, 3);
+  const sendRequest = comm.isend({ from: rank }, right, 3);
+  const [got] = await Request.waitall<unknown>([recvRequest, sendRequest]);
+  console.log(`rank ${rank}: ring got ${pyStr(got)}`);
+
+  if (rank === 0) {
+    const requests = Array.from({ length: size - 1 }, () => comm.irecv<number>(ANY_SOURCE, 7));
+    const values: number[] = [];
+    for (let i = 0; i < size - 1; i++) values.push((await Request.waitany(requests)).value!);
+    console.log(`rank ${rank}: waitany got ${pyStr(values.sort((a, b) => a - b))}`);
+  } else {
+    await comm.issend(rank * 100, 0, 7).wait();
+    console.log(`rank ${rank}: issend matched`);
+  }
+
+  const up = rank + 1 < size ? rank + 1 : PROC_NULL;
+  const down = rank > 0 ? rank - 1 : PROC_NULL;
+  const shifted = await comm.sendrecv(`from ${rank}`, up, down);
+  console.log(`rank ${rank}: shift got ${pyStr(shifted === undefined ? null : shifted)}`);
+  console.log(`rank ${rank}: from PROC_NULL ${pyStr(await comm.irecv(PROC_NULL).wait() ?? null)}`);
 });

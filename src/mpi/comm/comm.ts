@@ -1,17 +1,19 @@
 import { InProcessValue, RAW_HEADER_BYTES, decode, decodePayload, encode, encodePayload, payloadSize } from '../codec/codec.ts';
 import type { SharedObjects } from '../../transport/transport.ts';
 import type { VectorReduction } from './vector-reductions.ts';
-import { ANY_SOURCE, ANY_TAG } from '../constants.ts';
+import { ANY_SOURCE, ANY_TAG, PROC_NULL } from '../constants.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { Engine } from '../p2p/engine.ts';
 import type { InboundMessage } from '../p2p/matching.ts';
+import type { Request } from '../p2p/request.ts';
 import {
-  assertPerRankArray, assertRank, assertRecvTag, assertResultBuffer, assertSendTag, assertSource,
+  assertDest, assertPerRankArray, assertRank, assertRecvTag, assertResultBuffer, assertSendTag, assertSource,
 } from '../validation.ts';
 import type { CallDetail, CommTracer } from './comm-tracer.ts';
 import * as collectives from './collectives.ts';
 import { listedGroup, type Group } from './group.ts';
 import type { CollectiveChannel, CollectiveName } from './collectives.ts';
+import { PROC_NULL_STATUS, nullReceive, nullSend, startReceive, startSend, type PointToPointSpace } from './nonblocking.ts';
 import { SUM, assertOp, type Op } from './ops.ts';
 
 /** What the runtime gives every communicator of a rank. */
@@ -65,6 +67,8 @@ export class Comm {
   readonly #channel: CollectiveChannel;
   /** Shared memory this communicator's collectives gave back, for the next ones (ranks in threads). */
   readonly #freeShared: SharedArrayBuffer[] = [];
+  /** Where this communicator's nonblocking point-to-point requests live. */
+  readonly #space: PointToPointSpace;
 
   /** @internal Made by the runtime (the world) and by split/dup. */
   constructor(services: RankServices, group: Group | readonly number[], context: string) {
@@ -76,6 +80,7 @@ export class Comm {
     this.jobId = services.jobId;
     this.size = this.#group.size;
     this.rank = this.#group.local(this.#engine.rank)!;
+    this.#space = { engine: this.#engine, group: this.#group, context };
     this.#channel = {
       rank: this.rank,
       size: this.size,
@@ -109,8 +114,9 @@ export class Comm {
 
   /** Standard-mode send: resolves once the message is stored for `dest`. */
   async send(value: unknown, dest: number, tag = 0): Promise<void> {
-    assertRank('dest', dest, this.size);
+    assertDest('dest', dest, this.size);
     assertSendTag('tag', tag);
+    if (dest === PROC_NULL) return;
     const tracer = this.#services.tracer;
     if (!tracer) return this.#sendOn(this.#context, value, dest, tag);
     const payload = encodePayload(value, this.#engine.inProcess);
@@ -128,6 +134,7 @@ export class Comm {
 
   async recvMessage<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<Message<T>> {
     const pattern = this.#pattern(source, tag);
+    if (source === PROC_NULL) return { value: undefined as T, source: PROC_NULL, tag: ANY_TAG };
     const message = await this.#traced('recv', { peer: pattern.source, tag }, () => this.#engine.receive(pattern, { operation: 'recv', source, tag }),
       (received) => ({ peer: received.source, tag: received.tag, bytes: payloadSize(received.body) }));
     return { value: decodePayload(message.body) as T, source: this.#local(message), tag: message.tag };
@@ -135,27 +142,55 @@ export class Comm {
 
   /** Sends and receives at once, so two ranks exchanging with each other never deadlock. */
   async sendrecv<T = unknown>(value: unknown, dest: number, source: number = ANY_SOURCE, sendtag = 0, recvtag: number = ANY_TAG): Promise<T> {
-    assertRank('dest', dest, this.size);
+    assertDest('dest', dest, this.size);
     assertSendTag('sendtag', sendtag);
     const pattern = this.#pattern(source, recvtag, 'recvtag');
-    const [message] = await this.#traced('sendrecv', { peer: this.#group.world(dest), tag: sendtag }, () => {
-      const sent = this.#sendOn(this.#context, value, dest, sendtag);
-      const received = this.#engine.receive(pattern, { operation: 'sendrecv', source, tag: recvtag });
+    const [message] = await this.#traced('sendrecv', { peer: dest === PROC_NULL ? PROC_NULL : this.#group.world(dest), tag: sendtag }, () => {
+      const sent = dest === PROC_NULL ? undefined : this.#sendOn(this.#context, value, dest, sendtag);
+      const received = source === PROC_NULL ? undefined : this.#engine.receive(pattern, { operation: 'sendrecv', source, tag: recvtag });
       return Promise.all([received, sent]);
     });
-    return decodePayload(message.body) as T;
+    return (message === undefined ? undefined : decodePayload(message.body)) as T;
   }
 
   /** Waits for the next matching message and describes it without receiving it. */
   async probe(source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<ProbeResult> {
     const pattern = this.#pattern(source, tag);
+    if (source === PROC_NULL) return { ...PROC_NULL_STATUS };
     return this.#describe(await this.#traced('probe', { peer: pattern.source, tag }, () => this.#engine.probe(pattern, { operation: 'probe', source, tag })));
   }
 
   /** Like probe, but resolves to undefined at once when no matching message has arrived. */
   async iprobe(source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<ProbeResult | undefined> {
-    const message = this.#engine.peek(this.#pattern(source, tag));
+    const pattern = this.#pattern(source, tag);
+    if (source === PROC_NULL) return { ...PROC_NULL_STATUS };
+    const message = this.#engine.peek(pattern);
     return message && this.#describe(message);
+  }
+
+  // ---- nonblocking point-to-point ----
+
+  /**
+   * Starts a standard-mode send and returns its Request at once; `wait()` resolves when the
+   * message is stored for `dest`. The value is encoded now, so the caller may reuse it at once.
+   */
+  isend(value: unknown, dest: number, tag = 0): Request<undefined> {
+    return this.#startSend(value, dest, tag, false);
+  }
+
+  /** Starts a synchronous-mode send: its Request completes only once a receive on `dest` has taken the message. */
+  issend(value: unknown, dest: number, tag = 0): Request<undefined> {
+    return this.#startSend(value, dest, tag, true);
+  }
+
+  /**
+   * Posts a receive and returns its Request at once. It matches messages in the order receives
+   * were posted (with blocking ones), and fills as messages arrive, whether or not the program waits.
+   */
+  irecv<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Request<T> {
+    const pattern = this.#pattern(source, tag);
+    if (source === PROC_NULL) return nullReceive<T>(this.#space, tag);
+    return startReceive<T>(this.#space, pattern, source, tag);
   }
 
   // ---- collectives ----
@@ -251,6 +286,13 @@ export class Comm {
 
   // ---- internals ----
 
+  #startSend(value: unknown, dest: number, tag: number, synchronous: boolean): Request<undefined> {
+    assertDest('dest', dest, this.size);
+    assertSendTag('tag', tag);
+    if (dest === PROC_NULL) return nullSend(this.#space, dest, tag, synchronous);
+    return startSend(this.#space, encodePayload(value, this.#engine.inProcess, this.#engine.clonesValues), dest, tag, synchronous);
+  }
+
   #sendOn(context: string, value: unknown, dest: number, tag: number): Promise<void> {
     // Encoding copies the value now, so the caller may reuse its buffer as soon as this returns.
     return this.#engine.sendData(context, this.#group.world(dest), tag, encodePayload(value, this.#engine.inProcess, this.#engine.clonesValues));
@@ -293,7 +335,7 @@ export class Comm {
   #pattern(source: number, tag: number, tagArgument = 'tag') {
     assertSource(source, this.size);
     assertRecvTag(tagArgument, tag);
-    return { context: this.#context, source: source === ANY_SOURCE ? ANY_SOURCE : this.#group.world(source), tag };
+    return { context: this.#context, source: source === ANY_SOURCE || source === PROC_NULL ? source : this.#group.world(source), tag };
   }
 
   #local(message: InboundMessage): number {

@@ -1,17 +1,34 @@
 import type { Payload } from '../codec/codec.ts';
 import type { Frame, SharedObjects, Transport } from '../../transport/transport.ts';
 import { InOrderReceiver, SequenceCounter, type LinkStats } from './link.ts';
-import { UnexpectedQueue, matches, type InboundMessage, type MatchPattern } from './matching.ts';
+import {
+  PostedQueue, UnexpectedQueue, matches, type InboundMessage, type MatchPattern, type PostedReceive, type ReceiveHandler,
+} from './matching.ts';
 import type { WaitDescription } from './wait-description.ts';
 
 export type { WaitDescription };
 
-interface PostedReceive {
-  pattern: MatchPattern;
-  /** A probe leaves the message in place for a later receive. */
-  consume: boolean;
-  shown: WaitDescription;
-  resolve(message: InboundMessage): void;
+/**
+ * The engine's own protocol rides on data frames whose context starts with '!', which no
+ * communicator's context does (they start with 'w'): every transport carries them as it
+ * carries any data frame, ordered and deduplicated by the link like the rest.
+ */
+const PROTOCOL_MARK = 0x21; // '!'
+/** Announces that the sender's next data frame to this rank is synchronous-mode; tag = its ack id. */
+const SYNC_CONTEXT = '!s';
+/** A receive took a synchronous-mode message; tag = the ack id the sender gave it. */
+const ACK_CONTEXT = '!a';
+/** Ack ids stay within a tag's range on every wire (u32 on SQS, int32 between threads). */
+const ACK_ID_LIMIT = 2 ** 31;
+
+/** A body of its own for each frame: a transport between threads may transfer (detach) a body's buffer. */
+function noBody(): Uint8Array {
+  return new Uint8Array(0);
+}
+
+interface PendingAck {
+  dest: number;
+  resolve(): void;
   reject(error: unknown): void;
 }
 
@@ -24,7 +41,20 @@ export class Engine {
   private readonly sequence: SequenceCounter;
   private readonly link: InOrderReceiver;
   private readonly unexpected = new UnexpectedQueue();
-  private posted: PostedReceive[] = [];
+  private readonly posted = new PostedQueue();
+  /**
+   * What the program is blocked on, oldest first (insertion order): blocking receives and
+   * probes while they wait, and requests while a wait call waits on them. A posted irecv the
+   * program is not waiting on is not here: the rank is computing, not blocked.
+   */
+  private readonly waits = new Set<WaitDescription>();
+  /** The first of `waits` (a Set's first element costs an iterator to read). */
+  private oldestWait: WaitDescription | undefined;
+  /** Per source: the ack id its next data frame asks for (announced by a SYNC_CONTEXT frame). */
+  private readonly syncAnnounced = new Map<number, number>();
+  /** Synchronous-mode sends of this rank waiting for their receive, by ack id. */
+  private readonly pendingAcks = new Map<number, PendingAck>();
+  private nextAckId = 0;
   private abortError: unknown;
   /** When the first frame arrived (epoch ms): the end of this rank's start-up on the wire. */
   firstFrameAt: number | undefined;
@@ -93,12 +123,56 @@ export class Engine {
     return this.transport.send({ kind: 'ctrl', source: this.rank, dest, seq: this.sequence.take(dest), context: '', tag: 0, body });
   }
 
+  /**
+   * A synchronous-mode send (MPI_Ssend): resolves once a receive on `dest` has taken the
+   * message, which it says with an ack frame. The announcement and the message take
+   * consecutive sequence numbers, so the receiver sees them back to back.
+   */
+  sendSynchronous(context: string, dest: number, tag: number, body: Payload): Promise<void> {
+    if (this.abortError !== undefined) return Promise.reject(this.abortError);
+    const ackId = this.nextAckId;
+    this.nextAckId = (this.nextAckId + 1) % ACK_ID_LIMIT;
+    return new Promise<void>((resolve, reject) => {
+      this.pendingAcks.set(ackId, { dest, resolve, reject });
+      const failed = (error: unknown) => {
+        if (this.pendingAcks.delete(ackId)) reject(error);
+      };
+      this.sendData(SYNC_CONTEXT, dest, ackId, noBody()).catch(failed);
+      this.sendData(context, dest, tag, body).catch(failed);
+    });
+  }
+
   receive(pattern: MatchPattern, shown: WaitDescription): Promise<InboundMessage> {
-    return this.post(pattern, shown, true);
+    return this.postAndWait(pattern, shown, true);
   }
 
   probe(pattern: MatchPattern, shown: WaitDescription): Promise<InboundMessage> {
-    return this.post(pattern, shown, false);
+    return this.postAndWait(pattern, shown, false);
+  }
+
+  /**
+   * Posts a receive the program does not wait on yet (irecv): `handler` hears of its message,
+   * at once when one is already there (then nothing stays posted and this returns undefined).
+   */
+  postReceive(pattern: MatchPattern, handler: ReceiveHandler): PostedReceive | undefined {
+    if (this.abortError !== undefined) {
+      handler.failed(this.abortError);
+      return undefined;
+    }
+    const ready = this.unexpected.take(pattern);
+    if (ready) {
+      this.taken(ready);
+      handler.matched(ready);
+      return undefined;
+    }
+    return this.posted.push(pattern, true, handler);
+  }
+
+  /** Withdraws a posted receive (cancel); false when it already matched (or the rank was stopped). */
+  withdraw(posted: PostedReceive): boolean {
+    if (!posted.listed) return false;
+    this.posted.remove(posted);
+    return true;
   }
 
   /** The next matching message if one has arrived, without receiving it. */
@@ -107,33 +181,71 @@ export class Engine {
     return this.unexpected.find(pattern);
   }
 
-  /** The oldest receive still waiting: what this rank is blocked on. */
-  waitState(): WaitDescription | undefined {
-    return this.posted[0]?.shown;
+  /** The program now waits on `shown` (a request's wait): part of what this rank is blocked on. */
+  beginWait(shown: WaitDescription): void {
+    this.waits.add(shown);
+    if (this.waits.size > 1) return;
+    this.oldestWait = shown;
+    this.transport.rankWaits?.(shown);
   }
 
-  /** Releases every waiting receive with `error`; later operations fail with it too. */
+  /** The program no longer waits on `shown`. */
+  endWait(shown: WaitDescription): void {
+    if (!this.waits.delete(shown) || this.abortError !== undefined || shown !== this.oldestWait) return;
+    this.oldestWait = this.waits.size === 0 ? undefined : this.waits.values().next().value;
+    this.transport.rankWaits?.(this.oldestWait);
+  }
+
+  /** The oldest wait still going: what this rank is blocked on. */
+  waitState(): WaitDescription | undefined {
+    return this.oldestWait;
+  }
+
+  /** Releases every waiting receive and synchronous send with `error`; later operations fail with it too. */
   abort(error: unknown): void {
     if (this.abortError !== undefined) return;
     this.abortError = error;
-    const posted = this.posted;
-    this.posted = [];
     this.unexpected.clear();
-    for (const receive of posted) receive.reject(error);
+    this.syncAnnounced.clear();
+    const acks = [...this.pendingAcks.values()];
+    this.pendingAcks.clear();
+    for (const receive of this.posted.drain()) receive.handler.failed(error);
+    for (const ack of acks) ack.reject(error);
   }
 
   close(): Promise<void> {
     return this.transport.close();
   }
 
-  private post(pattern: MatchPattern, shown: WaitDescription, consume: boolean): Promise<InboundMessage> {
+  private postAndWait(pattern: MatchPattern, shown: WaitDescription, consume: boolean): Promise<InboundMessage> {
     if (this.abortError !== undefined) return Promise.reject(this.abortError);
     const ready = consume ? this.unexpected.take(pattern) : this.unexpected.find(pattern);
-    if (ready) return Promise.resolve(ready);
+    if (ready) {
+      if (consume) this.taken(ready);
+      return Promise.resolve(ready);
+    }
     return new Promise((resolve, reject) => {
-      this.posted.push({ pattern, consume, shown, resolve, reject });
-      if (this.posted.length === 1) this.transport.rankWaits?.(shown);
+      this.beginWait(shown);
+      this.posted.push(pattern, consume, new BlockingReceive(this, shown, resolve, reject));
     });
+  }
+
+  /** A receive took `message`: a synchronous-mode sender hears so. */
+  private taken(message: InboundMessage): void {
+    if (message.ackId === undefined) return;
+    // A lost ack would leave the sender waiting: a transport that fails fails the rank anyway.
+    this.sendData(ACK_CONTEXT, message.source, message.ackId, noBody()).catch(() => undefined);
+  }
+
+  private onProtocolFrame(frame: Frame): void {
+    if (frame.context === SYNC_CONTEXT) {
+      this.syncAnnounced.set(frame.source, frame.tag);
+    } else if (frame.context === ACK_CONTEXT) {
+      const ack = this.pendingAcks.get(frame.tag);
+      if (ack?.dest !== frame.source) return;
+      this.pendingAcks.delete(frame.tag);
+      ack.resolve();
+    }
   }
 
   private onInOrder(frame: Frame): void {
@@ -142,21 +254,44 @@ export class Engine {
       return;
     }
     if (this.abortError !== undefined) return;
-    const message: InboundMessage = { context: frame.context, source: frame.source, tag: frame.tag, body: frame.body };
-    const oldest = this.posted[0];
-    let consumed = false;
-    for (let i = 0; i < this.posted.length; i++) {
-      const receive = this.posted[i]!;
-      if (!matches(receive.pattern, message)) continue;
-      this.posted.splice(i, 1);
-      receive.resolve(message);
-      if (receive.consume) {
-        consumed = true;
-        break;
-      }
-      i--;
+    if (frame.context.charCodeAt(0) === PROTOCOL_MARK) {
+      this.onProtocolFrame(frame);
+      return;
     }
-    if (!consumed) this.unexpected.push(message);
-    if (this.posted[0] !== oldest) this.transport.rankWaits?.(this.posted[0]?.shown);
+    const message: InboundMessage = { context: frame.context, source: frame.source, tag: frame.tag, body: frame.body };
+    const ackId = this.syncAnnounced.get(frame.source);
+    if (ackId !== undefined) {
+      this.syncAnnounced.delete(frame.source);
+      message.ackId = ackId;
+    }
+    for (let receive = this.posted.first; receive; ) {
+      const next = receive.next;
+      if (matches(receive.pattern, message)) {
+        this.posted.remove(receive);
+        if (receive.consume) {
+          this.taken(message);
+          receive.handler.matched(message);
+          return;
+        }
+        receive.handler.matched(message);
+      }
+      receive = next;
+    }
+    this.unexpected.push(message);
+  }
+}
+
+/** A receive or probe the program waits on now (recv, probe, a collective's step). */
+class BlockingReceive implements ReceiveHandler {
+  constructor(
+    private readonly engine: Engine,
+    private readonly shown: WaitDescription,
+    private readonly resolve: (message: InboundMessage) => void,
+    readonly failed: (error: unknown) => void,
+  ) {}
+
+  matched(message: InboundMessage): void {
+    this.engine.endWait(this.shown);
+    this.resolve(message);
   }
 }

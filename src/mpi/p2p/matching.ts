@@ -8,6 +8,11 @@ export interface InboundMessage {
   source: number;
   tag: number;
   body: Payload;
+  /**
+   * Set on a synchronous-mode message (issend): the id its sender waits to hear back under once
+   * a receive has taken the message.
+   */
+  ackId?: number;
 }
 
 /** What a receive or probe asks for; source is a world rank or ANY_SOURCE. */
@@ -77,5 +82,77 @@ export class UnexpectedQueue {
       if (matches(pattern, node.message)) return node;
     }
     return undefined;
+  }
+}
+
+/** Told what became of a posted receive. */
+export interface ReceiveHandler {
+  /** A message matched: a receive took it, or a probe found it (and left it in place). */
+  matched(message: InboundMessage): void;
+  /** The rank was stopped (the job aborted) before any message matched. */
+  failed(error: unknown): void;
+}
+
+/** A receive (or probe) waiting for its message; a node of the posted list. */
+export interface PostedReceive {
+  readonly pattern: MatchPattern;
+  /** A probe leaves the message in place for a later receive. */
+  readonly consume: boolean;
+  readonly handler: ReceiveHandler;
+  prev: PostedReceive | undefined;
+  next: PostedReceive | undefined;
+  /** Still in the list: not matched, withdrawn or failed yet. */
+  listed: boolean;
+}
+
+/**
+ * Receives posted and not yet matched, in the order they were posted (MPICH's posted queue). A
+ * message goes to the first one that matches, so receives posted in order match in order. A
+ * linked list: taking the head, or withdrawing any one receive (cancel), is O(1) with
+ * thousands posted.
+ */
+export class PostedQueue {
+  private head: PostedReceive | undefined;
+  private tail: PostedReceive | undefined;
+  private count = 0;
+
+  get length(): number {
+    return this.count;
+  }
+
+  get first(): PostedReceive | undefined {
+    return this.head;
+  }
+
+  push(pattern: MatchPattern, consume: boolean, handler: ReceiveHandler): PostedReceive {
+    const node: PostedReceive = { pattern, consume, handler, prev: this.tail, next: undefined, listed: true };
+    if (this.tail) this.tail.next = node;
+    else this.head = node;
+    this.tail = node;
+    this.count++;
+    return node;
+  }
+
+  remove(node: PostedReceive): void {
+    if (!node.listed) return;
+    node.listed = false;
+    if (node.prev) node.prev.next = node.next;
+    else this.head = node.next;
+    if (node.next) node.next.prev = node.prev;
+    else this.tail = node.prev;
+    node.prev = node.next = undefined;
+    this.count--;
+  }
+
+  /** Empties the list and hands back what it held, in order. */
+  drain(): PostedReceive[] {
+    const all: PostedReceive[] = [];
+    for (let node = this.head; node; node = node.next) {
+      node.listed = false;
+      all.push(node);
+    }
+    this.head = this.tail = undefined;
+    this.count = 0;
+    return all;
   }
 }

@@ -16,7 +16,7 @@ const FINISHED = 2;
 /** The operations a rank can wait in, by code; one outside the list shows as "communication". */
 const OPERATIONS = [
   'communication', 'recv', 'probe', 'sendrecv', 'barrier', 'bcast', 'scatter', 'gather', 'allgather',
-  'alltoall', 'reduce', 'allreduce', 'scan', 'exscan', 'split',
+  'alltoall', 'reduce', 'allreduce', 'scan', 'exscan', 'split', 'irecv', 'isend', 'issend',
 ];
 
 /**

@@ -1,0 +1,92 @@
+import { decodePayload, payloadSize, type Payload } from '../codec/codec.ts';
+import { ANY_TAG, PROC_NULL } from '../constants.ts';
+import type { Engine } from '../p2p/engine.ts';
+import type { InboundMessage, MatchPattern, PostedReceive, ReceiveHandler } from '../p2p/matching.ts';
+import {
+  completeRequest, failRequest, requestFor, startRequest, type Request, type RequestStatus, type Withdrawable,
+} from '../p2p/request.ts';
+import type { WaitDescription } from '../p2p/wait-description.ts';
+import type { Group } from './group.ts';
+
+/** Where a communicator's point-to-point requests live: its engine, its ranks, its context. */
+export interface PointToPointSpace {
+  readonly engine: Engine;
+  readonly group: Group;
+  readonly context: string;
+}
+
+/** What a receive from PROC_NULL reports (MPI: source PROC_NULL, tag ANY_TAG, count 0). */
+export const PROC_NULL_STATUS: Readonly<RequestStatus> = Object.freeze({ source: PROC_NULL, tag: ANY_TAG, bytes: 0 });
+
+/**
+ * isend / issend: the send starts now (the value is already encoded, so the caller may reuse
+ * its buffers); the request completes when the transport stored the message, or for
+ * `synchronous` when a receive took it.
+ */
+export function startSend(space: PointToPointSpace, payload: Payload, dest: number, tag: number, synchronous: boolean): Request<undefined> {
+  const operation = synchronous ? 'issend' : 'isend';
+  const shown: WaitDescription = { operation, source: dest, tag };
+  const world = space.group.world(dest);
+  const sending = synchronous
+    ? space.engine.sendSynchronous(space.context, world, tag, payload)
+    : space.engine.sendData(space.context, world, tag, payload);
+  return requestFor<undefined>('send', space.engine, shown, sending.then(() => undefined));
+}
+
+/** A send to PROC_NULL: done at once, nothing sent. */
+export function nullSend(space: PointToPointSpace, dest: number, tag: number, synchronous: boolean): Request<undefined> {
+  const request = startRequest<undefined>('send', space.engine, { operation: synchronous ? 'issend' : 'isend', source: dest, tag });
+  completeRequest(request, undefined);
+  return request;
+}
+
+/** irecv: posts a receive on the engine's posted list, in order with blocking receives. */
+export function startReceive<T>(space: PointToPointSpace, pattern: MatchPattern, source: number, tag: number): Request<T> {
+  const receive = new PostedIrecv<T>(space);
+  receive.request = startRequest<T>('receive', space.engine, { operation: 'irecv', source, tag }, receive);
+  receive.posted = space.engine.postReceive(pattern, receive);
+  return receive.request;
+}
+
+/** A receive from PROC_NULL: done at once with no value. */
+export function nullReceive<T>(space: PointToPointSpace, tag: number): Request<T> {
+  const request = startRequest<T>('receive', space.engine, { operation: 'irecv', source: PROC_NULL, tag });
+  completeRequest(request, undefined, { ...PROC_NULL_STATUS });
+  return request;
+}
+
+/**
+ * The engine's side of one irecv: completes its request when a message matches (decoded then,
+ * so `test()` can answer synchronously), fails it when the rank is stopped.
+ */
+class PostedIrecv<T> implements ReceiveHandler, Withdrawable {
+  request!: Request<T>;
+  posted: PostedReceive | undefined;
+
+  constructor(private readonly space: PointToPointSpace) {}
+
+  matched(message: InboundMessage): void {
+    this.posted = undefined;
+    let value: T;
+    try {
+      value = decodePayload(message.body) as T;
+    } catch (error) {
+      failRequest(this.request, error);
+      return;
+    }
+    // Measuring an in-process value's bytes means encoding it: only when the program asks.
+    const { space } = this;
+    completeRequest(this.request, value, () => ({ source: space.group.local(message.source)!, tag: message.tag, bytes: payloadSize(message.body) }));
+  }
+
+  failed(error: unknown): void {
+    this.posted = undefined;
+    failRequest(this.request, error);
+  }
+
+  withdraw(): boolean {
+    const posted = this.posted;
+    this.posted = undefined;
+    return posted !== undefined && this.space.engine.withdraw(posted);
+  }
+}
