@@ -1,7 +1,13 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Message } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { SUM, defineProgram, runLocal, type Program, type RunLocalOptions, type RunResult } from '../../src/index.ts';
+import { JobTimeoutError, SUM, defineProgram, runLocal, type Program, type RunLocalOptions, type RunResult } from '../../src/index.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/config.ts';
+import { claimCheckKey } from '../../src/transport/aws/claim-check.ts';
+import { wireLimits } from '../../src/transport/aws/wire.ts';
+import { localS3Client } from '../../tools/local-aws/clients.ts';
+import { rejection } from '../conformance/target.ts';
 import { encode } from '../../src/mpi/codec/codec.ts';
 import { encodeControl } from '../../src/runtime/control.ts';
 import type { AwsJobTransportsOptions } from '../../src/transport/aws/aws-job-transports.ts';
@@ -21,7 +27,7 @@ const jobIds: string[] = [];
 const attacker = new Attacker(inject('localAws').sqsEndpoint, QUEUE_PREFIX);
 afterAll(() => attacker.close());
 
-function runOverAws<I, R>(program: Program<I, R>, { aws, ...options }: { size: number; aws?: Partial<AwsJobTransportsOptions> }): Promise<RunResult<R>> {
+function runOverAws<I, R>(program: Program<I, R>, { aws, ...options }: { size: number; timeoutMs?: number; aws?: Partial<AwsJobTransportsOptions> }): Promise<RunResult<R>> {
   const settings = localAwsOptions({ queuePrefix: QUEUE_PREFIX, ...aws });
   return recordJobId(jobIds, runLocal(program, { timeoutMs: 30_000, ...options, transport: 'aws', aws: settings } as RunLocalOptions<I>));
 }
@@ -197,6 +203,42 @@ describe('messages that do not come from the job are dropped, counted, and the j
     // What the job itself reordered, at most: nothing of the flood.
     expect(r.link.mostHeld).toBeLessThan(100);
   });
+});
+
+describe('a claim-checked body replaced in S3 after it was sent', () => {
+  it('is never delivered: the receiver drops its frame, says so, and waits on for the true one', async () => {
+    const length = wireLimits(DEFAULT_MAX_MESSAGE_BYTES).claimCheckThreshold + 1;
+    let jobId = '';
+    const program = defineProgram(async (comm) => {
+      jobId = comm.jobId;
+      if (comm.rank === 0) {
+        await comm.send(new Uint8Array(length).fill(7), 1);
+        return 'sent';
+      }
+      return (await comm.recv<Uint8Array>(0)).every((byte) => byte === 7);
+    });
+    // Whoever can write the bucket swaps the body while SQS holds the claim back once.
+    const s3 = localS3Client(inject('localAws').s3Endpoint);
+    const swapped = new Set<string>();
+    const delay = (message: Message) => {
+      const first = peekFrames(message.Body!)[0];
+      if (!first?.claimChecked || swapped.has(message.MessageId!)) return false;
+      swapped.add(message.MessageId!);
+      void s3.send(new PutObjectCommand({ Bucket: inject('localAws').bucket, Key: claimCheckKey(jobId, first), Body: new Uint8Array(first.bodyLength).fill(6) }));
+      return true;
+    };
+    const warnings: string[] = [];
+    try {
+      const error = await rejection(runOverAws(program, { size: 2, timeoutMs: 6_000, aws: { delay, visibilityTimeoutSeconds: 1, warn: (line) => void warnings.push(line) } }));
+      expect(swapped.size).toBe(1);
+      // The rank never got the other bytes: it still waited for rank 0's message at the deadline.
+      expect(error).toBeInstanceOf(JobTimeoutError);
+      expect(error.message).toMatch(/rank 1 waits in recv, source 0/);
+      expect(warnings.filter((line) => /rank 1 dropped a frame whose S3 body is not the one it was sent with \(.*its SHA-256 differs\)/.test(line))).toHaveLength(1);
+    } finally {
+      s3.destroy();
+    }
+  }, 30_000);
 });
 
 describe('a sender far ahead of a delayed message (authentic frames beyond the reorder window)', () => {
