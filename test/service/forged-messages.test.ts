@@ -102,7 +102,7 @@ describe('a job on the local stack under attack', () => {
       s3.destroy();
     }
     expect(stackLines.filter((line) => KEY_SHAPED.test(line))).toEqual([]);
-    expect(stackLines.some((line) => line.includes(`[job ${jobId}] rank 1 dropped a message that failed authentication`))).toBe(true);
+    expect(stackLines.some((line) => line.includes(`[job ${jobId}] lambda-mpi: rank 1 dropped a message that failed authentication`))).toBe(true);
     expect(await findLeftovers(stack, `lambda-mpi-${STAGE}-${jobId}-`, [`jobs/${jobId}/`])).toEqual({ queues: [], objects: [] });
   }, 180_000);
 });

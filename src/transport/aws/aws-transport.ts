@@ -154,7 +154,7 @@ export class AwsTransport implements Transport {
   /** Counts a refused message; says so once per kind, so a flood of them is not a flood of lines. */
   private refuse(why: MessageRejection, detail: string): void {
     if (this.rejected[why]++ > 0) return;
-    const line = `lambda-mpi: [job ${this.options.jobId}] rank ${this.rank} dropped ${REJECTION_WORDS[why]} (${detail}); more of this kind are counted in the job's link stats (rejected.${why}), not logged`;
+    const line = `[job ${this.options.jobId}] lambda-mpi: rank ${this.rank} dropped ${REJECTION_WORDS[why]} (${detail}); more of this kind are counted in the job's link stats (rejected.${why}), not logged`;
     (this.options.warn ?? ((text: string) => process.stderr.write(`${text}\n`)))(line);
   }
 
