@@ -179,7 +179,7 @@ function transportReceiverInbox(sqs: SQSClient, queueUrl: string): Inbox {
     waitSeconds: WAIT_SECONDS,
     handle: async (batch) => {
       for (const message of batch) arrivals.emit('message', message);
-      return batch;
+      return { done: batch, again: [] };
     },
     onError: (error) => arrivals.emit('error', error),
   });

@@ -3,7 +3,7 @@ import { AWS_REPORT_GRACE_MS } from '../transport/aws/aws-transport.ts';
 import { claimCheckKey, sharedObjectKey } from '../transport/aws/claim-check.ts';
 import { MAX_IN_FLIGHT_PER_QUEUE, planBatchCalls } from '../transport/aws/outbox.ts';
 import { base64Length, planMessages, type WireFrame } from '../transport/aws/wire.ts';
-import { assertByteFrame, type ByteFrame, type Frame, type SharedObjects, type Transport } from '../transport/transport.ts';
+import { assertByteFrame, type ByteFrame, type Delivery, type Frame, type SharedObjects, type Transport } from '../transport/transport.ts';
 import type { WireLimits } from '../transport/aws/wire.ts';
 import type { ModeledAws } from './modeled-aws.ts';
 import { ModeledReceiver, type ModeledFrame, type ModeledMessage, type ModeledQueue } from './modeled-queue.ts';
@@ -104,7 +104,7 @@ export class ModelTransport implements Transport {
     });
   }
 
-  start(deliver: (frame: Frame) => void): void {
+  start(deliver: (frame: Frame) => Delivery): void {
     this.receiver = new ModeledReceiver(this.job.aws, this.rank, this.job.jobId, this.job.queues[this.rank]!, deliver);
     if (this.receivingFrom !== undefined) this.receiver.start(this.receivingFrom);
   }

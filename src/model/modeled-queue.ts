@@ -1,7 +1,7 @@
 import { DELETE_LINGER_MS, MAX_DELETE_BATCH } from '../transport/aws/batch-deleter.ts';
 import { claimCheckKey } from '../transport/aws/claim-check.ts';
-import { DRAIN_POLL_MESSAGES, LONG_POLL_MESSAGES, MAX_POLLERS } from '../transport/aws/receiver.ts';
-import type { Frame } from '../transport/transport.ts';
+import { AGAIN_AFTER_SECONDS, DRAIN_POLL_MESSAGES, LONG_POLL_MESSAGES, MAX_POLLERS } from '../transport/aws/receiver.ts';
+import type { Delivery, Frame } from '../transport/transport.ts';
 import type { ModeledAws } from './modeled-aws.ts';
 import type { EventHandle } from './scheduler.ts';
 
@@ -103,7 +103,7 @@ export class ModeledReceiver {
     private readonly rank: number,
     private readonly jobId: string,
     private readonly queue: ModeledQueue,
-    private readonly deliver: (frame: Frame) => void,
+    private readonly deliver: (frame: Frame) => Delivery,
   ) {}
 
   start(time: number): void {
@@ -164,14 +164,14 @@ export class ModeledReceiver {
     for (let i = index; i < message.frames.length; i++) {
       const item = message.frames[i]!;
       if (!item.claimChecked) {
-        this.deliver(item.frame);
+        this.offer(item.frame);
         continue;
       }
       scheduler.afterTurn(this.rank, (end) => {
         this.aws.s3Get(this.rank, claimCheckKey(this.jobId, item.frame), item.bodyBytes, end, (fetched) => {
           scheduler.atTurn(this.rank, fetched, () => {
             if (this.stopped) return;
-            this.deliver(item.frame);
+            this.offer(item.frame);
             this.handle(message, i + 1);
           });
         });
@@ -179,6 +179,21 @@ export class ModeledReceiver {
       return;
     }
     scheduler.afterTurn(this.rank, (end) => this.handled(end));
+  }
+
+  /**
+   * Delivers a frame; one the link layer cannot hold yet (too far ahead) comes again
+   * AGAIN_AFTER_SECONDS later, as the AWS transport has SQS bring its message back (the polls
+   * that bring it are not counted).
+   */
+  private offer(frame: Frame): void {
+    if (this.deliver(frame) === 'taken') return;
+    const { scheduler } = this.aws;
+    scheduler.afterTurn(this.rank, (end) => {
+      scheduler.atTurn(this.rank, end + AGAIN_AFTER_SECONDS * 1000, () => {
+        if (!this.stopped) this.offer(frame);
+      });
+    });
   }
 
   private handled(time: number): void {

@@ -2,7 +2,7 @@ import { decode } from '../mpi/codec/codec.ts';
 import {
   JobAbortedError, JobCancelledError, JobTimeoutError, LambdaMpiError, RankFailedError, RankLostError, toRemoteErrorInfo, type RankWaitState,
 } from '../mpi/errors.ts';
-import type { LinkStats } from '../mpi/p2p/link.ts';
+import { addLinkStats, emptyLinkStats } from '../mpi/p2p/link.ts';
 import type { ControlMessage } from './control.ts';
 import type { StampedLine } from './output.ts';
 import type { JobEventSink, JobProgress, RankEvent, RankStartTiming } from './job-events.ts';
@@ -65,7 +65,7 @@ export class RankZeroJob {
   private finishedCount = 0;
   /** When rank 0 last heard from each rank (any control frame: events, heartbeats, reports). */
   private readonly lastHeard = new Map<number, number>();
-  private readonly workerLinks: LinkStats = { duplicatesDropped: 0, reorderedHeld: 0 };
+  private readonly workerLinks = emptyLinkStats();
   /** What each worker said it was blocked on, from its `timeout-report`. */
   private readonly waitStates = new Map<number, RankWaitState>();
   /** Rank 0's own program: undefined while it runs, then how long it took. */
@@ -161,8 +161,7 @@ export class RankZeroJob {
         this.ends.set(message.rank, { durationMs: message.durationMs, endAt: message.endAt, ...(message.firstMessageAt !== undefined ? { firstMessageAt: message.firstMessageAt } : {}) });
         if (message.trace) this.spans.set(message.rank, message.trace);
         addRequestCounts(this.workerRequests, message.requests);
-        this.workerLinks.duplicatesDropped += message.link.duplicatesDropped;
-        this.workerLinks.reorderedHeld += message.link.reorderedHeld;
+        addLinkStats(this.workerLinks, message.link);
         this.rankFinished(message.rank, true);
         this.finish();
         return;
@@ -238,10 +237,7 @@ export class RankZeroJob {
       results: this.results,
       output: mergeOutput(this.output),
       timings,
-      link: {
-        duplicatesDropped: this.workerLinks.duplicatesDropped + ownStats.duplicatesDropped,
-        reorderedHeld: this.workerLinks.reorderedHeld + ownStats.reorderedHeld,
-      },
+      link: addLinkStats(addLinkStats(emptyLinkStats(), this.workerLinks), ownStats),
       ...(requests ? { requests } : {}),
       ...(this.options.trace ? {
         trace: buildChromeTrace({

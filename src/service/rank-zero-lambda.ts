@@ -8,6 +8,7 @@ import { RankZeroJob } from '../runtime/rank-zero.ts';
 import type { RunResult, StartupSteps } from '../runtime/run-result.ts';
 import { addJobStep, type JobStep } from '../runtime/trace/chrome-trace.ts';
 import { AwsTransport } from '../transport/aws/aws-transport.ts';
+import { JobKey } from '../transport/aws/job-key.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { createJobResources, deleteJobResources, waitUntil, type JobQueues } from '../transport/aws/job-resources.ts';
 import { addRequestCounts, RequestMeter } from '../transport/aws/request-meter.ts';
@@ -299,6 +300,8 @@ function createQueues(job: LambdaJob): Promise<JobQueues> {
  */
 async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: InputReference, watch: LambdaJobWatch): Promise<RunResult> {
   const { jobId, request, config, clients, invocation } = job;
+  // The job's secret: in this function's memory and in its workers' invocation payloads only.
+  const jobKey = JobKey.generate();
   const workerEvent = (rank: number): WorkerEvent => ({
     kind: 'lambda-mpi/worker',
     jobId,
@@ -308,6 +311,7 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     timeoutMs: job.timeoutMs,
     deadline: job.deadline,
     queueUrlBase: queues.urlBase,
+    jobKey: jobKey.toText(),
     ...(queues.readyAt !== undefined ? { queuesReadyAt: queues.readyAt } : {}),
     fanout: config.fanout,
     ...(request.trace ? { trace: true } : {}),
@@ -318,7 +322,7 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     .finally(() => (job.startup.steps.launchMs = Date.now() - launchStart));
   launched.catch(() => undefined); // heard through the rank-zero job
   await waitUntil(queues.readyAt);
-  const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank: 0, size: request.size, queues });
+  const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank: 0, size: request.size, queues, jobKey });
   const rankZero = new RankZeroJob({
     jobId,
     rank: 0,

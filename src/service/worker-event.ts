@@ -1,5 +1,6 @@
 import { MAX_SIZE } from '../mpi/constants.ts';
 import { isJobId } from '../runtime/job-id.ts';
+import { JobKey } from '../transport/aws/job-key.ts';
 import { inputKeyOf } from './job-input.ts';
 
 /** What a worker Lambda is invoked with: everything a rank needs to join its job. */
@@ -14,6 +15,12 @@ export interface WorkerEvent {
   deadline: number;
   /** Rank r's queue URL is this followed by r. */
   queueUrlBase: string;
+  /**
+   * The job's key (job-key.ts, base64url), drawn by rank 0: it seals and opens every message of
+   * the job. It travels only in invocation payloads (rank 0 → its children → theirs), never in
+   * S3 or a queue, and is never logged.
+   */
+  jobKey: string;
   /** Epoch ms from which the queues may be used (a second after their creation, on AWS). */
   queuesReadyAt?: number;
   fanout: number;
@@ -42,6 +49,8 @@ export function refusalOf(event: WorkerEvent, stage: { queuePrefix: string; maxR
   if (!Number.isInteger(size) || size < 2 || size > Math.min(MAX_SIZE, stage.maxRanks)) return `its size must be an integer in 2..${Math.min(MAX_SIZE, stage.maxRanks)}`;
   if (!Number.isInteger(rank) || rank < 1 || rank >= size) return `a worker runs ranks 1..size-1 only (rank 0 is the run function); rank ${String(rank)} was asked for`;
   if (typeof event.queueUrlBase !== 'string' || !event.queueUrlBase.endsWith(`/${stage.queuePrefix}-${jobId}-`)) return 'its queues are not this stage\'s queues of its job';
+  // Said without the value: a key, even a wrong one, is not for the log.
+  if (!JobKey.fromText(event.jobKey)) return 'its jobKey is not a job key (32 bytes as 43 characters of base64url)';
   if (typeof event.program !== 'string') return 'it names no program';
   if (!Number.isFinite(event.deadline) || !(event.timeoutMs > 0)) return 'it has no deadline';
   if (!Number.isInteger(event.fanout) || event.fanout < 1 || event.fanout > 64) return 'its fanout must be an integer in 1..64';

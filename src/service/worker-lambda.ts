@@ -5,6 +5,7 @@ import { defineProgram } from '../mpi/program.ts';
 import { runWorkerRank } from '../runtime/worker-rank.ts';
 import { AwsTransport } from '../transport/aws/aws-transport.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
+import { JobKey } from '../transport/aws/job-key.ts';
 import { deleteJobObjects, queueUrl, waitUntil } from '../transport/aws/job-resources.ts';
 import { childrenOf } from './fanout.ts';
 import { loadInput } from './job-input.ts';
@@ -110,7 +111,9 @@ async function runWorkerOnLambda(
     const [userProgram, input] = await Promise.all([loadJobProgram(event.program, config), loadInput(clients.s3, config.aws.bucket, event)]);
     return underJobSession(userProgram, config, jobId, rank).main(comm, input);
   });
-  const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank, size, queues: { urlBase: event.queueUrlBase } });
+  // refusalOf checked the key already.
+  const jobKey = JobKey.fromText(event.jobKey)!;
+  const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank, size, queues: { urlBase: event.queueUrlBase }, jobKey });
   // While this rank's program runs synchronous code, its pulse tells rank 0 it is busy, not dead.
   const pulse = Pulse.start({ jobId, rank, aws: config.aws }, pulseEntry());
   try {

@@ -1,5 +1,5 @@
 import { ForwardingTransport } from './forwarding-transport.ts';
-import type { Frame, Transport } from './transport.ts';
+import type { Delivery, Frame, Transport } from './transport.ts';
 
 export interface FaultSchedule {
   /** Seed of the schedule: the same seed gives the same faults for the same frames. */
@@ -41,12 +41,14 @@ export class FaultInjectingTransport extends ForwardingTransport {
     return this.inner.reportGraceMs + (this.schedule.maxDelayMs ?? 5);
   }
 
-  override start(deliver: (frame: Frame) => void, onError: (error: Error) => void): void {
+  override start(deliver: (frame: Frame) => Delivery, onError: (error: Error) => void): void {
     const maxDelay = this.schedule.maxDelayMs ?? 5;
+    // A frame the link layer cannot hold yet comes again later, as SQS brings back a message
+    // left undeleted: the faults model a transport that loses nothing.
     const later = (frame: Frame) => {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        if (!this.closed) deliver(frame);
+        if (!this.closed && deliver(frame) === 'later') later(frame);
       }, 1 + Math.floor(this.random() * maxDelay));
       this.timers.add(timer);
     };
@@ -59,9 +61,10 @@ export class FaultInjectingTransport extends ForwardingTransport {
       if (this.random() < (this.schedule.delay ?? 0)) {
         this.counts.delayed++;
         later(frame);
-      } else {
-        deliver(frame);
+      } else if (deliver(frame) === 'later') {
+        later(frame);
       }
+      return 'taken';
     }, onError);
   }
 

@@ -1,5 +1,5 @@
 import type { WaitDescription } from '../mpi/p2p/wait-description.ts';
-import type { Frame, SharedObjects, Transport } from './transport.ts';
+import type { Delivery, Frame, RejectedMessages, SharedObjects, Transport } from './transport.ts';
 
 /**
  * A transport that hands everything to `inner`. Wrappers (fault injection, the threads' wait
@@ -45,7 +45,11 @@ export class ForwardingTransport implements Transport {
     return this.inner.send(frame);
   }
 
-  start(deliver: (frame: Frame) => void, onError: (error: Error) => void): void {
+  get rejected(): RejectedMessages | undefined {
+    return this.inner.rejected;
+  }
+
+  start(deliver: (frame: Frame) => Delivery, onError: (error: Error) => void): void {
     this.inner.start(deliver, onError);
   }
 

@@ -48,6 +48,27 @@ export interface SharedObjects {
   get(name: string, length: number): Promise<Uint8Array>;
 }
 
+/**
+ * What the link layer did with a frame a transport handed it: `taken` (delivered, held in order,
+ * or dropped as a duplicate), or `later`: it is too far ahead of the frames still missing from its
+ * source to be held (link.ts, REORDER_WINDOW). A transport that can bring the frame again later
+ * (SQS redelivers a message left undeleted) should; one that delivers in order never sees it.
+ */
+export type Delivery = 'taken' | 'later';
+
+/**
+ * Messages a transport refused before the link layer saw them (over SQS: they failed
+ * authentication), by why. Never delivered, never fatal: counted in the job's link stats.
+ */
+export interface RejectedMessages {
+  /** Not a message of lambda-mpi's format at all (garbage), or a sealed one a faulty sender built wrong. */
+  malformed: number;
+  /** The MAC did not match: forged, truncated or altered, or sealed for another job or another rank's queue. */
+  unauthentic: number;
+  /** A claim-checked body whose S3 object is not the one its (authentic) frame names by digest and length. */
+  badClaim: number;
+}
+
 export interface Transport {
   readonly rank: number;
   readonly size: number;
@@ -61,10 +82,13 @@ export interface Transport {
   /** Resolves once the frame is stored for its destination (standard-mode send). */
   send(frame: Frame): Promise<void>;
   /**
-   * Starts delivering incoming frames; called once. `onError` hears of a failure that makes
-   * the transport unusable (the rank then fails with it).
+   * Starts delivering incoming frames; called once. `deliver` answers whether the frame was
+   * taken (see Delivery). `onError` hears of a failure that makes the transport unusable (the
+   * rank then fails with it).
    */
-  start(deliver: (frame: Frame) => void, onError: (error: Error) => void): void;
+  start(deliver: (frame: Frame) => Delivery, onError: (error: Error) => void): void;
+  /** What this transport refused so far (a transport that authenticates what it receives). */
+  readonly rejected?: RejectedMessages;
   /** Stops receiving and releases what this rank holds; idempotent. */
   close(): Promise<void>;
   /**

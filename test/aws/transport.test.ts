@@ -4,7 +4,8 @@ import { describe, expect, inject, it } from 'vitest';
 import { ConfigurationError, SUM, defineProgram, runLocal, type Program, type RunLocalOptions, type RunResult } from '../../src/index.ts';
 import { RAW_HEADER_BYTES } from '../../src/mpi/codec/codec.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/config.ts';
-import { unpackMessage, wireLimits } from '../../src/transport/aws/wire.ts';
+import { wireLimits } from '../../src/transport/aws/wire.ts';
+import { peekFrames } from './wire-peek.ts';
 import { rejection } from '../conformance/target.ts';
 import { localS3Client } from '../../tools/local-aws/clients.ts';
 import { itLeavesNothingBehind, recordJobId } from './leftovers.ts';
@@ -112,7 +113,7 @@ describe('SQS redelivery', () => {
         skipDelete: (message) => {
           if (messagesLeft === 6) return false;
           messagesLeft++;
-          framesLeft += unpackMessage(message.Body!).length;
+          framesLeft += peekFrames(message.Body!).length;
           return true;
         },
       }),

@@ -6,6 +6,7 @@ import { newJobId } from '../../src/runtime/job-id.ts';
 import { childrenOf } from '../../src/service/fanout.ts';
 import { runWorkerLambda } from '../../src/service/worker-lambda.ts';
 import type { WorkerEvent } from '../../src/service/worker-event.ts';
+import { JobKey } from '../../src/transport/aws/job-key.ts';
 import { createAwsClients } from '../../src/transport/aws/clients.ts';
 import { createJobResources, deleteJobResources, queueUrl, type JobQueues } from '../../src/transport/aws/job-resources.ts';
 import { freePort } from '../../tools/local-aws/free-port.ts';
@@ -66,7 +67,7 @@ describe('a worker starts its children before its program', () => {
       queues = await createJobResources(clients, settings, jobId, size);
       const event: WorkerEvent = {
         kind: 'lambda-mpi/worker', jobId, rank: 1, size, program: 'pi', timeoutMs: 60_000, deadline: Date.now() + 60_000,
-        queueUrlBase: queues.urlBase, fanout, input: { samples: 2_000_000 },
+        queueUrlBase: queues.urlBase, jobKey: JobKey.generate().toText(), fanout, input: { samples: 2_000_000 },
       };
       const worker = runWorkerLambda(event, 120_000);
       const children = childrenOf(1, size, fanout);

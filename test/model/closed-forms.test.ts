@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineProgram, runLocal, type Program } from '../../src/index.ts';
 import { AWS_MODEL_DEFAULTS, type AwsModelConstants } from '../../src/model/constants.ts';
+import { base64Length } from '../../src/transport/aws/wire.ts';
 import { modelChannels, type ModeledJob, type ModelPlacementOptions } from '../../src/model/modeled-job.ts';
 
 /**
@@ -79,6 +80,9 @@ describe('the model against closed forms', () => {
     // 1 MiB and the codec's 8-byte header, at 75,000 bytes per ms: 13.98112 ms through one link.
     const TRANSFER = (2 ** 20 + 8) / 75_000;
     const MESSAGE = 2 ** 20;
+    // The claim's queue message: magic and MAC, the frame's header (context "w"), the body's
+    // SHA-256, as base64: 124 bytes, 0.00165 ms through one link.
+    const CLAIM = base64Length(3 + 32 + 24 + 1 + 32) / 75_000;
 
     it('sends a message above the claim-check threshold through S3: upload, PUT, hop, GET, download', async () => {
       const ping = defineProgram(async (comm) => {
@@ -88,8 +92,7 @@ describe('the model against closed forms', () => {
       });
       const { durations, result, job } = await modeled(ping, 2, { constants: WITH_BANDWIDTH });
       expect(result.results[1]).toBe(MESSAGE);
-      // The queue message holds only the frame's header (a few dozen bytes: < 0.001 ms each way).
-      expect(durations[1]).toBeCloseTo(TRANSFER + 30 + HOP + 20 + TRANSFER, 2); // 92.962 ms
+      expect(durations[1]).toBeCloseTo(TRANSFER + 30 + CLAIM + HOP + CLAIM + 20 + TRANSFER, 2); // 92.966 ms
       expect(job.aws.counts.s3Put).toBe(1);
       expect(job.aws.counts.s3Get).toBe(1);
     });
@@ -100,8 +103,8 @@ describe('the model against closed forms', () => {
         else await comm.recv(0);
       });
       const { durations } = await modeled(fanOut, 5, { constants: WITH_BANDWIDTH });
-      // Four uploads share rank 0's link (4 × TRANSFER); each receiver downloads alone.
-      for (const rank of [1, 2, 3, 4]) expect(durations[rank]).toBeCloseTo(4 * TRANSFER + 30 + HOP + 20 + TRANSFER, 2);
+      // Four uploads, then four claims, share rank 0's link; each receiver downloads alone.
+      for (const rank of [1, 2, 3, 4]) expect(durations[rank]).toBeCloseTo(4 * TRANSFER + 30 + 4 * CLAIM + HOP + CLAIM + 20 + TRANSFER, 2);
     });
   });
 

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../../src/index.ts';
 import { newJobId } from '../../src/runtime/job-id.ts';
+import { JobKey } from '../../src/transport/aws/job-key.ts';
 import { localLambdaClient, localS3Client } from '../../tools/local-aws/clients.ts';
 import { freePort } from '../../tools/local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
@@ -157,7 +158,7 @@ describe('starting a rank twice does nothing the second time', () => {
     const input = { samples: 200_000_000 };
     const workerEvent = {
       kind: 'lambda-mpi/worker', jobId, rank: 1, size: 2, program: 'pi', timeoutMs: 120_000, deadline: Date.now() + 120_000,
-      queueUrlBase: `${stack.sqsEndpoint}/000000000000/lambda-mpi-e2e-${jobId}-`, fanout: 8, input,
+      queueUrlBase: `${stack.sqsEndpoint}/000000000000/lambda-mpi-e2e-${jobId}-`, jobKey: JobKey.generate().toText(), fanout: 8, input,
     };
     const job = invoke('run', { jobId, program: 'pi', size: 2, input, timeoutSeconds: 120 });
     // Once both ranks have claimed their start (and while the job still runs), start both again.

@@ -1,6 +1,6 @@
 import type { Payload } from '../codec/codec.ts';
 import type { Frame, SharedObjects, Transport } from '../../transport/transport.ts';
-import { InOrderReceiver, SequenceCounter, type LinkStats } from './link.ts';
+import { InOrderReceiver, SequenceCounter, noRejections, type LinkStats } from './link.ts';
 import {
   PostedQueue, UnexpectedQueue, matches, type InboundMessage, type MatchPattern, type PostedReceive, type ReceiveHandler,
 } from './matching.ts';
@@ -75,8 +75,9 @@ export class Engine {
     return this.transport.size;
   }
 
+  /** The link layer's counts, with what the transport refused before it. */
   get stats(): LinkStats {
-    return this.link.stats;
+    return { ...this.link.stats, rejected: { ...(this.transport.rejected ?? noRejections()) } };
   }
 
   get aborted(): boolean {
@@ -87,7 +88,7 @@ export class Engine {
     this.transport.start(
       (frame) => {
         this.firstFrameAt ??= Date.now();
-        this.link.accept(frame);
+        return this.link.accept(frame);
       },
       (error) => this.abort(error),
     );

@@ -1,13 +1,15 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { AwsSettings } from '../../config.ts';
 import { TransportError } from '../../mpi/errors.ts';
-import { assertByteFrame, type Frame, type SharedObjects, type Transport } from '../transport.ts';
+import { noRejections } from '../../mpi/p2p/link.ts';
+import { assertByteFrame, type Delivery, type Frame, type RejectedMessages, type SharedObjects, type Transport } from '../transport.ts';
 import { ClaimCheck, sharedObjectKey } from './claim-check.ts';
 import type { AwsClients } from './clients.ts';
+import { DIGEST_BYTES, sha256, type JobKey } from './job-key.ts';
 import { queueUrl, type JobQueues } from './job-resources.ts';
 import { Outbox } from './outbox.ts';
-import { QueueReceiver } from './receiver.ts';
-import { unpackMessage, wireLimits, type WireLimits } from './wire.ts';
+import { QueueReceiver, type HandledMessages } from './receiver.ts';
+import { openMessage, wireLimits, type MessageRejection, type MessageSeal, type WireLimits } from './wire.ts';
 
 export interface AwsTransportOptions {
   clients: AwsClients;
@@ -16,9 +18,21 @@ export interface AwsTransportOptions {
   rank: number;
   size: number;
   queues: JobQueues;
+  /** The job's key (job-key.ts): every message is sealed with it, and one that fails its check is dropped. */
+  jobKey: JobKey;
+  /** Where the one line per kind of refused message goes (standard error by default). */
+  warn?: (line: string) => void;
   /** Test hook: leave some received messages undeleted so SQS redelivers them. */
   skipDelete?: (message: Message) => boolean;
+  /** Test hook: leave a message unhandled this time, as if SQS had delayed it (it comes back after the visibility timeout). */
+  delay?: (message: Message) => boolean;
 }
+
+const REJECTION_WORDS: Record<MessageRejection, string> = {
+  malformed: 'a message that is not one of lambda-mpi\'s',
+  unauthentic: 'a message that failed authentication',
+  badClaim: 'a frame whose S3 body is not the one it was sent with',
+};
 
 /** Rank 0 waits this long past the deadline for the others' reports: a few SQS round trips. */
 export const AWS_REPORT_GRACE_MS = 1_500;
@@ -39,27 +53,33 @@ export class AwsTransport implements Transport {
   private readonly sends = new Set<Promise<void>>();
   private closed: Promise<void> | undefined;
   private sharedCount = 0;
-  /** Shared objects are S3 objects under the job's prefix, named by rank and count. */
+  private readonly seal: MessageSeal;
+  readonly rejected: RejectedMessages = noRejections();
+  /** Shared objects are S3 objects under the job's prefix, named by rank, count and SHA-256. */
   readonly sharedObjects: SharedObjects;
 
   constructor(private readonly options: AwsTransportOptions) {
     this.rank = options.rank;
     this.size = options.size;
     this.limits = wireLimits(options.settings.maxMessageBytes);
-    this.outbox = new Outbox(options.clients.sqs, this.limits, options.settings.maxMessageBytes);
+    this.seal = { jobId: options.jobId, key: options.jobKey };
+    this.outbox = new Outbox(options.clients.sqs, this.limits, options.settings.maxMessageBytes, this.seal);
     this.claims = new ClaimCheck(options.clients.s3, options.settings.bucket, options.jobId);
+    // The name travels in an authenticated frame, so its digest vouches for the object's bytes.
     this.sharedObjects = {
       threshold: this.limits.claimCheckThreshold,
       put: async (bytes) => {
-        const name = `${this.rank}-${this.sharedCount++}`;
-        await this.claims.store(sharedObjectKey(options.jobId, this.rank, this.sharedCount - 1), bytes);
-        return name;
+        const index = this.sharedCount++;
+        await this.claims.store(sharedObjectKey(options.jobId, this.rank, index), bytes);
+        return `${this.rank}-${index}-${sha256(bytes).toString('hex')}`;
       },
       get: async (name, length) => {
-        const [rank, index] = name.split('-').map(Number) as [number, number];
-        const bytes = await this.claims.load(sharedObjectKey(options.jobId, rank, index), length);
-        if (!bytes) throw new TransportError('S3 GetObject', `shared object ${name} of job ${options.jobId} is gone (the job is over)`);
-        return bytes;
+        const [rank, index, digest] = name.split('-') as [string, string, string];
+        const fetched = await this.claims.fetchChecked(sharedObjectKey(options.jobId, Number(rank), Number(index)), length, Buffer.from(digest, 'hex'));
+        if ('gone' in fetched) throw new TransportError('S3 GetObject', `shared object ${rank}-${index} of job ${options.jobId} is gone (the job is over)`);
+        // The value cannot be had: delivering other bytes would be worse than failing.
+        if ('mismatch' in fetched) throw new TransportError('S3 GetObject', `shared object ${rank}-${index} of job ${options.jobId} was changed after it was stored: ${fetched.mismatch}`);
+        return fetched.bytes;
       },
     };
   }
@@ -73,12 +93,13 @@ export class AwsTransport implements Transport {
 
   private async store(frame: Frame): Promise<void> {
     assertByteFrame(frame);
-    const claimChecked = frame.body.byteLength > this.limits.claimCheckThreshold;
-    if (claimChecked) await this.claims.put(frame);
-    await this.outbox.send(queueUrl(this.options.queues, frame.dest), { frame, claimChecked });
+    const url = queueUrl(this.options.queues, frame.dest);
+    if (frame.body.byteLength <= this.limits.claimCheckThreshold) return this.outbox.send(url, { frame, claimChecked: false });
+    const bodyDigest = await this.claims.put(frame);
+    await this.outbox.send(url, { frame, claimChecked: true, bodyDigest });
   }
 
-  start(deliver: (frame: Frame) => void, onError: (error: Error) => void): void {
+  start(deliver: (frame: Frame) => Delivery, onError: (error: Error) => void): void {
     this.receiver = new QueueReceiver({
       sqs: this.options.clients.sqs,
       queueUrl: queueUrl(this.options.queues, this.rank),
@@ -90,20 +111,51 @@ export class AwsTransport implements Transport {
     this.receiver.start();
   }
 
-  /** Delivers every frame of the messages (fetching claim-checked bodies); returns the messages to delete. */
-  private async handle(messages: Message[], deliver: (frame: Frame) => void): Promise<Message[]> {
+  /**
+   * Authenticates each message before any of its frames reaches the link layer, then delivers its
+   * frames in order (fetching and checking claim-checked bodies). A refused message is counted
+   * and deleted; a message with a frame the link layer could not hold yet (too far ahead) is
+   * handled again shortly: its other frames come back as duplicates, which the link drops.
+   */
+  private async handle(messages: Message[], deliver: (frame: Frame) => Delivery): Promise<HandledMessages> {
+    const done: Message[] = [];
+    const again: Message[] = [];
     await Promise.all(messages.map(async (message) => {
-      for (const parsed of unpackMessage(message.Body ?? '')) {
-        if (!parsed.claimChecked) {
-          deliver(parsed.frame);
+      if (this.options.delay?.(message)) return;
+      (await this.deliverFrames(message, deliver) === 'later' ? again : done).push(message);
+    }));
+    return { done, again };
+  }
+
+  private async deliverFrames(message: Message, deliver: (frame: Frame) => Delivery): Promise<Delivery> {
+    const opened = openMessage(message.Body ?? '', this.seal, this.rank);
+    if ('rejected' in opened) {
+      this.refuse(opened.rejected, opened.why);
+      return 'taken';
+    }
+    let delivery: Delivery = 'taken';
+    for (const parsed of opened.frames) {
+      let frame = parsed.frame;
+      if (parsed.claimChecked) {
+        const fetched = await this.claims.fetch(frame, parsed.bodyLength, parsed.bodyDigest ?? new Uint8Array(DIGEST_BYTES));
+        // No object: the job's objects were already cleaned up, so the job is over.
+        if ('gone' in fetched) continue;
+        if ('mismatch' in fetched) {
+          this.refuse('badClaim', fetched.mismatch);
           continue;
         }
-        const body = await this.claims.fetch(parsed.frame, parsed.bodyLength);
-        // No object: the job's objects were already cleaned up, so the job is over.
-        if (body) deliver({ ...parsed.frame, body });
+        frame = { ...frame, body: fetched.bytes };
       }
-    }));
-    return messages;
+      if (deliver(frame) === 'later') delivery = 'later';
+    }
+    return delivery;
+  }
+
+  /** Counts a refused message; says so once per kind, so a flood of them is not a flood of lines. */
+  private refuse(why: MessageRejection, detail: string): void {
+    if (this.rejected[why]++ > 0) return;
+    const line = `[job ${this.options.jobId}] lambda-mpi: rank ${this.rank} dropped ${REJECTION_WORDS[why]} (${detail}); more of this kind are counted in the job's link stats (rejected.${why}), not logged`;
+    (this.options.warn ?? ((text: string) => process.stderr.write(`${text}\n`)))(line);
   }
 
   /** Finishes the sends in progress, then stops receiving. */

@@ -1,7 +1,12 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { TransportError } from '../../mpi/errors.ts';
 import type { ByteFrame, Frame } from '../transport.ts';
+import { sameBytes, sha256 } from './job-key.ts';
+
+/** An object as fetched: its bytes, gone (the job's objects were deleted), or not what was announced. */
+export type FetchedObject = { bytes: Uint8Array } | { gone: true } | { mismatch: string };
 
 /** Every object of a job lives under this prefix, so cleanup is one listing. */
 export function jobPrefix(jobId: string): string {
@@ -29,9 +34,11 @@ export function sharedObjectKey(jobId: string, rank: number, index: number): str
 }
 
 /**
- * Large bodies travel through S3 and the queue carries only the claim (the frame's header).
- * Uploads send the encoded bytes as they are; downloads stream into one buffer allocated at the
- * announced size, so a 1 GiB message is never held twice.
+ * Large bodies travel through S3 and the queue carries only the claim (the frame's header and the
+ * body's SHA-256, authenticated with the rest of its message). Uploads send the encoded bytes as
+ * they are; downloads stream into one buffer allocated at the announced size, so a 1 GiB message
+ * is never held twice, and hash it as it comes: an object that is not the sender's (replaced by
+ * anyone who can write the bucket) is refused, not delivered.
  */
 export class ClaimCheck {
   constructor(
@@ -40,13 +47,47 @@ export class ClaimCheck {
     private readonly jobId: string,
   ) {}
 
-  put(frame: ByteFrame): Promise<void> {
-    return this.store(claimCheckKey(this.jobId, frame), frame.body);
+  /** Stores the frame's body; resolves to its SHA-256, which the frame then carries. */
+  async put(frame: ByteFrame): Promise<Uint8Array> {
+    const digest = sha256(frame.body);
+    await this.store(claimCheckKey(this.jobId, frame), frame.body);
+    return digest;
   }
 
-  /** The body of a claim-checked frame, or undefined when its object is gone (already consumed). */
-  fetch(frame: Frame, bodyLength: number): Promise<Uint8Array | undefined> {
-    return this.load(claimCheckKey(this.jobId, frame), bodyLength);
+  /** The body of a claim-checked frame, checked against its length and digest. */
+  fetch(frame: Frame, bodyLength: number, bodyDigest: Uint8Array): Promise<FetchedObject> {
+    return this.fetchChecked(claimCheckKey(this.jobId, frame), bodyLength, bodyDigest);
+  }
+
+  /** The object at `key`, which must be `bodyLength` bytes of SHA-256 `bodyDigest`. */
+  async fetchChecked(key: string, bodyLength: number, bodyDigest: Uint8Array): Promise<FetchedObject> {
+    const response = await this.get(key);
+    if (!response) return { gone: true };
+    const hash = createHash('sha256');
+    const body = Buffer.allocUnsafeSlow(bodyLength);
+    let filled = 0;
+    for await (const chunk of response.Body as Readable) {
+      const bytes = chunk as Buffer;
+      if (filled + bytes.byteLength > bodyLength) {
+        (response.Body as Readable).destroy();
+        return { mismatch: `s3://${this.bucket}/${key} is longer than the ${bodyLength} bytes its frame announced` };
+      }
+      bytes.copy(body, filled);
+      hash.update(bytes);
+      filled += bytes.byteLength;
+    }
+    if (filled !== bodyLength) return { mismatch: `s3://${this.bucket}/${key} has ${filled} bytes, its frame announced ${bodyLength}` };
+    if (!sameBytes(hash.digest(), bodyDigest)) return { mismatch: `s3://${this.bucket}/${key} is not the object its frame names (its SHA-256 differs)` };
+    return { bytes: body };
+  }
+
+  private async get(key: string) {
+    try {
+      return await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw new TransportError('S3 GetObject', `fetching s3://${this.bucket}/${key} failed: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   async store(key: string, body: Uint8Array): Promise<void> {
@@ -61,31 +102,5 @@ export class ClaimCheck {
     } catch (error) {
       throw new TransportError('S3 PutObject', `storing a ${body.byteLength}-byte message body at s3://${this.bucket}/${key} failed: ${(error as Error).message}`, { cause: error });
     }
-  }
-
-  /** The object at `key` (announced as `bodyLength` bytes), or undefined when it is gone. */
-  async load(key: string, bodyLength: number): Promise<Uint8Array | undefined> {
-    let response;
-    try {
-      response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    } catch (error) {
-      if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-      throw new TransportError('S3 GetObject', `fetching s3://${this.bucket}/${key} failed: ${(error as Error).message}`, { cause: error });
-    }
-    // Unpooled and offset 0: the codec's raw payload at offset 8 is then aligned for any element type.
-    const body = Buffer.allocUnsafeSlow(bodyLength);
-    let filled = 0;
-    for await (const chunk of response.Body as Readable) {
-      const bytes = chunk as Buffer;
-      if (filled + bytes.byteLength > bodyLength) {
-        throw new TransportError('S3 GetObject', `s3://${this.bucket}/${key} is longer than the ${bodyLength} bytes announced`);
-      }
-      bytes.copy(body, filled);
-      filled += bytes.byteLength;
-    }
-    if (filled !== bodyLength) {
-      throw new TransportError('S3 GetObject', `s3://${this.bucket}/${key} has ${filled} bytes, ${bodyLength} announced`);
-    }
-    return body;
   }
 }

@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { TransportError } from '../../mpi/errors.ts';
-import { packMessages, type WireFrame, type WireLimits } from './wire.ts';
+import { packMessages, type MessageSeal, type WireFrame, type WireLimits } from './wire.ts';
 
 interface Pending {
   wire: WireFrame;
@@ -56,6 +56,7 @@ export class Outbox {
     private readonly sqs: SQSClient,
     private readonly limits: WireLimits,
     private readonly maxBatchBytes: number,
+    private readonly seal: MessageSeal,
   ) {}
 
   send(queueUrl: string, wire: WireFrame): Promise<void> {
@@ -102,7 +103,7 @@ export class Outbox {
 
   /** Packs the frames into messages and sends them in SendMessageBatch calls within SQS's limits. */
   private async sendAll(queueUrl: string, batch: Pending[]): Promise<void> {
-    const messages = packMessages(batch.map((p) => p.wire), this.limits);
+    const messages = packMessages(batch.map((p) => p.wire), this.limits, this.seal);
     const calls = planBatchCalls(messages.map((m) => m.length), this.maxBatchBytes);
     await Promise.all(calls.map((indexes) => this.sendBatch(queueUrl, indexes.map((i) => messages[i]!))));
   }

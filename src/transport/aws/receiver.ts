@@ -1,4 +1,4 @@
-import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { TransportError } from '../../mpi/errors.ts';
 import { BatchDeleter } from './batch-deleter.ts';
 
@@ -8,15 +8,32 @@ export interface ReceiverOptions {
   waitSeconds: number;
   /** Long polls in flight at most, when messages keep coming. */
   maxPollers?: number;
-  /** Handles the messages of one receive; the messages whose handling succeeded get deleted. */
-  handle(messages: Message[]): Promise<Message[]>;
+  /**
+   * Handles the messages of one receive: those `done` get deleted; those to handle `again` are
+   * made visible again after AGAIN_AFTER_SECONDS, for another try (SQS brings them back).
+   */
+  handle(messages: Message[]): Promise<HandledMessages>;
   /** The queue cannot be read any more (after retries): the rank must fail. */
   onError(error: TransportError): void;
   /** Test hook: decides to leave a handled message undeleted, so SQS delivers it again. */
   skipDelete?: (message: Message) => boolean;
 }
 
+export interface HandledMessages {
+  done: Message[];
+  again: Message[];
+}
+
+/**
+ * How soon a message handled `again` comes back: long enough for what it waits on (an earlier
+ * message SQS delayed) to arrive, short enough not to stall its sender's stream for the queue's
+ * whole visibility timeout.
+ */
+export const AGAIN_AFTER_SECONDS = 1;
+
 const MAX_CONSECUTIVE_ERRORS = 5;
+/** ChangeMessageVisibilityBatch takes at most this many receipt handles. */
+const MAX_VISIBILITY_BATCH = 10;
 /** Polls in flight at most per queue while messages keep coming. */
 export const MAX_POLLERS = 4;
 /** What a long poll (waiting for the next message) asks for: see the class comment for why one. */
@@ -101,7 +118,7 @@ export class QueueReceiver {
   }
 
   private async handle(messages: Message[]): Promise<void> {
-    let handled: Message[];
+    let handled: HandledMessages;
     try {
       handled = await this.options.handle(messages);
     } catch (error) {
@@ -109,9 +126,21 @@ export class QueueReceiver {
       return;
     }
     if (this.stopped) return;
-    for (const message of handled) {
+    for (const message of handled.done) {
       // A message left undeleted comes back after its visibility timeout; the link layer drops it.
       if (!this.options.skipDelete?.(message)) this.deleter.add(message.ReceiptHandle!);
+    }
+    if (handled.again.length > 0) this.showAgainSoon(handled.again);
+  }
+
+  /** Makes messages visible again after AGAIN_AFTER_SECONDS; if that fails, the queue's visibility timeout brings them back. */
+  private showAgainSoon(messages: Message[]): void {
+    for (let i = 0; i < messages.length; i += MAX_VISIBILITY_BATCH) {
+      const batch = messages.slice(i, i + MAX_VISIBILITY_BATCH);
+      this.options.sqs.send(new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: this.options.queueUrl,
+        Entries: batch.map((message, n) => ({ Id: String(n), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: AGAIN_AFTER_SECONDS })),
+      })).catch(() => undefined);
     }
   }
 

@@ -1,16 +1,24 @@
-import type { ByteFrame, FrameKind } from '../transport.ts';
+import type { ByteFrame, FrameKind, RejectedMessages } from '../transport.ts';
+import { DIGEST_BYTES, MAC_BYTES, sameBytes, type JobKey } from './job-key.ts';
 
 /**
  * Frames inside SQS message bodies. SQS bodies are text, so a message is base64 of:
- * "LM" 0x01, then frames back to back, each:
+ * "LM" 0x02 | mac (32 bytes) | frames back to back, each:
  *   kind u8 | flags u8 | source u32 | dest u32 | seq u32 | tag u32 | contextLength u16 | context
- *   | bodyLength u32 | body (absent when FLAG_CLAIM_CHECK: the body is an S3 object)
+ *   | bodyLength u32 | body, or, when FLAG_CLAIM_CHECK, the SHA-256 of the body (32 bytes): the
+ *   body itself is an S3 object
+ * mac = HMAC-SHA256 under the job's key (job-key.ts) of: the job id, a zero byte, the
+ * destination rank (u32: the queue the message is for), then the message without its mac. So a
+ * message is accepted only by the queue of the job it was sealed for, whole: a forged, truncated
+ * or altered message, or one copied from another job or another rank's queue, fails the check.
+ * A claim-checked body is bound to its frame by its digest, checked when it is fetched.
  * Several frames for one destination share a message, so a burst of small sends costs one
- * request instead of one each.
+ * request (and one MAC) instead of one each.
  */
-const MAGIC = [0x4c, 0x4d, 0x01];
+const MAGIC = Buffer.from([0x4c, 0x4d, 0x02]);
 const FLAG_CLAIM_CHECK = 1;
 const FIXED_HEADER_BYTES = 1 + 1 + 4 * 4 + 2 + 4;
+const PREAMBLE_BYTES = MAGIC.length + MAC_BYTES;
 /** Communicator contexts are short; this bound keeps the claim-check threshold a constant. */
 export const MAX_CONTEXT_BYTES = 1000;
 export const MAX_FRAME_HEADER_BYTES = FIXED_HEADER_BYTES + MAX_CONTEXT_BYTES;
@@ -18,10 +26,18 @@ export const MAX_FRAME_HEADER_BYTES = FIXED_HEADER_BYTES + MAX_CONTEXT_BYTES;
 const KIND_CODE: Record<FrameKind, number> = { data: 0, ctrl: 1 };
 const KIND_OF = ['data', 'ctrl'] as const;
 
-/** A frame as it travels in a message: its body inline, or only its length when claim-checked. */
+/** A frame as it travels in a message: its body inline, or only its digest when claim-checked. */
 export interface WireFrame {
   frame: ByteFrame;
   claimChecked: boolean;
+  /** The SHA-256 of a claim-checked body (the S3 object). */
+  bodyDigest?: Uint8Array;
+}
+
+/** What seals and opens the messages of one job: its id and its key. */
+export interface MessageSeal {
+  jobId: string;
+  key: JobKey;
 }
 
 /** The limits that follow from the queue's maximum message size. */
@@ -34,11 +50,11 @@ export interface WireLimits {
 
 export function wireLimits(maxMessageBytes: number): WireLimits {
   const maxRawBytes = Math.floor(maxMessageBytes / 4) * 3;
-  return { maxRawBytes, claimCheckThreshold: maxRawBytes - MAGIC.length - MAX_FRAME_HEADER_BYTES };
+  return { maxRawBytes, claimCheckThreshold: maxRawBytes - PREAMBLE_BYTES - MAX_FRAME_HEADER_BYTES };
 }
 
 export function encodedFrameBytes(wire: WireFrame): number {
-  return FIXED_HEADER_BYTES + Buffer.byteLength(wire.frame.context) + (wire.claimChecked ? 0 : wire.frame.body.byteLength);
+  return FIXED_HEADER_BYTES + Buffer.byteLength(wire.frame.context) + (wire.claimChecked ? DIGEST_BYTES : wire.frame.body.byteLength);
 }
 
 /** One message of a packing: its frames, in order, and its size before base64. */
@@ -50,12 +66,12 @@ export interface PlannedMessage {
 /** How frames (all for one queue) share messages: in order, each message filled up to the limit. */
 export function planMessages(frames: WireFrame[], limits: WireLimits): PlannedMessage[] {
   const messages: PlannedMessage[] = [];
-  let current: PlannedMessage = { frames: [], rawBytes: MAGIC.length };
+  let current: PlannedMessage = { frames: [], rawBytes: PREAMBLE_BYTES };
   for (const wire of frames) {
     const bytes = encodedFrameBytes(wire);
     if (current.frames.length > 0 && current.rawBytes + bytes > limits.maxRawBytes) {
       messages.push(current);
-      current = { frames: [], rawBytes: MAGIC.length };
+      current = { frames: [], rawBytes: PREAMBLE_BYTES };
     }
     current.frames.push(wire);
     current.rawBytes += bytes;
@@ -69,13 +85,28 @@ export function base64Length(rawBytes: number): number {
   return 4 * Math.ceil(rawBytes / 3);
 }
 
-/** Packs frames (all for one queue) into as few message bodies as fit. */
-export function packMessages(frames: WireFrame[], limits: WireLimits): string[] {
-  return planMessages(frames, limits).map(({ frames: inMessage, rawBytes }) =>
-    Buffer.concat([Buffer.from(MAGIC), ...inMessage.flatMap(encodeFrame)], rawBytes).toString('base64'));
+/** Packs frames (all for one queue) into as few message bodies as fit, each sealed with the job's key. */
+export function packMessages(frames: WireFrame[], limits: WireLimits, seal: MessageSeal): string[] {
+  return planMessages(frames, limits).map(({ frames: inMessage, rawBytes }) => {
+    const parts = inMessage.flatMap(encodeFrame);
+    const mac = macOf(seal, inMessage[0]!.frame.dest, parts);
+    return Buffer.concat([MAGIC, mac, ...parts], rawBytes).toString('base64');
+  });
 }
 
-function encodeFrame({ frame, claimChecked }: WireFrame): Buffer[] {
+/** The MAC of a message for `dest` whose frames are `parts` (the magic is fixed, so it adds nothing). */
+function macOf(seal: MessageSeal, dest: number, parts: Uint8Array[]): Buffer {
+  const mac = seal.key.hmac();
+  const binding = Buffer.allocUnsafe(Buffer.byteLength(seal.jobId) + 1 + 4);
+  const at = binding.write(seal.jobId);
+  binding.writeUInt8(0, at);
+  binding.writeUInt32BE(dest, at + 1);
+  mac.update(binding).update(MAGIC);
+  for (const part of parts) mac.update(part);
+  return mac.digest();
+}
+
+function encodeFrame({ frame, claimChecked, bodyDigest }: WireFrame): Buffer[] {
   const context = Buffer.from(frame.context);
   if (context.byteLength > MAX_CONTEXT_BYTES) throw new Error(`communicator context too long (${context.byteLength} bytes)`);
   const header = Buffer.allocUnsafe(FIXED_HEADER_BYTES - 4 + context.byteLength + 4);
@@ -89,45 +120,76 @@ function encodeFrame({ frame, claimChecked }: WireFrame): Buffer[] {
   at = header.writeUInt16BE(context.byteLength, at);
   at += context.copy(header, at);
   header.writeUInt32BE(frame.body.byteLength, at);
-  if (claimChecked) return [header];
+  if (claimChecked) {
+    if (bodyDigest?.byteLength !== DIGEST_BYTES) throw new Error('a claim-checked frame needs the SHA-256 of its body');
+    return [header, Buffer.from(bodyDigest.buffer, bodyDigest.byteOffset, bodyDigest.byteLength)];
+  }
   return [header, Buffer.from(frame.body.buffer, frame.body.byteOffset, frame.body.byteLength)];
 }
 
-/** A frame read from a message; a claim-checked one still has to fetch its body (bodyLength bytes). */
+/** A frame read from a message; a claim-checked one still has to fetch its body (bodyLength bytes, bodyDigest). */
 export interface ParsedFrame {
   frame: ByteFrame;
   claimChecked: boolean;
   bodyLength: number;
+  bodyDigest?: Uint8Array;
 }
 
-export function unpackMessage(body: string): ParsedFrame[] {
+/** Why a message was refused before any of its frames reached the link layer. */
+export type MessageRejection = keyof RejectedMessages;
+
+/** A message's frames, or why it was refused (with words for a log line: never the message's bytes). */
+export type OpenedMessage = { frames: ParsedFrame[] } | { rejected: MessageRejection; why: string };
+
+/**
+ * Checks a message's MAC for the queue of rank `dest` and only then parses it. Garbage, a
+ * truncated message and a forged one are answered, never thrown.
+ */
+export function openMessage(body: string, seal: MessageSeal, dest: number): OpenedMessage {
   const bytes = Buffer.from(body, 'base64');
-  if (bytes.byteLength < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new Error('not a lambda-mpi message (bad magic)');
+  if (bytes.byteLength < PREAMBLE_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
+    return { rejected: 'malformed', why: 'not a lambda-mpi message (its first bytes are not the format\'s)' };
   }
+  const expected = macOf(seal, dest, [bytes.subarray(PREAMBLE_BYTES)]);
+  if (!sameBytes(expected, bytes.subarray(MAGIC.length, PREAMBLE_BYTES))) {
+    return { rejected: 'unauthentic', why: 'its MAC does not match: forged, truncated or altered, or sealed for another job or queue' };
+  }
+  const frames = parseFrames(bytes, dest);
+  return typeof frames === 'string' ? { rejected: 'malformed', why: frames } : { frames };
+}
+
+/** The frames of an authenticated message, or what is wrong with it (only a faulty sender makes that). */
+function parseFrames(bytes: Buffer, dest: number): ParsedFrame[] | string {
   const frames: ParsedFrame[] = [];
-  let at = MAGIC.length;
+  let at = PREAMBLE_BYTES;
   while (at < bytes.byteLength) {
+    if (at + FIXED_HEADER_BYTES > bytes.byteLength) return 'a frame header runs past the end of the message';
     const kind = KIND_OF[bytes.readUInt8(at)];
-    if (!kind) throw new Error(`unknown frame kind ${bytes.readUInt8(at)}`);
+    if (!kind) return `unknown frame kind ${bytes.readUInt8(at)}`;
     const claimChecked = (bytes.readUInt8(at + 1) & FLAG_CLAIM_CHECK) !== 0;
     const source = bytes.readUInt32BE(at + 2);
-    const dest = bytes.readUInt32BE(at + 6);
+    const frameDest = bytes.readUInt32BE(at + 6);
     const seq = bytes.readUInt32BE(at + 10);
     const tag = bytes.readUInt32BE(at + 14);
     const contextLength = bytes.readUInt16BE(at + 18);
     at += 20;
+    if (frameDest !== dest) return `a frame for rank ${frameDest} in the queue of rank ${dest}`;
+    if (at + contextLength + 4 > bytes.byteLength) return 'a frame header runs past the end of the message';
     const context = bytes.toString('utf8', at, at + contextLength);
     at += contextLength;
     const bodyLength = bytes.readUInt32BE(at);
     at += 4;
-    let frameBody: Uint8Array = EMPTY;
-    if (!claimChecked) {
+    const carried = claimChecked ? DIGEST_BYTES : bodyLength;
+    if (at + carried > bytes.byteLength) return 'a frame body runs past the end of the message';
+    const frame: ByteFrame = { kind, source, dest, seq, tag, context, body: EMPTY };
+    if (claimChecked) {
+      frames.push({ frame, claimChecked, bodyLength, bodyDigest: alignedCopy(bytes, at, DIGEST_BYTES) });
+    } else {
       // Copy out: the body must not pin, or alias, the whole message buffer.
-      frameBody = alignedCopy(bytes, at, bodyLength);
-      at += bodyLength;
+      frame.body = alignedCopy(bytes, at, bodyLength);
+      frames.push({ frame, claimChecked, bodyLength });
     }
-    frames.push({ frame: { kind, source, dest, seq, tag, context, body: frameBody }, claimChecked, bodyLength });
+    at += carried;
   }
   return frames;
 }
