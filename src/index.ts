@@ -7,6 +7,6 @@ export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINL
 export { ANY_SOURCE, ANY_TAG, MAX_SIZE, MAX_MESSAGE_BYTES, MAX_TAG } from './mpi/constants.ts';
 export {
   LambdaMpiError, InvalidArgumentError, ProgramBuildError, RankFailedError, JobAbortedError, JobTimeoutError, JobCancelledError, TransportError,
-  ConfigurationError, RankLostError, type LostRank, type RankWaitState, type RemoteErrorInfo,
+  ConfigurationError, RankLostError, type LostRank, type SilenceEvidence, type RankWaitState, type RemoteErrorInfo,
 } from './mpi/errors.ts';
 export { programs, findProgram, programNames } from './programs/index.ts';

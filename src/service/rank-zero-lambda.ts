@@ -341,7 +341,8 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     sink: watch.log,
     ...(request.trace ? { trace: true } : {}),
     launchWorkers: () => launched,
-    liveness: rankZeroLiveness(config, clients.s3, jobId, config.fanout, request.size),
+    // Silence is judged only as of a moment rank 0 had read all its queue held.
+    liveness: { ...rankZeroLiveness(config, clients.s3, jobId, config.fanout, request.size), caughtUpAt: () => transport.caughtUpAt() },
     events: heartbeatPace(config, request.size),
   });
   try {

@@ -97,7 +97,7 @@ afterAll(async () => {
 describe('a worker that dies is noticed in seconds, and named', () => {
   it('its process exits mid-job: the job fails naming it, long before its deadline', async () => {
     const r = await invoke('run', { program: 'crash-rank', size: 4, input: { rank: 2 }, timeoutSeconds: 120 });
-    expect(r.body.errorMessage).toMatch(/^rank 2 stopped answering: silent since \S+Z \(its process ended: a crash, out of memory, or its function's timeout\)$/);
+    expect(r.body.errorMessage).toMatch(/^rank 2 stopped answering: its heartbeats stopped at \S+Z while rank 0 was caught up with its queue at \S+Z, and its process kept no pulse \(its process ended: a crash, out of memory, or its function's timeout\)$/);
     expect(r.body.trace[0]).toMatch(/^RankLostError: /);
     expect(r.seconds).toBeLessThan(60);
   }, 150_000);
@@ -108,7 +108,7 @@ describe('a worker that dies is noticed in seconds, and named', () => {
       invoke('run', { program: 'crash-rank', size: 3, input: { rank: 1, how: 'memory' }, timeoutSeconds: 120 }),
       invoke('run', { program: 'pi', size: 3, input, timeoutSeconds: 120 }),
     ]);
-    expect(oom.body.errorMessage).toMatch(/^rank 1 stopped answering: silent since /);
+    expect(oom.body.errorMessage).toMatch(/^rank 1 stopped answering: its heartbeats stopped at /);
     expect(oom.seconds).toBeLessThan(60);
     expect(beside.body.result).toEqual((await runLocal('pi', { size: 3, input })).result);
     expect(stackLines.some((line) => /lambda-mpi-chaos-worker: its execution environment ended \(ran out of memory \(memorySize 256 MB\)\)/.test(line))).toBe(true);
@@ -151,7 +151,7 @@ describe('rank 0 that dies or never starts is seen by whoever watches', () => {
     const { record, seconds } = await settled(post.location!, 90);
     expect(seconds).toBeLessThan(60);
     expect(record).toMatchObject({ status: 'lost', program: 'crash-rank', size: 3, error: { name: 'RankLostError', rank: 0 } });
-    expect(record.error.message).toMatch(/^rank 0 stopped answering: silent since /);
+    expect(record.error.message).toMatch(/^rank 0 stopped answering: its process's pulse stopped at /);
     expect(record.error.stack).toBeUndefined();
     const swept = await invoke('sweep', {});
     expect(swept.body.jobs).toContainEqual(expect.objectContaining({ jobId: post.body.jobId, verdict: 'ended' }));

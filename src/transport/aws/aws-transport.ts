@@ -106,6 +106,11 @@ export class AwsTransport implements Transport {
     return messages;
   }
 
+  /** When this rank's queue was last seen drained, every message before handled (receiver.ts). */
+  caughtUpAt(): number | undefined {
+    return this.receiver?.caughtUpAt;
+  }
+
   /** Finishes the sends in progress, then stops receiving. */
   close(): Promise<void> {
     this.closed ??= (async () => {

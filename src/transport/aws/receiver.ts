@@ -43,6 +43,14 @@ export class QueueReceiver {
   private pollers = 0;
   private errors = 0;
   private stopped = false;
+  /** Messages received whose handling has not finished. */
+  private inHand = 0;
+  /**
+   * When the queue was last seen drained (epoch ms): the moment a poll was sent that came back
+   * empty while it was the only poll in flight and every message received before had been handled.
+   * Whatever reached the queue before then has been delivered (what liveness judges silence by).
+   */
+  caughtUpAt: number | undefined;
 
   constructor(private readonly options: ReceiverOptions) {
     this.maxPollers = options.maxPollers ?? MAX_POLLERS;
@@ -70,6 +78,7 @@ export class QueueReceiver {
     let draining = false;
     while (!this.stopped) {
       let messages: Message[];
+      const sentAt = Date.now();
       try {
         const response = await sqs.send(
           new ReceiveMessageCommand(draining
@@ -89,6 +98,7 @@ export class QueueReceiver {
         continue;
       }
       if (messages.length === 0) {
+        if (this.pollers === 1 && this.inHand === 0) this.caughtUpAt = sentAt;
         draining = false;
         if (this.pollers > 1) break; // traffic stopped: one poll is enough to notice the next message
         continue;
@@ -102,11 +112,14 @@ export class QueueReceiver {
 
   private async handle(messages: Message[]): Promise<void> {
     let handled: Message[];
+    this.inHand++;
     try {
       handled = await this.options.handle(messages);
     } catch (error) {
       this.fail(error instanceof TransportError ? error : new TransportError('receive', (error as Error).message, { cause: error }));
       return;
+    } finally {
+      this.inHand--;
     }
     if (this.stopped) return;
     for (const message of handled) {
