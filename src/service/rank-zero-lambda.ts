@@ -279,11 +279,9 @@ function startPulse(job: LambdaJob, queues: JobQueues): Pulse {
     jobId: job.jobId,
     rank: 0,
     aws: job.config.aws,
+    endProcess: processStartsWithInit(),
     // Rank 0 ends a job at its deadline plus the transport's report grace (1.5 s on SQS).
-    takeover: {
-      deadline: job.deadline, timeoutMs: job.timeoutMs, graceMs: 2_000, size: job.request.size, queueUrlBase: queues.urlBase,
-      endProcess: processStartsWithInit(),
-    },
+    takeover: { deadline: job.deadline, timeoutMs: job.timeoutMs, graceMs: 2_000, size: job.request.size, queueUrlBase: queues.urlBase },
   }, pulseEntry());
 }
 

@@ -1,6 +1,13 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { execFile, spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportLines } from '../../src/cli/commands/offline.ts';
 import { runLocal } from '../../src/index.ts';
 import { newJobId } from '../../src/runtime/job-id.ts';
 import { localLambdaClient, localS3Client } from '../../tools/local-aws/clients.ts';
@@ -233,6 +240,156 @@ describe('guards', () => {
     expect(record.result).toEqual((await runLocal('pi', { size: 2, input: { samples: 400_000_000, seed: 4 } })).result);
   }, 150_000);
 });
+
+/** Whether the stuck loop of busy-rank (with `marker`) still runs: its spin count stops changing once its thread is ended. */
+async function loopStops(marker: string, limitSeconds: number): Promise<boolean> {
+  const path = join(tmpdir(), marker);
+  const limit = Date.now() + limitSeconds * 1000;
+  let last = await readFile(path, 'utf8').catch(() => undefined);
+  while (Date.now() < limit) {
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const now = await readFile(path, 'utf8').catch(() => undefined);
+    if (now !== undefined && now === last) return true;
+    last = now;
+  }
+  return false;
+}
+
+describe('nothing runs on after its job', () => {
+  it('a worker stuck in synchronous code is ended within seconds of its job\'s end, and its pulse writes nothing after the sweep', async () => {
+    const jobId = newJobId();
+    jobIds.push(jobId);
+    const marker = `lambda-mpi-stuck-worker-${jobId}`;
+    try {
+      const r = await invoke('run', { jobId, program: 'busy-rank', size: 2, input: { rank: 1, seconds: 600, marker }, timeoutSeconds: 4 });
+      expect(r.body.trace[0]).toMatch(/^JobTimeoutError: job \S+ timed out after 4000 ms; ranks still running: rank 0 waits in barrier/);
+      // Its loop ran: the marker is there; then it stops changing, long before the loop's 600 s.
+      expect(await readFile(join(tmpdir(), marker), 'utf8')).toMatch(/^\d+$/);
+      expect(await loopStops(marker, 60)).toBe(true);
+      expect(stackLines.some((line) => line.includes(`lambda-mpi-chaos-worker: ending its thread (rank 1 of job ${jobId}: its job is over while its program still runs synchronous code)`))).toBe(true);
+      // Two of the pulse's periods after the sweep, nothing of the job was written again.
+      await invoke('sweep', {});
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      expect(await objectsUnder(`jobs/${jobId}/`)).toEqual([]);
+    } finally {
+      await rm(join(tmpdir(), marker), { force: true });
+    }
+  }, 150_000);
+
+  it('rank 0 stuck in synchronous code: the CLI exits with code 1 once the job\'s record is final, though rank 0\'s invocation never answers', async () => {
+    const marker = `lambda-mpi-stuck-rank0-${Date.now()}`;
+    const proxy = await holdRunAnswers(stack.lambdaEndpoint);
+    try {
+      const started = Date.now();
+      const r = await lambdaMpi(['run', 'busy-rank', '-n', '2', '--stage', 'chaos', '--timeout', '4', '--input', JSON.stringify({ rank: 0, seconds: 600, marker })], proxy.endpoint);
+      const jobId = /job ([a-z2-7]{26}):/.exec(r.stderr)?.[1];
+      if (jobId) jobIds.push(jobId);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/timed out after 4000 ms; ranks still running: rank 0 is running outside any communication call; rank 0's program has not yielded since/);
+      expect(proxy.held).toBeGreaterThan(0);
+      expect((Date.now() - started) / 1000).toBeLessThan(120);
+      // And rank 0's thread itself was ended: its loop stops.
+      expect(await loopStops(marker, 60)).toBe(true);
+    } finally {
+      await proxy.close();
+      await rm(join(tmpdir(), marker), { force: true });
+    }
+  }, 200_000);
+});
+
+/**
+ * No live rank is called dead under load: rounds of concurrent 4-rank jobs on the local stack
+ * (every function a thread of one process) with a process that burns a core beside them, mixing
+ * ranks busy in synchronous code (pi, busy-rank) and ranks that wait in a barrier (heartbeats).
+ * Heavy: it runs once, here, beside the other cases on the same stack.
+ */
+describe('no false deaths under load', () => {
+  const ROUNDS = 4;
+  const JOBS_PER_ROUND = 15;
+
+  it(`${ROUNDS} rounds of ${JOBS_PER_ROUND} concurrent 4-rank jobs with a CPU burner: every job succeeds; a worker killed in the last round is still reported within 30 s`, async () => {
+    const burner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+    const outcomes: Array<{ program: string; ok: boolean; error?: string; seconds: number }> = [];
+    let crash: Invocation | undefined;
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        const jobs = Array.from({ length: JOBS_PER_ROUND }, (_, i) => (i % 2 === 0
+          ? { program: 'pi', size: 4, input: { samples: 20_000_000, seed: round * 100 + i }, timeoutSeconds: 110 }
+          : { program: 'busy-rank', size: 4, input: { rank: i % 4, seconds: 2 }, timeoutSeconds: 110 }));
+        const last = round === ROUNDS - 1;
+        const [results, crashed] = await Promise.all([
+          Promise.all(jobs.map((job) => invoke('run', job))),
+          last ? invoke('run', { program: 'crash-rank', size: 4, input: { rank: 3 }, timeoutSeconds: 110 }) : Promise.resolve(undefined),
+        ]);
+        if (crashed) crash = crashed;
+        results.forEach((r, i) => outcomes.push({ program: jobs[i]!.program, ok: !r.functionError, ...(r.functionError ? { error: String(r.body?.errorMessage) } : {}), seconds: r.seconds }));
+      }
+    } finally {
+      burner.kill('SIGKILL');
+    }
+    const failures = outcomes.filter((o) => !o.ok);
+    console.log(`load: ${outcomes.length} jobs, ${failures.length} failed (${failures.filter((f) => /stopped answering/.test(f.error ?? '')).length} as lost); ` +
+      `slowest ${Math.max(...outcomes.map((o) => o.seconds)).toFixed(1)} s; the killed worker reported after ${crash?.seconds.toFixed(1)} s`);
+    expect(outcomes).toHaveLength(ROUNDS * JOBS_PER_ROUND);
+    expect(failures).toEqual([]);
+    expect(crash?.body.errorMessage).toMatch(/^rank 3 stopped answering: /);
+    expect(crash!.seconds).toBeLessThan(30);
+  }, 600_000);
+});
+
+/** `lambda-mpi` (bin/) against this stack, as a user's shell has it after `eval "$(lambda-mpi offline)"`; `lambdaEndpoint` overrides the Lambda endpoint. */
+async function lambdaMpi(args: string[], lambdaEndpoint = stack.lambdaEndpoint): Promise<{ code: number; stdout: string; stderr: string }> {
+  const exported = exportLines({
+    event: 'ready',
+    stage: 'chaos', httpEndpoint: stack.httpEndpoint, lambdaEndpoint, s3Endpoint: stack.s3Endpoint, sqsEndpoint: stack.sqsEndpoint,
+    apiKey: stack.apiKey, bucket: stack.bucket, queuePrefix: 'lambda-mpi-chaos',
+    functions: { run: stack.functionName('run'), worker: stack.functionName('worker'), http: stack.functionName('http') },
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, region: 'us-east-1',
+  });
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('LAMBDA_MPI_')));
+  const env = { ...base, ...Object.fromEntries(exported.map((line) => /^export ([A-Z0-9_]+)=(.*)$/.exec(line)!.slice(1))) };
+  const cli = join(import.meta.dirname, '../../bin/lambda-mpi.mjs');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { env, timeout: 150_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * A pass-through to the stack's Lambda endpoint that never answers a synchronous invocation of
+ * the run function: the CLI sees a rank 0 whose invocation never answers, whatever happens to it.
+ */
+async function holdRunAnswers(target: string): Promise<{ endpoint: string; held: number; close(): Promise<void> }> {
+  const { hostname, port } = new URL(target);
+  const state = { held: 0 };
+  const server: Server = createServer((req, res) => {
+    const synchronousRun = req.url?.includes(`/functions/${stack.functionName('run')}/invocations`) &&
+      (req.headers['x-amz-invocation-type'] ?? 'RequestResponse') === 'RequestResponse';
+    if (synchronousRun) state.held++;
+    const upstream = request({ hostname, port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      if (synchronousRun) {
+        answer.resume();
+        return;
+      }
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', (error) => res.destroy(error));
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get held() {
+      return state.held;
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 describe('cleanup', () => {
   it('leaves no queue and no job object behind, whatever died', async () => {

@@ -262,7 +262,7 @@ class FunctionThread {
   }
 
   spawn() {
-    const thread = new this.Original(this.filename, this.options);
+    const thread = startEndableThread(this.Original, this.filename, this.options, this.log);
     this.thread = thread;
     thread.on('error', (error) => this.died(thread, error));
     thread.on('exit', (code) => this.died(thread, Object.assign(new Error(`its thread exited with code ${code}`), { exitCode: code })));
@@ -302,6 +302,42 @@ class FunctionThread {
     this.thread = undefined;
     return thread ? thread.terminate() : Promise.resolve(0);
   }
+}
+
+/**
+ * Starts a function's thread (serverless-offline's worker-thread helper) so that lambda-mpi's
+ * pulse, running beside a rank stuck in synchronous code after its job ended, can have this
+ * thread ended, as Lambda ends an execution environment (src/service/thread-ending.ts: the other
+ * side). The thread gets a MessagePort in its workerData under THREAD_ENDING_KEY; on it, a message
+ * `{ kind: 'lambda-mpi/end-thread-port', port }` hands over a port (one per pulse), and
+ * `{ kind: 'lambda-mpi/end-thread', reason }` on such a port terminates the thread: its pending
+ * invocations then fail as when a thread dies, and the next invocation gets a new thread.
+ * Every port here is unref'd: none keeps the process alive.
+ */
+const THREAD_ENDING_KEY = 'lambdaMpiEndThread';
+
+function startEndableThread(Original, filename, options, log) {
+  const { MessageChannel } = require('node:worker_threads');
+  const { port1: mainSide, port2: threadSide } = new MessageChannel();
+  const withPort = {
+    ...options,
+    workerData: { ...((options && options.workerData) || {}), [THREAD_ENDING_KEY]: threadSide },
+    transferList: [...((options && options.transferList) || []), threadSide],
+  };
+  const thread = new Original(filename, withPort);
+  const name = ((options && options.env) || {}).AWS_LAMBDA_FUNCTION_NAME || 'a function';
+  mainSide.on('message', (offer) => {
+    if (!offer || offer.kind !== 'lambda-mpi/end-thread-port' || !offer.port) return;
+    offer.port.on('message', (ask) => {
+      if (!ask || ask.kind !== 'lambda-mpi/end-thread') return;
+      log(`${name}: ending its thread (${ask.reason})`);
+      void thread.terminate();
+    });
+    offer.port.unref();
+  });
+  mainSide.unref();
+  thread.once('exit', () => mainSide.close());
+  return thread;
 }
 
 function pick(object, keys) {
