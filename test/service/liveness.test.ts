@@ -263,14 +263,14 @@ describe('nothing runs on after its job', () => {
     try {
       const r = await invoke('run', { jobId, program: 'busy-rank', size: 2, input: { rank: 1, seconds: 600, marker }, timeoutSeconds: 4 });
       expect(r.body.trace[0]).toMatch(/^JobTimeoutError: job \S+ timed out after 4000 ms; ranks still running: rank 0 waits in barrier/);
-      // Its loop ran: the marker is there; then it stops changing, long before the loop's 600 s.
-      expect(await readFile(join(tmpdir(), marker), 'utf8')).toMatch(/^\d+$/);
-      expect(await loopStops(marker, 60)).toBe(true);
-      expect(stackLines.some((line) => line.includes(`lambda-mpi-chaos-worker: ending its thread (rank 1 of job ${jobId}: its job is over while its program still runs synchronous code)`))).toBe(true);
       // Two of the pulse's periods after the sweep, nothing of the job was written again.
       await invoke('sweep', {});
       await new Promise((resolve) => setTimeout(resolve, 5_000));
       expect(await objectsUnder(`jobs/${jobId}/`)).toEqual([]);
+      // Its loop ran: the marker is there; then it stops changing, long before the loop's 600 s.
+      expect(await readFile(join(tmpdir(), marker), 'utf8')).toMatch(/^\d+$/);
+      expect(await loopStops(marker, 60)).toBe(true);
+      expect(stackLines.some((line) => line.includes(`lambda-mpi-chaos-worker: ending its thread (rank 1 of job ${jobId}: its job is over while its program still runs synchronous code)`))).toBe(true);
     } finally {
       await rm(join(tmpdir(), marker), { force: true });
     }
@@ -351,7 +351,7 @@ async function lambdaMpi(args: string[], lambdaEndpoint = stack.lambdaEndpoint):
   const cli = join(import.meta.dirname, '../../bin/lambda-mpi.mjs');
   return new Promise((resolve) => {
     execFile(process.execPath, [cli, ...args], { env, timeout: 150_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      resolve({ code: error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0, stdout, stderr });
     });
   });
 }
