@@ -15,7 +15,8 @@ import type { LostRank } from '../mpi/errors.ts';
  *   stamps something at least twice in that time, so its silence is the sender's, not a backlog
  *   of rank 0's; and its process does not vouch for it (`busyAt`: a thread of its own writes
  *   while the rank is quiet, since the rank itself sends nothing while its code does not yield or
- *   its messages do not get through). A rank whose vouching stopped is lost by that evidence.
+ *   its messages do not get through), within twice the limit (PULSE_GRACE). A rank whose vouching
+ *   stopped is lost by that evidence.
  *
  * Silence is measured on the sender's clock, and judged at a moment rank 0 was caught up: a rank
  * 0 slowed down (its own synchronous code, a loaded machine) judges nothing until it has read its
@@ -56,6 +57,12 @@ export interface LivenessView {
 }
 
 const DEFAULT_CHECK_EVERY_MS = 1_000;
+/**
+ * A quiet rank's process vouches for it from its own thread (busyAt), which starts writing about
+ * half a silence limit after the rank went quiet and then every few seconds: it gets up to twice
+ * the limit, since on a loaded machine that thread and its writes are late too.
+ */
+const PULSE_GRACE = 2;
 
 export class LivenessMonitor {
   private timer: NodeJS.Timeout | undefined;
@@ -124,14 +131,17 @@ export class LivenessMonitor {
         continue;
       }
       const lastSent = Math.max(view.sentAt(rank) ?? checkedIn, checkedIn);
-      if (asOf - Math.max(lastSent, this.blockedUntil) <= options.silenceMs) continue;
+      const quietFor = asOf - Math.max(lastSent, this.blockedUntil);
+      if (quietFor <= options.silenceMs) continue;
       const busyAt = await options.busyAt?.(rank).catch(() => undefined);
-      if (busyAt !== undefined && Date.now() - busyAt <= options.silenceMs) continue;
+      // The process's thread writes every few seconds; on a loaded machine its writes come late.
+      if (busyAt !== undefined && Date.now() - busyAt <= PULSE_GRACE * options.silenceMs) continue;
       // Re-read: the check above awaited, and a report or an event may have come meanwhile.
       if (!view.isRunning(rank) || (view.sentAt(rank) ?? 0) > lastSent) continue;
-      return busyAt !== undefined && busyAt > lastSent
-        ? { rank, state: 'silent', since: busyAt, evidence: 'pulse' }
-        : { rank, state: 'silent', since: lastSent, evidence: 'heartbeats', caughtUpAt: asOf };
+      if (busyAt !== undefined && busyAt > lastSent) return { rank, state: 'silent', since: busyAt, evidence: 'pulse' };
+      // A rank quiet for one limit whose process has not spoken yet gets as long again for it to.
+      if (quietFor <= PULSE_GRACE * options.silenceMs) continue;
+      return { rank, state: 'silent', since: lastSent, evidence: 'heartbeats', caughtUpAt: asOf };
     }
     return undefined;
   }

@@ -9,7 +9,7 @@ import { localSqsClient } from '../../tools/local-aws/clients.ts';
  * from moving past the moment the message arrived.
  */
 describe('the receiver knows when its queue was last drained', () => {
-  it('not while a message is in hand; once it is handled, a later empty poll says so', async () => {
+  it('not while a message is in hand; once it is handled, a later poll that took all the queue held says so', async () => {
     const sqs = localSqsClient(inject('localAws').sqsEndpoint);
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `lmtest-caught-up-${Date.now()}` }));
     let release!: () => void;
@@ -37,6 +37,21 @@ describe('the receiver knows when its queue was last drained', () => {
       release();
       await until(() => (receiver.caughtUpAt ?? 0) > sentAt);
       expect(handled).toEqual(['held']);
+      // Under steady traffic no poll comes back empty: a poll that took all the queue held counts once its messages are handled.
+      let sending = true;
+      const traffic = (async () => {
+        for (let i = 0; sending; i++) {
+          await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `steady-${i}` }));
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })();
+      try {
+        const before = receiver.caughtUpAt!;
+        await until(() => (receiver.caughtUpAt ?? 0) > before + 2_000);
+      } finally {
+        sending = false;
+        await traffic;
+      }
     } finally {
       await receiver.stop();
       await sqs.send(new DeleteQueueCommand({ QueueUrl }));

@@ -49,10 +49,11 @@ describe('who is lost', () => {
     expect(await monitor(started).findLost(T0 + 51_000)).toEqual({ rank: 3, state: 'never-started', waitedMs: 31_000 });
   });
 
-  it('a rank silent for longer than the silence limit, named with the last time it was heard from', async () => {
+  it('a rank silent for longer than the silence limit, once its process had as long again to vouch for it and did not, named with its last stamp', async () => {
     const v = view({ size: 3, launchedAt: T0, checkedIn: { 1: T0, 2: T0 }, sent: { 1: T0 + 5_000, 2: T0 + 9_000 } });
     expect(await monitor(v).findLost(T0 + 14_000)).toBeUndefined();
-    expect(await monitor(v).findLost(T0 + 16_000)).toEqual({ rank: 1, state: 'silent', since: T0 + 5_000, evidence: 'heartbeats', caughtUpAt: T0 + 16_000 });
+    expect(await monitor(v).findLost(T0 + 24_000)).toBeUndefined();
+    expect(await monitor(v).findLost(T0 + 26_000)).toEqual({ rank: 1, state: 'silent', since: T0 + 5_000, evidence: 'heartbeats', caughtUpAt: T0 + 26_000 });
   });
 
   it('not a rank whose newest stamp is old only because rank 0 has not read its queue since: silence counts as of rank 0\'s last catch-up', async () => {
@@ -63,8 +64,8 @@ describe('who is lost', () => {
     expect(await m.findLost(T0 + 60_000)).toBeUndefined();
     caughtUpAt.at = undefined;
     expect(await m.findLost(T0 + 60_000)).toBeUndefined();
-    caughtUpAt.at = T0 + 16_000;
-    expect(await m.findLost(T0 + 60_000)).toEqual({ rank: 1, state: 'silent', since: T0 + 5_000, evidence: 'heartbeats', caughtUpAt: T0 + 16_000 });
+    caughtUpAt.at = T0 + 26_000;
+    expect(await m.findLost(T0 + 60_000)).toEqual({ rank: 1, state: 'silent', since: T0 + 5_000, evidence: 'heartbeats', caughtUpAt: T0 + 26_000 });
   });
 
   it('not a rank that never checked in while its check-in may wait in rank 0\'s queue', async () => {

@@ -46,8 +46,9 @@ export class QueueReceiver {
   /** Messages received whose handling has not finished. */
   private inHand = 0;
   /**
-   * When the queue was last seen drained (epoch ms): the moment a poll was sent that came back
-   * empty while it was the only poll in flight and every message received before had been handled.
+   * When the queue was last seen drained (epoch ms): the moment a poll was sent that brought fewer
+   * messages than it asked for (so all the queue held), while it was the only poll in flight and
+   * every message received before had been handled; set once its own messages are handled too.
    * Whatever reached the queue before then has been delivered (what liveness judges silence by).
    */
   caughtUpAt: number | undefined;
@@ -97,20 +98,27 @@ export class QueueReceiver {
         await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** this.errors));
         continue;
       }
+      // It took all the queue held, and nothing taken before it waits: once its own messages are
+      // handled, everything that reached the queue before it was sent is.
+      const drained = messages.length < (draining ? DRAIN_POLL_MESSAGES : LONG_POLL_MESSAGES) && this.pollers === 1 && this.inHand === 0;
       if (messages.length === 0) {
-        if (this.pollers === 1 && this.inHand === 0) this.caughtUpAt = sentAt;
+        if (drained) this.caughtUp(sentAt);
         draining = false;
         if (this.pollers > 1) break; // traffic stopped: one poll is enough to notice the next message
         continue;
       }
       draining = true;
       if (this.pollers < this.maxPollers) this.spawnPoller();
-      this.track(this.handle(messages));
+      this.track(this.handle(messages, drained ? sentAt : undefined));
     }
     this.pollers--;
   }
 
-  private async handle(messages: Message[]): Promise<void> {
+  private caughtUp(at: number): void {
+    if (at > (this.caughtUpAt ?? 0)) this.caughtUpAt = at;
+  }
+
+  private async handle(messages: Message[], drainedAt: number | undefined): Promise<void> {
     let handled: Message[];
     this.inHand++;
     try {
@@ -121,6 +129,7 @@ export class QueueReceiver {
     } finally {
       this.inHand--;
     }
+    if (drainedAt !== undefined) this.caughtUp(drainedAt);
     if (this.stopped) return;
     for (const message of handled) {
       // A message left undeleted comes back after its visibility timeout; the link layer drops it.
