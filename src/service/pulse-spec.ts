@@ -25,6 +25,8 @@ export interface PulseSpec {
   entry: string;
   /** Load the bundle only once the rank has not ticked for this long (a worker's pulse). */
   loadWhenBusyMs?: number;
+  /** …or at the latest this long after the thread started (a worker's pulse). */
+  loadAfterMs?: number;
   takeover?: {
     /** Epoch ms. */
     deadline: number;

@@ -40,14 +40,20 @@ export interface PulseOptions {
 
 /** How often the rank's thread ticks the shared clock. */
 const TICK_MS = 250;
-/** A worker's pulse loads the bundle only once its rank has not ticked for this long. */
+/** A worker's pulse loads the bundle once its rank has not ticked for this long, */
 const LOAD_WHEN_BUSY_MS = 1_000;
+/**
+ * or this long after it started, whichever comes first: after the rank's start-up (which it would
+ * slow down), and before the pulse is needed: on a loaded machine loading the bundle takes
+ * seconds, which would make the first word for a busy rank come after rank 0 judged it.
+ */
+const LOAD_AFTER_MS = 2_000;
 
 /**
- * The thread's first code: small, so that a worker's pulse costs next to nothing until its rank
- * is busy. Loading the function's bundle in a thread takes ~130 ms and ~36 MB (measured on the
+ * The thread's first code: small, so that a worker's pulse costs next to nothing during its
+ * rank's start-up. Loading the function's bundle in a thread takes ~130 ms and ~36 MB (measured on the
  * packaged worker bundle); rank 0's pulse needs it at once (it writes from the start), a
- * worker's only when its rank stops ticking. It answers a stop that comes before the bundle runs,
+ * worker's once its rank stops ticking or its start-up is over. It answers a stop that comes before the bundle runs,
  * and hands later ones to it (`PULSE_STATE`).
  */
 const LAUNCHER = `
@@ -64,10 +70,11 @@ parentPort.on('message', (message) => {
 });
 const load = () => import(workerData.entry);
 const quiet = (now) => workerData.quietAfterMs !== undefined && now - Number(Atomics.load(workerData.shared, ${SENT_SLOT})) > workerData.quietAfterMs;
+const loadAt = Date.now() + workerData.loadAfterMs;
 if (workerData.loadWhenBusyMs === undefined) load();
 else waiting = setInterval(() => {
   const now = Date.now();
-  if (now - Number(Atomics.load(workerData.shared, ${TICK_SLOT})) <= workerData.loadWhenBusyMs && !quiet(now)) return;
+  if (now - Number(Atomics.load(workerData.shared, ${TICK_SLOT})) <= workerData.loadWhenBusyMs && !quiet(now) && now < loadAt) return;
   clearInterval(waiting);
   load();
 }, 250);
@@ -89,7 +96,7 @@ export class Pulse {
     if (!entry) return;
     const endThread = threadEndingPort();
     const spec: PulseSpec = {
-      kind: 'lambda-mpi/pulse', ...options, shared: this.shared, entry: entry.href, ...(options.rank === 0 ? {} : { loadWhenBusyMs: LOAD_WHEN_BUSY_MS }),
+      kind: 'lambda-mpi/pulse', ...options, shared: this.shared, entry: entry.href, ...(options.rank === 0 ? {} : { loadWhenBusyMs: LOAD_WHEN_BUSY_MS, loadAfterMs: LOAD_AFTER_MS }),
       ...(endThread ? { endThread } : {}),
     };
     this.thread = new Worker(LAUNCHER, { eval: true, workerData: spec, ...(endThread ? { transferList: [endThread] } : {}) });
