@@ -33,6 +33,7 @@ function runPulseThread(spec: PulseSpec): void {
   let writing: Promise<void> | undefined;
   let lastAliveAt = 0;
   let lastBusyAt = 0;
+  let vouched = false;
   const timer: NodeJS.Timeout = setInterval(() => {
     if (writing || stopped) return;
     writing = step().finally(() => (writing = undefined));
@@ -79,8 +80,11 @@ function runPulseThread(spec: PulseSpec): void {
    * (rank 0 deletes the queues before the objects) is found so by the look after it, and taken back.
    */
   async function vouch(now: number, busy: boolean): Promise<void> {
-    if (!(await jobIsOn(clients, spec))) return jobOver(busy);
+    // The first word goes out at once (rank 0 may be judging the rank now); later ones look first,
+    // so a pulse that was speaking when the job ended writes nothing more. The look after decides.
+    if (vouched && !(await jobIsOn(clients, spec))) return jobOver(busy);
     await writeBusy(clients.s3, spec.aws.bucket, spec.jobId, spec.rank, now);
+    vouched = true;
     if (await jobIsOn(clients, spec)) return;
     await clients.s3.send(new DeleteObjectCommand({ Bucket: spec.aws.bucket, Key: busyKey(spec.jobId, spec.rank) }));
     jobOver(busy);
