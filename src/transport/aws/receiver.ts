@@ -45,10 +45,15 @@ export class QueueReceiver {
   private stopped = false;
   /** Messages received whose handling has not finished. */
   private inHand = 0;
+  /** Polls in flight, by id. */
+  private readonly polling = new Set<number>();
+  private nextPoll = 0;
+  /** A poll that took all the queue held (`at`: when it was sent), waiting for the polls that may have taken messages before it. */
+  private drained: { at: number; waitFor: number[] } | undefined;
   /**
    * When the queue was last seen drained (epoch ms): the moment a poll was sent that brought fewer
-   * messages than it asked for (so all the queue held), while it was the only poll in flight and
-   * every message received before had been handled; set once its own messages are handled too.
+   * messages than it asked for (so all the queue held then, but what other polls in flight had
+   * taken), confirmed once those polls answered and every message received was handled.
    * Whatever reached the queue before then has been delivered (what liveness judges silence by).
    */
   caughtUpAt: number | undefined;
@@ -80,6 +85,8 @@ export class QueueReceiver {
     while (!this.stopped) {
       let messages: Message[];
       const sentAt = Date.now();
+      const id = this.nextPoll++;
+      this.polling.add(id);
       try {
         const response = await sqs.send(
           new ReceiveMessageCommand(draining
@@ -97,28 +104,34 @@ export class QueueReceiver {
         }
         await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** this.errors));
         continue;
+      } finally {
+        this.polling.delete(id);
       }
-      // It took all the queue held, and nothing taken before it waits: once its own messages are
-      // handled, everything that reached the queue before it was sent is.
-      const drained = messages.length < (draining ? DRAIN_POLL_MESSAGES : LONG_POLL_MESSAGES) && this.pollers === 1 && this.inHand === 0;
+      if (messages.length < (draining ? DRAIN_POLL_MESSAGES : LONG_POLL_MESSAGES) && sentAt > (this.drained?.at ?? 0)) {
+        this.drained = { at: sentAt, waitFor: [...this.polling] };
+      }
+      if (messages.length > 0) this.track(this.handle(messages));
+      this.confirmCaughtUp();
       if (messages.length === 0) {
-        if (drained) this.caughtUp(sentAt);
         draining = false;
         if (this.pollers > 1) break; // traffic stopped: one poll is enough to notice the next message
         continue;
       }
       draining = true;
       if (this.pollers < this.maxPollers) this.spawnPoller();
-      this.track(this.handle(messages, drained ? sentAt : undefined));
     }
     this.pollers--;
   }
 
-  private caughtUp(at: number): void {
-    if (at > (this.caughtUpAt ?? 0)) this.caughtUpAt = at;
+  /** A drained poll counts once the polls in flight beside it answered and every message received is handled. */
+  private confirmCaughtUp(): void {
+    const drained = this.drained;
+    if (!drained || this.inHand > 0 || drained.waitFor.some((id) => this.polling.has(id))) return;
+    this.drained = undefined;
+    if (drained.at > (this.caughtUpAt ?? 0)) this.caughtUpAt = drained.at;
   }
 
-  private async handle(messages: Message[], drainedAt: number | undefined): Promise<void> {
+  private async handle(messages: Message[]): Promise<void> {
     let handled: Message[];
     this.inHand++;
     try {
@@ -128,8 +141,8 @@ export class QueueReceiver {
       return;
     } finally {
       this.inHand--;
+      this.confirmCaughtUp();
     }
-    if (drainedAt !== undefined) this.caughtUp(drainedAt);
     if (this.stopped) return;
     for (const message of handled) {
       // A message left undeleted comes back after its visibility timeout; the link layer drops it.
