@@ -10,6 +10,6 @@ export { wtime, wtick } from './mpi/time.ts';
 export { computeDims } from './mpi/topology/compute-dims.ts';
 export {
   LambdaMpiError, InvalidArgumentError, ProgramBuildError, RankFailedError, JobAbortedError, JobTimeoutError, JobCancelledError, TransportError,
-  ConfigurationError, RankLostError, type LostRank, type RankWaitState, type RemoteErrorInfo,
+  ConfigurationError, RankLostError, type LostRank, type SilenceEvidence, type RankWaitState, type RemoteErrorInfo,
 } from './mpi/errors.ts';
 export { programs, findProgram, programNames } from './programs/index.ts';

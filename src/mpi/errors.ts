@@ -126,14 +126,23 @@ export class JobTimeoutError extends LambdaMpiError {
   }
 }
 
-/** What is known of a lost rank: it never checked in, or it stopped beating at `since`. */
+/**
+ * What showed that a rank stopped: the heartbeats it stamped stopped while rank 0 had read all its
+ * queue held (`heartbeats`, with `caughtUpAt`, when rank 0 was last caught up), the pulse its
+ * process kept while its rank was quiet stopped (`pulse`), or its process began (its start claim)
+ * and never checked in (`start-claim`).
+ */
+export type SilenceEvidence = 'heartbeats' | 'pulse' | 'start-claim';
+
+/** What is known of a lost rank: it never checked in, or its last sign of life was at `since`. */
 export type LostRank =
   | { rank: number; state: 'never-started'; waitedMs: number }
-  | { rank: number; state: 'silent'; since: number };
+  | { rank: number; state: 'silent'; since: number; evidence: SilenceEvidence; caughtUpAt?: number };
 
 /**
  * A rank's process is gone (crashed, out of memory, killed at its function's timeout) or never
- * started (its invocation throttled), so the job can never finish: it fails at once, naming it.
+ * started (its invocation throttled), so the job can never finish: it fails at once, naming it
+ * and the evidence.
  */
 export class RankLostError extends LambdaMpiError {
   readonly jobId: string;
@@ -147,13 +156,25 @@ export class RankLostError extends LambdaMpiError {
   }
 }
 
+const PROCESS_ENDED = '(its process ended: a crash, out of memory, or its function\'s timeout)';
+
 function describeLost(lost: LostRank): string {
   if (lost.state === 'never-started') {
     return `never started: it did not check in within ${Math.round(lost.waitedMs / 1000)} s of its invocation ` +
       '(likely throttled: the account\'s or the function\'s concurrency is exhausted)';
   }
-  return `stopped answering: silent since ${new Date(lost.since).toISOString()} ` +
-    '(its process ended: a crash, out of memory, or its function\'s timeout)';
+  const since = new Date(lost.since).toISOString();
+  switch (lost.evidence) {
+    case 'heartbeats': {
+      const caughtUp = lost.caughtUpAt === undefined ? '' : ` at ${new Date(lost.caughtUpAt).toISOString()}`;
+      return `stopped answering: its heartbeats stopped at ${since} while rank 0 was caught up with its queue${caughtUp}, ` +
+        `and its process kept no pulse ${PROCESS_ENDED}`;
+    }
+    case 'pulse':
+      return `stopped answering: its process's pulse stopped at ${since} ${PROCESS_ENDED}`;
+    case 'start-claim':
+      return `stopped answering: its process began at ${since} (its start claim) and never checked in ${PROCESS_ENDED}`;
+  }
 }
 
 /** The transport (queue service, object store, invocation) failed. */

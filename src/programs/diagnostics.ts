@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename } from 'node:path';
 import { InvalidArgumentError } from '../mpi/errors.ts';
 import { defineProgram } from '../mpi/program.ts';
 
@@ -54,17 +57,31 @@ export const crashRank = defineProgram<(FailureInput & { how?: CrashKind }) | un
 /**
  * One rank runs synchronous code for `seconds` without yielding (as a CPU-bound loop does), then
  * every rank meets at a barrier: such a rank sends no heartbeat and its timers do not fire, yet it
- * is alive; past the job's deadline, the job still ends at its timeout.
+ * is alive; past the job's deadline, the job still ends at its timeout. With `marker` (a file
+ * name), the busy rank rewrites `<tmpdir>/<marker>` with its spin count every ~100 ms from inside
+ * its loop: whoever shares the machine sees whether the loop still runs.
  */
-export const busyRank = defineProgram<(FailureInput & { seconds?: number }) | undefined>(
+export const busyRank = defineProgram<(FailureInput & { seconds?: number; marker?: string }) | undefined>(
   async (comm, input) => {
     const rank = targetRank(input, comm.size);
     const seconds = input?.seconds ?? 15;
     if (typeof seconds !== 'number' || !(seconds >= 0) || seconds > 900) throw new InvalidArgumentError('input.seconds', seconds, 'a number of seconds in 0..900');
+    const marker = input?.marker;
+    if (marker !== undefined && (typeof marker !== 'string' || !/^[\w.-]{1,100}$/.test(marker) || basename(marker) !== marker || marker.startsWith('.'))) {
+      throw new InvalidArgumentError('input.marker', marker, 'a file name of 1-100 letters, digits, "_", "-" and "." (not starting with "."), written in the temporary folder');
+    }
     if (comm.rank === rank) {
       const until = Date.now() + seconds * 1000;
+      const path = marker === undefined ? undefined : `${tmpdir()}/${marker}`;
       let spins = 0;
-      while (Date.now() < until) spins++;
+      let markedAt = 0;
+      while (Date.now() < until) {
+        spins++;
+        if (path !== undefined && (spins & 0xffff) === 0 && Date.now() - markedAt >= 100) {
+          markedAt = Date.now();
+          writeFileSync(path, String(spins));
+        }
+      }
       console.log(`rank ${rank} was busy for ${seconds} s (${spins} spins)`);
     }
     await comm.barrier();

@@ -81,6 +81,8 @@ export interface RankEventStreamOptions {
   heartbeatMs?: number;
   /** The job's time (stamps, the flush delay, heartbeats); real time when absent. */
   clock?: Clock;
+  /** A batch sent at `at` (the stamp rank 0 judges silence by) was stored: the rank's own pulse watches this. */
+  onSent?: (at: number) => void;
 }
 
 /**
@@ -191,9 +193,9 @@ export class RankEventStream {
   }
 
   private sendBatch(batch: RankEvent[]): void {
-    this.lastSentAt = this.now();
+    const at = (this.lastSentAt = this.now());
     // A batch that cannot be sent is lost, not fatal: the rank's transport failing fails the rank anyway.
-    const sent = this.options.send(batch).catch(() => undefined);
+    const sent = this.options.send(batch).then(() => this.options.onSent?.(at), () => undefined);
     this.sends.add(sent);
     void sent.finally(() => this.sends.delete(sent));
   }

@@ -35,7 +35,7 @@ export interface RankOptions {
   /** What this rank knows of its own start-up (on Lambda: invocation, cold start); sent with its check-in. */
   startTiming?: Omit<RankStartTiming, 'programAt'>;
   /** The watcher channel's pace: batching of events and heartbeats (job-events.ts). */
-  events?: { flushMs?: number; heartbeatMs?: number };
+  events?: { flushMs?: number; heartbeatMs?: number; onSent?: (at: number) => void };
   /** Record this rank's MPI calls for the job's timeline. */
   trace?: boolean;
   /** The requests this rank's own clients sent (a worker on Lambda reports them with `done`). */

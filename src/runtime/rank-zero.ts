@@ -63,8 +63,8 @@ export class RankZeroJob {
   private readonly started = new Map<number, RankStartTiming>();
   /** Ranks whose report came (rank 0 counts once its own program ended). */
   private finishedCount = 0;
-  /** When rank 0 last heard from each rank (any control frame: events, heartbeats, reports). */
-  private readonly lastHeard = new Map<number, number>();
+  /** The newest stamp of each rank's own clock on the events it sent (check-in, output, heartbeats). */
+  private readonly lastSent = new Map<number, number>();
   private readonly workerLinks = emptyLinkStats();
   /** What each worker said it was blocked on, from its `timeout-report`. */
   private readonly waitStates = new Map<number, RankWaitState>();
@@ -106,9 +106,9 @@ export class RankZeroJob {
     return { size: this.options.size, started: this.started.size, finished: this.finishedCount, elapsedMs: this.clock.now() - this.startedAt };
   }
 
-  /** When rank 0 last heard from `rank` (epoch ms), or undefined if never. */
-  heardFrom(rank: number): number | undefined {
-    return this.lastHeard.get(rank);
+  /** The newest time `rank` stamped on an event rank 0 received (epoch ms, the rank's clock), or undefined if none. */
+  sentAt(rank: number): number | undefined {
+    return this.lastSent.get(rank);
   }
 
   /** Ends the job as cancelled (from outside: Ctrl-C, `lambda-mpi cancel`, DELETE): every rank is told to stop. */
@@ -129,7 +129,7 @@ export class RankZeroJob {
         size: this.options.size,
         launchedAt: () => this.launchedAt,
         checkedInAt: (rank) => this.started.get(rank)?.programAt,
-        heardFrom: (rank) => this.lastHeard.get(rank),
+        sentAt: (rank) => this.lastSent.get(rank),
         isRunning: (rank) => this.running.has(rank),
       }, this.options.liveness, (lost) => this.fail(new RankLostError(this.options.jobId, lost), lost.rank));
       this.liveness.start();
@@ -150,7 +150,6 @@ export class RankZeroJob {
   /** A control message from another rank. */
   report(message: ControlMessage, source?: number): void {
     const { jobId } = this.options;
-    if (source !== undefined) this.lastHeard.set(source, this.clock.now());
     switch (message.type) {
       case 'events':
         this.onRankEvents(message.events);
@@ -186,8 +185,15 @@ export class RankZeroJob {
     for (const event of events) {
       if (event.kind === 'output') appendLines(this.output, event.lines);
       else if (event.kind === 'started') this.started.set(event.rank, event.start);
+      this.noteSent(event);
     }
     this.options.sink?.onEvents(events, this.progress());
+  }
+
+  /** Keeps the newest stamp of the sender's own clock: what liveness judges silence by. */
+  private noteSent(event: RankEvent): void {
+    const at = event.kind === 'output' ? event.lines[event.lines.length - 1]?.at : event.at;
+    if (at !== undefined && at > (this.lastSent.get(event.rank) ?? 0)) this.lastSent.set(event.rank, at);
   }
 
   private rankFinished(rank: number, ok: boolean): void {

@@ -76,9 +76,9 @@ export function judgeRunning(record: Extract<RunStatus, { status: 'running' }>, 
     return waitedMs > limits.startDeadlineMs + RANK_ZERO_PULSE_MS ? new RankLostError(record.jobId, { rank: 0, state: 'never-started', waitedMs }) : undefined;
   }
   const lastSign = Math.max(pulseAt ?? 0, Date.parse(record.rankZeroStartedAt));
-  if (now - lastSign > RANK_ZERO_LOST_AFTER_MS) return new RankLostError(record.jobId, { rank: 0, state: 'silent', since: lastSign });
+  if (now - lastSign > RANK_ZERO_LOST_AFTER_MS) return new RankLostError(record.jobId, { rank: 0, state: 'silent', since: lastSign, evidence: 'pulse' });
   if (record.deadline !== undefined && now > Date.parse(record.deadline) + PAST_DEADLINE_MS) {
-    return new RankLostError(record.jobId, { rank: 0, state: 'silent', since: lastSign });
+    return new RankLostError(record.jobId, { rank: 0, state: 'silent', since: lastSign, evidence: 'pulse' });
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { AwsSettings } from '../config.ts';
 
 /** What a pulse thread is started with (pulse.ts), and the memory it shares with its rank's thread. */
@@ -6,12 +7,26 @@ export interface PulseSpec {
   jobId: string;
   rank: number;
   aws: AwsSettings;
-  /** The rank thread's clock and the job's ending (TICK_SLOT, ENDING_SLOT). */
+  /** The rank thread's clock, the job's ending, the rank's newest stored event (TICK_SLOT, ENDING_SLOT, SENT_SLOT). */
   shared: BigInt64Array;
+  /** A worker's own queue: while it exists the job is on (rank 0 deletes the queues when the job ends). */
+  queueUrl?: string;
+  /** A worker's pulse vouches for its rank once no event of the rank was stored for this long. */
+  quietAfterMs?: number;
+  /**
+   * How a rank still running code after its job ended is stopped: the process is ended where it is
+   * the function's own execution environment (on Lambda); in an emulator whose one process serves
+   * every function, the function's thread is ended through this port when the emulator offers one
+   * (thread-ending.ts); else it runs on.
+   */
+  endProcess: boolean;
+  endThread?: MessagePort;
   /** The function's bundle (a file: URL), which runs the pulse when loaded in its thread. */
   entry: string;
   /** Load the bundle only once the rank has not ticked for this long (a worker's pulse). */
   loadWhenBusyMs?: number;
+  /** …or at the latest this long after the thread started (a worker's pulse). */
+  loadAfterMs?: number;
   takeover?: {
     /** Epoch ms. */
     deadline: number;
@@ -20,18 +35,15 @@ export interface PulseSpec {
     graceMs: number;
     size: number;
     queueUrlBase: string;
-    /**
-     * After ending the job, end the process if rank 0 still does not yield: only where the
-     * process is the function's own execution environment (on Lambda), never in an emulator
-     * whose one process serves every function.
-     */
-    endProcess: boolean;
   };
 }
 
-/** Slots of the shared memory: the rank thread's last tick (epoch ms), and who owns the job's ending. */
+/** Slots of the shared memory: the rank thread's last tick (epoch ms), who owns the job's ending, and the rank's last stored event. */
 export const TICK_SLOT = 0;
 export const ENDING_SLOT = 1;
+/** The stamp of the rank's newest batch of events stored on its way to rank 0 (a worker's). */
+export const SENT_SLOT = 2;
+export const SLOTS = 3;
 export const ENDING_OPEN = 0n;
 export const ENDING_BY_RANK = 1n;
 export const ENDING_BY_PULSE = 2n;

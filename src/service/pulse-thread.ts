@@ -1,9 +1,12 @@
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { JobTimeoutError } from '../mpi/errors.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { deleteJobResources } from '../transport/aws/job-resources.ts';
-import { RANK_ZERO_PULSE_MS, writeBusy, writePulse } from './job-liveness.ts';
-import { ENDING_BY_PULSE, ENDING_OPEN, ENDING_SLOT, PULSE_STATE, TICK_SLOT, type PulseSpec, type PulseState } from './pulse-spec.ts';
+import { busyKey, RANK_ZERO_PULSE_MS, writeBusy, writePulse } from './job-liveness.ts';
+import { ENDING_BY_PULSE, ENDING_OPEN, ENDING_SLOT, PULSE_STATE, SENT_SLOT, TICK_SLOT, type PulseSpec, type PulseState } from './pulse-spec.ts';
+import { requestThreadEnd } from './thread-ending.ts';
 import { failureInfo, writeRunStatus } from './run-status.ts';
 
 /** The rank's thread is busy when its clock has not moved for this long (it ticks every 250 ms). */
@@ -30,7 +33,8 @@ function runPulseThread(spec: PulseSpec): void {
   let writing: Promise<void> | undefined;
   let lastAliveAt = 0;
   let lastBusyAt = 0;
-  const timer = setInterval(() => {
+  let vouched = false;
+  const timer: NodeJS.Timeout = setInterval(() => {
     if (writing || stopped) return;
     writing = step().finally(() => (writing = undefined));
   }, STEP_MS);
@@ -55,20 +59,58 @@ function runPulseThread(spec: PulseSpec): void {
     const busy = now - tick > BUSY_AFTER_MS;
     const { takeover } = spec;
     if (takeover && busy && now > takeover.deadline + takeover.graceMs + TAKEOVER_MARGIN_MS) {
-      stopped = true;
-      clearInterval(timer);
+      halt();
       const ended = await endTimedOutJob(clients, spec, tick).catch((error: unknown) => log(spec, `could not end the job: ${(error as Error).message}`));
-      if (ended && takeover.endProcess) endProcessIfStillBusy(spec);
+      if (ended) endRankIfStillBusy(spec, 'its job was ended at its timeout while rank 0 ran synchronous code');
       return;
     }
     if (spec.rank === 0 && now - lastAliveAt >= RANK_ZERO_PULSE_MS) {
       lastAliveAt = now;
       await writePulse(clients.s3, spec.aws.bucket, spec.jobId, now).catch((error: unknown) => log(spec, `alive: ${(error as Error).message}`));
     }
-    if (spec.rank !== 0 && busy && now - lastBusyAt >= BUSY_EVERY_MS) {
+    const quiet = spec.quietAfterMs !== undefined && now - Number(Atomics.load(spec.shared, SENT_SLOT)) > spec.quietAfterMs;
+    if (spec.rank !== 0 && (busy || quiet) && now - lastBusyAt >= BUSY_EVERY_MS) {
       lastBusyAt = now;
-      await writeBusy(clients.s3, spec.aws.bucket, spec.jobId, spec.rank, now).catch((error: unknown) => log(spec, `busy: ${(error as Error).message}`));
+      await vouch(now, busy).catch((error: unknown) => log(spec, `busy: ${(error as Error).message}`));
     }
+  }
+
+  /**
+   * Tells rank 0 the rank's process lives, while the job is on. A marker written as the job ended
+   * (rank 0 deletes the queues before the objects) is found so by the look after it, and taken back.
+   */
+  async function vouch(now: number, busy: boolean): Promise<void> {
+    // The first word goes out at once (rank 0 may be judging the rank now); later ones look first,
+    // so a pulse that was speaking when the job ended writes nothing more. The look after decides.
+    if (vouched && !(await jobIsOn(clients, spec))) return jobOver(busy);
+    await writeBusy(clients.s3, spec.aws.bucket, spec.jobId, spec.rank, now);
+    vouched = true;
+    if (await jobIsOn(clients, spec)) return;
+    await clients.s3.send(new DeleteObjectCommand({ Bucket: spec.aws.bucket, Key: busyKey(spec.jobId, spec.rank) }));
+    jobOver(busy);
+  }
+
+  /** The job ended while the rank was quiet: nothing more is written, and a rank still stuck in its code is ended. */
+  function jobOver(busy: boolean): void {
+    halt();
+    if (busy) endRankIfStillBusy(spec, 'its job is over while its program still runs synchronous code');
+  }
+
+  function halt(): void {
+    stopped = true;
+    clearInterval(timer);
+  }
+}
+
+/** Whether the worker's job is still on: its queue exists (rank 0 deletes the queues as the job ends). */
+async function jobIsOn(clients: AwsClients, spec: PulseSpec): Promise<boolean> {
+  if (spec.queueUrl === undefined) return true;
+  try {
+    await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: spec.queueUrl, AttributeNames: ['QueueArn'] }));
+    return true;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'QueueDoesNotExist') return false;
+    throw error;
   }
 }
 
@@ -88,20 +130,28 @@ async function endTimedOutJob(clients: AwsClients, spec: PulseSpec, lastTick: nu
   return true;
 }
 
-/** Once the job is recorded and cleaned up, rank 0 still busy this long more ends its process. */
-const END_PROCESS_AFTER_MS = 5_000;
+/** Once its job is over, a rank still busy this long more is ended. */
+const END_RANK_AFTER_MS = 5_000;
 
 /**
- * The job is over, but rank 0's code still does not yield, and its function would run (and be
- * billed) until its own timeout: the process is ended, as Lambda ends one at its timeout. Lambda
- * then starts a fresh execution environment for the next invocation.
+ * The job is over, but the rank's code still does not yield: it would run on (and on Lambda be
+ * billed) until its function's timeout. On Lambda its process is ended, as Lambda ends one at its
+ * timeout (Lambda then starts a fresh execution environment for the next invocation); on the local
+ * stack its function's thread is ended by the emulator's process (thread-ending.ts).
  */
-function endProcessIfStillBusy(spec: PulseSpec): void {
+function endRankIfStillBusy(spec: PulseSpec, reason: string): void {
   setTimeout(() => {
     if (Date.now() - Number(Atomics.load(spec.shared, TICK_SLOT)) <= BUSY_AFTER_MS) return;
-    log(spec, `rank 0 still runs synchronous code after its job ended; ending its process`);
-    process.kill(process.pid, 'SIGKILL');
-  }, END_PROCESS_AFTER_MS).unref();
+    if (spec.endThread) {
+      log(spec, `${reason}; ending its function's thread`);
+      requestThreadEnd(spec.endThread, `rank ${spec.rank} of job ${spec.jobId}: ${reason}`);
+    } else if (spec.endProcess) {
+      log(spec, `${reason}; ending its process`);
+      process.kill(process.pid, 'SIGKILL');
+    } else {
+      log(spec, `${reason}; nothing here can end it (not its own process, and no way to end its thread was offered)`);
+    }
+  }, END_RANK_AFTER_MS).unref();
 }
 
 function log(spec: PulseSpec, message: string): void {

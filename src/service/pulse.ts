@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { AwsSettings } from '../config.ts';
-import { ENDING_BY_PULSE, ENDING_BY_RANK, ENDING_OPEN, ENDING_SLOT, TICK_SLOT, type PulseSpec } from './pulse-spec.ts';
+import { ENDING_BY_PULSE, ENDING_BY_RANK, ENDING_OPEN, ENDING_SLOT, SENT_SLOT, SLOTS, TICK_SLOT, type PulseSpec } from './pulse-spec.ts';
+import { threadEndingPort } from './thread-ending.ts';
 
 /**
  * A rank's process on Lambda keeps a thread beside the rank: the pulse. The rank's own
@@ -10,12 +11,16 @@ import { ENDING_BY_PULSE, ENDING_BY_RANK, ENDING_OPEN, ENDING_SLOT, TICK_SLOT, t
  *
  * - for rank 0, writes `jobs/<jobId>/alive` every few seconds, whatever rank 0 is doing: whoever
  *   watches the job (GET, the CLI, the sweeper) tells a live rank 0 from a dead one by it;
- * - for a worker whose thread stopped ticking, writes `jobs/<jobId>/busy/<rank>` every 2 s: the rank is
- *   alive but busy, so rank 0 does not call it lost for not sending heartbeats;
+ * - for a worker whose thread stopped ticking, or none of whose events reached its way to rank 0
+ *   for a while (`quietAfterMs`), writes `jobs/<jobId>/busy/<rank>` every 2 s: the rank's process
+ *   is alive, so rank 0 does not call it lost for its silence; but only while the job is on (its
+ *   queue exists): once the job is over it writes nothing more and, if the rank still runs code
+ *   that never yields, ends it (its process on Lambda, its thread on the local stack);
  * - for rank 0 still busy past the job's deadline (and its report grace), ends the job itself:
  *   records it timed out, naming rank 0 as busy, and deletes its queues and objects, so the job
  *   ends at its timeout and is recorded before the function's own timeout stops everything.
- *   Rank 0's thread, once it yields, finds the ending taken (`claimEnding`) and records nothing.
+ *   Rank 0's thread, once it yields, finds the ending taken (`claimEnding`) and records nothing;
+ *   still busy a few seconds later, it is ended as a stuck worker is.
  *
  * When the process ends (crash, out of memory, the function's timeout), the pulse ends with it.
  * Until a worker's rank is busy, its pulse is a few lines waiting on the clock (LAUNCHER below).
@@ -24,20 +29,31 @@ export interface PulseOptions {
   jobId: string;
   rank: number;
   aws: AwsSettings;
+  /** Whether this process is the function's own execution environment (on Lambda), which may be ended. */
+  endProcess: boolean;
+  /** A worker: its own queue, and after how long without a stored event its pulse vouches for it. */
+  queueUrl?: string;
+  quietAfterMs?: number;
   /** Rank 0 only: what it needs to end a job whose rank 0 never yields. */
   takeover?: PulseSpec['takeover'];
 }
 
 /** How often the rank's thread ticks the shared clock. */
 const TICK_MS = 250;
-/** A worker's pulse loads the bundle only once its rank has not ticked for this long. */
+/** A worker's pulse loads the bundle once its rank has not ticked for this long, */
 const LOAD_WHEN_BUSY_MS = 1_000;
+/**
+ * or this long after it started, whichever comes first: after the rank's start-up (which it would
+ * slow down), and before the pulse is needed: on a loaded machine loading the bundle takes
+ * seconds, which would make the first word for a busy rank come after rank 0 judged it.
+ */
+const LOAD_AFTER_MS = 2_000;
 
 /**
- * The thread's first code: small, so that a worker's pulse costs next to nothing until its rank
- * is busy. Loading the function's bundle in a thread takes ~130 ms and ~36 MB (measured on the
+ * The thread's first code: small, so that a worker's pulse costs next to nothing during its
+ * rank's start-up. Loading the function's bundle in a thread takes ~130 ms and ~36 MB (measured on the
  * packaged worker bundle); rank 0's pulse needs it at once (it writes from the start), a
- * worker's only when its rank stops ticking. It answers a stop that comes before the bundle runs,
+ * worker's once its rank stops ticking or its start-up is over. It answers a stop that comes before the bundle runs,
  * and hands later ones to it (`PULSE_STATE`).
  */
 const LAUNCHER = `
@@ -53,9 +69,12 @@ parentPort.on('message', (message) => {
   parentPort.close();
 });
 const load = () => import(workerData.entry);
+const quiet = (now) => workerData.quietAfterMs !== undefined && now - Number(Atomics.load(workerData.shared, ${SENT_SLOT})) > workerData.quietAfterMs;
+const loadAt = Date.now() + workerData.loadAfterMs;
 if (workerData.loadWhenBusyMs === undefined) load();
 else waiting = setInterval(() => {
-  if (Date.now() - Number(Atomics.load(workerData.shared, ${TICK_SLOT})) <= workerData.loadWhenBusyMs) return;
+  const now = Date.now();
+  if (now - Number(Atomics.load(workerData.shared, ${TICK_SLOT})) <= workerData.loadWhenBusyMs && !quiet(now) && now < loadAt) return;
   clearInterval(waiting);
   load();
 }, 250);
@@ -64,20 +83,23 @@ else waiting = setInterval(() => {
 const STOP_WAIT_MS = 3_000;
 
 export class Pulse {
-  private readonly shared = new BigInt64Array(new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT));
+  private readonly shared = new BigInt64Array(new SharedArrayBuffer(SLOTS * BigInt64Array.BYTES_PER_ELEMENT));
   private readonly ticker: NodeJS.Timeout;
   private readonly thread: Worker | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(options: PulseOptions, entry: URL | undefined) {
     this.tick();
+    this.sent(Date.now());
     this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.ticker.unref();
     if (!entry) return;
+    const endThread = threadEndingPort();
     const spec: PulseSpec = {
-      kind: 'lambda-mpi/pulse', ...options, shared: this.shared, entry: entry.href, ...(options.rank === 0 ? {} : { loadWhenBusyMs: LOAD_WHEN_BUSY_MS }),
+      kind: 'lambda-mpi/pulse', ...options, shared: this.shared, entry: entry.href, ...(options.rank === 0 ? {} : { loadWhenBusyMs: LOAD_WHEN_BUSY_MS, loadAfterMs: LOAD_AFTER_MS }),
+      ...(endThread ? { endThread } : {}),
     };
-    this.thread = new Worker(LAUNCHER, { eval: true, workerData: spec });
+    this.thread = new Worker(LAUNCHER, { eval: true, workerData: spec, ...(endThread ? { transferList: [endThread] } : {}) });
     // A pulse that fails takes nothing else down: the rank runs on without it.
     this.thread.on('error', (error) => console.error(`lambda-mpi pulse of rank ${options.rank}: ${error.stack ?? error.message}`));
     this.thread.unref();
@@ -115,6 +137,11 @@ export class Pulse {
       await thread.terminate();
     })();
     return this.stopping;
+  }
+
+  /** A batch of the rank's events stamped `at` was stored on its way to rank 0. */
+  sent(at: number): void {
+    if (at > Number(Atomics.load(this.shared, SENT_SLOT))) Atomics.store(this.shared, SENT_SLOT, BigInt(at));
   }
 
   private tick(): void {

@@ -20,6 +20,16 @@ export function heartbeatPace(config: Pick<LambdaConfig, 'silenceMs'>, size: num
   return { heartbeatMs: heartbeatMsFor(size, Math.max(500, Math.floor(config.silenceMs / 4))) };
 }
 
+/**
+ * A worker's pulse vouches for its rank once no event of the rank was stored for this long: an
+ * alive rank whose events get through stores one at least every two heartbeats, so the pulse
+ * writes only when the rank is busy or its sends are held up, and its marker is fresh when rank 0
+ * (whose limit is four heartbeats) would judge it.
+ */
+export function quietAfterMs(heartbeatMs: number): number {
+  return 2 * heartbeatMs + 1_000;
+}
+
 /** How long a rank of a job of `size` ranks may go unheard: the stage's limit, or four of its slower heartbeats. */
 export function silenceLimitMs(config: Pick<LambdaConfig, 'silenceMs'>, size: number): number {
   return Math.max(config.silenceMs, 4 * heartbeatPace(config, size).heartbeatMs);

@@ -281,11 +281,9 @@ function startPulse(job: LambdaJob, queues: JobQueues): Pulse {
     jobId: job.jobId,
     rank: 0,
     aws: job.config.aws,
+    endProcess: processStartsWithInit(),
     // Rank 0 ends a job at its deadline plus the transport's report grace (1.5 s on SQS).
-    takeover: {
-      deadline: job.deadline, timeoutMs: job.timeoutMs, graceMs: 2_000, size: job.request.size, queueUrlBase: queues.urlBase,
-      endProcess: processStartsWithInit(),
-    },
+    takeover: { deadline: job.deadline, timeoutMs: job.timeoutMs, graceMs: 2_000, size: job.request.size, queueUrlBase: queues.urlBase },
   }, pulseEntry());
 }
 
@@ -346,7 +344,8 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     sink: watch.log,
     ...(request.trace ? { trace: true } : {}),
     launchWorkers: () => launched,
-    liveness: rankZeroLiveness(config, clients.s3, jobId, config.fanout, request.size),
+    // Silence is judged only as of a moment rank 0 had read all its queue held.
+    liveness: { ...rankZeroLiveness(config, clients.s3, jobId, config.fanout, request.size), caughtUpAt: () => transport.caughtUpAt() },
     events: heartbeatPace(config, request.size),
   });
   try {

@@ -13,11 +13,11 @@ import { loadJobProgram } from './job-program.ts';
 import { underJobSession } from './program-credentials.ts';
 import { createLambdaClient, launchWorkers } from './launcher.ts';
 import { beginInvocation, type InvocationInfo } from './invocation.ts';
-import { lambdaConfigFromEnv, lambdaProcessorName, logForJob, printToLog, type LambdaConfig } from './lambda-config.ts';
+import { lambdaConfigFromEnv, lambdaProcessorName, logForJob, printToLog, processStartsWithInit, type LambdaConfig } from './lambda-config.ts';
 import { addRequestCounts, RequestMeter } from '../transport/aws/request-meter.ts';
 import { Pulse } from './pulse.ts';
 import { claimKey, claimRank } from './rank-claim.ts';
-import { heartbeatPace, pulseEntry } from './rank-liveness.ts';
+import { heartbeatPace, pulseEntry, quietAfterMs } from './rank-liveness.ts';
 import { isWorkerEvent, refusalOf, type WorkerEvent } from './worker-event.ts';
 
 /** Time a worker keeps back from its function's timeout to report before Lambda stops it. */
@@ -114,8 +114,12 @@ async function runWorkerOnLambda(
   // refusalOf checked the key already.
   const jobKey = JobKey.fromText(event.jobKey)!;
   const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank, size, queues: { urlBase: event.queueUrlBase }, jobKey });
-  // While this rank's program runs synchronous code, its pulse tells rank 0 it is busy, not dead.
-  const pulse = Pulse.start({ jobId, rank, aws: config.aws }, pulseEntry());
+  // While this rank's program runs synchronous code, or its events do not get through, its pulse
+  // tells rank 0 it lives; once the job is over, it ends a rank stuck in its code.
+  const pace = heartbeatPace(config, size);
+  const pulse = Pulse.start({
+    jobId, rank, aws: config.aws, endProcess: processStartsWithInit(), queueUrl: queueUrl({ urlBase: event.queueUrlBase }, rank), quietAfterMs: quietAfterMs(pace.heartbeatMs),
+  }, pulseEntry());
   try {
     return await runRank();
   } finally {
@@ -146,7 +150,7 @@ async function runWorkerOnLambda(
     requestCounts: () => addRequestCounts(clients.meter.snapshot(), lambdaMeter.snapshot()),
     launchChildren: () => launched,
     hardStopAt,
-    events: heartbeatPace(config, size),
+    events: { ...pace, onSent: (at) => pulse.sent(at) },
   });
   }
 }

@@ -74,7 +74,7 @@ describe('the sweeper', () => {
     expect(swept).toContainEqual({ jobId, verdict: 'lost', queuesDeleted: 3, objectsDeleted: true });
     expect(await readRunStatus(clients.s3, local.bucket, jobId)).toMatchObject({
       status: 'lost', program: 'pi', size: 3,
-      error: { name: 'RankLostError', rank: 0, message: `rank 0 stopped answering: silent since ${iso(lastPulse)} (its process ended: a crash, out of memory, or its function's timeout)` },
+      error: { name: 'RankLostError', rank: 0, message: `rank 0 stopped answering: its process's pulse stopped at ${iso(lastPulse)} (its process ended: a crash, out of memory, or its function's timeout)` },
     });
     expect(await leftoversOf(jobId)).toEqual({ queues: [], objects: [] });
   });

@@ -1,6 +1,13 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { execFile, spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportLines } from '../../src/cli/commands/offline.ts';
 import { runLocal } from '../../src/index.ts';
 import { newJobId } from '../../src/runtime/job-id.ts';
 import { localLambdaClient, localS3Client } from '../../tools/local-aws/clients.ts';
@@ -28,6 +35,8 @@ interface Invocation {
   functionError?: string;
   body: any;
   seconds: number;
+  /** When the answer came (epoch ms). */
+  answeredAt: number;
 }
 
 async function invoke(name: 'run' | 'worker' | 'sweep', payload: unknown): Promise<Invocation> {
@@ -35,7 +44,7 @@ async function invoke(name: 'run' | 'worker' | 'sweep', payload: unknown): Promi
   const response = await lambda.send(new InvokeCommand({ FunctionName: stack.functionName(name), Payload: Buffer.from(JSON.stringify(payload)) }));
   const body = JSON.parse(Buffer.from(response.Payload ?? []).toString() || 'null');
   if (body?.jobId) jobIds.push(body.jobId);
-  return { ...(response.FunctionError ? { functionError: response.FunctionError } : {}), body, seconds: (Date.now() - started) / 1000 };
+  return { ...(response.FunctionError ? { functionError: response.FunctionError } : {}), body, seconds: (Date.now() - started) / 1000, answeredAt: Date.now() };
 }
 
 async function http(method: string, url: string, body?: unknown): Promise<{ status: number; body: any; location: string | null }> {
@@ -97,7 +106,7 @@ afterAll(async () => {
 describe('a worker that dies is noticed in seconds, and named', () => {
   it('its process exits mid-job: the job fails naming it, long before its deadline', async () => {
     const r = await invoke('run', { program: 'crash-rank', size: 4, input: { rank: 2 }, timeoutSeconds: 120 });
-    expect(r.body.errorMessage).toMatch(/^rank 2 stopped answering: silent since \S+Z \(its process ended: a crash, out of memory, or its function's timeout\)$/);
+    expect(r.body.errorMessage).toMatch(/^rank 2 stopped answering: its heartbeats stopped at \S+Z while rank 0 was caught up with its queue at \S+Z, and its process kept no pulse \(its process ended: a crash, out of memory, or its function's timeout\)$/);
     expect(r.body.trace[0]).toMatch(/^RankLostError: /);
     expect(r.seconds).toBeLessThan(60);
   }, 150_000);
@@ -108,7 +117,7 @@ describe('a worker that dies is noticed in seconds, and named', () => {
       invoke('run', { program: 'crash-rank', size: 3, input: { rank: 1, how: 'memory' }, timeoutSeconds: 120 }),
       invoke('run', { program: 'pi', size: 3, input, timeoutSeconds: 120 }),
     ]);
-    expect(oom.body.errorMessage).toMatch(/^rank 1 stopped answering: silent since /);
+    expect(oom.body.errorMessage).toMatch(/^rank 1 stopped answering: its heartbeats stopped at /);
     expect(oom.seconds).toBeLessThan(60);
     expect(beside.body.result).toEqual((await runLocal('pi', { size: 3, input })).result);
     expect(stackLines.some((line) => /lambda-mpi-chaos-worker: its execution environment ended \(ran out of memory \(memorySize 256 MB\)\)/.test(line))).toBe(true);
@@ -151,7 +160,7 @@ describe('rank 0 that dies or never starts is seen by whoever watches', () => {
     const { record, seconds } = await settled(post.location!, 90);
     expect(seconds).toBeLessThan(60);
     expect(record).toMatchObject({ status: 'lost', program: 'crash-rank', size: 3, error: { name: 'RankLostError', rank: 0 } });
-    expect(record.error.message).toMatch(/^rank 0 stopped answering: silent since /);
+    expect(record.error.message).toMatch(/^rank 0 stopped answering: its process's pulse stopped at /);
     expect(record.error.stack).toBeUndefined();
     const swept = await invoke('sweep', {});
     expect(swept.body.jobs).toContainEqual(expect.objectContaining({ jobId: post.body.jobId, verdict: 'ended' }));
@@ -233,6 +242,160 @@ describe('guards', () => {
     expect(record.result).toEqual((await runLocal('pi', { size: 2, input: { samples: 400_000_000, seed: 4 } })).result);
   }, 150_000);
 });
+
+/** Whether the stuck loop of busy-rank (with `marker`) still runs: its spin count stops changing once its thread is ended. */
+async function loopStops(marker: string, limitSeconds: number): Promise<boolean> {
+  const path = join(tmpdir(), marker);
+  const limit = Date.now() + limitSeconds * 1000;
+  let last = await readFile(path, 'utf8').catch(() => undefined);
+  while (Date.now() < limit) {
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const now = await readFile(path, 'utf8').catch(() => undefined);
+    if (now !== undefined && now === last) return true;
+    last = now;
+  }
+  return false;
+}
+
+describe('nothing runs on after its job', () => {
+  it('a worker stuck in synchronous code is ended within seconds of its job\'s end, and its pulse writes nothing after the sweep', async () => {
+    const jobId = newJobId();
+    jobIds.push(jobId);
+    const marker = `lambda-mpi-stuck-worker-${jobId}`;
+    try {
+      const r = await invoke('run', { jobId, program: 'busy-rank', size: 2, input: { rank: 1, seconds: 600, marker }, timeoutSeconds: 4 });
+      expect(r.body.trace[0]).toMatch(/^JobTimeoutError: job \S+ timed out after 4000 ms; ranks still running: rank 0 waits in barrier/);
+      // Two of the pulse's periods after the sweep, nothing of the job was written again.
+      await invoke('sweep', {});
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      expect(await objectsUnder(`jobs/${jobId}/`)).toEqual([]);
+      // Its loop ran: the marker is there; then it stops changing, long before the loop's 600 s.
+      expect(await readFile(join(tmpdir(), marker), 'utf8')).toMatch(/^\d+$/);
+      expect(await loopStops(marker, 60)).toBe(true);
+      expect(stackLines.some((line) => line.includes(`lambda-mpi-chaos-worker: ending its thread (rank 1 of job ${jobId}: its job is over while its program still runs synchronous code)`))).toBe(true);
+    } finally {
+      await rm(join(tmpdir(), marker), { force: true });
+    }
+  }, 150_000);
+
+  it('rank 0 stuck in synchronous code: the CLI exits with code 1 once the job\'s record is final, though rank 0\'s invocation never answers', async () => {
+    const marker = `lambda-mpi-stuck-rank0-${Date.now()}`;
+    const proxy = await holdRunAnswers(stack.lambdaEndpoint);
+    try {
+      const started = Date.now();
+      const r = await lambdaMpi(['run', 'busy-rank', '-n', '2', '--stage', 'chaos', '--timeout', '4', '--input', JSON.stringify({ rank: 0, seconds: 600, marker })], proxy.endpoint);
+      const jobId = /job ([a-z2-7]{26}):/.exec(r.stderr)?.[1];
+      if (jobId) jobIds.push(jobId);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/timed out after 4000 ms; ranks still running: rank 0 is running outside any communication call; rank 0's program has not yielded since/);
+      expect(proxy.held).toBeGreaterThan(0);
+      expect((Date.now() - started) / 1000).toBeLessThan(120);
+      // And rank 0's thread itself was ended: its loop stops.
+      expect(await loopStops(marker, 60)).toBe(true);
+    } finally {
+      await proxy.close();
+      await rm(join(tmpdir(), marker), { force: true });
+    }
+  }, 200_000);
+});
+
+/**
+ * No live rank is called dead under load: rounds of concurrent 4-rank jobs on the local stack
+ * (every function a thread of one process) with a process that burns a core beside them, mixing
+ * ranks busy in synchronous code (pi, busy-rank) and ranks that wait in a barrier (heartbeats).
+ * Heavy: it runs once, here, beside the other cases on the same stack.
+ */
+describe('no false deaths under load', () => {
+  const ROUNDS = 4;
+  const JOBS_PER_ROUND = 15;
+
+  it(`${ROUNDS} rounds of ${JOBS_PER_ROUND} concurrent 4-rank jobs with a CPU burner: every job succeeds; a worker killed in the last round is still reported within 30 s of its last sign of life`, async () => {
+    const burner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+    const outcomes: Array<{ program: string; ok: boolean; error?: string; seconds: number }> = [];
+    let crash: Invocation | undefined;
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        const jobs = Array.from({ length: JOBS_PER_ROUND }, (_, i) => (i % 2 === 0
+          ? { program: 'pi', size: 4, input: { samples: 20_000_000, seed: round * 100 + i }, timeoutSeconds: 110 }
+          : { program: 'busy-rank', size: 4, input: { rank: i % 4, seconds: 2 }, timeoutSeconds: 110 }));
+        const last = round === ROUNDS - 1;
+        const [results, crashed] = await Promise.all([
+          Promise.all(jobs.map((job) => invoke('run', job))),
+          last ? invoke('run', { program: 'crash-rank', size: 4, input: { rank: 3 }, timeoutSeconds: 110 }) : Promise.resolve(undefined),
+        ]);
+        if (crashed) crash = crashed;
+        results.forEach((r, i) => outcomes.push({ program: jobs[i]!.program, ok: !r.functionError, ...(r.functionError ? { error: String(r.body?.errorMessage) } : {}), seconds: r.seconds }));
+      }
+    } finally {
+      burner.kill('SIGKILL');
+    }
+    const failures = outcomes.filter((o) => !o.ok);
+    // The killed rank's last sign of life, as the error names it, to the job's answer (clean-up included).
+    const lastSign = Date.parse(/stopped at (\S+Z)/.exec(String(crash?.body.errorMessage))?.[1] ?? '');
+    const reportedAfter = (crash!.answeredAt - lastSign) / 1000;
+    console.log(`load: ${outcomes.length} jobs, ${failures.length} failed (${failures.filter((f) => /stopped answering/.test(f.error ?? '')).length} as lost); ` +
+      `slowest ${Math.max(...outcomes.map((o) => o.seconds)).toFixed(1)} s; the killed worker's job answered ${crash?.seconds.toFixed(1)} s after it started, ` +
+      `${reportedAfter.toFixed(1)} s after the worker's last sign of life`);
+    expect(outcomes).toHaveLength(ROUNDS * JOBS_PER_ROUND);
+    expect(failures).toEqual([]);
+    expect(crash?.body.errorMessage).toMatch(/^rank 3 stopped answering: its heartbeats stopped at \S+Z while rank 0 was caught up/);
+    expect(reportedAfter).toBeLessThan(30);
+  }, 600_000);
+});
+
+/** `lambda-mpi` (bin/) against this stack, as a user's shell has it after `eval "$(lambda-mpi offline)"`; `lambdaEndpoint` overrides the Lambda endpoint. */
+async function lambdaMpi(args: string[], lambdaEndpoint = stack.lambdaEndpoint): Promise<{ code: number; stdout: string; stderr: string }> {
+  const exported = exportLines({
+    event: 'ready',
+    stage: 'chaos', httpEndpoint: stack.httpEndpoint, lambdaEndpoint, s3Endpoint: stack.s3Endpoint, sqsEndpoint: stack.sqsEndpoint,
+    apiKey: stack.apiKey, bucket: stack.bucket, queuePrefix: 'lambda-mpi-chaos',
+    functions: { run: stack.functionName('run'), worker: stack.functionName('worker'), http: stack.functionName('http') },
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, region: 'us-east-1',
+  });
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('LAMBDA_MPI_')));
+  const env = { ...base, ...Object.fromEntries(exported.map((line) => /^export ([A-Z0-9_]+)=(.*)$/.exec(line)!.slice(1))) };
+  const cli = join(import.meta.dirname, '../../bin/lambda-mpi.mjs');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { env, timeout: 150_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * A pass-through to the stack's Lambda endpoint that never answers a synchronous invocation of
+ * the run function: the CLI sees a rank 0 whose invocation never answers, whatever happens to it.
+ */
+async function holdRunAnswers(target: string): Promise<{ endpoint: string; held: number; close(): Promise<void> }> {
+  const { hostname, port } = new URL(target);
+  const state = { held: 0 };
+  const server: Server = createServer((req, res) => {
+    const synchronousRun = req.url?.includes(`/functions/${stack.functionName('run')}/invocations`) &&
+      (req.headers['x-amz-invocation-type'] ?? 'RequestResponse') === 'RequestResponse';
+    if (synchronousRun) state.held++;
+    const upstream = request({ hostname, port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      if (synchronousRun) {
+        answer.resume();
+        return;
+      }
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', (error) => res.destroy(error));
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get held() {
+      return state.held;
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 describe('cleanup', () => {
   it('leaves no queue and no job object behind, whatever died', async () => {

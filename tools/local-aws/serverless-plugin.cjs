@@ -228,8 +228,9 @@ class LocalAwsPlugin {
  * Node gives them), started with `maxOldGenerationSizeMb` set to the function's memorySize, and
  * a thread that dies says so in the stack's log, naming its function. The runner imports Worker
  * by name from node:worker_threads; syncBuiltinESMExports() makes that import see this subclass.
- * This reaches into serverless-offline no further than the helper's file name and the
- * environment it gives the thread; package.json pins serverless-offline exactly for that.
+ * The thread also gets a port through which lambda-mpi's pulse can have it ended (below).
+ * This reaches into serverless-offline no further than the helper's file name, the environment
+ * it gives the thread and its workerData; package.json pins serverless-offline exactly for that.
  */
 function guardFunctionThreads(log) {
   const workerThreads = require('node:worker_threads');
@@ -244,8 +245,10 @@ function guardFunctionThreads(log) {
       }
       const env = (options && options.env) || {};
       const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
-      super(filename, withHeapLimit(options, memoryMb));
+      const ending = withEndingPort(withHeapLimit(options, memoryMb));
+      super(filename, ending.options);
       const name = env.AWS_LAMBDA_FUNCTION_NAME || 'a function';
+      endOnRequest(this, ending.mainSide, name, log);
       this.terminating = false;
       this.on('error', (error) => {
         const reason = error && error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (memorySize ${memoryMb} MB)` : (error && error.message) || String(error);
@@ -276,6 +279,47 @@ function isFunctionThreadHelper(filename) {
 function withHeapLimit(options, memoryMb) {
   if (!Number.isInteger(memoryMb) || memoryMb <= 0) return options;
   return { ...options, resourceLimits: { maxOldGenerationSizeMb: memoryMb, ...(options && options.resourceLimits) } };
+}
+
+/**
+ * A function's thread (serverless-offline's worker-thread helper) is started so that lambda-mpi's
+ * pulse, running beside a rank stuck in synchronous code after its job ended, can have this
+ * thread ended, as Lambda ends an execution environment (src/service/thread-ending.ts: the other
+ * side). The thread gets a MessagePort in its workerData under THREAD_ENDING_KEY; on it, a message
+ * `{ kind: 'lambda-mpi/end-thread-port', port }` hands over a port (one per pulse), and
+ * `{ kind: 'lambda-mpi/end-thread', reason }` on such a port terminates the thread: its pending
+ * invocations then fail as when a thread dies, and the next invocation gets a new thread.
+ * Every port here is unref'd: none keeps the process alive.
+ */
+const THREAD_ENDING_KEY = 'lambdaMpiEndThread';
+
+/** `options` with a port for the thread under THREAD_ENDING_KEY, and the main side of its channel. */
+function withEndingPort(options) {
+  const { MessageChannel } = require('node:worker_threads');
+  const { port1: mainSide, port2: threadSide } = new MessageChannel();
+  return {
+    mainSide,
+    options: {
+      ...options,
+      workerData: { ...((options && options.workerData) || {}), [THREAD_ENDING_KEY]: threadSide },
+      transferList: [...((options && options.transferList) || []), threadSide],
+    },
+  };
+}
+
+/** Ends `thread` when a port offered on `mainSide` asks for it. */
+function endOnRequest(thread, mainSide, name, log) {
+  mainSide.on('message', (offer) => {
+    if (!offer || offer.kind !== 'lambda-mpi/end-thread-port' || !offer.port) return;
+    offer.port.on('message', (ask) => {
+      if (!ask || ask.kind !== 'lambda-mpi/end-thread') return;
+      log(`${name}: ending its thread (${ask.reason})`);
+      void thread.terminate();
+    });
+    offer.port.unref();
+  });
+  mainSide.unref();
+  thread.once('exit', () => mainSide.close());
 }
 
 function pick(object, keys) {

@@ -125,21 +125,31 @@ export async function runOnStage(request: StageRunRequest, hooks: StageRunHooks,
       .catch((error: Error) => hooks.onProgress(`could not ask job ${jobId} to stop: ${error.message}`));
   });
   let response: Invocation;
+  const invocation = new AbortController();
   try {
-    response = await invokeRun(deps.clients.lambda, target, {
+    const answered = invokeRun(deps.clients.lambda, target, {
       jobId,
       program,
       size: request.size,
       ...(request.input !== undefined ? { input: request.input } : {}),
       ...(request.timeoutSeconds !== undefined ? { timeoutSeconds: request.timeoutSeconds } : {}),
       ...(request.trace ? { trace: true } : {}),
-    }).catch(async (error: unknown) => {
+    }, invocation.signal).catch(async (error: unknown) => {
+      // Aborted here once the record was final: not a stage that stopped answering.
+      if (invocation.signal.aborted) throw error;
       // A stage that stopped answering (the local stack ended) is named as such, with the job's fate.
       follower.stop();
       throw await explainLostStage(error, { target, jobId, env: deps.env, readStatus: async () => (await readJobRecord(deps.clients.s3, target.bucket, jobId))?.status });
     });
+    // The job is over when its record says so, whatever rank 0's invocation is doing (a rank 0
+    // stuck in synchronous code is ended by its pulse, which records the job but cannot answer).
+    const recorded = finalRecord(deps.clients.s3, target.bucket, jobId, invocation.signal);
+    response = await Promise.race([answered, recorded.then((record) => asInvocation(record))]);
+    invocation.abort();
+    await answered.catch(() => undefined);
     await follower.finish();
   } finally {
+    invocation.abort();
     stopListening?.();
     follower.stop();
   }
@@ -177,12 +187,12 @@ interface Invocation {
   body: unknown;
 }
 
-async function invokeRun(lambda: LambdaClient, target: StageTarget, payload: Record<string, unknown>): Promise<Invocation> {
+async function invokeRun(lambda: LambdaClient, target: StageTarget, payload: Record<string, unknown>, signal: AbortSignal): Promise<Invocation> {
   const response = await lambda.send(new InvokeCommand({
     FunctionName: target.runFunction,
     InvocationType: 'RequestResponse',
     Payload: Buffer.from(JSON.stringify(payload)),
-  }));
+  }), { abortSignal: signal });
   const text = Buffer.from(response.Payload ?? []).toString();
   let body: unknown = text;
   try {
@@ -191,6 +201,30 @@ async function invokeRun(lambda: LambdaClient, target: StageTarget, payload: Rec
     // not JSON: keep the text
   }
   return { ...(response.FunctionError ? { functionError: response.FunctionError } : {}), body };
+}
+
+/** How often the job's record is read while rank 0's invocation has not answered. */
+const RECORD_POLL_MS = 1_000;
+const FINAL_STATUSES = new Set(['succeeded', 'failed', 'cancelled', 'lost']);
+
+/** The job's record once it is final; never settles if `signal` aborts first (the invocation answered). */
+function finalRecord(s3: S3Client, bucket: string, jobId: string, signal: AbortSignal): Promise<FailedRecord & Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const poll = async () => {
+      if (signal.aborted) return;
+      const record = await readRecord(s3, bucket, jobId);
+      if (signal.aborted) return;
+      if (record?.status !== undefined && FINAL_STATUSES.has(record.status)) resolve(record as FailedRecord & Record<string, unknown>);
+      else setTimeout(() => void poll(), RECORD_POLL_MS);
+    };
+    setTimeout(() => void poll(), RECORD_POLL_MS);
+  });
+}
+
+/** A final record read as rank 0's answer would have been: the result, or a failure the record details. */
+function asInvocation(record: FailedRecord & Record<string, unknown>): Invocation {
+  if (record.status === 'succeeded') return { body: record };
+  return { functionError: 'Unhandled', body: { errorMessage: record.error?.message ?? `the job ${record.status}`, ...(record.error?.name ? { errorType: record.error.name } : {}) } };
 }
 
 interface FailedRecord {

@@ -158,6 +158,11 @@ export class AwsTransport implements Transport {
     (this.options.warn ?? ((text: string) => process.stderr.write(`${text}\n`)))(line);
   }
 
+  /** When this rank's queue was last seen drained, every message before handled (receiver.ts). */
+  caughtUpAt(): number | undefined {
+    return this.receiver?.caughtUpAt;
+  }
+
   /** Finishes the sends in progress, then stops receiving. */
   close(): Promise<void> {
     this.closed ??= (async () => {

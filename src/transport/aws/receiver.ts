@@ -60,6 +60,20 @@ export class QueueReceiver {
   private pollers = 0;
   private errors = 0;
   private stopped = false;
+  /** Messages received whose handling has not finished. */
+  private inHand = 0;
+  /** Polls in flight, by id. */
+  private readonly polling = new Set<number>();
+  private nextPoll = 0;
+  /** A poll that took all the queue held (`at`: when it was sent), waiting for the polls that may have taken messages before it. */
+  private drained: { at: number; waitFor: number[] } | undefined;
+  /**
+   * When the queue was last seen drained (epoch ms): the moment a poll was sent that brought fewer
+   * messages than it asked for (so all the queue held then, but what other polls in flight had
+   * taken), confirmed once those polls answered and every message received was handled.
+   * Whatever reached the queue before then has been delivered (what liveness judges silence by).
+   */
+  caughtUpAt: number | undefined;
 
   constructor(private readonly options: ReceiverOptions) {
     this.maxPollers = options.maxPollers ?? MAX_POLLERS;
@@ -87,6 +101,9 @@ export class QueueReceiver {
     let draining = false;
     while (!this.stopped) {
       let messages: Message[];
+      const sentAt = Date.now();
+      const id = this.nextPoll++;
+      this.polling.add(id);
       try {
         const response = await sqs.send(
           new ReceiveMessageCommand(draining
@@ -104,7 +121,14 @@ export class QueueReceiver {
         }
         await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** this.errors));
         continue;
+      } finally {
+        this.polling.delete(id);
       }
+      if (messages.length < (draining ? DRAIN_POLL_MESSAGES : LONG_POLL_MESSAGES) && sentAt > (this.drained?.at ?? 0)) {
+        this.drained = { at: sentAt, waitFor: [...this.polling] };
+      }
+      if (messages.length > 0) this.track(this.handle(messages));
+      this.confirmCaughtUp();
       if (messages.length === 0) {
         draining = false;
         if (this.pollers > 1) break; // traffic stopped: one poll is enough to notice the next message
@@ -112,18 +136,29 @@ export class QueueReceiver {
       }
       draining = true;
       if (this.pollers < this.maxPollers) this.spawnPoller();
-      this.track(this.handle(messages));
     }
     this.pollers--;
   }
 
+  /** A drained poll counts once the polls in flight beside it answered and every message received is handled. */
+  private confirmCaughtUp(): void {
+    const drained = this.drained;
+    if (!drained || this.inHand > 0 || drained.waitFor.some((id) => this.polling.has(id))) return;
+    this.drained = undefined;
+    if (drained.at > (this.caughtUpAt ?? 0)) this.caughtUpAt = drained.at;
+  }
+
   private async handle(messages: Message[]): Promise<void> {
     let handled: HandledMessages;
+    this.inHand++;
     try {
       handled = await this.options.handle(messages);
     } catch (error) {
       this.fail(error instanceof TransportError ? error : new TransportError('receive', (error as Error).message, { cause: error }));
       return;
+    } finally {
+      this.inHand--;
+      this.confirmCaughtUp();
     }
     if (this.stopped) return;
     for (const message of handled.done) {
