@@ -30,6 +30,8 @@ export interface JobTimeline {
   jobId: string;
   size: number;
   startedAt: string;
+  /** The earliest span's start, µs: 0, or before it when a rank started before the job's clock did (threads). */
+  startUs: number;
   /** The last span's end, µs. */
   spanUs: number;
   lanes: RankLane[];
@@ -49,6 +51,7 @@ export function timelineOf(trace: ChromeTrace): JobTimeline {
   const size = trace.otherData.size;
   const lanes: RankLane[] = Array.from({ length: size }, (_, rank) => ({ rank, spans: [], marks: [], endUs: 0, totals: {} }));
   let spanUs = 0;
+  let startUs = 0;
   for (const event of trace.traceEvents) {
     const lane = lanes[event.tid];
     if (!lane) continue;
@@ -59,12 +62,13 @@ export function timelineOf(trace: ChromeTrace): JobTimeline {
       lane.totals[category] = (lane.totals[category] ?? 0) + duration;
       if (category !== 'cleanup') lane.endUs = Math.max(lane.endUs, event.ts + duration);
       spanUs = Math.max(spanUs, event.ts + duration);
+      startUs = Math.min(startUs, event.ts);
     } else if (event.ph === 'i') {
       lane.marks.push({ name: event.name, at: event.ts });
     }
   }
   for (const lane of lanes) lane.spans.sort((a, b) => a.start - b.start);
-  return { jobId: trace.otherData.jobId, size, startedAt: trace.otherData.startedAt, spanUs, lanes, droppedCalls: trace.otherData.droppedCalls };
+  return { jobId: trace.otherData.jobId, size, startedAt: trace.otherData.startedAt, startUs, spanUs, lanes, droppedCalls: trace.otherData.droppedCalls };
 }
 
 /** The ranks whose program ended last, latest first. */

@@ -42,7 +42,9 @@ export function timelineSvg(timeline: JobTimeline): string {
       rows.push({ kind: 'band', lanes, label: `ranks ${first}–${lanes.at(-1)!.rank}` });
     }
   }
-  const scale = PLOT / Math.max(1, timeline.spanUs);
+  const scale = PLOT / Math.max(1, timeline.spanUs - timeline.startUs);
+  // Lanes are drawn from the earliest moment on (before 0 when a rank started before the job's clock).
+  const x: Scale = { from: timeline.startUs, perUs: scale };
   const parts: string[] = [];
   let y = AXIS;
   for (const row of rows) {
@@ -51,22 +53,28 @@ export function timelineSvg(timeline: JobTimeline): string {
       y += SECTION_GAP + 2;
       continue;
     }
-    parts.push(row.kind === 'lane' ? laneSvg(row.lane, row.label, y, scale) : bandSvg(row.lanes, row.label, y, scale));
+    parts.push(row.kind === 'lane' ? laneSvg(row.lane, row.label, y, x) : bandSvg(row.lanes, row.label, y, x));
     y += ROW + ROW_GAP;
   }
   const height = y + 4;
   return `<svg class="timeline" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="timeline of job ${escapeHtml(timeline.jobId)}">
-${axisSvg(timeline.spanUs, scale, height)}
+${axisSvg(timeline.startUs, timeline.spanUs, scale, height)}
 ${parts.join('\n')}
 </svg>`;
 }
 
-function laneSvg(lane: RankLane, label: string, y: number, scale: number): string {
+/** Pixels from the plot's left edge: µs since `from`, times `perUs`. */
+interface Scale {
+  from: number;
+  perUs: number;
+}
+
+function laneSvg(lane: RankLane, label: string, y: number, scale: Scale): string {
   const shapes: string[] = [];
   const columns = new Columns();
   for (const span of lane.spans) {
-    const x = span.start * scale;
-    const w = span.duration * scale;
+    const x = (span.start - scale.from) * scale.perUs;
+    const w = span.duration * scale.perUs;
     if (w >= 1.5) {
       shapes.push(`<rect x="${px(LABEL + x)}" y="${y}" width="${px(w)}" height="${ROW}" fill="${color(span.category)}"><title>rank ${lane.rank}: ${escapeHtml(spanTitle(span))}</title></rect>`);
     } else {
@@ -75,12 +83,12 @@ function laneSvg(lane: RankLane, label: string, y: number, scale: number): strin
   }
   shapes.push(...columns.rects(y, (category, count) => `rank ${lane.rank}: ${count} short spans, mostly ${category}`));
   for (const mark of lane.marks) {
-    shapes.push(`<rect x="${px(LABEL + mark.at * scale)}" y="${y - 2}" width="1.5" height="${ROW + 4}" fill="#1f2933"><title>rank ${lane.rank}: ${escapeHtml(mark.name)} at ${formatSeconds(mark.at / 1e6)}</title></rect>`);
+    shapes.push(`<rect x="${px(LABEL + (mark.at - scale.from) * scale.perUs)}" y="${y - 2}" width="1.5" height="${ROW + 4}" fill="#1f2933"><title>rank ${lane.rank}: ${escapeHtml(mark.name)} at ${formatSeconds(mark.at / 1e6)}</title></rect>`);
   }
   return `<g class="lane" data-rank="${lane.rank}"><text class="lane-label" x="0" y="${y + ROW - 3}">${escapeHtml(label)}</text>${shapes.join('')}</g>`;
 }
 
-function bandSvg(lanes: RankLane[], label: string, y: number, scale: number): string {
+function bandSvg(lanes: RankLane[], label: string, y: number, scale: Scale): string {
   const columns = new Columns();
   for (const lane of lanes) for (const span of lane.spans) columns.add(span, scale);
   const first = lanes[0]!.rank;
@@ -94,9 +102,9 @@ class Columns {
   private readonly byColumn = new Map<number, Map<string, number>>();
   private readonly counts = new Map<number, number>();
 
-  add(span: LaneSpan, scale: number): void {
-    const from = span.start * scale;
-    const to = (span.start + span.duration) * scale;
+  add(span: LaneSpan, scale: Scale): void {
+    const from = (span.start - scale.from) * scale.perUs;
+    const to = (span.start + span.duration - scale.from) * scale.perUs;
     const last = Math.min(PLOT - 1, Math.floor(to));
     for (let column = Math.max(0, Math.floor(from)); column <= last; column++) {
       // A span of no duration still shows: it counts as a sliver of its column.
@@ -135,11 +143,11 @@ class Columns {
   }
 }
 
-function axisSvg(spanUs: number, scale: number, height: number): string {
-  const step = niceStep(spanUs / 8);
+function axisSvg(startUs: number, spanUs: number, scale: number, height: number): string {
+  const step = niceStep((spanUs - startUs) / 8);
   const ticks: string[] = [];
-  for (let t = 0; t <= spanUs + 1e-9; t += step) {
-    const x = px(LABEL + t * scale);
+  for (let t = Math.ceil(startUs / step) * step; t <= spanUs + 1e-9; t += step) {
+    const x = px(LABEL + (t - startUs) * scale);
     ticks.push(`<line x1="${x}" y1="${AXIS - 6}" x2="${x}" y2="${height}" stroke="#e4e7eb"/><text x="${x}" y="${AXIS - 9}" text-anchor="middle">${formatSeconds(t / 1e6)}</text>`);
   }
   return ticks.join('');
