@@ -37,7 +37,9 @@ export function renderJobReport(input: JobReportInput): string {
     `<p class="sub">job <code>${escapeHtml(input.jobId)}</code> · ${escapeHtml(input.placement)}</p>`,
     summary(input),
     ...(input.notes ?? []).map((note) => `<p class="note">${escapeHtml(note)}</p>`),
-    input.trace ? timelineSections(input.trace) : '<h2>Timeline</h2>\n<p class="note">This job was not traced, so there is no timeline: run it with --report (or POST it with "trace": true) to record one.</p>',
+    input.trace ? timelineSections(input.trace) : `<h2>Timeline</h2>\n<p class="note">${input.status === 'succeeded'
+      ? 'This job was not traced, so there is no timeline: run it with --report (or POST it with "trace": true) to record one.'
+      : 'A job that does not finish has no timeline: its ranks stopped before they reported their calls.'}</p>`,
     outputSection(input.output ?? [], input.size),
   ];
   return htmlPage(`${input.title}: lambda-mpi job report`, sections.join('\n'));

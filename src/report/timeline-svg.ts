@@ -148,7 +148,9 @@ function axisSvg(startUs: number, spanUs: number, scale: number, height: number)
   const ticks: string[] = [];
   for (let t = Math.ceil(startUs / step) * step; t <= spanUs + 1e-9; t += step) {
     const x = px(LABEL + (t - startUs) * scale);
-    ticks.push(`<line x1="${x}" y1="${AXIS - 6}" x2="${x}" y2="${height}" stroke="#e4e7eb"/><text x="${x}" y="${AXIS - 9}" text-anchor="middle">${formatSeconds(t / 1e6)}</text>`);
+    // The last label ends at the tick rather than past the picture's edge.
+    const anchor = LABEL + (t - startUs) * scale > WIDTH - 40 ? 'end' : 'middle';
+    ticks.push(`<line x1="${x}" y1="${AXIS - 6}" x2="${x}" y2="${height}" stroke="#e4e7eb"/><text x="${x}" y="${AXIS - 9}" text-anchor="${anchor}">${formatSeconds(t / 1e6)}</text>`);
   }
   return ticks.join('');
 }

@@ -144,7 +144,6 @@ async function run(args: string[], io: CliIo): Promise<number> {
       const jobId = (error as { jobId?: unknown }).jobId;
       await writeReportFile(reportFile, renderJobReport({
         title, placement, jobId: typeof jobId === 'string' ? jobId : '(none)', size, status: 'failed', error: describeFailure(error), output: printed,
-        notes: ['A job that fails has no timeline: its ranks stopped before they reported their calls.'],
       }), io);
     }
     return exitCodeOf(error);
