@@ -96,7 +96,7 @@ export function sweepTable(outcomes: readonly SweepOutcome[]): string {
       f.size.toLocaleString('en-US'),
       seconds(f.startupSeconds), seconds(f.runSeconds), seconds(f.cleanupSeconds), seconds(f.totalSeconds),
       ...collectives.map((name) => (f.collectives[name] ? seconds(f.collectives[name].seconds) : '–')),
-      f.pointToPoint ? seconds(f.pointToPoint.seconds) : '–',
+      f.pointToPoint?.calls ? seconds(f.pointToPoint.seconds) : '–',
       requests.toLocaleString('en-US'),
       dollars(f.costUsd),
       [marks.cheapest === f.size ? 'cheapest' : '', marks.fastest === f.size ? 'fastest' : ''].filter(Boolean).join(', '),

@@ -53,7 +53,7 @@ export function renderSweepReport(input: SweepInput): string {
       formatSeconds(f.startupSeconds), formatSeconds(f.runSeconds), formatSeconds(f.cleanupSeconds),
       `<span data-field="total-seconds" data-value="${f.totalSeconds}">${formatSeconds(f.totalSeconds)}</span>`,
       ...collectives.map((name) => (f.collectives[name] ? formatSeconds(f.collectives[name].seconds) : '–')),
-      f.pointToPoint ? formatSeconds(f.pointToPoint.seconds) : '–',
+      f.pointToPoint?.calls ? formatSeconds(f.pointToPoint.seconds) : '–',
       `<span title="SQS ${f.requests.sqs}, S3 PUT ${f.requests.s3Put}, S3 GET ${f.requests.s3Get}, Lambda Invoke ${f.requests.lambdaInvoke}">${requests.toLocaleString('en-US')}</span>`,
       `<span data-field="cost-usd" data-value="${f.costUsd}">${formatDollars(f.costUsd)}</span>`,
     ].map((cell) => `<td class="num">${cell}</td>`);
