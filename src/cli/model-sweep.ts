@@ -41,7 +41,7 @@ export async function runSweep(
       progress(`${step}: ${report.totalSeconds.toFixed(3)} s, ${dollars(report.costUsd)}`);
     } catch (error) {
       outcomes.push({ size, error });
-      progress(`${step}: failed: ${firstLine(describeFailure(error))}`);
+      progress(`${step}: failed: ${briefly(firstLine(describeFailure(error)))}`);
     }
   }
   return outcomes;
@@ -53,7 +53,7 @@ export type ModelSizeOptions = Omit<ModelOptions, 'size'>;
 export function sweepEntries(outcomes: readonly SweepOutcome[]): SweepEntry[] {
   return outcomes.map((outcome) => ('report' in outcome
     ? { size: outcome.size, figures: outcome.report }
-    : { size: outcome.size, error: firstLine(describeFailure(outcome.error)) }));
+    : { size: outcome.size, error: briefly(firstLine(describeFailure(outcome.error))) }));
 }
 
 /** `--json`: an array of the per-size objects `model --json` prints; a failed size is `{ size, failed: true, error, modeled? }`. */
@@ -114,6 +114,13 @@ function seconds(value: number): string {
 
 export function dollars(value: number): string {
   return `$${value < 0.01 ? value.toPrecision(3) : value.toFixed(4)}`;
+}
+
+/** A row's reason stays a line: a timeout of 1,000 ranks names every one of them. */
+const MAX_REASON_CHARS = 240;
+
+function briefly(text: string): string {
+  return text.length <= MAX_REASON_CHARS ? text : `${text.slice(0, MAX_REASON_CHARS - 1)}…`;
 }
 
 function firstLine(text: string): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/command.ts';
-import { parseSizes } from '../../src/cli/model-sweep.ts';
+import { parseSizes, sweepTable } from '../../src/cli/model-sweep.ts';
 import { lambdaMpi } from './run-cli.ts';
 
 describe('lambda-mpi model --sizes', () => {
@@ -64,6 +64,13 @@ describe('lambda-mpi model --sizes', () => {
   ])('refuses --sizes %j, saying what is allowed', (text, message) => {
     expect(() => parseSizes(text)).toThrow(UsageError);
     expect(() => parseSizes(text)).toThrow(message);
+  });
+
+  it("keeps a failed size's reason to one short line in the table (a timeout of 1,000 ranks names each of them)", () => {
+    const reason = `job x timed out after 300000 ms; ranks still running: ${Array.from({ length: 1000 }, (_, rank) => `rank ${rank} is running outside any communication call`).join('; ')}`;
+    const [, row] = sweepTable([{ size: 1000, error: new Error(`${reason}\nsecond line`) }]).split('\n');
+    expect(row).toMatch(/^1,000 +failed: job x timed out after 300000 ms; ranks still running: rank 0 is running .*…$/);
+    expect(row!.length).toBeLessThan(300);
   });
 
   it('takes any list of sizes in 1..10000, in the order given', () => {
