@@ -1,5 +1,5 @@
 import { MAX_SIZE } from '../mpi/constants.ts';
-import type { ModelOptions, ModelReport, ModeledFailure } from '../model/model-run.ts';
+import type { ModelReport, ModeledFailure } from '../model/model-run.ts';
 import { sweepCollectives, sweepMarks, type SweepEntry } from '../report/sweep-page.ts';
 import { UsageError } from './command.ts';
 import { describeFailure } from './job-report.ts';
@@ -47,7 +47,6 @@ export async function runSweep(
   return outcomes;
 }
 
-export type ModelSizeOptions = Omit<ModelOptions, 'size'>;
 
 /** The sweep's entries for the report page: figures, or the failure's first line. */
 export function sweepEntries(outcomes: readonly SweepOutcome[]): SweepEntry[] {

@@ -51,6 +51,7 @@ describe.skipIf(missing !== undefined)(`report pages in headless Chromium${missi
     await page('run-16', 'run', 'pi', '-n', '16', '--inline');
     await page('threads', 'run', 'pi', '-n', '4', '--threads');
     await page('failed', 'run', 'test/fixtures/failing-rank.ts', '-n', '4', '--inline');
+    await page('model-timeout', 'model', 'test/fixtures/stuck-rank.ts', '-n', '2', '--timeout', '600');
   }, 300_000);
 
   afterAll(async () => {
@@ -63,7 +64,7 @@ describe.skipIf(missing !== undefined)(`report pages in headless Chromium${missi
       expect(networkReferences(html), name).toEqual([]);
       // The page has no script, so the browser's DOM is its markup: nothing was added after load.
       expect(networkReferences(dom), name).toEqual([]);
-      if (name !== 'failed') expect(dom, name).toMatch(/<svg class="timeline"|<svg class="chart"/);
+      if (!['failed', 'model-timeout'].includes(name)) expect(dom, name).toMatch(/<svg class="timeline"|<svg class="chart"/);
     }
   });
 
@@ -141,6 +142,14 @@ describe.skipIf(missing !== undefined)(`report pages in headless Chromium${missi
     expect(cli.code, cli.stderr).toBe(0);
     expect(laneRanks(dom)).toEqual(range(0, 4));
     for (const rank of range(1, 4)) expect(dom).toMatch(new RegExp(`<title>rank ${rank}: reduce root 0 \\(wait\\)`));
+  });
+
+  it('a modeled job that times out: its page says so and names the rank still waiting, with the modeled time until then', () => {
+    const { dom, cli } = pages['model-timeout']!;
+    expect(cli.code).toBe(1);
+    expect(field(dom, 'status')).toBe('failed');
+    expect(dom).toMatch(/timed out after 600000 ms; ranks still running: rank 1 waits in recv, source 0, tag 5/);
+    expect(Number(dataValue(dom, 'total-seconds'))).toBeGreaterThan(0);
   });
 
   it('a job that failed: its page says so, names the rank and its error, and keeps what the ranks printed', () => {

@@ -129,7 +129,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);
     const modeled = (error as ModeledFailure).modelReport;
     if (modeled) io.stderr.write(`(modeled: the job ended ${seconds(modeled.startupSeconds + modeled.runSeconds)} after the run function started)\n`);
-    if (reportFile) {
+    // A job that ran and failed has a report; one refused before it started (exit 2) has none.
+    if (reportFile && exitCodeOf(error) === EXIT_FAILED) {
       await writeReportFile(reportFile, renderJobReport({
         ...(modeled ? modeledJobReport(target, modeled, output) : { title: `${target} on ${size} modeled Lambdas`, placement: 'modeled Lambdas', jobId: '(none)', size, output }),
         status: 'failed',
