@@ -61,6 +61,13 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/programs/', '^src/mpi/', '^src/index[.]ts$'] },
     },
     {
+      name: 'reports-are-views',
+      comment: 'A report page (src/report/) is drawn from a job\'s figures and trace alone: the CLI and the service both render it, so it knows neither, nor the model, the transports or the watch store.',
+      severity: 'error',
+      from: { path: '^src/report/' },
+      to: { path: '^src/(service|cli|model|transport|watch|programs)/' },
+    },
+    {
       name: 'service-is-not-the-cli',
       comment: 'The Lambda service and the CLI are two edges; neither imports the other.',
       severity: 'error',

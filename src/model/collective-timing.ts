@@ -4,6 +4,8 @@ import type { CollectiveName } from '../mpi/comm/collective-channel.ts';
 const COLLECTIVES: ReadonlySet<string> = new Set<CollectiveName>([
   'barrier', 'bcast', 'scatter', 'gather', 'allgather', 'alltoall', 'reduce', 'allreduce', 'scan', 'exscan', 'split',
 ]);
+/** The blocking point-to-point calls: timed together, as the job's point-to-point time. */
+const POINT_TO_POINT: ReadonlySet<string> = new Set(['send', 'recv', 'recvMessage', 'sendrecv', 'probe']);
 
 export interface CollectiveFigure {
   /** Calls made by the rank that made the most. */
@@ -41,6 +43,7 @@ export class CollectiveTiming {
     const summary: Record<string, CollectiveFigure & { lastEntered: number; lastLeft: number }> = {};
     for (const figures of this.perRank) {
       for (const [name, { calls, ms, lastStart, lastEnd }] of figures) {
+        if (!COLLECTIVES.has(name)) continue;
         const entry = (summary[name] ??= { calls: 0, seconds: 0, lastCallSeconds: 0, lastEntered: -Infinity, lastLeft: -Infinity });
         entry.calls = Math.max(entry.calls, calls);
         entry.seconds = Math.max(entry.seconds, ms / 1000);
@@ -51,6 +54,24 @@ export class CollectiveTiming {
     return Object.fromEntries(Object.entries(summary)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, { calls, seconds, lastEntered, lastLeft }]) => [name, { calls, seconds, lastCallSeconds: (lastLeft - lastEntered) / 1000 }]));
+  }
+
+  /** Point-to-point calls together: the calls of the rank that made the most, the seconds of the rank that spent the most. */
+  pointToPoint(): { calls: number; seconds: number } {
+    let calls = 0;
+    let ms = 0;
+    for (const figures of this.perRank) {
+      let rankCalls = 0;
+      let rankMs = 0;
+      for (const [name, figure] of figures) {
+        if (!POINT_TO_POINT.has(name)) continue;
+        rankCalls += figure.calls;
+        rankMs += figure.ms;
+      }
+      calls = Math.max(calls, rankCalls);
+      ms = Math.max(ms, rankMs);
+    }
+    return { calls, seconds: ms / 1000 };
   }
 }
 
@@ -65,7 +86,7 @@ export function timedComm(comm: Comm, record: (name: string, start: number, end:
       const value = Reflect.get(target, property, target) as unknown;
       if (typeof value !== 'function') return value;
       if (property === 'dup') return () => timedComm(target.dup(), record, now);
-      if (typeof property === 'string' && COLLECTIVES.has(property)) {
+      if (typeof property === 'string' && (COLLECTIVES.has(property) || POINT_TO_POINT.has(property))) {
         return async (...args: unknown[]) => {
           const started = now();
           try {

@@ -3,6 +3,7 @@ import { assertJobSize } from '../mpi/validation.ts';
 import type { OutputLine } from '../runtime/output.ts';
 import { resolveProgram, type ProgramSource } from '../runtime/program-source.ts';
 import { runLocal } from '../runtime/run-local.ts';
+import { addJobStep, type ChromeTrace } from '../runtime/trace/chrome-trace.ts';
 import { assertFitsConcurrency } from '../service/concurrency-check.ts';
 import { DEFAULT_FANOUT } from '../service/fanout.ts';
 import { modelCleanup } from './cleanup.ts';
@@ -22,6 +23,8 @@ export interface ModelOptions<I = unknown> extends Pick<ModelPlacementOptions, '
   warm?: boolean;
   fanout?: number;
   onOutput?: (line: OutputLine) => void;
+  /** Record the job's timeline on the model's clock: the report's `trace` (for `model --report`). */
+  trace?: boolean;
 }
 
 export interface ModelReport {
@@ -34,6 +37,8 @@ export interface ModelReport {
   cleanupSeconds: number;
   totalSeconds: number;
   collectives: Record<string, CollectiveFigure>;
+  /** The blocking point-to-point calls together (send, recv, sendrecv, probe), on the slowest rank. */
+  pointToPoint: { calls: number; seconds: number };
   requests: { sqs: number; s3Put: number; s3Get: number; lambdaInvoke: number };
   /** SQS requests as billed (64 KiB chunks). */
   sqsBilledRequests: number;
@@ -41,6 +46,8 @@ export interface ModelReport {
   cost: ModeledCost;
   /** Rank 0's return value. */
   result: unknown;
+  /** The job's timeline on the model's clock, when asked for (`trace`); the CLI's JSON leaves it out. */
+  trace?: ChromeTrace;
   assumptions: {
     constantsAsOf: string;
     warm: boolean;
@@ -98,6 +105,7 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
   });
 
   let result: unknown;
+  let trace: ChromeTrace | undefined;
   let failure: unknown;
   try {
     const run = runLocal(modeled, {
@@ -106,9 +114,12 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
       transport: channels,
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+      ...(options.trace ? { trace: true } : {}),
     });
     // Wait for the scheduler too: if the simulation itself broke, the job would never end.
-    result = (await Promise.race([run, ...(job ? [job.scheduler.failure] : [])])).result;
+    const ran = await Promise.race([run, ...(job ? [job.scheduler.failure] : [])]);
+    result = ran.result;
+    trace = ran.trace;
   } catch (error) {
     failure = error;
   }
@@ -126,6 +137,7 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     return until - from + initMs;
   });
   const cost = modelCost(constants, job.aws.counts, billedMs);
+  if (trace) modeledCleanupStep(trace, job, endedAt, cleanedAt);
   const { counts } = job.aws;
   const report: ModelReport = {
     size,
@@ -134,11 +146,13 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     cleanupSeconds: (cleanedAt - endedAt) / 1000,
     totalSeconds: cleanedAt / 1000,
     collectives: timing.summary(),
+    pointToPoint: timing.pointToPoint(),
     requests: { sqs: counts.sqs, s3Put: counts.s3Put, s3Get: counts.s3Get, lambdaInvoke: counts.lambdaInvoke },
     sqsBilledRequests: counts.sqsBilled,
     costUsd: cost.total,
     cost,
     result,
+    ...(trace ? { trace } : {}),
     assumptions: {
       constantsAsOf: constants.asOf,
       warm,
@@ -154,6 +168,16 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     throw failure;
   }
   return report;
+}
+
+/**
+ * runLocal stamps the clean-up that follows the result on the real clock; the model's trace shows
+ * the modeled clean-up (deleting the job's queues and objects on AWS) in its place.
+ */
+function modeledCleanupStep(trace: ChromeTrace, job: ModeledJob, endedAt: number, cleanedAt: number): void {
+  trace.traceEvents = trace.traceEvents.filter((event) => event.cat !== 'cleanup');
+  const epochMs = job.scheduler.now() - job.scheduler.virtualNow();
+  addJobStep(trace, { name: 'clean-up', category: 'cleanup', start: epochMs + endedAt, end: epochMs + cleanedAt });
 }
 
 function jsonBytes(input: unknown): number {

@@ -81,7 +81,8 @@ export class RankSession {
     this.startedAt = this.clock.now();
     this.engine = new Engine(options.transport, (source, body) => this.onControl(decodeControl(body), source));
     this.events = new RankEventStream({ rank: options.rank, send: sendEvents, clock: this.clock, heartbeatMs: heartbeatMsFor(options.size), ...options.events });
-    this.tracer = options.trace ? new RankTracer() : undefined;
+    // Real time: the monotonic clock's sub-ms precision; a simulated clock (the model) is the timeline's own time.
+    this.tracer = options.trace ? new RankTracer(this.clock === systemClock ? preciseNow : () => this.clock.now()) : undefined;
     this.stopping = new Promise((resolve) => (this.markStopping = resolve));
   }
 
@@ -138,7 +139,7 @@ export class RankSession {
     } finally {
       this.running = false;
       // A traced rank's end is on the tracer's sub-millisecond clock, like its calls' ends: compute after its last call is often shorter than a millisecond.
-      this.endedAt = this.tracer ? preciseNow() : this.clock.now();
+      this.endedAt = this.tracer ? this.tracer.now() : this.clock.now();
     }
   }
 

@@ -5,6 +5,7 @@ import { runLocation, type RequestOrigin } from './http-location.ts';
 import { judgeRunning, lostRecord, readPulse } from './job-liveness.ts';
 import { MAX_INPUT_BYTES, parseJobRequest } from './job-request.ts';
 import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv, type LambdaConfig } from './lambda-config.ts';
+import { runReportResponse } from './run-report.ts';
 import { failureInfo, readRunStatus, writeRunStatus } from './run-status.ts';
 import { openRunsStage, type RunsStage } from './runs-stage.ts';
 import { AnswerBudget, API_GATEWAY_LIMIT_MS, OUT_OF_TIME } from './answer-budget.ts';
@@ -61,12 +62,14 @@ export async function handleHttp(event: HttpEvent, requestId = 'unknown', option
       const budget = options.budget ?? AnswerBudget.forRequest({ arrivedAt: event.requestContext?.requestTimeEpoch });
       return await startRun(event, budget, options.openStage ?? openRunsStage);
     }
+    const reportOf = event.resource === '/runs/{jobId}/report' ? event.pathParameters?.jobId : /^\/runs\/([^/]+)\/report$/.exec(event.path ?? '')?.[1];
+    if (reportOf !== undefined && event.httpMethod === 'GET') return await getRunReport(reportOf);
     if (event.resource === '/runs/{jobId}' || /^\/runs\/[^/]+$/.test(event.path ?? '')) {
       const jobId = event.pathParameters?.jobId ?? (event.path ?? '').split('/').pop()!;
       if (event.httpMethod === 'GET') return await getRun(jobId, event.queryStringParameters?.cursor);
       if (event.httpMethod === 'DELETE') return await deleteRun(jobId);
     }
-    return json(404, { message: `no route ${route}; the routes are POST /runs, GET /runs/{jobId} and DELETE /runs/{jobId}` });
+    return json(404, { message: `no route ${route}; the routes are POST /runs, GET /runs/{jobId}, GET /runs/{jobId}/report and DELETE /runs/{jobId}` });
   } catch (error) {
     if (error instanceof InvalidArgumentError) return json(400, { message: error.message, argument: error.argument });
     // A route with a job names it, so the line is found with the job's other lines.
@@ -210,6 +213,18 @@ async function deleteRun(jobId: string): Promise<HttpResponse> {
       case 'unknown':
         return json(404, { jobId, status: 'unknown', cancelled: false, message: `no job ${jobId} on this stage: nothing to cancel` });
     }
+  } finally {
+    clients.destroy();
+  }
+}
+
+/** GET /runs/{jobId}/report: the job's report page (run-report.ts). */
+async function getRunReport(jobId: string): Promise<HttpResponse> {
+  assertJobId(jobId);
+  const config = lambdaConfigFromEnv();
+  const clients = createAwsClients(config.aws);
+  try {
+    return await runReportResponse(clients.s3, config.aws.bucket, jobId);
   } finally {
     clients.destroy();
   }

@@ -360,9 +360,9 @@ describe('the HTTP API', () => {
     return `${pathOf(res.ParentId)}/${res.PathPart}`;
   };
 
-  it('has POST /runs, GET and DELETE /runs/{jobId}, all to the http function', () => {
+  it('has POST /runs, GET and DELETE /runs/{jobId}, GET /runs/{jobId}/report, all to the http function', () => {
     const routes = methods().map((m) => `${m.HttpMethod} ${pathOf(m.ResourceId)}`).sort();
-    expect(routes).toEqual(['DELETE /runs/{jobId}', 'GET /runs/{jobId}', 'POST /runs']);
+    expect(routes).toEqual(['DELETE /runs/{jobId}', 'GET /runs/{jobId}', 'GET /runs/{jobId}/report', 'POST /runs']);
     for (const m of methods()) expect(render(m.Integration.Uri)).toContain('{HttpLambdaFunction.Arn}');
   });
 

@@ -3,12 +3,18 @@ import { AWS_MODEL_DEFAULTS, type AwsModelConstants } from '../../model/constant
 import type { ModelReport, ModeledFailure } from '../../model/model-run.ts';
 import { bundledProgramsLine } from '../bundled-programs.ts';
 import type { OutputLine } from '../../runtime/output.ts';
-import { EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
-import { describeFailure } from '../job-report.ts';
+import { renderJobReport, type JobReportInput } from '../../report/job-report-page.ts';
+import { renderSweepReport } from '../../report/sweep-page.ts';
+import { resolveProgram } from '../../runtime/program-source.ts';
 import { toJsonSafe } from '../../runtime/json-safe.ts';
+import { dollars, modelJson, parseSizes, runSweep, sweepEntries, sweepJson, sweepTable } from '../model-sweep.ts';
+import { checkReportFile, writeReportFile } from '../report-file.ts';
+import { EXIT_FAILED, EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
+import { describeFailure } from '../job-report.ts';
 import { JOB_FLAGS, jobArguments } from '../job-arguments.ts';
 
 const usage = () => `Usage: lambda-mpi model <program-name | file.ts> -n <ranks> [options]
+       lambda-mpi model <program-name | file.ts> --sizes <N,N,…> [options]
 
 Runs the program on a simulated clock with a model of AWS (SQS and S3 latencies, per-Lambda
 bandwidth, S3 request rates, Lambda start-up and scaling, prices) and prints how long and how
@@ -17,10 +23,19 @@ process, and each rank's compute counts by the CPU time it really used.
 
 Options:
   -n, --np <N>            number of ranks (1..${MAX_SIZE})
+  --sizes <N,N,…>         model each of these numbers of ranks, one after another (a progress line
+                          each on stderr), and print one table of them all, the cheapest and the
+                          fastest marked; a size that fails says why in its row and the others
+                          go on (exit 1 if any failed); excludes -n
   --input <json>          the program's input, as JSON (same on every rank)
   --input-file <file>     the program's input, read as JSON from <file>
   --json                  print one JSON object: { size, startupSeconds, runSeconds, cleanupSeconds,
-                          totalSeconds, collectives, requests, costUsd, cost, result, assumptions }
+                          totalSeconds, collectives, pointToPoint, requests, costUsd, cost, result,
+                          assumptions }; with --sizes, an array of them (a failed size:
+                          { size, failed: true, error, modeled? })
+  --report <file.html>    write one self-contained HTML page: with -n the modeled job's report
+                          (summary, timeline a lane per rank, slowest ranks, longest waits,
+                          output); with --sizes the table and time and cost against N
   --timeout <seconds>     the job's timeout, in modeled seconds (default 300)
   --cold                  every Lambda starts cold (default: warm, reused from an earlier job)
   --concurrency <C>       the account's free Lambda concurrency (default ${AWS_MODEL_DEFAULTS.accountConcurrency})
@@ -55,8 +70,13 @@ async function run(args: string[], io: CliIo): Promise<number> {
     'payload-scale': { type: 'string' },
     seed: { type: 'string' },
     output: { type: 'boolean', default: false },
+    sizes: { type: 'string' },
+    report: { type: 'string' },
   });
-  const { program: target, size, input, timeoutSeconds } = jobArguments(positionals, values);
+  if (values.sizes !== undefined && values.np !== undefined) throw new UsageError('-n and --sizes exclude each other: give one size with -n, or several with --sizes');
+  const sizes = values.sizes === undefined ? undefined : parseSizes(values.sizes);
+  const reportFile = checkReportFile(values.report);
+  const { program: target, size, input, timeoutSeconds } = jobArguments(positionals, { ...values, ...(sizes ? { np: String(sizes[0]) } : {}) });
   const constants: AwsModelConstants = {
     ...AWS_MODEL_DEFAULTS,
     ...(values.concurrency !== undefined ? { accountConcurrency: positive('--concurrency', values.concurrency, true) } : {}),
@@ -71,28 +91,92 @@ async function run(args: string[], io: CliIo): Promise<number> {
     ...(values['cpu-scale'] !== undefined ? { cpuScale: nonNegative('--cpu-scale', values['cpu-scale']) } : {}),
     ...(values['payload-scale'] !== undefined ? { payloadScale: positive('--payload-scale', values['payload-scale'], false) } : {}),
     ...(values.seed !== undefined ? { seed: positive('--seed', values.seed, true) } : {}),
-    ...(values.output ? { onOutput: (line: OutputLine) => void io.stderr.write(`[${line.rank}] ${line.line}\n`) } : {}),
   };
+  // Loaded on demand: the model brings the AWS transport's modules, which other commands do without.
+  const { modelProgram } = await import('../../model/model-run.ts');
+  if (sizes) {
+    // A program that cannot load fails every size alike: bad usage, said once.
+    try {
+      await resolveProgram(target);
+    } catch (error) {
+      io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);
+      return exitCodeOf(error);
+    }
+    const outcomes = await runSweep(
+      (n) => modelProgram(target, { ...options, size: n, ...(values.output ? { onOutput: printOutput(io) } : {}) }),
+      sizes,
+      (line) => io.stderr.write(`lambda-mpi: ${line}\n`),
+    );
+    const first = outcomes.find((outcome) => 'report' in outcome);
+    io.stdout.write(values.json ? `${JSON.stringify(toJsonSafe(sweepJson(outcomes)))}\n` : `${first && 'report' in first ? heading(target, 'modeled Lambdas', first.report) : target}\n${sweepTable(outcomes)}\n`);
+    if (reportFile) {
+      const assumptions = first && 'report' in first ? assumptionsLine(first.report) : 'no size ran';
+      await writeReportFile(reportFile, renderSweepReport({ program: target, assumptions, entries: sweepEntries(outcomes) }), io);
+    }
+    return outcomes.some((outcome) => 'error' in outcome) ? EXIT_FAILED : EXIT_OK;
+  }
 
+  const output: OutputLine[] = [];
+  const onOutput = (line: OutputLine) => {
+    if (reportFile) output.push(line);
+    if (values.output) printOutput(io)(line);
+  };
   try {
-    // Loaded on demand: the model brings the AWS transport's modules, which other commands do without.
-    const { modelProgram } = await import('../../model/model-run.ts');
-    const report = await modelProgram(target, options);
-    io.stdout.write(values.json ? `${JSON.stringify(toJsonSafe(report))}\n` : describe(target, report));
+    const report = await modelProgram(target, { ...options, onOutput, ...(reportFile ? { trace: true } : {}) });
+    io.stdout.write(values.json ? `${JSON.stringify(toJsonSafe(modelJson(report)))}\n` : describe(target, report));
+    if (reportFile) await writeReportFile(reportFile, renderJobReport(modeledJobReport(target, report, output)), io);
     return EXIT_OK;
   } catch (error) {
     io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);
     const modeled = (error as ModeledFailure).modelReport;
     if (modeled) io.stderr.write(`(modeled: the job ended ${seconds(modeled.startupSeconds + modeled.runSeconds)} after the run function started)\n`);
+    // A job that ran and failed has a report; one refused before it started (exit 2) has none.
+    if (reportFile && exitCodeOf(error) === EXIT_FAILED) {
+      await writeReportFile(reportFile, renderJobReport({
+        ...(modeled ? modeledJobReport(target, modeled, output) : { title: `${target} on ${size} modeled Lambdas`, placement: 'modeled Lambdas', jobId: '(none)', size, output }),
+        status: 'failed',
+        error: describeFailure(error),
+      }), io);
+    }
     return exitCodeOf(error);
   }
 }
 
-function describe(target: string, r: ModelReport): string {
+function printOutput(io: CliIo): (line: OutputLine) => void {
+  return (line) => void io.stderr.write(`[${line.rank}] ${line.line}\n`);
+}
+
+function assumptionsLine(r: ModelReport): string {
   const a = r.assumptions;
+  return `${a.memoryMb} MB, ${a.warm ? 'warm' : 'cold'}; AWS figures as of ${a.constantsAsOf}`;
+}
+
+function heading(target: string, what: string, r: ModelReport): string {
+  return `${target} on ${what} (${assumptionsLine(r)})`;
+}
+
+/** The job report of a modeled job: its figures, its timeline on the model's clock, its output. */
+function modeledJobReport(target: string, r: ModelReport, output: OutputLine[]): JobReportInput {
+  const count = r.size.toLocaleString('en-US');
+  return {
+    title: `${target} on ${count} modeled Lambdas`,
+    placement: `modeled, not run on AWS (${assumptionsLine(r)})`,
+    jobId: r.trace?.otherData.jobId ?? '(modeled)',
+    size: r.size,
+    status: 'succeeded',
+    durationMs: r.totalSeconds * 1000,
+    phases: { startupMs: r.startupSeconds * 1000, runMs: r.runSeconds * 1000, cleanupMs: r.cleanupSeconds * 1000 },
+    cost: { totalUsd: r.costUsd, parts: [{ name: 'Lambda', usd: r.cost.lambda }, { name: 'SQS', usd: r.cost.sqs }, { name: 'S3', usd: r.cost.s3 }] },
+    ...(r.trace ? { trace: r.trace } : {}),
+    output,
+    notes: ['Times are on the model\'s clock: what the job would take on AWS Lambda, not how long modeling it took here.'],
+  };
+}
+
+function describe(target: string, r: ModelReport): string {
   const count = (n: number) => n.toLocaleString('en-US');
   const lines = [
-    `${target} on ${count(r.size)} modeled Lambdas (${a.memoryMb} MB, ${a.warm ? 'warm' : 'cold'}; AWS figures as of ${a.constantsAsOf})`,
+    heading(target, `${count(r.size)} modeled Lambdas`, r),
     `  start-up     ${seconds(r.startupSeconds).padStart(10)}   until every rank's program runs`,
     `  run          ${seconds(r.runSeconds).padStart(10)}   until rank 0 holds the result`,
     `  cleanup      ${seconds(r.cleanupSeconds).padStart(10)}   the job's queues and objects deleted`,
@@ -100,6 +184,9 @@ function describe(target: string, r: ModelReport): string {
   ];
   for (const [name, figure] of Object.entries(r.collectives)) {
     lines.push(`  ${name.padEnd(12)} ${seconds(figure.seconds).padStart(10)}   ${figure.calls} call${figure.calls === 1 ? '' : 's'} (slowest rank)`);
+  }
+  if (r.pointToPoint.calls) {
+    lines.push(`  ${'p2p'.padEnd(12)} ${seconds(r.pointToPoint.seconds).padStart(10)}   ${r.pointToPoint.calls} send/recv call${r.pointToPoint.calls === 1 ? '' : 's'} (slowest rank)`);
   }
   lines.push(
     `  requests     SQS ${count(r.requests.sqs)} (billed as ${count(r.sqsBilledRequests)}: one per 64 KiB of payload) · S3 PUT ${count(r.requests.s3Put)} · S3 GET ${count(r.requests.s3Get)} · Lambda Invoke ${count(r.requests.lambdaInvoke)}`,
@@ -112,9 +199,6 @@ function seconds(value: number): string {
   return `${value.toFixed(3)} s`;
 }
 
-function dollars(value: number): string {
-  return `$${value < 0.01 ? value.toPrecision(3) : value.toFixed(4)}`;
-}
 
 function positive(flag: string, text: string, integer: boolean): number {
   const value = Number(text);

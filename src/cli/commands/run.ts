@@ -4,9 +4,12 @@ import { bundledProgramsLine } from '../bundled-programs.ts';
 import { resolveProgram } from '../../runtime/program-source.ts';
 import { runLocal } from '../../runtime/run-local.ts';
 import type { OutputLine } from '../../runtime/output.ts';
-import { EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
+import { EXIT_FAILED, EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
 import { describeFailure, resultJson } from '../job-report.ts';
 import { JOB_FLAGS, jobArguments } from '../job-arguments.ts';
+import { renderJobReport } from '../../report/job-report-page.ts';
+import { reportOfFinishedJob } from '../../report/run-result-report.ts';
+import { checkReportFile, writeReportFile } from '../report-file.ts';
 import { runOnStageCommand } from '../shipping/stage-run-command.ts';
 import { checkRegion, checkStage } from '../stage.ts';
 
@@ -31,6 +34,10 @@ Options:
                        yields then stops the timeout and Ctrl-C too
   --trace <file>       write the job's timeline to <file> (Chrome trace-event JSON: open it in
                        https://ui.perfetto.dev or chrome://tracing), one track per rank
+  --report <file.html> write one self-contained HTML page of the job (open it in any browser, offline):
+                       its summary, a timeline with a lane per rank (start-up, compute, each MPI
+                       call's wait with its peer, tag or root, sends), the slowest ranks, the
+                       longest waits and each rank's first and last output lines (traces the job)
   --stage <stage>      run on this deployed stage (\`lambda-mpi deploy\`, or \`lambda-mpi offline\`):
                        the ranks' output shows as they print it, progress on stderr, then where
                        the time went and the job's estimated cost; Ctrl-C cancels the job
@@ -40,6 +47,8 @@ Options:
 ${bundledProgramsLine()}
 A file (.ts, .mts, .js, .mjs) must export a program made by defineProgram() as its default export.
 Ctrl-C prints what each rank is doing (the call it waits in, or that it does not answer) and exits 1.`;
+
+const LOCAL_COST_NOTE = 'The ranks ran on this machine, at no AWS cost: `lambda-mpi model` estimates what the same job would cost on N Lambdas.';
 
 export const runCommand: Command = {
   name: 'run',
@@ -60,8 +69,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
     stage: { type: 'string' },
     region: { type: 'string' },
     trace: { type: 'string' },
+    report: { type: 'string' },
   });
   if (values.trace === '') throw new UsageError('--trace needs a file name: --trace timeline.json');
+  const reportFile = checkReportFile(values.report);
   const { program: target, size, input, timeoutSeconds } = jobArguments(positionals, values);
   const timeoutMs = timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000;
   if (values.stage !== undefined && (values.threads || values.inline)) {
@@ -78,6 +89,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       tagOutput: values['tag-output'] === true,
       printResult: values.result === true,
       ...(values.trace !== undefined ? { traceFile: values.trace } : {}),
+      ...(reportFile !== undefined ? { reportFile } : {}),
     }, io, process.env);
   }
   if (values.region !== undefined) throw new UsageError('--region needs --stage: it says where a deployed stage is');
@@ -97,10 +109,15 @@ async function run(args: string[], io: CliIo): Promise<number> {
     interrupt.abort(new Error('Ctrl-C'));
   };
   process.on('SIGINT', onSigint);
+  // What the ranks printed, for the report of a job that fails (a finished job's result holds it).
+  const printed: OutputLine[] = [];
+  const title = `${target} on ${size.toLocaleString('en-US')} rank${size === 1 ? '' : 's'}`;
+  const placement = threads ? 'ranks in worker threads of this process' : 'ranks in this process\'s thread (--inline)';
   try {
     const program = threads ? target : (await resolveProgram(target)).program;
     const tag = values['tag-output'];
     const print = (line: OutputLine) => {
+      if (reportFile !== undefined) printed.push(line);
       (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${tag ? `[${line.rank}] ` : ''}${line.line}\n`);
     };
     const result = await runLocal(program, {
@@ -109,16 +126,26 @@ async function run(args: string[], io: CliIo): Promise<number> {
       onOutput: print,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(threads ? { threads, signal: interrupt.signal } : {}),
-      ...(values.trace !== undefined ? { trace: true } : {}),
+      ...(values.trace !== undefined || reportFile !== undefined ? { trace: true } : {}),
     });
     if (values.result) io.stdout.write(`${resultJson(result.result)}\n`);
     if (values.trace !== undefined && result.trace) {
       await writeFile(values.trace, JSON.stringify(result.trace));
       io.stderr.write(`lambda-mpi: wrote the job's timeline to ${values.trace} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
     }
+    if (reportFile !== undefined) {
+      await writeReportFile(reportFile, renderJobReport(reportOfFinishedJob(result, { title, placement, notes: [LOCAL_COST_NOTE] })), io);
+    }
     return EXIT_OK;
   } catch (error) {
     io.stderr.write(`lambda-mpi: ${describeFailure(error)}\n`);
+    // A job that ran and failed has a report; one refused before it started (exit 2) has none.
+    if (reportFile !== undefined && exitCodeOf(error) === EXIT_FAILED) {
+      const jobId = (error as { jobId?: unknown }).jobId;
+      await writeReportFile(reportFile, renderJobReport({
+        title, placement, jobId: typeof jobId === 'string' ? jobId : '(none)', size, status: 'failed', error: describeFailure(error), output: printed,
+      }), io);
+    }
     return exitCodeOf(error);
   } finally {
     process.off('SIGINT', onSigint);

@@ -3,8 +3,12 @@ import { ConfigurationError, InvalidArgumentError } from '../../mpi/errors.ts';
 import { assertJobSize } from '../../mpi/validation.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../command.ts';
-import { estimateJobCost, formatCost, type CostInput } from '../cost/job-cost.ts';
+import { estimateJobCost, formatCost, type CostEstimate, type CostInput } from '../cost/job-cost.ts';
 import { resultJson } from '../job-report.ts';
+import { renderJobReport, type JobReportInput } from '../../report/job-report-page.ts';
+import { reportOfFinishedJob, type FinishedJob } from '../../report/run-result-report.ts';
+import type { ChromeTrace } from '../../runtime/trace/chrome-trace.ts';
+import { writeReportFile } from '../report-file.ts';
 import { ProgressLine } from '../progress-line.ts';
 import { describeTimings } from '../time-breakdown.ts';
 import { ProgramBundleError, StageNotDeployedError } from './errors.ts';
@@ -22,6 +26,8 @@ export interface StageRunArguments {
   printResult: boolean;
   /** Write the job's timeline (Chrome trace-event JSON) to this file. */
   traceFile?: string;
+  /** Write the job's report (one self-contained HTML page) to this file; the job is traced. */
+  reportFile?: string;
 }
 
 /** Refusals that are bad usage (exit 2): the file, the bundle, the stage, the program's id. */
@@ -46,7 +52,14 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
   let progressLine: ProgressLine | undefined;
   const around = (write: () => void) => (progressLine ? progressLine.around(write) : write());
   const message = (line: string) => around(() => io.stderr.write(`lambda-mpi: ${line}\n`));
-  const print = (line: OutputLine) => around(() => (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${args.tagOutput ? `[${line.rank}] ` : ''}${line.line}\n`));
+  // What the ranks printed, for the report of a job that fails (a finished job's answer holds it).
+  const printed: OutputLine[] = [];
+  const print = (line: OutputLine) => {
+    if (args.reportFile !== undefined) printed.push(line);
+    around(() => (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${args.tagOutput ? `[${line.rank}] ` : ''}${line.line}\n`));
+  };
+  const title = `${args.program} on ${args.size.toLocaleString('en-US')} rank${args.size === 1 ? '' : 's'}`;
+  const placement = `stage ${args.stage}'s Lambda functions`;
   const region = args.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined);
   const clients = createStageClients({
     ...(region ? { region } : {}),
@@ -65,7 +78,7 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
         stage: args.stage,
         ...(args.input !== undefined ? { input: args.input } : {}),
         ...(args.timeoutSeconds !== undefined ? { timeoutSeconds: args.timeoutSeconds } : {}),
-        ...(args.traceFile !== undefined ? { trace: true } : {}),
+        ...(args.traceFile !== undefined || args.reportFile !== undefined ? { trace: true } : {}),
       },
       {
         onProgress: message,
@@ -83,9 +96,18 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
     if (outcome.status === 'succeeded') {
       if (args.printResult) io.stdout.write(`${resultJson(outcome.result)}\n`);
       const body = outcome.body as unknown as CostInput & Parameters<typeof describeTimings>[0];
+      let estimate: CostEstimate | undefined;
       if (body.timings?.ranks) {
         io.stderr.write(`lambda-mpi: ${describeTimings(body)}\n`);
-        for (const line of formatCost(outcome.jobId, estimateJobCost(body, clients.meter.snapshot()))) io.stderr.write(`lambda-mpi: ${line}\n`);
+        estimate = estimateJobCost(body, clients.meter.snapshot());
+        for (const line of formatCost(outcome.jobId, estimate)) io.stderr.write(`lambda-mpi: ${line}\n`);
+      }
+      if (args.reportFile !== undefined) {
+        const finished = outcome.body as unknown as FinishedJob;
+        const report = reportOfFinishedJob({ ...finished, jobId: outcome.jobId, size: args.size, ...(outcome.trace !== undefined ? { trace: JSON.parse(outcome.trace) as ChromeTrace } : {}) }, {
+          title, placement, ...(estimate ? { cost: reportCost(estimate) } : {}),
+        });
+        await writeReportFile(args.reportFile, renderJobReport(report), io);
       }
       if (args.traceFile !== undefined) {
         if (outcome.trace === undefined) io.stderr.write(`lambda-mpi: the stage did not return job ${outcome.jobId}'s timeline; no trace written\n`);
@@ -98,9 +120,17 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
     }
     if (outcome.status === 'cancelled') {
       io.stderr.write(`lambda-mpi: job ${outcome.jobId} was cancelled (by ${outcome.by})${outcome.tookMs !== undefined ? ` in ${(outcome.tookMs / 1000).toFixed(1)} s` : ''}: every rank stopped, its queues and objects are deleted\n`);
+      if (args.reportFile !== undefined) {
+        await writeReportFile(args.reportFile, renderJobReport({ title, placement, jobId: outcome.jobId, size: args.size, status: 'cancelled', error: `cancelled by ${outcome.by}`, output: printed }), io);
+      }
       return EXIT_FAILED;
     }
     const { error } = outcome;
+    if (args.reportFile !== undefined && !error.refused) {
+      await writeReportFile(args.reportFile, renderJobReport({
+        title, placement, jobId: outcome.jobId, size: args.size, status: 'failed', error: `${error.message}${error.stack ? `\n${error.stack}` : ''}`, output: printed,
+      }), io);
+    }
     io.stderr.write(`lambda-mpi: job ${outcome.jobId} ${error.refused ? 'was refused' : 'failed'}: ${error.message}\n`);
     if (error.stack && !error.refused) io.stderr.write(`${error.rank !== undefined ? `--- stack of rank ${error.rank} ---\n` : ''}${error.stack}\n`);
     return error.refused ? EXIT_USAGE : EXIT_FAILED;
@@ -111,4 +141,17 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
   } finally {
     clients.destroy();
   }
+}
+
+/** The report's cost line: the estimate's total and its services. */
+export function reportCost(estimate: CostEstimate): NonNullable<JobReportInput['cost']> {
+  return {
+    totalUsd: estimate.totalUsd,
+    parts: [
+      { name: 'Lambda', usd: estimate.lambda.computeUsd + estimate.lambda.requestsUsd },
+      { name: 'SQS', usd: estimate.sqs.usd },
+      { name: 'S3', usd: estimate.s3.usd },
+    ],
+    note: `estimated at ${estimate.region}'s on-demand prices of ${estimate.table.asOf}, ${estimate.architecture}`,
+  };
 }

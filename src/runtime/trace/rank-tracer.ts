@@ -29,14 +29,17 @@ export function preciseNow(): number {
 export class RankTracer implements CommTracer {
   private readonly recorded: RankSpans = { spans: [], dropped: 0 };
 
+  /** `now`: epoch ms on the job's clock (the model's simulated one, or real time with sub-ms precision). */
+  constructor(readonly now: () => number = preciseNow) {}
+
   begin(op: string, detail: CallDetail): (ended?: CallDetail) => void {
-    const start = preciseNow();
+    const start = this.now();
     return (ended) => {
       if (this.recorded.spans.length >= MAX_SPANS_PER_RANK) {
         this.recorded.dropped++;
         return;
       }
-      this.recorded.spans.push({ op, start, end: preciseNow(), ...detail, ...ended });
+      this.recorded.spans.push({ op, start, end: this.now(), ...detail, ...ended });
     };
   }
 
