@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename } from 'node:path';
 import { InvalidArgumentError } from '../mpi/errors.ts';
@@ -79,7 +79,9 @@ export const busyRank = defineProgram<(FailureInput & { seconds?: number; marker
         spins++;
         if (path !== undefined && (spins & 0xffff) === 0 && Date.now() - markedAt >= 100) {
           markedAt = Date.now();
-          writeFileSync(path, String(spins));
+          // Written aside and renamed into place: a thread ended mid-write leaves the last whole count.
+          writeFileSync(`${path}.next`, String(spins));
+          renameSync(`${path}.next`, path);
         }
       }
       console.log(`rank ${rank} was busy for ${seconds} s (${spins} spins)`);

@@ -18,6 +18,7 @@ const model: ConformanceTarget = {
   largeMessageBytes: 8 * 2 ** 20,
   timeoutMs: 60_000,
   options: () => ({ transport: modelChannels() }),
+  simulatedClock: true,
 };
 
 pointToPointCases(model);

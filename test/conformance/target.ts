@@ -23,6 +23,11 @@ export interface ConformanceTarget {
    * by name through the module of all case programs (./programs/index.ts).
    */
   threads?: boolean;
+  /**
+   * The job's time is the model's simulated clock: its timeout may come, in modeled time, before
+   * any real timer of the caller's fires.
+   */
+  simulatedClock?: boolean;
 }
 
 const CASE_PROGRAMS = new URL('./programs/index.ts', import.meta.url);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportLines } from '../../src/cli/commands/offline.ts';
 import { runLocal } from '../../src/index.ts';
 import { newJobId } from '../../src/runtime/job-id.ts';
+import { JobKey } from '../../src/transport/aws/job-key.ts';
 import { localLambdaClient, localS3Client } from '../../tools/local-aws/clients.ts';
 import { freePort } from '../../tools/local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
@@ -186,7 +187,7 @@ describe('rank 0 that dies or never starts is seen by whoever watches', () => {
 describe('guards', () => {
   const workerEvent = (jobId: string, rank: number, size: number, stage = 'chaos') => ({
     kind: 'lambda-mpi/worker', jobId, rank, size, program: 'hello', timeoutMs: 60_000, deadline: Date.now() + 60_000,
-    queueUrlBase: `${stack.sqsEndpoint}/000000000000/lambda-mpi-${stage}-${jobId}-`, fanout: 8,
+    queueUrlBase: `${stack.sqsEndpoint}/000000000000/lambda-mpi-${stage}-${jobId}-`, fanout: 8, jobKey: JobKey.generate().toText(),
   });
 
   it('a forged worker event for rank 0, for a rank beyond the size, or for another stage\'s queues is refused; the job runs on', async () => {
@@ -275,6 +276,7 @@ describe('nothing runs on after its job', () => {
       expect(stackLines.some((line) => line.includes(`lambda-mpi-chaos-worker: ending its thread (rank 1 of job ${jobId}: its job is over while its program still runs synchronous code)`))).toBe(true);
     } finally {
       await rm(join(tmpdir(), marker), { force: true });
+      await rm(join(tmpdir(), `${marker}.next`), { force: true });
     }
   }, 150_000);
 
@@ -295,6 +297,7 @@ describe('nothing runs on after its job', () => {
     } finally {
       await proxy.close();
       await rm(join(tmpdir(), marker), { force: true });
+      await rm(join(tmpdir(), `${marker}.next`), { force: true });
     }
   }, 200_000);
 });
