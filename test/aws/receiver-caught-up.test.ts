@@ -15,10 +15,12 @@ describe('the receiver knows when its queue was last drained', () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const handled: string[] = [];
+    let handleMs = 0;
     const receiver = new QueueReceiver({
       sqs, queueUrl: QueueUrl!, waitSeconds: 1,
       handle: async (messages: Message[]) => {
         await released;
+        if (handleMs > 0) await new Promise((resolve) => setTimeout(resolve, handleMs));
         for (const m of messages) handled.push(m.Body!);
         return { done: messages, again: [] };
       },
@@ -39,11 +41,14 @@ describe('the receiver knows when its queue was last drained', () => {
       expect(handled).toEqual(['held']);
       // Under steady traffic (fast, as a backlog drains, and slow, as heartbeats come) the queue
       // is still seen drained: a poll that took all it held counts once the polls beside it answered.
-      for (const pauseMs of [20, 300]) {
+      // The last case handles each message slower than a drain poll answers (as a cold rank 0
+      // does): newer drained polls must not keep displacing the one about to be confirmed.
+      for (const [pauseMs, slowHandlingMs] of [[20, 0], [300, 0], [300, 400]] as const) {
+        handleMs = slowHandlingMs;
         let sending = true;
         const traffic = (async () => {
           for (let i = 0; sending; i++) {
-            await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `steady-${pauseMs}-${i}` }));
+            await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `steady-${pauseMs}-${slowHandlingMs}-${i}` }));
             await new Promise((resolve) => setTimeout(resolve, pauseMs));
           }
         })();

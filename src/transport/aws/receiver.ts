@@ -19,6 +19,9 @@ export interface ReceiverOptions {
   skipDelete?: (message: Message) => boolean;
 }
 
+/** Drained polls waiting for their confirmation at once, at most. */
+const MAX_DRAINED_WAITING = 64;
+
 export interface HandledMessages {
   done: Message[];
   again: Message[];
@@ -60,13 +63,19 @@ export class QueueReceiver {
   private pollers = 0;
   private errors = 0;
   private stopped = false;
-  /** Messages received whose handling has not finished. */
-  private inHand = 0;
+  /** Handlings of received messages not yet finished, by id. */
+  private readonly handling = new Set<number>();
+  private nextHandling = 0;
   /** Polls in flight, by id. */
   private readonly polling = new Set<number>();
   private nextPoll = 0;
-  /** A poll that took all the queue held (`at`: when it was sent), waiting for the polls that may have taken messages before it. */
-  private drained: { at: number; waitFor: number[] } | undefined;
+  /**
+   * Polls that took all the queue held (`at`: when each was sent), each waiting for what may hold
+   * messages taken before it: the polls in flight beside it, and the handling of what any of them
+   * (and it) received. Kept side by side: a newer one must not displace an older one that is
+   * about to be confirmed, or under steady traffic none ever would be.
+   */
+  private readonly drained: Array<{ at: number; polls: Set<number>; handlings: Set<number> }> = [];
   /**
    * When the queue was last seen drained (epoch ms): the moment a poll was sent that brought fewer
    * messages than it asked for (so all the queue held then, but what other polls in flight had
@@ -124,10 +133,20 @@ export class QueueReceiver {
       } finally {
         this.polling.delete(id);
       }
-      if (messages.length < (draining ? DRAIN_POLL_MESSAGES : LONG_POLL_MESSAGES) && sentAt > (this.drained?.at ?? 0)) {
-        this.drained = { at: sentAt, waitFor: [...this.polling] };
+      const handling = messages.length > 0 ? this.nextHandling++ : undefined;
+      // What this poll took is now the handling's to finish, for every drained poll that waits on it.
+      for (const waiting of this.drained) {
+        if (!waiting.polls.delete(id)) continue;
+        if (handling !== undefined) waiting.handlings.add(handling);
       }
-      if (messages.length > 0) this.track(this.handle(messages));
+      if (messages.length < (draining ? DRAIN_POLL_MESSAGES : LONG_POLL_MESSAGES)) {
+        const handlings = new Set(this.handling);
+        if (handling !== undefined) handlings.add(handling);
+        this.drained.push({ at: sentAt, polls: new Set(this.polling), handlings });
+        // A handling that never ends would hold every later record: keep the newest few.
+        if (this.drained.length > MAX_DRAINED_WAITING) this.drained.shift();
+      }
+      if (handling !== undefined) this.track(this.handle(messages, handling));
       this.confirmCaughtUp();
       if (messages.length === 0) {
         draining = false;
@@ -140,24 +159,31 @@ export class QueueReceiver {
     this.pollers--;
   }
 
-  /** A drained poll counts once the polls in flight beside it answered and every message received is handled. */
+  /** A drained poll counts once the polls in flight beside it answered and what they received is handled. */
   private confirmCaughtUp(): void {
-    const drained = this.drained;
-    if (!drained || this.inHand > 0 || drained.waitFor.some((id) => this.polling.has(id))) return;
-    this.drained = undefined;
-    if (drained.at > (this.caughtUpAt ?? 0)) this.caughtUpAt = drained.at;
+    let newest = -1;
+    for (let i = 0; i < this.drained.length; i++) {
+      const waiting = this.drained[i]!;
+      if (waiting.polls.size === 0 && waiting.handlings.size === 0) newest = i;
+    }
+    if (newest < 0) return;
+    const confirmed = this.drained[newest]!;
+    // Older records are covered by the newer moment: the queue was caught up to it.
+    this.drained.splice(0, newest + 1);
+    if (confirmed.at > (this.caughtUpAt ?? 0)) this.caughtUpAt = confirmed.at;
   }
 
-  private async handle(messages: Message[]): Promise<void> {
+  private async handle(messages: Message[], id: number): Promise<void> {
     let handled: HandledMessages;
-    this.inHand++;
+    this.handling.add(id);
     try {
       handled = await this.options.handle(messages);
     } catch (error) {
       this.fail(error instanceof TransportError ? error : new TransportError('receive', (error as Error).message, { cause: error }));
       return;
     } finally {
-      this.inHand--;
+      this.handling.delete(id);
+      for (const waiting of this.drained) waiting.handlings.delete(id);
       this.confirmCaughtUp();
     }
     if (this.stopped) return;
