@@ -1,4 +1,4 @@
-import { priceTableFor, type PriceTable } from '../cli/cost/price-table.ts';
+import { priceTableFor, type PriceTable } from '../cost/price-table.ts';
 
 /**
  * The AWS figures the model runs on: one table, dated, each figure with where it comes from.

@@ -1,5 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { estimateJobCost, type CostInput } from '../cost/job-cost.ts';
 import { renderJobReport, type JobReportInput } from '../report/job-report-page.ts';
+import { reportCost } from '../report/report-cost.ts';
 import { reportOfFinishedJob, type FinishedJob } from '../report/run-result-report.ts';
 import type { OutputLine } from '../runtime/output.ts';
 import type { ChromeTrace } from '../runtime/trace/chrome-trace.ts';
@@ -14,7 +16,6 @@ interface ReportResponse {
 }
 
 const UNTRACED_NOTE = 'This job was not traced, so the page has no timeline: start it with "trace": true (POST /runs) or `lambda-mpi run … --stage S --report FILE.html`.';
-const COST_NOTE = 'The estimated cost is printed by `lambda-mpi run … --stage S` (it knows the region\'s price table); this page shows the job\'s time.';
 
 /**
  * GET /runs/{jobId}/report: the job report page (src/report/) of a job that ended, from its
@@ -44,7 +45,10 @@ export function reportInputOf(status: Exclude<RunStatus, { status: 'running' }>,
   const placement = 'this stage\'s Lambda functions';
   if (status.status === 'succeeded') {
     const job = { ...(status as unknown as FinishedJob), size, ...(trace ? { trace } : {}) };
-    return reportOfFinishedJob(job, { title, placement, notes: [...(trace ? [] : [UNTRACED_NOTE]), COST_NOTE] });
+    // The record holds what the CLI prices too: every rank's time and the job's requests.
+    const costInput = status as unknown as CostInput;
+    const cost = costInput.timings?.ranks ? reportCost(estimateJobCost(costInput)) : undefined;
+    return reportOfFinishedJob(job, { title, placement, ...(cost ? { cost } : {}), notes: trace ? [] : [UNTRACED_NOTE] });
   }
   const output = Array.isArray(record.output) ? (record.output as OutputLine[]) : [];
   return {

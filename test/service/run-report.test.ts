@@ -94,6 +94,10 @@ describe('the report of a job on a stage', () => {
     expect(page.type).toMatch(/^text\/html/);
     expect(laneRanks(page.text)).toEqual([0, 1, 2, 3]);
     for (const name of ['total-seconds', 'startup-seconds', 'run-seconds', 'cleanup-seconds']) expect(dataValue(page.text, name), name).toBe(dataValue(cliPage, name));
+    // The job's own cost, from its record: the CLI's adds what the CLI itself asked of the stage.
+    const cost = Number(dataValue(page.text, 'cost-usd'));
+    expect(cost).toBeGreaterThan(0);
+    expect(cost).toBeLessThanOrEqual(Number(dataValue(cliPage, 'cost-usd')));
     expect(page.text).toMatch(/<span class="status status-succeeded" data-field="status">succeeded<\/span>/);
     expect(section(page.text, 'Output')).toMatch(/<td>rank 0<\/td><td>1<\/td><td><pre>pi is approximately/);
     expect(networkReferences(page.text)).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { estimateJobCost, formatCost, usd, type CostInput } from '../../src/cli/cost/job-cost.ts';
+import { estimateJobCost, formatCost, usd, type CostInput } from '../../src/cost/job-cost.ts';
 
 /**
  * The cost estimate's arithmetic, against figures worked out by hand from us-east-1's prices:

@@ -3,9 +3,10 @@ import { ConfigurationError, InvalidArgumentError } from '../../mpi/errors.ts';
 import { assertJobSize } from '../../mpi/validation.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../command.ts';
-import { estimateJobCost, formatCost, type CostEstimate, type CostInput } from '../cost/job-cost.ts';
+import { estimateJobCost, formatCost, type CostEstimate, type CostInput } from '../../cost/job-cost.ts';
 import { resultJson } from '../job-report.ts';
 import { renderJobReport, type JobReportInput } from '../../report/job-report-page.ts';
+import { reportCost } from '../../report/report-cost.ts';
 import { reportOfFinishedJob, type FinishedJob } from '../../report/run-result-report.ts';
 import type { ChromeTrace } from '../../runtime/trace/chrome-trace.ts';
 import { writeReportFile } from '../report-file.ts';
@@ -143,15 +144,3 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
   }
 }
 
-/** The report's cost line: the estimate's total and its services. */
-export function reportCost(estimate: CostEstimate): NonNullable<JobReportInput['cost']> {
-  return {
-    totalUsd: estimate.totalUsd,
-    parts: [
-      { name: 'Lambda', usd: estimate.lambda.computeUsd + estimate.lambda.requestsUsd },
-      { name: 'SQS', usd: estimate.sqs.usd },
-      { name: 'S3', usd: estimate.s3.usd },
-    ],
-    note: `estimated at ${estimate.region}'s on-demand prices of ${estimate.table.asOf}, ${estimate.architecture}`,
-  };
-}

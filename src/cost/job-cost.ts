@@ -1,4 +1,4 @@
-import type { RequestCounts } from '../../transport/aws/request-meter.ts';
+import type { RequestCounts } from '../transport/aws/request-meter.ts';
 import { priceTableFor, S3_FREE, S3_PUT_CLASS, type PriceTable } from './price-table.ts';
 
 /** What an estimate needs of a finished job: its RunResult as the run function answered it. */
