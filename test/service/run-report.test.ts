@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportLines } from '../../src/cli/commands/offline.ts';
 import { newJobId } from '../../src/runtime/job-id.ts';
 import { freePort } from '../../tools/local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
 import { networkReferences } from '../../tools/report-pages/headless-chromium.ts';
+import { offlineShellEnv } from './offline-env.ts';
 
 /**
  * A job's report from a stage (serverless-offline + local S3/SQS, started once for the file):
@@ -45,19 +45,7 @@ async function http(method: string, path: string, body?: unknown, key: string | 
 beforeAll(async () => {
   const [httpPort, lambdaPort, s3Port, sqsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   stack = await startOfflineStack({ httpPort, lambdaPort, s3Port, sqsPort, stage: STAGE });
-  const exported = exportLines({
-    event: 'ready',
-    stage: STAGE, httpEndpoint: stack.httpEndpoint, lambdaEndpoint: stack.lambdaEndpoint, s3Endpoint: stack.s3Endpoint, sqsEndpoint: stack.sqsEndpoint,
-    apiKey: stack.apiKey, bucket: stack.bucket, queuePrefix: `lambda-mpi-${STAGE}`,
-    functions: { run: stack.functionName('run'), worker: stack.functionName('worker'), http: stack.functionName('http') },
-    credentials: stack.credentials, region: stack.region,
-  });
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('LAMBDA_MPI_')));
-  env = {
-    ...base,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    ...Object.fromEntries(exported.map((line) => /^export ([A-Z0-9_]+)=(.*)$/.exec(line)!.slice(1))),
-  };
+  env = offlineShellEnv(stack, STAGE);
   tmp = await mkdtemp(join(tmpdir(), 'lambda-mpi-run-report-'));
 }, 120_000);
 

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportLines } from '../../src/cli/commands/offline.ts';
 import { forEachLine, stopChild } from '../../tools/local-aws/child-process.ts';
 import { freePort } from '../../tools/local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
+import { offlineShellEnv } from './offline-env.ts';
 
 /**
  * The HTTP API and the CLI when things go wrong, on a local stack of this file's own: hostile
@@ -21,19 +21,7 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   const [httpPort, lambdaPort, s3Port, sqsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   stack = await startOfflineStack({ httpPort, lambdaPort, s3Port, sqsPort, stage: STAGE });
-  const exported = exportLines({
-    event: 'ready',
-    stage: STAGE, httpEndpoint: stack.httpEndpoint, lambdaEndpoint: stack.lambdaEndpoint, s3Endpoint: stack.s3Endpoint, sqsEndpoint: stack.sqsEndpoint,
-    apiKey: stack.apiKey, bucket: stack.bucket, queuePrefix: `lambda-mpi-${STAGE}`,
-    functions: { run: stack.functionName('run'), worker: stack.functionName('worker'), http: stack.functionName('http') },
-    credentials: stack.credentials, region: stack.region,
-  });
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('LAMBDA_MPI_')));
-  env = {
-    ...base,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    ...Object.fromEntries(exported.map((line) => /^export ([A-Z0-9_]+)=(.*)$/.exec(line)!.slice(1))),
-  };
+  env = offlineShellEnv(stack, STAGE);
 }, 120_000);
 
 afterAll(async () => {

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportLines } from '../../src/cli/commands/offline.ts';
 import { linesOfChunks } from '../../src/watch/event-chunk.ts';
 import { EventLogReader } from '../../src/watch/event-log-reader.ts';
 import { forEachLine, stopChild } from '../../tools/local-aws/child-process.ts';
 import { freePort } from '../../tools/local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
 import { findLeftovers } from '../aws/leftovers.ts';
+import { offlineShellEnv } from './offline-env.ts';
 
 /**
  * Watching and stopping jobs on the local stack (serverless-offline + local S3/SQS, started once
@@ -102,19 +102,7 @@ const jobIdOf = (run: CliChild) => /^lambda-mpi: job ([a-z2-7]{26}): /m.exec(tex
 beforeAll(async () => {
   const [httpPort, lambdaPort, s3Port, sqsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   stack = await startOfflineStack({ httpPort, lambdaPort, s3Port, sqsPort, stage: STAGE, onLine: (line) => stackLines.push({ at: Date.now(), line }) });
-  const exported = exportLines({
-    event: 'ready',
-    stage: STAGE, httpEndpoint: stack.httpEndpoint, lambdaEndpoint: stack.lambdaEndpoint, s3Endpoint: stack.s3Endpoint, sqsEndpoint: stack.sqsEndpoint,
-    apiKey: stack.apiKey, bucket: stack.bucket, queuePrefix: `lambda-mpi-${STAGE}`,
-    functions: { run: stack.functionName('run'), worker: stack.functionName('worker'), http: stack.functionName('http') },
-    credentials: stack.credentials, region: stack.region,
-  });
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('LAMBDA_MPI_')));
-  env = {
-    ...base,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    ...Object.fromEntries(exported.map((line) => /^export ([A-Z0-9_]+)=(.*)$/.exec(line)!.slice(1))),
-  };
+  env = offlineShellEnv(stack, STAGE);
   s3 = new S3Client({ endpoint: stack.s3Endpoint, region: stack.region, credentials: stack.credentials, forcePathStyle: true });
   tmp = await mkdtemp(join(tmpdir(), 'lambda-mpi-watch-'));
 }, 120_000);
