@@ -1,6 +1,10 @@
 /**
  * npx tsx bench/model-table.ts [--sizes 16,256,1000] [--markdown]
  *
+ * Then issue 19's comparison: a 2-D stencil on 256 ranks, halos exchanged with isend/irecv
+ * overlapping the interior sweep against the same with blocking sendrecv (bench/halo-stencil.ts),
+ * each rank's block swept for real and its CPU measured, as the model does for any program.
+ *
  * Issue 12's table, from the model with its default constants: modeled start-up (hello), one
  * barrier among ranks already in step, one 8 MiB Float64 allreduce among ranks in step, and the
  * cost of that allreduce job, for each size. "In step": a barrier before; and a collective after,
@@ -9,7 +13,10 @@
  * then measured on 128 KiB, a few ms short per tree level.
  */
 import { SUM, defineProgram } from '../src/index.ts';
+import { AWS_MODEL_DEFAULTS } from '../src/model/constants.ts';
+import { lambdaCpuScale } from '../src/model/modeled-job.ts';
 import { modelProgram } from '../src/model/model-run.ts';
+import { haloStencil } from './halo-stencil.ts';
 
 const argv = process.argv.slice(2);
 const sizesArgument = argv.includes('--sizes') ? argv[argv.indexOf('--sizes') + 1]! : '16,256,1000,10000';
@@ -35,7 +42,7 @@ const allreduceInStep = defineProgram(async (comm) => {
 
 const rows: string[] = [];
 for (const size of sizes) {
-  const options = { size, constants: undefined, ...(size > 1000 ? { constants: { ...(await import('../src/model/constants.ts')).AWS_MODEL_DEFAULTS, accountConcurrency: size } } : {}) };
+  const options = { size, constants: undefined, ...(size > 1000 ? { constants: { ...AWS_MODEL_DEFAULTS, accountConcurrency: size } } : {}) };
   const started = performance.now();
   try {
     const hello = await modelProgram('hello', options);
@@ -50,3 +57,32 @@ for (const size of sizes) {
 console.log('| ranks | start-up | barrier | 8 MiB allreduce | cost of that job | cleanup |');
 console.log('|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);
+
+/**
+ * Two block sizes per rank: 256×256, where the halo exchange's hops outweigh the sweep, and
+ * 1024×1024, where the sweep outweighs them. The larger is modeled with the smaller (256 real
+ * 1024×1024 blocks would not fit in this machine's memory): its sweep's CPU counts 16 times, its
+ * edges 4 times their size.
+ */
+const STENCIL = { ranks: 256, steps: 5, block: 256 };
+const stencilRows: string[] = [];
+for (const modeledBlock of [256, 1024]) {
+  const scale = modeledBlock / STENCIL.block;
+  const placement = { size: STENCIL.ranks, cpuScale: lambdaCpuScale(AWS_MODEL_DEFAULTS) * scale ** 2, payloadScale: scale };
+  let blockingSeconds = 0;
+  for (const overlap of [false, true]) {
+    const started = performance.now();
+    const report = await modelProgram(haloStencil({ overlap, steps: STENCIL.steps, block: STENCIL.block }), placement);
+    if (!overlap) blockingSeconds = report.runSeconds;
+    const saving = overlap ? `${((blockingSeconds - report.runSeconds) * 1000 / STENCIL.steps).toFixed(1)} ms (${(((blockingSeconds - report.runSeconds) / blockingSeconds) * 100).toFixed(0)} %)` : '';
+    const how = overlap ? 'isend/irecv, interior sweep overlapping' : 'blocking sendrecv, then the sweep';
+    stencilRows.push(`| ${modeledBlock}×${modeledBlock} | ${how} | ${((report.runSeconds * 1000) / STENCIL.steps).toFixed(1)} ms | ${saving} |`);
+    process.stderr.write(`stencil ${modeledBlock} ${overlap ? 'overlapped' : 'blocking'}: ${((performance.now() - started) / 1000).toFixed(1)} s of wall time\n`);
+  }
+}
+console.log();
+console.log(`2-D Jacobi stencil on ${STENCIL.ranks} ranks, ${STENCIL.steps} steps, halo exchange each step (time per step, from the run's modeled time):`);
+console.log();
+console.log('| block per rank | halo exchange | per step | saving per step |');
+console.log('|---|---|---|---|');
+for (const row of stencilRows) console.log(row);
