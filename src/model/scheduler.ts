@@ -56,6 +56,13 @@ export interface EventHandle {
   cancel(): void;
 }
 
+/**
+ * The least modeled time a yield to the event loop takes: a program polling `test()` in a
+ * setImmediate loop then moves its clock forward, towards the arrival it waits for, even when its
+ * CPU measures nothing (cpuScale 0).
+ */
+const EVENT_LOOP_PASS_MS = 0.01;
+
 const settle = () => new Promise<void>((resolve) => nodeSetImmediate(resolve));
 
 /**
@@ -167,7 +174,7 @@ export class Scheduler implements Clock, TurnYielder {
     let cancelled = false;
     let next: EventHandle | undefined;
     this.turn!.after.push((end) => {
-      if (!cancelled) next = this.atTurn(rank, end, callback);
+      if (!cancelled) next = this.atTurn(rank, end + EVENT_LOOP_PASS_MS, callback);
     });
     return {
       cancel: () => {
@@ -187,6 +194,7 @@ export class Scheduler implements Clock, TurnYielder {
     this.restoreImmediates ??= modelProgramImmediates(this);
     this.driving ??= this.drive().catch((error: unknown) => {
       this.stopped = true;
+      this.restoreImmediates?.();
       this.failed!(error);
     });
     return this.driving;
