@@ -58,10 +58,11 @@ export function haloStencil({ overlap, steps, block: n, onSweep }: HaloStencilOp
     };
     /** Sweeps rows i0..i1 and columns j0..j1 (inclusive) of the block into `next`. */
     const sweep = (i0: number, i1: number, j0: number, j1: number) => {
+      const [from, to] = [u, next];
       let cells = 0;
       for (let i = i0; i <= i1; i++) {
-        for (let j = j0; j <= j1; j++) {
-          next[at(i, j)] = 0.25 * (u[at(i - 1, j)]! + u[at(i + 1, j)]! + u[at(i, j - 1)]! + u[at(i, j + 1)]!);
+        for (let k = i * width + j0, end = i * width + j1; k <= end; k++) {
+          to[k] = 0.25 * (from[k - width]! + from[k + width]! + from[k - 1]! + from[k + 1]!);
           cells++;
         }
       }
