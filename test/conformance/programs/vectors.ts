@@ -270,22 +270,27 @@ export const mismatchedTypes = defineProgram(async (comm, input: { call: 'gather
 
 /**
  * allocate's memory: shared where ranks are threads. The send buffer is written again right after
- * alltoallv returns: what the others received must not change, for a buffer lent in place too.
+ * each alltoallv returns: what the others received must not change, for a buffer lent in place
+ * too (several rounds, so that a lender returning too early is caught in the act).
  */
-export const allocatedAlltoallv = defineProgram(async (comm, perPair: number) => {
+export const allocatedAlltoallv = defineProgram(async (comm, input: { perPair: number; rounds: number }) => {
+  const { perPair, rounds } = input;
   const sendbuf = allocate(Float64Array, perPair * comm.size);
-  for (let dest = 0; dest < comm.size; dest++) sendbuf.fill(comm.rank * 1000 + dest, dest * perPair, (dest + 1) * perPair);
-  const got = await comm.alltoallv(sendbuf, new Array(comm.size).fill(perPair));
-  sendbuf.fill(-1);
-  const received = Array.from({ length: comm.size }, (_, source) => got.data.subarray(source * perPair, (source + 1) * perPair));
-  // Once every rank has overwritten its buffer, the results must still hold what was sent.
-  await comm.barrier();
-  return {
-    shared: sendbuf.buffer instanceof SharedArrayBuffer,
-    zeroed: Array.from(allocate(Int32Array, 3)),
-    intact: received.every((block, source) => block.every((x) => x === source * 1000 + comm.rank)),
-    counts: got.counts,
-  };
+  const counts = new Array<number>(comm.size).fill(perPair);
+  let intact = true;
+  let last: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (let dest = 0; dest < comm.size; dest++) sendbuf.fill(round * 1e4 + comm.rank * 100 + dest, dest * perPair, (dest + 1) * perPair);
+    const got = await comm.alltoallv(sendbuf, counts);
+    sendbuf.fill(-1);
+    // Once every rank has overwritten its buffer, the results must still hold what was sent.
+    await comm.barrier();
+    for (let source = 0; source < comm.size; source++) {
+      if (!got.data.subarray(source * perPair, (source + 1) * perPair).every((x) => x === round * 1e4 + source * 100 + comm.rank)) intact = false;
+    }
+    last = got.counts;
+  }
+  return { shared: sendbuf.buffer instanceof SharedArrayBuffer, zeroed: Array.from(allocate(Int32Array, 3)), intact, counts: last };
 });
 
 /** One large block per pair (past a queue message's size: through S3 on the AWS transport). */
