@@ -187,9 +187,14 @@ export const irecvIntoPosted = defineProgram(async (comm) => {
   const big = new BigInt64Array(2);
   const second = comm.irecvInto(big, 0, 3);
   const nothing = comm.irecvInto(new Uint8Array(1), PROC_NULL);
+  // Never sent: cancelled, it writes nothing and resolves to undefined.
+  const untouched = Int8Array.of(4);
+  const never = comm.irecvInto(untouched, 0, 99);
+  never.cancel();
   await comm.send('ready', 0, 1);
   const [a, b, c] = await Request.waitall([first, second, nothing]);
-  return { a, b, c, whole: plain(whole), big: [String(big[0]), String(big[1])], status: first.status };
+  const cancelled = { cancelled: never.cancelled, value: await never.wait(), buf: plain(untouched) };
+  return { a, b, c, whole: plain(whole), big: [String(big[0]), String(big[1])], status: first.status, cancelled };
 });
 
 /** What recvInto refuses when the message does not fit: each error, then the next message still arrives. */
