@@ -3,9 +3,10 @@ import type { CollectiveName } from '../mpi/comm/collective-channel.ts';
 
 const COLLECTIVES: ReadonlySet<string> = new Set<CollectiveName>([
   'barrier', 'bcast', 'scatter', 'gather', 'allgather', 'alltoall', 'reduce', 'allreduce', 'scan', 'exscan', 'split',
+  'scatterv', 'gatherv', 'allgatherv', 'alltoallv', 'reduceScatter', 'reduceScatterBlock',
 ]);
 /** The blocking point-to-point calls: timed together, as the job's point-to-point time. */
-const POINT_TO_POINT: ReadonlySet<string> = new Set(['send', 'recv', 'recvMessage', 'sendrecv', 'probe']);
+const POINT_TO_POINT: ReadonlySet<string> = new Set(['send', 'recv', 'recvMessage', 'sendrecv', 'probe', 'recvInto']);
 
 export interface CollectiveFigure {
   /** Calls made by the rank that made the most. */

@@ -8,6 +8,7 @@ import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import type { ConformanceTarget } from './target.ts';
 import { valueCases } from './value-cases.ts';
+import { vectorCases } from './vector-cases.ts';
 
 /** The same cases as in memory, with every frame through SQS and every large body through S3. */
 const aws: ConformanceTarget = {
@@ -21,6 +22,7 @@ const aws: ConformanceTarget = {
 
 pointToPointCases(aws);
 nonblockingCases(aws);
+vectorCases(aws);
 valueCases(aws);
 collectiveCases(aws);
 communicatorCases(aws);

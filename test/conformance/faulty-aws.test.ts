@@ -10,6 +10,7 @@ import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { runOn } from './target.ts';
 import { valueCases } from './value-cases.ts';
+import { vectorCases } from './vector-cases.ts';
 
 /**
  * The conformance suite over SQS/S3 with, on top of what SQS itself does, frames duplicated and
@@ -23,6 +24,7 @@ const faultyAws = faultInjectedTarget(
 
 pointToPointCases(faultyAws);
 nonblockingCases(faultyAws);
+vectorCases(faultyAws);
 valueCases(faultyAws);
 collectiveCases(faultyAws);
 communicatorCases(faultyAws);

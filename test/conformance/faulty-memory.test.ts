@@ -8,6 +8,7 @@ import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { runOn } from './target.ts';
 import { valueCases } from './value-cases.ts';
+import { vectorCases } from './vector-cases.ts';
 
 /**
  * The whole suite again over a channel that duplicates and reorders frames on a seeded
@@ -21,6 +22,7 @@ const faulty = faultInjectedTarget(
 
 pointToPointCases(faulty);
 nonblockingCases(faulty);
+vectorCases(faulty);
 valueCases(faulty);
 collectiveCases(faulty);
 communicatorCases(faulty);

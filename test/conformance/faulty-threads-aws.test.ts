@@ -7,6 +7,7 @@ import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { faultsWereRepaired, threadedFaultTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
+import { vectorCases } from './vector-cases.ts';
 
 /** The suite in worker threads over SQS/S3 with, on top of what SQS itself does, frames duplicated and reordered. */
 const faultyThreadsAws = {
@@ -20,6 +21,7 @@ const faultyThreadsAws = {
 
 pointToPointCases(faultyThreadsAws);
 nonblockingCases(faultyThreadsAws);
+vectorCases(faultyThreadsAws);
 valueCases(faultyThreadsAws);
 collectiveCases(faultyThreadsAws);
 communicatorCases(faultyThreadsAws);

@@ -5,6 +5,7 @@ import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { faultsWereRepaired, threadedFaultTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
+import { vectorCases } from './vector-cases.ts';
 
 /** The suite in worker threads over a channel that duplicates and reorders frames, as SQS may. */
 const faultyThreads = threadedFaultTarget(
@@ -15,6 +16,7 @@ const faultyThreads = threadedFaultTarget(
 
 pointToPointCases(faultyThreads);
 nonblockingCases(faultyThreads);
+vectorCases(faultyThreads);
 valueCases(faultyThreads);
 collectiveCases(faultyThreads);
 communicatorCases(faultyThreads);

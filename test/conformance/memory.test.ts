@@ -6,6 +6,7 @@ import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import type { ConformanceTarget } from './target.ts';
 import { valueCases } from './value-cases.ts';
+import { vectorCases } from './vector-cases.ts';
 
 const memory: ConformanceTarget = {
   name: 'the in-memory transport',
@@ -17,6 +18,7 @@ const memory: ConformanceTarget = {
 
 pointToPointCases(memory);
 nonblockingCases(memory);
+vectorCases(memory);
 valueCases(memory);
 collectiveCases(memory);
 communicatorCases(memory);

@@ -7,6 +7,7 @@ import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import type { ConformanceTarget } from './target.ts';
 import { valueCases } from './value-cases.ts';
+import { vectorCases } from './vector-cases.ts';
 
 /**
  * The model is a placement like the others: every API member must behave exactly as on the
@@ -23,6 +24,7 @@ const model: ConformanceTarget = {
 
 pointToPointCases(model);
 nonblockingCases(model);
+vectorCases(model);
 valueCases(model);
 collectiveCases(model);
 communicatorCases(model);

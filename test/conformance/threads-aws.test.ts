@@ -8,6 +8,7 @@ import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { threadedTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
+import { vectorCases } from './vector-cases.ts';
 
 /**
  * The whole suite with every rank in a thread of its own talking SQS and S3 through clients of
@@ -23,6 +24,7 @@ const threadsAws = {
 
 pointToPointCases(threadsAws);
 nonblockingCases(threadsAws);
+vectorCases(threadsAws);
 valueCases(threadsAws);
 collectiveCases(threadsAws);
 communicatorCases(threadsAws);

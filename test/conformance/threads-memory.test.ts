@@ -6,6 +6,7 @@ import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { threadedTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
+import { vectorCases } from './vector-cases.ts';
 
 /** The whole suite with every rank in a worker thread of its own, talking over channels between threads. */
 const threads = threadedTarget(
@@ -15,6 +16,7 @@ const threads = threadedTarget(
 
 pointToPointCases(threads);
 nonblockingCases(threads);
+vectorCases(threads);
 valueCases(threads);
 collectiveCases(threads);
 communicatorCases(threads);

@@ -41,6 +41,7 @@ const PAIRS: Pair[] = [
   { py: 'p2p.py', size: 4, ts: counterparts.p2p },
   { py: 'nonblocking.py', size: 4, ts: counterparts.nonblocking },
   { py: 'compute_dims.py', size: 1, ts: counterparts.computeDimsCases },
+  { py: 'vcollectives.py', size: 4, ts: counterparts.vcollectives },
 ];
 
 const missing = missingTools();

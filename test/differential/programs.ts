@@ -247,3 +247,38 @@ export const nonblocking = defineProgram(async (comm) => {
   console.log(`rank ${rank}: shift got ${pyStr(shifted === undefined ? null : shifted)}`);
   console.log(`rank ${rank}: from PROC_NULL ${pyStr(await comm.irecv(PROC_NULL).wait() ?? null)}`);
 });
+
+/** vcollectives.py, N = 4: the variable-count buffer collectives and a receive into a larger buffer. */
+export const vcollectives = defineProgram(async (comm) => {
+  const { rank, size } = comm;
+  const counts = [2, 0, 3, 1];
+  const displs = [7, 0, 1, 5];
+  const sendbuf = rank === 1 ? Float64Array.from({ length: 10 }, (_, k) => k * 1.5) : undefined;
+  const block = await comm.scatterv(sendbuf, counts, 1, displs);
+  console.log(`rank ${rank}: scatterv ${formatNumpy(block)}`);
+
+  const mine = Int32Array.from({ length: rank % 3 }, (_, k) => rank * 10 + k);
+  const gathered = await comm.gatherv(mine, 2);
+  if (gathered) console.log(`rank ${rank}: gatherv ${formatNumpy(gathered.data)} counts ${pyRepr(gathered.counts)}`);
+
+  const everyone = await comm.allgatherv(new Float32Array(rank + 1).fill(rank + 0.5));
+  console.log(`rank ${rank}: allgatherv ${formatNumpy(everyone.data)} counts ${pyRepr(everyone.counts)}`);
+
+  const scounts = Array.from({ length: size }, (_, j) => (rank + j) % 3);
+  const send = BigInt64Array.from(scounts.flatMap((count, j) => Array.from({ length: count }, (_, k) => BigInt(rank * 100 + j * 10 + k))));
+  const shuffled = await comm.alltoallv(send, scounts);
+  console.log(`rank ${rank}: alltoallv ${formatNumpy(shuffled.data)} counts ${pyRepr(shuffled.counts)}`);
+
+  const value = Float64Array.from({ length: 10 }, (_, k) => rank + k * 0.25);
+  console.log(`rank ${rank}: reduce_scatter ${formatNumpy(await comm.reduceScatter(value, SUM, [3, 0, 4, 3]))}`);
+
+  const ints = Int32Array.from({ length: 2 * size }, (_, k) => rank * k);
+  console.log(`rank ${rank}: reduce_scatter_block ${formatNumpy(await comm.reduceScatterBlock(ints, MAX))}`);
+
+  if (rank === 0) await comm.send(Float64Array.of(1.5, 2.5, 3.5), 3, 9);
+  else if (rank === 3) {
+    const into = new Float64Array(5);
+    const { count } = await comm.recvInto(into, 0, 9);
+    console.log(`rank ${rank}: recv into ${formatNumpy(into)} count ${count}`);
+  }
+});

@@ -15,6 +15,11 @@ import { listedGroup, type Group } from './group.ts';
 import type { CollectiveChannel, CollectiveName } from './collectives.ts';
 import { PROC_NULL_STATUS, nullReceive, nullSend, startReceive, startSend, type PointToPointSpace } from './nonblocking.ts';
 import { SUM, assertOp, type Op } from './ops.ts';
+import { assertReceiveBuffer, fillFrom, nullReceiveInto, startReceiveInto, type ReceivedInto } from './receive-into.ts';
+import { assertCounts, assertTypedArray, blockStarts, evenCounts, refusal, type TypedArray } from './vector-arguments.ts';
+import * as vectors from './vector-collectives.ts';
+import type { VectorResult } from './vector-collectives.ts';
+import { setRanksShareMemory } from '../allocate.ts';
 
 /** What the runtime gives every communicator of a rank. */
 export interface RankServices {
@@ -45,6 +50,7 @@ export interface ProbeResult {
 const COLLECTIVE_TAG: Record<CollectiveName, number> = {
   barrier: 1, bcast: 2, scatter: 3, gather: 4, allgather: 5, alltoall: 6,
   reduce: 7, allreduce: 8, scan: 9, exscan: 10, split: 11,
+  scatterv: 12, gatherv: 13, allgatherv: 14, alltoallv: 15, reduceScatter: 16, reduceScatterBlock: 17,
 };
 
 /**
@@ -81,6 +87,7 @@ export class Comm {
     this.size = this.#group.size;
     this.rank = this.#group.local(this.#engine.rank)!;
     this.#space = { engine: this.#engine, group: this.#group, context };
+    setRanksShareMemory(this.#engine.inProcess && !this.#engine.sameThread);
     this.#channel = {
       rank: this.rank,
       size: this.size,
@@ -193,6 +200,29 @@ export class Comm {
     return startReceive<T>(this.#space, pattern, source, tag);
   }
 
+  // ---- buffers ----
+
+  /**
+   * Receives a TypedArray message into `buf` (same element type, at most `buf.length` elements),
+   * copying it there once; resolves to its source, tag and element count. A message of another
+   * type or a longer one is an InvalidArgumentError naming `buf` (MPI_ERR_TRUNCATE).
+   */
+  async recvInto(buf: TypedArray, source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<ReceivedInto> {
+    assertReceiveBuffer(buf);
+    const pattern = this.#pattern(source, tag);
+    if (source === PROC_NULL) return { source: PROC_NULL, tag: ANY_TAG, count: 0 };
+    const message = await this.#traced('recvInto', { peer: pattern.source, tag }, () => this.#engine.receive(pattern, { operation: 'recvInto', source, tag }));
+    return fillFrom(message, this.#local(message), buf);
+  }
+
+  /** recvInto as a Request, posted now like irecv's; `buf` is filled when the message matches. */
+  irecvInto(buf: TypedArray, source: number = ANY_SOURCE, tag: number = ANY_TAG): Request<ReceivedInto> {
+    assertReceiveBuffer(buf);
+    const pattern = this.#pattern(source, tag);
+    if (source === PROC_NULL) return nullReceiveInto(this.#space, tag);
+    return startReceiveInto(this.#space, pattern, buf, source, tag);
+  }
+
   // ---- collectives ----
 
   barrier(): Promise<void> {
@@ -253,6 +283,62 @@ export class Comm {
   async exscan<T = any>(value: T, op: Op = SUM): Promise<T | undefined> {
     assertOp(op);
     return (await this.#traced('exscan', {}, () => collectives.scan(this.#channel, value, op, true))) as T | undefined;
+  }
+
+  // ---- variable counts (TypedArrays; vector-collectives.ts) ----
+
+  /** The root's `sendbuf` cut into `counts[i]` elements for rank i (from `displs[i]`, or one after another). */
+  async scatterv<T extends TypedArray = TypedArray>(sendbuf: T | undefined, counts?: readonly number[], root = 0, displs?: readonly number[]): Promise<T> {
+    assertRank('root', root, this.size);
+    let starts: number[] | undefined;
+    if (this.rank === root) {
+      assertTypedArray('sendbuf', sendbuf);
+      assertCounts('counts', counts, this.size);
+      starts = blockStarts('counts', counts, 'displs', displs, sendbuf.length);
+    }
+    return this.#traced('scatterv', { root: this.#group.world(root) }, () => vectors.scatterv(this.#channel, sendbuf, counts, starts, root));
+  }
+
+  /** The root gets every rank's `sendbuf` concatenated in rank order, with each one's count; the others undefined. */
+  async gatherv<T extends TypedArray = TypedArray>(sendbuf: T, root = 0): Promise<VectorResult<T> | undefined> {
+    assertRank('root', root, this.size);
+    assertTypedArray('sendbuf', sendbuf);
+    return this.#traced('gatherv', { root: this.#group.world(root) }, () => vectors.gatherv(this.#channel, sendbuf, root));
+  }
+
+  async allgatherv<T extends TypedArray = TypedArray>(sendbuf: T): Promise<VectorResult<T>> {
+    assertTypedArray('sendbuf', sendbuf);
+    return this.#traced('allgatherv', {}, () => vectors.allgatherv(this.#channel, sendbuf));
+  }
+
+  /** Rank i sends `sendcounts[j]` elements to rank j; gets what every rank sent it, in rank order. */
+  async alltoallv<T extends TypedArray = TypedArray>(sendbuf: T, sendcounts: readonly number[], sdispls?: readonly number[]): Promise<VectorResult<T>> {
+    assertTypedArray('sendbuf', sendbuf);
+    assertCounts('sendcounts', sendcounts, this.size);
+    const starts = blockStarts('sendcounts', sendcounts, 'sdispls', sdispls, sendbuf.length);
+    return this.#traced('alltoallv', {}, () => vectors.alltoallv(this.#channel, sendbuf, sendcounts, starts));
+  }
+
+  /**
+   * The element-wise reduction of every rank's `value`, of which rank i keeps `counts[i]`
+   * elements (counts summing to value's length), or without counts a block as equal as can be.
+   */
+  async reduceScatter<T extends TypedArray = TypedArray>(value: T, op: Op = SUM, counts?: readonly number[]): Promise<T> {
+    assertOp(op);
+    assertTypedArray('value', value);
+    if (counts === undefined) counts = evenCounts(value.length, this.size);
+    else assertCounts('counts', counts, this.size, value.length);
+    return this.#traced('reduceScatter', {}, () => vectors.reduceScatter(this.#channel, value, op, counts));
+  }
+
+  /** reduceScatter in equal blocks: value's length must be a multiple of the size. */
+  async reduceScatterBlock<T extends TypedArray = TypedArray>(value: T, op: Op = SUM): Promise<T> {
+    assertOp(op);
+    assertTypedArray('value', value);
+    if (value.length % this.size !== 0) {
+      throw refusal('value', value, `a TypedArray whose length is a multiple of size (${this.size})`, `its length is ${value.length}`);
+    }
+    return this.#traced('reduceScatterBlock', {}, () => vectors.reduceScatter(this.#channel, value, op, evenCounts(value.length, this.size), 'reduceScatterBlock'));
   }
 
   // ---- communicators ----

@@ -6,6 +6,7 @@ import * as nonblocking from './nonblocking.ts';
 import * as output from './output.ts';
 import * as p2p from './p2p.ts';
 import * as values from './values.ts';
+import * as vectors from './vectors.ts';
 
 /**
  * Every conformance case's program by name ("p2p.ring"), and one program that runs any of them:
@@ -14,7 +15,7 @@ import * as values from './values.ts';
  */
 const byName = new Map<string, Program>();
 const nameOf = new Map<Program, string>();
-for (const [group, module] of Object.entries({ collectives, communicators, failures, nonblocking, output, p2p, values })) {
+for (const [group, module] of Object.entries({ collectives, communicators, failures, nonblocking, output, p2p, values, vectors })) {
   for (const [name, value] of Object.entries(module)) {
     if ((value as Program)?.kind !== 'lambda-mpi/program') continue;
     byName.set(`${group}.${name}`, value as Program);
