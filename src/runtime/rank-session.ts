@@ -40,6 +40,8 @@ export interface RankOptions {
   trace?: boolean;
   /** The requests this rank's own clients sent (a worker on Lambda reports them with `done`). */
   requestCounts?: () => RequestCounts;
+  /** Told when the program returned or threw: the job's deadlock watch counts the rank live until then. */
+  programEnded?: () => void;
 }
 
 export type ProgramOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -138,6 +140,7 @@ export class RankSession {
       return { ok: false, error };
     } finally {
       this.running = false;
+      options.programEnded?.();
       // A traced rank's end is on the tracer's sub-millisecond clock, like its calls' ends: compute after its last call is often shorter than a millisecond.
       this.endedAt = this.tracer ? this.tracer.now() : this.clock.now();
     }

@@ -3,6 +3,7 @@ import {
   JobAbortedError, JobCancelledError, JobTimeoutError, LambdaMpiError, RankFailedError, RankLostError, toRemoteErrorInfo, type RankWaitState,
 } from '../mpi/errors.ts';
 import { addLinkStats, emptyLinkStats } from '../mpi/p2p/link.ts';
+import { reportedWait } from '../mpi/p2p/wait-description.ts';
 import type { ControlMessage } from './control.ts';
 import type { StampedLine } from './output.ts';
 import type { JobEventSink, JobProgress, RankEvent, RankStartTiming } from './job-events.ts';
@@ -298,7 +299,7 @@ export class RankZeroJob {
     const { jobId, timeoutMs } = this.options;
     let ownWait: RankWaitState | undefined;
     if (this.ownDurationMs === undefined) {
-      ownWait = { rank: 0, ...this.session.engine.waitState(), silent: false };
+      ownWait = { rank: 0, ...reportedWait(this.session.engine.waitState()), silent: false };
       this.session.stop(new JobTimeoutError(jobId, timeoutMs, [ownWait]));
     } else if (this.ownRanPastDeadline) {
       ownWait = { rank: 0, silent: false };
