@@ -172,6 +172,7 @@ export class WorkerRank {
       ...(firstMessageAt !== undefined ? { firstMessageAt } : {}),
       ...(requests ? { requests } : {}),
       ...(session.tracer ? { trace: session.tracer.spans } : {}),
+      traffic: session.engine.traffic(),
     });
   }
 
