@@ -16,4 +16,5 @@ export {
   LambdaMpiError, InvalidArgumentError, ProgramBuildError, RankFailedError, JobAbortedError, JobTimeoutError, JobCancelledError, TransportError,
   ConfigurationError, RankLostError, type LostRank, type SilenceEvidence, type RankWaitState, type RemoteErrorInfo,
 } from './mpi/errors.ts';
+export { DeadlockError, type BlockedRank } from './mpi/deadlock-error.ts';
 export { programs, findProgram, programNames } from './programs/index.ts';

@@ -1,6 +1,6 @@
 import { decode, encode } from '../mpi/codec/codec.ts';
 import type { RemoteErrorInfo } from '../mpi/errors.ts';
-import type { WaitDescription } from '../mpi/p2p/engine.ts';
+import type { DataTraffic, WaitDescription } from '../mpi/p2p/engine.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
 import type { RequestCounts } from '../transport/aws/request-meter.ts';
 import type { RankEvent } from './job-events.ts';
@@ -28,6 +28,8 @@ export type ControlMessage =
     requests?: RequestCounts;
     /** Its MPI calls, when the job is traced. */
     trace?: RankSpans;
+    /** The data frames it sent and took in all (rank 0's deadlock judge counts what is still in flight). */
+    traffic?: DataTraffic;
   }
   /** A worker's program threw. */
   | { type: 'failed'; rank: number; error: RemoteErrorInfo }

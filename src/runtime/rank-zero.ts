@@ -3,10 +3,13 @@ import {
   JobAbortedError, JobCancelledError, JobTimeoutError, LambdaMpiError, RankFailedError, RankLostError, toRemoteErrorInfo, type RankWaitState,
 } from '../mpi/errors.ts';
 import { addLinkStats, emptyLinkStats } from '../mpi/p2p/link.ts';
+import { reportedWait } from '../mpi/p2p/wait-description.ts';
 import type { ControlMessage } from './control.ts';
 import type { StampedLine } from './output.ts';
 import type { JobEventSink, JobProgress, RankEvent, RankStartTiming } from './job-events.ts';
 import { LivenessMonitor, type LivenessOptions } from './liveness.ts';
+import { DeadlockJudge } from './deadlock-judge.ts';
+import { DeadlockError } from '../mpi/deadlock-error.ts';
 import { RankSession, broadcastControl, type ProgramOutcome, type RankOptions } from './rank-session.ts';
 import { systemClock, type Clock } from '../transport/clock.ts';
 import { mergeOutput, type JobTimings, type RankTiming, type RunResult, type StartupSteps } from './run-result.ts';
@@ -82,12 +85,16 @@ export class RankZeroJob {
   private liveness: LivenessMonitor | undefined;
   /** When rank 0 invoked its children in the start-up tree. */
   private launchedAt: number | undefined;
+  /** Names a deadlock from the workers' heartbeats (ranks in other processes; in real time only). */
+  private readonly deadlocks: DeadlockJudge;
+  private stopJudging: (() => void) | undefined;
 
   constructor(private readonly options: RankZeroOptions) {
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
     this.running = new Set(Array.from({ length: options.size - 1 }, (_, i) => i + 1));
     this.results = new Array(options.size).fill(undefined);
+    this.deadlocks = new DeadlockJudge(options.size);
     this.ending = new Promise<RunResult>((resolve, reject) => {
       this.resolveEnding = resolve;
       this.rejectEnding = reject;
@@ -134,6 +141,10 @@ export class RankZeroJob {
       }, this.options.liveness, (lost) => this.fail(new RankLostError(this.options.jobId, lost), lost.rank));
       this.liveness.start();
     }
+    if (this.clock === systemClock && this.options.size > 1) {
+      this.stopJudging = this.deadlocks.watch(this.clock, () => ({ running: this.session.isRunning, activity: this.session.activity() }),
+        (blocked) => this.fail(new DeadlockError(this.options.jobId, blocked), 0));
+    }
     void launched.then(async () => {
       if (!this.ended) this.ownProgramEnded(await this.session.run());
     });
@@ -141,6 +152,7 @@ export class RankZeroJob {
       this.cancelDeadline?.();
       this.cancelGrace?.();
       this.liveness?.stop();
+      this.stopJudging?.();
       this.session.events.discard();
       await launched;
       await this.session.engine.close().catch(() => undefined);
@@ -161,6 +173,7 @@ export class RankZeroJob {
         if (message.trace) this.spans.set(message.rank, message.trace);
         addRequestCounts(this.workerRequests, message.requests);
         addLinkStats(this.workerLinks, message.link);
+        this.deadlocks.workerDone(message.rank, message.traffic);
         this.rankFinished(message.rank, true);
         this.finish();
         return;
@@ -185,6 +198,7 @@ export class RankZeroJob {
     for (const event of events) {
       if (event.kind === 'output') appendLines(this.output, event.lines);
       else if (event.kind === 'started') this.started.set(event.rank, event.start);
+      else if (event.kind === 'heartbeat' && event.activity) this.deadlocks.heartbeat(event.rank, event.at, event.activity);
       this.noteSent(event);
     }
     this.options.sink?.onEvents(events, this.progress());
@@ -298,7 +312,7 @@ export class RankZeroJob {
     const { jobId, timeoutMs } = this.options;
     let ownWait: RankWaitState | undefined;
     if (this.ownDurationMs === undefined) {
-      ownWait = { rank: 0, ...this.session.engine.waitState(), silent: false };
+      ownWait = { rank: 0, ...reportedWait(this.session.engine.waitState()), silent: false };
       this.session.stop(new JobTimeoutError(jobId, timeoutMs, [ownWait]));
     } else if (this.ownRanPastDeadline) {
       ownWait = { rank: 0, silent: false };

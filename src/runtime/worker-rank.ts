@@ -2,6 +2,7 @@ import { encode } from '../mpi/codec/codec.ts';
 import { JobAbortedError, JobTimeoutError, toRemoteErrorInfo } from '../mpi/errors.ts';
 import type { ControlMessage } from './control.ts';
 import { systemClock, type Clock } from '../transport/clock.ts';
+import { reportedWait } from '../mpi/p2p/wait-description.ts';
 import { RankSession, broadcastControl, type ProgramOutcome, type RankOptions } from './rank-session.ts';
 
 const RANK_ZERO = 0;
@@ -129,7 +130,7 @@ export class WorkerRank {
     const { session } = this;
     if (!session.isRunning || session.stopped) return;
     const { jobId, rank, timeoutMs } = this.options;
-    const wait = session.engine.waitState();
+    const wait = reportedWait(session.engine.waitState());
     void this.report({ type: 'timeout-report', rank, ...(wait ? { wait } : {}) });
     session.stop(new JobTimeoutError(jobId, timeoutMs, [{ rank, ...wait, silent: false }]));
   }
@@ -171,6 +172,7 @@ export class WorkerRank {
       ...(firstMessageAt !== undefined ? { firstMessageAt } : {}),
       ...(requests ? { requests } : {}),
       ...(session.tracer ? { trace: session.tracer.spans } : {}),
+      traffic: session.engine.traffic(),
     });
   }
 

@@ -5,6 +5,7 @@ import { faultInjectedTarget } from './fault-injected-target.ts';
 import { localAwsOptions } from '../aws/local-aws-options.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { deadlockCases } from './deadlock-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
@@ -29,6 +30,7 @@ valueCases(faultyAws);
 collectiveCases(faultyAws);
 communicatorCases(faultyAws);
 failureCases(faultyAws);
+deadlockCases(faultyAws, { judgedByRankZero: true });
 
 describe('fault injection over SQS', () => {
   it('drops every duplicate and restores every reordering, and says how many', async () => {

@@ -3,6 +3,7 @@ import { defineProgram } from '../../src/index.ts';
 import { faultInjectedTarget } from './fault-injected-target.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { deadlockCases } from './deadlock-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
@@ -27,6 +28,7 @@ valueCases(faulty);
 collectiveCases(faulty);
 communicatorCases(faulty);
 failureCases(faulty);
+deadlockCases(faulty);
 
 describe('fault injection itself', () => {
   it('reports the duplicates dropped and reorderings restored by the link layer', async () => {

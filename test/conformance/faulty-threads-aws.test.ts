@@ -2,6 +2,7 @@ import { itLeavesNothingBehind } from '../aws/leftovers.ts';
 import { localAwsOptions } from '../aws/local-aws-options.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { deadlockCases } from './deadlock-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
@@ -26,6 +27,7 @@ valueCases(faultyThreadsAws);
 collectiveCases(faultyThreadsAws);
 communicatorCases(faultyThreadsAws);
 failureCases(faultyThreadsAws);
+deadlockCases(faultyThreadsAws, { judgedByRankZero: true });
 faultsWereRepaired(faultyThreadsAws);
 
 itLeavesNothingBehind('lmthrf', faultyThreadsAws.jobIds);

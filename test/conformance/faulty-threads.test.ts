@@ -1,5 +1,6 @@
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { deadlockCases } from './deadlock-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
@@ -21,4 +22,5 @@ valueCases(faultyThreads);
 collectiveCases(faultyThreads);
 communicatorCases(faultyThreads);
 failureCases(faultyThreads);
+deadlockCases(faultyThreads);
 faultsWereRepaired(faultyThreads);

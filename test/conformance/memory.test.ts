@@ -1,5 +1,6 @@
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { deadlockCases } from './deadlock-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
@@ -23,4 +24,5 @@ valueCases(memory);
 collectiveCases(memory);
 communicatorCases(memory);
 failureCases(memory);
+deadlockCases(memory);
 outputCases(memory);

@@ -2,6 +2,7 @@ import { itLeavesNothingBehind } from '../aws/leftovers.ts';
 import { localAwsOptions } from '../aws/local-aws-options.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { deadlockCases } from './deadlock-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
@@ -29,6 +30,7 @@ valueCases(threadsAws);
 collectiveCases(threadsAws);
 communicatorCases(threadsAws);
 failureCases(threadsAws);
+deadlockCases(threadsAws, { judgedByRankZero: true });
 outputCases(threadsAws);
 
 itLeavesNothingBehind('lmthr', threadsAws.jobIds);

@@ -1,5 +1,6 @@
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { deadlockCases } from './deadlock-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
@@ -21,4 +22,5 @@ valueCases(threads);
 collectiveCases(threads);
 communicatorCases(threads);
 failureCases(threads);
+deadlockCases(threads);
 outputCases(threads);

@@ -105,7 +105,7 @@ export class Comm {
       recv: async (source, operation) => {
         const message = await this.#engine.receive(
           { context: this.#collectiveContext, source: this.#group.world(source), tag: COLLECTIVE_TAG[operation] },
-          { operation, source, tag: COLLECTIVE_TAG[operation] },
+          { operation, source, tag: COLLECTIVE_TAG[operation], peer: this.#group.world(source) },
         );
         return decodePayload(message.body);
       },
@@ -142,7 +142,7 @@ export class Comm {
   async recvMessage<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<Message<T>> {
     const pattern = this.#pattern(source, tag);
     if (source === PROC_NULL) return { value: undefined as T, source: PROC_NULL, tag: ANY_TAG };
-    const message = await this.#traced('recv', { peer: pattern.source, tag }, () => this.#engine.receive(pattern, { operation: 'recv', source, tag }),
+    const message = await this.#traced('recv', { peer: pattern.source, tag }, () => this.#engine.receive(pattern, { operation: 'recv', source, tag, peer: pattern.source }),
       (received) => ({ peer: received.source, tag: received.tag, bytes: payloadSize(received.body) }));
     return { value: decodePayload(message.body) as T, source: this.#local(message), tag: message.tag };
   }
@@ -154,7 +154,7 @@ export class Comm {
     const pattern = this.#pattern(source, recvtag, 'recvtag');
     const [message] = await this.#traced('sendrecv', { peer: dest === PROC_NULL ? PROC_NULL : this.#group.world(dest), tag: sendtag }, () => {
       const sent = dest === PROC_NULL ? undefined : this.#sendOn(this.#context, value, dest, sendtag);
-      const received = source === PROC_NULL ? undefined : this.#engine.receive(pattern, { operation: 'sendrecv', source, tag: recvtag });
+      const received = source === PROC_NULL ? undefined : this.#engine.receive(pattern, { operation: 'sendrecv', source, tag: recvtag, peer: pattern.source });
       return Promise.all([received, sent]);
     });
     return (message === undefined ? undefined : decodePayload(message.body)) as T;
@@ -164,7 +164,7 @@ export class Comm {
   async probe(source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<ProbeResult> {
     const pattern = this.#pattern(source, tag);
     if (source === PROC_NULL) return { ...PROC_NULL_STATUS };
-    return this.#describe(await this.#traced('probe', { peer: pattern.source, tag }, () => this.#engine.probe(pattern, { operation: 'probe', source, tag })));
+    return this.#describe(await this.#traced('probe', { peer: pattern.source, tag }, () => this.#engine.probe(pattern, { operation: 'probe', source, tag, peer: pattern.source })));
   }
 
   /** Like probe, but resolves to undefined at once when no matching message has arrived. */

@@ -8,6 +8,12 @@ import type { WaitDescription } from './wait-description.ts';
 
 export type { WaitDescription };
 
+/** Data frames a rank sent and took in order (engine-protocol frames included). */
+export interface DataTraffic {
+  sent: number;
+  taken: number;
+}
+
 /**
  * The engine's own protocol rides on data frames whose context starts with '!', which no
  * communicator's context does (they start with 'w'): every transport carries them as it
@@ -56,6 +62,11 @@ export class Engine {
   private readonly pendingAcks = new Map<number, PendingAck>();
   private nextAckId = 0;
   private abortError: unknown;
+  /**
+   * Data frames this rank sent, and took in order (duplicates dropped, gaps closed): across the
+   * job, sent minus taken is what is in flight (rank 0's deadlock judge, deadlock-judge.ts).
+   */
+  private readonly counted: DataTraffic = { sent: 0, taken: 0 };
   /** When the first frame arrived (epoch ms): the end of this rank's start-up on the wire. */
   firstFrameAt: number | undefined;
 
@@ -116,6 +127,7 @@ export class Engine {
 
   sendData(context: string, dest: number, tag: number, body: Payload): Promise<void> {
     if (this.abortError !== undefined) return Promise.reject(this.abortError);
+    this.counted.sent++;
     return this.transport.send({ kind: 'data', source: this.rank, dest, seq: this.sequence.take(dest), context, tag, body });
   }
 
@@ -197,6 +209,11 @@ export class Engine {
     this.transport.rankWaits?.(this.oldestWait);
   }
 
+  /** The data frames this rank sent and took in order so far. */
+  traffic(): DataTraffic {
+    return { ...this.counted };
+  }
+
   /** The oldest wait still going: what this rank is blocked on. */
   waitState(): WaitDescription | undefined {
     return this.oldestWait;
@@ -254,6 +271,7 @@ export class Engine {
       this.onControl(frame.source, frame.body as Uint8Array);
       return;
     }
+    this.counted.taken++;
     if (this.abortError !== undefined) return;
     if (frame.context.charCodeAt(0) === PROTOCOL_MARK) {
       this.onProtocolFrame(frame);

@@ -1,6 +1,7 @@
 import { defineProgram, type Program } from '../../../src/index.ts';
 import * as collectives from './collectives.ts';
 import * as communicators from './communicators.ts';
+import * as deadlocks from './deadlocks.ts';
 import * as failures from './failures.ts';
 import * as nonblocking from './nonblocking.ts';
 import * as output from './output.ts';
@@ -15,7 +16,7 @@ import * as vectors from './vectors.ts';
  */
 const byName = new Map<string, Program>();
 const nameOf = new Map<Program, string>();
-for (const [group, module] of Object.entries({ collectives, communicators, failures, nonblocking, output, p2p, values, vectors })) {
+for (const [group, module] of Object.entries({ collectives, communicators, deadlocks, failures, nonblocking, output, p2p, values, vectors })) {
   for (const [name, value] of Object.entries(module)) {
     if ((value as Program)?.kind !== 'lambda-mpi/program') continue;
     byName.set(`${group}.${name}`, value as Program);
