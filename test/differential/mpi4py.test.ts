@@ -47,6 +47,7 @@ const PAIRS: Pair[] = [
   { py: 'p2p.py', size: 4, ts: counterparts.p2p },
   { py: 'nonblocking.py', size: 4, ts: counterparts.nonblocking },
   { py: 'compute_dims.py', size: 1, ts: counterparts.computeDimsCases },
+  { py: 'topology.py', size: 7, ts: counterparts.topology },
 ];
 
 /** Why the suite cannot run here, or undefined when mpirun and mpi4py are there. */

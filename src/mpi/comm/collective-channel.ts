@@ -4,7 +4,8 @@
  */
 export type CollectiveName =
   | 'barrier' | 'bcast' | 'scatter' | 'gather' | 'allgather' | 'alltoall'
-  | 'reduce' | 'allreduce' | 'scan' | 'exscan' | 'split';
+  | 'reduce' | 'allreduce' | 'scan' | 'exscan' | 'split'
+  | 'createGroup' | 'neighborAllgather' | 'neighborAlltoall';
 
 /** What a collective sends in place of a value stored as a shared object. */
 export interface SharedRef {
