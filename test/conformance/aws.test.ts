@@ -2,6 +2,7 @@ import { itLeavesNothingBehind } from '../aws/leftovers.ts';
 import { localAwsOptions } from '../aws/local-aws-options.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
@@ -24,6 +25,7 @@ nonblockingCases(aws);
 valueCases(aws);
 collectiveCases(aws);
 communicatorCases(aws);
+topologyCases(aws);
 failureCases(aws);
 outputCases(aws);
 

@@ -5,6 +5,7 @@ import { faultInjectedTarget } from './fault-injected-target.ts';
 import { localAwsOptions } from '../aws/local-aws-options.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
@@ -26,6 +27,7 @@ nonblockingCases(faultyAws);
 valueCases(faultyAws);
 collectiveCases(faultyAws);
 communicatorCases(faultyAws);
+topologyCases(faultyAws);
 failureCases(faultyAws);
 
 describe('fault injection over SQS', () => {

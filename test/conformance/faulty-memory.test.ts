@@ -3,6 +3,7 @@ import { defineProgram } from '../../src/index.ts';
 import { faultInjectedTarget } from './fault-injected-target.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
@@ -24,6 +25,7 @@ nonblockingCases(faulty);
 valueCases(faulty);
 collectiveCases(faulty);
 communicatorCases(faulty);
+topologyCases(faulty);
 failureCases(faulty);
 
 describe('fault injection itself', () => {

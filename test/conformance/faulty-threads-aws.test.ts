@@ -2,6 +2,7 @@ import { itLeavesNothingBehind } from '../aws/leftovers.ts';
 import { localAwsOptions } from '../aws/local-aws-options.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
@@ -23,6 +24,7 @@ nonblockingCases(faultyThreadsAws);
 valueCases(faultyThreadsAws);
 collectiveCases(faultyThreadsAws);
 communicatorCases(faultyThreadsAws);
+topologyCases(faultyThreadsAws);
 failureCases(faultyThreadsAws);
 faultsWereRepaired(faultyThreadsAws);
 

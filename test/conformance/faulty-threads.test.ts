@@ -1,5 +1,6 @@
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
@@ -18,5 +19,6 @@ nonblockingCases(faultyThreads);
 valueCases(faultyThreads);
 collectiveCases(faultyThreads);
 communicatorCases(faultyThreads);
+topologyCases(faultyThreads);
 failureCases(faultyThreads);
 faultsWereRepaired(faultyThreads);

@@ -1,5 +1,6 @@
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
@@ -20,5 +21,6 @@ nonblockingCases(memory);
 valueCases(memory);
 collectiveCases(memory);
 communicatorCases(memory);
+topologyCases(memory);
 failureCases(memory);
 outputCases(memory);

@@ -1,5 +1,6 @@
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
@@ -18,5 +19,6 @@ nonblockingCases(threads);
 valueCases(threads);
 collectiveCases(threads);
 communicatorCases(threads);
+topologyCases(threads);
 failureCases(threads);
 outputCases(threads);
