@@ -60,6 +60,9 @@ function gridsFor(size: number): Array<{ dims: number[]; periods: boolean[] }> {
   return grids;
 }
 
+/** A case whose bug would be a hang fails well before vitest's own timeout. */
+const HANG_TIMEOUT_MS = 15_000;
+
 const show = (members: number[], rank: number | undefined) => ({ size: members.length, rank, members });
 
 export function topologyCases(target: ConformanceTarget): void {
@@ -171,7 +174,7 @@ export function topologyCases(target: ConformanceTarget): void {
     });
 
     it('communicators made every way (split, dup, create, createGroup, createCart, sub) never match each other\'s messages', async () => {
-      const r = await runOn(target, topology.contextsNeverCollide, { size: 3 });
+      const r = await runOn(target, topology.contextsNeverCollide, { size: 3, timeoutMs: HANG_TIMEOUT_MS });
       expect(r.results[0]).toEqual({
         received: ['create of createCart', 'cart dup', 'sub', 'createCart', 'createGroup reversed', 'createGroup again', 'createGroup', 'create', 'dup', 'split'],
         withTwo: 'withTwo',
@@ -179,7 +182,7 @@ export function topologyCases(target: ConformanceTarget): void {
     });
 
     it('bad arguments are refused with an InvalidArgumentError naming the argument, before anything is sent', async () => {
-      const r = await runOn(target, topology.badInput, { size: 4 });
+      const r = await runOn(target, topology.badInput, { size: 4, timeoutMs: HANG_TIMEOUT_MS });
       const refused = (argument: string) => ({ argument, allowed: expect.any(String) });
       expect((r.results[0] as any).refusals).toEqual({
         inclOutOfRange: refused('ranks'), inclRepeated: refused('ranks'), inclNotIntegers: refused('ranks'), exclNegative: refused('ranks'),
