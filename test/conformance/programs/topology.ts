@@ -229,3 +229,10 @@ export const badInput = defineProgram(async (comm) => {
   const fromHalf = await half.allgather(comm.rank);
   return { refusals, afterwards: { size: again.size, neighbors, fromHalf, cartNeighbors: await cart.neighborAllgather(cart.rank) } };
 });
+
+/** On a line of 3, rank 2 never joins the neighborhood collective (it waits for a message that never comes). */
+export const neighborNeverJoined = defineProgram(async (comm) => {
+  const line = (await comm.createCart([3]))!;
+  if (line.rank === 2) return comm.recv(0, 77);
+  return line.neighborAllgather(line.rank);
+});
