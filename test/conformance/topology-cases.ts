@@ -51,12 +51,15 @@ function expectedGridView(rank: number, dims: number[], periods: boolean[]) {
   };
 }
 
-/** Grids for a communicator of `size` ranks: one filling it, one leaving ranks out (when there are spare ones). */
+/**
+ * Grids for a communicator of `size` ranks: a line filling it at every size; in 2 and 3
+ * dimensions (one leaving a rank out, one with periodic extents 1 and 2) at one size each.
+ */
 function gridsFor(size: number): Array<{ dims: number[]; periods: boolean[] }> {
   const grids = [{ dims: [size], periods: [false] }];
-  if (size >= 4) grids.push({ dims: [2, Math.floor(size / 2)], periods: [true, false] });
-  if (size >= 8) grids.push({ dims: [2, 2, Math.floor(size / 4)], periods: [false, true, true] });
   if (size === 3) grids.push({ dims: [1, 3], periods: [true, true] });
+  if (size === 7) grids.push({ dims: [2, 3], periods: [true, false] });
+  if (size === 16) grids.push({ dims: [2, 2, 4], periods: [false, true, true] });
   return grids;
 }
 
