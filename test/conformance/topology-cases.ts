@@ -70,7 +70,8 @@ const show = (members: number[], rank: number | undefined) => ({ size: members.l
 
 export function topologyCases(target: ConformanceTarget): void {
   describe(`groups and Cartesian topologies over ${target.name}`, () => {
-    for (const size of target.sizes) {
+    // Group operations are local: one size shows them on every target (the differential test compares them with mpi4py's).
+    for (const size of [Math.min(7, Math.max(...target.sizes))]) {
       it(`groups of ${size} ranks: the world's, a rank's own, the empty one, and union/intersection/difference/incl/excl in MPI's orders`, async () => {
         const r = await runOn(target, topology.groupOperations, { size });
         const all = Array.from({ length: size }, (_, i) => i);
@@ -107,7 +108,9 @@ export function topologyCases(target: ConformanceTarget): void {
           });
         });
       });
+    }
 
+    for (const size of target.sizes) {
       it(`create and createGroup give communicators of the group's ranks in its order, undefined outside it, on ${size} ranks`, async () => {
         const r = await runOn(target, topology.communicatorsFromGroups, { size });
         const evens = Array.from({ length: size }, (_, i) => i).filter((x) => x % 2 === 0);
