@@ -132,12 +132,9 @@ export class CartesianGrid {
   }
 
   #step(coords: readonly number[], direction: number, disp: number): number {
-    const extent = this.dims[direction]!;
-    let c = coords[direction]! + disp;
-    if (c < 0 || c >= extent) {
-      if (!this.periods[direction]) return PROC_NULL;
-      c = ((c % extent) + extent) % extent;
-    }
+    const c = coords[direction]! + disp;
+    if ((c < 0 || c >= this.dims[direction]!) && !this.periods[direction]) return PROC_NULL;
+    // rank() wraps the coordinate around on a periodic dimension.
     const moved = [...coords];
     moved[direction] = c;
     return this.rank(moved);
