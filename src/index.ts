@@ -2,7 +2,9 @@ export { defineProgram, type Program, type ProgramMain } from './mpi/program.ts'
 export { runLocal, type RunLocalOptions, type JobTransportsFactory, type JobTransports } from './runtime/run-local.ts';
 export type { RunResult, RankTiming } from './runtime/run-result.ts';
 export type { OutputLine, OutputStream } from './runtime/output.ts';
-export { Comm, type Message, type ProbeResult } from './mpi/comm/comm.ts';
+export { Comm, CartComm, type Message, type ProbeResult } from './mpi/comm/comm.ts';
+export { Group } from './mpi/comm/group.ts';
+export type { CartOptions, ShiftPeers } from './mpi/topology/cartesian-grid.ts';
 export { Op, SUM, PROD, MAX, MIN, LAND, LOR, LXOR, BAND, BOR, BXOR, MAXLOC, MINLOC } from './mpi/comm/ops.ts';
 export { Request, type RequestStatus, type TestResult } from './mpi/p2p/request.ts';
 export { allocate } from './mpi/allocate.ts';

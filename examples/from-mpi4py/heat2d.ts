@@ -18,7 +18,8 @@ function extent(n: number, parts: number, index: number): [count: number, first:
 
 export default defineProgram(async (comm) => {
   const dims = computeDims(comm.size, [0, 0]);
-  const cart = await comm.createCart(dims, { periods: [false, false], reorder: false });
+  // computeDims fills the whole size, so every rank is on the grid (none gets undefined).
+  const cart = (await comm.createCart(dims, { periods: [false, false], reorder: false }))!;
   const { rank } = cart;
   const [py, px] = cart.coords as [number, number];
   const { source: up, dest: down } = cart.shift(0, 1);

@@ -140,7 +140,7 @@ export class RankSession {
         abort: (reason) => this.abortJob(reason),
         ...(this.tracer ? { tracer: this.tracer } : {}),
       };
-      const comm = new Comm(services, worldGroup(options.size), 'w');
+      const comm = new Comm(services, worldGroup(options.size, this.engine.rank), 'w');
       const main = () => options.program.main(comm, options.input);
       // Real time needs no context: wtime() reads it directly.
       const value = await withOutputSink(sink, this.clock === systemClock ? main : () => runOnClock(this.clock, main));

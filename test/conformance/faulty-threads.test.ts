@@ -1,6 +1,7 @@
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { deadlockCases } from './deadlock-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
@@ -21,6 +22,7 @@ vectorCases(faultyThreads);
 valueCases(faultyThreads);
 collectiveCases(faultyThreads);
 communicatorCases(faultyThreads);
+topologyCases(faultyThreads);
 failureCases(faultyThreads);
 deadlockCases(faultyThreads);
 faultsWereRepaired(faultyThreads);

@@ -1,6 +1,7 @@
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { deadlockCases } from './deadlock-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
@@ -23,6 +24,7 @@ vectorCases(memory);
 valueCases(memory);
 collectiveCases(memory);
 communicatorCases(memory);
+topologyCases(memory);
 failureCases(memory);
 deadlockCases(memory);
 outputCases(memory);

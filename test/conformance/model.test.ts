@@ -1,6 +1,7 @@
 import { modelChannels } from '../../src/model/modeled-job.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
@@ -28,5 +29,6 @@ vectorCases(model);
 valueCases(model);
 collectiveCases(model);
 communicatorCases(model);
+topologyCases(model);
 failureCases(model);
 outputCases(model);

@@ -1,6 +1,7 @@
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { deadlockCases } from './deadlock-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
@@ -21,6 +22,7 @@ vectorCases(threads);
 valueCases(threads);
 collectiveCases(threads);
 communicatorCases(threads);
+topologyCases(threads);
 failureCases(threads);
 deadlockCases(threads);
 outputCases(threads);

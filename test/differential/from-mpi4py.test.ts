@@ -3,13 +3,10 @@
  * `mpirun --oversubscribe --tag-output -np N /usr/bin/python3 x.py`, its lambda-mpi version
  * under runLocal (every one inline, one also in threads), and each rank must print the same
  * lines in the same order. stderr (timings) is not compared.
- *
- * A program that needs a call not in Comm yet (gatherv, createCart, alltoallv: being added on
- * other branches) is skipped until Comm.prototype has it; its mpirun twin still runs.
  */
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Comm, runLocal, type OutputLine } from '../../src/index.ts';
+import { runLocal, type OutputLine } from '../../src/index.ts';
 import { CONCURRENT_MPIRUNS, describeFailure, limited, lines, missingTools, mpirun, type ProcessResult } from './mpirun.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/from-mpi4py/', import.meta.url));
@@ -22,8 +19,6 @@ interface Pair {
   size: number;
   /** Also run with every rank in a worker thread. */
   threads?: boolean;
-  /** The Comm method the program needs that may not exist yet. */
-  needs?: 'gatherv' | 'createCart' | 'alltoallv';
 }
 
 const PAIRS: Pair[] = [
@@ -34,12 +29,10 @@ const PAIRS: Pair[] = [
   { ts: 'cpi', py: 'cpi', size: 4 },
   { ts: 'osu-latency', py: 'osu_latency', size: 2 },
   { ts: 'osu-bw', py: 'osu_bw', size: 2 },
-  { ts: 'mandelbrot', py: 'mandelbrot', size: 4, needs: 'gatherv' },
-  { ts: 'heat2d', py: 'heat2d', size: 4, needs: 'createCart' },
-  { ts: 'samplesort', py: 'samplesort', size: 4, needs: 'alltoallv' },
+  { ts: 'mandelbrot', py: 'mandelbrot', size: 4 },
+  { ts: 'heat2d', py: 'heat2d', size: 4 },
+  { ts: 'samplesort', py: 'samplesort', size: 4 },
 ];
-
-const has = (method: string) => typeof (Comm.prototype as unknown as Record<string, unknown>)[method] === 'function';
 
 const missing = missingTools();
 if (missing) console.warn(`Skipping the from-mpi4py differential tests: ${missing}`);
@@ -71,10 +64,7 @@ describe.skipIf(missing !== undefined)('examples/from-mpi4py print what their mp
 
   for (const pair of PAIRS) {
     for (const threads of pair.threads ? [false, true] : [false]) {
-      const ready = pair.needs === undefined || has(pair.needs);
-      const title = `${pair.ts}.ts ${threads ? 'in threads' : 'inline'} and ${pair.py}.py under mpirun, N=${pair.size}` +
-        (ready ? '' : ` (skipped until comm.${pair.needs} exists)`);
-      it.skipIf(!ready)(title, async () => {
+      it(`${pair.ts}.ts ${threads ? 'in threads' : 'inline'} and ${pair.py}.py under mpirun, N=${pair.size}`, async () => {
         const [python, ours] = await Promise.all([
           mpiruns.get(pair.py)!,
           runLocal(`${EXAMPLES}${pair.ts}.ts`, { size: pair.size, threads, timeoutMs: 60_000 }),

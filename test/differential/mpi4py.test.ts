@@ -42,6 +42,7 @@ const PAIRS: Pair[] = [
   { py: 'nonblocking.py', size: 4, ts: counterparts.nonblocking },
   { py: 'compute_dims.py', size: 1, ts: counterparts.computeDimsCases },
   { py: 'vcollectives.py', size: 4, ts: counterparts.vcollectives },
+  { py: 'topology.py', size: 7, ts: counterparts.topology },
 ];
 
 const missing = missingTools();

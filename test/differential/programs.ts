@@ -5,7 +5,7 @@
  */
 import {
   ANY_SOURCE, BAND, BOR, BXOR, InvalidArgumentError, LAND, LOR, LXOR, MAX, MAXLOC, MIN, MINLOC, PROC_NULL, PROD, Request, SUM,
-  computeDims, defineProgram,
+  computeDims, defineProgram, type Group,
 } from '../../src/index.ts';
 import { formatNumpy } from '../../src/programs/numpy-format.ts';
 
@@ -280,5 +280,45 @@ export const vcollectives = defineProgram(async (comm) => {
     const into = new Float64Array(5);
     const { count } = await comm.recvInto(into, 0, 9);
     console.log(`rank ${rank}: recv into ${formatNumpy(into)} count ${count}`);
+  }
+});
+
+/** topology.py, N = 7. */
+export const topology = defineProgram(async (comm) => {
+  const { rank } = comm;
+  const world = comm.group;
+  const a = world.incl([3, 1, 5]);
+  const b = world.excl([0, 1]);
+  const everyRank = (group: Group) => Array.from({ length: group.size }, (_, i) => i);
+  for (const [name, group] of [['a', a], ['b', b], ['a|b', a.union(b)], ['b|a', b.union(a)], ['a&b', a.intersection(b)],
+    ['b&a', b.intersection(a)], ['a-b', a.difference(b)], ['b-a', b.difference(a)]] as const) {
+    const members = group.translateRanks(everyRank(group), world);
+    console.log(`rank ${rank}: group ${name} size ${group.size} rank ${pyStr(group.rank)} members ${pyStr(members)}`);
+  }
+  console.log(`rank ${rank}: translate a->b ${pyStr(a.translateRanks([0, 1, 2, PROC_NULL], b))}`);
+
+  const created = await comm.create(a);
+  if (created) console.log(`rank ${rank}: create rank ${created.rank} of ${created.size} gathers ${pyStr(await created.allgather(rank))}`);
+  if (b.rank !== undefined) {
+    const sub = (await comm.createGroup(b, 3))!;
+    console.log(`rank ${rank}: create_group rank ${sub.rank} of ${sub.size} gathers ${pyStr(await sub.allgather(rank))}`);
+  }
+
+  for (const [dims, periods] of [[[3, 2], [true, false]], [[2, 3], [true, true]]] as const) {
+    const cart = await comm.createCart(dims, { periods, reorder: false });
+    if (!cart) {
+      console.log(`rank ${rank}: cart ${pyStr(dims)} none`);
+      continue;
+    }
+    const r = cart.rank;
+    const shifts = dims.flatMap((_, d) => [1, -1, 2].map((disp) => cart.shift(d, disp))).map(({ source, dest }) => [source, dest]);
+    console.log(`rank ${rank}: cart ${pyStr(dims)} rank ${r} coords ${pyStr(cart.cartCoords(r))} shifts ${pyStr(shifts)}`);
+    console.log(`rank ${rank}: cart ${pyStr(dims)} coords of 4 ${pyStr(cart.cartCoords(4))} rank of [1, 1] ${cart.cartRank([1, 1])}, of [-1, 1] ${cart.cartRank([-1, 1])}`);
+    console.log(`rank ${rank}: cart ${pyStr(dims)} allgather ${pyStr(await cart.neighborAllgather(r))}`);
+    console.log(`rank ${rank}: cart ${pyStr(dims)} alltoall ${pyStr(await cart.neighborAlltoall(Array.from({ length: 2 * dims.length }, (_, k) => `${r}:${k}`)))}`);
+    for (const remain of [[false, true], [true, false]]) {
+      const sub = await cart.sub(remain);
+      console.log(`rank ${rank}: cart ${pyStr(dims)} sub ${pyStr(remain)} rank ${sub.rank} of ${sub.size} dims ${pyStr(sub.dims)} coords ${pyStr(sub.coords)} gathers ${pyStr(await sub.allgather(r))}`);
+    }
   }
 });

@@ -5,7 +5,8 @@
 export type CollectiveName =
   | 'barrier' | 'bcast' | 'scatter' | 'gather' | 'allgather' | 'alltoall'
   | 'reduce' | 'allreduce' | 'scan' | 'exscan' | 'split'
-  | 'scatterv' | 'gatherv' | 'allgatherv' | 'alltoallv' | 'reduceScatter' | 'reduceScatterBlock';
+  | 'scatterv' | 'gatherv' | 'allgatherv' | 'alltoallv' | 'reduceScatter' | 'reduceScatterBlock'
+  | 'createGroup' | 'neighborAllgather' | 'neighborAlltoall';
 
 /** What a collective sends in place of a value stored as a shared object. */
 export interface SharedRef {

@@ -11,7 +11,7 @@ import {
 } from '../validation.ts';
 import type { CallDetail, CommTracer } from './comm-tracer.ts';
 import * as collectives from './collectives.ts';
-import { listedGroup, type Group } from './group.ts';
+import { Group, assertGroup, listedGroup } from './group.ts';
 import type { CollectiveChannel, CollectiveName } from './collectives.ts';
 import { PROC_NULL_STATUS, nullReceive, nullSend, startReceive, startSend, type PointToPointSpace } from './nonblocking.ts';
 import { SUM, assertOp, type Op } from './ops.ts';
@@ -20,6 +20,8 @@ import { assertCounts, assertTypedArray, blockStarts, evenCounts, refusal, type 
 import * as vectors from './vector-collectives.ts';
 import type { VectorResult } from './vector-collectives.ts';
 import { setRanksShareMemory } from '../allocate.ts';
+import { CartesianGrid, type CartOptions, type ShiftPeers } from '../topology/cartesian-grid.ts';
+import { neighborAllgather, neighborAlltoall } from '../topology/neighbor-collectives.ts';
 
 /** What the runtime gives every communicator of a rank. */
 export interface RankServices {
@@ -51,6 +53,7 @@ const COLLECTIVE_TAG: Record<CollectiveName, number> = {
   barrier: 1, bcast: 2, scatter: 3, gather: 4, allgather: 5, alltoall: 6,
   reduce: 7, allreduce: 8, scan: 9, exscan: 10, split: 11,
   scatterv: 12, gatherv: 13, allgatherv: 14, alltoallv: 15, reduceScatter: 16, reduceScatterBlock: 17,
+  createGroup: 18, neighborAllgather: 19, neighborAlltoall: 20,
 };
 
 /**
@@ -70,17 +73,19 @@ export class Comm {
   readonly #context: string;
   readonly #collectiveContext: string;
   #childCount = 0;
+  /** The lowest serial this rank would give the next communicator made by createGroup (see there). */
+  #groupSerial = 0;
   readonly #channel: CollectiveChannel;
   /** Shared memory this communicator's collectives gave back, for the next ones (ranks in threads). */
   readonly #freeShared: SharedArrayBuffer[] = [];
   /** Where this communicator's nonblocking point-to-point requests live. */
   readonly #space: PointToPointSpace;
 
-  /** @internal Made by the runtime (the world) and by split/dup. */
+  /** @internal Made by the runtime (the world) and by split, dup, create, createGroup and createCart. */
   constructor(services: RankServices, group: Group | readonly number[], context: string) {
     this.#services = services;
     this.#engine = services.engine;
-    this.#group = Array.isArray(group) ? listedGroup(group) : (group as Group);
+    this.#group = group instanceof Group ? group : listedGroup(group, this.#engine.rank);
     this.#context = context;
     this.#collectiveContext = `${context}#c`;
     this.jobId = services.jobId;
@@ -362,7 +367,59 @@ export class Comm {
 
   /** The same ranks, with a message space that never matches this one's. */
   dup(): Comm {
-    return new Comm(this.#services, this.#group, `${this.#context}.d${this.#childCount++}`);
+    return new Comm(this.#services, this.#group, this.#nextChildContext('d'));
+  }
+
+  /** This communicator's ranks, in order (MPI_Comm_group): local, synchronous. */
+  get group(): Group {
+    return this.#group;
+  }
+
+  /**
+   * A communicator of `group`'s ranks, in its order (MPI_Comm_create); undefined on ranks
+   * outside it. Collective over this communicator, which every rank calls in the same order;
+   * ranks may pass different groups if they do not overlap (as MPI allows), each group then
+   * getting its own communicator. Nothing is sent: the context follows from the call's order.
+   */
+  async create(group: Group): Promise<Comm | undefined> {
+    this.#assertSubgroup(group);
+    const context = this.#nextChildContext('c');
+    return this.#traced('create', {}, async () => (group.rank === undefined ? undefined : new Comm(this.#services, group, context)));
+  }
+
+  /**
+   * A communicator of `group`'s ranks, in its order (MPI_Comm_create_group); collective over
+   * the group only, so ranks outside it need not call it (they get undefined at once). Calls made
+   * at the same time on one rank must differ in `tag`, as MPI asks.
+   *
+   * The members agree on a serial: the largest of their next serials. A rank's next serial is
+   * past every one it agreed to before, so two communicators from this call on this
+   * communicator never share a context if they share a rank (with the tag, concurrent calls on
+   * one rank do not either); disjoint ones may, as split's colors do.
+   */
+  async createGroup(group: Group, tag = 0): Promise<Comm | undefined> {
+    this.#assertSubgroup(group);
+    assertSendTag('tag', tag);
+    if (group.rank === undefined) return undefined;
+    const proposed = this.#groupSerial++;
+    return this.#traced('createGroup', {}, async () => {
+      // Over a communicator of the group's own: the others of this communicator may be busy in its collectives meanwhile.
+      const members = new Comm(this.#services, group, `${this.#context}#g${tag}`);
+      const serial = Math.max(...(await collectives.allgather(members.#channel, proposed, 'createGroup')));
+      this.#groupSerial = Math.max(this.#groupSerial, serial + 1);
+      return new Comm(this.#services, group, `${this.#context}.g${serial}t${tag}`);
+    });
+  }
+
+  /**
+   * A Cartesian grid over this communicator's first dims[0]·dims[1]·… ranks (MPI_Cart_create),
+   * with ranks kept as they are (any `reorder`); undefined on the ranks beyond. Collective over
+   * this communicator, like split; nothing is sent.
+   */
+  async createCart(dims: readonly number[], options: CartOptions = {}): Promise<CartComm | undefined> {
+    const grid = CartesianGrid.create(dims, options, this.size);
+    const context = this.#nextChildContext('t');
+    return this.#traced('createCart', {}, async () => (this.rank < grid.size ? new CartComm(this.#services, this.#group.first(grid.size), context, grid) : undefined));
   }
 
   /** Fails the whole job now (MPI_Abort): every rank is stopped and the caller gets `reason`. */
@@ -370,7 +427,37 @@ export class Comm {
     return this.#services.abort(reason instanceof Error ? reason.message : String(reason));
   }
 
+  // ---- for communicators with a topology (CartComm) ----
+
+  /** @internal What made this communicator, for its children. */
+  protected get rankServices(): RankServices {
+    return this.#services;
+  }
+
+  /** @internal The context of the next child communicator, `kind` telling how it was made. Collective calls only. */
+  protected nextChildContext(kind: string): string {
+    return this.#nextChildContext(kind);
+  }
+
+  /** @internal Runs a collective of a subclass over this communicator's channel, traced by name. */
+  protected runCollective<T>(operation: CollectiveName | 'sub', run: (channel: CollectiveChannel) => Promise<T>): Promise<T> {
+    return this.#traced(operation, {}, () => run(this.#channel));
+  }
+
   // ---- internals ----
+
+  #nextChildContext(kind: string): string {
+    return `${this.#context}.${kind}${this.#childCount++}`;
+  }
+
+  #assertSubgroup(group: Group): void {
+    assertGroup('group', group);
+    for (let rank = 0; rank < group.size; rank++) {
+      if (this.#group.local(group.world(rank)) === undefined) {
+        throw new InvalidArgumentError('group', group, 'a group of ranks of this communicator (comm.group, or one made from it)', `holds a rank that is not in this communicator (its rank ${rank})`);
+      }
+    }
+  }
 
   #startSend(value: unknown, dest: number, tag: number, synchronous: boolean): Request<undefined> {
     assertDest('dest', dest, this.size);
@@ -447,4 +534,74 @@ function sharedValues(objects: SharedObjects): NonNullable<CollectiveChannel['ob
       return decode(await objects.get(ref['lambda-mpi/shared-object'], ref.bytes));
     },
   };
+}
+
+/**
+ * A communicator whose ranks form a Cartesian grid (MPI's Cartcomm), made by `comm.createCart`.
+ * The grid's arithmetic is CartesianGrid's; what is here is what needs the communicator.
+ */
+export class CartComm extends Comm {
+  readonly #grid: CartesianGrid;
+  readonly #neighbors: readonly number[];
+  /** Extent of each dimension. */
+  readonly dims: readonly number[];
+  /** Whether each dimension wraps around. */
+  readonly periods: readonly boolean[];
+  /** This rank's coordinates. */
+  readonly coords: readonly number[];
+
+  /** @internal Made by createCart, sub and dup. */
+  constructor(services: RankServices, group: Group, context: string, grid: CartesianGrid) {
+    super(services, group, context);
+    this.#grid = grid;
+    this.dims = grid.dims;
+    this.periods = grid.periods;
+    this.coords = Object.freeze(grid.coords(this.rank));
+    this.#neighbors = grid.neighbors(this.rank);
+  }
+
+  /** The rank at `coords` (MPI_Cart_rank); coordinates out of range wrap on periodic dimensions. */
+  cartRank(coords: readonly number[]): number {
+    return this.#grid.rank(coords);
+  }
+
+  /** The coordinates of `rank` (MPI_Cart_coords). */
+  cartCoords(rank: number): number[] {
+    assertRank('rank', rank, this.size);
+    return this.#grid.coords(rank);
+  }
+
+  /** The ranks `disp` steps back (source) and ahead (dest) along `direction` (MPI_Cart_shift); PROC_NULL past a non-periodic edge. */
+  shift(direction: number, disp = 1): ShiftPeers {
+    return this.#grid.shift(this.rank, direction, disp);
+  }
+
+  /**
+   * The grid of the dimensions kept (`remainDims[i]` true) through this rank (MPI_Cart_sub):
+   * ranks ordered by their coordinates in it. Collective; nothing is sent.
+   */
+  async sub(remainDims: readonly boolean[]): Promise<CartComm> {
+    const { grid, members, index } = this.#grid.sub(this.rank, remainDims);
+    const context = `${this.nextChildContext('u')}c${index}`;
+    return this.runCollective('sub', async () => new CartComm(this.rankServices, this.group.listed(members.map((rank) => this.group.world(rank))), context, grid));
+  }
+
+  /** The same grid, with a message space that never matches this one's. */
+  override dup(): CartComm {
+    return new CartComm(this.rankServices, this.group, this.nextChildContext('d'), this.#grid);
+  }
+
+  /** Every neighbor's value: along each dimension, the rank a step back, then a step ahead; undefined where there is none (PROC_NULL). */
+  neighborAllgather<T>(value: T): Promise<Array<T | undefined>> {
+    return this.runCollective('neighborAllgather', (channel) => neighborAllgather(channel, this.#neighbors, value));
+  }
+
+  /** values[k] goes to neighbor k (in neighborAllgather's order); slot k of the result is what neighbor k sent this rank. */
+  async neighborAlltoall<T>(values: readonly T[]): Promise<Array<T | undefined>> {
+    const count = this.#neighbors.length;
+    if (!Array.isArray(values) || values.length !== count) {
+      throw new InvalidArgumentError('values', values, `an array of exactly ${count} values, one per neighbor (2 per dimension: back, then ahead)`);
+    }
+    return this.runCollective('neighborAlltoall', (channel) => neighborAlltoall(channel, this.#neighbors, values));
+  }
 }

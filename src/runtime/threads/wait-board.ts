@@ -33,6 +33,7 @@ const FINISHED = 2;
 const OPERATIONS = [
   'communication', 'recv', 'probe', 'sendrecv', 'barrier', 'bcast', 'scatter', 'gather', 'allgather',
   'alltoall', 'reduce', 'allreduce', 'scan', 'exscan', 'split', 'irecv', 'isend', 'issend',
+  'createGroup', 'neighborAllgather', 'neighborAlltoall',
 ];
 
 /** One rank's counters, read in one go (deadlock-watch.ts). */
