@@ -4,6 +4,7 @@ import type { WaitDescription } from '../mpi/p2p/engine.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
 import type { RequestCounts } from '../transport/aws/request-meter.ts';
 import type { RankEvent } from './job-events.ts';
+import type { UnreceivedMessages } from './unreceived.ts';
 import type { RankSpans } from './trace/rank-tracer.ts';
 
 /**
@@ -28,6 +29,8 @@ export type ControlMessage =
     requests?: RequestCounts;
     /** Its MPI calls, when the job is traced. */
     trace?: RankSpans;
+    /** Messages that reached it and that it never received; absent when none. */
+    unreceived?: UnreceivedMessages[];
   }
   /** A worker's program threw. */
   | { type: 'failed'; rank: number; error: RemoteErrorInfo }

@@ -7,6 +7,7 @@ import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { runOn } from './target.ts';
 import { valueCases } from './value-cases.ts';
@@ -23,6 +24,7 @@ const faultyAws = faultInjectedTarget(
 
 pointToPointCases(faultyAws);
 nonblockingCases(faultyAws);
+nonblockingCollectiveCases(faultyAws);
 valueCases(faultyAws);
 collectiveCases(faultyAws);
 communicatorCases(faultyAws);

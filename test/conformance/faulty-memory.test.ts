@@ -5,6 +5,7 @@ import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { runOn } from './target.ts';
 import { valueCases } from './value-cases.ts';
@@ -21,6 +22,7 @@ const faulty = faultInjectedTarget(
 
 pointToPointCases(faulty);
 nonblockingCases(faulty);
+nonblockingCollectiveCases(faulty);
 valueCases(faulty);
 collectiveCases(faulty);
 communicatorCases(faulty);

@@ -4,6 +4,7 @@ import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { faultsWereRepaired, threadedFaultTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
@@ -20,6 +21,7 @@ const faultyThreadsAws = {
 
 pointToPointCases(faultyThreadsAws);
 nonblockingCases(faultyThreadsAws);
+nonblockingCollectiveCases(faultyThreadsAws);
 valueCases(faultyThreadsAws);
 collectiveCases(faultyThreadsAws);
 communicatorCases(faultyThreadsAws);

@@ -2,6 +2,7 @@ import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { faultsWereRepaired, threadedFaultTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
@@ -15,6 +16,7 @@ const faultyThreads = threadedFaultTarget(
 
 pointToPointCases(faultyThreads);
 nonblockingCases(faultyThreads);
+nonblockingCollectiveCases(faultyThreads);
 valueCases(faultyThreads);
 collectiveCases(faultyThreads);
 communicatorCases(faultyThreads);

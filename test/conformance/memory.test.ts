@@ -3,6 +3,7 @@ import { communicatorCases } from './communicator-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import type { ConformanceTarget } from './target.ts';
 import { valueCases } from './value-cases.ts';
@@ -17,6 +18,7 @@ const memory: ConformanceTarget = {
 
 pointToPointCases(memory);
 nonblockingCases(memory);
+nonblockingCollectiveCases(memory);
 valueCases(memory);
 collectiveCases(memory);
 communicatorCases(memory);

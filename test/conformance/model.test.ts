@@ -4,6 +4,7 @@ import { communicatorCases } from './communicator-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import type { ConformanceTarget } from './target.ts';
 import { valueCases } from './value-cases.ts';
@@ -23,6 +24,7 @@ const model: ConformanceTarget = {
 
 pointToPointCases(model);
 nonblockingCases(model);
+nonblockingCollectiveCases(model);
 valueCases(model);
 collectiveCases(model);
 communicatorCases(model);

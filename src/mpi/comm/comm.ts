@@ -5,7 +5,8 @@ import { ANY_SOURCE, ANY_TAG, PROC_NULL } from '../constants.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { Engine } from '../p2p/engine.ts';
 import type { InboundMessage } from '../p2p/matching.ts';
-import type { Request } from '../p2p/request.ts';
+import { requestFor, type Request } from '../p2p/request.ts';
+import type { WaitDescription } from '../p2p/wait-description.ts';
 import {
   assertDest, assertPerRankArray, assertRank, assertRecvTag, assertResultBuffer, assertSendTag, assertSource,
 } from '../validation.ts';
@@ -13,6 +14,7 @@ import type { CallDetail, CommTracer } from './comm-tracer.ts';
 import * as collectives from './collectives.ts';
 import { listedGroup, type Group } from './group.ts';
 import type { CollectiveChannel, CollectiveName } from './collectives.ts';
+import { CallChannel, CollectiveCalls, type CollectiveCall, type CollectivePorts } from './collective-calls.ts';
 import { PROC_NULL_STATUS, nullReceive, nullSend, startReceive, startSend, type PointToPointSpace } from './nonblocking.ts';
 import { SUM, assertOp, type Op } from './ops.ts';
 
@@ -42,11 +44,6 @@ export interface ProbeResult {
   bytes: number;
 }
 
-const COLLECTIVE_TAG: Record<CollectiveName, number> = {
-  barrier: 1, bcast: 2, scatter: 3, gather: 4, allgather: 5, alltoall: 6,
-  reduce: 7, allreduce: 8, scan: 9, exscan: 10, split: 11,
-};
-
 /**
  * A communicator: a group of ranks with a message space of its own. Point-to-point traffic
  * uses the context id; collectives use a second context derived from it, so the two never
@@ -62,9 +59,10 @@ export class Comm {
   /** World rank of each rank of this communicator. */
   readonly #group: Group;
   readonly #context: string;
-  readonly #collectiveContext: string;
   #childCount = 0;
-  readonly #channel: CollectiveChannel;
+  /** This communicator's collective calls: their numbers, and the checks of what they receive. */
+  readonly #calls: CollectiveCalls;
+  readonly #ports: CollectivePorts;
   /** Shared memory this communicator's collectives gave back, for the next ones (ranks in threads). */
   readonly #freeShared: SharedArrayBuffer[] = [];
   /** Where this communicator's nonblocking point-to-point requests live. */
@@ -76,32 +74,30 @@ export class Comm {
     this.#engine = services.engine;
     this.#group = Array.isArray(group) ? listedGroup(group) : (group as Group);
     this.#context = context;
-    this.#collectiveContext = `${context}#c`;
     this.jobId = services.jobId;
     this.size = this.#group.size;
     this.rank = this.#group.local(this.#engine.rank)!;
     this.#space = { engine: this.#engine, group: this.#group, context };
-    this.#channel = {
+    this.#calls = new CollectiveCalls(this.#engine, context, this.rank, (world) => this.#group.local(world)!);
+    this.#ports = {
       rank: this.rank,
       size: this.size,
       splitVectors: services.vectorReduction !== 'tree',
       barrierRadix: this.#engine.inProcess ? 2 : 16,
       ...(this.#engine.sharedObjects ? { objects: sharedValues(this.#engine.sharedObjects) } : {}),
       lendsViews: this.#engine.sameThread,
-      send: (value, dest, operation) => this.#sendOn(this.#collectiveContext, value, dest, COLLECTIVE_TAG[operation]),
-      lend: (view, dest, operation) => (this.#engine.sameThread || (this.#engine.inProcess && view.buffer instanceof SharedArrayBuffer)
-        ? this.#engine.sendData(this.#collectiveContext, this.#group.world(dest), COLLECTIVE_TAG[operation], new InProcessValue(view))
-        : this.#sendOn(this.#collectiveContext, view, dest, COLLECTIVE_TAG[operation])),
+      send: (call, value, dest) => this.#sendOn(call.context, value, dest, call.tag),
+      lend: (call, view, dest) => (this.#engine.sameThread || (this.#engine.inProcess && view.buffer instanceof SharedArrayBuffer)
+        ? this.#engine.sendData(call.context, this.#group.world(dest), call.tag, new InProcessValue(view))
+        : this.#sendOn(call.context, view, dest, call.tag)),
       ...(this.#engine.inProcess && !this.#engine.sameThread
         ? { takeShared: (like, length) => this.#takeShared(like, length), releaseShared: (view) => this.#releaseShared(view) }
         : {}),
-      recv: async (source, operation) => {
-        const message = await this.#engine.receive(
-          { context: this.#collectiveContext, source: this.#group.world(source), tag: COLLECTIVE_TAG[operation] },
-          { operation, source, tag: COLLECTIVE_TAG[operation] },
-        );
-        return decodePayload(message.body);
-      },
+      // Any tag: the call's context alone says which messages are its; the tag is then checked.
+      receive: (call, source, operation) => this.#engine.receive(
+        { context: call.context, source: this.#group.world(source), tag: ANY_TAG },
+        { operation, source, tag: ANY_TAG },
+      ),
     };
   }
 
@@ -196,38 +192,37 @@ export class Comm {
   // ---- collectives ----
 
   barrier(): Promise<void> {
-    return this.#traced('barrier', {}, () => collectives.barrier(this.#channel));
+    return this.#collective('barrier', undefined, (ch) => collectives.barrier(ch));
   }
 
   async bcast<T>(value: T, root = 0): Promise<T> {
     assertRank('root', root, this.size);
-    return this.#traced('bcast', { root: this.#group.world(root) }, () => collectives.bcast(this.#channel, value, root));
+    return this.#collective('bcast', root, (ch) => collectives.bcast(ch, value, root));
   }
 
   async scatter<T>(values: T[] | undefined, root = 0): Promise<T> {
-    assertRank('root', root, this.size);
-    if (this.rank === root) assertPerRankArray('values', values, this.size);
-    return this.#traced('scatter', { root: this.#group.world(root) }, () => collectives.scatter(this.#channel, values, root));
+    this.#assertScatter(values, root);
+    return this.#collective('scatter', root, (ch) => collectives.scatter(ch, values, root));
   }
 
   async gather<T>(value: T, root = 0): Promise<T[] | undefined> {
     assertRank('root', root, this.size);
-    return this.#traced('gather', { root: this.#group.world(root) }, () => collectives.gather(this.#channel, value, root));
+    return this.#collective('gather', root, (ch) => collectives.gather(ch, value, root));
   }
 
   allgather<T>(value: T): Promise<T[]> {
-    return this.#traced('allgather', {}, () => collectives.allgather(this.#channel, value));
+    return this.#collective('allgather', undefined, (ch) => collectives.allgather(ch, value));
   }
 
   async alltoall<T>(values: T[]): Promise<T[]> {
     assertPerRankArray('values', values, this.size);
-    return this.#traced('alltoall', {}, () => collectives.alltoall(this.#channel, values));
+    return this.#collective('alltoall', undefined, (ch) => collectives.alltoall(ch, values));
   }
 
   async reduce<T = any>(value: T, op: Op = SUM, root = 0): Promise<T | undefined> {
     assertOp(op);
     assertRank('root', root, this.size);
-    return (await this.#traced('reduce', { root: this.#group.world(root) }, () => collectives.reduce(this.#channel, value, op, root))) as T | undefined;
+    return (await this.#collective('reduce', root, (ch) => collectives.reduce(ch, value, op, root))) as T | undefined;
   }
 
   /**
@@ -239,20 +234,72 @@ export class Comm {
   async allreduce<T = any>(value: T, op: Op = SUM, into?: ArrayBufferView): Promise<T> {
     // A new large result costs more in fresh pages than the reduction itself (bench cases
     // memory.allreduce-into-8MiB.np4 against memory.allreduce-buffer-8MiB.np4).
-    assertOp(op);
-    if (into === undefined) return (await this.#traced('allreduce', {}, () => collectives.allreduce(this.#channel, value, op))) as T;
-    assertResultBuffer(value, into);
-    return (await this.#traced('allreduce', {}, () => collectives.allreduce(this.#channel, value, op, into))) as T;
+    this.#assertAllreduce(value, op, into);
+    return (await this.#collective('allreduce', undefined, (ch) => collectives.allreduce(ch, value, op, into))) as T;
   }
 
   async scan<T = any>(value: T, op: Op = SUM): Promise<T> {
     assertOp(op);
-    return (await this.#traced('scan', {}, () => collectives.scan(this.#channel, value, op, false))) as T;
+    return (await this.#collective('scan', undefined, (ch) => collectives.scan(ch, value, op, false))) as T;
   }
 
   async exscan<T = any>(value: T, op: Op = SUM): Promise<T | undefined> {
     assertOp(op);
-    return (await this.#traced('exscan', {}, () => collectives.scan(this.#channel, value, op, true))) as T | undefined;
+    return (await this.#collective('exscan', undefined, (ch) => collectives.scan(ch, value, op, true))) as T | undefined;
+  }
+
+  // ---- nonblocking collectives ----
+  // Each starts the blocking call's algorithm now, on a call number of its own, and returns its
+  // Request at once; the algorithm advances as its messages arrive, whether or not the program
+  // waits. As in MPI, a value handed to one must not be changed before the request completes.
+
+  ibarrier(): Request<undefined> {
+    return this.#startCollective('barrier', undefined, (ch) => collectives.barrier(ch).then(() => undefined));
+  }
+
+  ibcast<T>(value: T, root = 0): Request<T> {
+    assertRank('root', root, this.size);
+    return this.#startCollective('bcast', root, (ch) => collectives.bcast(ch, value, root));
+  }
+
+  iscatter<T>(values: T[] | undefined, root = 0): Request<T> {
+    this.#assertScatter(values, root);
+    return this.#startCollective('scatter', root, (ch) => collectives.scatter(ch, values, root));
+  }
+
+  igather<T>(value: T, root = 0): Request<T[] | undefined> {
+    assertRank('root', root, this.size);
+    return this.#startCollective('gather', root, (ch) => collectives.gather(ch, value, root));
+  }
+
+  iallgather<T>(value: T): Request<T[]> {
+    return this.#startCollective('allgather', undefined, (ch) => collectives.allgather(ch, value));
+  }
+
+  ialltoall<T>(values: T[]): Request<T[]> {
+    assertPerRankArray('values', values, this.size);
+    return this.#startCollective('alltoall', undefined, (ch) => collectives.alltoall(ch, values));
+  }
+
+  ireduce<T = any>(value: T, op: Op = SUM, root = 0): Request<T | undefined> {
+    assertOp(op);
+    assertRank('root', root, this.size);
+    return this.#startCollective('reduce', root, (ch) => collectives.reduce(ch, value, op, root) as Promise<T | undefined>);
+  }
+
+  iallreduce<T = any>(value: T, op: Op = SUM, into?: ArrayBufferView): Request<T> {
+    this.#assertAllreduce(value, op, into);
+    return this.#startCollective('allreduce', undefined, (ch) => collectives.allreduce(ch, value, op, into) as Promise<T>);
+  }
+
+  iscan<T = any>(value: T, op: Op = SUM): Request<T> {
+    assertOp(op);
+    return this.#startCollective('scan', undefined, (ch) => collectives.scan(ch, value, op, false) as Promise<T>);
+  }
+
+  iexscan<T = any>(value: T, op: Op = SUM): Request<T | undefined> {
+    assertOp(op);
+    return this.#startCollective('exscan', undefined, (ch) => collectives.scan(ch, value, op, true) as Promise<T | undefined>);
   }
 
   // ---- communicators ----
@@ -265,7 +312,7 @@ export class Comm {
     if (!Number.isInteger(color) || color < 0) throw new InvalidArgumentError('color', color, 'a non-negative integer');
     if (!Number.isInteger(key)) throw new InvalidArgumentError('key', key, 'an integer');
     const child = this.#childCount++;
-    const all = await this.#traced('split', {}, () => collectives.allgather(this.#channel, [color, key] as const, 'split'));
+    const all = await this.#collective('split', undefined, (ch) => collectives.allgather(ch, [color, key] as const, 'split'));
     const members = all
       .map(([memberColor, memberKey], rank) => ({ memberColor, memberKey, rank }))
       .filter((member) => member.memberColor === color)
@@ -285,6 +332,47 @@ export class Comm {
   }
 
   // ---- internals ----
+
+  /**
+   * Runs one collective call on a channel of its own (its call number and identity on every
+   * message: collective-calls.ts), traced as `traced`. Every collective, blocking or not, comes
+   * through here, so each takes the next call number in the order the program starts them.
+   */
+  #collective<T>(name: CollectiveName, root: number | undefined, run: (ch: CollectiveChannel) => Promise<T>, traced: string = name): Promise<T> {
+    let call: CollectiveCall;
+    try {
+      call = this.#calls.begin(name, root);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const ended = () => this.#calls.end(call);
+    const channel = new CallChannel(this.#ports, this.#calls, call);
+    const running = this.#traced(traced, root === undefined ? {} : { root: this.#group.world(root) }, () => run(channel));
+    return running.then((value) => {
+      ended();
+      return value;
+    }, (error: unknown) => {
+      ended();
+      throw error;
+    });
+  }
+
+  /** A nonblocking collective: the call starts now; its Request completes with what the blocking call resolves to. */
+  #startCollective<T>(name: CollectiveName, root: number | undefined, run: (ch: CollectiveChannel) => Promise<T>): Request<T> {
+    const operation = `i${name}`;
+    const shown: WaitDescription = { operation, source: root ?? ANY_SOURCE, tag: ANY_TAG };
+    return requestFor<T>('operation', this.#engine, shown, this.#collective(name, root, run, operation));
+  }
+
+  #assertScatter(values: unknown[] | undefined, root: number): void {
+    assertRank('root', root, this.size);
+    if (this.rank === root) assertPerRankArray('values', values, this.size);
+  }
+
+  #assertAllreduce(value: unknown, op: Op, into: ArrayBufferView | undefined): void {
+    assertOp(op);
+    if (into !== undefined) assertResultBuffer(value, into);
+  }
 
   #startSend(value: unknown, dest: number, tag: number, synchronous: boolean): Request<undefined> {
     assertDest('dest', dest, this.size);
