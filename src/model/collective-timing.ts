@@ -1,9 +1,8 @@
 import type { Comm } from '../mpi/comm/comm.ts';
-import type { CollectiveName } from '../mpi/comm/collective-channel.ts';
+import { COLLECTIVE_NAMES } from '../mpi/comm/collective-channel.ts';
 
-const COLLECTIVES: ReadonlySet<string> = new Set<CollectiveName>([
-  'barrier', 'bcast', 'scatter', 'gather', 'allgather', 'alltoall', 'reduce', 'allreduce', 'scan', 'exscan', 'split',
-]);
+/** Every collective, and its nonblocking form (`ibcast`: from its start to its completion). */
+const COLLECTIVES: ReadonlySet<string> = new Set<string>(COLLECTIVE_NAMES.flatMap((name) => [name, `i${name}`]));
 /** The blocking point-to-point calls: timed together, as the job's point-to-point time. */
 const POINT_TO_POINT: ReadonlySet<string> = new Set(['send', 'recv', 'recvMessage', 'sendrecv', 'probe']);
 

@@ -26,8 +26,8 @@ export interface CollectiveCall {
 
 /** Room for the names: a tag is a name's index plus this times (root + 1). */
 const NAME_SLOTS = 64;
-/** Identities of this many finished calls are kept, to name them when a late message of another call comes. */
-const FINISHED_KEPT = 256;
+/** Identities of this many calls are kept, to compare a message that comes late (or early, for one in flight) without a receive. */
+const CALLS_KEPT = 256;
 /** Between the communicator's context and the call number. */
 const CALL_MARK = '#c';
 
@@ -53,14 +53,15 @@ export function collectiveCallOf(context: string): { base: string; number: numbe
  * The collective calls of one communicator on this rank: it numbers them, and checks every
  * collective message it meets against the call it belongs to. A mismatch fails the rank
  * (`Engine.fail`): what it waits on rejects with the error, and its program's outcome is that
- * error even if it returns. Kept: the calls in flight, the identities of the last FINISHED_KEPT
- * finished ones, and for calls not started yet the first message that arrived (dropped when the
- * call starts).
+ * error even if it returns. Kept: the identities of the last CALLS_KEPT calls started (a ring,
+ * so a call costs no allocation), and for calls not started yet the first message that arrived
+ * (dropped when the call starts).
  */
 export class CollectiveCalls {
   #next = 0;
-  readonly #inFlight = new Map<number, number>();
-  readonly #finished = new Map<number, number>();
+  /** Ring of the last CALLS_KEPT calls started: slot n % CALLS_KEPT holds call n's number and identity. */
+  readonly #numbers = new Float64Array(CALLS_KEPT).fill(-1);
+  readonly #tags = new Uint32Array(CALLS_KEPT);
   readonly #early = new Map<number, { source: number; tag: number }>();
   readonly #base: string;
 
@@ -79,7 +80,9 @@ export class CollectiveCalls {
   begin(name: CollectiveName, root: number | undefined): CollectiveCall {
     const number = this.#next++;
     const call = { number, context: `${this.#base}${number}`, tag: identityTag(name, root) };
-    this.#inFlight.set(number, call.tag);
+    this.#numbers[number % CALLS_KEPT] = number;
+    this.#tags[number % CALLS_KEPT] = call.tag;
+    if (this.#early.size === 0) return call;
     const early = this.#early.get(number);
     if (early) {
       this.#early.delete(number);
@@ -88,32 +91,28 @@ export class CollectiveCalls {
     return call;
   }
 
-  end(call: CollectiveCall): void {
-    this.#inFlight.delete(call.number);
-    this.#finished.set(call.number, call.tag);
-    this.#finished.delete(call.number - FINISHED_KEPT);
-  }
-
   /** A receive of `call` took `message`: it must be the same call's. */
   check(call: CollectiveCall, message: InboundMessage): void {
     if (message.tag !== call.tag) this.#mismatch(call.tag, this.localOf(message.source), message.tag);
   }
 
-  /** A message of call `number` arrived with no receive posted for it. */
+  /**
+   * A message of call `number` arrived with no receive posted for it: compared with this rank's
+   * call of that number if it started it (in flight or finished), else kept until it starts.
+   * A finished call whose identity was the same leaves the message to the end-of-job check.
+   */
   arrived(number: number, message: InboundMessage): void {
     const source = this.localOf(message.source);
     if (number >= this.#next) {
       if (!this.#early.has(number)) this.#early.set(number, { source, tag: message.tag });
       return;
     }
-    // A finished call whose identity was the same leaves the message to the end-of-job warning.
-    const own = this.#inFlight.get(number) ?? this.#finished.get(number);
-    if (own !== undefined && own !== message.tag) {
-      try {
-        this.#mismatch(own, source, message.tag);
-      } catch {
-        // Failed through the engine: the program meets the error at its next call or wait.
-      }
+    const slot = number % CALLS_KEPT;
+    if (this.#numbers[slot] !== number || this.#tags[slot] === message.tag) return;
+    try {
+      this.#mismatch(this.#tags[slot]!, source, message.tag);
+    } catch {
+      // Failed through the engine: the program meets the error at its next call or wait.
     }
   }
 
@@ -153,25 +152,16 @@ export interface CollectivePorts extends Omit<CollectiveChannel, 'send' | 'lend'
  * (collectives.ts and any other) know nothing of it.
  */
 export class CallChannel implements CollectiveChannel {
-  readonly rank: number;
-  readonly size: number;
-  readonly splitVectors: boolean;
-  readonly lendsViews: boolean;
-  readonly barrierRadix: number;
-  readonly objects: CollectiveChannel['objects'];
-  readonly takeShared: CollectiveChannel['takeShared'];
-  readonly releaseShared: CollectiveChannel['releaseShared'];
+  constructor(private readonly ports: CollectivePorts, private readonly calls: CollectiveCalls, readonly call: CollectiveCall) {}
 
-  constructor(private readonly ports: CollectivePorts, private readonly calls: CollectiveCalls, readonly call: CollectiveCall) {
-    this.rank = ports.rank;
-    this.size = ports.size;
-    this.splitVectors = ports.splitVectors;
-    this.lendsViews = ports.lendsViews;
-    this.barrierRadix = ports.barrierRadix;
-    this.objects = ports.objects;
-    this.takeShared = ports.takeShared;
-    this.releaseShared = ports.releaseShared;
-  }
+  get rank(): number { return this.ports.rank; }
+  get size(): number { return this.ports.size; }
+  get splitVectors(): boolean { return this.ports.splitVectors; }
+  get lendsViews(): boolean { return this.ports.lendsViews; }
+  get barrierRadix(): number { return this.ports.barrierRadix; }
+  get objects(): CollectiveChannel['objects'] { return this.ports.objects; }
+  get takeShared(): CollectiveChannel['takeShared'] { return this.ports.takeShared; }
+  get releaseShared(): CollectiveChannel['releaseShared'] { return this.ports.releaseShared; }
 
   send(value: unknown, dest: number): Promise<void> {
     return this.ports.send(this.call, value, dest);

@@ -339,22 +339,14 @@ export class Comm {
    * through here, so each takes the next call number in the order the program starts them.
    */
   #collective<T>(name: CollectiveName, root: number | undefined, run: (ch: CollectiveChannel) => Promise<T>, traced: string = name): Promise<T> {
-    let call: CollectiveCall;
+    let channel: CallChannel;
     try {
-      call = this.#calls.begin(name, root);
+      channel = new CallChannel(this.#ports, this.#calls, this.#calls.begin(name, root));
     } catch (error) {
       return Promise.reject(error);
     }
-    const ended = () => this.#calls.end(call);
-    const channel = new CallChannel(this.#ports, this.#calls, call);
-    const running = this.#traced(traced, root === undefined ? {} : { root: this.#group.world(root) }, () => run(channel));
-    return running.then((value) => {
-      ended();
-      return value;
-    }, (error: unknown) => {
-      ended();
-      throw error;
-    });
+    if (!this.#services.tracer) return run(channel);
+    return this.#traced(traced, root === undefined ? {} : { root: this.#group.world(root) }, () => run(channel));
   }
 
   /** A nonblocking collective: the call starts now; its Request completes with what the blocking call resolves to. */
