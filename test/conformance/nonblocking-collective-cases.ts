@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RankFailedError } from '../../src/index.ts';
+import { ANY_TAG, JobTimeoutError, RankFailedError } from '../../src/index.ts';
 import * as programs from './programs/nonblocking-collectives.ts';
 import { rejection, runOn, type ConformanceTarget } from './target.ts';
 
@@ -68,12 +68,13 @@ export function nonblockingCollectiveCases(target: ConformanceTarget): void {
       });
     }
 
-    it('waitany and waitsome report collective requests once each, waitall the rest', async () => {
+    it('waitany and waitsome report collective requests once each, waitall the rest; cancel is refused', async () => {
       const size = 3;
       const r = await runOn(target, programs.waitanyWaitsome, { size, timeoutMs: HANG_TIMEOUT_MS });
       expect(r.results).toEqual(Array.from({ length: size }, (_, rank) => ({
         size,
         seen: [[0, 3], [1, 'from 0'], [2, [0, 1, 2]], [3, rank === 0 ? undefined : rank], [4, undefined]],
+        refused: { type: 'InvalidArgumentError', argument: 'request' },
       })));
     });
 
@@ -81,6 +82,16 @@ export function nonblockingCollectiveCases(target: ConformanceTarget): void {
       const size = 4;
       const r = await runOn(target, programs.progressWithoutWait, { size, timeoutMs: HANG_TIMEOUT_MS });
       expect(r.results).toEqual([10, 10, 10, 10]);
+    });
+
+    it('a job past its timeout names what each rank waits on: a collective request it waits for, never one it only started', async () => {
+      const timeoutMs = Math.max(300, target.timeoutMs / 100);
+      const error = await rejection(runOn(target, programs.collectivesThatWaitForever, { size: 3, timeoutMs }));
+      expect(error).toBeInstanceOf(JobTimeoutError);
+      expect(error.running).toEqual([
+        { rank: 1, operation: 'recv', source: 0, tag: 6, silent: false },
+        { rank: 2, operation: 'ibcast', source: 0, tag: ANY_TAG, silent: false },
+      ]);
     });
 
     it('a rank that fails while the others wait in waitall on collectives fails the job naming it, with no unhandled rejection', async () => {

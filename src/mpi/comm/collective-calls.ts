@@ -22,6 +22,8 @@ export interface CollectiveCall {
   readonly context: string;
   /** Its name and root, as its messages' tag (identityTag). */
   readonly tag: number;
+  /** A nonblocking call: its receives are no part of what the rank waits on until the program waits on its request. */
+  readonly background: boolean;
 }
 
 /** Room for the names: a tag is a name's index plus this times (root + 1). */
@@ -77,9 +79,9 @@ export class CollectiveCalls {
   }
 
   /** Starts the next call; throws CollectiveMismatchError when another call's message already came for it. */
-  begin(name: CollectiveName, root: number | undefined): CollectiveCall {
+  begin(name: CollectiveName, root: number | undefined, background: boolean): CollectiveCall {
     const number = this.#next++;
-    const call = { number, context: `${this.#base}${number}`, tag: identityTag(name, root) };
+    const call = { number, context: `${this.#base}${number}`, tag: identityTag(name, root), background };
     this.#numbers[number % CALLS_KEPT] = number;
     this.#tags[number % CALLS_KEPT] = call.tag;
     if (this.#early.size === 0) return call;

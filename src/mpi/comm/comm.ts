@@ -94,10 +94,10 @@ export class Comm {
         ? { takeShared: (like, length) => this.#takeShared(like, length), releaseShared: (view) => this.#releaseShared(view) }
         : {}),
       // Any tag: the call's context alone says which messages are its; the tag is then checked.
-      receive: (call, source, operation) => this.#engine.receive(
-        { context: call.context, source: this.#group.world(source), tag: ANY_TAG },
-        { operation, source, tag: ANY_TAG },
-      ),
+      receive: (call, source, operation) => {
+        const pattern = { context: call.context, source: this.#group.world(source), tag: ANY_TAG };
+        return call.background ? this.#engine.receiveInBackground(pattern) : this.#engine.receive(pattern, { operation, source, tag: ANY_TAG });
+      },
     };
   }
 
@@ -335,25 +335,25 @@ export class Comm {
 
   /**
    * Runs one collective call on a channel of its own (its call number and identity on every
-   * message: collective-calls.ts), traced as `traced`. Every collective, blocking or not, comes
+   * message: collective-calls.ts), traced under its name (`ibcast` for a nonblocking one). Every collective, blocking or not, comes
    * through here, so each takes the next call number in the order the program starts them.
    */
-  #collective<T>(name: CollectiveName, root: number | undefined, run: (ch: CollectiveChannel) => Promise<T>, traced: string = name): Promise<T> {
+  #collective<T>(name: CollectiveName, root: number | undefined, run: (ch: CollectiveChannel) => Promise<T>, nonblocking = false): Promise<T> {
     let channel: CallChannel;
     try {
-      channel = new CallChannel(this.#ports, this.#calls, this.#calls.begin(name, root));
+      channel = new CallChannel(this.#ports, this.#calls, this.#calls.begin(name, root, nonblocking));
     } catch (error) {
       return Promise.reject(error);
     }
     if (!this.#services.tracer) return run(channel);
-    return this.#traced(traced, root === undefined ? {} : { root: this.#group.world(root) }, () => run(channel));
+    return this.#traced(nonblocking ? `i${name}` : name, root === undefined ? {} : { root: this.#group.world(root) }, () => run(channel));
   }
 
   /** A nonblocking collective: the call starts now; its Request completes with what the blocking call resolves to. */
   #startCollective<T>(name: CollectiveName, root: number | undefined, run: (ch: CollectiveChannel) => Promise<T>): Request<T> {
     const operation = `i${name}`;
     const shown: WaitDescription = { operation, source: root ?? ANY_SOURCE, tag: ANY_TAG };
-    return requestFor<T>('operation', this.#engine, shown, this.#collective(name, root, run, operation));
+    return requestFor<T>('operation', this.#engine, shown, this.#collective(name, root, run, true));
   }
 
   #assertScatter(values: unknown[] | undefined, root: number): void {

@@ -176,6 +176,16 @@ export class Engine {
     return this.posted.push(pattern, true, handler);
   }
 
+  /**
+   * A receive the program is not blocked on (a step of a nonblocking collective): posted like an
+   * irecv, so it is no part of what the rank waits on until the program waits on its request.
+   */
+  receiveInBackground(pattern: MatchPattern): Promise<InboundMessage> {
+    return new Promise((resolve, reject) => {
+      this.postReceive(pattern, { matched: resolve, failed: reject });
+    });
+  }
+
   /** Withdraws a posted receive (cancel); false when it already matched (or the rank was stopped). */
   withdraw(posted: PostedReceive): boolean {
     if (!posted.listed) return false;

@@ -82,6 +82,12 @@ export const waitanyWaitsome = defineProgram(async (comm) => {
     comm.iexscan(1, SUM),
     comm.ibarrier(),
   ];
+  let refused: unknown;
+  try {
+    requests[4]!.cancel();
+  } catch (error) {
+    refused = { type: (error as Error).name, argument: (error as { argument?: string }).argument };
+  }
   const seen: Array<[number, unknown]> = [];
   const any = await Request.waitany(requests);
   seen.push([any.index!, any.value]);
@@ -91,7 +97,7 @@ export const waitanyWaitsome = defineProgram(async (comm) => {
   const values = await Request.waitall(rest.map(([, request]) => request));
   rest.forEach(([index], i) => seen.push([index, values[i]]));
   seen.sort((a, b) => a[0] - b[0]);
-  return { seen, size };
+  return { seen, size, refused };
 });
 
 /**
@@ -151,4 +157,18 @@ export const leftUnreceived = defineProgram(async (comm: Comm) => {
   await comm.barrier();
   await dup.barrier();
   return comm.rank;
+});
+
+/**
+ * Rank 0 never joins: rank 1 starts an iallreduce it does not wait on and then waits in a
+ * receive; rank 2 waits on an ibcast. At the timeout each must be shown blocked on what its
+ * program waits on: a started collective alone is not a wait.
+ */
+export const collectivesThatWaitForever = defineProgram(async (comm) => {
+  if (comm.rank === 1) {
+    comm.iallreduce(1, SUM);
+    return comm.recv(0, 6);
+  }
+  if (comm.rank === 2) return comm.ibcast(undefined, 0).wait();
+  return undefined;
 });
