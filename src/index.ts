@@ -1,6 +1,7 @@
 export { defineProgram, type Program, type ProgramMain } from './mpi/program.ts';
 export { runLocal, type RunLocalOptions, type JobTransportsFactory, type JobTransports } from './runtime/run-local.ts';
 export type { RunResult, RankTiming } from './runtime/run-result.ts';
+export type { UnreceivedMessages } from './runtime/unreceived.ts';
 export type { OutputLine, OutputStream } from './runtime/output.ts';
 export { Comm, CartComm, type Message, type ProbeResult } from './mpi/comm/comm.ts';
 export { Group } from './mpi/comm/group.ts';
@@ -15,7 +16,7 @@ export { ANY_SOURCE, ANY_TAG, PROC_NULL, MAX_SIZE, MAX_MESSAGE_BYTES, MAX_TAG } 
 export { wtime, wtick } from './mpi/time.ts';
 export { computeDims } from './mpi/topology/compute-dims.ts';
 export {
-  LambdaMpiError, InvalidArgumentError, ProgramBuildError, RankFailedError, JobAbortedError, JobTimeoutError, JobCancelledError, TransportError,
+  LambdaMpiError, InvalidArgumentError, ProgramBuildError, RankFailedError, JobAbortedError, JobTimeoutError, JobCancelledError, TransportError, CollectiveMismatchError,
   ConfigurationError, RankLostError, type LostRank, type SilenceEvidence, type RankWaitState, type RemoteErrorInfo,
 } from './mpi/errors.ts';
 export { DeadlockError, type BlockedRank } from './mpi/deadlock-error.ts';

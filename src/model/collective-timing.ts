@@ -1,10 +1,13 @@
 import { Comm } from '../mpi/comm/comm.ts';
-import type { CollectiveName } from '../mpi/comm/collective-channel.ts';
+import { COLLECTIVE_NAMES } from '../mpi/comm/collective-channel.ts';
 
-const COLLECTIVES: ReadonlySet<string> = new Set<CollectiveName | 'create' | 'createCart' | 'sub'>([
-  'barrier', 'bcast', 'scatter', 'gather', 'allgather', 'alltoall', 'reduce', 'allreduce', 'scan', 'exscan', 'split',
-  'scatterv', 'gatherv', 'allgatherv', 'alltoallv', 'reduceScatter', 'reduceScatterBlock',
-  'create', 'createGroup', 'createCart', 'sub', 'neighborAllgather', 'neighborAlltoall',
+/**
+ * Every collective, and its nonblocking form (`ibcast`: from its start to its completion), and
+ * the communicator constructors that are collective without a message of their own.
+ */
+const COLLECTIVES: ReadonlySet<string> = new Set<string>([
+  ...COLLECTIVE_NAMES.flatMap((name) => [name, `i${name}`]),
+  'create', 'createCart', 'sub',
 ]);
 /** The blocking point-to-point calls: timed together, as the job's point-to-point time. */
 const POINT_TO_POINT: ReadonlySet<string> = new Set(['send', 'recv', 'recvMessage', 'sendrecv', 'probe', 'recvInto']);

@@ -4,6 +4,7 @@ import type { DataTraffic, WaitDescription } from '../mpi/p2p/engine.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
 import type { RequestCounts } from '../transport/aws/request-meter.ts';
 import type { RankEvent } from './job-events.ts';
+import type { UnreceivedMessages } from './unreceived.ts';
 import type { RankSpans } from './trace/rank-tracer.ts';
 
 /**
@@ -30,6 +31,8 @@ export type ControlMessage =
     trace?: RankSpans;
     /** The data frames it sent and took in all (rank 0's deadlock judge counts what is still in flight). */
     traffic?: DataTraffic;
+    /** Messages that reached it and that it never received; absent when none. */
+    unreceived?: UnreceivedMessages[];
   }
   /** A worker's program threw. */
   | { type: 'failed'; rank: number; error: RemoteErrorInfo }

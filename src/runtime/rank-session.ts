@@ -144,6 +144,8 @@ export class RankSession {
       const main = () => options.program.main(comm, options.input);
       // Real time needs no context: wtime() reads it directly.
       const value = await withOutputSink(sink, this.clock === systemClock ? main : () => runOnClock(this.clock, main));
+      // A rank that met another collective's message failed, whatever its program did after.
+      if (this.engine.failure !== undefined) return { ok: false, error: this.engine.failure };
       return { ok: true, value };
     } catch (error) {
       return { ok: false, error };

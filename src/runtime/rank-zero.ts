@@ -1,3 +1,4 @@
+import { collectiveMismatchAtEnd, unreceivedOf, type UnreceivedMessages } from './unreceived.ts';
 import { decode } from '../mpi/codec/codec.ts';
 import {
   JobAbortedError, JobCancelledError, JobTimeoutError, LambdaMpiError, RankFailedError, RankLostError, toRemoteErrorInfo, type RankWaitState,
@@ -56,6 +57,8 @@ export class RankZeroJob {
   private readonly running: Set<number>;
   /** Every rank's return value, index = rank. */
   private readonly results: unknown[];
+  /** What the workers' `done` reports said they never received. */
+  private readonly unreceived: UnreceivedMessages[] = [];
   /** What each rank's `done` said of its time (rank 0's own added at the end). */
   private readonly ends = new Map<number, { durationMs: number; endAt: number; firstMessageAt?: number }>();
   private readonly spans = new Map<number, RankSpans>();
@@ -174,6 +177,7 @@ export class RankZeroJob {
         addRequestCounts(this.workerRequests, message.requests);
         addLinkStats(this.workerLinks, message.link);
         this.deadlocks.workerDone(message.rank, message.traffic);
+        if (message.unreceived) this.unreceived.push(...message.unreceived);
         this.rankFinished(message.rank, true);
         this.finish();
         return;
@@ -240,9 +244,16 @@ export class RankZeroJob {
       this.deadline();
       return;
     }
+    const { jobId, size } = this.options;
+    // Every worker reported after its last message to rank 0 (one ordered link each): rank 0's count is whole.
+    const unreceived = [...unreceivedOf(0, this.session.engine.unreceived()), ...this.unreceived].sort((a, b) => a.rank - b.rank);
+    const mismatch = collectiveMismatchAtEnd(this.session.engine.failure, unreceived);
+    if (mismatch) {
+      this.fail(new RankFailedError(jobId, mismatch.rank, toRemoteErrorInfo(mismatch.error)), mismatch.rank);
+      return;
+    }
     void this.session.events.flush();
     this.ended = true;
-    const { jobId, size } = this.options;
     const ownStats = this.session.engine.stats;
     const firstMessageAt = this.session.engine.firstFrameAt;
     this.ends.set(0, { durationMs: this.ownDurationMs, endAt: this.session.endedAt ?? this.clock.now(), ...(firstMessageAt !== undefined ? { firstMessageAt } : {}) });
@@ -259,6 +270,7 @@ export class RankZeroJob {
       timings,
       link: addLinkStats(addLinkStats(emptyLinkStats(), this.workerLinks), ownStats),
       ...(requests ? { requests } : {}),
+      ...(unreceived.length > 0 ? { unreceived } : {}),
       ...(this.options.trace ? {
         trace: buildChromeTrace({
           jobId, size, startedAt: this.jobStartedAt, ranks: timings.ranks, spans: this.spans,

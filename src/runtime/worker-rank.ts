@@ -1,3 +1,4 @@
+import { unreceivedOf } from './unreceived.ts';
 import { encode } from '../mpi/codec/codec.ts';
 import { JobAbortedError, JobTimeoutError, toRemoteErrorInfo } from '../mpi/errors.ts';
 import type { ControlMessage } from './control.ts';
@@ -167,12 +168,14 @@ export class WorkerRank {
     }
     const requests = this.options.requestCounts?.();
     const firstMessageAt = session.engine.firstFrameAt;
+    const unreceived = unreceivedOf(rank, session.engine.unreceived());
     await this.report({
       type: 'done', rank, result, durationMs: this.clock.now() - session.startedAt, link: session.engine.stats, endAt: session.endedAt ?? this.clock.now(),
       ...(firstMessageAt !== undefined ? { firstMessageAt } : {}),
       ...(requests ? { requests } : {}),
       ...(session.tracer ? { trace: session.tracer.spans } : {}),
       traffic: session.engine.traffic(),
+      ...(unreceived.length > 0 ? { unreceived } : {}),
     });
   }
 

@@ -7,6 +7,7 @@ import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import type { ConformanceTarget } from './target.ts';
 import { valueCases } from './value-cases.ts';
@@ -25,6 +26,7 @@ const aws: ConformanceTarget = {
 pointToPointCases(aws);
 nonblockingCases(aws);
 vectorCases(aws);
+nonblockingCollectiveCases(aws);
 valueCases(aws);
 collectiveCases(aws);
 communicatorCases(aws);

@@ -9,6 +9,7 @@ import { deadlockCases } from './deadlock-cases.ts';
 import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { runOn } from './target.ts';
 import { valueCases } from './value-cases.ts';
@@ -27,6 +28,7 @@ const faultyAws = faultInjectedTarget(
 pointToPointCases(faultyAws);
 nonblockingCases(faultyAws);
 vectorCases(faultyAws);
+nonblockingCollectiveCases(faultyAws);
 valueCases(faultyAws);
 collectiveCases(faultyAws);
 communicatorCases(faultyAws);

@@ -7,6 +7,7 @@ import { deadlockCases } from './deadlock-cases.ts';
 import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { runOn } from './target.ts';
 import { valueCases } from './value-cases.ts';
@@ -25,6 +26,7 @@ const faulty = faultInjectedTarget(
 pointToPointCases(faulty);
 nonblockingCases(faulty);
 vectorCases(faulty);
+nonblockingCollectiveCases(faulty);
 valueCases(faulty);
 collectiveCases(faulty);
 communicatorCases(faulty);

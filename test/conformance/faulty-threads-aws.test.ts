@@ -6,6 +6,7 @@ import { deadlockCases } from './deadlock-cases.ts';
 import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { faultsWereRepaired, threadedFaultTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
@@ -24,6 +25,7 @@ const faultyThreadsAws = {
 pointToPointCases(faultyThreadsAws);
 nonblockingCases(faultyThreadsAws);
 vectorCases(faultyThreadsAws);
+nonblockingCollectiveCases(faultyThreadsAws);
 valueCases(faultyThreadsAws);
 collectiveCases(faultyThreadsAws);
 communicatorCases(faultyThreadsAws);

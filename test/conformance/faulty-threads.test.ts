@@ -4,6 +4,7 @@ import { deadlockCases } from './deadlock-cases.ts';
 import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { faultsWereRepaired, threadedFaultTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
@@ -19,6 +20,7 @@ const faultyThreads = threadedFaultTarget(
 pointToPointCases(faultyThreads);
 nonblockingCases(faultyThreads);
 vectorCases(faultyThreads);
+nonblockingCollectiveCases(faultyThreads);
 valueCases(faultyThreads);
 collectiveCases(faultyThreads);
 communicatorCases(faultyThreads);

@@ -5,6 +5,7 @@ import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import type { ConformanceTarget } from './target.ts';
 import { valueCases } from './value-cases.ts';
@@ -26,6 +27,7 @@ const model: ConformanceTarget = {
 pointToPointCases(model);
 nonblockingCases(model);
 vectorCases(model);
+nonblockingCollectiveCases(model);
 valueCases(model);
 collectiveCases(model);
 communicatorCases(model);

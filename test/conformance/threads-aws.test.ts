@@ -7,6 +7,7 @@ import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { threadedTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
@@ -27,6 +28,7 @@ const threadsAws = {
 pointToPointCases(threadsAws);
 nonblockingCases(threadsAws);
 vectorCases(threadsAws);
+nonblockingCollectiveCases(threadsAws);
 valueCases(threadsAws);
 collectiveCases(threadsAws);
 communicatorCases(threadsAws);

@@ -5,6 +5,7 @@ import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { threadedTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
@@ -19,6 +20,7 @@ const threads = threadedTarget(
 pointToPointCases(threads);
 nonblockingCases(threads);
 vectorCases(threads);
+nonblockingCollectiveCases(threads);
 valueCases(threads);
 collectiveCases(threads);
 communicatorCases(threads);

@@ -40,6 +40,7 @@ const PAIRS: Pair[] = [
   { py: 'split.py', size: 5, ts: counterparts.split },
   { py: 'p2p.py', size: 4, ts: counterparts.p2p },
   { py: 'nonblocking.py', size: 4, ts: counterparts.nonblocking },
+  { py: 'nonblocking_collectives.py', size: 4, ts: counterparts.nonblockingCollectives },
   { py: 'compute_dims.py', size: 1, ts: counterparts.computeDimsCases },
   { py: 'vcollectives.py', size: 4, ts: counterparts.vcollectives },
   { py: 'topology.py', size: 7, ts: counterparts.topology },

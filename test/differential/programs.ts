@@ -322,3 +322,42 @@ export const topology = defineProgram(async (comm) => {
     }
   }
 });
+
+/** nonblocking_collectives.py, N = 4 (mpi4py 3.1's nonblocking collectives take numpy buffers: TypedArrays here). */
+export const nonblockingCollectives = defineProgram(async (comm) => {
+  const { rank, size } = comm;
+  await comm.ibarrier().wait();
+  console.log(`rank ${rank}: Ibarrier done`);
+
+  const rBcast = comm.ibcast(new Float64Array([rank * 10, rank + 0.5]), 1);
+  const rScatter = comm.iscatter(rank === 2 ? Array.from({ length: size }, (_, dest) => Int32Array.of(dest * 6, dest * 6 + 3)) : undefined, 2);
+  const rGather = comm.igather(Float64Array.of(rank * 1.5), 3);
+  const rAllgather = comm.iallgather(Int32Array.of(rank * rank));
+  const rAlltoall = comm.ialltoall(Array.from({ length: size }, (_, dest) => rank * 10 + dest));
+  const [exchanged, allgathered, gathered, scattered, bcast] = await Request.waitall<unknown>([rAlltoall, rAllgather, rGather, rScatter, rBcast]);
+  const joined = (parts: unknown, Type: typeof Int32Array | typeof Float64Array) => Type.from((parts as ArrayLike<number>[]).flatMap((part) => Array.from(part)));
+  console.log(`rank ${rank}: Ibcast ${formatNumpy(bcast as Float64Array)}`);
+  console.log(`rank ${rank}: Iscatter ${formatNumpy(scattered as Int32Array)}`);
+  if (rank === 3) console.log(`rank ${rank}: Igather ${formatNumpy(joined(gathered, Float64Array))}`);
+  console.log(`rank ${rank}: Iallgather ${formatNumpy(joined(allgathered, Int32Array))}`);
+  console.log(`rank ${rank}: Ialltoall ${formatNumpy(Int32Array.from(exchanged as number[]))}`);
+
+  const requests: Request<unknown>[] = [
+    comm.ireduce(Float64Array.of(rank, 2 ** rank, -rank), SUM, 0),
+    comm.iallreduce(Int32Array.of((rank * 7) % size, -rank), MAX),
+    comm.iscan(Float64Array.of(rank + 1, 0.5), SUM),
+    comm.iexscan(Int32Array.of(rank + 1), PROD),
+  ];
+  const blocking = await comm.allreduce(rank, SUM);
+  const values: unknown[] = new Array(requests.length);
+  for (let done = 0; done < requests.length; done++) {
+    const { index, value } = await Request.waitany(requests);
+    values[index!] = value;
+  }
+  const [reduced, maxed, scanned, exscanned] = values as [Float64Array, Int32Array, Float64Array, Int32Array];
+  if (rank === 0) console.log(`rank ${rank}: Ireduce SUM ${formatNumpy(reduced)}`);
+  console.log(`rank ${rank}: Iallreduce MAX ${formatNumpy(maxed)}`);
+  console.log(`rank ${rank}: Iscan SUM ${formatNumpy(scanned)}`);
+  if (rank > 0) console.log(`rank ${rank}: Iexscan PROD ${formatNumpy(exscanned)}`);
+  console.log(`rank ${rank}: blocking allreduce among them ${blocking}`);
+});

@@ -5,12 +5,14 @@ import { ANY_SOURCE, ANY_TAG, PROC_NULL } from '../constants.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { Engine } from '../p2p/engine.ts';
 import type { InboundMessage } from '../p2p/matching.ts';
-import type { Request } from '../p2p/request.ts';
+import { requestFor, type Request } from '../p2p/request.ts';
+import type { WaitDescription } from '../p2p/wait-description.ts';
 import {
   assertDest, assertPerRankArray, assertRank, assertRecvTag, assertResultBuffer, assertSendTag, assertSource,
 } from '../validation.ts';
 import type { CallDetail, CommTracer } from './comm-tracer.ts';
 import * as collectives from './collectives.ts';
+import { CallChannel, CollectiveCalls, type CollectivePorts } from './collective-calls.ts';
 import { Group, assertGroup, listedGroup } from './group.ts';
 import type { CollectiveChannel, CollectiveName } from './collectives.ts';
 import { PROC_NULL_STATUS, nullReceive, nullSend, startReceive, startSend, type PointToPointSpace } from './nonblocking.ts';
@@ -49,13 +51,6 @@ export interface ProbeResult {
   bytes: number;
 }
 
-const COLLECTIVE_TAG: Record<CollectiveName, number> = {
-  barrier: 1, bcast: 2, scatter: 3, gather: 4, allgather: 5, alltoall: 6,
-  reduce: 7, allreduce: 8, scan: 9, exscan: 10, split: 11,
-  scatterv: 12, gatherv: 13, allgatherv: 14, alltoallv: 15, reduceScatter: 16, reduceScatterBlock: 17,
-  createGroup: 18, neighborAllgather: 19, neighborAlltoall: 20,
-};
-
 /**
  * A communicator: a group of ranks with a message space of its own. Point-to-point traffic
  * uses the context id; collectives use a second context derived from it, so the two never
@@ -71,11 +66,12 @@ export class Comm {
   /** World rank of each rank of this communicator. */
   readonly #group: Group;
   readonly #context: string;
-  readonly #collectiveContext: string;
   #childCount = 0;
   /** The lowest serial this rank would give the next communicator made by createGroup (see there). */
   #groupSerial = 0;
-  readonly #channel: CollectiveChannel;
+  /** This communicator's collective calls: their numbers, and the checks of what they receive. */
+  readonly #calls: CollectiveCalls;
+  readonly #ports: CollectivePorts;
   /** Shared memory this communicator's collectives gave back, for the next ones (ranks in threads). */
   readonly #freeShared: SharedArrayBuffer[] = [];
   /** Where this communicator's nonblocking point-to-point requests live. */
@@ -87,32 +83,31 @@ export class Comm {
     this.#engine = services.engine;
     this.#group = group instanceof Group ? group : listedGroup(group, this.#engine.rank);
     this.#context = context;
-    this.#collectiveContext = `${context}#c`;
     this.jobId = services.jobId;
     this.size = this.#group.size;
     this.rank = this.#group.local(this.#engine.rank)!;
     this.#space = { engine: this.#engine, group: this.#group, context };
     setRanksShareMemory(this.#engine.inProcess && !this.#engine.sameThread);
-    this.#channel = {
+    this.#calls = new CollectiveCalls(this.#engine, context, this.rank, (world) => this.#group.local(world)!);
+    this.#ports = {
       rank: this.rank,
       size: this.size,
       splitVectors: services.vectorReduction !== 'tree',
       barrierRadix: this.#engine.inProcess ? 2 : 16,
       ...(this.#engine.sharedObjects ? { objects: sharedValues(this.#engine.sharedObjects) } : {}),
       lendsViews: this.#engine.sameThread,
-      send: (value, dest, operation) => this.#sendOn(this.#collectiveContext, value, dest, COLLECTIVE_TAG[operation]),
-      lend: (view, dest, operation) => (this.#engine.sameThread || (this.#engine.inProcess && view.buffer instanceof SharedArrayBuffer)
-        ? this.#engine.sendData(this.#collectiveContext, this.#group.world(dest), COLLECTIVE_TAG[operation], new InProcessValue(view))
-        : this.#sendOn(this.#collectiveContext, view, dest, COLLECTIVE_TAG[operation])),
+      send: (call, value, dest) => this.#sendOn(call.context, value, dest, call.tag),
+      lend: (call, view, dest) => (this.#engine.sameThread || (this.#engine.inProcess && view.buffer instanceof SharedArrayBuffer)
+        ? this.#engine.sendData(call.context, this.#group.world(dest), call.tag, new InProcessValue(view))
+        : this.#sendOn(call.context, view, dest, call.tag)),
       ...(this.#engine.inProcess && !this.#engine.sameThread
         ? { takeShared: (like, length) => this.#takeShared(like, length), releaseShared: (view) => this.#releaseShared(view) }
         : {}),
-      recv: async (source, operation) => {
-        const message = await this.#engine.receive(
-          { context: this.#collectiveContext, source: this.#group.world(source), tag: COLLECTIVE_TAG[operation] },
-          { operation, source, tag: COLLECTIVE_TAG[operation], peer: this.#group.world(source) },
-        );
-        return decodePayload(message.body);
+      // Any tag: the call's context alone says which messages are its; the tag is then checked.
+      receive: (call, source, operation) => {
+        const peer = this.#group.world(source);
+        const pattern = { context: call.context, source: peer, tag: ANY_TAG };
+        return call.background ? this.#engine.receiveInBackground(pattern) : this.#engine.receive(pattern, { operation, source, tag: ANY_TAG, peer });
       },
     };
   }
@@ -231,38 +226,38 @@ export class Comm {
   // ---- collectives ----
 
   barrier(): Promise<void> {
-    return this.#traced('barrier', {}, () => collectives.barrier(this.#channel));
+    return this.#collective('barrier', undefined, (ch) => collectives.barrier(ch));
   }
 
   async bcast<T>(value: T, root = 0): Promise<T> {
     assertRank('root', root, this.size);
-    return this.#traced('bcast', { root: this.#group.world(root) }, () => collectives.bcast(this.#channel, value, root));
+    return this.#collective('bcast', root, (ch) => collectives.bcast(ch, value, root));
   }
 
   async scatter<T>(values: T[] | undefined, root = 0): Promise<T> {
     assertRank('root', root, this.size);
     if (this.rank === root) assertPerRankArray('values', values, this.size);
-    return this.#traced('scatter', { root: this.#group.world(root) }, () => collectives.scatter(this.#channel, values, root));
+    return this.#collective('scatter', root, (ch) => collectives.scatter(ch, values, root));
   }
 
   async gather<T>(value: T, root = 0): Promise<T[] | undefined> {
     assertRank('root', root, this.size);
-    return this.#traced('gather', { root: this.#group.world(root) }, () => collectives.gather(this.#channel, value, root));
+    return this.#collective('gather', root, (ch) => collectives.gather(ch, value, root));
   }
 
   allgather<T>(value: T): Promise<T[]> {
-    return this.#traced('allgather', {}, () => collectives.allgather(this.#channel, value));
+    return this.#collective('allgather', undefined, (ch) => collectives.allgather(ch, value));
   }
 
   async alltoall<T>(values: T[]): Promise<T[]> {
     assertPerRankArray('values', values, this.size);
-    return this.#traced('alltoall', {}, () => collectives.alltoall(this.#channel, values));
+    return this.#collective('alltoall', undefined, (ch) => collectives.alltoall(ch, values));
   }
 
   async reduce<T = any>(value: T, op: Op = SUM, root = 0): Promise<T | undefined> {
     assertOp(op);
     assertRank('root', root, this.size);
-    return (await this.#traced('reduce', { root: this.#group.world(root) }, () => collectives.reduce(this.#channel, value, op, root))) as T | undefined;
+    return (await this.#collective('reduce', root, (ch) => collectives.reduce(ch, value, op, root))) as T | undefined;
   }
 
   /**
@@ -275,19 +270,73 @@ export class Comm {
     // A new large result costs more in fresh pages than the reduction itself (bench cases
     // memory.allreduce-into-8MiB.np4 against memory.allreduce-buffer-8MiB.np4).
     assertOp(op);
-    if (into === undefined) return (await this.#traced('allreduce', {}, () => collectives.allreduce(this.#channel, value, op))) as T;
+    if (into === undefined) return (await this.#collective('allreduce', undefined, (ch) => collectives.allreduce(ch, value, op))) as T;
     assertResultBuffer(value, into);
-    return (await this.#traced('allreduce', {}, () => collectives.allreduce(this.#channel, value, op, into))) as T;
+    return (await this.#collective('allreduce', undefined, (ch) => collectives.allreduce(ch, value, op, into))) as T;
   }
 
   async scan<T = any>(value: T, op: Op = SUM): Promise<T> {
     assertOp(op);
-    return (await this.#traced('scan', {}, () => collectives.scan(this.#channel, value, op, false))) as T;
+    return (await this.#collective('scan', undefined, (ch) => collectives.scan(ch, value, op, false))) as T;
   }
 
   async exscan<T = any>(value: T, op: Op = SUM): Promise<T | undefined> {
     assertOp(op);
-    return (await this.#traced('exscan', {}, () => collectives.scan(this.#channel, value, op, true))) as T | undefined;
+    return (await this.#collective('exscan', undefined, (ch) => collectives.scan(ch, value, op, true))) as T | undefined;
+  }
+
+  // ---- nonblocking collectives ----
+  // Each starts the blocking call's algorithm now, on a call number of its own, and returns its
+  // Request at once; the algorithm advances as its messages arrive, whether or not the program
+  // waits. As in MPI, a value handed to one must not be changed before the request completes.
+
+  ibarrier(): Request<undefined> {
+    return this.#startCollective('barrier', undefined, (ch) => collectives.barrier(ch).then(() => undefined));
+  }
+
+  ibcast<T>(value: T, root = 0): Request<T> {
+    assertRank('root', root, this.size);
+    return this.#startCollective('bcast', root, (ch) => collectives.bcast(ch, value, root));
+  }
+
+  iscatter<T>(values: T[] | undefined, root = 0): Request<T> {
+    this.#assertScatter(values, root);
+    return this.#startCollective('scatter', root, (ch) => collectives.scatter(ch, values, root));
+  }
+
+  igather<T>(value: T, root = 0): Request<T[] | undefined> {
+    assertRank('root', root, this.size);
+    return this.#startCollective('gather', root, (ch) => collectives.gather(ch, value, root));
+  }
+
+  iallgather<T>(value: T): Request<T[]> {
+    return this.#startCollective('allgather', undefined, (ch) => collectives.allgather(ch, value));
+  }
+
+  ialltoall<T>(values: T[]): Request<T[]> {
+    assertPerRankArray('values', values, this.size);
+    return this.#startCollective('alltoall', undefined, (ch) => collectives.alltoall(ch, values));
+  }
+
+  ireduce<T = any>(value: T, op: Op = SUM, root = 0): Request<T | undefined> {
+    assertOp(op);
+    assertRank('root', root, this.size);
+    return this.#startCollective('reduce', root, (ch) => collectives.reduce(ch, value, op, root) as Promise<T | undefined>);
+  }
+
+  iallreduce<T = any>(value: T, op: Op = SUM, into?: ArrayBufferView): Request<T> {
+    this.#assertAllreduce(value, op, into);
+    return this.#startCollective('allreduce', undefined, (ch) => collectives.allreduce(ch, value, op, into) as Promise<T>);
+  }
+
+  iscan<T = any>(value: T, op: Op = SUM): Request<T> {
+    assertOp(op);
+    return this.#startCollective('scan', undefined, (ch) => collectives.scan(ch, value, op, false) as Promise<T>);
+  }
+
+  iexscan<T = any>(value: T, op: Op = SUM): Request<T | undefined> {
+    assertOp(op);
+    return this.#startCollective('exscan', undefined, (ch) => collectives.scan(ch, value, op, true) as Promise<T | undefined>);
   }
 
   // ---- variable counts (TypedArrays; vector-collectives.ts) ----
@@ -301,19 +350,19 @@ export class Comm {
       assertCounts('counts', counts, this.size);
       starts = blockStarts('counts', counts, 'displs', displs, sendbuf.length);
     }
-    return this.#traced('scatterv', { root: this.#group.world(root) }, () => vectors.scatterv(this.#channel, sendbuf, counts, starts, root));
+    return this.#collective('scatterv', root, (ch) => vectors.scatterv(ch, sendbuf, counts, starts, root));
   }
 
   /** The root gets every rank's `sendbuf` concatenated in rank order, with each one's count; the others undefined. */
   async gatherv<T extends TypedArray = TypedArray>(sendbuf: T, root = 0): Promise<VectorResult<T> | undefined> {
     assertRank('root', root, this.size);
     assertTypedArray('sendbuf', sendbuf);
-    return this.#traced('gatherv', { root: this.#group.world(root) }, () => vectors.gatherv(this.#channel, sendbuf, root));
+    return this.#collective('gatherv', root, (ch) => vectors.gatherv(ch, sendbuf, root));
   }
 
   async allgatherv<T extends TypedArray = TypedArray>(sendbuf: T): Promise<VectorResult<T>> {
     assertTypedArray('sendbuf', sendbuf);
-    return this.#traced('allgatherv', {}, () => vectors.allgatherv(this.#channel, sendbuf));
+    return this.#collective('allgatherv', undefined, (ch) => vectors.allgatherv(ch, sendbuf));
   }
 
   /** Rank i sends `sendcounts[j]` elements to rank j; gets what every rank sent it, in rank order. */
@@ -321,7 +370,7 @@ export class Comm {
     assertTypedArray('sendbuf', sendbuf);
     assertCounts('sendcounts', sendcounts, this.size);
     const starts = blockStarts('sendcounts', sendcounts, 'sdispls', sdispls, sendbuf.length);
-    return this.#traced('alltoallv', {}, () => vectors.alltoallv(this.#channel, sendbuf, sendcounts, starts));
+    return this.#collective('alltoallv', undefined, (ch) => vectors.alltoallv(ch, sendbuf, sendcounts, starts));
   }
 
   /**
@@ -333,7 +382,7 @@ export class Comm {
     assertTypedArray('value', value);
     if (counts === undefined) counts = evenCounts(value.length, this.size);
     else assertCounts('counts', counts, this.size, value.length);
-    return this.#traced('reduceScatter', {}, () => vectors.reduceScatter(this.#channel, value, op, counts));
+    return this.#collective('reduceScatter', undefined, (ch) => vectors.reduceScatter(ch, value, op, counts));
   }
 
   /** reduceScatter in equal blocks: value's length must be a multiple of the size. */
@@ -343,7 +392,7 @@ export class Comm {
     if (value.length % this.size !== 0) {
       throw refusal('value', value, `a TypedArray whose length is a multiple of size (${this.size})`, `its length is ${value.length}`);
     }
-    return this.#traced('reduceScatterBlock', {}, () => vectors.reduceScatter(this.#channel, value, op, evenCounts(value.length, this.size), 'reduceScatterBlock'));
+    return this.#collective('reduceScatterBlock', undefined, (ch) => vectors.reduceScatter(ch, value, op, evenCounts(value.length, this.size), 'reduceScatterBlock'));
   }
 
   // ---- communicators ----
@@ -356,7 +405,7 @@ export class Comm {
     if (!Number.isInteger(color) || color < 0) throw new InvalidArgumentError('color', color, 'a non-negative integer');
     if (!Number.isInteger(key)) throw new InvalidArgumentError('key', key, 'an integer');
     const child = this.#childCount++;
-    const all = await this.#traced('split', {}, () => collectives.allgather(this.#channel, [color, key] as const, 'split'));
+    const all = await this.#collective('split', undefined, (ch) => collectives.allgather(ch, [color, key] as const, 'split'));
     const members = all
       .map(([memberColor, memberKey], rank) => ({ memberColor, memberKey, rank }))
       .filter((member) => member.memberColor === color)
@@ -402,13 +451,11 @@ export class Comm {
     assertSendTag('tag', tag);
     if (group.rank === undefined) return undefined;
     const proposed = this.#groupSerial++;
-    return this.#traced('createGroup', {}, async () => {
-      // Over a communicator of the group's own: the others of this communicator may be busy in its collectives meanwhile.
-      const members = new Comm(this.#services, group, `${this.#context}#g${tag}`);
-      const serial = Math.max(...(await collectives.allgather(members.#channel, proposed, 'createGroup')));
-      this.#groupSerial = Math.max(this.#groupSerial, serial + 1);
-      return new Comm(this.#services, group, `${this.#context}.g${serial}t${tag}`);
-    });
+    // Over a communicator of the group's own: the others of this communicator may be busy in its collectives meanwhile.
+    const members = new Comm(this.#services, group, `${this.#context}#g${tag}`);
+    const serial = Math.max(...(await members.#collective('createGroup', undefined, (ch) => collectives.allgather(ch, proposed, 'createGroup'))));
+    this.#groupSerial = Math.max(this.#groupSerial, serial + 1);
+    return new Comm(this.#services, group, `${this.#context}.g${serial}t${tag}`);
   }
 
   /**
@@ -439,12 +486,50 @@ export class Comm {
     return this.#nextChildContext(kind);
   }
 
-  /** @internal Runs a collective of a subclass over this communicator's channel, traced by name. */
-  protected runCollective<T>(operation: CollectiveName | 'sub', run: (channel: CollectiveChannel) => Promise<T>): Promise<T> {
-    return this.#traced(operation, {}, () => run(this.#channel));
+  /** @internal Runs a collective of a subclass as a call of this communicator's (collective-calls.ts), traced by name. */
+  protected runCollective<T>(operation: CollectiveName, run: (channel: CollectiveChannel) => Promise<T>): Promise<T> {
+    return this.#collective(operation, undefined, run);
+  }
+
+  /** @internal A collective of a subclass that sends nothing, traced by name. */
+  protected tracedLocally<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return this.#traced(operation, {}, run);
   }
 
   // ---- internals ----
+
+  /**
+   * Runs one collective call on a channel of its own (its call number and identity on every
+   * message: collective-calls.ts), traced under its name (`ibcast` for a nonblocking one). Every collective, blocking or not, comes
+   * through here, so each takes the next call number in the order the program starts them.
+   */
+  #collective<T>(name: CollectiveName, root: number | undefined, run: (ch: CollectiveChannel) => Promise<T>, nonblocking = false): Promise<T> {
+    let channel: CallChannel;
+    try {
+      channel = new CallChannel(this.#ports, this.#calls, this.#calls.begin(name, root, nonblocking));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!this.#services.tracer) return run(channel);
+    return this.#traced(nonblocking ? `i${name}` : name, root === undefined ? {} : { root: this.#group.world(root) }, () => run(channel));
+  }
+
+  /** A nonblocking collective: the call starts now; its Request completes with what the blocking call resolves to. */
+  #startCollective<T>(name: CollectiveName, root: number | undefined, run: (ch: CollectiveChannel) => Promise<T>): Request<T> {
+    const operation = `i${name}`;
+    const shown: WaitDescription = { operation, source: root ?? ANY_SOURCE, tag: ANY_TAG };
+    return requestFor<T>('operation', this.#engine, shown, this.#collective(name, root, run, true));
+  }
+
+  #assertScatter(values: unknown[] | undefined, root: number): void {
+    assertRank('root', root, this.size);
+    if (this.rank === root) assertPerRankArray('values', values, this.size);
+  }
+
+  #assertAllreduce(value: unknown, op: Op, into: ArrayBufferView | undefined): void {
+    assertOp(op);
+    if (into !== undefined) assertResultBuffer(value, into);
+  }
 
   #nextChildContext(kind: string): string {
     return `${this.#context}.${kind}${this.#childCount++}`;
@@ -583,7 +668,7 @@ export class CartComm extends Comm {
   async sub(remainDims: readonly boolean[]): Promise<CartComm> {
     const { grid, members, index } = this.#grid.sub(this.rank, remainDims);
     const context = `${this.nextChildContext('u')}c${index}`;
-    return this.runCollective('sub', async () => new CartComm(this.rankServices, this.group.listed(members.map((rank) => this.group.world(rank))), context, grid));
+    return this.tracedLocally('sub', async () => new CartComm(this.rankServices, this.group.listed(members.map((rank) => this.group.world(rank))), context, grid));
   }
 
   /** The same grid, with a message space that never matches this one's. */
