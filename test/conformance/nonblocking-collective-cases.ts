@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ANY_TAG, JobTimeoutError, RankFailedError } from '../../src/index.ts';
+import { ANY_TAG, RankFailedError } from '../../src/index.ts';
 import * as programs from './programs/nonblocking-collectives.ts';
-import { rejection, runOn, type ConformanceTarget } from './target.ts';
+import { namedWaits, rejection, runOn, type ConformanceTarget } from './target.ts';
 
 /** A job that should end in seconds fails well before vitest's own timeout if it hangs instead. */
 const HANG_TIMEOUT_MS = 20_000;
@@ -84,14 +84,13 @@ export function nonblockingCollectiveCases(target: ConformanceTarget): void {
       expect(r.results).toEqual([10, 10, 10, 10]);
     });
 
-    it('a job past its timeout names what each rank waits on: a collective request it waits for, never one it only started', async () => {
+    it('a job that never ends names what each rank waits on: a collective request it waits for, never one it only started', async () => {
       // Long enough for every rank's report over queues on a loaded machine; far from vitest's own timeout.
       const timeoutMs = Math.max(300, target.timeoutMs / 20);
       const error = await rejection(runOn(target, programs.collectivesThatWaitForever, { size: 3, timeoutMs }));
-      expect(error).toBeInstanceOf(JobTimeoutError);
-      expect(error.running).toEqual([
-        { rank: 1, operation: 'recv', source: 0, tag: 6, silent: false },
-        { rank: 2, operation: 'ibcast', source: 0, tag: ANY_TAG, silent: false },
+      expect(namedWaits(error)).toEqual([
+        { rank: 1, operation: 'recv', source: 0, tag: 6 },
+        { rank: 2, operation: 'ibcast', source: 0, tag: ANY_TAG },
       ]);
     });
 

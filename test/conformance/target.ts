@@ -1,4 +1,4 @@
-import { runLocal, type Program, type RunLocalOptions, type RunResult } from '../../src/index.ts';
+import { DeadlockError, JobTimeoutError, runLocal, type Program, type RunLocalOptions, type RunResult } from '../../src/index.ts';
 import { recordJobId } from '../aws/leftovers.ts';
 import { caseName, type CaseInput } from './programs/index.ts';
 
@@ -52,4 +52,23 @@ export async function rejection(promise: Promise<unknown>): Promise<any> {
     return error;
   }
   throw new Error('expected the job to fail, but it succeeded');
+}
+
+export interface NamedWait {
+  rank: number;
+  operation: string;
+  source: number;
+  tag: number;
+}
+
+/**
+ * What a job that never ends says each stuck rank waits on, whichever stopped it: its timeout
+ * (JobTimeoutError.running), or the deadlock watch (DeadlockError.blocked), which in-process names
+ * a job whose every running rank waits long before a timeout of more than a second. Anything else
+ * fails the test.
+ */
+export function namedWaits(error: unknown): NamedWait[] {
+  const waits = error instanceof JobTimeoutError ? error.running : error instanceof DeadlockError ? error.blocked : undefined;
+  if (!waits) throw new Error(`expected a JobTimeoutError or a DeadlockError, got ${String(error)}`);
+  return waits.map(({ rank, operation, source, tag }) => ({ rank, operation: operation!, source: source!, tag: tag! }));
 }

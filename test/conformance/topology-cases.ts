@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { JobTimeoutError, PROC_NULL } from '../../src/index.ts';
+import { PROC_NULL } from '../../src/index.ts';
 import * as topology from './programs/topology.ts';
-import { rejection, runOn, type ConformanceTarget } from './target.ts';
+import { namedWaits, rejection, runOn, type ConformanceTarget } from './target.ts';
 
 /** Row-major coordinates (the last dimension fastest), as MPI numbers a grid: worked out here, apart from the library's. */
 function coordsOf(rank: number, dims: readonly number[]): number[] {
@@ -187,14 +187,13 @@ export function topologyCases(target: ConformanceTarget): void {
       });
     });
 
-    it('a job past its timeout names the rank waiting in a neighborhood collective and the neighbor it waits for', async () => {
+    it('a job that never ends names the rank waiting in a neighborhood collective and the neighbor it waits for', async () => {
       // Long enough for rank 0 to finish its part of the exchange first, also over faulty queues.
       const timeoutMs = Math.max(2_000, target.timeoutMs / 10);
       const error = await rejection(runOn(target, topology.neighborNeverJoined, { size: 3, timeoutMs }));
-      expect(error).toBeInstanceOf(JobTimeoutError);
-      expect(error.running).toEqual([
-        { rank: 1, operation: 'neighborAllgather', source: 2, tag: expect.any(Number), silent: false },
-        { rank: 2, operation: 'recv', source: 0, tag: 77, silent: false },
+      expect(namedWaits(error)).toEqual([
+        { rank: 1, operation: 'neighborAllgather', source: 2, tag: expect.any(Number) },
+        { rank: 2, operation: 'recv', source: 0, tag: 77 },
       ]);
     });
 

@@ -1,3 +1,4 @@
+import { COLLECTIVE_NAMES } from '../../mpi/comm/collective-channel.ts';
 import { ANY_SOURCE } from '../../mpi/constants.ts';
 import type { WaitDescription } from '../../mpi/p2p/wait-description.ts';
 import { ForwardingTransport } from '../../transport/forwarding-transport.ts';
@@ -31,9 +32,8 @@ const FINISHED = 2;
 
 /** The operations a rank can wait in, by code; one outside the list shows as "communication". */
 const OPERATIONS = [
-  'communication', 'recv', 'probe', 'sendrecv', 'barrier', 'bcast', 'scatter', 'gather', 'allgather',
-  'alltoall', 'reduce', 'allreduce', 'scan', 'exscan', 'split', 'irecv', 'isend', 'issend',
-  'createGroup', 'neighborAllgather', 'neighborAlltoall',
+  'communication', 'recv', 'probe', 'sendrecv', 'irecv', 'isend', 'issend', 'recvInto', 'irecvInto',
+  ...COLLECTIVE_NAMES.flatMap((name) => [name, `i${name}`]),
 ];
 
 /** One rank's counters, read in one go (deadlock-watch.ts). */
