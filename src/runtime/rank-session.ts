@@ -11,7 +11,7 @@ import { decodeControl, encodeControl, type ControlMessage } from './control.ts'
 import { RankEventStream, heartbeatMsFor, type RankEvent, type RankStartTiming } from './job-events.ts';
 import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
 import { RankTracer, preciseNow } from './trace/rank-tracer.ts';
-import type { RequestCounts } from '../transport/aws/request-meter.ts';
+import type { RequestCounts } from '../transport/request-counts.ts';
 
 /** Everything one rank needs to run its part of a job, wherever it runs. */
 export interface RankOptions {

@@ -1,8 +1,8 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RankLostError } from '../mpi/errors.ts';
-import { jobPrefix } from '../transport/aws/claim-check.ts';
 import { failureInfo, type RunStatus } from './run-status.ts';
-import { readObjectText } from '../transport/aws/object-text.ts';
+import { busyKey, pulseKey } from '../job-store/keys.ts';
+import { readObjectText } from '../job-store/object-text.ts';
 
 /**
  * Whether rank 0 of a job is still there, as whoever watches the job sees it (GET /runs/{jobId},
@@ -22,19 +22,6 @@ export const RANK_ZERO_PULSE_MS = 10_000;
 export const RANK_ZERO_LOST_AFTER_MS = 45_000;
 /** Rank 0 ends a job at its deadline, plus its report grace and cleanup: this is far beyond that. */
 const PAST_DEADLINE_MS = 60_000;
-
-export function pulseKey(jobId: string): string {
-  return `${jobPrefix(jobId)}alive`;
-}
-
-/**
- * A worker busy in synchronous code cannot send heartbeats over the watcher channel; a thread of
- * its process writes this instead (the time it last saw the rank's process alive), and rank 0
- * reads it before it calls a quiet rank lost. Written only while the rank does not yield.
- */
-export function busyKey(jobId: string, rank: number): string {
-  return `${jobPrefix(jobId)}busy/${rank}`;
-}
 
 export async function writeBusy(s3: S3Client, bucket: string, jobId: string, rank: number, at = Date.now()): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: busyKey(jobId, rank), Body: String(at), ContentType: 'text/plain' }));

@@ -4,10 +4,11 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { JobTimeoutError } from '../mpi/errors.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { deleteJobResources } from '../transport/aws/job-resources.ts';
-import { busyKey, RANK_ZERO_PULSE_MS, writeBusy, writePulse } from './job-liveness.ts';
+import { RANK_ZERO_PULSE_MS, writeBusy, writePulse } from './job-liveness.ts';
 import { ENDING_BY_PULSE, ENDING_OPEN, ENDING_SLOT, PULSE_STATE, SENT_SLOT, TICK_SLOT, type PulseSpec, type PulseState } from './pulse-spec.ts';
 import { requestThreadEnd } from './thread-ending.ts';
 import { failureInfo, writeRunStatus } from './run-status.ts';
+import { busyKey } from '../job-store/keys.ts';
 
 /** The rank's thread is busy when its clock has not moved for this long (it ticks every 250 ms). */
 const BUSY_AFTER_MS = 2_000;

@@ -11,12 +11,12 @@ import { AwsTransport } from '../transport/aws/aws-transport.ts';
 import { JobKey } from '../transport/aws/job-key.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { createJobResources, deleteJobResources, waitUntil, type JobQueues } from '../transport/aws/job-resources.ts';
-import { addRequestCounts, RequestMeter } from '../transport/aws/request-meter.ts';
+import { RequestMeter } from '../transport/aws/request-meter.ts';
 import type { JobEndStatus } from '../watch/event-chunk.ts';
 import { assertFitsConcurrency } from './concurrency-check.ts';
 import { childrenOf } from './fanout.ts';
 import { beginInvocation, type InvocationInfo } from './invocation.ts';
-import { inputKeyOf, loadInput, storeInput, type InputReference } from './job-input.ts';
+import { loadInput, storeInput, type InputReference } from './job-input.ts';
 import { loadJobProgram } from './job-program.ts';
 import { underJobSession } from './program-credentials.ts';
 import { parseJobRequest, type CheckedJobRequest } from './job-request.ts';
@@ -28,9 +28,11 @@ import { Pulse } from './pulse.ts';
 import { claimRank } from './rank-claim.ts';
 import { heartbeatPace, pulseEntry, rankZeroLiveness } from './rank-liveness.ts';
 import { claimRequest, releaseRequest, requestFingerprint } from './request-claim.ts';
-import { failureInfo, runTraceKey, writeRunStatus } from './run-status.ts';
+import { failureInfo, writeRunStatus } from './run-status.ts';
 import { sweepStage } from './sweeper.ts';
 import type { WorkerEvent } from './worker-event.ts';
+import { eventLogPrefix, jobRecordKey, jobStartClaimKey, jobTraceKey, storedInputKey } from '../job-store/keys.ts';
+import { addRequestCounts } from '../transport/request-counts.ts';
 
 /**
  * Rank 0 on Lambda (the `run` function), step by step as docs/architecture.md's "Message flow
@@ -107,7 +109,7 @@ async function parseRequest(event: unknown, remainingMs: number, config: LambdaC
   }
   try {
     // Only the job's own input object may be named: never another object of the bucket.
-    if (inputKey !== undefined && (givenJobId === undefined || inputKey !== inputKeyOf(givenJobId as string) || body.input !== undefined)) {
+    if (inputKey !== undefined && (givenJobId === undefined || inputKey !== storedInputKey(givenJobId as string) || body.input !== undefined)) {
       throw new InvalidArgumentError('inputKey', inputKey, 'the key the HTTP function gave the job\'s input (with its jobId, and no input)');
     }
     const input = inputKey === undefined ? {} : { input: await loadStoredInput(config.aws, inputKey as string) };
@@ -175,7 +177,7 @@ type StartClaim = { kind: 'claimed'; fingerprint?: string } | { kind: 'duplicate
 async function claimStart(job: LambdaJob): Promise<StartClaim> {
   const { jobId, clients, config } = job;
   if (job.givenJobId) {
-    if (await claimRank(clients.s3, config.aws.bucket, jobId, 0, `runs/${jobId}.started`)) return { kind: 'claimed' };
+    if (await claimRank(clients.s3, config.aws.bucket, jobId, 0, jobStartClaimKey(jobId))) return { kind: 'claimed' };
     logForJob(jobId, 'a repeated start of this job was ignored');
     return { kind: 'duplicate', answer: { jobId, status: 'duplicate-start-ignored' } };
   }
@@ -371,7 +373,7 @@ async function recordSucceeded(job: LambdaJob, result: RunResult, cleanup: { sta
   let traceKey: string | undefined;
   if (trace) {
     addJobStep(trace, { name: 'clean-up', category: 'cleanup', ...cleanup });
-    traceKey = runTraceKey(job.jobId);
+    traceKey = jobTraceKey(job.jobId);
     await job.clients.s3.send(new PutObjectCommand({ Bucket: job.config.aws.bucket, Key: traceKey, Body: JSON.stringify(trace), ContentType: 'application/json' }));
   }
   const platform = { architecture: job.config.architecture, ...(job.config.region ? { region: job.config.region } : {}) };
@@ -397,7 +399,7 @@ function fitAnswer(jobId: string, safe: Record<string, unknown>): Record<string,
     outputOmitted: {
       lines,
       reason: `with its ${lines} output lines the answer would be ${(bytes / 1e6).toFixed(1)} MB, over the 6 MB Lambda allows: ` +
-        `the output is in the job's record (GET /runs/${jobId}, runs/${jobId}.json) and its event log (runs/${jobId}/events/)`,
+        `the output is in the job's record (GET /runs/${jobId}, ${jobRecordKey(jobId)}) and its event log (${eventLogPrefix(jobId)})`,
     },
   };
 }

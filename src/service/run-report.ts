@@ -5,8 +5,9 @@ import { reportCost } from '../report/report-cost.ts';
 import { reportOfFinishedJob, type FinishedJob } from '../report/run-result-report.ts';
 import type { OutputLine } from '../runtime/output.ts';
 import type { ChromeTrace } from '../runtime/trace/chrome-trace.ts';
-import { readObjectText } from '../transport/aws/object-text.ts';
-import { readRunStatus, runTraceKey, type RunStatus } from './run-status.ts';
+import { readRunStatus, type RunStatus } from './run-status.ts';
+import { jobTraceKey } from '../job-store/keys.ts';
+import { readObjectText } from '../job-store/object-text.ts';
 
 /** An HTTP answer, as http-api.ts hands it to API Gateway. */
 interface ReportResponse {
@@ -27,7 +28,7 @@ export async function runReportResponse(s3: S3Client, bucket: string, jobId: str
   if (!status) return text(404, `no job ${jobId} on this stage`);
   if (status.status === 'running') return text(409, `job ${jobId} is still running: its report is there once it ends (GET /runs/${jobId} says when)`);
   // A traced job's record names its timeline (rank 0 writes runs/<jobId>/trace.json).
-  const traceKey = (status as { traceKey?: unknown }).traceKey === runTraceKey(jobId) ? runTraceKey(jobId) : undefined;
+  const traceKey = (status as { traceKey?: unknown }).traceKey === jobTraceKey(jobId) ? jobTraceKey(jobId) : undefined;
   const traceText = traceKey ? await readObjectText(s3, bucket, traceKey) : undefined;
   return {
     statusCode: 200,

@@ -1,10 +1,10 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AwsSettings } from '../config.ts';
-import { jobRecordKey } from '../watch/cancel-job.ts';
 import { JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo } from '../mpi/errors.ts';
 import { explainAwsError } from '../transport/aws/aws-errors.ts';
 import { userStack } from './user-stack.ts';
-import { readObjectText } from '../transport/aws/object-text.ts';
+import { jobRecordKey } from '../job-store/keys.ts';
+import { readObjectText } from '../job-store/object-text.ts';
 
 /**
  * A job's status and, once it ended, its result, at runs/{jobId}.json. Unlike the job's working
@@ -34,34 +34,25 @@ export interface FailureInfo {
   running?: unknown[];
 }
 
-export function runStatusKey(jobId: string): string {
-  return jobRecordKey(jobId);
-}
-
-/** Where a traced job's timeline is kept (Chrome trace-event JSON), beside its record. */
-export function runTraceKey(jobId: string): string {
-  return `runs/${jobId}/trace.json`;
-}
-
 export async function writeRunStatus(s3: S3Client, bucket: string, status: RunStatus): Promise<void> {
   try {
     await s3.send(new PutObjectCommand({
       Bucket: bucket,
-      Key: runStatusKey(status.jobId),
+      Key: jobRecordKey(status.jobId),
       Body: JSON.stringify(status),
       ContentType: 'application/json',
     }));
   } catch (error) {
-    throw await storageError(error, s3, bucket, `PutObject ${runStatusKey(status.jobId)}`);
+    throw await storageError(error, s3, bucket, `PutObject ${jobRecordKey(status.jobId)}`);
   }
 }
 
 export async function readRunStatus(s3: S3Client, bucket: string, jobId: string): Promise<RunStatus | undefined> {
   try {
-    const text = await readObjectText(s3, bucket, runStatusKey(jobId));
+    const text = await readObjectText(s3, bucket, jobRecordKey(jobId));
     return text === undefined ? undefined : (JSON.parse(text) as RunStatus);
   } catch (error) {
-    throw await storageError(error, s3, bucket, `GetObject ${runStatusKey(jobId)}`);
+    throw await storageError(error, s3, bucket, `GetObject ${jobRecordKey(jobId)}`);
   }
 }
 

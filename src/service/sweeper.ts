@@ -7,6 +7,7 @@ import { deleteJobObjects } from '../transport/aws/job-resources.ts';
 import type { LambdaConfig } from './lambda-config.ts';
 import { judgeRunning, lostRecord, readPulse, type LivenessLimits } from './job-liveness.ts';
 import { readRunStatus, writeRunStatus } from './run-status.ts';
+import { jobIdOfWorkingKey, WORKING_OBJECTS_PREFIX } from '../job-store/keys.ts';
 
 /**
  * The sweeper: whatever died, a job's queues and objects go. It finds every job that has
@@ -96,10 +97,10 @@ async function listJobPrefixes(clients: AwsClients, bucket: string): Promise<Map
   const newest = new Map<string, number>();
   let token: string | undefined;
   do {
-    const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'jobs/', ContinuationToken: token }));
+    const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: WORKING_OBJECTS_PREFIX, ContinuationToken: token }));
     for (const object of page.Contents ?? []) {
-      const jobId = object.Key!.split('/')[1]!;
-      if (isJobId(jobId)) newest.set(jobId, Math.max(newest.get(jobId) ?? 0, object.LastModified?.getTime() ?? 0));
+      const jobId = jobIdOfWorkingKey(object.Key!);
+      if (jobId !== undefined && isJobId(jobId)) newest.set(jobId, Math.max(newest.get(jobId) ?? 0, object.LastModified?.getTime() ?? 0));
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);

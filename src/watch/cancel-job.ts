@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { requestCancel } from './cancel-request.ts';
-import { readObjectText } from '../transport/aws/object-text.ts';
+import { jobRecordKey } from '../job-store/keys.ts';
+import { readObjectText } from '../job-store/object-text.ts';
 
 /**
  * Cancelling a job by its id, for the CLI (`lambda-mpi cancel`, Ctrl-C) and the HTTP API (DELETE
@@ -20,10 +21,6 @@ export interface JobRecord {
   jobId: string;
   status: string;
   [field: string]: unknown;
-}
-
-export function jobRecordKey(jobId: string): string {
-  return `runs/${jobId}.json`;
 }
 
 export async function readJobRecord(s3: S3Client, bucket: string, jobId: string): Promise<JobRecord | undefined> {

@@ -5,7 +5,7 @@ import { LambdaMpiError } from '../../mpi/errors.ts';
 import { isModuleSpecifier } from '../../runtime/program-source.ts';
 import { newJobId } from '../../runtime/job-id.ts';
 import type { OutputLine } from '../../runtime/output.ts';
-import { isShippedProgramId, programBundleKey, shippedProgramHash, SHIPPED_PROGRAM_PREFIX } from '../../runtime/program-bundle.ts';
+import { isShippedProgramId, shippedProgramHash, SHIPPED_PROGRAM_PREFIX } from '../../runtime/program-bundle.ts';
 import { bundleProgram, formatBytes } from './bundle-program.ts';
 import { checkBundle } from './check-bundle.ts';
 import { assertStageDeployed, findStageTarget, type StageTarget } from './stage-target.ts';
@@ -16,6 +16,7 @@ import { explainLostStage } from './stage-connection.ts';
 import { readJobRecord } from '../../watch/cancel-job.ts';
 import type { JobProgress } from '../../runtime/job-events.ts';
 import { requestCancel } from '../../watch/cancel-request.ts';
+import { programBundleKey } from '../../job-store/keys.ts';
 
 export interface StageRunRequest {
   /** A program file (bundled and shipped), a shipped program's "sha256:<hex>", or a bundled program's name. */
