@@ -1,5 +1,5 @@
 import { childrenOf } from '../service/fanout.ts';
-import { INLINE_INPUT_BYTES } from '../service/job-input.ts';
+import { INLINE_INPUT_BYTES } from '../job-store/job-input.ts';
 import type { ModeledJob } from './modeled-job.ts';
 import { queueCalls } from './queue-calls.ts';
 import { jobRecordKey, rankClaimKey, storedInputKey } from '../job-store/keys.ts';

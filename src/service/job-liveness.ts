@@ -1,8 +1,9 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RankLostError } from '../mpi/errors.ts';
-import { failureInfo, type RunStatus } from './run-status.ts';
+import { type JobRecord } from '../job-store/job-record.ts';
 import { busyKey, pulseKey } from '../job-store/keys.ts';
 import { readObjectText } from '../job-store/object-text.ts';
+import { failureInfo } from './failure-info.ts';
 
 /**
  * Whether rank 0 of a job is still there, as whoever watches the job sees it (GET /runs/{jobId},
@@ -55,7 +56,7 @@ export interface LivenessLimits {
  * Judges a `running` record against rank 0's last pulse at time `now`: undefined while the job
  * may still be running, else the error that says why it is lost.
  */
-export function judgeRunning(record: Extract<RunStatus, { status: 'running' }>, pulseAt: number | undefined, now: number, limits: LivenessLimits): RankLostError | undefined {
+export function judgeRunning(record: Extract<JobRecord, { status: 'running' }>, pulseAt: number | undefined, now: number, limits: LivenessLimits): RankLostError | undefined {
   const invokedAt = Date.parse(record.startedAt);
   if (record.rankZeroStartedAt === undefined) {
     // Rank 0 rewrites the record before anything else; until then only its start can be late.
@@ -71,6 +72,6 @@ export function judgeRunning(record: Extract<RunStatus, { status: 'running' }>, 
 }
 
 /** The record of a lost job: what was known of it, and why it is lost. */
-export function lostRecord(record: Extract<RunStatus, { status: 'running' }>, error: RankLostError): RunStatus {
+export function lostRecord(record: Extract<JobRecord, { status: 'running' }>, error: RankLostError): JobRecord {
   return { jobId: record.jobId, status: 'lost', program: record.program, size: record.size, startedAt: record.startedAt, error: failureInfo(error) };
 }

@@ -6,7 +6,7 @@ import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { deleteJobObjects } from '../transport/aws/job-resources.ts';
 import type { LambdaConfig } from './lambda-config.ts';
 import { judgeRunning, lostRecord, readPulse, type LivenessLimits } from './job-liveness.ts';
-import { readRunStatus, writeRunStatus } from './run-status.ts';
+import { readJobRecord, writeJobRecord } from '../job-store/job-record.ts';
 import { jobIdOfWorkingKey, WORKING_OBJECTS_PREFIX } from '../job-store/keys.ts';
 
 /**
@@ -60,12 +60,12 @@ export async function sweepJobs(clients: AwsClients, settings: AwsSettings, opti
 async function judge(
   clients: AwsClients, settings: AwsSettings, jobId: string, now: number, lastWritten: number, limits: LivenessLimits,
 ): Promise<SweptJob['verdict'] | undefined> {
-  const record = await readRunStatus(clients.s3, settings.bucket, jobId);
+  const record = await readJobRecord(clients.s3, settings.bucket, jobId);
   if (!record) return now - lastWritten > UNRECORDED_GRACE_MS ? 'unrecorded' : undefined;
   if (record.status !== 'running') return 'ended';
   const lost = judgeRunning(record, await readPulse(clients.s3, settings.bucket, jobId), now, limits);
   if (!lost) return undefined;
-  await writeRunStatus(clients.s3, settings.bucket, lostRecord(record, lost));
+  await writeJobRecord(clients.s3, settings.bucket, lostRecord(record, lost));
   return 'lost';
 }
 

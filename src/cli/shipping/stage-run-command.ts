@@ -4,7 +4,6 @@ import { assertJobSize } from '../../mpi/validation.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../command.ts';
 import { estimateJobCost, formatCost, type CostEstimate, type CostInput } from '../../cost/job-cost.ts';
-import { resultJson } from '../job-report.ts';
 import { renderJobReport, type JobReportInput } from '../../report/job-report-page.ts';
 import { reportCost } from '../../report/report-cost.ts';
 import { reportOfFinishedJob, type FinishedJob } from '../../report/run-result-report.ts';
@@ -15,6 +14,7 @@ import { describeTimings } from '../time-breakdown.ts';
 import { ProgramBundleError, StageNotDeployedError } from './errors.ts';
 import { UnknownShippedProgramError, runOnStage } from './run-on-stage.ts';
 import { createCloudFormationClient, createStageClients } from './stage-clients.ts';
+import { resultJson } from '../../job-store/result-json.ts';
 
 export interface StageRunArguments {
   program: string;

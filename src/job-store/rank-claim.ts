@@ -2,7 +2,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AwsSettings } from '../config.ts';
 import { ConfigurationError, TransportError } from '../mpi/errors.ts';
 import { explainAwsError } from '../transport/aws/aws-errors.ts';
-import { rankClaimKey } from '../job-store/keys.ts';
+import { rankClaimKey } from './keys.ts';
 
 /**
  * Lambda may deliver an asynchronous invocation more than once. Each rank claims its start with

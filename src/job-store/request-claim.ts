@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { TransportError } from '../mpi/errors.ts';
-import { requestClaimKey } from '../job-store/keys.ts';
-import { readObjectText } from '../job-store/object-text.ts';
+import { requestClaimKey } from './keys.ts';
+import { readObjectText } from './object-text.ts';
 
 /**
  * A job started without a job id (`sls invoke -f run --data …`) must run once however often its

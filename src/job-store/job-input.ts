@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { storedInputKey } from '../job-store/keys.ts';
+import { storedInputKey } from './keys.ts';
 
 /**
  * Inputs larger than this travel through S3, from the HTTP function to rank 0 and from every rank
