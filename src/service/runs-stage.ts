@@ -1,5 +1,6 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { createAwsClients } from '../transport/aws/clients.ts';
+import type { RunInvocation } from '../job-store/job-request.ts';
 import { storeInput, type InputReference } from '../job-store/job-input.ts';
 import { assertProgramShipped } from './job-program.ts';
 import type { LambdaConfig } from './lambda-config.ts';
@@ -17,7 +18,7 @@ export interface RunsStage {
   readJobRecord(jobId: string): Promise<JobRecord | undefined>;
   storeInput(jobId: string, input: unknown): Promise<InputReference>;
   /** An asynchronous (Event) invocation of the run function: resolves once Lambda queued it. */
-  invokeRun(payload: Record<string, unknown>): Promise<void>;
+  invokeRun(payload: RunInvocation): Promise<void>;
   destroy(): void;
 }
 

@@ -74,17 +74,15 @@ async function run(args: string[], io: CliIo): Promise<number> {
   });
   if (values.trace === '') throw new UsageError('--trace needs a file name: --trace timeline.json');
   const reportFile = checkReportFile(values.report);
-  const { program: target, size, input, timeoutSeconds } = jobArguments(positionals, values);
+  const request = jobArguments(positionals, values);
+  const { program: target, size, input, timeoutSeconds } = request;
   const timeoutMs = timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000;
   if (values.stage !== undefined && (values.threads || values.inline)) {
     throw new UsageError(`--${values.threads ? 'threads' : 'inline'} places ranks in this process; with --stage they run on the stage's Lambda functions`);
   }
   if (values.stage !== undefined) {
     return runOnStageCommand({
-      program: target,
-      size,
-      input,
-      ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }),
+      ...request,
       stage: checkStage(values.stage),
       ...(checkRegion(values.region) ? { region: values.region! } : {}),
       tagOutput: values['tag-output'] === true,

@@ -15,20 +15,16 @@ import { JobFollower } from './job-follower.ts';
 import { explainLostStage } from './stage-connection.ts';
 import { readJobRecord, type JobRecord } from '../../job-store/job-record.ts';
 import { readJobTrace } from '../../job-store/job-trace.ts';
+import type { JobRequest, RunInvocation } from '../../job-store/job-request.ts';
 import type { JobProgress } from '../../runtime/job-events.ts';
 import { requestCancel } from '../../watch/cancel-request.ts';
 import { programBundleKey } from '../../job-store/keys.ts';
 
-export interface StageRunRequest {
-  /** A program file (bundled and shipped), a shipped program's "sha256:<hex>", or a bundled program's name. */
-  program: string;
-  size: number;
-  input?: unknown;
-  timeoutSeconds?: number;
-  stage: string;
-  /** Record the job's timeline; the outcome then carries it (Chrome trace-event JSON). */
-  trace?: boolean;
-}
+/**
+ * A job request (its program a file, bundled and shipped, a shipped program's "sha256:<hex>", or a
+ * bundled program's name; `trace`: the outcome carries the timeline) for a stage.
+ */
+export type StageRunRequest = JobRequest & { stage: string };
 
 export interface StageRunHooks {
   /** Progress for the terminal's stderr: what was bundled, shipped, started. */
@@ -129,14 +125,8 @@ export async function runOnStage(request: StageRunRequest, hooks: StageRunHooks,
   let response: Invocation;
   const invocation = new AbortController();
   try {
-    const answered = invokeRun(deps.clients.lambda, target, {
-      jobId,
-      program,
-      size: request.size,
-      ...(request.input !== undefined ? { input: request.input } : {}),
-      ...(request.timeoutSeconds !== undefined ? { timeoutSeconds: request.timeoutSeconds } : {}),
-      ...(request.trace ? { trace: true } : {}),
-    }, invocation.signal).catch(async (error: unknown) => {
+    const { stage: _stage, ...job } = request;
+    const answered = invokeRun(deps.clients.lambda, target, { ...job, jobId, program }, invocation.signal).catch(async (error: unknown) => {
       // Aborted here once the record was final: not a stage that stopped answering.
       if (invocation.signal.aborted) throw error;
       // A stage that stopped answering (the local stack ended) is named as such, with the job's fate.
@@ -184,7 +174,7 @@ interface Invocation {
   body: unknown;
 }
 
-async function invokeRun(lambda: LambdaClient, target: StageTarget, payload: Record<string, unknown>, signal: AbortSignal): Promise<Invocation> {
+async function invokeRun(lambda: LambdaClient, target: StageTarget, payload: RunInvocation, signal: AbortSignal): Promise<Invocation> {
   const response = await lambda.send(new InvokeCommand({
     FunctionName: target.runFunction,
     InvocationType: 'RequestResponse',

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { ConfigurationError, InvalidArgumentError } from '../../mpi/errors.ts';
-import { assertJobSize } from '../../mpi/validation.ts';
+import type { JobRequest } from '../../job-store/job-request.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../command.ts';
 import { estimateJobCost, formatCost, type CostEstimate, type CostInput } from '../../cost/job-cost.ts';
@@ -16,11 +16,8 @@ import { UnknownShippedProgramError, runOnStage } from './run-on-stage.ts';
 import { createCloudFormationClient, createStageClients } from './stage-clients.ts';
 import { resultJson } from '../../job-store/result-json.ts';
 
-export interface StageRunArguments {
-  program: string;
-  size: number;
-  input?: unknown;
-  timeoutSeconds?: number;
+/** A job request (checked where the CLI read it) and how to run it on a stage and report it. */
+export interface StageRunArguments extends JobRequest {
   stage: string;
   region?: string;
   tagOutput: boolean;
@@ -68,10 +65,6 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
     forcePathStyle: env.LAMBDA_MPI_S3_PATH_STYLE ? env.LAMBDA_MPI_S3_PATH_STYLE === 'true' : Boolean(env.AWS_ENDPOINT_URL_S3),
   });
   try {
-    assertJobSize(args.size);
-    if (args.timeoutSeconds !== undefined && !(Number.isFinite(args.timeoutSeconds) && args.timeoutSeconds > 0)) {
-      throw new InvalidArgumentError('--timeout', args.timeoutSeconds, 'a positive number of seconds');
-    }
     const outcome = await runOnStage(
       {
         program: args.program,
