@@ -1,5 +1,5 @@
 import { median } from './stats.ts';
-import type { Better, Target } from './types.ts';
+import type { Better, SectionContext, Target } from './types.ts';
 
 /**
  * The point-to-point and collective cases measured on both lambda-mpi and mpi4py, with the
@@ -7,13 +7,13 @@ import type { Better, Target } from './types.ts';
  * iterations, then `reps` repetitions of `iterations` iterations each (after a barrier), timed
  * on rank 0; the figure comes from the median repetition.
  */
-export type CaseKind = 'pingpong-object' | 'pingpong-nonblocking' | 'pingpong-buffer' | 'allreduce-buffer' | 'allreduce-into' | 'allreduce-into-shared' | 'allreduce-scalar';
+export type CaseKind = 'pingpong-object' | 'pingpong-nonblocking' | 'pingpong-buffer' | 'allreduce-buffer' | 'allreduce-into' | 'allreduce-into-shared' | 'allreduce-scalar' | 'alltoallv';
 
 /** What a program (TypeScript or Python) needs to run one case: it travels as JSON. */
 export interface CaseParams {
   id: string;
   kind: CaseKind;
-  /** Float64 elements of the buffer, for the buffer cases. */
+  /** Float64 elements of the buffer, for the buffer cases (per pair of ranks for alltoallv). */
   elements: number;
   warmup: number;
   reps: number;
@@ -108,7 +108,20 @@ export function benchCases(quick: boolean): BenchCase[] {
       figure: (call) => call * 1e6,
     });
   }
+  // The shuffle: every rank sends 1 MiB to every rank (mpi4py's Alltoallv on numpy buffers).
+  cases.push({
+    id: 'alltoallv-1MiB.np8', kind: 'alltoallv', ranks: 8, elements: MIB / Float64Array.BYTES_PER_ELEMENT,
+    ...scale({ warmup: 3, reps: 9, iterations: 8 }, quick),
+    metric: 'alltoallv of 1 MiB Float64Array per pair of ranks (8 ranks)', unit: 'ms', better: 'lower',
+    figure: (call) => call * 1e3,
+    target: { maxRatio: 1.5, label: '≤ 1.5x mpi4py' },
+  });
   return cases;
+}
+
+/** The cases a section measures: all of them, or those the run chose (--cases). */
+export function chosenCases(context: Pick<SectionContext, 'quick' | 'cases'>): BenchCase[] {
+  return benchCases(context.quick).filter((c) => !context.cases || context.cases.has(c.id));
 }
 
 export function paramsOf(c: BenchCase): CaseParams {

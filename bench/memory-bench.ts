@@ -84,6 +84,24 @@ function bodyOf(comm: Comm, params: CaseParams): { body: Body; check(): void } {
       };
       return { body, check };
     }
+    case 'alltoallv': {
+      // Block j of rank r holds r·size + j everywhere, so each received block shows its sender.
+      const perPair = params.elements;
+      const sendbuf = new Float64Array(perPair * comm.size);
+      for (let dest = 0; dest < comm.size; dest++) sendbuf.fill(comm.rank * comm.size + dest, dest * perPair, (dest + 1) * perPair);
+      const counts = new Array<number>(comm.size).fill(perPair);
+      let result: Float64Array | undefined;
+      const body: Body = async (n) => {
+        for (let i = 0; i < n; i++) result = (await comm.alltoallv(sendbuf, counts)).data;
+      };
+      const check = () => {
+        for (let source = 0; source < comm.size; source++) {
+          const value = result![source * perPair + perPair - 1];
+          if (value !== source * comm.size + comm.rank) throw new Error(`alltoallv: the block from rank ${source} ends in ${value}`);
+        }
+      };
+      return { body, check };
+    }
     case 'allreduce-scalar': {
       let result = 0;
       const body: Body = async (n) => {

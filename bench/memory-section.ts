@@ -1,4 +1,4 @@
-import { benchCases, readTiming, type BenchCase } from './cases.ts';
+import { chosenCases, readTiming, type BenchCase } from './cases.ts';
 import { measureOnMemory } from './memory-bench.ts';
 import { measureOnMpi4pyOnce } from './mpi4py-once.ts';
 import { buildRow, measure, type Measurement, type Outcome, type RowSpec } from './rows.ts';
@@ -35,7 +35,7 @@ export const memorySection: Section = {
   name: 'memory',
   description: 'in-memory transport (runLocal) vs mpi4py on this machine: ping-pong and allreduce',
   async run(context) {
-    const cases = benchCases(context.quick);
+    const cases = chosenCases(context);
     const outcomes = new Map<string, Outcome>();
     for (const c of cases) outcomes.set(`lambda-mpi ${c.id}`, await measure(onLambdaMpi(c), context));
     if (context.mpi4py.available) {

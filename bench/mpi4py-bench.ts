@@ -26,6 +26,7 @@ const SCRIPT_OF: Record<BenchCase['kind'], string> = {
   'allreduce-into': 'allreduce.py',
   'allreduce-into-shared': 'allreduce.py',
   'allreduce-scalar': 'allreduce.py',
+  alltoallv: 'alltoallv.py',
 };
 
 function mpiEnv(): NodeJS.ProcessEnv {

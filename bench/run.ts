@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --only <section>] [--quick] [--no-mpi4py] [--list]
+ * npm run bench [-- --only <section>] [--cases <id,…>] [--quick] [--no-mpi4py] [--list]
  *
  * Runs every section (or one), prints the table on stdout and writes the JSON record to
  * bench/results/<timestamp>.json and bench/results/latest.json. Progress goes to stderr.
@@ -8,6 +8,7 @@
  * from row descriptions (bench/rows.ts), and append it to `sections` below.
  */
 import { awsSection } from './aws-section.ts';
+import { benchCases } from './cases.ts';
 import { memorySection } from './memory-section.ts';
 import { threadsSection } from './threads-section.ts';
 import { startLoadMeter } from './machine-load.ts';
@@ -24,12 +25,13 @@ const sections: Section[] = [
 
 interface Options {
   only?: string;
+  cases?: ReadonlySet<string>;
   quick: boolean;
   mpi4py: boolean;
   list: boolean;
 }
 
-const USAGE = 'usage: npm run bench -- [--only <section>] [--quick] [--no-mpi4py] [--list]';
+const USAGE = 'usage: npm run bench -- [--only <section>] [--cases <case id>,…] [--quick] [--no-mpi4py] [--list]';
 
 function fail(message: string): never {
   process.stderr.write(`bench: ${message}\n${USAGE}\n`);
@@ -48,6 +50,14 @@ function parseArgs(argv: string[]): Options {
           fail(`--only: no section named "${name}"; sections are ${sections.map((s) => s.name).join(', ')}`);
         }
         options.only = name;
+        break;
+      }
+      case '--cases': {
+        const ids = (inline ?? argv[++i] ?? '').split(',').filter(Boolean);
+        const known = new Set(benchCases(false).map((c) => c.id));
+        const unknown = ids.filter((id) => !known.has(id));
+        if (ids.length === 0 || unknown.length > 0) fail(`--cases takes case ids among ${[...known].join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`);
+        options.cases = new Set(ids);
         break;
       }
       case '--quick':
@@ -89,7 +99,7 @@ async function main(): Promise<void> {
     log(`section ${section.name}: ${section.description}`);
     const sectionStarted = performance.now();
     try {
-      rows.push(...(await section.run({ quick: options.quick, mpi4py, log })));
+      rows.push(...(await section.run({ quick: options.quick, ...(options.cases ? { cases: options.cases } : {}), mpi4py, log })));
       outcomes.push({ name: section.name, description: section.description, seconds: (performance.now() - sectionStarted) / 1e3 });
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);

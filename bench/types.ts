@@ -65,6 +65,8 @@ export type Mpi4pyAvailability =
 export interface SectionContext {
   /** Fewer repetitions and iterations: a smoke run, not a measurement. */
   quick: boolean;
+  /** Only these cases of cases.ts (by id, e.g. "alltoallv-1MiB.np8"), and no other rows; absent: everything. */
+  cases?: ReadonlySet<string>;
   mpi4py: Mpi4pyAvailability;
   /** Progress for the person watching (stderr): the table goes to stdout. */
   log(line: string): void;

@@ -1,11 +1,16 @@
-import type { Comm } from '../mpi/comm/comm.ts';
-import type { CollectiveName } from '../mpi/comm/collective-channel.ts';
+import { Comm } from '../mpi/comm/comm.ts';
+import { COLLECTIVE_NAMES } from '../mpi/comm/collective-channel.ts';
 
-const COLLECTIVES: ReadonlySet<string> = new Set<CollectiveName>([
-  'barrier', 'bcast', 'scatter', 'gather', 'allgather', 'alltoall', 'reduce', 'allreduce', 'scan', 'exscan', 'split',
+/**
+ * Every collective, and its nonblocking form (`ibcast`: from its start to its completion), and
+ * the communicator constructors that are collective without a message of their own.
+ */
+const COLLECTIVES: ReadonlySet<string> = new Set<string>([
+  ...COLLECTIVE_NAMES.flatMap((name) => [name, `i${name}`]),
+  'create', 'createCart', 'sub',
 ]);
 /** The blocking point-to-point calls: timed together, as the job's point-to-point time. */
-const POINT_TO_POINT: ReadonlySet<string> = new Set(['send', 'recv', 'recvMessage', 'sendrecv', 'probe']);
+const POINT_TO_POINT: ReadonlySet<string> = new Set(['send', 'recv', 'recvMessage', 'sendrecv', 'probe', 'recvInto']);
 
 export interface CollectiveFigure {
   /** Calls made by the rank that made the most. */
@@ -77,7 +82,7 @@ export class CollectiveTiming {
 
 /**
  * The communicator a modeled program sees: the real one, with each collective call timed on the
- * model's clock (communicators made by split and dup are timed too). Only the program's own
+ * model's clock (communicators made from it are timed too). Only the program's own
  * calls count: a collective built from others is one call.
  */
 export function timedComm(comm: Comm, record: (name: string, start: number, end: number) => void, now: () => number): Comm {
@@ -91,7 +96,8 @@ export function timedComm(comm: Comm, record: (name: string, start: number, end:
           const started = now();
           try {
             const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-            return property === 'split' ? timedComm(result as Comm, record, now) : result;
+            // split, create, createGroup, createCart and sub make communicators, timed too.
+            return result instanceof Comm ? timedComm(result, record, now) : result;
           } finally {
             record(property, started, now());
           }

@@ -1,5 +1,6 @@
 import type { Clock } from '../transport/clock.ts';
 import { EventQueue, type SimEvent } from './event-queue.ts';
+import { modelProgramImmediates, nodeSetImmediate, type TurnYielder } from './program-immediates.ts';
 
 /** Milliseconds of CPU this process has used so far (monotone). */
 export type CpuMeter = () => number;
@@ -55,7 +56,14 @@ export interface EventHandle {
   cancel(): void;
 }
 
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * The least modeled time a yield to the event loop takes: a program polling `test()` in a
+ * setImmediate loop then moves its clock forward, towards the arrival it waits for, even when its
+ * CPU measures nothing (cpuScale 0).
+ */
+const EVENT_LOOP_PASS_MS = 0.01;
+
+const settle = () => new Promise<void>((resolve) => nodeSetImmediate(resolve));
 
 /**
  * A discrete-event scheduler over virtual time, in the manner of SimGrid's SMPI: all ranks run
@@ -67,7 +75,7 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
  * It is the clock of the job's ranks too (timeouts, durations, output stamps), so a program that
  * never finishes times out at its modeled deadline.
  */
-export class Scheduler implements Clock {
+export class Scheduler implements Clock, TurnYielder {
   readonly size: number;
   private readonly epochMs: number;
   private readonly cpuScale: number;
@@ -90,6 +98,7 @@ export class Scheduler implements Clock {
   private stopped = false;
   private driving: Promise<void> | undefined;
   private failed: ((error: unknown) => void) | undefined;
+  private restoreImmediates: (() => void) | undefined;
   /** Rejects if the simulation itself breaks (a bug in the model, not in the program). */
   readonly failure: Promise<never>;
 
@@ -154,6 +163,27 @@ export class Scheduler implements Clock {
    * starts (a request, a send) leaves its process only once the program yields. Outside that
    * rank's turn it runs at once.
    */
+  /**
+   * A program's setImmediate (program-immediates.ts): its rank goes on in a turn of its own after
+   * this one, behind what this turn started (as Node runs the outbox's immediate, queued by the
+   * send, before the program's).
+   */
+  yieldTurn(callback: () => void): EventHandle | undefined {
+    const rank = this.turn?.rank;
+    if (rank === undefined) return undefined;
+    let cancelled = false;
+    let next: EventHandle | undefined;
+    this.turn!.after.push((end) => {
+      if (!cancelled) next = this.atTurn(rank, end + EVENT_LOOP_PASS_MS, callback);
+    });
+    return {
+      cancel: () => {
+        cancelled = true;
+        next?.cancel();
+      },
+    };
+  }
+
   afterTurn(rank: number, work: (time: number) => void): void {
     if (this.turn && this.turn.rank === rank) this.turn.after.push(work);
     else work(this.timeOf(rank));
@@ -161,8 +191,10 @@ export class Scheduler implements Clock {
 
   /** Starts handling events; resolves when stopped. */
   start(): Promise<void> {
+    this.restoreImmediates ??= modelProgramImmediates(this);
     this.driving ??= this.drive().catch((error: unknown) => {
       this.stopped = true;
+      this.restoreImmediates?.();
       this.failed!(error);
     });
     return this.driving;
@@ -170,6 +202,7 @@ export class Scheduler implements Clock {
 
   stop(): void {
     this.stopped = true;
+    this.restoreImmediates?.();
     this.wake?.();
   }
 

@@ -258,3 +258,28 @@ export function toRemoteErrorInfo(error: unknown): RemoteErrorInfo {
   }
   return { name: 'NonError', message: describeValue(error) };
 }
+
+/**
+ * A rank met a message of another collective call than the one it made at that point: the
+ * ranks did not call the same collectives (name and root) in the same order, as MPI requires.
+ */
+export class CollectiveMismatchError extends LambdaMpiError {
+  /**
+   * The rank (of the communicator) that met the message, and the call it made, e.g.
+   * `reduce(root 0)`; no call when the message was found unreceived at the job's end.
+   */
+  readonly rank: number;
+  readonly call: string | undefined;
+  /** The rank whose message it was, and the call that rank made, e.g. `bcast(root 0)`. */
+  readonly source: number;
+  readonly received: string;
+  constructor(rank: number, call: string | undefined, source: number, received: string) {
+    super('COLLECTIVE_MISMATCH', `${call === undefined
+      ? `rank ${rank} ended without receiving rank ${source}'s ${received} message`
+      : `rank ${rank} in ${call} received rank ${source}'s ${received} message`}: every rank must call the same collectives in the same order`);
+    this.rank = rank;
+    this.call = call;
+    this.source = source;
+    this.received = received;
+  }
+}

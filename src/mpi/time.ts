@@ -22,6 +22,11 @@ export function runOnClock<T>(clock: ProgramClock, program: () => T): T {
   return simulatedClock.run(clock, program);
 }
 
+/** The simulated clock the running code's rank lives in, if any (undefined in real time). */
+export function programClock(): ProgramClock | undefined {
+  return simulatedClock.getStore();
+}
+
 /**
  * Seconds, as a float, from an arbitrary origin (MPI_Wtime): monotonic in real time; on the
  * model's simulated clock, the rank's modeled time (its computing included).

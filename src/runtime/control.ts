@@ -1,8 +1,9 @@
 import { decode, encode } from '../mpi/codec/codec.ts';
 import type { RemoteErrorInfo } from '../mpi/errors.ts';
-import type { WaitDescription } from '../mpi/p2p/engine.ts';
+import type { DataTraffic, WaitDescription } from '../mpi/p2p/engine.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
 import type { RankEvent } from './job-events.ts';
+import type { UnreceivedMessages } from './unreceived.ts';
 import type { RankSpans } from './trace/rank-tracer.ts';
 import type { RequestCounts } from '../transport/request-counts.ts';
 
@@ -28,6 +29,10 @@ export type ControlMessage =
     requests?: RequestCounts;
     /** Its MPI calls, when the job is traced. */
     trace?: RankSpans;
+    /** The data frames it sent and took in all (rank 0's deadlock judge counts what is still in flight). */
+    traffic?: DataTraffic;
+    /** Messages that reached it and that it never received; absent when none. */
+    unreceived?: UnreceivedMessages[];
   }
   /** A worker's program threw. */
   | { type: 'failed'; rank: number; error: RemoteErrorInfo }

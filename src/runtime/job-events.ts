@@ -1,5 +1,15 @@
 import { systemClock, type Clock } from '../transport/clock.ts';
 import type { StampedLine } from './output.ts';
+import type { DataTraffic, WaitDescription } from '../mpi/p2p/engine.ts';
+
+/**
+ * What a rank was doing when it sent a heartbeat: the call it waits in (absent: running), and the
+ * data frames it sent and took so far. Rank 0 names a deadlock from these (deadlock-judge.ts);
+ * a rank 0 that does not know the field ignores it.
+ */
+export interface RankActivity extends DataTraffic {
+  wait?: WaitDescription;
+}
 
 /**
  * The watcher channel, rank side: what the ranks tell rank 0 while a job runs, and rank 0 tells
@@ -15,7 +25,7 @@ export type RankEvent =
   /** Lines the rank printed, in its order. */
   | { kind: 'output'; rank: number; lines: StampedLine[] }
   /** The rank is alive and has had nothing else to say for a while. */
-  | { kind: 'heartbeat'; rank: number; at: number }
+  | { kind: 'heartbeat'; rank: number; at: number; activity?: RankActivity }
   /** Rank 0 received the rank's report (`ok`: it reported `done`). Made by rank 0 only. */
   | { kind: 'finished'; rank: number; at: number; ok: boolean };
 
@@ -83,6 +93,8 @@ export interface RankEventStreamOptions {
   clock?: Clock;
   /** A batch sent at `at` (the stamp rank 0 judges silence by) was stored: the rank's own pulse watches this. */
   onSent?: (at: number) => void;
+  /** What the rank is doing, told with each heartbeat. */
+  activity?: () => RankActivity;
 }
 
 /**
@@ -177,7 +189,8 @@ export class RankEventStream {
 
   private heartbeat(): void {
     if (this.closed || this.now() - this.lastSentAt < this.heartbeatMs) return;
-    this.add({ kind: 'heartbeat', rank: this.options.rank, at: this.now() });
+    const activity = this.options.activity?.();
+    this.add({ kind: 'heartbeat', rank: this.options.rank, at: this.now(), ...(activity ? { activity } : {}) });
     void this.flush();
   }
 

@@ -8,7 +8,8 @@ import { runOnClock } from '../mpi/time.ts';
 import { systemClock, type Clock } from '../transport/clock.ts';
 import type { Transport } from '../transport/transport.ts';
 import { decodeControl, encodeControl, type ControlMessage } from './control.ts';
-import { RankEventStream, heartbeatMsFor, type RankEvent, type RankStartTiming } from './job-events.ts';
+import { RankEventStream, heartbeatMsFor, type RankActivity, type RankEvent, type RankStartTiming } from './job-events.ts';
+
 import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
 import { RankTracer, preciseNow } from './trace/rank-tracer.ts';
 import type { RequestCounts } from '../transport/request-counts.ts';
@@ -40,6 +41,8 @@ export interface RankOptions {
   trace?: boolean;
   /** The requests this rank's own clients sent (a worker on Lambda reports them with `done`). */
   requestCounts?: () => RequestCounts;
+  /** Told when the program returned or threw: the job's deadlock watch counts the rank live until then. */
+  programEnded?: () => void;
 }
 
 export type ProgramOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -80,7 +83,9 @@ export class RankSession {
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
     this.engine = new Engine(options.transport, (source, body) => this.onControl(decodeControl(body), source));
-    this.events = new RankEventStream({ rank: options.rank, send: sendEvents, clock: this.clock, heartbeatMs: heartbeatMsFor(options.size), ...options.events });
+    this.events = new RankEventStream({
+      rank: options.rank, send: sendEvents, clock: this.clock, heartbeatMs: heartbeatMsFor(options.size), activity: () => this.activity(), ...options.events,
+    });
     // Real time: the monotonic clock's sub-ms precision; a simulated clock (the model) is the timeline's own time.
     this.tracer = options.trace ? new RankTracer(this.clock === systemClock ? preciseNow : () => this.clock.now()) : undefined;
     this.stopping = new Promise((resolve) => (this.markStopping = resolve));
@@ -92,6 +97,12 @@ export class RankSession {
 
   get stopped(): boolean {
     return this.stopError !== undefined;
+  }
+
+  /** The call this rank's program waits in (none once it ended), and its data frames so far. */
+  activity(): RankActivity {
+    const wait = this.running ? this.engine.waitState() : undefined;
+    return { ...this.engine.traffic(), ...(wait ? { wait: { ...wait } } : {}) };
   }
 
   /** Starts receiving; call before the program runs so no early frame is missed. */
@@ -129,15 +140,18 @@ export class RankSession {
         abort: (reason) => this.abortJob(reason),
         ...(this.tracer ? { tracer: this.tracer } : {}),
       };
-      const comm = new Comm(services, worldGroup(options.size), 'w');
+      const comm = new Comm(services, worldGroup(options.size, this.engine.rank), 'w');
       const main = () => options.program.main(comm, options.input);
       // Real time needs no context: wtime() reads it directly.
       const value = await withOutputSink(sink, this.clock === systemClock ? main : () => runOnClock(this.clock, main));
+      // A rank that met another collective's message failed, whatever its program did after.
+      if (this.engine.failure !== undefined) return { ok: false, error: this.engine.failure };
       return { ok: true, value };
     } catch (error) {
       return { ok: false, error };
     } finally {
       this.running = false;
+      options.programEnded?.();
       // A traced rank's end is on the tracer's sub-millisecond clock, like its calls' ends: compute after its last call is often shorter than a millisecond.
       this.endedAt = this.tracer ? this.tracer.now() : this.clock.now();
     }

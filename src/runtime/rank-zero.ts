@@ -1,12 +1,16 @@
+import { collectiveMismatchAtEnd, unreceivedOf, type UnreceivedMessages } from './unreceived.ts';
 import { decode } from '../mpi/codec/codec.ts';
 import {
   JobAbortedError, JobCancelledError, JobTimeoutError, LambdaMpiError, RankFailedError, RankLostError, toRemoteErrorInfo, type RankWaitState,
 } from '../mpi/errors.ts';
 import { addLinkStats, emptyLinkStats } from '../mpi/p2p/link.ts';
+import { reportedWait } from '../mpi/p2p/wait-description.ts';
 import type { ControlMessage } from './control.ts';
 import type { StampedLine } from './output.ts';
 import type { JobEventSink, JobProgress, RankEvent, RankStartTiming } from './job-events.ts';
 import { LivenessMonitor, type LivenessOptions } from './liveness.ts';
+import { DeadlockJudge } from './deadlock-judge.ts';
+import { DeadlockError } from '../mpi/deadlock-error.ts';
 import { RankSession, broadcastControl, type ProgramOutcome, type RankOptions } from './rank-session.ts';
 import { systemClock, type Clock } from '../transport/clock.ts';
 import { mergeOutput, type JobTimings, type RankTiming, type RunResult, type StartupSteps } from './run-result.ts';
@@ -53,6 +57,8 @@ export class RankZeroJob {
   private readonly running: Set<number>;
   /** Every rank's return value, index = rank. */
   private readonly results: unknown[];
+  /** What the workers' `done` reports said they never received. */
+  private readonly unreceived: UnreceivedMessages[] = [];
   /** What each rank's `done` said of its time (rank 0's own added at the end). */
   private readonly ends = new Map<number, { durationMs: number; endAt: number; firstMessageAt?: number }>();
   private readonly spans = new Map<number, RankSpans>();
@@ -82,12 +88,16 @@ export class RankZeroJob {
   private liveness: LivenessMonitor | undefined;
   /** When rank 0 invoked its children in the start-up tree. */
   private launchedAt: number | undefined;
+  /** Names a deadlock from the workers' heartbeats (ranks in other processes; in real time only). */
+  private readonly deadlocks: DeadlockJudge;
+  private stopJudging: (() => void) | undefined;
 
   constructor(private readonly options: RankZeroOptions) {
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
     this.running = new Set(Array.from({ length: options.size - 1 }, (_, i) => i + 1));
     this.results = new Array(options.size).fill(undefined);
+    this.deadlocks = new DeadlockJudge(options.size);
     this.ending = new Promise<RunResult>((resolve, reject) => {
       this.resolveEnding = resolve;
       this.rejectEnding = reject;
@@ -134,6 +144,10 @@ export class RankZeroJob {
       }, this.options.liveness, (lost) => this.fail(new RankLostError(this.options.jobId, lost), lost.rank));
       this.liveness.start();
     }
+    if (this.clock === systemClock && this.options.size > 1) {
+      this.stopJudging = this.deadlocks.watch(this.clock, () => ({ running: this.session.isRunning, activity: this.session.activity() }),
+        (blocked) => this.fail(new DeadlockError(this.options.jobId, blocked), 0));
+    }
     void launched.then(async () => {
       if (!this.ended) this.ownProgramEnded(await this.session.run());
     });
@@ -141,6 +155,7 @@ export class RankZeroJob {
       this.cancelDeadline?.();
       this.cancelGrace?.();
       this.liveness?.stop();
+      this.stopJudging?.();
       this.session.events.discard();
       await launched;
       await this.session.engine.close().catch(() => undefined);
@@ -161,6 +176,8 @@ export class RankZeroJob {
         if (message.trace) this.spans.set(message.rank, message.trace);
         addRequestCounts(this.workerRequests, message.requests);
         addLinkStats(this.workerLinks, message.link);
+        this.deadlocks.workerDone(message.rank, message.traffic);
+        if (message.unreceived) this.unreceived.push(...message.unreceived);
         this.rankFinished(message.rank, true);
         this.finish();
         return;
@@ -185,6 +202,7 @@ export class RankZeroJob {
     for (const event of events) {
       if (event.kind === 'output') appendLines(this.output, event.lines);
       else if (event.kind === 'started') this.started.set(event.rank, event.start);
+      else if (event.kind === 'heartbeat' && event.activity) this.deadlocks.heartbeat(event.rank, event.at, event.activity);
       this.noteSent(event);
     }
     this.options.sink?.onEvents(events, this.progress());
@@ -226,9 +244,16 @@ export class RankZeroJob {
       this.deadline();
       return;
     }
+    const { jobId, size } = this.options;
+    // Every worker reported after its last message to rank 0 (one ordered link each): rank 0's count is whole.
+    const unreceived = [...unreceivedOf(0, this.session.engine.unreceived()), ...this.unreceived].sort((a, b) => a.rank - b.rank);
+    const mismatch = collectiveMismatchAtEnd(this.session.engine.failure, unreceived);
+    if (mismatch) {
+      this.fail(new RankFailedError(jobId, mismatch.rank, toRemoteErrorInfo(mismatch.error)), mismatch.rank);
+      return;
+    }
     void this.session.events.flush();
     this.ended = true;
-    const { jobId, size } = this.options;
     const ownStats = this.session.engine.stats;
     const firstMessageAt = this.session.engine.firstFrameAt;
     this.ends.set(0, { durationMs: this.ownDurationMs, endAt: this.session.endedAt ?? this.clock.now(), ...(firstMessageAt !== undefined ? { firstMessageAt } : {}) });
@@ -245,6 +270,7 @@ export class RankZeroJob {
       timings,
       link: addLinkStats(addLinkStats(emptyLinkStats(), this.workerLinks), ownStats),
       ...(requests ? { requests } : {}),
+      ...(unreceived.length > 0 ? { unreceived } : {}),
       ...(this.options.trace ? {
         trace: buildChromeTrace({
           jobId, size, startedAt: this.jobStartedAt, ranks: timings.ranks, spans: this.spans,
@@ -298,7 +324,7 @@ export class RankZeroJob {
     const { jobId, timeoutMs } = this.options;
     let ownWait: RankWaitState | undefined;
     if (this.ownDurationMs === undefined) {
-      ownWait = { rank: 0, ...this.session.engine.waitState(), silent: false };
+      ownWait = { rank: 0, ...reportedWait(this.session.engine.waitState()), silent: false };
       this.session.stop(new JobTimeoutError(jobId, timeoutMs, [ownWait]));
     } else if (this.ownRanPastDeadline) {
       ownWait = { rank: 0, silent: false };

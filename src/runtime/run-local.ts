@@ -11,7 +11,10 @@ import { InvalidArgumentError } from '../mpi/errors.ts';
 import { assertJobOptions, inputCopy, validateJob } from './job-options.ts';
 import { resolveProgram } from './program-source.ts';
 import { newJobId } from './job-id.ts';
-import { runRankZero } from './rank-zero.ts';
+import { RankZeroJob } from './rank-zero.ts';
+import { DeadlockError } from '../mpi/deadlock-error.ts';
+import { watchForDeadlock } from './deadlock-watch.ts';
+import { BoardedTransport, WaitBoard } from './threads/wait-board.ts';
 import type { OutputLine } from './output.ts';
 import type { RunResult } from './run-result.ts';
 import { runWorkerRank } from './worker-rank.ts';
@@ -82,8 +85,12 @@ export async function runLocal<I = unknown, R = unknown>(
   const transports = await (await jobTransportsFactory(options))(jobId, job.size);
   const clock = transports.clock ?? systemClock;
   const deadline = clock.now() + job.timeoutMs;
+  // Frames in memory are handed over exactly once, so the board's counts say what is in flight:
+  // a job whose ranks all wait on each other fails at once (deadlock-watch.ts).
+  const board = (options.transport ?? 'memory') === 'memory' && !transports.clock ? WaitBoard.create(job.size, false) : undefined;
   const transportOf = (rank: number) => {
     let transport = transports.transport(rank);
+    if (board) transport = new BoardedTransport(transport, board);
     if (options.injectFaults) transport = new FaultInjectingTransport(transport, options.injectFaults);
     return options.wrapTransport ? options.wrapTransport(transport, rank) : transport;
   };
@@ -99,19 +106,25 @@ export async function runLocal<I = unknown, R = unknown>(
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     ...(options.trace ? { trace: true } : {}),
   };
+  const ended = (rank: number) => (board ? { programEnded: () => board.ended(rank) } : {});
   const workers: Promise<unknown>[] = [];
   let result: RunResult<R>;
+  let stopWatch: (() => void) | undefined;
   try {
-    const rankZero = runRankZero({ ...common, rank: 0, input: inputCopy(job), transport: transportOf(0) });
+    const rankZeroJob = new RankZeroJob({ ...common, rank: 0, input: inputCopy(job), transport: transportOf(0), ...ended(0) });
+    const rankZero = rankZeroJob.run();
     for (let rank = 1; rank < job.size; rank++) {
-      workers.push(runWorkerRank({ ...common, rank, input: inputCopy(job), transport: transportOf(rank) }));
+      workers.push(runWorkerRank({ ...common, rank, input: inputCopy(job), transport: transportOf(rank), ...ended(rank) }));
     }
+    if (board) stopWatch = watchForDeadlock(board, (blocked) => rankZeroJob.fail(new DeadlockError(jobId, blocked), 0));
     result = (await rankZero) as RunResult<R>;
   } catch (error) {
+    stopWatch?.();
     await settleWithin(Promise.allSettled(workers), SETTLE_GRACE_MS);
     await transports.dispose();
     throw error;
   }
+  stopWatch?.();
   await settleWithin(Promise.allSettled(workers), SETTLE_GRACE_MS);
   const cleanupStart = Date.now();
   await transports.dispose();

@@ -2,6 +2,7 @@ import type { OutputLine, StampedLine } from './output.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
 import type { ChromeTrace, RankTimes } from './trace/chrome-trace.ts';
 import type { RequestCounts } from '../transport/request-counts.ts';
+import type { UnreceivedMessages } from './unreceived.ts';
 
 /**
  * Where one rank's time went. Times are milliseconds from the job's start (`timings.startedAt`);
@@ -56,6 +57,11 @@ export interface RunResult<T = unknown> {
   requests?: RequestCounts;
   /** The job's timeline in Chrome trace-event format, when asked for (`trace: true`). */
   trace?: ChromeTrace;
+  /**
+   * Messages that reached a rank and that no receive took, by receiver, sender and tag (or
+   * collective call); absent when every message was received. The CLI prints them as a warning.
+   */
+  unreceived?: UnreceivedMessages[];
 }
 
 /** Interleaves the ranks' lines by the time they were printed; each rank's own order is kept. */

@@ -1,7 +1,9 @@
+import { unreceivedOf } from './unreceived.ts';
 import { encode } from '../mpi/codec/codec.ts';
 import { JobAbortedError, JobTimeoutError, toRemoteErrorInfo } from '../mpi/errors.ts';
 import type { ControlMessage } from './control.ts';
 import { systemClock, type Clock } from '../transport/clock.ts';
+import { reportedWait } from '../mpi/p2p/wait-description.ts';
 import { RankSession, broadcastControl, type ProgramOutcome, type RankOptions } from './rank-session.ts';
 
 const RANK_ZERO = 0;
@@ -129,7 +131,7 @@ export class WorkerRank {
     const { session } = this;
     if (!session.isRunning || session.stopped) return;
     const { jobId, rank, timeoutMs } = this.options;
-    const wait = session.engine.waitState();
+    const wait = reportedWait(session.engine.waitState());
     void this.report({ type: 'timeout-report', rank, ...(wait ? { wait } : {}) });
     session.stop(new JobTimeoutError(jobId, timeoutMs, [{ rank, ...wait, silent: false }]));
   }
@@ -166,11 +168,14 @@ export class WorkerRank {
     }
     const requests = this.options.requestCounts?.();
     const firstMessageAt = session.engine.firstFrameAt;
+    const unreceived = unreceivedOf(rank, session.engine.unreceived());
     await this.report({
       type: 'done', rank, result, durationMs: this.clock.now() - session.startedAt, link: session.engine.stats, endAt: session.endedAt ?? this.clock.now(),
       ...(firstMessageAt !== undefined ? { firstMessageAt } : {}),
       ...(requests ? { requests } : {}),
       ...(session.tracer ? { trace: session.tracer.spans } : {}),
+      traffic: session.engine.traffic(),
+      ...(unreceived.length > 0 ? { unreceived } : {}),
     });
   }
 

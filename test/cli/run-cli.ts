@@ -16,10 +16,13 @@ export function lambdaMpi(...args: string[]): Promise<CliOutcome> {
   return lambdaMpiWith(process.env, ...args);
 }
 
-/** The same with an environment of the caller's. */
+/**
+ * The same with an environment of the caller's. A job on a local stage may print a whole page
+ * (a report, a result) and take a cold start or two: room for both.
+ */
 export async function lambdaMpiWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliOutcome> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 60_000, env });
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 120_000, maxBuffer: 64 * 1024 * 1024, env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as CliOutcome;

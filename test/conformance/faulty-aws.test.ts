@@ -5,11 +5,15 @@ import { faultInjectedTarget } from './fault-injected-target.ts';
 import { localAwsOptions } from '../aws/local-aws-options.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { deadlockCases } from './deadlock-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { runOn } from './target.ts';
 import { valueCases } from './value-cases.ts';
+import { vectorCases } from './vector-cases.ts';
 
 /**
  * The conformance suite over SQS/S3 with, on top of what SQS itself does, frames duplicated and
@@ -23,10 +27,14 @@ const faultyAws = faultInjectedTarget(
 
 pointToPointCases(faultyAws);
 nonblockingCases(faultyAws);
+vectorCases(faultyAws);
+nonblockingCollectiveCases(faultyAws);
 valueCases(faultyAws);
 collectiveCases(faultyAws);
 communicatorCases(faultyAws);
+topologyCases(faultyAws);
 failureCases(faultyAws);
+deadlockCases(faultyAws, { judgedByRankZero: true });
 
 describe('fault injection over SQS', () => {
   it('drops every duplicate and restores every reordering, and says how many', async () => {

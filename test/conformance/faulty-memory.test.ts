@@ -3,11 +3,15 @@ import { defineProgram } from '../../src/index.ts';
 import { faultInjectedTarget } from './fault-injected-target.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { deadlockCases } from './deadlock-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { runOn } from './target.ts';
 import { valueCases } from './value-cases.ts';
+import { vectorCases } from './vector-cases.ts';
 
 /**
  * The whole suite again over a channel that duplicates and reorders frames on a seeded
@@ -21,10 +25,14 @@ const faulty = faultInjectedTarget(
 
 pointToPointCases(faulty);
 nonblockingCases(faulty);
+vectorCases(faulty);
+nonblockingCollectiveCases(faulty);
 valueCases(faulty);
 collectiveCases(faulty);
 communicatorCases(faulty);
+topologyCases(faulty);
 failureCases(faulty);
+deadlockCases(faulty);
 
 describe('fault injection itself', () => {
   it('reports the duplicates dropped and reorderings restored by the link layer', async () => {

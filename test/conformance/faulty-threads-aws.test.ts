@@ -2,11 +2,15 @@ import { itLeavesNothingBehind } from '../aws/leftovers.ts';
 import { localAwsOptions } from '../aws/local-aws-options.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { deadlockCases } from './deadlock-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { faultsWereRepaired, threadedFaultTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
+import { vectorCases } from './vector-cases.ts';
 
 /** The suite in worker threads over SQS/S3 with, on top of what SQS itself does, frames duplicated and reordered. */
 const faultyThreadsAws = {
@@ -20,10 +24,14 @@ const faultyThreadsAws = {
 
 pointToPointCases(faultyThreadsAws);
 nonblockingCases(faultyThreadsAws);
+vectorCases(faultyThreadsAws);
+nonblockingCollectiveCases(faultyThreadsAws);
 valueCases(faultyThreadsAws);
 collectiveCases(faultyThreadsAws);
 communicatorCases(faultyThreadsAws);
+topologyCases(faultyThreadsAws);
 failureCases(faultyThreadsAws);
+deadlockCases(faultyThreadsAws, { judgedByRankZero: true });
 faultsWereRepaired(faultyThreadsAws);
 
 itLeavesNothingBehind('lmthrf', faultyThreadsAws.jobIds);

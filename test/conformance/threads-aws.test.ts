@@ -2,12 +2,16 @@ import { itLeavesNothingBehind } from '../aws/leftovers.ts';
 import { localAwsOptions } from '../aws/local-aws-options.ts';
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { deadlockCases } from './deadlock-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { threadedTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
+import { vectorCases } from './vector-cases.ts';
 
 /**
  * The whole suite with every rank in a thread of its own talking SQS and S3 through clients of
@@ -23,10 +27,14 @@ const threadsAws = {
 
 pointToPointCases(threadsAws);
 nonblockingCases(threadsAws);
+vectorCases(threadsAws);
+nonblockingCollectiveCases(threadsAws);
 valueCases(threadsAws);
 collectiveCases(threadsAws);
 communicatorCases(threadsAws);
+topologyCases(threadsAws);
 failureCases(threadsAws);
+deadlockCases(threadsAws, { judgedByRankZero: true });
 outputCases(threadsAws);
 
 itLeavesNothingBehind('lmthr', threadsAws.jobIds);

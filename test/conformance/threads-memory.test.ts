@@ -1,11 +1,15 @@
 import { collectiveCases } from './collective-cases.ts';
 import { communicatorCases } from './communicator-cases.ts';
+import { deadlockCases } from './deadlock-cases.ts';
+import { topologyCases } from './topology-cases.ts';
 import { failureCases } from './failure-cases.ts';
 import { outputCases } from './output-cases.ts';
 import { nonblockingCases } from './nonblocking-cases.ts';
+import { nonblockingCollectiveCases } from './nonblocking-collective-cases.ts';
 import { pointToPointCases } from './p2p-cases.ts';
 import { threadedTarget } from './threaded-targets.ts';
 import { valueCases } from './value-cases.ts';
+import { vectorCases } from './vector-cases.ts';
 
 /** The whole suite with every rank in a worker thread of its own, talking over channels between threads. */
 const threads = threadedTarget(
@@ -15,8 +19,12 @@ const threads = threadedTarget(
 
 pointToPointCases(threads);
 nonblockingCases(threads);
+vectorCases(threads);
+nonblockingCollectiveCases(threads);
 valueCases(threads);
 collectiveCases(threads);
 communicatorCases(threads);
+topologyCases(threads);
 failureCases(threads);
+deadlockCases(threads);
 outputCases(threads);

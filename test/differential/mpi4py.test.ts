@@ -8,23 +8,17 @@
  * A second check prints a few hundred float64/float32/int32 arrays with numpy's str() and with
  * formatNumpy, which the TypeScript programs use to print what mpi4py prints as numpy arrays.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runLocal, type Program } from '../../src/index.ts';
 import { formatNumpy } from '../../src/programs/numpy-format.ts';
+import {
+  CONCURRENT_MPIRUNS, MPIRUN_TIMEOUT_MS, PYTHON, describeFailure, limited, lines, missingTools, mpirun, run, type ProcessResult,
+} from './mpirun.ts';
 import * as counterparts from './programs.ts';
 
-const MPIRUN = '/usr/bin/mpirun';
-const PYTHON = '/usr/bin/python3';
 const PROGRAM_DIR = fileURLToPath(new URL('../mpi4py/', import.meta.url));
-const MPIRUN_TIMEOUT_MS = 30_000;
 const TEST_TIMEOUT_MS = 90_000;
-/** mpiruns started at once: each spends most of its time starting Python, once per rank. */
-const CONCURRENT_MPIRUNS = Math.max(2, Math.min(4, availableParallelism()));
 
 interface Pair {
   /** File in test/mpi4py. */
@@ -46,24 +40,11 @@ const PAIRS: Pair[] = [
   { py: 'split.py', size: 5, ts: counterparts.split },
   { py: 'p2p.py', size: 4, ts: counterparts.p2p },
   { py: 'nonblocking.py', size: 4, ts: counterparts.nonblocking },
+  { py: 'nonblocking_collectives.py', size: 4, ts: counterparts.nonblockingCollectives },
   { py: 'compute_dims.py', size: 1, ts: counterparts.computeDimsCases },
+  { py: 'vcollectives.py', size: 4, ts: counterparts.vcollectives },
+  { py: 'topology.py', size: 7, ts: counterparts.topology },
 ];
-
-/** Why the suite cannot run here, or undefined when mpirun and mpi4py are there. */
-function missingTools(): string | undefined {
-  if (!existsSync(MPIRUN)) return `${MPIRUN} not found (Debian package openmpi-bin)`;
-  if (!existsSync(PYTHON)) return `${PYTHON} not found (Debian package python3)`;
-  // Loads the MPI extension without MPI_Init.
-  const probe = spawnSync(PYTHON, ['-c', 'import mpi4py; mpi4py.rc.initialize = False; from mpi4py import MPI'], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  if (probe.status !== 0) {
-    const why = probe.error?.message ?? probe.stderr.trim().split('\n').pop() ?? `exit code ${probe.status}`;
-    return `mpi4py is not importable by ${PYTHON} (Debian package python3-mpi4py): ${why}`;
-  }
-  return undefined;
-}
 
 const missing = missingTools();
 /** CI installs mpirun and mpi4py (.ci/run): there a missing tool fails the run instead of skipping the comparison. */
@@ -76,82 +57,6 @@ describe('mpi4py differential prerequisites', () => {
   });
 });
 
-interface ProcessResult {
-  command: string;
-  code: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  stdout: string;
-  stderr: string;
-  ms: number;
-  error?: string;
-}
-
-/** Runs a command to completion; never rejects. */
-function run(file: string, args: string[], options: { timeoutMs: number; stdin?: string; env?: NodeJS.ProcessEnv }): Promise<ProcessResult> {
-  const command = [file, ...args].join(' ');
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const child = execFile(
-      file,
-      args,
-      { timeout: options.timeoutMs, killSignal: 'SIGTERM', maxBuffer: 64 << 20, encoding: 'utf8', env: options.env, cwd: PROGRAM_DIR },
-      (error, stdout, stderr) => {
-        const failure = error as (Error & { code?: number | string; signal?: string | null; killed?: boolean }) | null;
-        resolve({
-          command,
-          code: failure ? (typeof failure.code === 'number' ? failure.code : null) : 0,
-          signal: failure?.signal ?? null,
-          // killed is only set by our timeout (mpirun itself exits 1 on the SIGTERM)
-          timedOut: Boolean(failure?.killed),
-          stdout,
-          stderr,
-          ms: performance.now() - started,
-          ...(failure && typeof failure.code !== 'number' ? { error: failure.message } : {}),
-        });
-      },
-    );
-    child.stdin?.end(options.stdin ?? '');
-  });
-}
-
-function mpiEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' };
-  // Unbuffered, print() writes the text and its newline separately and ranks' lines can
-  // interleave mid-line; line-buffered (on mpirun's pty) each line is one write.
-  delete env.PYTHONUNBUFFERED;
-  return env;
-}
-
-/** Starts at most `limit` tasks at a time; each result is available as soon as it is done. */
-function limited<T>(limit: number, tasks: (() => Promise<T>)[]): Promise<T>[] {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return tasks.map(async (task) => {
-    if (active >= limit) await new Promise<void>((wake) => waiting.push(wake));
-    active++;
-    try {
-      return await task();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  });
-}
-
-function describeFailure(result: ProcessResult): string {
-  const how = result.timedOut
-    ? `killed after the ${MPIRUN_TIMEOUT_MS} ms timeout`
-    : result.error ?? (result.signal ? `killed by ${result.signal}` : `exit code ${result.code}`);
-  return `${result.command} failed (${how})\n--- stderr ---\n${result.stderr}\n--- stdout ---\n${result.stdout}`;
-}
-
-function lines(text: string): string[] {
-  const all = text.split('\n').map((line) => line.replace(/\r$/, ''));
-  if (all.at(-1) === '') all.pop();
-  return all;
-}
-
 const normalise = (line: string) => line.replace(/( on processor ).*$/, '$1<processor>');
 const multiset = (all: string[]) => all.map(normalise).sort();
 
@@ -161,19 +66,7 @@ describe.skipIf(missing !== undefined)(`mpi4py differential${missing ? ` (skippe
   beforeAll(() => {
     const results = limited(
       CONCURRENT_MPIRUNS,
-      PAIRS.map((pair) => async () => {
-        // Concurrent mpiruns sharing one session directory (/tmp/ompi.<host>.<uid>) race on
-        // creating and removing it ("orte_session_dir failed"): each gets a TMPDIR of its own.
-        const sessionDir = mkdtempSync(join(tmpdir(), 'lambda-mpi-mpirun-'));
-        try {
-          return await run(MPIRUN, ['--oversubscribe', '-np', String(pair.size), PYTHON, pair.py], {
-            timeoutMs: MPIRUN_TIMEOUT_MS,
-            env: { ...mpiEnv(), TMPDIR: sessionDir },
-          });
-        } finally {
-          rmSync(sessionDir, { recursive: true, force: true });
-        }
-      }),
+      PAIRS.map((pair) => () => mpirun(pair.py, pair.size, { cwd: PROGRAM_DIR })),
     );
     mpiruns = new Map(PAIRS.map((pair, i) => [pair.py, results[i]!]));
   });
@@ -213,7 +106,7 @@ describe.skipIf(missing !== undefined)(`mpi4py differential${missing ? ` (skippe
       "    out.append(str(np.array([parse(v) for v in case['values']], dtype=case['dtype'])))",
       'print(json.dumps(out))',
     ].join('\n');
-    const python = await run(PYTHON, ['-c', script], { timeoutMs: MPIRUN_TIMEOUT_MS, stdin: JSON.stringify(cases) });
+    const python = await run(PYTHON, ['-c', script], { timeoutMs: MPIRUN_TIMEOUT_MS, cwd: PROGRAM_DIR, stdin: JSON.stringify(cases) });
     if (python.code !== 0) expect.fail(describeFailure(python));
     const expected = JSON.parse(python.stdout) as string[];
     const mismatches = cases

@@ -5,7 +5,7 @@
  */
 import {
   ANY_SOURCE, BAND, BOR, BXOR, InvalidArgumentError, LAND, LOR, LXOR, MAX, MAXLOC, MIN, MINLOC, PROC_NULL, PROD, Request, SUM,
-  computeDims, defineProgram,
+  computeDims, defineProgram, type Group,
 } from '../../src/index.ts';
 import { formatNumpy } from '../../src/programs/numpy-format.ts';
 
@@ -246,4 +246,118 @@ export const nonblocking = defineProgram(async (comm) => {
   const shifted = await comm.sendrecv(`from ${rank}`, up, down);
   console.log(`rank ${rank}: shift got ${pyStr(shifted === undefined ? null : shifted)}`);
   console.log(`rank ${rank}: from PROC_NULL ${pyStr(await comm.irecv(PROC_NULL).wait() ?? null)}`);
+});
+
+/** vcollectives.py, N = 4: the variable-count buffer collectives and a receive into a larger buffer. */
+export const vcollectives = defineProgram(async (comm) => {
+  const { rank, size } = comm;
+  const counts = [2, 0, 3, 1];
+  const displs = [7, 0, 1, 5];
+  const sendbuf = rank === 1 ? Float64Array.from({ length: 10 }, (_, k) => k * 1.5) : undefined;
+  const block = await comm.scatterv(sendbuf, counts, 1, displs);
+  console.log(`rank ${rank}: scatterv ${formatNumpy(block)}`);
+
+  const mine = Int32Array.from({ length: rank % 3 }, (_, k) => rank * 10 + k);
+  const gathered = await comm.gatherv(mine, 2);
+  if (gathered) console.log(`rank ${rank}: gatherv ${formatNumpy(gathered.data)} counts ${pyRepr(gathered.counts)}`);
+
+  const everyone = await comm.allgatherv(new Float32Array(rank + 1).fill(rank + 0.5));
+  console.log(`rank ${rank}: allgatherv ${formatNumpy(everyone.data)} counts ${pyRepr(everyone.counts)}`);
+
+  const scounts = Array.from({ length: size }, (_, j) => (rank + j) % 3);
+  const send = BigInt64Array.from(scounts.flatMap((count, j) => Array.from({ length: count }, (_, k) => BigInt(rank * 100 + j * 10 + k))));
+  const shuffled = await comm.alltoallv(send, scounts);
+  console.log(`rank ${rank}: alltoallv ${formatNumpy(shuffled.data)} counts ${pyRepr(shuffled.counts)}`);
+
+  const value = Float64Array.from({ length: 10 }, (_, k) => rank + k * 0.25);
+  console.log(`rank ${rank}: reduce_scatter ${formatNumpy(await comm.reduceScatter(value, SUM, [3, 0, 4, 3]))}`);
+
+  const ints = Int32Array.from({ length: 2 * size }, (_, k) => rank * k);
+  console.log(`rank ${rank}: reduce_scatter_block ${formatNumpy(await comm.reduceScatterBlock(ints, MAX))}`);
+
+  if (rank === 0) await comm.send(Float64Array.of(1.5, 2.5, 3.5), 3, 9);
+  else if (rank === 3) {
+    const into = new Float64Array(5);
+    const { count } = await comm.recvInto(into, 0, 9);
+    console.log(`rank ${rank}: recv into ${formatNumpy(into)} count ${count}`);
+  }
+});
+
+/** topology.py, N = 7. */
+export const topology = defineProgram(async (comm) => {
+  const { rank } = comm;
+  const world = comm.group;
+  const a = world.incl([3, 1, 5]);
+  const b = world.excl([0, 1]);
+  const everyRank = (group: Group) => Array.from({ length: group.size }, (_, i) => i);
+  for (const [name, group] of [['a', a], ['b', b], ['a|b', a.union(b)], ['b|a', b.union(a)], ['a&b', a.intersection(b)],
+    ['b&a', b.intersection(a)], ['a-b', a.difference(b)], ['b-a', b.difference(a)]] as const) {
+    const members = group.translateRanks(everyRank(group), world);
+    console.log(`rank ${rank}: group ${name} size ${group.size} rank ${pyStr(group.rank)} members ${pyStr(members)}`);
+  }
+  console.log(`rank ${rank}: translate a->b ${pyStr(a.translateRanks([0, 1, 2, PROC_NULL], b))}`);
+
+  const created = await comm.create(a);
+  if (created) console.log(`rank ${rank}: create rank ${created.rank} of ${created.size} gathers ${pyStr(await created.allgather(rank))}`);
+  if (b.rank !== undefined) {
+    const sub = (await comm.createGroup(b, 3))!;
+    console.log(`rank ${rank}: create_group rank ${sub.rank} of ${sub.size} gathers ${pyStr(await sub.allgather(rank))}`);
+  }
+
+  for (const [dims, periods] of [[[3, 2], [true, false]], [[2, 3], [true, true]]] as const) {
+    const cart = await comm.createCart(dims, { periods, reorder: false });
+    if (!cart) {
+      console.log(`rank ${rank}: cart ${pyStr(dims)} none`);
+      continue;
+    }
+    const r = cart.rank;
+    const shifts = dims.flatMap((_, d) => [1, -1, 2].map((disp) => cart.shift(d, disp))).map(({ source, dest }) => [source, dest]);
+    console.log(`rank ${rank}: cart ${pyStr(dims)} rank ${r} coords ${pyStr(cart.cartCoords(r))} shifts ${pyStr(shifts)}`);
+    console.log(`rank ${rank}: cart ${pyStr(dims)} coords of 4 ${pyStr(cart.cartCoords(4))} rank of [1, 1] ${cart.cartRank([1, 1])}, of [-1, 1] ${cart.cartRank([-1, 1])}`);
+    console.log(`rank ${rank}: cart ${pyStr(dims)} allgather ${pyStr(await cart.neighborAllgather(r))}`);
+    console.log(`rank ${rank}: cart ${pyStr(dims)} alltoall ${pyStr(await cart.neighborAlltoall(Array.from({ length: 2 * dims.length }, (_, k) => `${r}:${k}`)))}`);
+    for (const remain of [[false, true], [true, false]]) {
+      const sub = await cart.sub(remain);
+      console.log(`rank ${rank}: cart ${pyStr(dims)} sub ${pyStr(remain)} rank ${sub.rank} of ${sub.size} dims ${pyStr(sub.dims)} coords ${pyStr(sub.coords)} gathers ${pyStr(await sub.allgather(r))}`);
+    }
+  }
+});
+
+/** nonblocking_collectives.py, N = 4 (mpi4py 3.1's nonblocking collectives take numpy buffers: TypedArrays here). */
+export const nonblockingCollectives = defineProgram(async (comm) => {
+  const { rank, size } = comm;
+  await comm.ibarrier().wait();
+  console.log(`rank ${rank}: Ibarrier done`);
+
+  const rBcast = comm.ibcast(new Float64Array([rank * 10, rank + 0.5]), 1);
+  const rScatter = comm.iscatter(rank === 2 ? Array.from({ length: size }, (_, dest) => Int32Array.of(dest * 6, dest * 6 + 3)) : undefined, 2);
+  const rGather = comm.igather(Float64Array.of(rank * 1.5), 3);
+  const rAllgather = comm.iallgather(Int32Array.of(rank * rank));
+  const rAlltoall = comm.ialltoall(Array.from({ length: size }, (_, dest) => rank * 10 + dest));
+  const [exchanged, allgathered, gathered, scattered, bcast] = await Request.waitall<unknown>([rAlltoall, rAllgather, rGather, rScatter, rBcast]);
+  const joined = (parts: unknown, Type: typeof Int32Array | typeof Float64Array) => Type.from((parts as ArrayLike<number>[]).flatMap((part) => Array.from(part)));
+  console.log(`rank ${rank}: Ibcast ${formatNumpy(bcast as Float64Array)}`);
+  console.log(`rank ${rank}: Iscatter ${formatNumpy(scattered as Int32Array)}`);
+  if (rank === 3) console.log(`rank ${rank}: Igather ${formatNumpy(joined(gathered, Float64Array))}`);
+  console.log(`rank ${rank}: Iallgather ${formatNumpy(joined(allgathered, Int32Array))}`);
+  console.log(`rank ${rank}: Ialltoall ${formatNumpy(Int32Array.from(exchanged as number[]))}`);
+
+  const requests: Request<unknown>[] = [
+    comm.ireduce(Float64Array.of(rank, 2 ** rank, -rank), SUM, 0),
+    comm.iallreduce(Int32Array.of((rank * 7) % size, -rank), MAX),
+    comm.iscan(Float64Array.of(rank + 1, 0.5), SUM),
+    comm.iexscan(Int32Array.of(rank + 1), PROD),
+  ];
+  const blocking = await comm.allreduce(rank, SUM);
+  const values: unknown[] = new Array(requests.length);
+  for (let done = 0; done < requests.length; done++) {
+    const { index, value } = await Request.waitany(requests);
+    values[index!] = value;
+  }
+  const [reduced, maxed, scanned, exscanned] = values as [Float64Array, Int32Array, Float64Array, Int32Array];
+  if (rank === 0) console.log(`rank ${rank}: Ireduce SUM ${formatNumpy(reduced)}`);
+  console.log(`rank ${rank}: Iallreduce MAX ${formatNumpy(maxed)}`);
+  console.log(`rank ${rank}: Iscan SUM ${formatNumpy(scanned)}`);
+  if (rank > 0) console.log(`rank ${rank}: Iexscan PROD ${formatNumpy(exscanned)}`);
+  console.log(`rank ${rank}: blocking allreduce among them ${blocking}`);
 });

@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newJobId } from '../../src/runtime/job-id.ts';
 import { freePort } from '../../tools/local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
 import { networkReferences } from '../../tools/report-pages/headless-chromium.ts';
+import { lambdaMpiWith, type CliOutcome } from '../cli/run-cli.ts';
 import { offlineShellEnv } from './offline-env.ts';
 
 /**
@@ -16,21 +15,13 @@ import { offlineShellEnv } from './offline-env.ts';
  * same page from the job's record and trace.
  */
 const STAGE = 'report';
-const cli = join(import.meta.dirname, '../../bin/lambda-mpi.mjs');
-const exec = promisify(execFile);
 
 let stack: OfflineStack;
 let env: NodeJS.ProcessEnv;
 let tmp: string;
 
-async function lambdaMpi(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [cli, ...args], { env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function lambdaMpi(args: string[]): Promise<CliOutcome> {
+  return lambdaMpiWith(env, ...args);
 }
 
 async function http(method: string, path: string, body?: unknown, key: string | null = stack.apiKey): Promise<{ status: number; type: string; text: string }> {

@@ -108,6 +108,16 @@ async function invokeRun(payload: unknown): Promise<{ functionError?: string; bo
   }
 }
 
+/** Ranks 0 and 1 both receive first, from each other: a job that can never finish. */
+const BOTH_RECEIVE_PROGRAM = `import { defineProgram } from 'lambda-mpi';
+export default defineProgram(async (comm) => {
+  if (comm.rank > 1) return undefined;
+  const value = await comm.recv(1 - comm.rank, 0);
+  await comm.send(comm.rank, 1 - comm.rank, 0);
+  return value;
+});
+`;
+
 const LINES = ['the quick brown fox', 'jumps over', 'the lazy dog', 'and runs'];
 const INPUT = JSON.stringify({ lines: LINES });
 
@@ -115,7 +125,7 @@ beforeAll(async () => {
   const [httpPort, lambdaPort, s3Port, sqsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   [stack, project] = await Promise.all([
     startOfflineStack({ httpPort, lambdaPort, s3Port, sqsPort, stage: STAGE }),
-    makeUserProject({ 'wordcount.ts': WORDCOUNT_PROGRAM }),
+    makeUserProject({ 'wordcount.ts': WORDCOUNT_PROGRAM, 'both-receive.ts': BOTH_RECEIVE_PROGRAM }),
   ]);
   // What a user's shell has after `eval "$(lambda-mpi offline)"`, and nothing of this machine's AWS setup.
   const exported = exportLines({
@@ -201,6 +211,18 @@ describe('lambda-mpi run <file> --stage local: shipped once, run on the stage', 
     expect(r.stderr).toMatch(/^lambda-mpi: job [a-z2-7]{26} failed: rank 1 failed: Error: no line for rank 1$/m);
     expect(r.stderr).toMatch(/--- stack of rank 1 ---\n.*\n\s+at .*wordcount\.ts:8:\d+/);
   }, 60_000);
+});
+
+describe('a deadlock on the stage', () => {
+  it('two ranks that both receive first: rank 0 names the deadlock from their heartbeats, long before the job\'s timeout', async () => {
+    // Were the deadlock not named, the job would run to its timeout, past this test's own.
+    const r = await lambdaMpi(['run', './both-receive.ts', '-n', '3', '--stage', STAGE, '--timeout', '110']);
+    timings.deadlockNamed = r.ms;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /deadlocked: rank 0 waits in recv\(source 1, tag 0\) and rank 1 waits in recv\(source 0, tag 0\); nothing is in flight that either could receive \(wait-for cycle: 0 → 1 → 0\)/,
+    );
+  }, 90_000);
 });
 
 describe('a shipped program by its id, with no code in the request', () => {

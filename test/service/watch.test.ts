@@ -11,6 +11,7 @@ import { forEachLine, stopChild } from '../../tools/local-aws/child-process.ts';
 import { freePort } from '../../tools/local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
 import { findLeftovers } from '../aws/leftovers.ts';
+import { cli, lambdaMpiWith, type CliOutcome } from '../cli/run-cli.ts';
 import { offlineShellEnv } from './offline-env.ts';
 
 /**
@@ -20,7 +21,6 @@ import { offlineShellEnv } from './offline-env.ts';
  * socket timeout is shorter than the job; the trace file and the cost lines.
  */
 const STAGE = 'watch';
-const cli = join(import.meta.dirname, '../../bin/lambda-mpi.mjs');
 const ticker = join(import.meta.dirname, '../fixtures/ticker.ts');
 const exec = promisify(execFile);
 
@@ -67,14 +67,8 @@ function spawnCli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): CliChild {
   return { child, stdout, stderr, exited };
 }
 
-async function lambdaMpi(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [cli, ...args], { env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function lambdaMpi(args: string[]): Promise<CliOutcome> {
+  return lambdaMpiWith(env, ...args);
 }
 
 async function http(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {

@@ -1,3 +1,4 @@
+import { unreceivedWarning } from '../../runtime/unreceived.ts';
 import { writeFile } from 'node:fs/promises';
 import { MAX_SIZE } from '../../mpi/constants.ts';
 import { bundledProgramsLine } from '../bundled-programs.ts';
@@ -128,6 +129,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       ...(values.trace !== undefined || reportFile !== undefined ? { trace: true } : {}),
     });
     if (values.result) io.stdout.write(`${resultJson(result.result)}\n`);
+    if (result.unreceived) io.stderr.write(`${unreceivedWarning(result.unreceived)}\n`);
     if (values.trace !== undefined && result.trace) {
       await writeFile(values.trace, JSON.stringify(result.trace));
       io.stderr.write(`lambda-mpi: wrote the job's timeline to ${values.trace} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);

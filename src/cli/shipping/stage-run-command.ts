@@ -1,3 +1,5 @@
+import { unreceivedWarning } from '../../runtime/unreceived.ts';
+import type { RunResult } from '../../runtime/run-result.ts';
 import { writeFile } from 'node:fs/promises';
 import { ConfigurationError, InvalidArgumentError } from '../../mpi/errors.ts';
 import type { JobRequest } from '../../job-store/job-request.ts';
@@ -89,7 +91,8 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
     progressLine?.stop();
     if (outcome.status === 'succeeded') {
       if (args.printResult) io.stdout.write(`${resultJson(outcome.result)}\n`);
-      const body = outcome.body as unknown as CostInput & Parameters<typeof describeTimings>[0];
+      const body = outcome.body as unknown as CostInput & Parameters<typeof describeTimings>[0] & Pick<RunResult, 'unreceived'>;
+      if (body.unreceived) io.stderr.write(`${unreceivedWarning(body.unreceived)}\n`);
       let estimate: CostEstimate | undefined;
       if (body.timings?.ranks) {
         io.stderr.write(`lambda-mpi: ${describeTimings(body)}\n`);

@@ -210,3 +210,19 @@ export function decode(bytes: Uint8Array): unknown {
 export function payloadBytes(bytes: Uint8Array): number {
   return bytes[0] === V8_VERSION_TAG ? bytes.byteLength : bytes.byteLength - RAW_HEADER_BYTES;
 }
+
+/**
+ * The raw bytes of a payload that carries one TypedArray (a Buffer counts as a Uint8Array), and
+ * its element type, without copying or decoding anything; undefined for any other payload. A
+ * receive into the caller's buffer copies these bytes once, straight into that buffer.
+ */
+export function typedArrayBytes(payload: Payload): { type: ViewConstructor; bytes: Uint8Array } | undefined {
+  if (payload instanceof InProcessValue) {
+    const value = payload.value;
+    if (!ArrayBuffer.isView(value) || value instanceof DataView) return undefined;
+    const kind = viewKindOf(value);
+    return { type: VIEW_KINDS[kind === BUFFER_KIND ? 1 : kind]!, bytes: new Uint8Array(value.buffer, value.byteOffset, value.byteLength) };
+  }
+  if (payload[0] !== RAW_VIEW || payload[1] === DATAVIEW_KIND || VIEW_KINDS[payload[1]!] === undefined) return undefined;
+  return { type: VIEW_KINDS[payload[1] === BUFFER_KIND ? 1 : payload[1]!]!, bytes: payload.subarray(RAW_HEADER_BYTES) };
+}

@@ -2,9 +2,18 @@
  * What collectives are written over: a channel carries values between the ranks of one
  * communicator on a context of its own, so collective traffic never matches a user's receive.
  */
-export type CollectiveName =
-  | 'barrier' | 'bcast' | 'scatter' | 'gather' | 'allgather' | 'alltoall'
-  | 'reduce' | 'allreduce' | 'scan' | 'exscan' | 'split';
+export const COLLECTIVE_NAMES = [
+  'barrier', 'bcast', 'scatter', 'gather', 'allgather', 'alltoall',
+  'reduce', 'allreduce', 'scan', 'exscan', 'split',
+  'scatterv', 'gatherv', 'allgatherv', 'alltoallv', 'reduceScatter', 'reduceScatterBlock',
+  'createGroup', 'neighborAllgather', 'neighborAlltoall',
+] as const;
+
+/**
+ * The collective calls, by the name a mismatch error shows. A call's messages carry its name's
+ * index in COLLECTIVE_NAMES (collective-calls.ts): append new names, never reorder.
+ */
+export type CollectiveName = (typeof COLLECTIVE_NAMES)[number];
 
 /** What a collective sends in place of a value stored as a shared object. */
 export interface SharedRef {

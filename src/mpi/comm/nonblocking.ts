@@ -25,8 +25,8 @@ export const PROC_NULL_STATUS: Readonly<RequestStatus> = Object.freeze({ source:
  */
 export function startSend(space: PointToPointSpace, payload: Payload, dest: number, tag: number, synchronous: boolean): Request<undefined> {
   const operation = synchronous ? 'issend' : 'isend';
-  const shown: WaitDescription = { operation, source: dest, tag };
   const world = space.group.world(dest);
+  const shown: WaitDescription = { operation, source: dest, tag, peer: world };
   const sending = synchronous
     ? space.engine.sendSynchronous(space.context, world, tag, payload)
     : space.engine.sendData(space.context, world, tag, payload);
@@ -43,7 +43,7 @@ export function nullSend(space: PointToPointSpace, dest: number, tag: number, sy
 /** irecv: posts a receive on the engine's posted list, in order with blocking receives. */
 export function startReceive<T>(space: PointToPointSpace, pattern: MatchPattern, source: number, tag: number): Request<T> {
   const receive = new PostedIrecv<T>(space);
-  receive.request = startRequest<T>('receive', space.engine, { operation: 'irecv', source, tag }, receive);
+  receive.request = startRequest<T>('receive', space.engine, { operation: 'irecv', source, tag, peer: pattern.source }, receive);
   receive.posted = space.engine.postReceive(pattern, receive);
   return receive.request;
 }

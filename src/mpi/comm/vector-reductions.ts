@@ -2,7 +2,7 @@ import { recycle, takeBuffer } from '../codec/buffer-pool.ts';
 import type { CollectiveChannel, CollectiveName } from './collective-channel.ts';
 import type { Op } from './ops.ts';
 
-type NumericArray = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array
+export type NumericArray = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array
   | Int8Array | Uint8Array | Uint8ClampedArray | BigInt64Array | BigUint64Array;
 
 /**
@@ -36,7 +36,7 @@ export function splitsVector(value: unknown, op: Op, size: number): value is Num
  * The ranks beyond the largest power of two fold into a neighbour first (MPICH's scheme): even
  * ranks below 2·remainder hand their vector to rank+1 and sit out; the rest renumber 0..pof2-1.
  */
-interface Folding {
+export interface Folding {
   powerOfTwo: number;
   remainder: number;
   /** This rank's number among the participants, or -1 if it sits out. */
@@ -44,7 +44,7 @@ interface Folding {
   realRank(newRank: number): number;
 }
 
-function fold(rank: number, size: number): Folding {
+export function fold(rank: number, size: number): Folding {
   let powerOfTwo = 1;
   while (powerOfTwo * 2 <= size) powerOfTwo *= 2;
   const remainder = size - powerOfTwo;
@@ -82,20 +82,24 @@ function consumed(op: Op, incoming: unknown): void {
 
 /**
  * Reduce-scatter by recursive halving: log2(pof2) exchanges of halving size. Afterwards each
- * participant holds the full reduction of its own block (blockOf) in `acc`. The first exchange
- * reads from `source` (the caller's vector, never written) and writes into `acc`, which saves
- * copying the input first. Returns the stack of ranges, innermost last, for an allgather.
+ * participant holds the full reduction of its own block in `acc`: blockOf's bisection, or with
+ * `edges` (pof2 + 1 ascending offsets) participant n's block is edges[n]..edges[n+1] (the
+ * blocks of reduceScatter's counts). The first exchange reads from `source` (the caller's
+ * vector, never written) and writes into `acc`, which saves copying the input first. Returns
+ * the stack of ranges, innermost last, for an allgather.
  */
-async function reduceScatter(ch: CollectiveChannel, source: NumericArray, acc: NumericArray, op: Op, folding: Folding, operation: CollectiveName, lent: boolean) {
+export async function reduceScatter(ch: CollectiveChannel, source: NumericArray, acc: NumericArray, op: Op, folding: Folding, operation: CollectiveName, lent: boolean, edges?: readonly number[]) {
   const ranges: Array<[number, number]> = [];
   let lo = 0;
   let hi = acc.length;
+  let firstParticipant = 0;
   let from = source;
   for (let mask = folding.powerOfTwo >> 1; mask >= 1; mask >>= 1) {
     ranges.push([lo, hi]);
     const partner = folding.realRank(folding.newRank ^ mask);
-    const mid = lo + ((hi - lo) >> 1);
+    const mid = edges ? edges[firstParticipant + mask]! : lo + ((hi - lo) >> 1);
     const keepLower = (folding.newRank & mask) === 0;
+    if (!keepLower) firstParticipant += mask;
     const [sendLo, sendHi] = keepLower ? [mid, hi] : [lo, mid];
     const outgoing = from.subarray(sendLo, sendHi);
     const [incoming] = await Promise.all([ch.recv(partner, operation), lent ? ch.lend(outgoing, partner, operation) : ch.send(outgoing, partner, operation)]);
@@ -112,7 +116,7 @@ async function reduceScatter(ch: CollectiveChannel, source: NumericArray, acc: N
  * Where this participant's reduction starts: an odd rank below 2·remainder first takes in its
  * even neighbour's vector (that frame is its own to write into); the others start from their input.
  */
-async function initialPartial(ch: CollectiveChannel, value: NumericArray, op: Op, folding: Folding, operation: CollectiveName, into?: NumericArray) {
+export async function initialPartial(ch: CollectiveChannel, value: NumericArray, op: Op, folding: Folding, operation: CollectiveName, into?: NumericArray) {
   if (ch.rank < 2 * folding.remainder) {
     const folded = op.combine(await ch.recv(ch.rank - 1, operation), value, 'a') as NumericArray;
     return { source: folded, acc: folded };

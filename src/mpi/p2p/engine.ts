@@ -2,11 +2,17 @@ import type { Payload } from '../codec/codec.ts';
 import type { Frame, SharedObjects, Transport } from '../../transport/transport.ts';
 import { InOrderReceiver, SequenceCounter, noRejections, type LinkStats } from './link.ts';
 import {
-  PostedQueue, UnexpectedQueue, matches, type InboundMessage, type MatchPattern, type PostedReceive, type ReceiveHandler,
+  PostedQueue, UnexpectedQueue, matches, type InboundMessage, type UnreceivedCount, type MatchPattern, type PostedReceive, type ReceiveHandler,
 } from './matching.ts';
 import type { WaitDescription } from './wait-description.ts';
 
 export type { WaitDescription };
+
+/** Data frames a rank sent and took in order (engine-protocol frames included). */
+export interface DataTraffic {
+  sent: number;
+  taken: number;
+}
 
 /**
  * The engine's own protocol rides on data frames whose context starts with '!', which no
@@ -56,6 +62,18 @@ export class Engine {
   private readonly pendingAcks = new Map<number, PendingAck>();
   private nextAckId = 0;
   private abortError: unknown;
+  /**
+   * Data frames this rank sent, and took in order (duplicates dropped, gaps closed): across the
+   * job, sent minus taken is what is in flight (rank 0's deadlock judge, deadlock-judge.ts).
+   */
+  private readonly counted: DataTraffic = { sent: 0, taken: 0 };
+  /** Set when the rank failed by its own checks (a collective mismatch), not by a stop from outside. */
+  private ownFailure: unknown;
+  /**
+   * Hears of each data message that arrived with no receive posted for it, before it is parked:
+   * the collective checks (collective-calls.ts) see another call's message there.
+   */
+  onUnexpected: ((message: InboundMessage) => void) | undefined;
   /** When the first frame arrived (epoch ms): the end of this rank's start-up on the wire. */
   firstFrameAt: number | undefined;
 
@@ -116,6 +134,7 @@ export class Engine {
 
   sendData(context: string, dest: number, tag: number, body: Payload): Promise<void> {
     if (this.abortError !== undefined) return Promise.reject(this.abortError);
+    this.counted.sent++;
     return this.transport.send({ kind: 'data', source: this.rank, dest, seq: this.sequence.take(dest), context, tag, body });
   }
 
@@ -169,6 +188,16 @@ export class Engine {
     return this.posted.push(pattern, true, handler);
   }
 
+  /**
+   * A receive the program is not blocked on (a step of a nonblocking collective): posted like an
+   * irecv, so it is no part of what the rank waits on until the program waits on its request.
+   */
+  receiveInBackground(pattern: MatchPattern): Promise<InboundMessage> {
+    return new Promise((resolve, reject) => {
+      this.postReceive(pattern, { matched: resolve, failed: reject });
+    });
+  }
+
   /** Withdraws a posted receive (cancel); false when it already matched (or the rank was stopped). */
   withdraw(posted: PostedReceive): boolean {
     if (!posted.listed) return false;
@@ -197,6 +226,11 @@ export class Engine {
     this.transport.rankWaits?.(this.oldestWait);
   }
 
+  /** The data frames this rank sent and took in order so far. */
+  traffic(): DataTraffic {
+    return { ...this.counted };
+  }
+
   /** The oldest wait still going: what this rank is blocked on. */
   waitState(): WaitDescription | undefined {
     return this.oldestWait;
@@ -212,6 +246,28 @@ export class Engine {
     this.pendingAcks.clear();
     for (const receive of this.posted.drain()) receive.handler.failed(error);
     for (const ack of acks) ack.reject(error);
+  }
+
+  /**
+   * This rank found the job's messages broken (a collective mismatch): it fails with `error` as
+   * if stopped, and the runtime reports the rank failed even if its program goes on to return.
+   */
+  fail(error: unknown): void {
+    this.ownFailure ??= error;
+    this.abort(error);
+  }
+
+  /** The error `fail` was given, if any. */
+  get failure(): unknown {
+    return this.ownFailure;
+  }
+
+  /**
+   * The messages that arrived and were never received, counted by sender, context and tag
+   * (the end-of-job warning); empty when every message was taken.
+   */
+  unreceived(): UnreceivedCount[] {
+    return this.unexpected.counts();
   }
 
   close(): Promise<void> {
@@ -254,6 +310,7 @@ export class Engine {
       this.onControl(frame.source, frame.body as Uint8Array);
       return;
     }
+    this.counted.taken++;
     if (this.abortError !== undefined) return;
     if (frame.context.charCodeAt(0) === PROTOCOL_MARK) {
       this.onProtocolFrame(frame);
@@ -278,6 +335,7 @@ export class Engine {
       }
       receive = next;
     }
+    this.onUnexpected?.(message);
     this.unexpected.push(message);
   }
 }

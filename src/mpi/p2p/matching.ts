@@ -15,6 +15,15 @@ export interface InboundMessage {
   ackId?: number;
 }
 
+/** Messages from one sender on one context and tag that no receive took. */
+export interface UnreceivedCount {
+  /** World rank of the sender. */
+  source: number;
+  context: string;
+  tag: number;
+  count: number;
+}
+
 /** What a receive or probe asks for; source is a world rank or ANY_SOURCE. */
 export interface MatchPattern {
   context: string;
@@ -70,6 +79,19 @@ export class UnexpectedQueue {
     else this.tail = node.prev;
     this.count--;
     return node.message;
+  }
+
+  /** What the queue holds, counted by sender, context and tag, in order of first arrival. */
+  counts(): UnreceivedCount[] {
+    const byKey = new Map<string, UnreceivedCount>();
+    for (let node = this.head; node; node = node.next) {
+      const { source, context, tag } = node.message;
+      const key = `${source} ${tag} ${context}`;
+      const entry = byKey.get(key);
+      if (entry) entry.count++;
+      else byKey.set(key, { source, context, tag, count: 1 });
+    }
+    return [...byKey.values()];
   }
 
   clear(): void {

@@ -49,7 +49,8 @@ let fail: (request: Request, error: unknown) => void;
 let make: <T>(kind: RequestKind, waits: WaitStates, shown: WaitDescription, withdrawable?: Withdrawable) => Request<T>;
 
 /**
- * A nonblocking operation in progress (MPI_Request): made by `isend`, `issend` and `irecv`;
+ * A nonblocking operation in progress (MPI_Request): made by `isend`, `issend`, `irecv` and the
+ * nonblocking collectives (`ibarrier` … `iexscan`);
  * completed by the engine as its messages move, whether or not the program waits.
  *
  * Once the program has been told a request completed (by `wait`, a `test` that says done, or
@@ -96,9 +97,9 @@ export class Request<T = unknown> {
     };
   }
 
-  /** @internal Requests are made by a communicator's isend, issend and irecv. */
+  /** @internal Requests are made by a communicator's isend, issend, irecv and nonblocking collectives. */
   constructor(token: typeof INTERNAL, kind: RequestKind, waits: WaitStates, shown: WaitDescription) {
-    if (token !== INTERNAL) throw new TypeError('a Request is made by comm.isend, comm.issend or comm.irecv');
+    if (token !== INTERNAL) throw new TypeError('a Request is made by comm.isend, comm.issend, comm.irecv or a nonblocking collective (comm.ibcast …)');
     this.#kind = kind;
     this.#waits = waits;
     this.#shown = shown;
@@ -145,7 +146,7 @@ export class Request<T = unknown> {
    */
   cancel(): void {
     if (this.#kind !== 'receive') {
-      throw new InvalidArgumentError('request', this, 'a receive request (from irecv)', `cannot be cancelled: it is a ${this.#kind} request, and only a receive not yet matched can be withdrawn`);
+      throw new InvalidArgumentError('request', this, 'a receive request (from irecv)', `cannot be cancelled: it is ${this.#kind === 'send' ? 'a send' : 'a collective'} request, and only a receive not yet matched can be withdrawn`);
     }
     if (this.#outcome !== 'pending' || !this.#withdrawable?.withdraw()) return;
     this.#settle('cancelled');

@@ -1,8 +1,9 @@
 import v8 from 'node:v8';
 import {
-  ConfigurationError, InvalidArgumentError, JobAbortedError, JobCancelledError, JobTimeoutError, LambdaMpiError,
+  CollectiveMismatchError, ConfigurationError, InvalidArgumentError, JobAbortedError, JobCancelledError, JobTimeoutError, LambdaMpiError,
   ProgramBuildError, RankFailedError, TransportError, describeValue,
 } from '../../mpi/errors.ts';
+import { DeadlockError } from '../../mpi/deadlock-error.ts';
 
 /** An error on its way between threads: its class by name, and its own fields as plain data. */
 export interface WireError {
@@ -15,7 +16,7 @@ export interface WireError {
 /** The classes an error is rebuilt as on the other side, so `instanceof` and the fields hold there. */
 const CLASSES: Record<string, new (...args: never[]) => Error> = {
   LambdaMpiError, InvalidArgumentError, ProgramBuildError, RankFailedError, JobAbortedError, JobTimeoutError, JobCancelledError,
-  TransportError, ConfigurationError, Error, TypeError, RangeError, SyntaxError, ReferenceError,
+  TransportError, ConfigurationError, DeadlockError, CollectiveMismatchError, Error, TypeError, RangeError, SyntaxError, ReferenceError,
 };
 
 export function toWire(error: unknown): WireError {

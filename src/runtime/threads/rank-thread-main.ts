@@ -13,7 +13,8 @@ import { FaultInjectingTransport } from '../../transport/fault-injection.ts';
 import { ThreadTransport } from '../../transport/threads/thread-transport.ts';
 import type { AwsRankTransportSpec, OpenedRankTransport } from '../../transport/aws/aws-rank-transport.ts';
 import type { Transport } from '../../transport/transport.ts';
-import { runRankZero } from '../rank-zero.ts';
+import { RankZeroJob } from '../rank-zero.ts';
+import { DeadlockError } from '../../mpi/deadlock-error.ts';
 import { captureWholeThread } from '../output.ts';
 import { programFromModule } from '../program-source.ts';
 import type { RankOptions } from '../rank-session.ts';
@@ -33,6 +34,8 @@ function post(message: FromRank, transfer: ArrayBuffer[] = []): void {
 }
 
 let threadTransport: ThreadTransport | undefined;
+/** Rank 0's job, once it runs: the owner's deadlock watch ends it. */
+let rankZeroJob: RankZeroJob | undefined;
 let started: (deadline: number) => void;
 const startSignal = new Promise<number>((resolve) => (started = resolve));
 
@@ -46,6 +49,9 @@ control.on('message', (message: ToRank) => {
       return;
     case 'start':
       started(message.deadline);
+      return;
+    case 'deadlock':
+      rankZeroJob?.fail(new DeadlockError(data.jobId, message.blocked), 0);
       return;
   }
 });
@@ -92,6 +98,8 @@ export async function runRankThread(openAws?: AwsOpener): Promise<void> {
     post({ type: 'load-failed', error: toWire(error) });
     return;
   }
+  // Beneath the faults: the board counts each frame once as sent and once as handed up.
+  transport = new BoardedTransport(transport, board);
   if (data.faults) transport = new FaultInjectingTransport(transport, data.faults);
   post({ type: 'loaded' });
   const deadline = await startSignal;
@@ -102,7 +110,8 @@ export async function runRankThread(openAws?: AwsOpener): Promise<void> {
     size: data.size,
     program,
     input: v8.deserialize(data.input),
-    transport: new BoardedTransport(transport, board),
+    transport,
+    programEnded: () => board.ended(rank),
     deadline,
     timeoutMs: data.timeoutMs,
     processorName: data.processorName,
@@ -118,7 +127,8 @@ export async function runRankThread(openAws?: AwsOpener): Promise<void> {
     return;
   }
   try {
-    const result = await runRankZero(options);
+    rankZeroJob = new RankZeroJob(options);
+    const result = await rankZeroJob.run();
     let bytes: Uint8Array;
     try {
       bytes = encode(result);

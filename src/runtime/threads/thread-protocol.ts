@@ -5,6 +5,7 @@ import type { FaultSchedule } from '../../transport/fault-injection.ts';
 import type { PeerChannel } from '../../transport/threads/thread-fabric.ts';
 import type { OutputLine } from '../output.ts';
 import type { WireError } from './error-wire.ts';
+import type { BlockedRank } from '../../mpi/deadlock-error.ts';
 
 /** How a rank's thread reaches the other ranks. */
 export type RankThreadTransport =
@@ -55,4 +56,6 @@ export type ToRank =
   /** Every rank has loaded the program: run it. The job's deadline counts from here. */
   | { type: 'start'; deadline: number }
   | { type: 'ping' }
+  /** Rank 0 only: every live rank is blocked and nothing is in flight (the owner's deadlock watch): fail the job. */
+  | { type: 'deadlock'; blocked: BlockedRank[] }
   | PeerChannel;

@@ -13,6 +13,8 @@ import { fromWire } from './error-wire.ts';
 import type { ThreadBundle } from './thread-bundle.ts';
 import type { FromRank, RankThreadData, RankThreadTransport, ToRank } from './thread-protocol.ts';
 import { WaitBoard } from './wait-board.ts';
+import { reportedWait } from '../../mpi/p2p/wait-description.ts';
+import { CHECK_EVERY_MS, DeadlockWatch } from '../deadlock-watch.ts';
 
 export interface ThreadedJobSpec {
   jobId: string;
@@ -60,6 +62,8 @@ export class ThreadedJob {
   private settled = false;
   private stopping = false;
   private watchdog: NodeJS.Timeout | undefined;
+  /** Reads the board for a deadlock (ranks over channels between threads only: there each frame is counted exactly once). */
+  private deadlockTimer: NodeJS.Timeout | undefined;
   private resolveJob!: (result: RunResult) => void;
   private rejectJob!: (error: unknown) => void;
   private readonly outcome = new Promise<RunResult>((resolve, reject) => {
@@ -90,6 +94,7 @@ export class ThreadedJob {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.watchdog);
+    clearInterval(this.deadlockTimer);
     this.spec.signal?.removeEventListener('abort', this.onAbort);
     this.drainControls();
     await Promise.all(this.workers.map((worker) => worker.terminate()));
@@ -113,7 +118,7 @@ export class ThreadedJob {
       program: { url: spec.bundle.programEntry, path: spec.program.path, ...(spec.program.bundledName ? { bundledName: spec.program.bundledName } : {}) },
       transport,
       ...(spec.faults ? { faults: spec.faults } : {}),
-      board: this.board.memory,
+      board: this.board.memory as SharedArrayBuffer,
       streamOutput: spec.onOutput !== undefined,
       trace: spec.trace === true,
       control: port2,
@@ -144,6 +149,47 @@ export class ThreadedJob {
     const deadline = Date.now() + this.spec.timeoutMs;
     for (const port of this.controls) port.postMessage({ type: 'start', deadline } satisfies ToRank);
     this.watchdog = setTimeout(() => void this.overdue(), this.spec.timeoutMs + this.spec.reportGraceMs + WATCHDOG_MARGIN_MS);
+    if (this.spec.transport.kind === 'threads') this.watchForDeadlock();
+  }
+
+  /**
+   * Reads the board while the job runs. A deadlock it sees is confirmed by a ping to every rank
+   * it names: a rank stuck in synchronous code does not answer (it is computing, whatever its
+   * board entry says), and the board must not have moved meanwhile. Then rank 0 ends the job
+   * with it, as it ends any failed job (every rank's output kept).
+   */
+  private watchForDeadlock(): void {
+    const watch = new DeadlockWatch(this.board);
+    let confirming = false;
+    this.deadlockTimer = setInterval(() => {
+      if (confirming || this.settled) return;
+      const blocked = watch.check(Date.now());
+      if (!blocked) return;
+      confirming = true;
+      void this.allAnswer(blocked.map((b) => b.rank)).then((answered) => {
+        confirming = false;
+        const still = answered ? watch.check(Date.now()) : undefined;
+        if (!still) {
+          watch.reset();
+          return;
+        }
+        clearInterval(this.deadlockTimer);
+        this.controls[0]!.postMessage({ type: 'deadlock', blocked: still } satisfies ToRank);
+      });
+    }, CHECK_EVERY_MS);
+    this.deadlockTimer.unref();
+  }
+
+  /** Whether every one of `ranks` answers a ping (its thread is not stuck in synchronous code). */
+  private async allAnswer(ranks: number[]): Promise<boolean> {
+    this.answered.clear();
+    for (const rank of ranks) this.controls[rank]!.postMessage({ type: 'ping' } satisfies ToRank);
+    const started = Date.now();
+    while (Date.now() - started < PING_ANSWER_MS) {
+      if (ranks.every((rank) => this.answered.has(rank))) return true;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return false;
   }
 
   private onRankMessage(rank: number, message: FromRank): void {
@@ -241,7 +287,7 @@ export class ThreadedJob {
     for (let rank = 0; rank < size; rank++) {
       const entry = this.board.read(rank);
       if (entry.state === 'finished') continue;
-      if (entry.state === 'waiting') states.push({ rank, ...entry.wait, silent: false });
+      if (entry.state === 'waiting') states.push({ rank, ...reportedWait(entry.wait), silent: false });
       else states.push({ rank, silent: !this.answered.has(rank) });
     }
     return states;
