@@ -47,6 +47,34 @@ module.exports = {
       to: { path: '^src/watch/' },
     },
     {
+      name: 'runtime-and-watch-know-no-aws-internals',
+      comment: 'The runtime opens the AWS backend only by its front door (the job\'s transports, a rank\'s transport in a thread); request counts are the transport layer\'s figures (transport/request-counts.ts), and the bucket\'s objects are the job store\'s (src/job-store/). The watchers know no transport at all.',
+      severity: 'error',
+      from: { path: '^src/(runtime|watch)/' },
+      to: { path: '^src/transport/aws/', pathNot: '^src/transport/aws/(aws-job-transports|aws-rank-transport)[.]ts$' },
+    },
+    {
+      name: 'watching-knows-no-transport',
+      comment: 'A job\'s event log and cancel request are objects of the job store, read and written through it; how frames move is none of the watchers\' business.',
+      severity: 'error',
+      from: { path: '^src/watch/' },
+      to: { path: '^src/transport/' },
+    },
+    {
+      name: 'the-job-store-is-below-the-edges',
+      comment: 'The job store (src/job-store/) owns the bucket\'s contract for every reader and writer: the service, the CLI, the watchers, the runtime and the model use it, so it uses none of them.',
+      severity: 'error',
+      from: { path: '^src/job-store/' },
+      to: { path: '^src/(service|cli|watch|runtime|model|programs|report|cost)/' },
+    },
+    {
+      name: 'the-key-layout-is-a-leaf',
+      comment: 'Every key of a job is spelled in src/job-store/keys.ts; the AWS transport and the model name their objects through it, so it imports nothing.',
+      severity: 'error',
+      from: { path: '^src/job-store/keys[.]ts$' },
+      to: { path: '^src/' },
+    },
+    {
       name: 'bundled-programs-by-name-only',
       comment: 'The runtime loads the catalog of bundled programs only to resolve a name (program-source.ts).',
       severity: 'error',
@@ -83,10 +111,10 @@ module.exports = {
     },
     {
       name: 'the-model-reads-the-service-plans-only',
-      comment: 'The model follows how the service starts a job (fan-out, input size, concurrency check), never the Lambda handlers or their AWS clients.',
+      comment: 'The model follows how the service starts a job (fan-out, concurrency check; the input size is the job store\'s), never the Lambda handlers or their AWS clients.',
       severity: 'error',
       from: { path: '^src/model/' },
-      to: { path: '^src/(service|cli)/', pathNot: '^src/service/(fanout|job-input|concurrency-check)[.]ts$' },
+      to: { path: '^src/(service|cli)/', pathNot: '^src/service/(fanout|concurrency-check)[.]ts$' },
     },
     {
       name: 'functions-never-load-the-bundler',

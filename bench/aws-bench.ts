@@ -4,12 +4,12 @@ import { EventEmitter, on, setMaxListeners } from 'node:events';
 import { resolveAwsSettings } from '../src/config.ts';
 import { SUM, defineProgram, runLocal, type RunLocalOptions } from '../src/index.ts';
 import { newJobId } from '../src/runtime/job-id.ts';
-import { jobPrefix } from '../src/transport/aws/claim-check.ts';
 import type { AwsClients } from '../src/transport/aws/clients.ts';
 import { createJobResources, deleteJobObjects, deleteJobResources, queueUrl } from '../src/transport/aws/job-resources.ts';
 import { QueueReceiver } from '../src/transport/aws/receiver.ts';
 import { RequestMeter } from '../src/transport/aws/request-meter.ts';
 import { localS3Client, localSqsClient, type LocalAwsEndpoints } from '../tools/local-aws/clients.ts';
+import { jobPrefix } from '../src/job-store/keys.ts';
 
 /**
  * What the `aws` section measures: lambda-mpi over its AWS transport (every rank in this

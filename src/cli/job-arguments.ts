@@ -1,16 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { checkJobRequest, type JobRequest } from '../job-store/job-request.ts';
 import { MAX_SIZE } from '../mpi/constants.ts';
+import { InvalidArgumentError } from '../mpi/errors.ts';
 import { UsageError, noMorePositionals } from './command.ts';
 
-/** What `run` and `model` both take: a program, -n, --input or --input-file, and --timeout, checked as the user typed them. */
-export interface JobArguments {
-  program: string;
-  size: number;
-  input: unknown;
-  timeoutSeconds: number | undefined;
-}
-
-/** The flags behind JobArguments, for parseCommandLine. */
+/** The flags of a job request, for parseCommandLine. */
 export const JOB_FLAGS = {
   np: { type: 'string', short: 'n' },
   input: { type: 'string' },
@@ -18,19 +12,31 @@ export const JOB_FLAGS = {
   timeout: { type: 'string' },
 } as const;
 
-export function jobArguments(positionals: string[], values: { np?: string; input?: string; 'input-file'?: string; timeout?: string }): JobArguments {
+/**
+ * What `run` and `model` both take, as the user typed it (a program, -n, --input or --input-file,
+ * --timeout): read from the flags, then checked by the one check of a job request, whose
+ * refusals are said in the flags' words (bad usage, exit 2).
+ */
+export function jobArguments(positionals: string[], values: { np?: string; input?: string; 'input-file'?: string; timeout?: string }): JobRequest {
   const [program, ...rest] = positionals;
   if (!program) throw new UsageError('missing the program: a bundled program name or a .ts/.js file');
   noMorePositionals(rest);
   if (values.np === undefined) throw new UsageError('missing -n <ranks>');
   if (!/^\d+$/.test(values.np)) throw new UsageError(`-n must be a whole number of ranks; received ${JSON.stringify(values.np)}`);
-  const size = Number(values.np);
-  if (size < 1 || size > MAX_SIZE) throw new UsageError(`-n must be a number of ranks in 1..${MAX_SIZE}; received ${values.np}`);
-  const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && Number.isFinite(timeoutSeconds))) {
-    throw new UsageError(`--timeout must be a positive number of seconds; received ${JSON.stringify(values.timeout)}`);
+  const input = inputOf(values.input, values['input-file']);
+  try {
+    return checkJobRequest({
+      program,
+      size: Number(values.np),
+      ...(input !== undefined ? { input } : {}),
+      ...(values.timeout !== undefined ? { timeoutSeconds: Number(values.timeout) } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    if (error.argument === 'size') throw new UsageError(`-n must be a number of ranks in 1..${MAX_SIZE}; received ${values.np}`);
+    if (error.argument === 'timeoutSeconds') throw new UsageError(`--timeout must be a positive number of seconds; received ${JSON.stringify(values.timeout)}`);
+    throw new UsageError(error.message);
   }
-  return { program, size, input: inputOf(values.input, values['input-file']), timeoutSeconds };
 }
 
 function inputOf(json: string | undefined, file: string | undefined): unknown {

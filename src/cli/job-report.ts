@@ -1,5 +1,4 @@
 import { JobCancelledError, RankFailedError, describeWait } from '../mpi/errors.ts';
-import { toJsonSafe } from '../runtime/json-safe.ts';
 
 /** What the CLI prints when a job fails: the failing rank's stack, or each rank still running, a line each. */
 export function describeFailure(error: unknown): string {
@@ -10,13 +9,4 @@ export function describeFailure(error: unknown): string {
   }
   if (error instanceof Error) return error.message;
   return String(error);
-}
-
-/**
- * A job's result as `--result` prints it, the same whether the job ran here or on a stage (whose
- * record holds the result already mapped by the same `toJsonSafe`): bigints as decimal strings,
- * TypedArrays as arrays, and `null` when rank 0 returned nothing.
- */
-export function resultJson(result: unknown): string {
-  return JSON.stringify(toJsonSafe(result) ?? null);
 }

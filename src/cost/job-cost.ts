@@ -1,5 +1,5 @@
-import type { RequestCounts } from '../transport/aws/request-meter.ts';
 import { priceTableFor, S3_FREE, S3_PUT_CLASS, type PriceTable } from './price-table.ts';
+import type { RequestCounts } from '../transport/request-counts.ts';
 
 /** What an estimate needs of a finished job: its RunResult as the run function answered it. */
 export interface CostInput {

@@ -1,6 +1,6 @@
-import { jobPrefix } from '../transport/aws/claim-check.ts';
 import type { ModeledAws } from './modeled-aws.ts';
 import { queueCalls } from './queue-calls.ts';
+import { jobPrefix } from '../job-store/keys.ts';
 
 /** S3 lists and deletes at most this many keys per request. */
 const KEYS_PER_PAGE = 1_000;

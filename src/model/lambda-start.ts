@@ -1,8 +1,8 @@
-import { jobPrefix } from '../transport/aws/claim-check.ts';
 import { childrenOf } from '../service/fanout.ts';
-import { INLINE_INPUT_BYTES } from '../service/job-input.ts';
+import { INLINE_INPUT_BYTES } from '../job-store/job-input.ts';
 import type { ModeledJob } from './modeled-job.ts';
 import { queueCalls } from './queue-calls.ts';
+import { jobRecordKey, rankClaimKey, storedInputKey } from '../job-store/keys.ts';
 
 export interface StartPlan {
   /** Ranks each rank starts (LAMBDA_MPI_FANOUT). */
@@ -60,8 +60,8 @@ export class ModeledLambdaStart {
       this.invokeChildren(0, stepsDone);
       this.ready(0, Math.max(stepsDone, this.queuesReadyAt));
     };
-    this.smallPut(0, `runs/${jobId}.json`, 0, stepDone);
-    if (this.plan.inputBytes > INLINE_INPUT_BYTES) aws.s3Put(0, `${jobPrefix(jobId)}input.json`, this.plan.inputBytes, 0, stepDone);
+    this.smallPut(0, jobRecordKey(jobId), 0, stepDone);
+    if (this.plan.inputBytes > INLINE_INPUT_BYTES) aws.s3Put(0, storedInputKey(jobId), this.plan.inputBytes, 0, stepDone);
     else stepDone(0);
   }
 
@@ -90,10 +90,10 @@ export class ModeledLambdaStart {
     this.handlerAt[rank] = time;
     const invoked = this.invokeChildren(rank, time);
     const queueChecked = aws.sqsSmall('GetQueueAttributes', Math.max(time, this.queuesReadyAt));
-    this.smallPut(rank, `${jobPrefix(jobId)}claims/${rank}`, queueChecked, (claimed) => {
+    this.smallPut(rank, rankClaimKey(jobId, rank), queueChecked, (claimed) => {
       const started = Math.max(claimed, invoked);
       if (this.plan.inputBytes > INLINE_INPUT_BYTES) {
-        aws.s3Get(rank, `${jobPrefix(jobId)}input.json`, this.plan.inputBytes, started, (loaded) => this.ready(rank, loaded));
+        aws.s3Get(rank, storedInputKey(jobId), this.plan.inputBytes, started, (loaded) => this.ready(rank, loaded));
       } else {
         this.ready(rank, started);
       }

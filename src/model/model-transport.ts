@@ -1,6 +1,5 @@
 import { RAW_HEADER_BYTES, payloadBytes } from '../mpi/codec/codec.ts';
 import { AWS_REPORT_GRACE_MS } from '../transport/aws/aws-transport.ts';
-import { claimCheckKey, sharedObjectKey } from '../transport/aws/claim-check.ts';
 import { MAX_IN_FLIGHT_PER_QUEUE, planBatchCalls } from '../transport/aws/outbox.ts';
 import { base64Length, planMessages, type WireFrame } from '../transport/aws/wire.ts';
 import { assertByteFrame, type ByteFrame, type Delivery, type Frame, type SharedObjects, type Transport } from '../transport/transport.ts';
@@ -8,6 +7,7 @@ import type { WireLimits } from '../transport/aws/wire.ts';
 import type { ModeledAws } from './modeled-aws.ts';
 import { ModeledReceiver, type ModeledFrame, type ModeledMessage, type ModeledQueue } from './modeled-queue.ts';
 import type { Scheduler } from './scheduler.ts';
+import { claimCheckKey, sharedObjectKey } from '../job-store/keys.ts';
 
 /** What a rank's transport needs of its job (ModeledJob). */
 export interface ModelTransportHost {

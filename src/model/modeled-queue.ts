@@ -1,9 +1,9 @@
 import { DELETE_LINGER_MS, MAX_DELETE_BATCH } from '../transport/aws/batch-deleter.ts';
-import { claimCheckKey } from '../transport/aws/claim-check.ts';
 import { AGAIN_AFTER_SECONDS, DRAIN_POLL_MESSAGES, LONG_POLL_MESSAGES, MAX_POLLERS } from '../transport/aws/receiver.ts';
 import type { Delivery, Frame } from '../transport/transport.ts';
 import type { ModeledAws } from './modeled-aws.ts';
 import type { EventHandle } from './scheduler.ts';
+import { claimCheckKey } from '../job-store/keys.ts';
 
 /** A frame inside a modeled message; its body rides along, its size is what the wire would carry. */
 export interface ModeledFrame {

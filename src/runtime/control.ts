@@ -2,10 +2,10 @@ import { decode, encode } from '../mpi/codec/codec.ts';
 import type { RemoteErrorInfo } from '../mpi/errors.ts';
 import type { DataTraffic, WaitDescription } from '../mpi/p2p/engine.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
-import type { RequestCounts } from '../transport/aws/request-meter.ts';
 import type { RankEvent } from './job-events.ts';
 import type { UnreceivedMessages } from './unreceived.ts';
 import type { RankSpans } from './trace/rank-tracer.ts';
+import type { RequestCounts } from '../transport/request-counts.ts';
 
 /**
  * The runtime's own messages, carried as control frames on the same links as data (so they are

@@ -47,11 +47,6 @@ export function shippedProgramId(hash: string): string {
   return `${SHIPPED_PROGRAM_PREFIX}${hash}`;
 }
 
-/** Where a shipped program lives in its stage's bucket. */
-export function programBundleKey(hash: string): string {
-  return `programs/sha256-${hash}.mjs`;
-}
-
 export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

@@ -12,7 +12,7 @@ import { RankEventStream, heartbeatMsFor, type RankActivity, type RankEvent, typ
 
 import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
 import { RankTracer, preciseNow } from './trace/rank-tracer.ts';
-import type { RequestCounts } from '../transport/aws/request-meter.ts';
+import type { RequestCounts } from '../transport/request-counts.ts';
 
 /** Everything one rank needs to run its part of a job, wherever it runs. */
 export interface RankOptions {

@@ -16,7 +16,7 @@ import { systemClock, type Clock } from '../transport/clock.ts';
 import { mergeOutput, type JobTimings, type RankTiming, type RunResult, type StartupSteps } from './run-result.ts';
 import { buildChromeTrace, type JobStep } from './trace/chrome-trace.ts';
 import type { RankSpans } from './trace/rank-tracer.ts';
-import { addRequestCounts, type RequestCounts } from '../transport/aws/request-meter.ts';
+import { addRequestCounts, type RequestCounts } from '../transport/request-counts.ts';
 
 export interface RankZeroOptions extends RankOptions {
   /** Starts ranks 1..N-1 (Lambda invocations); in-process runs start them themselves. */

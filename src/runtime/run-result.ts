@@ -1,7 +1,7 @@
 import type { OutputLine, StampedLine } from './output.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
-import type { RequestCounts } from '../transport/aws/request-meter.ts';
 import type { ChromeTrace, RankTimes } from './trace/chrome-trace.ts';
+import type { RequestCounts } from '../transport/request-counts.ts';
 import type { UnreceivedMessages } from './unreceived.ts';
 
 /**

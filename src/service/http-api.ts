@@ -3,14 +3,16 @@ import { isJobId, newJobId } from '../runtime/job-id.ts';
 import { createAwsClients } from '../transport/aws/clients.ts';
 import { runLocation, type RequestOrigin } from './http-location.ts';
 import { judgeRunning, lostRecord, readPulse } from './job-liveness.ts';
-import { MAX_INPUT_BYTES, parseJobRequest } from './job-request.ts';
+import { MAX_INPUT_BYTES } from '../job-store/job-request.ts';
+import { parseJobRequest } from './job-request.ts';
 import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv, type LambdaConfig } from './lambda-config.ts';
 import { runReportResponse } from './run-report.ts';
-import { failureInfo, readRunStatus, writeRunStatus } from './run-status.ts';
+import { readJobRecord, writeJobRecord } from '../job-store/job-record.ts';
 import { openRunsStage, type RunsStage } from './runs-stage.ts';
 import { AnswerBudget, API_GATEWAY_LIMIT_MS, OUT_OF_TIME } from './answer-budget.ts';
 import { cancelJob } from '../watch/cancel-job.ts';
 import { readEventLogPage } from '../watch/event-log-reader.ts';
+import { failureInfo } from './failure-info.ts';
 
 /** The part of an API Gateway (REST, v1) proxy event this API reads. */
 export interface HttpEvent extends RequestOrigin {
@@ -113,12 +115,12 @@ async function startRun(event: HttpEvent, budget: AnswerBudget, openStage: (conf
     if (await budget.within(() => stage.assertProgramShipped(request.program)) === OUT_OF_TIME) return tooSlow('checking the program');
     // Recorded before the job starts, so a GET right after the 202 finds it.
     const record = { jobId, status: 'running', program: request.program, size: request.size, startedAt: new Date(budget.clock.now()).toISOString() } as const;
-    if (await budget.within(() => stage.writeRunStatus(record)) === OUT_OF_TIME) return tooSlow('recording the job');
+    if (await budget.within(() => stage.writeJobRecord(record)) === OUT_OF_TIME) return tooSlow('recording the job');
     const { waitSeconds = DEFAULT_WAIT_SECONDS, timeoutSeconds, input, ...job } = request;
     // Only a timeout the user asked for is passed on; otherwise the run function takes its own maximum.
     if ((body as { timeoutSeconds?: unknown }).timeoutSeconds !== undefined) Object.assign(job, { timeoutSeconds });
     // The job never started: its record must not stay "running" (written if time is left; a GET judges it lost otherwise).
-    const neverStarted = (error: unknown) => budget.within(() => stage.writeRunStatus({ jobId, status: 'failed', error: failureInfo(error) })).catch(() => undefined);
+    const neverStarted = (error: unknown) => budget.within(() => stage.writeJobRecord({ jobId, status: 'failed', error: failureInfo(error) })).catch(() => undefined);
     let invoked: typeof OUT_OF_TIME | void;
     try {
       // An asynchronous invocation carries at most 1 MB: a large input goes through S3.
@@ -139,7 +141,7 @@ async function startRun(event: HttpEvent, budget: AnswerBudget, openStage: (conf
     const until = Math.min(budget.clock.now() + waitSeconds * 1000, budget.deadline);
     do {
       // A read that fails or hangs costs this wait, never the job's id: the answer is then 202.
-      const status = await budget.within(() => stage.readRunStatus(jobId)).catch((error: unknown) => {
+      const status = await budget.within(() => stage.readJobRecord(jobId)).catch((error: unknown) => {
         console.error(`[job ${jobId}] lambda-mpi http POST /runs: reading the job's record failed: ${(error as Error).message}`);
         return undefined;
       });
@@ -167,12 +169,12 @@ async function getRun(jobId: string, cursorText: string | undefined): Promise<Ht
   const config = lambdaConfigFromEnv();
   const clients = createAwsClients(config.aws);
   try {
-    let status = await readRunStatus(clients.s3, config.aws.bucket, jobId);
+    let status = await readJobRecord(clients.s3, config.aws.bucket, jobId);
     if (!status) return json(404, { message: `no job ${jobId}` });
     if (status.status === 'running') {
       // Whoever watches sees rank 0's death: a job that can no longer finish is lost, not running forever.
       const lost = judgeRunning(status, await readPulse(clients.s3, config.aws.bucket, jobId), Date.now(), config);
-      if (lost) await writeRunStatus(clients.s3, config.aws.bucket, (status = lostRecord(status, lost)));
+      if (lost) await writeJobRecord(clients.s3, config.aws.bucket, (status = lostRecord(status, lost)));
     }
     if (status.status !== 'running' && cursor === undefined) return json(200, status);
     const page = await readEventLogPage(clients.s3, config.aws.bucket, jobId, cursor ?? 0);

@@ -1,8 +1,9 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RankLostError } from '../mpi/errors.ts';
-import { jobPrefix } from '../transport/aws/claim-check.ts';
-import { failureInfo, type RunStatus } from './run-status.ts';
-import { readObjectText } from '../transport/aws/object-text.ts';
+import { type JobRecord } from '../job-store/job-record.ts';
+import { busyKey, pulseKey } from '../job-store/keys.ts';
+import { readObjectText } from '../job-store/object-text.ts';
+import { failureInfo } from './failure-info.ts';
 
 /**
  * Whether rank 0 of a job is still there, as whoever watches the job sees it (GET /runs/{jobId},
@@ -22,19 +23,6 @@ export const RANK_ZERO_PULSE_MS = 10_000;
 export const RANK_ZERO_LOST_AFTER_MS = 45_000;
 /** Rank 0 ends a job at its deadline, plus its report grace and cleanup: this is far beyond that. */
 const PAST_DEADLINE_MS = 60_000;
-
-export function pulseKey(jobId: string): string {
-  return `${jobPrefix(jobId)}alive`;
-}
-
-/**
- * A worker busy in synchronous code cannot send heartbeats over the watcher channel; a thread of
- * its process writes this instead (the time it last saw the rank's process alive), and rank 0
- * reads it before it calls a quiet rank lost. Written only while the rank does not yield.
- */
-export function busyKey(jobId: string, rank: number): string {
-  return `${jobPrefix(jobId)}busy/${rank}`;
-}
 
 export async function writeBusy(s3: S3Client, bucket: string, jobId: string, rank: number, at = Date.now()): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: busyKey(jobId, rank), Body: String(at), ContentType: 'text/plain' }));
@@ -68,7 +56,7 @@ export interface LivenessLimits {
  * Judges a `running` record against rank 0's last pulse at time `now`: undefined while the job
  * may still be running, else the error that says why it is lost.
  */
-export function judgeRunning(record: Extract<RunStatus, { status: 'running' }>, pulseAt: number | undefined, now: number, limits: LivenessLimits): RankLostError | undefined {
+export function judgeRunning(record: Extract<JobRecord, { status: 'running' }>, pulseAt: number | undefined, now: number, limits: LivenessLimits): RankLostError | undefined {
   const invokedAt = Date.parse(record.startedAt);
   if (record.rankZeroStartedAt === undefined) {
     // Rank 0 rewrites the record before anything else; until then only its start can be late.
@@ -84,6 +72,6 @@ export function judgeRunning(record: Extract<RunStatus, { status: 'running' }>, 
 }
 
 /** The record of a lost job: what was known of it, and why it is lost. */
-export function lostRecord(record: Extract<RunStatus, { status: 'running' }>, error: RankLostError): RunStatus {
+export function lostRecord(record: Extract<JobRecord, { status: 'running' }>, error: RankLostError): JobRecord {
   return { jobId: record.jobId, status: 'lost', program: record.program, size: record.size, startedAt: record.startedAt, error: failureInfo(error) };
 }

@@ -3,9 +3,10 @@ import type { AwsSettings } from '../config.ts';
 import { InvalidArgumentError, TransportError } from '../mpi/errors.ts';
 import type { Program } from '../mpi/program.ts';
 import { DIAGNOSTIC_PROGRAMS, findProgram, programNames } from '../programs/index.ts';
-import { isShippedProgramId, programBundleKey, shippedProgramHash, SHIPPED_PROGRAM_PREFIX } from '../runtime/program-bundle.ts';
+import { isShippedProgramId, shippedProgramHash, SHIPPED_PROGRAM_PREFIX } from '../runtime/program-bundle.ts';
 import { createAwsClients } from '../transport/aws/clients.ts';
 import { ProgramCache, ProgramNotShippedError } from './program-cache.ts';
+import { programBundleKey } from '../job-store/keys.ts';
 
 /**
  * Where a job's program comes from on Lambda: a bundled program by its name, or a program shipped

@@ -1,4 +1,4 @@
-import { jobPrefix } from '../transport/aws/claim-check.ts';
+import { jobPrefix } from '../job-store/keys.ts';
 
 /**
  * The session policy a job's program runs under on AWS: the stage's job role (serverless.yml,

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import * as api from '../index.ts';
 import { TransportError } from '../mpi/errors.ts';
 import type { Program } from '../mpi/program.ts';
-import {
-  MAX_PROGRAM_BUNDLE_BYTES, importProgramBundle, programBundleKey, provideBundleApi, sha256Hex, shippedProgramId,
-} from '../runtime/program-bundle.ts';
+import { MAX_PROGRAM_BUNDLE_BYTES, importProgramBundle, provideBundleApi, sha256Hex, shippedProgramId } from '../runtime/program-bundle.ts';
+import { programBundleKey } from '../job-store/keys.ts';
 
 /** A shipped program that is not in the stage's bucket (never shipped there, or deleted). */
 export class ProgramNotShippedError extends Error {

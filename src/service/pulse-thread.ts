@@ -4,10 +4,12 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { JobTimeoutError } from '../mpi/errors.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { deleteJobResources } from '../transport/aws/job-resources.ts';
-import { busyKey, RANK_ZERO_PULSE_MS, writeBusy, writePulse } from './job-liveness.ts';
+import { RANK_ZERO_PULSE_MS, writeBusy, writePulse } from './job-liveness.ts';
 import { ENDING_BY_PULSE, ENDING_OPEN, ENDING_SLOT, PULSE_STATE, SENT_SLOT, TICK_SLOT, type PulseSpec, type PulseState } from './pulse-spec.ts';
 import { requestThreadEnd } from './thread-ending.ts';
-import { failureInfo, writeRunStatus } from './run-status.ts';
+import { writeJobRecord } from '../job-store/job-record.ts';
+import { busyKey } from '../job-store/keys.ts';
+import { failureInfo } from './failure-info.ts';
 
 /** The rank's thread is busy when its clock has not moved for this long (it ticks every 250 ms). */
 const BUSY_AFTER_MS = 2_000;
@@ -124,7 +126,7 @@ async function endTimedOutJob(clients: AwsClients, spec: PulseSpec, lastTick: nu
   const error = new JobTimeoutError(spec.jobId, takeover.timeoutMs, [{ rank: 0, silent: false }]);
   error.message += `; rank 0's program has not yielded since ${new Date(lastTick).toISOString()} (synchronous code), ` +
     'so the job was ended without it and what the other ranks waited on is unknown';
-  await writeRunStatus(clients.s3, spec.aws.bucket, { jobId: spec.jobId, status: 'failed', error: failureInfo(error) });
+  await writeJobRecord(clients.s3, spec.aws.bucket, { jobId: spec.jobId, status: 'failed', error: failureInfo(error) });
   await deleteJobResources(clients, spec.aws, spec.jobId, { urlBase: takeover.queueUrlBase }, takeover.size);
   log(spec, `job ${spec.jobId} timed out while rank 0 ran synchronous code: recorded failed, queues and objects deleted`);
   return true;

@@ -3,7 +3,7 @@ import { heartbeatMsFor } from '../runtime/job-events.ts';
 import type { LivenessOptions } from '../runtime/liveness.ts';
 import { readBusy } from './job-liveness.ts';
 import type { LambdaConfig } from './lambda-config.ts';
-import { claimKey } from './rank-claim.ts';
+import { rankClaimKey } from '../job-store/keys.ts';
 
 /**
  * How the ranks of a job on Lambda keep each other informed of their lives: the pace of their
@@ -43,7 +43,7 @@ export function rankZeroLiveness(config: LambdaConfig, s3: S3Client, jobId: stri
     parentOf: (rank) => Math.floor((rank - 1) / fanout),
     busyAt: (rank) => readBusy(s3, config.aws.bucket, jobId, rank),
     claimedAt: async (rank) => {
-      const head = await s3.send(new HeadObjectCommand({ Bucket: config.aws.bucket, Key: claimKey(jobId, rank) })).catch(() => undefined);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: config.aws.bucket, Key: rankClaimKey(jobId, rank) })).catch(() => undefined);
       return head?.LastModified?.getTime();
     },
   };

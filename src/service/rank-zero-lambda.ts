@@ -1,4 +1,3 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsSettings } from '../config.ts';
 import { InvalidArgumentError, JobCancelledError, LambdaMpiError } from '../mpi/errors.ts';
@@ -11,26 +10,30 @@ import { AwsTransport } from '../transport/aws/aws-transport.ts';
 import { JobKey } from '../transport/aws/job-key.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { createJobResources, deleteJobResources, waitUntil, type JobQueues } from '../transport/aws/job-resources.ts';
-import { addRequestCounts, RequestMeter } from '../transport/aws/request-meter.ts';
+import { RequestMeter } from '../transport/aws/request-meter.ts';
 import type { JobEndStatus } from '../watch/event-chunk.ts';
 import { assertFitsConcurrency } from './concurrency-check.ts';
 import { childrenOf } from './fanout.ts';
 import { beginInvocation, type InvocationInfo } from './invocation.ts';
-import { inputKeyOf, loadInput, storeInput, type InputReference } from './job-input.ts';
+import { loadInput, storeInput, type InputReference } from '../job-store/job-input.ts';
 import { loadJobProgram } from './job-program.ts';
 import { underJobSession } from './program-credentials.ts';
 import { parseJobRequest, type CheckedJobRequest } from './job-request.ts';
 import { LambdaJobWatch } from './job-watch.ts';
-import { toJsonSafe } from '../runtime/json-safe.ts';
+import { toJsonSafe } from '../job-store/result-json.ts';
 import { createLambdaClient, freeConcurrency, launchWorkers } from './launcher.ts';
 import { CLEANUP_MARGIN_MS, lambdaConfigFromEnv, lambdaProcessorName, logForJob, printToLog, processStartsWithInit, type LambdaConfig } from './lambda-config.ts';
 import { Pulse } from './pulse.ts';
-import { claimRank } from './rank-claim.ts';
+import { claimRank } from '../job-store/rank-claim.ts';
 import { heartbeatPace, pulseEntry, rankZeroLiveness } from './rank-liveness.ts';
-import { claimRequest, releaseRequest, requestFingerprint } from './request-claim.ts';
-import { failureInfo, runTraceKey, writeRunStatus } from './run-status.ts';
+import { claimRequest, releaseRequest, requestFingerprint } from '../job-store/request-claim.ts';
+import { writeJobRecord } from '../job-store/job-record.ts';
 import { sweepStage } from './sweeper.ts';
 import type { WorkerEvent } from './worker-event.ts';
+import { eventLogPrefix, jobRecordKey, jobStartClaimKey, storedInputKey } from '../job-store/keys.ts';
+import { writeJobTrace } from '../job-store/job-trace.ts';
+import { addRequestCounts } from '../transport/request-counts.ts';
+import { failureInfo } from './failure-info.ts';
 
 /**
  * Rank 0 on Lambda (the `run` function), step by step as docs/architecture.md's "Message flow
@@ -107,7 +110,7 @@ async function parseRequest(event: unknown, remainingMs: number, config: LambdaC
   }
   try {
     // Only the job's own input object may be named: never another object of the bucket.
-    if (inputKey !== undefined && (givenJobId === undefined || inputKey !== inputKeyOf(givenJobId as string) || body.input !== undefined)) {
+    if (inputKey !== undefined && (givenJobId === undefined || inputKey !== storedInputKey(givenJobId as string) || body.input !== undefined)) {
       throw new InvalidArgumentError('inputKey', inputKey, 'the key the HTTP function gave the job\'s input (with its jobId, and no input)');
     }
     const input = inputKey === undefined ? {} : { input: await loadStoredInput(config.aws, inputKey as string) };
@@ -175,7 +178,7 @@ type StartClaim = { kind: 'claimed'; fingerprint?: string } | { kind: 'duplicate
 async function claimStart(job: LambdaJob): Promise<StartClaim> {
   const { jobId, clients, config } = job;
   if (job.givenJobId) {
-    if (await claimRank(clients.s3, config.aws.bucket, jobId, 0, `runs/${jobId}.started`)) return { kind: 'claimed' };
+    if (await claimRank(clients.s3, config.aws.bucket, jobId, 0, jobStartClaimKey(jobId))) return { kind: 'claimed' };
     logForJob(jobId, 'a repeated start of this job was ignored');
     return { kind: 'duplicate', answer: { jobId, status: 'duplicate-start-ignored' } };
   }
@@ -269,7 +272,7 @@ async function step<T>(job: LambdaJob, key: keyof StartupSteps, name: string, wo
  */
 async function recordRunning(job: LambdaJob): Promise<void> {
   const { jobId, request, startedAt } = job;
-  await writeRunStatus(job.clients.s3, job.config.aws.bucket, {
+  await writeJobRecord(job.clients.s3, job.config.aws.bucket, {
     jobId, status: 'running', program: request.program, size: request.size, startedAt: new Date(startedAt).toISOString(),
     rankZeroStartedAt: new Date().toISOString(), deadline: new Date(job.deadline).toISOString(),
   });
@@ -371,12 +374,11 @@ async function recordSucceeded(job: LambdaJob, result: RunResult, cleanup: { sta
   let traceKey: string | undefined;
   if (trace) {
     addJobStep(trace, { name: 'clean-up', category: 'cleanup', ...cleanup });
-    traceKey = runTraceKey(job.jobId);
-    await job.clients.s3.send(new PutObjectCommand({ Bucket: job.config.aws.bucket, Key: traceKey, Body: JSON.stringify(trace), ContentType: 'application/json' }));
+    traceKey = await writeJobTrace(job.clients.s3, job.config.aws.bucket, job.jobId, trace);
   }
   const platform = { architecture: job.config.architecture, ...(job.config.region ? { region: job.config.region } : {}) };
   const safe = { ...(toJsonSafe(rest) as Record<string, unknown>), status: 'succeeded', platform, ...(traceKey ? { traceKey } : {}) };
-  await writeRunStatus(job.clients.s3, job.config.aws.bucket, { ...safe, jobId: job.jobId, status: 'succeeded' });
+  await writeJobRecord(job.clients.s3, job.config.aws.bucket, { ...safe, jobId: job.jobId, status: 'succeeded' });
   return fitAnswer(job.jobId, safe);
 }
 
@@ -397,7 +399,7 @@ function fitAnswer(jobId: string, safe: Record<string, unknown>): Record<string,
     outputOmitted: {
       lines,
       reason: `with its ${lines} output lines the answer would be ${(bytes / 1e6).toFixed(1)} MB, over the 6 MB Lambda allows: ` +
-        `the output is in the job's record (GET /runs/${jobId}, runs/${jobId}.json) and its event log (runs/${jobId}/events/)`,
+        `the output is in the job's record (GET /runs/${jobId}, ${jobRecordKey(jobId)}) and its event log (${eventLogPrefix(jobId)})`,
     },
   };
 }
@@ -409,7 +411,7 @@ async function recordFailed(job: LambdaJob, error: unknown): Promise<void> {
     error: failureInfo(error),
     ...(error instanceof LambdaMpiError && error.output ? { output: error.output } : {}),
   };
-  await writeRunStatus(job.clients.s3, job.config.aws.bucket, error instanceof JobCancelledError
+  await writeJobRecord(job.clients.s3, job.config.aws.bucket, error instanceof JobCancelledError
     ? { ...common, status: 'cancelled', cancelledBy: error.by }
     : { ...common, status: 'failed' }).catch((e) => logForJob(job.jobId, `could not record the job's outcome: ${(e as Error).message}`, 'stderr'));
 }
@@ -429,7 +431,7 @@ async function cleanUp(job: LambdaJob, queues: JobQueues | undefined): Promise<{
 async function recordRefusal(settings: AwsSettings, jobId: string, error: unknown): Promise<void> {
   const clients = createAwsClients(settings);
   try {
-    await writeRunStatus(clients.s3, settings.bucket, { jobId, status: 'failed', error: failureInfo(error) });
+    await writeJobRecord(clients.s3, settings.bucket, { jobId, status: 'failed', error: failureInfo(error) });
   } catch (writeError) {
     logForJob(jobId, `could not record the failure: ${(writeError as Error).message}`, 'stderr');
   } finally {

@@ -5,8 +5,8 @@ import { reportCost } from '../report/report-cost.ts';
 import { reportOfFinishedJob, type FinishedJob } from '../report/run-result-report.ts';
 import type { OutputLine } from '../runtime/output.ts';
 import type { ChromeTrace } from '../runtime/trace/chrome-trace.ts';
-import { readObjectText } from '../transport/aws/object-text.ts';
-import { readRunStatus, runTraceKey, type RunStatus } from './run-status.ts';
+import { readJobRecord, type JobRecord } from '../job-store/job-record.ts';
+import { readJobTrace } from '../job-store/job-trace.ts';
 
 /** An HTTP answer, as http-api.ts hands it to API Gateway. */
 interface ReportResponse {
@@ -23,12 +23,10 @@ const UNTRACED_NOTE = 'This job was not traced, so the page has no timeline: sta
  * the stage has no such job; 409 while it runs (the timeline is written when it ends).
  */
 export async function runReportResponse(s3: S3Client, bucket: string, jobId: string): Promise<ReportResponse> {
-  const status = await readRunStatus(s3, bucket, jobId);
+  const status = await readJobRecord(s3, bucket, jobId);
   if (!status) return text(404, `no job ${jobId} on this stage`);
   if (status.status === 'running') return text(409, `job ${jobId} is still running: its report is there once it ends (GET /runs/${jobId} says when)`);
-  // A traced job's record names its timeline (rank 0 writes runs/<jobId>/trace.json).
-  const traceKey = (status as { traceKey?: unknown }).traceKey === runTraceKey(jobId) ? runTraceKey(jobId) : undefined;
-  const traceText = traceKey ? await readObjectText(s3, bucket, traceKey) : undefined;
+  const traceText = await readJobTrace(s3, bucket, jobId, status);
   return {
     statusCode: 200,
     headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' },
@@ -37,7 +35,7 @@ export async function runReportResponse(s3: S3Client, bucket: string, jobId: str
 }
 
 /** A job's record (and trace) as the report's input. */
-export function reportInputOf(status: Exclude<RunStatus, { status: 'running' }>, trace: ChromeTrace | undefined): JobReportInput {
+export function reportInputOf(status: Exclude<JobRecord, { status: 'running' }>, trace: ChromeTrace | undefined): JobReportInput {
   const record = status as Record<string, unknown>;
   const size = typeof record.size === 'number' ? record.size : (trace?.otherData.size ?? 0);
   const program = typeof record.program === 'string' ? record.program : 'job';

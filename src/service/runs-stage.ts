@@ -1,10 +1,11 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { createAwsClients } from '../transport/aws/clients.ts';
-import { storeInput, type InputReference } from './job-input.ts';
+import type { RunInvocation } from '../job-store/job-request.ts';
+import { storeInput, type InputReference } from '../job-store/job-input.ts';
 import { assertProgramShipped } from './job-program.ts';
 import type { LambdaConfig } from './lambda-config.ts';
 import { createLambdaClient } from './launcher.ts';
-import { readRunStatus, writeRunStatus, type RunStatus } from './run-status.ts';
+import { readJobRecord, writeJobRecord, type JobRecord } from '../job-store/job-record.ts';
 
 /**
  * What POST /runs does with its stage: check a shipped program, keep the job's record, store a
@@ -13,11 +14,11 @@ import { readRunStatus, writeRunStatus, type RunStatus } from './run-status.ts';
  */
 export interface RunsStage {
   assertProgramShipped(program: string): Promise<void>;
-  writeRunStatus(status: RunStatus): Promise<void>;
-  readRunStatus(jobId: string): Promise<RunStatus | undefined>;
+  writeJobRecord(status: JobRecord): Promise<void>;
+  readJobRecord(jobId: string): Promise<JobRecord | undefined>;
   storeInput(jobId: string, input: unknown): Promise<InputReference>;
   /** An asynchronous (Event) invocation of the run function: resolves once Lambda queued it. */
-  invokeRun(payload: Record<string, unknown>): Promise<void>;
+  invokeRun(payload: RunInvocation): Promise<void>;
   destroy(): void;
 }
 
@@ -28,8 +29,8 @@ export function openRunsStage(config: LambdaConfig): RunsStage {
   const { bucket } = config.aws;
   return {
     assertProgramShipped: (program) => assertProgramShipped(program, clients.s3, bucket, config.stage),
-    writeRunStatus: (status) => writeRunStatus(clients.s3, bucket, status),
-    readRunStatus: (jobId) => readRunStatus(clients.s3, bucket, jobId),
+    writeJobRecord: (status) => writeJobRecord(clients.s3, bucket, status),
+    readJobRecord: (jobId) => readJobRecord(clients.s3, bucket, jobId),
     storeInput: (jobId, input) => storeInput(clients.s3, bucket, jobId, input),
     async invokeRun(payload) {
       await lambda.send(new InvokeCommand({ FunctionName: config.runFunction, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }));

@@ -6,7 +6,8 @@ import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { deleteJobObjects } from '../transport/aws/job-resources.ts';
 import type { LambdaConfig } from './lambda-config.ts';
 import { judgeRunning, lostRecord, readPulse, type LivenessLimits } from './job-liveness.ts';
-import { readRunStatus, writeRunStatus } from './run-status.ts';
+import { readJobRecord, writeJobRecord } from '../job-store/job-record.ts';
+import { jobIdOfWorkingKey, WORKING_OBJECTS_PREFIX } from '../job-store/keys.ts';
 
 /**
  * The sweeper: whatever died, a job's queues and objects go. It finds every job that has
@@ -59,12 +60,12 @@ export async function sweepJobs(clients: AwsClients, settings: AwsSettings, opti
 async function judge(
   clients: AwsClients, settings: AwsSettings, jobId: string, now: number, lastWritten: number, limits: LivenessLimits,
 ): Promise<SweptJob['verdict'] | undefined> {
-  const record = await readRunStatus(clients.s3, settings.bucket, jobId);
+  const record = await readJobRecord(clients.s3, settings.bucket, jobId);
   if (!record) return now - lastWritten > UNRECORDED_GRACE_MS ? 'unrecorded' : undefined;
   if (record.status !== 'running') return 'ended';
   const lost = judgeRunning(record, await readPulse(clients.s3, settings.bucket, jobId), now, limits);
   if (!lost) return undefined;
-  await writeRunStatus(clients.s3, settings.bucket, lostRecord(record, lost));
+  await writeJobRecord(clients.s3, settings.bucket, lostRecord(record, lost));
   return 'lost';
 }
 
@@ -96,10 +97,10 @@ async function listJobPrefixes(clients: AwsClients, bucket: string): Promise<Map
   const newest = new Map<string, number>();
   let token: string | undefined;
   do {
-    const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'jobs/', ContinuationToken: token }));
+    const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: WORKING_OBJECTS_PREFIX, ContinuationToken: token }));
     for (const object of page.Contents ?? []) {
-      const jobId = object.Key!.split('/')[1]!;
-      if (isJobId(jobId)) newest.set(jobId, Math.max(newest.get(jobId) ?? 0, object.LastModified?.getTime() ?? 0));
+      const jobId = jobIdOfWorkingKey(object.Key!);
+      if (jobId !== undefined && isJobId(jobId)) newest.set(jobId, Math.max(newest.get(jobId) ?? 0, object.LastModified?.getTime() ?? 0));
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);

@@ -1,7 +1,7 @@
 import { MAX_SIZE } from '../mpi/constants.ts';
 import { isJobId } from '../runtime/job-id.ts';
 import { JobKey } from '../transport/aws/job-key.ts';
-import { inputKeyOf } from './job-input.ts';
+import { storedInputKey } from '../job-store/keys.ts';
 
 /** What a worker Lambda is invoked with: everything a rank needs to join its job. */
 export interface WorkerEvent {
@@ -54,6 +54,6 @@ export function refusalOf(event: WorkerEvent, stage: { queuePrefix: string; maxR
   if (typeof event.program !== 'string') return 'it names no program';
   if (!Number.isFinite(event.deadline) || !(event.timeoutMs > 0)) return 'it has no deadline';
   if (!Number.isInteger(event.fanout) || event.fanout < 1 || event.fanout > 64) return 'its fanout must be an integer in 1..64';
-  if (event.inputKey !== undefined && event.inputKey !== inputKeyOf(jobId)) return 'its inputKey is not its job\'s input';
+  if (event.inputKey !== undefined && event.inputKey !== storedInputKey(jobId)) return 'its inputKey is not its job\'s input';
   return undefined;
 }

@@ -8,17 +8,19 @@ import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { JobKey } from '../transport/aws/job-key.ts';
 import { deleteJobObjects, queueUrl, waitUntil } from '../transport/aws/job-resources.ts';
 import { childrenOf } from './fanout.ts';
-import { loadInput } from './job-input.ts';
+import { loadInput } from '../job-store/job-input.ts';
 import { loadJobProgram } from './job-program.ts';
 import { underJobSession } from './program-credentials.ts';
 import { createLambdaClient, launchWorkers } from './launcher.ts';
 import { beginInvocation, type InvocationInfo } from './invocation.ts';
 import { lambdaConfigFromEnv, lambdaProcessorName, logForJob, printToLog, processStartsWithInit, type LambdaConfig } from './lambda-config.ts';
-import { addRequestCounts, RequestMeter } from '../transport/aws/request-meter.ts';
+import { RequestMeter } from '../transport/aws/request-meter.ts';
 import { Pulse } from './pulse.ts';
-import { claimKey, claimRank } from './rank-claim.ts';
+import { claimRank } from '../job-store/rank-claim.ts';
 import { heartbeatPace, pulseEntry, quietAfterMs } from './rank-liveness.ts';
 import { isWorkerEvent, refusalOf, type WorkerEvent } from './worker-event.ts';
+import { rankClaimKey } from '../job-store/keys.ts';
+import { addRequestCounts } from '../transport/request-counts.ts';
 
 /** Time a worker keeps back from its function's timeout to report before Lambda stops it. */
 const REPORT_MARGIN_MS = 3_000;
@@ -64,7 +66,7 @@ export async function runWorkerLambda(event: unknown, remainingMs: number, invoc
     // AWS asks for a second after CreateQueue before a queue is used.
     await waitUntil(event.queuesReadyAt);
     if (await jobIsOver(clients, event)) {
-      await clients.s3.send(new DeleteObjectCommand({ Bucket: config.aws.bucket, Key: claimKey(jobId, rank) }));
+      await clients.s3.send(new DeleteObjectCommand({ Bucket: config.aws.bucket, Key: rankClaimKey(jobId, rank) }));
       logForJob(jobId, `rank ${rank}: the job is over (its queues are gone); this late start does nothing`);
       return { rank, outcome: 'ignored: the job is over (its queues are gone)' };
     }

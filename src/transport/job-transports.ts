@@ -1,7 +1,7 @@
 import type { Clock } from './clock.ts';
 import type { AwsRankTransportSpec } from './aws/aws-rank-transport.ts';
-import type { RequestCounts } from './aws/request-meter.ts';
 import type { Transport } from './transport.ts';
+import type { RequestCounts } from './request-counts.ts';
 
 /** The transports of one job's ranks in this process, and the cleanup of what they created. */
 export interface JobTransports {

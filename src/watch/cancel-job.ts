@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { requestCancel } from './cancel-request.ts';
-import { readObjectText } from '../transport/aws/object-text.ts';
+import { readJobRecord, type JobRecord } from '../job-store/job-record.ts';
 
 /**
  * Cancelling a job by its id, for the CLI (`lambda-mpi cancel`, Ctrl-C) and the HTTP API (DELETE
@@ -14,22 +14,6 @@ export type CancelOutcome =
   | { kind: 'cancelling'; jobId: string; tookMs: number }
   | { kind: 'already-ended'; jobId: string; record: JobRecord }
   | { kind: 'unknown'; jobId: string };
-
-/** A job's record (runs/<jobId>.json) as far as watching it needs: its status, and the rest as is. */
-export interface JobRecord {
-  jobId: string;
-  status: string;
-  [field: string]: unknown;
-}
-
-export function jobRecordKey(jobId: string): string {
-  return `runs/${jobId}.json`;
-}
-
-export async function readJobRecord(s3: S3Client, bucket: string, jobId: string): Promise<JobRecord | undefined> {
-  const text = await readObjectText(s3, bucket, jobRecordKey(jobId));
-  return text === undefined ? undefined : (JSON.parse(text) as JobRecord);
-}
 
 export async function cancelJob(s3: S3Client, bucket: string, jobId: string, by: string, options: { waitMs?: number; pollMs?: number } = {}): Promise<CancelOutcome> {
   const started = Date.now();

@@ -1,5 +1,6 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { readObjectText } from '../transport/aws/object-text.ts';
+import { cancelRequestKey } from '../job-store/keys.ts';
+import { readObjectText } from '../job-store/object-text.ts';
 
 /**
  * The channel's way back: a cancel request is one object, `runs/<jobId>.cancel`, that anyone who
@@ -14,10 +15,6 @@ export interface CancelRequest {
   by: string;
   /** ISO time of the request. */
   at: string;
-}
-
-export function cancelRequestKey(jobId: string): string {
-  return `runs/${jobId}.cancel`;
 }
 
 export async function requestCancel(s3: S3Client, bucket: string, jobId: string, by: string): Promise<CancelRequest> {

@@ -29,23 +29,6 @@ export type LoggedEvent =
 
 export const EVENT_CHUNK_FORMAT = 'lambda-mpi/events@1';
 
-/** Ten digits: keys sort in seq order, so a listing finds the newest chunk. */
-export function eventChunkKey(jobId: string, seq: number): string {
-  return `${eventLogPrefix(jobId)}${String(seq).padStart(10, '0')}.json`;
-}
-
-export function eventLogPrefix(jobId: string): string {
-  return `runs/${jobId}/events/`;
-}
-
-/** The seq of a chunk key, or undefined for any other key. */
-export function seqOfKey(jobId: string, key: string): number | undefined {
-  const prefix = eventLogPrefix(jobId);
-  if (!key.startsWith(prefix)) return undefined;
-  const match = /^(\d{10})\.json$/.exec(key.slice(prefix.length));
-  return match ? Number(match[1]) : undefined;
-}
-
 /**
  * The events as the log keeps them. Heartbeats stay with rank 0 (they say a rank lives; the
  * log's own chunks say that rank 0 does); consecutive lines of one rank and stream share an entry.

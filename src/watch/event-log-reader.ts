@@ -1,8 +1,9 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { JobProgress } from '../runtime/job-events.ts';
 import type { OutputStream } from '../runtime/output.ts';
-import { eventChunkKey, eventLogPrefix, linesOfChunks, parseEventChunk, seqOfKey, type EventChunk } from './event-chunk.ts';
-import { readObjectText } from '../transport/aws/object-text.ts';
+import { linesOfChunks, parseEventChunk, type EventChunk } from './event-chunk.ts';
+import { eventChunkKey, eventLogPrefix, seqOfEventChunkKey } from '../job-store/keys.ts';
+import { readObjectText } from '../job-store/object-text.ts';
 
 /**
  * A watcher's side of a job's event log: reads chunks in order from a cursor (the seq of the
@@ -79,7 +80,7 @@ export async function listEventChunks(s3: S3Client, bucket: string, jobId: strin
   }));
   const seqs: number[] = [];
   for (const object of page.Contents ?? []) {
-    const seq = seqOfKey(jobId, object.Key ?? '');
+    const seq = seqOfEventChunkKey(jobId, object.Key ?? '');
     if (seq !== undefined) seqs.push(seq);
   }
   return seqs;

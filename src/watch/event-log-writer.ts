@@ -1,6 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { JobEventSink, JobProgress, RankEvent } from '../runtime/job-events.ts';
-import { EVENT_CHUNK_FORMAT, eventChunkKey, toLoggedEvents, type EventChunk, type JobEndStatus, type LoggedEvent } from './event-chunk.ts';
+import { EVENT_CHUNK_FORMAT, toLoggedEvents, type EventChunk, type JobEndStatus, type LoggedEvent } from './event-chunk.ts';
+import { eventChunkKey } from '../job-store/keys.ts';
 
 export interface EventLogWriterOptions {
   s3: S3Client;

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { resolveAwsSettings } from '../../src/config.ts';
-import { claimRank } from '../../src/service/rank-claim.ts';
+import { claimRank } from '../../src/job-store/rank-claim.ts';
 import { createAwsClients, type AwsClients } from '../../src/transport/aws/clients.ts';
 import { startLocalAws, type LocalAws } from '../../tools/local-aws/servers.ts';
 

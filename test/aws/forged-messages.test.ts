@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { JobTimeoutError, SUM, defineProgram, runLocal, type Program, type RunLocalOptions, type RunResult } from '../../src/index.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../src/config.ts';
-import { claimCheckKey } from '../../src/transport/aws/claim-check.ts';
 import { wireLimits } from '../../src/transport/aws/wire.ts';
 import { localS3Client } from '../../tools/local-aws/clients.ts';
 import { rejection } from '../conformance/target.ts';
@@ -15,6 +14,7 @@ import { Attacker, frame } from './attacker.ts';
 import { itLeavesNothingBehind, recordJobId } from './leftovers.ts';
 import { localAwsOptions } from './local-aws-options.ts';
 import { peekFrames } from './wire-peek.ts';
+import { claimCheckKey } from '../../src/job-store/keys.ts';
 
 /**
  * Issue 17's attacks on a running job over the local SQS and S3: messages sent straight to the

@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runLocal, TransportError } from '../../src/index.ts';
 import { resolveAwsSettings } from '../../src/config.ts';
 import { bundleProgram } from '../../src/cli/shipping/bundle-program.ts';
-import { programBundleKey, sha256Hex } from '../../src/runtime/program-bundle.ts';
+import { sha256Hex } from '../../src/runtime/program-bundle.ts';
 import { assertProgramShipped, checkJobProgram, loadJobProgram, UnknownProgramError, type JobProgramSettings } from '../../src/service/job-program.ts';
 import { ProgramCache } from '../../src/service/program-cache.ts';
 import { makeUserProject, WORDCOUNT_PROGRAM, type UserProject } from '../fixtures/user-project.ts';
+import { programBundleKey } from '../../src/job-store/keys.ts';
 
 /**
  * How the functions get a shipped program: from the stage's bucket (real local S3), checked

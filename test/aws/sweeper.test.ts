@@ -4,7 +4,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { resolveAwsSettings } from '../../src/config.ts';
 import { newJobId } from '../../src/runtime/job-id.ts';
 import { writePulse } from '../../src/service/job-liveness.ts';
-import { readRunStatus, writeRunStatus, type RunStatus } from '../../src/service/run-status.ts';
+import { readJobRecord, writeJobRecord, type JobRecord } from '../../src/job-store/job-record.ts';
 import { sweepJobs } from '../../src/service/sweeper.ts';
 import { createAwsClients } from '../../src/transport/aws/clients.ts';
 import { createJobResources } from '../../src/transport/aws/job-resources.ts';
@@ -24,11 +24,11 @@ const jobIds: string[] = [];
 afterAll(() => clients.destroy());
 
 /** A job as rank 0 leaves it mid-run: its record, its queues (tagged), a claim and a frame. */
-async function jobWithResources(record: (jobId: string) => RunStatus | undefined, size = 3): Promise<string> {
+async function jobWithResources(record: (jobId: string) => JobRecord | undefined, size = 3): Promise<string> {
   const jobId = newJobId();
   jobIds.push(jobId);
   const status = record(jobId);
-  if (status) await writeRunStatus(clients.s3, local.bucket, status);
+  if (status) await writeJobRecord(clients.s3, local.bucket, status);
   await createJobResources(clients, settings, jobId, size);
   for (const key of ['claims/1', 'frames/0-1-0']) {
     await clients.s3.send(new PutObjectCommand({ Bucket: local.bucket, Key: `jobs/${jobId}/${key}`, Body: 'x' }));
@@ -37,7 +37,7 @@ async function jobWithResources(record: (jobId: string) => RunStatus | undefined
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const running = (jobId: string, startedAt: number, rankZero = true): RunStatus => ({
+const running = (jobId: string, startedAt: number, rankZero = true): JobRecord => ({
   jobId, status: 'running', program: 'pi', size: 3, startedAt: iso(startedAt),
   ...(rankZero ? { rankZeroStartedAt: iso(startedAt), deadline: iso(startedAt + 120_000) } : {}),
 });
@@ -52,7 +52,7 @@ describe('the sweeper', () => {
     const swept = await sweepJobs(clients, settings, limits);
     expect(swept).toContainEqual({ jobId, verdict: 'ended', queuesDeleted: 3, objectsDeleted: true });
     expect(await leftoversOf(jobId)).toEqual({ queues: [], objects: [] });
-    expect((await readRunStatus(clients.s3, local.bucket, jobId))?.status).toBe('succeeded');
+    expect((await readJobRecord(clients.s3, local.bucket, jobId))?.status).toBe('succeeded');
   });
 
   it('leaves a running job whose rank 0 pulses alone', async () => {
@@ -62,7 +62,7 @@ describe('the sweeper', () => {
     const swept = await sweepJobs(clients, settings, { ...limits, now });
     expect(swept.map((j) => j.jobId)).not.toContain(jobId);
     expect((await leftoversOf(jobId)).queues).toHaveLength(3);
-    expect((await readRunStatus(clients.s3, local.bucket, jobId))?.status).toBe('running');
+    expect((await readJobRecord(clients.s3, local.bucket, jobId))?.status).toBe('running');
   });
 
   it('records a job whose rank 0 went silent as lost, naming rank 0 and since when, and deletes what it left', async () => {
@@ -72,7 +72,7 @@ describe('the sweeper', () => {
     await writePulse(clients.s3, local.bucket, jobId, lastPulse);
     const swept = await sweepJobs(clients, settings, { ...limits, now });
     expect(swept).toContainEqual({ jobId, verdict: 'lost', queuesDeleted: 3, objectsDeleted: true });
-    expect(await readRunStatus(clients.s3, local.bucket, jobId)).toMatchObject({
+    expect(await readJobRecord(clients.s3, local.bucket, jobId)).toMatchObject({
       status: 'lost', program: 'pi', size: 3,
       error: { name: 'RankLostError', rank: 0, message: `rank 0 stopped answering: its process's pulse stopped at ${iso(lastPulse)} (its process ended: a crash, out of memory, or its function's timeout)` },
     });
@@ -84,11 +84,11 @@ describe('the sweeper', () => {
     const jobId = newJobId();
     jobIds.push(jobId);
     // What the HTTP function leaves when the run function's start was throttled: a record and the input.
-    await writeRunStatus(clients.s3, local.bucket, running(jobId, now - 60_000, false));
+    await writeJobRecord(clients.s3, local.bucket, running(jobId, now - 60_000, false));
     await clients.s3.send(new PutObjectCommand({ Bucket: local.bucket, Key: `jobs/${jobId}/input.json`, Body: '{}' }));
     const swept = await sweepJobs(clients, settings, { ...limits, now });
     expect(swept).toContainEqual({ jobId, verdict: 'lost', queuesDeleted: 0, objectsDeleted: true });
-    const record = await readRunStatus(clients.s3, local.bucket, jobId);
+    const record = await readJobRecord(clients.s3, local.bucket, jobId);
     expect(record).toMatchObject({ status: 'lost', error: { name: 'RankLostError', rank: 0 } });
     expect((record as { error: { message: string } }).error.message).toMatch(/^rank 0 never started: it did not check in within 60 s of its invocation \(likely throttled/);
   });
@@ -97,12 +97,12 @@ describe('the sweeper', () => {
     const now = Date.now();
     const jobId = newJobId();
     jobIds.push(jobId);
-    await writeRunStatus(clients.s3, local.bucket, running(jobId, now - 5_000, false));
+    await writeJobRecord(clients.s3, local.bucket, running(jobId, now - 5_000, false));
     await clients.s3.send(new PutObjectCommand({ Bucket: local.bucket, Key: `jobs/${jobId}/input.json`, Body: '{}' }));
     expect((await sweepJobs(clients, settings, { ...limits, now })).map((j) => j.jobId)).not.toContain(jobId);
-    expect(await readRunStatus(clients.s3, local.bucket, jobId)).toMatchObject({ status: 'running' });
+    expect(await readJobRecord(clients.s3, local.bucket, jobId)).toMatchObject({ status: 'running' });
     // Tidy: this one is over too once the test ends.
-    await writeRunStatus(clients.s3, local.bucket, { jobId, status: 'failed', error: { name: 'Error', message: 'test over' } });
+    await writeJobRecord(clients.s3, local.bucket, { jobId, status: 'failed', error: { name: 'Error', message: 'test over' } });
   });
 
   it('deletes the queues of a job without a record (expired), but not a queue that only looks like a job\'s', async () => {
@@ -123,7 +123,7 @@ describe('the sweeper', () => {
     const otherStage = resolveAwsSettings({ ...settings, queuePrefix: `${PREFIX}x` });
     const other = newJobId();
     jobIds.push(other);
-    await writeRunStatus(clients.s3, local.bucket, { jobId: other, status: 'succeeded' });
+    await writeJobRecord(clients.s3, local.bucket, { jobId: other, status: 'succeeded' });
     await createJobResources(clients, otherStage, other, 1);
     const swept = await sweepJobs(clients, settings, { ...limits, spare: [mine] });
     expect(swept.map((j) => j.jobId)).not.toContain(mine);
@@ -143,8 +143,8 @@ describe('the sweeper', () => {
 describe('cleanup', () => {
   it('the running job of the test above is over: its record ends it, and the sweep takes its resources', async () => {
     for (const jobId of jobIds) {
-      const record = await readRunStatus(clients.s3, local.bucket, jobId);
-      if (record?.status === 'running') await writeRunStatus(clients.s3, local.bucket, { jobId, status: 'failed', error: { name: 'Error', message: 'test over' } });
+      const record = await readJobRecord(clients.s3, local.bucket, jobId);
+      if (record?.status === 'running') await writeJobRecord(clients.s3, local.bucket, { jobId, status: 'failed', error: { name: 'Error', message: 'test over' } });
     }
     await sweepJobs(clients, settings, limits);
     const pulse = await clients.s3.send(new GetObjectCommand({ Bucket: local.bucket, Key: `jobs/${jobIds[1]}/alive` })).then(() => true, () => false);

@@ -4,10 +4,11 @@ import { newJobId } from '../../src/runtime/job-id.ts';
 import type { JobProgress, RankEvent } from '../../src/runtime/job-events.ts';
 import type { StampedLine } from '../../src/runtime/output.ts';
 import { CancelWatch, readCancelRequest, requestCancel } from '../../src/watch/cancel-request.ts';
-import { eventLogPrefix, linesOfChunks, type EventChunk } from '../../src/watch/event-chunk.ts';
+import { linesOfChunks, type EventChunk } from '../../src/watch/event-chunk.ts';
 import { EventLogReader, listEventChunks, readEventLogPage } from '../../src/watch/event-log-reader.ts';
 import { EventLogWriter } from '../../src/watch/event-log-writer.ts';
 import { localS3Client } from '../../tools/local-aws/clients.ts';
+import { eventLogPrefix } from '../../src/job-store/keys.ts';
 
 /**
  * The watcher channel's S3 side on the real local S3 server: rank 0's event log written in

@@ -112,7 +112,7 @@ describe('sls invoke -f run: the seed programs and π as real Lambda invocations
   it('pi on 32 ranks, started as a tree of invocations', async () => {
     const input = { samples: 320_000, seed: 5 };
     const r = await invoke('run', { program: 'pi', size: 32, input, timeoutSeconds: 120 });
-    expect(r.functionError).toBeUndefined();
+    expect(r.functionError, JSON.stringify(r.body)).toBeUndefined();
     expect(r.body.result).toEqual((await runLocal('pi', { size: 32, input })).result);
     expect(r.body.results).toHaveLength(32);
   }, 150_000);
@@ -181,8 +181,11 @@ describe('POST /runs and GET /runs/{jobId} through API Gateway', () => {
     const r = await http('POST', '/runs', { program: 'reduce', size: 3 });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ status: 'succeeded', result: [3], output: [{ rank: 0, stream: 'stdout', line: '[3.]' }] });
+    // The AWS transport was used: the job's requests are there, rank 0's Invoke calls included.
+    expect(r.body.requests.sqs.SendMessageBatch.requests).toBeGreaterThan(0);
+    expect(r.body.requests.lambda.Invoke.requests).toBeGreaterThan(0);
     const again = await http('GET', `/runs/${r.body.jobId}`);
-    expect(again).toMatchObject({ status: 200, body: { status: 'succeeded', result: [3] } });
+    expect(again).toMatchObject({ status: 200, body: { status: 'succeeded', result: [3], requests: r.body.requests } });
   });
 
   it.each([
@@ -277,6 +280,7 @@ describe('the user\'s own command', () => {
     const result = JSON.parse(stdout.slice(stdout.indexOf('{')));
     jobIds.push(result.jobId);
     expect(result.output).toEqual([{ rank: 1, stream: 'stdout', line: 'fred' }]);
+    expect(result.requests.sqs.SendMessageBatch.requests).toBeGreaterThan(0);
   }, 120_000);
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AnswerBudget } from '../../src/service/answer-budget.ts';
 import { handleHttp, type HttpEvent, type HttpResponse } from '../../src/service/http-api.ts';
-import type { RunStatus } from '../../src/service/run-status.ts';
+import type { JobRecord } from '../../src/job-store/job-record.ts';
 import type { RunsStage } from '../../src/service/runs-stage.ts';
 import type { Clock } from '../../src/transport/clock.ts';
 import { handler } from '../../src/service/handlers/http.ts';
@@ -49,11 +49,11 @@ const never = <T>() => new Promise<T>(() => {});
 function stage(clock: SimulatedClock, overrides: Partial<RunsStage> = {}) {
   const calls: Array<{ name: string; at: number }> = [];
   const record = (name: string) => calls.push({ name, at: clock.now() });
-  const running = (jobId: string): RunStatus => ({ jobId, status: 'running' }) as RunStatus;
+  const running = (jobId: string): JobRecord => ({ jobId, status: 'running' }) as JobRecord;
   const base: RunsStage = {
     assertProgramShipped: async () => {},
-    writeRunStatus: async () => {},
-    readRunStatus: async (jobId) => running(jobId),
+    writeJobRecord: async () => {},
+    readJobRecord: async (jobId) => running(jobId),
     storeInput: async () => ({}),
     invokeRun: async () => {},
     destroy: () => {},
@@ -87,7 +87,7 @@ describe('POST /runs answers within its budget, counted from the request\'s arri
   it('waitSeconds 25 on a request that arrived 10 s ago (it waited for an instance): the polls stop at the budget and the answer is 202 with the job id', async () => {
     const clock = new SimulatedClock();
     // Each read of the record takes 3 s: a slow bucket under load.
-    const s = stage(clock, { readRunStatus: (jobId) => new Promise((resolve) => clock.schedule(() => resolve({ jobId, status: 'running' } as RunStatus), 3_000)) });
+    const s = stage(clock, { readJobRecord: (jobId) => new Promise((resolve) => clock.schedule(() => resolve({ jobId, status: 'running' } as JobRecord), 3_000)) });
     const event = post(clock, 25, 10_000);
     const budget = AnswerBudget.forRequest({ arrivedAt: event.requestContext!.requestTimeEpoch, remainingTimeMs: 29_000, clock });
     const r = await drive(clock, handleHttp(event, 'req', { budget, openStage: s.open }));
@@ -95,7 +95,7 @@ describe('POST /runs answers within its budget, counted from the request\'s arri
     expect(JSON.parse(r.body).jobId).toMatch(/^[a-z2-7]{26}$/);
     // Answered before API Gateway's limit from the arrival, not from the handler's start.
     expect(clock.now()).toBeLessThan(event.requestContext!.requestTimeEpoch! + 29_000);
-    expect(s.calls.filter((c) => c.name === 'readRunStatus').length).toBeGreaterThan(0);
+    expect(s.calls.filter((c) => c.name === 'readJobRecord').length).toBeGreaterThan(0);
   });
 
   it('the function\'s own remaining time bounds the answer when it is shorter than API Gateway\'s limit', async () => {
@@ -109,7 +109,7 @@ describe('POST /runs answers within its budget, counted from the request\'s arri
 
   it('a read of the record that never ends is cut off: 202 with the job id', async () => {
     const clock = new SimulatedClock();
-    const s = stage(clock, { readRunStatus: () => never() });
+    const s = stage(clock, { readJobRecord: () => never() });
     const budget = AnswerBudget.forRequest({ remainingTimeMs: 29_000, clock });
     const r = await drive(clock, handleHttp(post(clock, 25), 'req', { budget, openStage: s.open }));
     expect(r.statusCode).toBe(202);
@@ -129,7 +129,7 @@ describe('POST /runs answers within its budget, counted from the request\'s arri
 
   it('a bucket that never answers before the job is recorded: 503 saying no job was started, and the run function is never asked', async () => {
     const clock = new SimulatedClock();
-    const s = stage(clock, { writeRunStatus: () => never() });
+    const s = stage(clock, { writeJobRecord: () => never() });
     const budget = AnswerBudget.forRequest({ remainingTimeMs: 29_000, clock });
     const r = await drive(clock, handleHttp(post(clock, 25), 'req', { budget, openStage: s.open }));
     expect(r.statusCode).toBe(503);
@@ -140,7 +140,7 @@ describe('POST /runs answers within its budget, counted from the request\'s arri
   it('a read that fails during the wait costs the wait, not the job id', async () => {
     const clock = new SimulatedClock();
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const s = stage(clock, { readRunStatus: async () => { throw new Error('SlowDown'); } });
+    const s = stage(clock, { readJobRecord: async () => { throw new Error('SlowDown'); } });
     const budget = AnswerBudget.forRequest({ remainingTimeMs: 29_000, clock });
     try {
       const r = await drive(clock, handleHttp(post(clock, 1), 'req', { budget, openStage: s.open }));

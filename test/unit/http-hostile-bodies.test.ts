@@ -21,8 +21,8 @@ afterAll(() => {
 /** A stage that has every shipped program and finishes every job at once. */
 const instantStage = (): RunsStage => ({
   assertProgramShipped: async () => {},
-  writeRunStatus: async () => {},
-  readRunStatus: async (jobId) => ({ jobId, status: 'succeeded', result: 1 }) as never,
+  writeJobRecord: async () => {},
+  readJobRecord: async (jobId) => ({ jobId, status: 'succeeded', result: 1 }) as never,
   storeInput: async (_jobId, input) => (input === undefined ? {} : { input }),
   invokeRun: async () => {},
   destroy: () => {},

@@ -6,7 +6,7 @@ import type { OutputLine } from '../../runtime/output.ts';
 import { renderJobReport, type JobReportInput } from '../../report/job-report-page.ts';
 import { renderSweepReport } from '../../report/sweep-page.ts';
 import { resolveProgram } from '../../runtime/program-source.ts';
-import { toJsonSafe } from '../../runtime/json-safe.ts';
+import { toJsonSafe } from '../../job-store/result-json.ts';
 import { dollars, modelJson, parseSizes, runSweep, sweepEntries, sweepJson, sweepTable } from '../model-sweep.ts';
 import { checkReportFile, writeReportFile } from '../report-file.ts';
 import { EXIT_FAILED, EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';

@@ -6,13 +6,14 @@ import { resolveProgram } from '../../runtime/program-source.ts';
 import { runLocal } from '../../runtime/run-local.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_FAILED, EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
-import { describeFailure, resultJson } from '../job-report.ts';
+import { describeFailure } from '../job-report.ts';
 import { JOB_FLAGS, jobArguments } from '../job-arguments.ts';
 import { renderJobReport } from '../../report/job-report-page.ts';
 import { reportOfFinishedJob } from '../../report/run-result-report.ts';
 import { checkReportFile, writeReportFile } from '../report-file.ts';
 import { runOnStageCommand } from '../shipping/stage-run-command.ts';
 import { checkRegion, checkStage } from '../stage.ts';
+import { resultJson } from '../../job-store/result-json.ts';
 
 const usage = () => `Usage: lambda-mpi run <program-name | file.ts> -n <ranks> [options]
        lambda-mpi run <program-name | file.ts | sha256:<hex>> -n <ranks> --stage <stage> [--region <region>] [options]
@@ -74,17 +75,15 @@ async function run(args: string[], io: CliIo): Promise<number> {
   });
   if (values.trace === '') throw new UsageError('--trace needs a file name: --trace timeline.json');
   const reportFile = checkReportFile(values.report);
-  const { program: target, size, input, timeoutSeconds } = jobArguments(positionals, values);
+  const request = jobArguments(positionals, values);
+  const { program: target, size, input, timeoutSeconds } = request;
   const timeoutMs = timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000;
   if (values.stage !== undefined && (values.threads || values.inline)) {
     throw new UsageError(`--${values.threads ? 'threads' : 'inline'} places ranks in this process; with --stage they run on the stage's Lambda functions`);
   }
   if (values.stage !== undefined) {
     return runOnStageCommand({
-      program: target,
-      size,
-      input,
-      ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }),
+      ...request,
       stage: checkStage(values.stage),
       ...(checkRegion(values.region) ? { region: values.region! } : {}),
       tagOutput: values['tag-output'] === true,

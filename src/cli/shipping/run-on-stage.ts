@@ -1,11 +1,11 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaMpiError } from '../../mpi/errors.ts';
 import { isModuleSpecifier } from '../../runtime/program-source.ts';
 import { newJobId } from '../../runtime/job-id.ts';
 import type { OutputLine } from '../../runtime/output.ts';
-import { isShippedProgramId, programBundleKey, shippedProgramHash, SHIPPED_PROGRAM_PREFIX } from '../../runtime/program-bundle.ts';
+import { isShippedProgramId, shippedProgramHash, SHIPPED_PROGRAM_PREFIX } from '../../runtime/program-bundle.ts';
 import { bundleProgram, formatBytes } from './bundle-program.ts';
 import { checkBundle } from './check-bundle.ts';
 import { assertStageDeployed, findStageTarget, type StageTarget } from './stage-target.ts';
@@ -13,20 +13,18 @@ import type { StageClients } from './stage-clients.ts';
 import { objectExists, uploadBundle } from './upload-bundle.ts';
 import { JobFollower } from './job-follower.ts';
 import { explainLostStage } from './stage-connection.ts';
-import { readJobRecord } from '../../watch/cancel-job.ts';
+import { readJobRecord, type JobRecord } from '../../job-store/job-record.ts';
+import { readJobTrace } from '../../job-store/job-trace.ts';
+import type { JobRequest, RunInvocation } from '../../job-store/job-request.ts';
 import type { JobProgress } from '../../runtime/job-events.ts';
 import { requestCancel } from '../../watch/cancel-request.ts';
+import { programBundleKey } from '../../job-store/keys.ts';
 
-export interface StageRunRequest {
-  /** A program file (bundled and shipped), a shipped program's "sha256:<hex>", or a bundled program's name. */
-  program: string;
-  size: number;
-  input?: unknown;
-  timeoutSeconds?: number;
-  stage: string;
-  /** Record the job's timeline; the outcome then carries it (Chrome trace-event JSON). */
-  trace?: boolean;
-}
+/**
+ * A job request (its program a file, bundled and shipped, a shipped program's "sha256:<hex>", or a
+ * bundled program's name; `trace`: the outcome carries the timeline) for a stage.
+ */
+export type StageRunRequest = JobRequest & { stage: string };
 
 export interface StageRunHooks {
   /** Progress for the terminal's stderr: what was bundled, shipped, started. */
@@ -127,14 +125,8 @@ export async function runOnStage(request: StageRunRequest, hooks: StageRunHooks,
   let response: Invocation;
   const invocation = new AbortController();
   try {
-    const answered = invokeRun(deps.clients.lambda, target, {
-      jobId,
-      program,
-      size: request.size,
-      ...(request.input !== undefined ? { input: request.input } : {}),
-      ...(request.timeoutSeconds !== undefined ? { timeoutSeconds: request.timeoutSeconds } : {}),
-      ...(request.trace ? { trace: true } : {}),
-    }, invocation.signal).catch(async (error: unknown) => {
+    const { stage: _stage, ...job } = request;
+    const answered = invokeRun(deps.clients.lambda, target, { ...job, jobId, program }, invocation.signal).catch(async (error: unknown) => {
       // Aborted here once the record was final: not a stage that stopped answering.
       if (invocation.signal.aborted) throw error;
       // A stage that stopped answering (the local stack ended) is named as such, with the job's fate.
@@ -157,22 +149,17 @@ export async function runOnStage(request: StageRunRequest, hooks: StageRunHooks,
   if (!response.functionError) {
     const body = response.body as Record<string, unknown>;
     follower.printRest((body.output as OutputLine[] | undefined) ?? []);
-    const trace = typeof body.traceKey === 'string' ? await readText(deps.clients.s3, target.bucket, body.traceKey) : undefined;
+    const trace = await readJobTrace(deps.clients.s3, target.bucket, jobId, body);
     return { status: 'succeeded', jobId, program, uploaded, result: body.result, body, ...(trace !== undefined ? { trace } : {}) };
   }
   // The invocation's error carries the message; the job's record adds the output and the stack
   // of the rank that failed.
   const record = await readRecord(deps.clients.s3, target.bucket, jobId);
-  follower.printRest(record?.output ?? []);
+  follower.printRest(record && 'output' in record ? (record.output as OutputLine[] | undefined) ?? [] : []);
   if (record?.status === 'cancelled') {
-    return { status: 'cancelled', jobId, program, uploaded, by: record.cancelledBy ?? 'a cancel request', ...(cancelAskedAt !== undefined ? { tookMs: Date.now() - cancelAskedAt } : {}) };
+    return { status: 'cancelled', jobId, program, uploaded, by: record.cancelledBy, ...(cancelAskedAt !== undefined ? { tookMs: Date.now() - cancelAskedAt } : {}) };
   }
   return { status: 'failed', jobId, program, uploaded, error: describeFailure(response.body, record) };
-}
-
-async function readText(s3: S3Client, bucket: string, key: string): Promise<string> {
-  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return response.Body!.transformToString();
 }
 
 /** A "sha256:…" that the stage does not hold. */
@@ -187,7 +174,7 @@ interface Invocation {
   body: unknown;
 }
 
-async function invokeRun(lambda: LambdaClient, target: StageTarget, payload: Record<string, unknown>, signal: AbortSignal): Promise<Invocation> {
+async function invokeRun(lambda: LambdaClient, target: StageTarget, payload: RunInvocation, signal: AbortSignal): Promise<Invocation> {
   const response = await lambda.send(new InvokeCommand({
     FunctionName: target.runFunction,
     InvocationType: 'RequestResponse',
@@ -205,16 +192,15 @@ async function invokeRun(lambda: LambdaClient, target: StageTarget, payload: Rec
 
 /** How often the job's record is read while rank 0's invocation has not answered. */
 const RECORD_POLL_MS = 1_000;
-const FINAL_STATUSES = new Set(['succeeded', 'failed', 'cancelled', 'lost']);
 
 /** The job's record once it is final; never settles if `signal` aborts first (the invocation answered). */
-function finalRecord(s3: S3Client, bucket: string, jobId: string, signal: AbortSignal): Promise<FailedRecord & Record<string, unknown>> {
+function finalRecord(s3: S3Client, bucket: string, jobId: string, signal: AbortSignal): Promise<Exclude<JobRecord, { status: 'running' }>> {
   return new Promise((resolve) => {
     const poll = async () => {
       if (signal.aborted) return;
       const record = await readRecord(s3, bucket, jobId);
       if (signal.aborted) return;
-      if (record?.status !== undefined && FINAL_STATUSES.has(record.status)) resolve(record as FailedRecord & Record<string, unknown>);
+      if (record !== undefined && record.status !== 'running') resolve(record);
       else setTimeout(() => void poll(), RECORD_POLL_MS);
     };
     setTimeout(() => void poll(), RECORD_POLL_MS);
@@ -222,22 +208,15 @@ function finalRecord(s3: S3Client, bucket: string, jobId: string, signal: AbortS
 }
 
 /** A final record read as rank 0's answer would have been: the result, or a failure the record details. */
-function asInvocation(record: FailedRecord & Record<string, unknown>): Invocation {
+function asInvocation(record: Exclude<JobRecord, { status: 'running' }>): Invocation {
   if (record.status === 'succeeded') return { body: record };
-  return { functionError: 'Unhandled', body: { errorMessage: record.error?.message ?? `the job ${record.status}`, ...(record.error?.name ? { errorType: record.error.name } : {}) } };
+  return { functionError: 'Unhandled', body: { errorMessage: record.error.message, errorType: record.error.name } };
 }
 
-interface FailedRecord {
-  status?: string;
-  cancelledBy?: string;
-  error?: { name?: string; message?: string; stack?: string; rank?: number };
-  output?: OutputLine[];
-}
-
-async function readRecord(s3: S3Client, bucket: string, jobId: string): Promise<FailedRecord | undefined> {
+/** The job's record, read through the job store; none (or none readable) is undefined here. */
+async function readRecord(s3: S3Client, bucket: string, jobId: string): Promise<JobRecord | undefined> {
   try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `runs/${jobId}.json` }));
-    return JSON.parse(await response.Body!.transformToString()) as FailedRecord;
+    return await readJobRecord(s3, bucket, jobId);
   } catch {
     // No record (the request was refused before the job started) or none readable: the
     // invocation's own error says what happened.
@@ -245,7 +224,7 @@ async function readRecord(s3: S3Client, bucket: string, jobId: string): Promise<
   }
 }
 
-function describeFailure(body: unknown, record: FailedRecord | undefined): StageJobError {
+function describeFailure(body: unknown, record: JobRecord | undefined): StageJobError {
   const invocation = (typeof body === 'object' && body !== null ? body : { errorMessage: String(body) }) as { errorMessage?: string; errorType?: string; trace?: string[] };
   // serverless-offline reports every errorType as "Error"; the trace's first line names the type.
   const traceType = /^(\w+):/.exec(invocation.trace?.[0] ?? '')?.[1];
@@ -259,14 +238,15 @@ function describeFailure(body: unknown, record: FailedRecord | undefined): Stage
       refused: false,
     };
   }
-  const name = record?.error?.name ?? (invocation.errorType && invocation.errorType !== 'Error' ? invocation.errorType : traceType) ?? 'Error';
-  const message = record?.error?.message ?? invocation.errorMessage ?? 'the job failed';
-  const stack = record?.error?.stack ?? (invocation.trace?.length ? invocation.trace.join('\n') : undefined);
+  const failure = record?.status === 'failed' || record?.status === 'cancelled' || record?.status === 'lost' ? record.error : undefined;
+  const name = failure?.name ?? (invocation.errorType && invocation.errorType !== 'Error' ? invocation.errorType : traceType) ?? 'Error';
+  const message = failure?.message ?? invocation.errorMessage ?? 'the job failed';
+  const stack = failure?.stack ?? (invocation.trace?.length ? invocation.trace.join('\n') : undefined);
   return {
     name,
     message,
     ...(stack ? { stack } : {}),
-    ...(record?.error?.rank !== undefined ? { rank: record.error.rank } : {}),
-    refused: REFUSALS.has(name) && record?.error?.rank === undefined,
+    ...(failure?.rank !== undefined ? { rank: failure.rank } : {}),
+    refused: REFUSALS.has(name) && failure?.rank === undefined,
   };
 }

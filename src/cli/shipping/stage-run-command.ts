@@ -2,11 +2,10 @@ import { unreceivedWarning } from '../../runtime/unreceived.ts';
 import type { RunResult } from '../../runtime/run-result.ts';
 import { writeFile } from 'node:fs/promises';
 import { ConfigurationError, InvalidArgumentError } from '../../mpi/errors.ts';
-import { assertJobSize } from '../../mpi/validation.ts';
+import type { JobRequest } from '../../job-store/job-request.ts';
 import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../command.ts';
 import { estimateJobCost, formatCost, type CostEstimate, type CostInput } from '../../cost/job-cost.ts';
-import { resultJson } from '../job-report.ts';
 import { renderJobReport, type JobReportInput } from '../../report/job-report-page.ts';
 import { reportCost } from '../../report/report-cost.ts';
 import { reportOfFinishedJob, type FinishedJob } from '../../report/run-result-report.ts';
@@ -17,12 +16,10 @@ import { describeTimings } from '../time-breakdown.ts';
 import { ProgramBundleError, StageNotDeployedError } from './errors.ts';
 import { UnknownShippedProgramError, runOnStage } from './run-on-stage.ts';
 import { createCloudFormationClient, createStageClients } from './stage-clients.ts';
+import { resultJson } from '../../job-store/result-json.ts';
 
-export interface StageRunArguments {
-  program: string;
-  size: number;
-  input?: unknown;
-  timeoutSeconds?: number;
+/** A job request (checked where the CLI read it) and how to run it on a stage and report it. */
+export interface StageRunArguments extends JobRequest {
   stage: string;
   region?: string;
   tagOutput: boolean;
@@ -70,10 +67,6 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
     forcePathStyle: env.LAMBDA_MPI_S3_PATH_STYLE ? env.LAMBDA_MPI_S3_PATH_STYLE === 'true' : Boolean(env.AWS_ENDPOINT_URL_S3),
   });
   try {
-    assertJobSize(args.size);
-    if (args.timeoutSeconds !== undefined && !(Number.isFinite(args.timeoutSeconds) && args.timeoutSeconds > 0)) {
-      throw new InvalidArgumentError('--timeout', args.timeoutSeconds, 'a positive number of seconds');
-    }
     const outcome = await runOnStage(
       {
         program: args.program,

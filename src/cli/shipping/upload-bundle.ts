@@ -1,7 +1,7 @@
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { TransportError } from '../../mpi/errors.ts';
-import { programBundleKey } from '../../runtime/program-bundle.ts';
 import type { ProgramBundle } from './bundle-program.ts';
+import { programBundleKey } from '../../job-store/keys.ts';
 
 export interface Upload {
   key: string;

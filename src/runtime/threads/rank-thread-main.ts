@@ -12,7 +12,6 @@ import type { Program } from '../../mpi/program.ts';
 import { FaultInjectingTransport } from '../../transport/fault-injection.ts';
 import { ThreadTransport } from '../../transport/threads/thread-transport.ts';
 import type { AwsRankTransportSpec, OpenedRankTransport } from '../../transport/aws/aws-rank-transport.ts';
-import type { RequestCounts } from '../../transport/aws/request-meter.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { RankZeroJob } from '../rank-zero.ts';
 import { DeadlockError } from '../../mpi/deadlock-error.ts';
@@ -23,6 +22,7 @@ import { runWorkerRank } from '../worker-rank.ts';
 import { toWire } from './error-wire.ts';
 import type { FromRank, RankThreadData, ToRank } from './thread-protocol.ts';
 import { BoardedTransport, WaitBoard } from './wait-board.ts';
+import type { RequestCounts } from '../../transport/request-counts.ts';
 
 const data = workerData as RankThreadData;
 captureWholeThread();

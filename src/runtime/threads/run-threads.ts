@@ -8,10 +8,10 @@ import { newJobId } from '../job-id.ts';
 import { assertJobOptions, validateJobOptions } from '../job-options.ts';
 import { locateProgramModule } from '../program-source.ts';
 import { addCleanup } from '../job-cleanup.ts';
-import { addRequestCounts } from '../../transport/aws/request-meter.ts';
 import type { RunResult } from '../run-result.ts';
 import { bundleForThreads } from './thread-bundle.ts';
 import { ThreadedJob } from './threaded-job.ts';
+import { addRequestCounts } from '../../transport/request-counts.ts';
 
 /** The options of runLocal that matter to ranks in threads. */
 export interface ThreadedRunOptions {

@@ -1,8 +1,8 @@
 import { beginInvocation } from '../invocation.ts';
 import { processStartsWithInit } from '../lambda-config.ts';
 import { runRankZeroLambda } from '../rank-zero-lambda.ts';
-import { failureInfo } from '../run-status.ts';
 import { runPulseThreadIfAsked } from '../pulse-thread.ts';
+import { failureInfo } from '../failure-info.ts';
 
 // Loaded again in a thread of its own, this bundle is the rank's pulse (pulse.ts).
 runPulseThreadIfAsked();

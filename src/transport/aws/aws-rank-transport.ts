@@ -4,7 +4,7 @@ import { AwsTransport } from './aws-transport.ts';
 import { createAwsClients } from './clients.ts';
 import { JobKey } from './job-key.ts';
 import type { JobQueues } from './job-resources.ts';
-import type { RequestCounts } from './request-meter.ts';
+import type { RequestCounts } from '../request-counts.ts';
 
 /**
  * Everything a rank in another thread needs to open its AWS transport: plain data, so it can be

@@ -3,13 +3,14 @@ import type { AwsSettings } from '../../config.ts';
 import { TransportError } from '../../mpi/errors.ts';
 import { noRejections } from '../../mpi/p2p/link.ts';
 import { assertByteFrame, type Delivery, type Frame, type RejectedMessages, type SharedObjects, type Transport } from '../transport.ts';
-import { ClaimCheck, sharedObjectKey } from './claim-check.ts';
+import { ClaimCheck } from './claim-check.ts';
 import type { AwsClients } from './clients.ts';
 import { DIGEST_BYTES, sha256, type JobKey } from './job-key.ts';
 import { queueUrl, type JobQueues } from './job-resources.ts';
 import { Outbox } from './outbox.ts';
 import { QueueReceiver, type HandledMessages } from './receiver.ts';
 import { openMessage, wireLimits, type MessageRejection, type MessageSeal, type WireLimits } from './wire.ts';
+import { sharedObjectKey } from '../../job-store/keys.ts';
 
 export interface AwsTransportOptions {
   clients: AwsClients;

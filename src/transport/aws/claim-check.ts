@@ -4,34 +4,10 @@ import type { Readable } from 'node:stream';
 import { TransportError } from '../../mpi/errors.ts';
 import type { ByteFrame, Frame } from '../transport.ts';
 import { sameBytes, sha256 } from './job-key.ts';
+import { claimCheckKey } from '../../job-store/keys.ts';
 
 /** An object as fetched: its bytes, gone (the job's objects were deleted), or not what was announced. */
 export type FetchedObject = { bytes: Uint8Array } | { gone: true } | { mismatch: string };
-
-/** Every object of a job lives under this prefix, so cleanup is one listing. */
-export function jobPrefix(jobId: string): string {
-  return `jobs/${jobId}/`;
-}
-
-/**
- * S3 sustains its request rates per key prefix; a job's bodies are spread over this many
- * (by sender), so thousands of ranks storing at once do not queue behind one prefix's rate.
- */
-export const CLAIM_CHECK_PREFIXES = 16;
-
-/**
- * A frame's body object: named by its link position, so a retried put overwrites itself, under
- * one of CLAIM_CHECK_PREFIXES prefixes.
- */
-export function claimCheckKey(jobId: string, frame: Pick<Frame, 'source' | 'dest' | 'seq'>): string {
-  const shard = (frame.source % CLAIM_CHECK_PREFIXES).toString(16);
-  return `${jobPrefix(jobId)}frames/${shard}/${frame.source}-${frame.dest}-${frame.seq}`;
-}
-
-/** A shared object (SharedObjects) stored by `rank` as its `index`-th, spread like claim checks. */
-export function sharedObjectKey(jobId: string, rank: number, index: number): string {
-  return `${jobPrefix(jobId)}shared/${(rank % CLAIM_CHECK_PREFIXES).toString(16)}/${rank}-${index}`;
-}
 
 /**
  * Large bodies travel through S3 and the queue carries only the claim (the frame's header and the

@@ -3,8 +3,8 @@ import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import type { AwsSettings } from '../../config.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { explainAwsError } from './aws-errors.ts';
-import { jobPrefix } from './claim-check.ts';
 import type { AwsClients } from './clients.ts';
+import { jobPrefix } from '../../job-store/keys.ts';
 
 /** One receive queue per rank per job, named from the job id: concurrent jobs never share one. */
 export function queueName(settings: AwsSettings, jobId: string, rank: number): string {

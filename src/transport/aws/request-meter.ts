@@ -1,26 +1,4 @@
-/**
- * Counts the requests an SDK client sends, by service and operation, with the bytes each way:
- * what a job's requests were (RunResult.requests) and what they cost. Every attempt is counted
- * (AWS bills retries too), failures included (a GET of a missing key is billed as a GET).
- */
-export type AwsService = 'sqs' | 's3' | 'lambda';
-
-export interface RequestCount {
-  requests: number;
-  /** HTTP request bodies, bytes. */
-  bytesSent: number;
-  /** HTTP response bodies, bytes (as their Content-Length says). */
-  bytesReceived: number;
-  /**
-   * SQS bills a request per 64 KiB chunk of its payload: the chunks of these requests, counted on
-   * the larger of the request and response bodies (the JSON around the payload included: an
-   * estimate that errs high by a few bytes a message). Absent for other services.
-   */
-  billedChunks?: number;
-}
-
-/** Counts by service, then by operation name (SendMessageBatch, PutObject, …). */
-export type RequestCounts = Partial<Record<AwsService, Record<string, RequestCount>>>;
+import { addRequestCounts, type AwsService, type RequestCounts } from '../request-counts.ts';
 
 const SQS_CHUNK_BYTES = 64 * 1024;
 
@@ -30,6 +8,11 @@ interface MeteredClient {
   };
 }
 
+/**
+ * Counts the requests an SDK client sends, by service and operation, with the bytes each way:
+ * what a job's requests were (RunResult.requests) and what they cost. Every attempt is counted
+ * (AWS bills retries too), failures included (a GET of a missing key is billed as a GET).
+ */
 export class RequestMeter {
   private readonly counts: RequestCounts = {};
 
@@ -67,21 +50,6 @@ export class RequestMeter {
   snapshot(): RequestCounts {
     return addRequestCounts({}, this.counts);
   }
-}
-
-/** Adds `more` into `into` (and returns it). */
-export function addRequestCounts(into: RequestCounts, more: RequestCounts | undefined): RequestCounts {
-  for (const [service, operations] of Object.entries(more ?? {}) as Array<[AwsService, Record<string, RequestCount>]>) {
-    const target = (into[service] ??= {});
-    for (const [operation, count] of Object.entries(operations)) {
-      const sum = (target[operation] ??= { requests: 0, bytesSent: 0, bytesReceived: 0 });
-      sum.requests += count.requests;
-      sum.bytesSent += count.bytesSent;
-      sum.bytesReceived += count.bytesReceived;
-      if (count.billedChunks !== undefined) sum.billedChunks = (sum.billedChunks ?? 0) + count.billedChunks;
-    }
-  }
-  return into;
 }
 
 function bodyBytes(request: { headers?: Record<string, string>; body?: unknown } | undefined): number {

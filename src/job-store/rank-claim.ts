@@ -2,14 +2,14 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { AwsSettings } from '../config.ts';
 import { ConfigurationError, TransportError } from '../mpi/errors.ts';
 import { explainAwsError } from '../transport/aws/aws-errors.ts';
-import { jobPrefix } from '../transport/aws/claim-check.ts';
+import { rankClaimKey } from './keys.ts';
 
 /**
  * Lambda may deliver an asynchronous invocation more than once. Each rank claims its start with
  * a conditional write (If-None-Match: *): only the first start of a rank of a job succeeds, a
  * second one is refused by S3 itself, so no two processes ever serve one rank.
  */
-export async function claimRank(s3: S3Client, bucket: string, jobId: string, rank: number, key = claimKey(jobId, rank)): Promise<boolean> {
+export async function claimRank(s3: S3Client, bucket: string, jobId: string, rank: number, key = rankClaimKey(jobId, rank)): Promise<boolean> {
   try {
     await s3.send(new PutObjectCommand({
       Bucket: bucket,
@@ -28,6 +28,3 @@ export async function claimRank(s3: S3Client, bucket: string, jobId: string, ran
   }
 }
 
-export function claimKey(jobId: string, rank: number): string {
-  return `${jobPrefix(jobId)}claims/${rank}`;
-}

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { TransportError } from '../mpi/errors.ts';
-import { readObjectText } from '../transport/aws/object-text.ts';
+import { requestClaimKey } from './keys.ts';
+import { readObjectText } from './object-text.ts';
 
 /**
  * A job started without a job id (`sls invoke -f run --data …`) must run once however often its
@@ -21,10 +22,6 @@ export interface RequestClaim {
 
 export function requestFingerprint(request: unknown): string {
   return createHash('sha256').update(canonicalJson(request)).digest('hex');
-}
-
-export function requestClaimKey(fingerprint: string): string {
-  return `runs/requests/${fingerprint}.json`;
 }
 
 /** Claims the request for `claim.jobId`; or answers with the claim of the job already running it. */

@@ -1,5 +1,6 @@
 /**
- * Results leave Lambda as JSON. Values JSON cannot say are mapped to the nearest thing it can:
+ * The one result-to-JSON mapping: rank 0's answer and the job's record on a stage (hence HTTP and
+ * `sls invoke`), and `--result` on every placement. Results leave Lambda as JSON. Values JSON cannot say are mapped to the nearest thing it can:
  * TypedArrays to arrays of numbers, bigints to decimal strings, Map to an object (or an array of
  * entries when keys are not strings), Set to an array, binary to base64, Error to its fields.
  */
@@ -33,4 +34,13 @@ export function toJsonSafe(value: unknown, seen = new Set<unknown>()): unknown {
   } finally {
     seen.delete(value);
   }
+}
+
+/**
+ * A job's result as `--result` prints it, the same whether the job ran here or on a stage (whose
+ * record holds the result already mapped by toJsonSafe, which maps its own output unchanged):
+ * bigints as decimal strings, TypedArrays as arrays, and `null` when rank 0 returned nothing.
+ */
+export function resultJson(result: unknown): string {
+  return JSON.stringify(toJsonSafe(result) ?? null);
 }

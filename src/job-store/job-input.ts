@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { jobPrefix } from '../transport/aws/claim-check.ts';
+import { storedInputKey } from './keys.ts';
 
 /**
  * Inputs larger than this travel through S3, from the HTTP function to rank 0 and from every rank
@@ -14,13 +14,9 @@ export async function storeInput(s3: S3Client, bucket: string, jobId: string, in
   if (input === undefined) return {};
   const json = JSON.stringify(input);
   if (Buffer.byteLength(json) <= INLINE_INPUT_BYTES) return { input };
-  const inputKey = inputKeyOf(jobId);
+  const inputKey = storedInputKey(jobId);
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: inputKey, Body: json, ContentType: 'application/json' }));
   return { inputKey };
-}
-
-export function inputKeyOf(jobId: string): string {
-  return `${jobPrefix(jobId)}input.json`;
 }
 
 export async function loadInput(s3: S3Client, bucket: string, reference: InputReference): Promise<unknown> {
