@@ -101,8 +101,13 @@ export class RankSession {
 
   async run(): Promise<ProgramOutcome> {
     const { options } = this;
+    // What fails the rank from outside its program's promise (process-guard.ts): it ends the rank as a throw would.
+    let fail!: (error: unknown) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    failed.catch(() => undefined);
     const sink: OutputSink = {
       rank: options.rank,
+      onFatal: (error) => fail(error),
       onLine: (line) => {
         // Stamps never decrease within a rank, so merging by time keeps each rank's own order
         // even when the clock steps back (NTP; a simulated clock read outside the rank's turn).
@@ -132,7 +137,7 @@ export class RankSession {
       const comm = new Comm(services, worldGroup(options.size), 'w');
       const main = () => options.program.main(comm, options.input);
       // Real time needs no context: wtime() reads it directly.
-      const value = await withOutputSink(sink, this.clock === systemClock ? main : () => runOnClock(this.clock, main));
+      const value = await Promise.race([withOutputSink(sink, this.clock === systemClock ? main : () => runOnClock(this.clock, main)), failed]);
       return { ok: true, value };
     } catch (error) {
       return { ok: false, error };

@@ -3,7 +3,7 @@ import type { AwsSettings } from '../config.ts';
 import { jobRecordKey } from '../watch/cancel-job.ts';
 import { JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo } from '../mpi/errors.ts';
 import { explainAwsError } from '../transport/aws/aws-errors.ts';
-import { userStack } from './user-stack.ts';
+import { userStack } from '../runtime/user-stack.ts';
 import { readObjectText } from '../transport/aws/object-text.ts';
 
 /**

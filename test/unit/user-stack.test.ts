@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RankFailedError } from '../../src/index.ts';
 import { failureInfo } from '../../src/service/run-status.ts';
-import { userStack } from '../../src/service/user-stack.ts';
+import { userStack } from '../../src/runtime/user-stack.ts';
 
 /** What API clients see of a failed rank's stack: the user's program's frames, never lambda-mpi's. */
 const own = fileURLToPath(new URL('../../src/runtime/rank-session.ts', import.meta.url));
