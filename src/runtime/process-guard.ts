@@ -1,21 +1,22 @@
-import { currentRankSink, type OutputSink } from './output.ts';
+import { currentRankSink, rankOwnsThread, type OutputSink } from './output.ts';
 
 /**
- * A rank that runs in the caller's own thread (inline) shares its process: `process.exit` would
- * end the caller with no word of which rank did it, and an error thrown where nothing catches it
- * (a timer, a promise nobody awaits) would crash the caller with Node's raw report. While inline
- * jobs run, both become the failure of the rank whose code did it, as they do in threads (where
- * the rank's thread dies alone) and on Lambda (where the rank's process does).
+ * A rank's program shares its process with lambda-mpi (and, inline, with the caller and the other
+ * ranks): `process.exit` would end it with no word of which rank did it, and an error thrown where
+ * nothing catches it (a timer, a promise nobody awaits) would crash it with Node's raw report, or,
+ * on Lambda, end the rank's execution environment, so that rank 0 learns of it only when the
+ * rank's heartbeats stop. While a rank's program runs, both become the failure of the rank whose
+ * code did it: reported at once, with its own error, on every path.
  */
 export class ProcessExitInRankError extends Error {
   override readonly name = 'ProcessExitInRankError';
   constructor(readonly rank: number, readonly exitCode: number | string | null | undefined) {
-    super(`rank ${rank} called process.exit(${exitCode ?? ''}): a rank that shares the process (--inline) does not end it; ` +
+    super(`rank ${rank} called process.exit(${exitCode ?? ''}): a rank's program does not end the process it shares with lambda-mpi (and, inline, with the other ranks); ` +
       'return from the program, throw, or call comm.abort(reason) to end the job');
   }
 }
 
-let guardedJobs = 0;
+let guardedRanks = 0;
 let originalExit: typeof process.exit | undefined;
 
 function failRank(sink: OutputSink | undefined, error: unknown): boolean {
@@ -26,7 +27,8 @@ function failRank(sink: OutputSink | undefined, error: unknown): boolean {
 
 const exitInRank = function exit(this: unknown, code?: number | string | null) {
   const sink = currentRankSink();
-  if (!sink?.onFatal) return originalExit!.call(process, code);
+  // A rank in a worker thread of its own ends only its thread, which its job reports as such.
+  if (!sink?.onFatal || rankOwnsThread()) return originalExit!.call(process, code);
   const error = new ProcessExitInRankError(sink.rank, code ?? process.exitCode);
   sink.onFatal(error);
   // process.exit never returns: the rank's code stops here.
@@ -50,9 +52,9 @@ function onUnhandledRejection(reason: unknown): void {
   throw reason;
 }
 
-/** Guards the process while one inline job runs; the function returned ends the guard. */
-export function guardProcessForInlineJob(): () => void {
-  if (guardedJobs++ === 0) {
+/** Guards the process while one rank's program runs; the function returned ends the guard. */
+export function guardProcessForRanks(): () => void {
+  if (guardedRanks++ === 0) {
     originalExit = process.exit;
     process.exit = exitInRank;
     process.on('uncaughtException', onUncaught);
@@ -62,7 +64,7 @@ export function guardProcessForInlineJob(): () => void {
   return () => {
     if (ended) return;
     ended = true;
-    if (--guardedJobs > 0) return;
+    if (--guardedRanks > 0) return;
     if (process.exit === exitInRank) process.exit = originalExit!;
     process.off('uncaughtException', onUncaught);
     process.off('unhandledRejection', onUnhandledRejection);

@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../transport/clock.ts';
 import type { Transport } from '../transport/transport.ts';
 import { decodeControl, encodeControl, type ControlMessage } from './control.ts';
 import { RankEventStream, heartbeatMsFor, type RankEvent, type RankStartTiming } from './job-events.ts';
+import { guardProcessForRanks } from './process-guard.ts';
 import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
 import { RankTracer, preciseNow } from './trace/rank-tracer.ts';
 import type { RequestCounts } from '../transport/aws/request-meter.ts';
@@ -117,6 +118,7 @@ export class RankSession {
       },
     };
     this.running = true;
+    const endGuard = guardProcessForRanks();
     if (options.transport.processUp) await options.transport.processUp;
     this.events.checkIn({ ...options.startTiming, programAt: this.clock.now() });
     // Sent before the program runs: a program that computes without awaiting would hold it back
@@ -142,6 +144,7 @@ export class RankSession {
     } catch (error) {
       return { ok: false, error };
     } finally {
+      endGuard();
       this.running = false;
       // A traced rank's end is on the tracer's sub-millisecond clock, like its calls' ends: compute after its last call is often shorter than a millisecond.
       this.endedAt = this.tracer ? this.tracer.now() : this.clock.now();

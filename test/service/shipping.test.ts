@@ -290,6 +290,20 @@ describe('refusals and failures of the stage keep their words', () => {
     expect(r.code).toBe(2);
   }, 60_000);
 
+  it('a rank whose promise nobody awaits rejects fails the job at once with its own error and frames, not as a rank that stopped answering', async () => {
+    await project.write('rejects.ts', "import { defineProgram } from 'lambda-mpi';\n" +
+      'export default defineProgram(async (comm) => {\n' +
+      '  if (comm.rank === 1) {\n' +
+      "    void (async () => { await new Promise((resolve) => setTimeout(resolve, 1)); throw new TypeError('nobody awaited this'); })();\n" +
+      '    await comm.recv(0, 99);\n' +
+      '  }\n' +
+      '  await comm.barrier();\n' +
+      '});\n');
+    const r = await lambdaMpi(['run', './rejects.ts', '-n', '3', '--stage', STAGE, '--timeout', '60']);
+    expect(r.stderr).toMatch(/^lambda-mpi: job [a-z2-7]{26} failed: rank 1 failed: TypeError: nobody awaited this\n--- stack of rank 1 ---\nTypeError: nobody awaited this\n\s+at .*rejects\.ts:4:\d+/m);
+    expect(r.code).toBe(1);
+  }, 60_000);
+
   it('a job that times out names the rank it waits on, with none of lambda-mpi\'s frames', async () => {
     await project.write('stuck.ts', "import { defineProgram } from 'lambda-mpi';\nexport default defineProgram(async (comm) => { if (comm.rank === 1) await comm.recv(0, 5); });\n");
     const r = await lambdaMpi(['run', './stuck.ts', '-n', '2', '--stage', STAGE, '--timeout', '2']);
