@@ -89,11 +89,6 @@ export function currentRankSink(): OutputSink | undefined {
   return threadSink ?? currentSink.getStore();
 }
 
-/** True in a thread that runs one rank only (ranks in worker threads). */
-export function rankOwnsThread(): boolean {
-  return wholeThread;
-}
-
 /** This thread runs one rank only: from its run on, whatever the thread prints is that rank's. */
 export function captureWholeThread(): void {
   wholeThread = true;

@@ -1,22 +1,25 @@
-import { currentRankSink, rankOwnsThread, type OutputSink } from './output.ts';
+import { currentRankSink, type OutputSink } from './output.ts';
 
 /**
  * A rank's program shares its process with lambda-mpi (and, inline, with the caller and the other
- * ranks): `process.exit` would end it with no word of which rank did it, and an error thrown where
- * nothing catches it (a timer, a promise nobody awaits) would crash it with Node's raw report, or,
- * on Lambda, end the rank's execution environment, so that rank 0 learns of it only when the
- * rank's heartbeats stop. While a rank's program runs, both become the failure of the rank whose
- * code did it: reported at once, with its own error, on every path.
+ * ranks). An error thrown where nothing catches it (a timer, a promise nobody awaits) would crash
+ * it with Node's raw report, or, on Lambda, end the rank's execution environment, so that rank 0
+ * learns of it only when the rank's heartbeats stop: while a rank's program runs, it becomes the
+ * failure of the rank whose code threw, reported at once with its own error, on every path.
+ * Inline, `process.exit` would end the caller with no word of which rank did it: there it becomes
+ * that rank's failure too. Elsewhere it ends the rank's own process or thread, as it says, and the
+ * job reports that rank as lost (Lambda) or its thread as ended (threads).
  */
 export class ProcessExitInRankError extends Error {
   override readonly name = 'ProcessExitInRankError';
   constructor(readonly rank: number, readonly exitCode: number | string | null | undefined) {
-    super(`rank ${rank} called process.exit(${exitCode ?? ''}): a rank's program does not end the process it shares with lambda-mpi (and, inline, with the other ranks); ` +
+    super(`rank ${rank} called process.exit(${exitCode ?? ''}): ranks that run in the caller's process (inline) do not end it; ` +
       'return from the program, throw, or call comm.abort(reason) to end the job');
   }
 }
 
 let guardedRanks = 0;
+let inlineJobs = 0;
 let originalExit: typeof process.exit | undefined;
 
 function failRank(sink: OutputSink | undefined, error: unknown): boolean {
@@ -27,24 +30,23 @@ function failRank(sink: OutputSink | undefined, error: unknown): boolean {
 
 const exitInRank = function exit(this: unknown, code?: number | string | null) {
   const sink = currentRankSink();
-  // A rank in a worker thread of its own ends only its thread, which its job reports as such.
-  if (!sink?.onFatal || rankOwnsThread()) return originalExit!.call(process, code);
+  if (!sink?.onFatal) return originalExit!.call(process, code);
   const error = new ProcessExitInRankError(sink.rank, code ?? process.exitCode);
   sink.onFatal(error);
   // process.exit never returns: the rank's code stops here.
   throw error;
 } as typeof process.exit;
 
-/** Likewise an uncaught exception, in the context of the callback that threw (a rank's timer). */
+/** Node emits an uncaught exception in the async context of the callback that threw (a rank's timer): the rank whose code it is. */
 function onUncaught(error: Error): void {
   if (failRank(currentRankSink(), error)) return;
   // Not a rank's: as Node does when nobody listens, unless somebody else does.
   if (process.listenerCount('uncaughtException') > 1) return;
   process.stderr.write(`${error?.stack ?? String(error)}\n`);
-  originalExit!.call(process, 1);
+  process.exit(1);
 }
 
-/** Node emits an unhandled rejection in the async context of the promise that rejected: the rank that made it. */
+/** Likewise an unhandled rejection, in the context of the promise that rejected. */
 function onUnhandledRejection(reason: unknown): void {
   if (failRank(currentRankSink(), reason)) return;
   if (process.listenerCount('unhandledRejection') > 1) return;
@@ -55,18 +57,33 @@ function onUnhandledRejection(reason: unknown): void {
 /** Guards the process while one rank's program runs; the function returned ends the guard. */
 export function guardProcessForRanks(): () => void {
   if (guardedRanks++ === 0) {
-    originalExit = process.exit;
-    process.exit = exitInRank;
     process.on('uncaughtException', onUncaught);
     process.on('unhandledRejection', onUnhandledRejection);
   }
-  let ended = false;
-  return () => {
-    if (ended) return;
-    ended = true;
+  return once(() => {
     if (--guardedRanks > 0) return;
-    if (process.exit === exitInRank) process.exit = originalExit!;
     process.off('uncaughtException', onUncaught);
     process.off('unhandledRejection', onUnhandledRejection);
+  });
+}
+
+/** While an inline job runs, a rank's process.exit fails that rank instead of ending the caller; the function returned ends it. */
+export function guardProcessExitForInlineJob(): () => void {
+  if (inlineJobs++ === 0) {
+    originalExit = process.exit;
+    process.exit = exitInRank;
+  }
+  return once(() => {
+    if (--inlineJobs > 0) return;
+    if (process.exit === exitInRank) process.exit = originalExit!;
+  });
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
   };
 }

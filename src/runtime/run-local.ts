@@ -16,6 +16,7 @@ import type { OutputLine } from './output.ts';
 import type { RunResult } from './run-result.ts';
 import { runWorkerRank } from './worker-rank.ts';
 import { addCleanup } from './job-cleanup.ts';
+import { guardProcessExitForInlineJob } from './process-guard.ts';
 
 export type { JobTransports, JobTransportsFactory };
 
@@ -101,6 +102,7 @@ export async function runLocal<I = unknown, R = unknown>(
   };
   const workers: Promise<unknown>[] = [];
   let result: RunResult<R>;
+  const endExitGuard = guardProcessExitForInlineJob();
   try {
     const rankZero = runRankZero({ ...common, rank: 0, input: inputCopy(job), transport: transportOf(0) });
     for (let rank = 1; rank < job.size; rank++) {
@@ -109,10 +111,12 @@ export async function runLocal<I = unknown, R = unknown>(
     result = (await rankZero) as RunResult<R>;
   } catch (error) {
     await settleWithin(Promise.allSettled(workers), SETTLE_GRACE_MS);
+    endExitGuard();
     await transports.dispose();
     throw error;
   }
   await settleWithin(Promise.allSettled(workers), SETTLE_GRACE_MS);
+  endExitGuard();
   const cleanupStart = Date.now();
   await transports.dispose();
   // The clean-up (deleting the job's queues and objects) follows the result: it is added to it here.
