@@ -118,12 +118,12 @@ export class RankSession {
       },
     };
     this.running = true;
-    const endGuard = guardProcessForRanks();
     if (options.transport.processUp) await options.transport.processUp;
     this.events.checkIn({ ...options.startTiming, programAt: this.clock.now() });
     // Sent before the program runs: a program that computes without awaiting would hold it back
     // (and the rank would look as if it never started) until its first communication call.
     await this.events.flush();
+    const endGuard = guardProcessForRanks();
     try {
       // The check-in is stored before the program runs: a rank whose process dies in its first
       // synchronous steps is then known to have started (rank 0 calls it silent, not never started).
