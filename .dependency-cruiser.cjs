@@ -118,9 +118,9 @@ module.exports = {
     },
     {
       name: 'functions-never-load-the-bundler',
-      comment: 'Bundling programs (esbuild, a native binary) and finding stages (CloudFormation) are the CLI\'s work; code that runs in the Lambda functions never imports them. The one exception bundles a program for ranks in worker threads, which only runLocal({ threads: true }) loads (see the next rule).',
+      comment: 'Bundling programs (esbuild, a native binary) and finding stages (CloudFormation) are the CLI\'s work; code that runs in the Lambda functions never imports them. The exceptions bundle a program for ranks in worker threads, which only runLocal({ threads: true }) loads (see the next rule), and a program file Node would load as CommonJS for ranks in the caller\'s thread, which only runLocal loads, and only for such a file.',
       severity: 'error',
-      from: { path: '^src/(service|runtime|transport|mpi|programs)/', pathNot: '^src/runtime/threads/thread-bundle[.]ts$' },
+      from: { path: '^src/(service|runtime|transport|mpi|programs)/', pathNot: ['^src/runtime/threads/thread-bundle[.]ts$', '^src/runtime/program-as-module[.]ts$'] },
       to: { path: 'node_modules/(esbuild|@aws-sdk/client-cloudformation)/' },
     },
     {

@@ -25,11 +25,25 @@ export interface CollectiveFigure {
   lastCallSeconds: number;
 }
 
+/** Where one rank's run time went: its point-to-point calls, its collectives, and the rest (compute, and idle once its program ended). */
+export interface RankTimeSplit {
+  rank: number;
+  pointToPointSeconds: number;
+  collectiveSeconds: number;
+  otherSeconds: number;
+}
+
 /** Time spent in each collective, per rank, on the model's clock. */
 export class CollectiveTiming {
   private readonly perRank: Array<Map<string, { calls: number; ms: number; lastStart: number; lastEnd: number }>>;
 
-  constructor(size: number) {
+  /**
+   * `startupEnd`: the moment every rank's program runs, once it is known (undefined before). The
+   * time of a call before it is start-up (a rank that waits in its first call for ranks not yet
+   * started waits for their start-up), so calls count from it on: start-up, then each rank's calls
+   * and the rest, add up to the job's time.
+   */
+  constructor(size: number, private readonly startupEnd: () => number | undefined = () => 0) {
     this.perRank = Array.from({ length: size }, () => new Map());
   }
 
@@ -38,7 +52,9 @@ export class CollectiveTiming {
     const figures = this.perRank[rank]!;
     const figure = figures.get(name) ?? { calls: 0, ms: 0, lastStart: 0, lastEnd: 0 };
     figure.calls++;
-    figure.ms += end - start;
+    // A call that ended before every rank ran lies wholly within start-up.
+    const runFrom = this.startupEnd();
+    figure.ms += runFrom === undefined ? 0 : Math.max(0, end - Math.max(start, runFrom));
     figure.lastStart = start;
     figure.lastEnd = end;
     figures.set(name, figure);
@@ -59,6 +75,21 @@ export class CollectiveTiming {
     return Object.fromEntries(Object.entries(summary)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, { calls, seconds, lastEntered, lastLeft }]) => [name, { calls, seconds, lastCallSeconds: (lastLeft - lastEntered) / 1000 }]));
+  }
+
+  /** Each rank's run (`runSeconds`, after start-up) split into point-to-point calls, collectives and the rest: the three add up to it. */
+  ranks(runSeconds: number): RankTimeSplit[] {
+    return this.perRank.map((figures, rank) => {
+      let p2pMs = 0;
+      let collectiveMs = 0;
+      for (const [name, figure] of figures) {
+        if (POINT_TO_POINT.has(name)) p2pMs += figure.ms;
+        else if (COLLECTIVES.has(name)) collectiveMs += figure.ms;
+      }
+      const pointToPointSeconds = p2pMs / 1000;
+      const collectiveSeconds = collectiveMs / 1000;
+      return { rank, pointToPointSeconds, collectiveSeconds, otherSeconds: Math.max(0, runSeconds - pointToPointSeconds - collectiveSeconds) };
+    });
   }
 
   /** Point-to-point calls together: the calls of the rank that made the most, the seconds of the rank that spent the most. */

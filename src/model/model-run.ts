@@ -7,7 +7,7 @@ import { addJobStep, type ChromeTrace } from '../runtime/trace/chrome-trace.ts';
 import { assertFitsConcurrency } from '../service/concurrency-check.ts';
 import { DEFAULT_FANOUT } from '../service/fanout.ts';
 import { modelCleanup } from './cleanup.ts';
-import { CollectiveTiming, timedComm, type CollectiveFigure } from './collective-timing.ts';
+import { CollectiveTiming, timedComm, type CollectiveFigure, type RankTimeSplit } from './collective-timing.ts';
 import { AWS_MODEL_DEFAULTS } from './constants.ts';
 import { modelCost, type ModeledCost } from './cost.ts';
 import { ModeledLambdaStart } from './lambda-start.ts';
@@ -39,6 +39,8 @@ export interface ModelReport {
   collectives: Record<string, CollectiveFigure>;
   /** The blocking point-to-point calls together (send, recv, sendrecv, probe), on the slowest rank. */
   pointToPoint: { calls: number; seconds: number };
+  /** Each rank's run split into point-to-point, collectives and the rest (compute): they add up to runSeconds. */
+  ranks: RankTimeSplit[];
   requests: { sqs: number; s3Put: number; s3Get: number; lambdaInvoke: number };
   /** SQS requests as billed (64 KiB chunks). */
   sqsBilledRequests: number;
@@ -80,9 +82,12 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
   const fanout = options.fanout ?? DEFAULT_FANOUT;
   const cpuScale = options.cpuScale ?? lambdaCpuScale(constants);
   const seed = options.seed ?? 1;
-  const timing = new CollectiveTiming(size);
   let job: ModeledJob | undefined;
   let start: ModeledLambdaStart | undefined;
+  const timing = new CollectiveTiming(size, () => {
+    const programAt = Array.from(start?.programAt ?? []);
+    return programAt.length === 0 || programAt.some(Number.isNaN) ? undefined : Math.max(0, ...programAt);
+  });
 
   const modeled = defineProgram(async (comm, input) => {
     const rank = comm.rank;
@@ -147,6 +152,7 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     totalSeconds: cleanedAt / 1000,
     collectives: timing.summary(),
     pointToPoint: timing.pointToPoint(),
+    ranks: timing.ranks((endedAt - startedAt) / 1000),
     requests: { sqs: counts.sqs, s3Put: counts.s3Put, s3Get: counts.s3Get, lambdaInvoke: counts.lambdaInvoke },
     sqsBilledRequests: counts.sqsBilled,
     costUsd: cost.total,

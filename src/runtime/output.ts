@@ -19,6 +19,8 @@ export interface OutputSink {
   readonly rank: number;
   /** Called with each line as it is printed, in order. */
   readonly onLine: (line: OutputLine) => void;
+  /** Fails the rank from outside its program's promise: it called process.exit, or threw where nothing catches. */
+  readonly onFatal?: (error: unknown) => void;
 }
 
 /**
@@ -80,6 +82,11 @@ export function withOutputSink<T>(sink: OutputSink, fn: () => T): T {
     return fn();
   }
   return currentSink.run(sink, fn);
+}
+
+/** The sink of the rank whose code runs now; undefined outside every rank. */
+export function currentRankSink(): OutputSink | undefined {
+  return threadSink ?? currentSink.getStore();
 }
 
 /** This thread runs one rank only: from its run on, whatever the thread prints is that rank's. */

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidArgumentError, ProgramBuildError } from '../mpi/errors.ts';
 import { isProgram, type Program } from '../mpi/program.ts';
@@ -39,9 +39,9 @@ export async function loadProgramModule(specifier: string | URL): Promise<Resolv
   }
   let module: { default?: unknown; program?: unknown };
   try {
-    module = await import(url.href);
+    module = await importProgramModule(url.href, path);
   } catch (error) {
-    const hint = /require\(\)? ?(of )?ES Module|require\(esm\)/i.test((error as Error).message)
+    const hint = LOADED_AS_COMMONJS.test((error as Error).message)
       ? ' (it was loaded as CommonJS: name it .mts, or put it in a package whose package.json has "type": "module")'
       : '';
     // A file that does not parse is the caller's to fix; one that throws as it loads is a failure of its code.
@@ -49,6 +49,36 @@ export async function loadProgramModule(specifier: string | URL): Promise<Resolv
     throw new Error(`cannot load ${path}: ${(error as Error).message}${hint}`, { cause: error });
   }
   return { program: programFromModule(module, path), moduleUrl: url.href };
+}
+
+/**
+ * Imports the module. One that Node would load as CommonJS (a .ts or .js file outside a package
+ * whose package.json says "type": "module") is bundled as an ES module first, as ranks in threads
+ * and on a stage run it: loaded as CommonJS, its `import`s fail.
+ */
+async function importProgramModule(href: string, path: string): Promise<{ default?: unknown; program?: unknown }> {
+  if (!loadedAsCommonJs(path)) return import(href);
+  const { programAsModule } = await import('./program-as-module.ts');
+  return import(await programAsModule(path));
+}
+
+/** What Node says of an ES module it was asked to load as CommonJS. */
+const LOADED_AS_COMMONJS = /require\(\)? ?(of )?ES Module|require\(esm\)/i;
+
+/** True when Node decides by the nearest package.json, and that one does not say "type": "module". */
+function loadedAsCommonJs(path: string): boolean {
+  if (!/\.[jt]sx?$/.test(path)) return false;
+  for (let folder = dirname(path); ; folder = dirname(folder)) {
+    const manifest = join(folder, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown }).type !== 'module';
+      } catch {
+        return false;
+      }
+    }
+    if (dirname(folder) === folder) return true;
+  }
 }
 
 /** The program a loaded module exports (default, or `program`); refused naming the module otherwise. */

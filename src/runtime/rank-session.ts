@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../transport/clock.ts';
 import type { Transport } from '../transport/transport.ts';
 import { decodeControl, encodeControl, type ControlMessage } from './control.ts';
 import { RankEventStream, heartbeatMsFor, type RankActivity, type RankEvent, type RankStartTiming } from './job-events.ts';
+import { guardProcessForRanks } from './process-guard.ts';
 
 import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
 import { RankTracer, preciseNow } from './trace/rank-tracer.ts';
@@ -112,8 +113,13 @@ export class RankSession {
 
   async run(): Promise<ProgramOutcome> {
     const { options } = this;
+    // What fails the rank from outside its program's promise (process-guard.ts): it ends the rank as a throw would.
+    let fail!: (error: unknown) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    failed.catch(() => undefined);
     const sink: OutputSink = {
       rank: options.rank,
+      onFatal: (error) => fail(error),
       onLine: (line) => {
         // Stamps never decrease within a rank, so merging by time keeps each rank's own order
         // even when the clock steps back (NTP; a simulated clock read outside the rank's turn).
@@ -128,6 +134,7 @@ export class RankSession {
     // Sent before the program runs: a program that computes without awaiting would hold it back
     // (and the rank would look as if it never started) until its first communication call.
     await this.events.flush();
+    const endGuard = guardProcessForRanks();
     try {
       // The check-in is stored before the program runs: a rank whose process dies in its first
       // synchronous steps is then known to have started (rank 0 calls it silent, not never started).
@@ -143,13 +150,14 @@ export class RankSession {
       const comm = new Comm(services, worldGroup(options.size, this.engine.rank), 'w');
       const main = () => options.program.main(comm, options.input);
       // Real time needs no context: wtime() reads it directly.
-      const value = await withOutputSink(sink, this.clock === systemClock ? main : () => runOnClock(this.clock, main));
+      const value = await Promise.race([withOutputSink(sink, this.clock === systemClock ? main : () => runOnClock(this.clock, main)), failed]);
       // A rank that met another collective's message failed, whatever its program did after.
       if (this.engine.failure !== undefined) return { ok: false, error: this.engine.failure };
       return { ok: true, value };
     } catch (error) {
       return { ok: false, error };
     } finally {
+      endGuard();
       this.running = false;
       options.programEnded?.();
       // A traced rank's end is on the tracer's sub-millisecond clock, like its calls' ends: compute after its last call is often shorter than a millisecond.

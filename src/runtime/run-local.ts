@@ -19,6 +19,7 @@ import type { OutputLine } from './output.ts';
 import type { RunResult } from './run-result.ts';
 import { runWorkerRank } from './worker-rank.ts';
 import { addCleanup } from './job-cleanup.ts';
+import { guardProcessExitForInlineJob } from './process-guard.ts';
 
 export type { JobTransports, JobTransportsFactory };
 
@@ -110,6 +111,7 @@ export async function runLocal<I = unknown, R = unknown>(
   const workers: Promise<unknown>[] = [];
   let result: RunResult<R>;
   let stopWatch: (() => void) | undefined;
+  const endExitGuard = guardProcessExitForInlineJob();
   try {
     const rankZeroJob = new RankZeroJob({ ...common, rank: 0, input: inputCopy(job), transport: transportOf(0), ...ended(0) });
     const rankZero = rankZeroJob.run();
@@ -121,11 +123,13 @@ export async function runLocal<I = unknown, R = unknown>(
   } catch (error) {
     stopWatch?.();
     await settleWithin(Promise.allSettled(workers), SETTLE_GRACE_MS);
+    endExitGuard();
     await transports.dispose();
     throw error;
   }
   stopWatch?.();
   await settleWithin(Promise.allSettled(workers), SETTLE_GRACE_MS);
+  endExitGuard();
   const cleanupStart = Date.now();
   await transports.dispose();
   // The clean-up (deleting the job's queues and objects) follows the result: it is added to it here.

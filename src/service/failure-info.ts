@@ -1,6 +1,6 @@
 import type { FailureInfo } from '../job-store/job-record.ts';
 import { JobTimeoutError, LambdaMpiError, RankFailedError, toRemoteErrorInfo } from '../mpi/errors.ts';
-import { userStack } from './user-stack.ts';
+import { userStack } from '../runtime/user-stack.ts';
 
 /**
  * What a failed job's record and HTTP answer say about the failure: the rank, the error's type

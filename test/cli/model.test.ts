@@ -25,6 +25,20 @@ describe('lambda-mpi model', () => {
     for (const row of ['start-up', 'run', 'cleanup', 'total', 'requests', 'cost']) expect(r.stdout).toMatch(new RegExp(`^  ${row} `, 'm'));
   });
 
+  it('prints each rank\'s point-to-point time, collectives and the rest, adding up to the run', async () => {
+    const r = await lambdaMpi('model', 'test/fixtures/ring-sendrecv.ts', '-n', '3');
+    expect(r.code).toBe(0);
+    const run = Number(/^ {2}run +(\d+\.\d+) s/m.exec(r.stdout)?.[1]);
+    const splits = [...r.stdout.matchAll(/^ {2}rank (\d+) +(\d+\.\d+) s \+ (\d+\.\d+) s \+ (\d+\.\d+) s = (\d+\.\d+) s$/gm)];
+    expect(splits.map((m) => Number(m[1]))).toEqual([0, 1, 2]);
+    for (const [, , p2p, collectives, rest, total] of splits) {
+      expect(Number(p2p)).toBeGreaterThan(0);
+      expect(Number(total)).toBe(run);
+      // Rounded to the millisecond each, so they add up within a few.
+      expect(Math.abs(Number(p2p) + Number(collectives) + Number(rest) - run)).toBeLessThanOrEqual(0.002);
+    }
+  });
+
   it('times out a stuck program in modeled time and names the rank, with exit code 1', async () => {
     const r = await lambdaMpi('model', 'test/fixtures/stuck-rank.ts', '-n', '2', '--timeout', '600');
     expect(r.code).toBe(1);

@@ -304,6 +304,37 @@ describe('bad input: refused with what to do, before anything is invoked, leavin
   });
 });
 
+describe('refusals and failures of the stage keep their words', () => {
+  it('more ranks than the stage allows (param maxRanks): refused with its limit, exit 2, before any job id is printed', async () => {
+    const r = await lambdaMpi(['run', 'reduce', '-n', '33', '--stage', STAGE]);
+    expect(r.stderr).toMatch(/^lambda-mpi: stage local refused the job: size must be an integer in 1\.\.32 \(this stage's largest job: its param maxRanks\); received 33$/m);
+    expect(r.stderr).not.toMatch(/[a-z2-7]{26}/);
+    expect(r.code).toBe(2);
+  }, 60_000);
+
+  it('a rank whose promise nobody awaits rejects fails the job at once with its own error and frames, not as a rank that stopped answering', async () => {
+    await project.write('rejects.ts', "import { defineProgram } from 'lambda-mpi';\n" +
+      'export default defineProgram(async (comm) => {\n' +
+      '  if (comm.rank === 1) {\n' +
+      "    void (async () => { await new Promise((resolve) => setTimeout(resolve, 1)); throw new TypeError('nobody awaited this'); })();\n" +
+      '    await comm.recv(0, 99);\n' +
+      '  }\n' +
+      '  await comm.barrier();\n' +
+      '});\n');
+    const r = await lambdaMpi(['run', './rejects.ts', '-n', '3', '--stage', STAGE, '--timeout', '60']);
+    expect(r.stderr).toMatch(/^lambda-mpi: job [a-z2-7]{26} failed: rank 1 failed: TypeError: nobody awaited this\n--- stack of rank 1 ---\nTypeError: nobody awaited this\n\s+at .*rejects\.ts:4:\d+/m);
+    expect(r.code).toBe(1);
+  }, 60_000);
+
+  it('a job that times out names the rank it waits on, with none of lambda-mpi\'s frames', async () => {
+    await project.write('stuck.ts', "import { defineProgram } from 'lambda-mpi';\nexport default defineProgram(async (comm) => { if (comm.rank === 1) await comm.recv(0, 5); });\n");
+    const r = await lambdaMpi(['run', './stuck.ts', '-n', '2', '--stage', STAGE, '--timeout', '2']);
+    expect(r.stderr).toMatch(/^lambda-mpi: job [a-z2-7]{26} failed: job [a-z2-7]{26} timed out after 2000 ms; ranks still running: rank 1 /m);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.code).toBe(1);
+  }, 60_000);
+});
+
 describe('after the jobs', () => {
   it('leaves no queue and no job object behind, the failed job included', async () => {
     const left = await findLeftovers(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runLocal } from '../../src/index.ts';
 import program from '../fixtures/traced.ts';
-import type { ChromeTraceEvent } from '../../src/runtime/trace/chrome-trace.ts';
+import { buildChromeTrace, type ChromeTraceEvent } from '../../src/runtime/trace/chrome-trace.ts';
 
 /** The job's timeline of an in-process run (runLocal's `trace`), in Chrome trace-event JSON. */
 describe('runLocal({ trace: true })', () => {
@@ -33,6 +33,30 @@ describe('runLocal({ trace: true })', () => {
     expect(recv.ts + recv.dur!).toBeGreaterThanOrEqual(sendBegan);
     expect(events.some((e: ChromeTraceEvent) => e.tid === 0 && e.name === 'clean-up' && e.cat === 'cleanup')).toBe(true);
     expect(JSON.parse(JSON.stringify(trace))).toEqual(trace);
+  });
+
+  it.each([
+    ['in this thread', false],
+    ['in worker threads', true],
+  ])('starts at zero %s, and a sendrecv shows whom it sent to, whom it received from and the bytes it got', async (_, threads) => {
+    const { trace } = await runLocal(new URL('../fixtures/ring-sendrecv.ts', import.meta.url), { size: 3, trace: true, threads });
+    const events = trace!.traceEvents.filter((e) => e.ph !== 'M');
+    expect(Math.min(...events.map((e) => e.ts))).toBeGreaterThanOrEqual(0);
+    const sendrecvs = events.filter((e) => e.name.startsWith('sendrecv')).sort((a, b) => a.tid - b.tid).map((e) => [e.tid, e.name, e.args]);
+    // 100 doubles: 800 bytes of data, whatever framing the transport adds.
+    expect(sendrecvs).toEqual([0, 1, 2].map((rank) => [rank, `sendrecv → ${(rank + 1) % 3} tag 0`, { peer: (rank + 1) % 3, source: (rank + 2) % 3, tag: 0, bytes: expect.any(Number) }]));
+    for (const [, , args] of sendrecvs) expect((args as { bytes: number }).bytes).toBeGreaterThanOrEqual(800);
+  });
+
+  it('begins at zero when a rank began before the job\'s start as rank 0 counts it (ranks in threads start beside it)', () => {
+    const trace = buildChromeTrace({
+      jobId: 'j', size: 2, startedAt: 10_000,
+      ranks: [{ rank: 0, programMs: 2, endMs: 9 }, { rank: 1, programMs: -5, endMs: 8 }],
+      spans: new Map([[1, { spans: [{ op: 'recv', start: 10_001, end: 10_004, peer: 0, tag: 0, bytes: 8 }], dropped: 0 }]]),
+    });
+    const spans = trace.traceEvents.filter((e) => e.ph === 'X').map((e) => [e.tid, e.name, e.ts, e.dur]);
+    expect(spans).toEqual([[0, 'compute', 7000, 7000], [1, 'compute', 0, 6000], [1, 'recv ← 0 tag 0', 6000, 3000], [1, 'compute', 9000, 4000]]);
+    expect(trace.otherData.startedAt).toBe(new Date(9_995).toISOString());
   });
 
   it('records nothing unless asked, and refuses a trace option that is not a boolean', async () => {

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RankFailedError } from '../../src/index.ts';
-import { userStack } from '../../src/service/user-stack.ts';
+import { userStack } from '../../src/runtime/user-stack.ts';
 import { failureInfo } from '../../src/service/failure-info.ts';
 
 /** What API clients see of a failed rank's stack: the user's program's frames, never lambda-mpi's. */

@@ -30,8 +30,9 @@ Options:
   --input <json>          the program's input, as JSON (same on every rank)
   --input-file <file>     the program's input, read as JSON from <file>
   --json                  print one JSON object: { size, startupSeconds, runSeconds, cleanupSeconds,
-                          totalSeconds, collectives, pointToPoint, requests, costUsd, cost, result,
-                          assumptions }; with --sizes, an array of them (a failed size:
+                          totalSeconds, collectives, pointToPoint, ranks (each rank's run split
+                          into point-to-point, collective and other seconds), requests, costUsd,
+                          cost, result, assumptions }; with --sizes, an array of them (a failed size:
                           { size, failed: true, error, modeled? })
   --report <file.html>    write one self-contained HTML page: with -n the modeled job's report
                           (summary, timeline a lane per rank, slowest ranks, longest waits,
@@ -188,11 +189,28 @@ function describe(target: string, r: ModelReport): string {
   if (r.pointToPoint.calls) {
     lines.push(`  ${'p2p'.padEnd(12)} ${seconds(r.pointToPoint.seconds).padStart(10)}   ${r.pointToPoint.calls} send/recv call${r.pointToPoint.calls === 1 ? '' : 's'} (slowest rank)`);
   }
+  lines.push(...runSplitLines(r));
   lines.push(
     `  requests     SQS ${count(r.requests.sqs)} (billed as ${count(r.sqsBilledRequests)}: one per 64 KiB of payload) · S3 PUT ${count(r.requests.s3Put)} · S3 GET ${count(r.requests.s3Get)} · Lambda Invoke ${count(r.requests.lambdaInvoke)}`,
     `  cost         ${dollars(r.costUsd)}   (Lambda ${dollars(r.cost.lambda)} · SQS ${dollars(r.cost.sqs)} · S3 ${dollars(r.cost.s3)})`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** Most ranks shown one by one in the run's split; beyond, the ranks with the least and the most point-to-point time. */
+const SPLIT_RANKS_SHOWN = 8;
+
+/**
+ * Where each rank's run went: point-to-point calls, collectives and the rest (compute, or idle
+ * once its program ended), which add up to the run: calls count from the end of start-up.
+ */
+function runSplitLines(r: ModelReport): string[] {
+  const byP2p = [...r.ranks].sort((a, b) => a.pointToPointSeconds - b.pointToPointSeconds || a.rank - b.rank);
+  const shown = r.ranks.length <= SPLIT_RANKS_SHOWN ? r.ranks : [byP2p[0]!, byP2p.at(-1)!];
+  return [
+    `  run by rank  point-to-point + collectives + compute and the rest = run${r.ranks.length > SPLIT_RANKS_SHOWN ? ' (the ranks with the least and the most point-to-point time)' : ''}`,
+    ...shown.map((split) => `  ${`rank ${split.rank}`.padEnd(12)} ${seconds(split.pointToPointSeconds)} + ${seconds(split.collectiveSeconds)} + ${seconds(split.otherSeconds)} = ${seconds(r.runSeconds)}`),
+  ];
 }
 
 function seconds(value: number): string {

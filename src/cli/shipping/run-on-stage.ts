@@ -107,9 +107,25 @@ export async function runOnStage(request: StageRunRequest, hooks: StageRunHooks,
   // The job's id is made here, so it is known (and printed) before the job ends; the run function
   // also takes it as the key of its start claim, so a repeated invocation does not run it twice.
   const jobId = newJobId();
-  hooks.onProgress(`job ${jobId}: ${program} on ${request.size} rank${request.size === 1 ? '' : 's'} of stage ${target.stage}`);
-  hooks.onJobStarted?.(jobId);
-  const follower = new JobFollower(deps.clients.s3, target.bucket, jobId, { onOutput: hooks.onOutput, ...(hooks.onJobProgress ? { onProgress: hooks.onJobProgress } : {}) });
+  // The id is printed once the stage took the job (its event log began, or it answered): a request
+  // the stage refuses (more ranks than it allows …) is refused before any job id is printed.
+  let announced = false;
+  const announce = () => {
+    if (announced) return;
+    announced = true;
+    hooks.onProgress(`job ${jobId}: ${program} on ${request.size} rank${request.size === 1 ? '' : 's'} of stage ${target.stage}`);
+    hooks.onJobStarted?.(jobId);
+  };
+  const follower = new JobFollower(deps.clients.s3, target.bucket, jobId, {
+    onOutput: (line) => {
+      announce();
+      hooks.onOutput(line);
+    },
+    onProgress: (progress) => {
+      announce();
+      hooks.onJobProgress?.(progress);
+    },
+  });
   let cancelAskedAt: number | undefined;
   const stopListening = deps.onInterrupt?.(() => {
     if (cancelAskedAt !== undefined) {
@@ -139,7 +155,12 @@ export async function runOnStage(request: StageRunRequest, hooks: StageRunHooks,
     response = await Promise.race([answered, recorded.then((record) => asInvocation(record))]);
     invocation.abort();
     await answered.catch(() => undefined);
-    await follower.finish();
+    // A refused request has no event log to wait for.
+    if (isRefusal(response)) follower.stop();
+    else {
+      announce();
+      await follower.finish();
+    }
   } finally {
     invocation.abort();
     stopListening?.();
@@ -157,9 +178,18 @@ export async function runOnStage(request: StageRunRequest, hooks: StageRunHooks,
   const record = await readRecord(deps.clients.s3, target.bucket, jobId);
   follower.printRest(record && 'output' in record ? (record.output as OutputLine[] | undefined) ?? [] : []);
   if (record?.status === 'cancelled') {
-    return { status: 'cancelled', jobId, program, uploaded, by: record.cancelledBy, ...(cancelAskedAt !== undefined ? { tookMs: Date.now() - cancelAskedAt } : {}) };
+    announce();
+    return { status: 'cancelled', jobId, program, uploaded, by: record.cancelledBy ?? 'a cancel request', ...(cancelAskedAt !== undefined ? { tookMs: Date.now() - cancelAskedAt } : {}) };
   }
   return { status: 'failed', jobId, program, uploaded, error: describeFailure(response.body, record) };
+}
+
+/** The run function's answer to a request it refused before starting a job (its type names it; no rank failed). */
+function isRefusal(response: Invocation): boolean {
+  if (!response.functionError) return false;
+  const body = (typeof response.body === 'object' && response.body !== null ? response.body : {}) as { errorType?: string; trace?: string[] };
+  const type = body.errorType && body.errorType !== 'Error' ? body.errorType : /^(\w+):/.exec(body.trace?.[0] ?? '')?.[1];
+  return type !== undefined && REFUSALS.has(type);
 }
 
 /** A "sha256:…" that the stage does not hold. */
@@ -241,7 +271,9 @@ function describeFailure(body: unknown, record: JobRecord | undefined): StageJob
   const failure = record?.status === 'failed' || record?.status === 'cancelled' || record?.status === 'lost' ? record.error : undefined;
   const name = failure?.name ?? (invocation.errorType && invocation.errorType !== 'Error' ? invocation.errorType : traceType) ?? 'Error';
   const message = failure?.message ?? invocation.errorMessage ?? 'the job failed';
-  const stack = failure?.stack ?? (invocation.trace?.length ? invocation.trace.join('\n') : undefined);
+  // The record's stack is the failed rank's program's own frames (or none: a timeout, a lost rank);
+  // the invocation's trace is rank 0's internals, shown only when the job left no record.
+  const stack = failure ? failure.stack : invocation.trace?.length ? invocation.trace.join('\n') : undefined;
   return {
     name,
     message,

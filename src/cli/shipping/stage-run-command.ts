@@ -128,7 +128,7 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
         title, placement, jobId: outcome.jobId, size: args.size, status: 'failed', error: `${error.message}${error.stack ? `\n${error.stack}` : ''}`, output: printed,
       }), io);
     }
-    io.stderr.write(`lambda-mpi: job ${outcome.jobId} ${error.refused ? 'was refused' : 'failed'}: ${error.message}\n`);
+    io.stderr.write(error.refused ? `lambda-mpi: stage ${args.stage} refused the job: ${error.message}\n` : `lambda-mpi: job ${outcome.jobId} failed: ${error.message}\n`);
     if (error.stack && !error.refused) io.stderr.write(`${error.rank !== undefined ? `--- stack of rank ${error.rank} ---\n` : ''}${error.stack}\n`);
     return error.refused ? EXIT_USAGE : EXIT_FAILED;
   } catch (error) {

@@ -69,6 +69,7 @@ async function fromCloudFormation(stage: string, client: CloudFormationClient): 
     if (/^Region is missing/.test((error as Error).message)) {
       throw new ConfigurationError('region', `is not set, so stage ${stage} cannot be looked up on AWS: pass --region R or set AWS_REGION; for the local stack, run \`lambda-mpi offline\` and paste the export lines it prints into this shell`, { cause: error });
     }
+    if (isMissingCredentials(error)) throw missingCredentials(stage, error);
     if ((error as { name?: string }).name === 'ValidationError' && /does not exist/.test((error as Error).message)) {
       throw new StageNotDeployedError(stage, `no CloudFormation stack ${name} in region ${await regionOf(client)}`, { cause: error });
     }
@@ -84,6 +85,23 @@ async function fromCloudFormation(stage: string, client: CloudFormationClient): 
   const bucket = output('JobBucketName');
   if (!bucket) throw new StageNotDeployedError(stage, `its CloudFormation stack ${name} has no JobBucketName output (deployed by a lambda-mpi that did not ship programs)`);
   return { stage, bucket, runFunction: output('RunFunctionName') || runFunctionName(stage), foundIn: 'cloudformation' };
+}
+
+/** The SDK found no credentials at all (no variables, profile, or role). */
+function isMissingCredentials(error: unknown): boolean {
+  return (error as { name?: string }).name === 'CredentialsProviderError' || /Could not load credentials from any providers/.test((error as Error).message ?? '');
+}
+
+/**
+ * No credentials: most often a shell without the export lines of \`lambda-mpi offline\`, which
+ * carry the local stack's endpoints and the credentials its servers accept, or a machine not
+ * set up for AWS. Bad usage (exit 2), refused before any job is started.
+ */
+function missingCredentials(stage: string, cause: unknown): ConfigurationError {
+  return new ConfigurationError('credentials', `are not set, so stage ${stage} cannot be reached: for the local stack, run \`lambda-mpi offline --stage ${stage}\` ` +
+    'and paste the export lines it prints into this shell (AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS, AWS_ACCESS_KEY_ID, ' +
+    `AWS_SECRET_ACCESS_KEY, AWS_REGION, ${STAGE_VARIABLES.stage}, ${STAGE_VARIABLES.bucket} …); for AWS, give the SDK credentials (aws configure, AWS_PROFILE, ` +
+    'or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)', { cause });
 }
 
 async function regionOf(client: CloudFormationClient): Promise<string> {
@@ -105,6 +123,9 @@ export async function assertStageDeployed(target: StageTarget, clients: StageCli
     clients.s3.send(new HeadBucketCommand({ Bucket: target.bucket })),
     dryRun(clients.lambda, target.runFunction),
   ]);
+  for (const answer of [fn, bucket]) {
+    if (answer.status === 'rejected' && isMissingCredentials(answer.reason)) throw missingCredentials(target.stage, answer.reason);
+  }
   if (fn.status === 'rejected') {
     const e = fn.reason as { name?: string; code?: string; message?: string };
     if (e.name === 'ResourceNotFoundException') throw new StageNotDeployedError(target.stage, `no function ${target.runFunction}`, { cause: e });

@@ -12,7 +12,10 @@ export interface CommTracer {
 /** Ranks here are world ranks, so a timeline reads the same whatever communicator a call used. */
 export interface CallDetail {
   peer?: number;
+  /** sendrecv: the rank it received from (its peer is the rank it sent to). */
+  source?: number;
   tag?: number;
   root?: number;
+  /** What the call sent (send) or received (recv, sendrecv). */
   bytes?: number;
 }

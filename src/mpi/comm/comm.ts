@@ -156,7 +156,7 @@ export class Comm {
       const sent = dest === PROC_NULL ? undefined : this.#sendOn(this.#context, value, dest, sendtag);
       const received = source === PROC_NULL ? undefined : this.#engine.receive(pattern, { operation: 'sendrecv', source, tag: recvtag, peer: pattern.source });
       return Promise.all([received, sent]);
-    });
+    }, ([received]) => (received === undefined ? {} : { source: received.source, bytes: payloadSize(received.body) }));
     return (message === undefined ? undefined : decodePayload(message.body)) as T;
   }
 

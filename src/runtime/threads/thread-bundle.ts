@@ -125,6 +125,8 @@ function leaveOutWhatRanksNeverRun(entry: ThreadEntry): Plugin {
       on.onResolve({ filter: startersOfJobs }, (args) => (
         args.kind === 'dynamic-import' && /\/runtime\/run-local\.[jt]s$/.test(args.importer) ? { path: args.path, external: true } : undefined
       ));
+      // Nor does it load a program file of its own (the bundler behind it is for ranks in the caller's thread).
+      on.onResolve({ filter: /\/program-as-module\.[jt]s$/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
     },
   };
 }

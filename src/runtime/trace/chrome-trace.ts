@@ -120,10 +120,14 @@ export function buildChromeTrace(input: TimelineInput): ChromeTrace {
     }
   }
   for (const step of input.jobSteps ?? []) span(0, step.name, step.category, step.start, step.end);
+  // Ranks may begin before the job's start as rank 0 counts it (ranks in threads start beside
+  // it): the timeline then begins with the earliest of them, at zero, as trace viewers expect.
+  const earliest = Math.min(0, ...events.map((event) => event.ts));
+  if (earliest < 0) for (const event of events) if (event.ph !== 'M') event.ts -= earliest;
   return {
     traceEvents: events,
     displayTimeUnit: 'ms',
-    otherData: { jobId: input.jobId, size: input.size, startedAt: new Date(startedAt).toISOString(), droppedCalls },
+    otherData: { jobId: input.jobId, size: input.size, startedAt: new Date(startedAt + earliest / 1000).toISOString(), droppedCalls },
   };
 }
 
@@ -145,6 +149,6 @@ function callName(call: TraceSpan): string {
 
 function callArgs(call: TraceSpan): Record<string, unknown> {
   const args: Record<string, unknown> = {};
-  for (const key of ['peer', 'tag', 'root', 'bytes'] as const) if (call[key] !== undefined) args[key] = call[key];
+  for (const key of ['peer', 'source', 'tag', 'root', 'bytes'] as const) if (call[key] !== undefined) args[key] = call[key];
   return args;
 }

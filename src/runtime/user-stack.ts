@@ -1,14 +1,14 @@
-import { dirname, join, sep } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
  * Where lambda-mpi's own code lives, so a rank's stack can be cut down to the user's program for
- * API clients. On Lambda it is the functions' bundles, side by side in one folder (a worker's
- * stack names the worker's bundle, recorded by rank 0's); from the sources it is the src/ folder
- * this module is in.
+ * API clients and the CLI. On Lambda it is the functions' bundles, side by side in one folder (a
+ * worker's stack names the worker's bundle, recorded by rank 0's); from the sources or an installed
+ * package it is the src/ or dist/ folder whose runtime/ this module is in.
  */
-const here = fileURLToPath(import.meta.url);
-const OWN_CODE = join(dirname(here), here.endsWith('.ts') ? '..' : '.') + sep;
+const here = dirname(fileURLToPath(import.meta.url));
+const OWN_CODE = join(here, basename(here) === 'runtime' ? '..' : '.') + sep;
 /**
  * Code that is neither the user's nor lambda-mpi's: Node's, Lambda's runtime, an emulator's. A
  * shipped program's npm dependencies are inside its bundle, so a node_modules path is never the user's.
