@@ -110,6 +110,12 @@ export function nonblockingCollectiveCases(target: ConformanceTarget): void {
       });
     }
 
+    it('a call whose message came before this rank made the communicator is checked all the same, naming both calls', async () => {
+      const error = await rejection(runOn(target, programs.mismatchBeforeTheCommunicator, { size: 2, timeoutMs: HANG_TIMEOUT_MS }));
+      expect(error).toBeInstanceOf(RankFailedError);
+      expect(error.remote.message).toBe("rank 0 in bcast(root 0) received rank 1's reduce(root 0) message: every rank must call the same collectives in the same order");
+    });
+
     it('ranks in bcast with different roots fail the job naming both roots', async () => {
       const error = await rejection(runOn(target, programs.differentRoots, { size: 3, timeoutMs: HANG_TIMEOUT_MS }));
       expect(error).toBeInstanceOf(RankFailedError);

@@ -76,6 +76,13 @@ export class CollectiveCalls {
   ) {
     this.#base = `${context}${CALL_MARK}`;
     callsOf(engine).set(this.#base, this);
+    // Another rank may have started this communicator's first calls before this rank made it
+    // (the world before the program, a dup or split child later): what already came is checked
+    // as if it arrived now.
+    for (const message of engine.parked()) {
+      const call = collectiveCallOf(message.context);
+      if (call?.base === this.#base) this.arrived(call.number, message);
+    }
   }
 
   /** Starts the next call; throws CollectiveMismatchError when another call's message already came for it. */

@@ -257,6 +257,11 @@ export class Engine {
     this.abort(error);
   }
 
+  /** The messages that arrived and wait for a receive, in arrival order (read, never taken). */
+  parked(): IterableIterator<InboundMessage> {
+    return this.unexpected.messages();
+  }
+
   /** The error `fail` was given, if any. */
   get failure(): unknown {
     return this.ownFailure;

@@ -81,6 +81,11 @@ export class UnexpectedQueue {
     return node.message;
   }
 
+  /** The messages waiting, in arrival order. */
+  *messages(): IterableIterator<InboundMessage> {
+    for (let node = this.head; node; node = node.next) yield node.message;
+  }
+
   /** What the queue holds, counted by sender, context and tag, in order of first arrival. */
   counts(): UnreceivedCount[] {
     const byKey = new Map<string, UnreceivedCount>();

@@ -128,6 +128,21 @@ export const bcastAgainstReduce = defineProgram(async (comm) => {
   return 'passed';
 });
 
+/**
+ * The same mismatch on a communicator that rank 0 makes only after rank 1's reduce message on it
+ * has arrived (rank 1 says so on the parent, after its reduce, on the same ordered link).
+ */
+export const mismatchBeforeTheCommunicator = defineProgram(async (comm) => {
+  if (comm.rank === 0) {
+    await comm.recv(1, 9);
+    await comm.dup().bcast('from 0', 0);
+  } else {
+    await comm.dup().reduce(comm.rank, SUM, 0);
+    if (comm.rank === 1) await comm.send('reduced', 0, 9);
+  }
+  return 'passed';
+});
+
 /** Every rank in bcast, but rank 1 gives another root. */
 export const differentRoots = defineProgram(async (comm) => {
   await comm.bcast(comm.rank, comm.rank === 1 ? 1 : 0);
