@@ -266,7 +266,8 @@ describe('bad input: refused with what to do, before anything is invoked, leavin
     await project.write('broken.ts', "import { defineProgram } from 'lambda-mpi';\nimport missing from 'not-installed-anywhere';\nexport default defineProgram(async () => missing);\n");
     await project.write('huge.ts', `import { defineProgram } from 'lambda-mpi';\nconst table = ${JSON.stringify('x'.repeat(MAX_PROGRAM_BUNDLE_BYTES))};\nexport default defineProgram(async () => table.length);\n`);
     contents = await bucketContents();
-    expect(Object.keys(contents).filter((k) => k.startsWith('programs/'))).toEqual([`programs/sha256-${shippedId.slice(7)}.mjs`]);
+    // The programs shipped by the cases above (each compared after every refusal below).
+    expect(Object.keys(contents)).toContain(`programs/sha256-${shippedId.slice(7)}.mjs`);
   });
 
   it.each([
