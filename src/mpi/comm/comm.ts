@@ -53,8 +53,8 @@ export interface ProbeResult {
 
 /**
  * A communicator: a group of ranks with a message space of its own. Point-to-point traffic
- * uses the context id; collectives use a second context derived from it, so the two never
- * match each other. Ranks in the API are ranks of this communicator; the engine below speaks
+ * uses the context id; each collective call uses a context of its own derived from it
+ * (`<context>#c<n>`, collective-calls.ts), so none matches another's messages. Ranks in the API are ranks of this communicator; the engine below speaks
  * world ranks, and the group maps between them.
  */
 export class Comm {
