@@ -1,16 +1,7 @@
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Request, SUM, defineProgram, runLocal } from '../../src/index.ts';
+import { heapAfterGc } from './heap.ts';
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 const CALLS = 20_000;
 /** What may stay per collective call once it is done: nothing but noise (a call's identity is kept in a fixed ring). */

@@ -1,16 +1,7 @@
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Request, defineProgram, runLocal } from '../../src/index.ts';
+import { heapAfterGc } from './heap.ts';
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 const COUNT = 10_000;
 /**

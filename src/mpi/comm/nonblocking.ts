@@ -56,15 +56,31 @@ export function nullReceive<T>(space: PointToPointSpace, tag: number): Request<T
 }
 
 /**
- * The engine's side of one irecv: completes its request when a message matches (decoded then,
- * so `test()` can answer synchronously), fails it when the rank is stopped.
+ * The engine's side of one posted nonblocking receive (irecv, irecvInto): `matched` completes its
+ * request when a message matches; it fails when the rank is stopped, and `cancel` withdraws it.
  */
-class PostedIrecv<T> implements ReceiveHandler, Withdrawable {
+export abstract class PostedRequest<T> implements ReceiveHandler, Withdrawable {
   request!: Request<T>;
   posted: PostedReceive | undefined;
 
-  constructor(private readonly space: PointToPointSpace) {}
+  constructor(protected readonly space: PointToPointSpace) {}
 
+  abstract matched(message: InboundMessage): void;
+
+  failed(error: unknown): void {
+    this.posted = undefined;
+    failRequest(this.request, error);
+  }
+
+  withdraw(): boolean {
+    const posted = this.posted;
+    this.posted = undefined;
+    return posted !== undefined && this.space.engine.withdraw(posted);
+  }
+}
+
+/** irecv's: decodes the message when it matches, so `test()` can answer synchronously. */
+class PostedIrecv<T> extends PostedRequest<T> {
   matched(message: InboundMessage): void {
     this.posted = undefined;
     let value: T;
@@ -77,16 +93,5 @@ class PostedIrecv<T> implements ReceiveHandler, Withdrawable {
     // Measuring an in-process value's bytes means encoding it: only when the program asks.
     const { space } = this;
     completeRequest(this.request, value, () => ({ source: space.group.local(message.source)!, tag: message.tag, bytes: payloadSize(message.body) }));
-  }
-
-  failed(error: unknown): void {
-    this.posted = undefined;
-    failRequest(this.request, error);
-  }
-
-  withdraw(): boolean {
-    const posted = this.posted;
-    this.posted = undefined;
-    return posted !== undefined && this.space.engine.withdraw(posted);
   }
 }

@@ -1,10 +1,10 @@
 import { recycle } from '../codec/buffer-pool.ts';
 import { typedArrayBytes, type Payload } from '../codec/codec.ts';
 import { InvalidArgumentError } from '../errors.ts';
-import type { InboundMessage, MatchPattern, PostedReceive, ReceiveHandler } from '../p2p/matching.ts';
-import { completeRequest, failRequest, startRequest, type Request, type Withdrawable } from '../p2p/request.ts';
+import type { InboundMessage, MatchPattern } from '../p2p/matching.ts';
+import { completeRequest, failRequest, startRequest, type Request } from '../p2p/request.ts';
 import { ANY_TAG, PROC_NULL } from '../constants.ts';
-import { PROC_NULL_STATUS, type PointToPointSpace } from './nonblocking.ts';
+import { PROC_NULL_STATUS, PostedRequest, type PointToPointSpace } from './nonblocking.ts';
 import { elementTypeOf, refusal, type TypedArray } from './vector-arguments.ts';
 
 /** What a receive into a caller's buffer reports: the message's source, tag and element count. */
@@ -65,11 +65,11 @@ export function startReceiveInto(space: PointToPointSpace, pattern: MatchPattern
   return receive.request;
 }
 
-class PostedReceiveInto implements ReceiveHandler, Withdrawable {
-  request!: Request<ReceivedInto>;
-  posted: PostedReceive | undefined;
-
-  constructor(private readonly space: PointToPointSpace, private readonly buf: TypedArray) {}
+/** irecvInto's: copies the message into `buf` when it matches. */
+class PostedReceiveInto extends PostedRequest<ReceivedInto> {
+  constructor(space: PointToPointSpace, private readonly buf: TypedArray) {
+    super(space);
+  }
 
   matched(message: InboundMessage): void {
     this.posted = undefined;
@@ -81,16 +81,5 @@ class PostedReceiveInto implements ReceiveHandler, Withdrawable {
       return;
     }
     completeRequest(this.request, received, { source: received.source, tag: received.tag, bytes: received.count * this.buf.BYTES_PER_ELEMENT });
-  }
-
-  failed(error: unknown): void {
-    this.posted = undefined;
-    failRequest(this.request, error);
-  }
-
-  withdraw(): boolean {
-    const posted = this.posted;
-    this.posted = undefined;
-    return posted !== undefined && this.space.engine.withdraw(posted);
   }
 }
