@@ -1,22 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ANY_TAG, JobTimeoutError, PROC_NULL, RankFailedError } from '../../src/index.ts';
 import * as nonblocking from './programs/nonblocking.ts';
-import { rejection, runOn, type ConformanceTarget } from './target.ts';
+import { rejection, runOn, unhandledRejections, type ConformanceTarget } from './target.ts';
 
 /** A job that should end in seconds fails well before vitest's own timeout if it hangs instead. */
 const HANG_TIMEOUT_MS = 15_000;
 
 export function nonblockingCases(target: ConformanceTarget): void {
   describe(`nonblocking point-to-point over ${target.name}`, () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    beforeEach(() => {
-      unhandled.length = 0;
-      process.on('unhandledRejection', onUnhandled);
-    });
-    afterEach(() => {
-      process.off('unhandledRejection', onUnhandled);
-    });
+    const unhandled = unhandledRejections();
 
     for (const size of target.sizes) {
       it(`isend/irecv pass values around a ring of ${size}`, async () => {

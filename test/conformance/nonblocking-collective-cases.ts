@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ANY_TAG, RankFailedError } from '../../src/index.ts';
 import * as programs from './programs/nonblocking-collectives.ts';
-import { namedWaits, rejection, runOn, type ConformanceTarget } from './target.ts';
+import { namedWaits, rejection, runOn, unhandledRejections, type ConformanceTarget } from './target.ts';
 
 /** A job that should end in seconds fails well before vitest's own timeout if it hangs instead. */
 const HANG_TIMEOUT_MS = 20_000;
@@ -41,15 +41,7 @@ function sizesOf(target: ConformanceTarget): number[] {
  */
 export function nonblockingCollectiveCases(target: ConformanceTarget): void {
   describe(`nonblocking collectives and collective checks over ${target.name}`, () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    beforeEach(() => {
-      unhandled.length = 0;
-      process.on('unhandledRejection', onUnhandled);
-    });
-    afterEach(() => {
-      process.off('unhandledRejection', onUnhandled);
-    });
+    const unhandled = unhandledRejections();
 
     for (const size of sizesOf(target)) {
       it(`each i-collective's wait gives what the blocking call gives, at every root, on ${size} ranks`, async () => {

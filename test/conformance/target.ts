@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest';
 import { DeadlockError, JobTimeoutError, runLocal, type Program, type RunLocalOptions, type RunResult } from '../../src/index.ts';
 import { recordJobId } from '../aws/leftovers.ts';
 import { caseName, type CaseInput } from './programs/index.ts';
@@ -71,4 +72,21 @@ export function namedWaits(error: unknown): NamedWait[] {
   const waits = error instanceof JobTimeoutError ? error.running : error instanceof DeadlockError ? error.blocked : undefined;
   if (!waits) throw new Error(`expected a JobTimeoutError or a DeadlockError, got ${String(error)}`);
   return waits.map(({ rank, operation, source, tag }) => ({ rank, operation: operation!, source: source!, tag: tag! }));
+}
+
+/**
+ * The unhandled rejections of each test of the calling describe block, in order (emptied before
+ * each test): a request nobody waited on must never leave one.
+ */
+export function unhandledRejections(): unknown[] {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  beforeEach(() => {
+    unhandled.length = 0;
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterEach(() => {
+    process.off('unhandledRejection', onUnhandled);
+  });
+  return unhandled;
 }
