@@ -235,8 +235,7 @@ export class Comm {
   }
 
   async scatter<T>(values: T[] | undefined, root = 0): Promise<T> {
-    assertRank('root', root, this.size);
-    if (this.rank === root) assertPerRankArray('values', values, this.size);
+    this.#assertScatter(values, root);
     return this.#collective('scatter', root, (ch) => collectives.scatter(ch, values, root));
   }
 
@@ -269,9 +268,7 @@ export class Comm {
   async allreduce<T = any>(value: T, op: Op = SUM, into?: ArrayBufferView): Promise<T> {
     // A new large result costs more in fresh pages than the reduction itself (bench cases
     // memory.allreduce-into-8MiB.np4 against memory.allreduce-buffer-8MiB.np4).
-    assertOp(op);
-    if (into === undefined) return (await this.#collective('allreduce', undefined, (ch) => collectives.allreduce(ch, value, op))) as T;
-    assertResultBuffer(value, into);
+    this.#assertAllreduce(value, op, into);
     return (await this.#collective('allreduce', undefined, (ch) => collectives.allreduce(ch, value, op, into))) as T;
   }
 
@@ -404,14 +401,14 @@ export class Comm {
   async split(color: number, key: number = this.rank): Promise<Comm> {
     if (!Number.isInteger(color) || color < 0) throw new InvalidArgumentError('color', color, 'a non-negative integer');
     if (!Number.isInteger(key)) throw new InvalidArgumentError('key', key, 'an integer');
-    const child = this.#childCount++;
+    const context = `${this.#nextChildContext('s')}c${color}`;
     const all = await this.#collective('split', undefined, (ch) => collectives.allgather(ch, [color, key] as const, 'split'));
     const members = all
       .map(([memberColor, memberKey], rank) => ({ memberColor, memberKey, rank }))
       .filter((member) => member.memberColor === color)
       .sort((a, b) => a.memberKey - b.memberKey || a.rank - b.rank)
       .map((member) => this.#group.world(member.rank));
-    return new Comm(this.#services, members, `${this.#context}.s${child}c${color}`);
+    return new Comm(this.#services, members, context);
   }
 
   /** The same ranks, with a message space that never matches this one's. */
