@@ -8,11 +8,9 @@ import type { OutputLine } from '../../runtime/output.ts';
 import { EXIT_FAILED, EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
 import { describeFailure } from '../job-report.ts';
 import { JOB_FLAGS, jobArguments } from '../job-arguments.ts';
-import { renderJobReport } from '../../report/job-report-page.ts';
-import { reportOfFinishedJob } from '../../report/run-result-report.ts';
 import { checkReportFile, writeReportFile } from '../report-file.ts';
-import { runOnStageCommand } from '../shipping/stage-run-command.ts';
 import { checkRegion, checkStage } from '../stage.ts';
+import { readyForProgramFile } from '../typescript-loader.ts';
 import { resultJson } from '../../job-store/result-json.ts';
 
 const usage = () => `Usage: lambda-mpi run <program-name | file.ts> -n <ranks> [options]
@@ -54,7 +52,6 @@ const LOCAL_COST_NOTE = 'The ranks ran on this machine, at no AWS cost: `lambda-
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run a program on N ranks, like mpirun -np N',
   get usage() {
     return usage();
   },
@@ -82,6 +79,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`--${values.threads ? 'threads' : 'inline'} places ranks in this process; with --stage they run on the stage's Lambda functions`);
   }
   if (values.stage !== undefined) {
+    // Loaded on demand: only a run on a stage needs the AWS SDK and the bundler.
+    const { runOnStageCommand } = await import('../shipping/stage-run-command.ts');
     return runOnStageCommand({
       ...request,
       stage: checkStage(values.stage),
@@ -114,6 +113,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const title = `${target} on ${size.toLocaleString('en-US')} rank${size === 1 ? '' : 's'}`;
   const placement = threads ? 'ranks in worker threads of this process' : 'ranks in this process\'s thread (--inline)';
   try {
+    if (!threads) await readyForProgramFile(target);
     const program = threads ? target : (await resolveProgram(target)).program;
     const tag = values['tag-output'];
     const print = (line: OutputLine) => {
@@ -135,6 +135,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       io.stderr.write(`lambda-mpi: wrote the job's timeline to ${values.trace} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
     }
     if (reportFile !== undefined) {
+      const [{ renderJobReport }, { reportOfFinishedJob }] = await Promise.all([import('../../report/job-report-page.ts'), import('../../report/run-result-report.ts')]);
       await writeReportFile(reportFile, renderJobReport(reportOfFinishedJob(result, { title, placement, notes: [LOCAL_COST_NOTE] })), io);
     }
     return EXIT_OK;
@@ -143,6 +144,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     // A job that ran and failed has a report; one refused before it started (exit 2) has none.
     if (reportFile !== undefined && exitCodeOf(error) === EXIT_FAILED) {
       const jobId = (error as { jobId?: unknown }).jobId;
+      const { renderJobReport } = await import('../../report/job-report-page.ts');
       await writeReportFile(reportFile, renderJobReport({
         title, placement, jobId: typeof jobId === 'string' ? jobId : '(none)', size, status: 'failed', error: describeFailure(error), output: printed,
       }), io);
