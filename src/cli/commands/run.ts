@@ -2,9 +2,9 @@ import { unreceivedWarning } from '../../runtime/unreceived.ts';
 import { writeFile } from 'node:fs/promises';
 import { MAX_SIZE } from '../../mpi/constants.ts';
 import { bundledProgramsLine } from '../bundled-programs.ts';
-import { resolveProgram } from '../../runtime/program-source.ts';
-import { runLocal } from '../../runtime/run-local.ts';
 import type { OutputLine } from '../../runtime/output.ts';
+import type { RunLocalOptions } from '../../runtime/run-local.ts';
+import type { RunResult } from '../../runtime/run-result.ts';
 import { EXIT_FAILED, EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
 import { describeFailure } from '../job-report.ts';
 import { JOB_FLAGS, jobArguments } from '../job-arguments.ts';
@@ -113,21 +113,23 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const title = `${target} on ${size.toLocaleString('en-US')} rank${size === 1 ? '' : 's'}`;
   const placement = threads ? 'ranks in worker threads of this process' : 'ranks in this process\'s thread (--inline)';
   try {
-    if (!threads) await readyForProgramFile(target);
-    const program = threads ? target : (await resolveProgram(target)).program;
     const tag = values['tag-output'];
     const print = (line: OutputLine) => {
       if (reportFile !== undefined) printed.push(line);
       (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${tag ? `[${line.rank}] ` : ''}${line.line}\n`);
     };
-    const result = await runLocal(program, {
+    const options = {
       size,
       input,
       onOutput: print,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      ...(threads ? { threads, signal: interrupt.signal } : {}),
       ...(values.trace !== undefined || reportFile !== undefined ? { trace: true } : {}),
-    });
+    };
+    // What runLocal does with threads: true, loaded on its own: this thread then loads neither the
+    // MPI engine nor rank 0's job, which only ranks in this thread (--inline) need.
+    const result = threads
+      ? await (await import('../../runtime/threads/run-threads.ts')).runInThreads(target, { ...options, signal: interrupt.signal })
+      : await runInline(target, options);
     if (values.result) io.stdout.write(`${resultJson(result.result)}\n`);
     if (result.unreceived) io.stderr.write(`${unreceivedWarning(result.unreceived)}\n`);
     if (values.trace !== undefined && result.trace) {
@@ -153,4 +155,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** Ranks in this thread (--inline): the user's program file is loaded here (through tsx when installed). */
+async function runInline(target: string, options: RunLocalOptions): Promise<RunResult> {
+  await readyForProgramFile(target);
+  const [{ resolveProgram }, { runLocal }] = await Promise.all([import('../../runtime/program-source.ts'), import('../../runtime/run-local.ts')]);
+  return runLocal((await resolveProgram(target)).program, options);
 }
