@@ -167,6 +167,15 @@ describe('npx lambda-mpi run', () => {
     expect(JSON.parse(lines.at(-1)!)).toBe(15);
   });
 
+  it('runs a user .ts program in the CLI\'s own thread (--inline), registering tsx\'s loader for it on demand', async () => {
+    await cp(join(FIXTURES, 'uses-a-package.ts'), join(project, 'uses-a-package.ts'));
+    const ran = await inProject('npx', ['lambda-mpi', 'run', './uses-a-package.ts', '-n', '2', '--inline', '--result']);
+    expectSuccess(ran);
+    const lines = ran.stdout.trim().split('\n');
+    expect(lines.slice(0, -1).sort()).toEqual([0, 1].map((rank) => `rank ${rank} of 2: mean of 0,10 is 5`));
+    expect(JSON.parse(lines.at(-1)!)).toBe(5);
+  });
+
   it('runs the example project (examples/birthday, with pure-rand from the registry) end to end', async () => {
     const ran = await inProject('npx', ['lambda-mpi', 'run', './birthday.ts', '-n', '4', '--input', '{"trials":40000}', '--result']);
     expectSuccess(ran);
