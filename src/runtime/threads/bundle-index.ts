@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -59,12 +59,19 @@ export function findIndexedBundle(root: string, key: string, entryFile: string):
   return { outdir: record.outdir, stamps };
 }
 
-/** Indexes the bundle just written to `outdir` (written aside and renamed: a reader finds it whole). */
+/**
+ * Indexes the bundle just written to `outdir` (written aside and renamed: a reader finds it
+ * whole). The index only saves later processes a build: a failure to write it fails no job.
+ */
 export function indexBundle(root: string, key: string, bundle: IndexedBundle): void {
   const file = indexFile(root, key);
-  mkdirSync(join(root, 'index'), { recursive: true });
   const staging = `${file}.${process.pid}.${Date.now()}`;
   const record: IndexRecord = { outdir: bundle.outdir, stamps: [...bundle.stamps] };
-  writeFileSync(staging, JSON.stringify(record));
-  renameSync(staging, file);
+  try {
+    mkdirSync(join(root, 'index'), { recursive: true });
+    writeFileSync(staging, JSON.stringify(record));
+    renameSync(staging, file);
+  } catch {
+    rmSync(staging, { force: true });
+  }
 }
