@@ -17,8 +17,6 @@ export const EXIT_USAGE = 2;
 /** One `lambda-mpi <name> …` command. */
 export interface Command {
   readonly name: string;
-  /** One line for the overview of every command. */
-  readonly summary: string;
   /** The command's own help: synopsis, what it does, its options. */
   readonly usage: string;
   /** Runs the command with the arguments after its name; resolves to the exit code. */

@@ -1,16 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command.ts';
-import { cancelCommand } from './commands/cancel.ts';
-import { deployCommand } from './commands/deploy.ts';
-import { modelCommand } from './commands/model.ts';
-import { offlineCommand } from './commands/offline.ts';
-import { removeCommand } from './commands/remove.ts';
-import { runCommand } from './commands/run.ts';
 import { PACKAGE_ROOT } from './package-root.ts';
 
-/** Every command, in the order the overview lists them. */
-const COMMANDS: readonly Command[] = [runCommand, cancelCommand, offlineCommand, deployCommand, removeCommand, modelCommand];
+/** A command as the overview lists it; its module (and what that imports) is loaded only for the command given. */
+interface ListedCommand {
+  readonly name: string;
+  /** One line for the overview of every command. */
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+/**
+ * Every command, in the order the overview lists them. Each is imported on demand: `--help` and
+ * `run` in threads then load neither the AWS SDK (cancel, run --stage) nor the model.
+ */
+const COMMANDS: readonly ListedCommand[] = [
+  { name: 'run', summary: 'run a program on N ranks, like mpirun -np N', load: async () => (await import('./commands/run.ts')).runCommand },
+  { name: 'cancel', summary: 'cancel a job running on a stage', load: async () => (await import('./commands/cancel.ts')).cancelCommand },
+  { name: 'offline', summary: 'run the whole service locally (Lambda, API Gateway, S3, SQS) until Ctrl-C', load: async () => (await import('./commands/offline.ts')).offlineCommand },
+  { name: 'deploy', summary: 'deploy the service to AWS as a stage (sls deploy)', load: async () => (await import('./commands/deploy.ts')).deployCommand },
+  { name: 'remove', summary: 'remove a deployed stage from AWS (sls remove)', load: async () => (await import('./commands/remove.ts')).removeCommand },
+  { name: 'model', summary: 'model the time and cost of running a program on N Lambdas, without an AWS account', load: async () => (await import('./commands/model.ts')).modelCommand },
+];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -39,11 +51,12 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
     (name === undefined ? io.stderr : io.stdout).write(`${name === undefined ? 'lambda-mpi: missing the command\n\n' : ''}${overview()}\n`);
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const listed = COMMANDS.find((c) => c.name === name);
+  if (!listed) {
     io.stderr.write(`lambda-mpi: unknown command "${name}"; the commands are ${COMMANDS.map((c) => c.name).join(', ')}\n\n${overview()}\n`);
     return EXIT_USAGE;
   }
+  const command = await listed.load();
   if (args.includes('-h') || args.includes('--help')) {
     io.stdout.write(`${command.usage}\n`);
     return EXIT_OK;

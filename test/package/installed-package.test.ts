@@ -9,6 +9,7 @@ import { cp, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../tools/local-aws/free-port.ts';
@@ -166,6 +167,15 @@ describe('npx lambda-mpi run', () => {
     expect(JSON.parse(lines.at(-1)!)).toBe(15);
   });
 
+  it('runs a user .ts program in the CLI\'s own thread (--inline), registering tsx\'s loader for it on demand', async () => {
+    await cp(join(FIXTURES, 'uses-a-package.ts'), join(project, 'uses-a-package.ts'));
+    const ran = await inProject('npx', ['lambda-mpi', 'run', './uses-a-package.ts', '-n', '2', '--inline', '--result']);
+    expectSuccess(ran);
+    const lines = ran.stdout.trim().split('\n');
+    expect(lines.slice(0, -1).sort()).toEqual([0, 1].map((rank) => `rank ${rank} of 2: mean of 0,10 is 5`));
+    expect(JSON.parse(lines.at(-1)!)).toBe(5);
+  });
+
   it('runs the example project (examples/birthday, with pure-rand from the registry) end to end', async () => {
     const ran = await inProject('npx', ['lambda-mpi', 'run', './birthday.ts', '-n', '4', '--input', '{"trials":40000}', '--result']);
     expectSuccess(ran);
@@ -181,6 +191,35 @@ describe('npx lambda-mpi run', () => {
     const ran = await inProject('npx', ['lambda-mpi', 'run', './missing.ts', '-n', '2']);
     expect(ran.code).toBe(2);
     expect(ran.stderr).toMatch(/is not a file that exists: .*missing\.ts/);
+  });
+});
+
+describe('what the installed CLI loads', () => {
+  /** The packages a command must not load unless it needs them: the AWS SDK, the bundler, the TypeScript loader. */
+  const HEAVY = /\/node_modules\/(@aws-sdk|@smithy|esbuild|tsx)\//;
+
+  /** The module URLs that `lambda-mpi <args>` loads in its own thread, run as `node bin/lambda-mpi.mjs` (what npx runs). */
+  async function modulesLoadedBy(args: string[]): Promise<string[]> {
+    const list = join(work, `modules-${args.join('-')}.txt`);
+    await writeFile(list, '');
+    const ran = await exec(process.execPath, ['--import', join(FIXTURES, 'list-loaded-modules.mjs'), 'node_modules/lambda-mpi/bin/lambda-mpi.mjs', ...args], {
+      cwd: project, env: { ...userEnv(), LIST_LOADED_MODULES: list }, timeout: 60_000,
+    });
+    expect(ran.stderr).toBe('');
+    const loaded = (await readFile(list, 'utf8')).trim().split('\n');
+    // The listing works: it holds the CLI's own modules.
+    expect(loaded).toContain(pathToFileURL(join(project, 'node_modules/lambda-mpi/dist/cli/main.js')).href);
+    return loaded;
+  }
+
+  it('--help loads neither the AWS SDK, nor esbuild, nor tsx', async () => {
+    expect((await modulesLoadedBy(['--help'])).filter((url) => HEAVY.test(url))).toEqual([]);
+  });
+
+  it('run hello -n 4 (ranks in threads) loads neither the AWS SDK, nor esbuild, nor tsx once its threads\' bundle is built', async () => {
+    // The first run after an install builds the bundle (with esbuild); later runs find it.
+    expectSuccess(await inProject(process.execPath, ['node_modules/lambda-mpi/bin/lambda-mpi.mjs', 'run', 'hello', '-n', '4']));
+    expect((await modulesLoadedBy(['run', 'hello', '-n', '4'])).filter((url) => HEAVY.test(url))).toEqual([]);
   });
 });
 

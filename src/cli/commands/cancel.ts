@@ -24,7 +24,6 @@ Options:
 
 export const cancelCommand: Command = {
   name: 'cancel',
-  summary: 'cancel a job running on a stage',
   usage,
   run: cancel,
 };

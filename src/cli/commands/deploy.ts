@@ -21,7 +21,6 @@ Options:
 
 export const deployCommand: Command = {
   name: 'deploy',
-  summary: 'deploy the service to AWS as a stage (sls deploy)',
   usage,
   run: deploy,
 };

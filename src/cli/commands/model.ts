@@ -12,6 +12,7 @@ import { checkReportFile, writeReportFile } from '../report-file.ts';
 import { EXIT_FAILED, EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
 import { describeFailure } from '../job-report.ts';
 import { JOB_FLAGS, jobArguments } from '../job-arguments.ts';
+import { readyForProgramFile } from '../typescript-loader.ts';
 
 const usage = () => `Usage: lambda-mpi model <program-name | file.ts> -n <ranks> [options]
        lambda-mpi model <program-name | file.ts> --sizes <N,N,…> [options]
@@ -53,7 +54,6 @@ The model's figures and their sources: src/model/constants.ts (as of ${AWS_MODEL
 
 export const modelCommand: Command = {
   name: 'model',
-  summary: 'model the time and cost of running a program on N Lambdas, without an AWS account',
   get usage() {
     return usage();
   },
@@ -95,6 +95,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   };
   // Loaded on demand: the model brings the AWS transport's modules, which other commands do without.
   const { modelProgram } = await import('../../model/model-run.ts');
+  await readyForProgramFile(target);
   if (sizes) {
     // A program that cannot load fails every size alike: bad usage, said once.
     try {

@@ -23,7 +23,6 @@ Options:
 
 export const offlineCommand: Command = {
   name: 'offline',
-  summary: 'run the whole service locally (Lambda, API Gateway, S3, SQS) until Ctrl-C',
   usage,
   run: offline,
 };

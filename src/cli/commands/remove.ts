@@ -16,7 +16,6 @@ Options:
 
 export const removeCommand: Command = {
   name: 'remove',
-  summary: 'remove a deployed stage from AWS (sls remove)',
   usage,
   run: remove,
 };

@@ -2,17 +2,15 @@ import { unreceivedWarning } from '../../runtime/unreceived.ts';
 import { writeFile } from 'node:fs/promises';
 import { MAX_SIZE } from '../../mpi/constants.ts';
 import { bundledProgramsLine } from '../bundled-programs.ts';
-import { resolveProgram } from '../../runtime/program-source.ts';
-import { runLocal } from '../../runtime/run-local.ts';
 import type { OutputLine } from '../../runtime/output.ts';
+import type { RunLocalOptions } from '../../runtime/run-local.ts';
+import type { RunResult } from '../../runtime/run-result.ts';
 import { EXIT_FAILED, EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
 import { describeFailure } from '../job-report.ts';
 import { JOB_FLAGS, jobArguments } from '../job-arguments.ts';
-import { renderJobReport } from '../../report/job-report-page.ts';
-import { reportOfFinishedJob } from '../../report/run-result-report.ts';
 import { checkReportFile, writeReportFile } from '../report-file.ts';
-import { runOnStageCommand } from '../shipping/stage-run-command.ts';
 import { checkRegion, checkStage } from '../stage.ts';
+import { readyForProgramFile } from '../typescript-loader.ts';
 import { resultJson } from '../../job-store/result-json.ts';
 
 const usage = () => `Usage: lambda-mpi run <program-name | file.ts> -n <ranks> [options]
@@ -54,7 +52,6 @@ const LOCAL_COST_NOTE = 'The ranks ran on this machine, at no AWS cost: `lambda-
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run a program on N ranks, like mpirun -np N',
   get usage() {
     return usage();
   },
@@ -82,6 +79,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`--${values.threads ? 'threads' : 'inline'} places ranks in this process; with --stage they run on the stage's Lambda functions`);
   }
   if (values.stage !== undefined) {
+    // Loaded on demand: only a run on a stage needs the AWS SDK and the bundler.
+    const { runOnStageCommand } = await import('../shipping/stage-run-command.ts');
     return runOnStageCommand({
       ...request,
       stage: checkStage(values.stage),
@@ -114,20 +113,23 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const title = `${target} on ${size.toLocaleString('en-US')} rank${size === 1 ? '' : 's'}`;
   const placement = threads ? 'ranks in worker threads of this process' : 'ranks in this process\'s thread (--inline)';
   try {
-    const program = threads ? target : (await resolveProgram(target)).program;
     const tag = values['tag-output'];
     const print = (line: OutputLine) => {
       if (reportFile !== undefined) printed.push(line);
       (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${tag ? `[${line.rank}] ` : ''}${line.line}\n`);
     };
-    const result = await runLocal(program, {
+    const options = {
       size,
       input,
       onOutput: print,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      ...(threads ? { threads, signal: interrupt.signal } : {}),
       ...(values.trace !== undefined || reportFile !== undefined ? { trace: true } : {}),
-    });
+    };
+    // What runLocal does with threads: true, loaded on its own: this thread then loads neither the
+    // MPI engine nor rank 0's job, which only ranks in this thread (--inline) need.
+    const result = threads
+      ? await (await import('../../runtime/threads/run-threads.ts')).runInThreads(target, { ...options, signal: interrupt.signal })
+      : await runInline(target, options);
     if (values.result) io.stdout.write(`${resultJson(result.result)}\n`);
     if (result.unreceived) io.stderr.write(`${unreceivedWarning(result.unreceived)}\n`);
     if (values.trace !== undefined && result.trace) {
@@ -135,6 +137,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       io.stderr.write(`lambda-mpi: wrote the job's timeline to ${values.trace} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
     }
     if (reportFile !== undefined) {
+      const [{ renderJobReport }, { reportOfFinishedJob }] = await Promise.all([import('../../report/job-report-page.ts'), import('../../report/run-result-report.ts')]);
       await writeReportFile(reportFile, renderJobReport(reportOfFinishedJob(result, { title, placement, notes: [LOCAL_COST_NOTE] })), io);
     }
     return EXIT_OK;
@@ -143,6 +146,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     // A job that ran and failed has a report; one refused before it started (exit 2) has none.
     if (reportFile !== undefined && exitCodeOf(error) === EXIT_FAILED) {
       const jobId = (error as { jobId?: unknown }).jobId;
+      const { renderJobReport } = await import('../../report/job-report-page.ts');
       await writeReportFile(reportFile, renderJobReport({
         title, placement, jobId: typeof jobId === 'string' ? jobId : '(none)', size, status: 'failed', error: describeFailure(error), output: printed,
       }), io);
@@ -151,4 +155,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** Ranks in this thread (--inline): the user's program file is loaded here (through tsx when installed). */
+async function runInline(target: string, options: RunLocalOptions): Promise<RunResult> {
+  await readyForProgramFile(target);
+  const [{ resolveProgram }, { runLocal }] = await Promise.all([import('../../runtime/program-source.ts'), import('../../runtime/run-local.ts')]);
+  return runLocal((await resolveProgram(target)).program, options);
 }

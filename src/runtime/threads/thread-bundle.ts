@@ -4,9 +4,10 @@ import { SourceMap } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type BuildFailure, type Metafile, type OutputFile, type Plugin } from 'esbuild';
+import type { BuildFailure, Metafile, OutputFile, Plugin } from 'esbuild';
 import { ProgramBuildError } from '../../mpi/errors.ts';
 import { siblingModule, type ProgramModule } from '../program-source.ts';
+import { findIndexedBundle, indexBundle, stampOf, unchanged } from './bundle-index.ts';
 
 /**
  * A rank's thread runs plain JavaScript: the thread's entry and the program, bundled together so
@@ -24,8 +25,8 @@ export interface ThreadBundle {
 
 interface BuiltBundle {
   bundle: ThreadBundle;
-  /** Source files outside node_modules and when they last changed: a changed one means rebuild. */
-  stamps: Map<string, number>;
+  /** The bundle's input files and their stamps (bundle-index.ts): a changed one means rebuild. */
+  stamps: Map<string, string>;
 }
 
 /** The thread's entry: with the AWS transport only for jobs over SQS/S3 (the SDK triples the bundling time). */
@@ -35,12 +36,15 @@ const ENTRY_MODULES: Record<ThreadEntry, string> = { threads: './rank-thread', a
 
 const cache = new Map<string, Promise<BuiltBundle>>();
 
-/** Bundles the thread's entry with the program (reused while none of its source files changed). */
+/**
+ * Bundles the thread's entry with the program: reused while none of its files changed, in this
+ * process and, through the bundles' index, in later ones (the bundler is then not even loaded).
+ */
 export async function bundleForThreads(program: ProgramModule, entry: ThreadEntry): Promise<ThreadBundle> {
   const key = `${entry}:${program.path}`;
   const cached = await cache.get(key)?.catch(() => undefined);
   if (cached && unchanged(cached.stamps)) return cached.bundle;
-  const building = buildBundle(program, entry);
+  const building = indexedOrBuilt(program, entry);
   cache.set(key, building);
   try {
     return (await building).bundle;
@@ -50,11 +54,31 @@ export async function bundleForThreads(program: ProgramModule, entry: ThreadEntr
   }
 }
 
-async function buildBundle(program: ProgramModule, entry: ThreadEntry): Promise<BuiltBundle> {
+async function indexedOrBuilt(program: ProgramModule, entry: ThreadEntry): Promise<BuiltBundle> {
   const root = bundleRoot();
+  // This lambda-mpi (sources or dist/, wherever installed) and the Node version the bundle targets.
+  const indexKey = JSON.stringify([entry, program.path, import.meta.url, process.versions.node.split('.')[0]]);
+  const indexed = findIndexedBundle(root, indexKey, 'rank-thread.mjs');
+  if (indexed) return { bundle: bundleAt(indexed.outdir), stamps: indexed.stamps };
+  const built = await buildBundle(root, program, entry);
+  indexBundle(root, indexKey, built);
+  return { bundle: bundleAt(built.outdir), stamps: built.stamps };
+}
+
+function bundleAt(outdir: string): ThreadBundle {
+  return {
+    threadEntry: pathToFileURL(join(outdir, 'rank-thread.mjs')).href,
+    programEntry: pathToFileURL(join(outdir, 'program.mjs')).href,
+    mapStack: stackMapper(outdir),
+  };
+}
+
+async function buildBundle(root: string, program: ProgramModule, entry: ThreadEntry): Promise<{ outdir: string; stamps: Map<string, string> }> {
   let metafile: Metafile;
   let files: OutputFile[];
   try {
+    // Loaded on demand: a bundle found in the index needs no bundler.
+    const { build } = await import('esbuild');
     const result = await build({
       entryPoints: { 'rank-thread': fileURLToPath(siblingModule(ENTRY_MODULES[entry], import.meta.url)), program: program.path },
       bundle: true,
@@ -82,19 +106,12 @@ async function buildBundle(program: ProgramModule, entry: ThreadEntry): Promise<
     throw new ProgramBuildError(program.path, describeBuildFailure(error), { cause: error });
   }
   const outdir = writeOnce(root, files);
-  const stamps = new Map<string, number>();
+  const stamps = new Map<string, string>();
   for (const input of Object.keys(metafile.inputs)) {
     const path = resolve(input);
-    if (!path.includes('/node_modules/')) stamps.set(path, mtimeOf(path));
+    stamps.set(path, stampOf(path));
   }
-  return {
-    bundle: {
-      threadEntry: pathToFileURL(join(outdir, 'rank-thread.mjs')).href,
-      programEntry: pathToFileURL(join(outdir, 'program.mjs')).href,
-      mapStack: stackMapper(outdir),
-    },
-    stamps,
-  };
+  return { outdir, stamps };
 }
 
 /**
@@ -177,19 +194,6 @@ function removeUnused(root: string): void {
     } catch {
       // Another process removed or is writing it.
     }
-  }
-}
-
-function unchanged(stamps: Map<string, number>): boolean {
-  for (const [path, mtime] of stamps) if (mtimeOf(path) !== mtime) return false;
-  return true;
-}
-
-function mtimeOf(path: string): number {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return -1;
   }
 }
 
