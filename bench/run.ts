@@ -11,6 +11,7 @@ import { awsSection } from './aws-section.ts';
 import { benchCases } from './cases.ts';
 import { memorySection } from './memory-section.ts';
 import { threadsSection } from './threads-section.ts';
+import { valkeySection } from './valkey-section.ts';
 import { startLoadMeter } from './machine-load.ts';
 import { detectMpi4py } from './mpi4py-bench.ts';
 import { RATIO_CONVENTION, environment, formatTable, withVerdicts, writeRecord, type SectionOutcome } from './report.ts';
@@ -21,6 +22,7 @@ const sections: Section[] = [
   memorySection,
   threadsSection,
   awsSection,
+  valkeySection,
 ];
 
 interface Options {
