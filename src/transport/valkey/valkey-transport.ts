@@ -43,8 +43,8 @@ interface Pending {
 
 /**
  * A rank's transport over Valkey: one list per rank, `RPUSH`ed by its senders (the frames of one
- * tick for one destination packed into one sealed element, its list's TTL renewed in the same
- * pipeline) and popped by its owner with `BLMPOP` on a connection of its own (a blocking pop holds
+ * tick for one destination packed into one sealed element, its list's TTL renewed by a command
+ * right behind the push) and popped by its owner with `BLMPOP` on a connection of its own (a blocking pop holds
  * its connection). A list delivers in order, once; the link layer above does not rely on it.
  */
 export class ValkeyTransport implements Transport {
@@ -106,10 +106,13 @@ export class ValkeyTransport implements Transport {
       return;
     }
     this.options.sender
-      .then(({ redis }) => redis.pipeline().rpush(key, ...messages).pexpire(key, this.options.settings.ttlSeconds * 1000).exec())
-      .then((results) => {
-        const failed = results?.find(([error]) => error)?.[0];
-        if (failed || !results) throw failed ?? new Error('the pipeline was discarded');
+      .then(({ redis }) => {
+        const pushed = redis.rpush(key, ...messages);
+        // Sent right behind the push, on the same connection (so the server runs it after the
+        // push); the send waits only for the push's answer: one round trip, not two answers'.
+        // A failed renewal leaves the list to its previous TTL or the job's cleanup.
+        redis.pexpire(key, this.options.settings.ttlSeconds * 1000).catch(() => undefined);
+        return pushed;
       })
       .then(
         () => batch.forEach((p) => p.resolve()),
