@@ -1,7 +1,7 @@
 import type { AwsSettings } from '../../config.ts';
 import type { OpenedRankTransport } from '../aws/aws-rank-transport.ts';
 import { JobKey } from '../aws/job-key.ts';
-import { openValkeyConnection } from './valkey-connection.ts';
+import { openValkeyConnection, type ValkeyConnection } from './valkey-connection.ts';
 import type { ValkeySettings } from './valkey-settings.ts';
 import { ValkeyTransport } from './valkey-transport.ts';
 
@@ -28,9 +28,22 @@ export async function openValkeyRankTransport(spec: ValkeyRankTransportSpec, ran
   const jobKey = JobKey.fromText(spec.jobKey);
   if (!jobKey) throw new Error('the rank\'s transport spec carries no valid job key');
   const s3 = spec.aws ? await (await import('./job-s3.ts')).openJobS3(spec.aws, spec.jobId, { check: false }) : undefined;
-  const sender = openValkeyConnection(spec.settings, `${spec.jobId}-${rank}-send`);
+  // Both connections are up before the rank says it has loaded: the job's time, which starts when
+  // every rank has, is not spent connecting.
+  const opened = await Promise.allSettled([
+    openValkeyConnection(spec.settings, `${spec.jobId}-${rank}-send`),
+    openValkeyConnection(spec.settings, `${spec.jobId}-${rank}`),
+  ]);
+  const failed = opened.find((o) => o.status === 'rejected');
+  if (failed) {
+    await Promise.all(opened.map((o) => (o.status === 'fulfilled' ? o.value.close() : undefined)));
+    s3?.destroy();
+    throw failed.reason;
+  }
+  const [sender, receiver] = opened.map((o) => (o as PromiseFulfilledResult<ValkeyConnection>).value) as [ValkeyConnection, ValkeyConnection];
   const transport = new ValkeyTransport({
-    settings: spec.settings, jobId: spec.jobId, rank, size: spec.size, jobKey, sender, ownsSender: true, ...(s3 ? { s3 } : {}),
+    settings: spec.settings, jobId: spec.jobId, rank, size: spec.size, jobKey,
+    sender: Promise.resolve(sender), ownsSender: true, receiver: Promise.resolve(receiver), ...(s3 ? { s3 } : {}),
   });
   const close = transport.close.bind(transport);
   transport.close = () => close().finally(() => s3?.destroy());

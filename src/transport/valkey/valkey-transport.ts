@@ -19,6 +19,8 @@ export interface ValkeyTransportOptions {
   sender: Promise<ValkeyConnection>;
   /** Close the sender with this rank (it is the rank's own). */
   ownsSender?: boolean;
+  /** This rank's popping connection, opened already (else start() opens it). */
+  receiver?: Promise<ValkeyConnection>;
   /** S3 for bodies above the claim-check threshold and for shared objects, when the job has it. */
   s3?: JobS3;
   /** Where the one line per kind of refused message goes (standard error by default). */
@@ -124,7 +126,7 @@ export class ValkeyTransport implements Transport {
   }
 
   start(deliver: (frame: Frame) => Delivery, onError: (error: Error) => void): void {
-    this.receiver = openValkeyConnection(this.options.settings, `${this.options.jobId}-${this.rank}`);
+    this.receiver = this.options.receiver ?? openValkeyConnection(this.options.settings, `${this.options.jobId}-${this.rank}`);
     void this.receive(this.receiver, deliver).catch((error: unknown) => {
       if (!this.closing) onError(error instanceof Error ? error : new Error(String(error)));
     });
