@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { TransportError } from '../../mpi/errors.ts';
 import { noRejections } from '../../mpi/p2p/link.ts';
 import { assertByteFrame, type Delivery, type Frame, type RejectedMessages, type SharedObjects, type Transport } from '../transport.ts';
@@ -37,6 +39,26 @@ const POP_COUNT = 256;
  */
 export const VALKEY_REPORT_GRACE_MS = 1_000;
 
+/**
+ * RPUSH and PEXPIRE as one script: one command and one answer per push, and no moment at which
+ * the list exists without its TTL (two commands on a connection lost between them would leave
+ * one). The key is declared, so a cluster routes it (ElastiCache Serverless runs Lua scripts on
+ * declared keys of one slot).
+ */
+const PUSH_WITH_TTL = "local n = redis.call('RPUSH', KEYS[1], unpack(ARGV, 2)); redis.call('PEXPIRE', KEYS[1], ARGV[1]); return n";
+
+const PUSH_WITH_TTL_SHA = createHash('sha1').update(PUSH_WITH_TTL).digest('hex');
+
+/** EVALSHA of the script (loaded once per connection, when the server does not know it yet). */
+async function pushWithTtl(redis: Redis, key: string, ttlMs: number, messages: Buffer[]): Promise<unknown> {
+  try {
+    return await redis.evalsha(PUSH_WITH_TTL_SHA, 1, key, ttlMs, ...messages);
+  } catch (error) {
+    if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+    return redis.eval(PUSH_WITH_TTL, 1, key, ttlMs, ...messages);
+  }
+}
+
 interface Pending {
   wire: WireFrame;
   resolve(): void;
@@ -45,8 +67,8 @@ interface Pending {
 
 /**
  * A rank's transport over Valkey: one list per rank, `RPUSH`ed by its senders (the frames of one
- * tick for one destination packed into one sealed element, its list's TTL renewed by a command
- * right behind the push) and popped by its owner with `BLMPOP` on a connection of its own (a blocking pop holds
+ * tick for one destination packed into one sealed element, its list's TTL renewed by the same
+ * script) and popped by its owner with `BLMPOP` on a connection of its own (a blocking pop holds
  * its connection). A list delivers in order, once; the link layer above does not rely on it.
  */
 export class ValkeyTransport implements Transport {
@@ -108,14 +130,7 @@ export class ValkeyTransport implements Transport {
       return;
     }
     this.options.sender
-      .then(({ redis }) => {
-        const pushed = redis.rpush(key, ...messages);
-        // Sent right behind the push, on the same connection (so the server runs it after the
-        // push); the send waits only for the push's answer: one round trip, not two answers'.
-        // A failed renewal leaves the list to its previous TTL or the job's cleanup.
-        redis.pexpire(key, this.options.settings.ttlSeconds * 1000).catch(() => undefined);
-        return pushed;
-      })
+      .then(({ redis }) => pushWithTtl(redis, key, this.options.settings.ttlSeconds * 1000, messages))
       .then(
         () => batch.forEach((p) => p.resolve()),
         (error: unknown) => {
