@@ -54,6 +54,13 @@ module.exports = {
       to: { path: '^src/transport/aws/', pathNot: '^src/transport/aws/(aws-job-transports|aws-rank-transport)[.]ts$' },
     },
     {
+      name: 'runtime-knows-no-valkey-internals',
+      comment: 'The runtime opens the Valkey backend only by its front door (the job\'s transports, a rank\'s transport in a thread), as it opens the AWS one.',
+      severity: 'error',
+      from: { path: '^src/(runtime|watch)/' },
+      to: { path: '^src/transport/valkey/', pathNot: '^src/transport/valkey/(valkey-job-transports|valkey-rank-transport)[.]ts$' },
+    },
+    {
       name: 'watching-knows-no-transport',
       comment: 'A job\'s event log and cancel request are objects of the job store, read and written through it; how frames move is none of the watchers\' business.',
       severity: 'error',

@@ -104,7 +104,7 @@ interface Stamp {
   p?: number;
 }
 
-const roundTripProgram = defineProgram(async (comm, params: RoundTripParams): Promise<RoundTripSamples> => {
+export const roundTripProgram = defineProgram(async (comm, params: RoundTripParams): Promise<RoundTripSamples> => {
   const total = params.warmup + params.iterations;
   const roundTripMs: number[] = [];
   const oneWayMs: number[] = [];
@@ -266,7 +266,7 @@ export interface ThroughputSamples {
   sendSeconds: number[];
 }
 
-const throughputProgram = defineProgram(async (comm, params: ThroughputParams) => {
+export const throughputProgram = defineProgram(async (comm, params: ThroughputParams) => {
   const seconds: number[] = [];
   const sendSeconds: number[] = [];
   const starts: number[] = [];

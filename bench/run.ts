@@ -12,6 +12,7 @@ import { benchCases } from './cases.ts';
 import { memorySection } from './memory-section.ts';
 import { threadsSection } from './threads-section.ts';
 import { startupSection } from './startup-section.ts';
+import { valkeySection } from './valkey-section.ts';
 import { startLoadMeter } from './machine-load.ts';
 import { detectMpi4py } from './mpi4py-bench.ts';
 import { RATIO_CONVENTION, environment, formatTable, withVerdicts, writeRecord, type SectionOutcome } from './report.ts';
@@ -23,6 +24,7 @@ const sections: Section[] = [
   threadsSection,
   awsSection,
   startupSection,
+  valkeySection,
 ];
 
 interface Options {

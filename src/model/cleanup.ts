@@ -11,8 +11,9 @@ const KEYS_PER_PAGE = 1_000;
  * each page deleted while the next is listed), then the job's record (S3 PUT). Returns when it is
  * done.
  */
-export function modelCleanup(aws: ModeledAws, jobId: string, size: number, endedAt: number): number {
-  const queuesDone = queueCalls(aws, 'DeleteQueue', size, endedAt);
+export function modelCleanup(aws: ModeledAws, jobId: string, size: number, endedAt: number, channel: 'sqs' | 'valkey' = 'sqs'): number {
+  // Over Valkey: one SCAN and one UNLINK of the job's lists instead of a DeleteQueue per rank.
+  const queuesDone = channel === 'valkey' ? aws.sqsSmall('UNLINK', aws.sqsSmall('SCAN', endedAt)) : queueCalls(aws, 'DeleteQueue', size, endedAt);
   const prefix = jobPrefix(jobId);
   const objects = [...aws.objectKeys].filter((key) => key.startsWith(prefix)).length;
   let listedAt = queuesDone;

@@ -45,6 +45,23 @@ export interface AwsModelConstants {
   readonly sqsBilledChunkBytes: number;
   /** What AWS charges: the CLI's dated price table (us-east-1, Lambda on arm64). */
   readonly prices: PriceTable;
+  /** The Valkey channel (`--channel valkey`): ElastiCache Serverless for Valkey. */
+  readonly valkey: ValkeyModelConstants;
+}
+
+/** The figures of the Valkey channel; its requests take the place of SQS's, S3 and Lambda stay. */
+export interface ValkeyModelConstants {
+  /** Median latency of one command from a Lambda in the cache's VPC (a push answered, a waiting pop woken), ms. */
+  readonly requestMs: number;
+  /** Bytes one ECPU covers: a command moving b bytes bills max(1, ⌈b / this⌉) ECPUs. */
+  readonly ecpuBytes: number;
+  /** Price of one ECPU, USD. */
+  readonly ecpuUsd: number;
+  /** Price of one GB-hour stored, USD, and the least billed (the cache's floor, paid whether jobs run or not). */
+  readonly gbHourUsd: number;
+  readonly minimumGb: number;
+  /** Frame bodies above this go through S3 (the Valkey transport's default claim-check threshold). */
+  readonly claimCheckBytes: number;
 }
 
 export const AWS_MODEL_DEFAULTS: AwsModelConstants = Object.freeze({
@@ -84,4 +101,19 @@ export const AWS_MODEL_DEFAULTS: AwsModelConstants = Object.freeze({
   sqsBilledChunkBytes: 64 * 1024,
   // The one table of prices, which the cost of a real run uses too.
   prices: priceTableFor('us-east-1').table,
+  valkey: Object.freeze({
+    // assumed: ElastiCache documents "sub-millisecond" typical latency; a Lambda in the same VPC
+    // adds its network hop. 0.5 ms until measured on AWS (FMI models Redis at ~5 ms a message,
+    // an upper bound from a Redis on EC2).
+    requestMs: 0.5,
+    // published: ElastiCache pricing, Serverless (1 ECPU per KB transferred by a simple command).
+    ecpuBytes: 1024,
+    // published: ElastiCache Serverless for Valkey, us-east-1: $0.0023 per million ECPUs, $0.084
+    // per GB-hour of data stored, billed at 100 MB at least.
+    ecpuUsd: 0.0023 / 1e6,
+    gbHourUsd: 0.084,
+    minimumGb: 0.1,
+    // src/transport/valkey/valkey-settings.ts (where a push and pop cost what an S3 PUT and GET cost).
+    claimCheckBytes: 1024 * 1024,
+  }),
 });

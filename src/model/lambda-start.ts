@@ -49,7 +49,9 @@ export class ModeledLambdaStart {
   begin(): void {
     const { aws, jobId, size, constants } = this.job;
     this.handlerAt[0] = 0;
-    const created = queueCalls(aws, 'CreateQueue', size, aws.s3Small('get', 0)); // HeadBucket first
+    // The Valkey channel creates nothing per job: its lists appear with their first push.
+    const bucketChecked = aws.s3Small('get', 0); // HeadBucket first
+    const created = this.job.channel === 'valkey' ? bucketChecked : queueCalls(aws, 'CreateQueue', size, bucketChecked);
     this.queuesReadyAt = created + constants.sqsQueueReadyDelayMs;
     const steps = [created];
     let pending = 2;

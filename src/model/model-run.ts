@@ -14,7 +14,7 @@ import { ModeledLambdaStart } from './lambda-start.ts';
 import { ModeledJob, lambdaCpuScale, modelChannels, type ModelPlacementOptions } from './modeled-job.ts';
 
 /** What to model: the job, and the platform's settings (ModelPlacementOptions' without its hooks). */
-export interface ModelOptions<I = unknown> extends Pick<ModelPlacementOptions, 'constants' | 'seed' | 'cpuScale' | 'meter' | 'payloadScale' | 'maxMessageBytes'> {
+export interface ModelOptions<I = unknown> extends Pick<ModelPlacementOptions, 'constants' | 'seed' | 'cpuScale' | 'meter' | 'payloadScale' | 'maxMessageBytes' | 'channel'> {
   size: number;
   input?: I;
   /** The job's timeout, in modeled ms (default: runLocal's). */
@@ -41,9 +41,12 @@ export interface ModelReport {
   pointToPoint: { calls: number; seconds: number };
   /** Each rank's run split into point-to-point, collectives and the rest (compute): they add up to runSeconds. */
   ranks: RankTimeSplit[];
-  requests: { sqs: number; s3Put: number; s3Get: number; lambdaInvoke: number };
-  /** SQS requests as billed (64 KiB chunks). */
+  /** `valkey`: the cache's commands, counted where SQS's requests are on the SQS channel (then 0). */
+  requests: { sqs: number; valkey?: number; s3Put: number; s3Get: number; lambdaInvoke: number };
+  /** SQS requests as billed (64 KiB chunks); on the Valkey channel, ECPUs (KB moved per command). */
   sqsBilledRequests: number;
+  /** What carried the frames. */
+  channel: 'sqs' | 'valkey';
   costUsd: number;
   cost: ModeledCost;
   /** Rank 0's return value. */
@@ -101,6 +104,7 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     ...(options.meter ? { meter: options.meter } : {}),
     ...(options.payloadScale ? { payloadScale: options.payloadScale } : {}),
     ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
+    ...(options.channel ? { channel: options.channel } : {}),
     ranksUpAtOnce: false,
     onJob: (made) => {
       job = made;
@@ -131,7 +135,7 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
   if (!job || !start) throw failure; // refused before any rank started
 
   const endedAt = Number.isNaN(job.closedAt[0]!) ? job.scheduler.virtualNow() : job.closedAt[0]!;
-  const cleanedAt = modelCleanup(job.aws, job.jobId, size, endedAt);
+  const cleanedAt = modelCleanup(job.aws, job.jobId, size, endedAt, job.channel);
   const startedAt = Math.max(0, ...Array.from(start.programAt).filter((t) => !Number.isNaN(t)));
   const initMs = warm ? 0 : constants.lambdaColdStartMs;
   const billedMs = Array.from({ length: size }, (_, rank) => {
@@ -141,7 +145,7 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     const until = Number.isNaN(job!.closedAt[rank]!) ? endedAt : job!.closedAt[rank]!;
     return until - from + initMs;
   });
-  const cost = modelCost(constants, job.aws.counts, billedMs);
+  const cost = modelCost(constants, job.aws.counts, billedMs, job.channel);
   if (trace) modeledCleanupStep(trace, job, endedAt, cleanedAt);
   const { counts } = job.aws;
   const report: ModelReport = {
@@ -153,8 +157,11 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     collectives: timing.summary(),
     pointToPoint: timing.pointToPoint(),
     ranks: timing.ranks((endedAt - startedAt) / 1000),
-    requests: { sqs: counts.sqs, s3Put: counts.s3Put, s3Get: counts.s3Get, lambdaInvoke: counts.lambdaInvoke },
+    requests: job.channel === 'valkey'
+      ? { sqs: 0, valkey: counts.sqs, s3Put: counts.s3Put, s3Get: counts.s3Get, lambdaInvoke: counts.lambdaInvoke }
+      : { sqs: counts.sqs, s3Put: counts.s3Put, s3Get: counts.s3Get, lambdaInvoke: counts.lambdaInvoke },
     sqsBilledRequests: counts.sqsBilled,
+    channel: job.channel,
     costUsd: cost.total,
     cost,
     result,

@@ -18,6 +18,8 @@ export interface ModelTransportHost {
   readonly queues: readonly ModeledQueue[];
   readonly limits: WireLimits;
   readonly maxMessageBytes: number;
+  /** Whether messages travel as base64 text (SQS) or as raw bytes (Valkey). */
+  readonly base64: boolean;
   /** The bytes a frame's body, or a shared object, stands for on the wire. */
   modeledBodyBytes(frame: ByteFrame): number;
   modeledObjectBytes(bytes: Uint8Array): number;
@@ -189,7 +191,7 @@ export class ModelTransport implements Transport {
     });
     const messages: ModeledMessage[] = planMessages(wires, this.job.limits).map((planned) => ({
       frames: planned.frames.map((wire) => byWire.get(wire)!),
-      bytes: base64Length(planned.rawBytes),
+      bytes: this.job.base64 ? base64Length(planned.rawBytes) : planned.rawBytes,
     }));
     const calls = planBatchCalls(messages.map((m) => m.bytes), this.job.maxMessageBytes);
     let unanswered = calls.length;

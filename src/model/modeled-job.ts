@@ -29,7 +29,15 @@ export interface ModelPlacementOptions {
   ranksUpAtOnce?: boolean;
   /** Hears each job the placement makes, before any rank runs. */
   onJob?: (job: ModeledJob) => void;
+  /**
+   * What carries the frames: 'sqs' (default: one queue per rank) or 'valkey' (one list per rank
+   * in ElastiCache Serverless: its commands take the place of SQS's requests, at its latency and
+   * ECPU prices, in raw bytes; bodies above its claim-check threshold through S3).
+   */
+  channel?: ModelChannel;
 }
+
+export type ModelChannel = 'sqs' | 'valkey';
 
 /** Modeled ms per ms of local CPU for a function of `memoryMb`: CPU is allocated in proportion to memory. */
 export function lambdaCpuScale(constants: AwsModelConstants): number {
@@ -50,6 +58,9 @@ export class ModeledJob implements ModelTransportHost {
   /** Virtual ms at which each rank's transport closed (its process could end), or NaN. */
   readonly closedAt: Float64Array;
   readonly sharedBytes = new Map<string, Uint8Array>();
+  readonly channel: ModelChannel;
+  /** Whether messages travel as base64 text (SQS) or raw bytes (Valkey). */
+  readonly base64: boolean;
   private readonly transports: ModelTransport[] = [];
   private readonly payloadScale: number;
   private readonly upAtOnce: boolean;
@@ -67,11 +78,15 @@ export class ModeledJob implements ModelTransportHost {
       cpuScale: options.cpuScale ?? lambdaCpuScale(this.constants),
       ...(options.meter ? { meter: options.meter } : {}),
     });
-    this.aws = new ModeledAws(this.scheduler, this.constants, options.seed ?? 1);
+    this.channel = options.channel ?? 'sqs';
+    this.base64 = this.channel === 'sqs';
+    this.aws = new ModeledAws(this.scheduler, this.channel === 'valkey' ? valkeyAsQueues(this.constants) : this.constants, options.seed ?? 1);
     const waitMs = (options.receiveWaitSeconds ?? 20) * 1000;
     this.queues = Array.from({ length: size }, () => new ModeledQueue(this.aws, waitMs));
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.limits = wireLimits(this.maxMessageBytes);
+    this.limits = this.channel === 'valkey'
+      ? { maxRawBytes: this.maxMessageBytes, claimCheckThreshold: this.constants.valkey.claimCheckBytes }
+      : wireLimits(this.maxMessageBytes);
     this.payloadScale = options.payloadScale ?? 1;
     this.closedAt = new Float64Array(size).fill(Number.NaN);
     this.upAtOnce = options.ranksUpAtOnce ?? true;
@@ -102,6 +117,17 @@ export class ModeledJob implements ModelTransportHost {
   modeledObjectBytes(bytes: Uint8Array): number {
     return scaledPayloadBytes(bytes, this.payloadScale);
   }
+}
+
+/**
+ * The Valkey channel on the modeled services: its commands are modeled as the queue requests
+ * they replace (a push as a send, a blocking pop as a long poll that the first push wakes), at
+ * the cache's latency; each bills per KB moved (ECPUs, counted where SQS counts billed
+ * requests). The SQS receive loop's shape (a poll for one, then drains of ten, up to four
+ * pollers) stands in for BLMPOP's up to 256 at once: a little slow under bursts, never fast.
+ */
+function valkeyAsQueues(constants: AwsModelConstants): AwsModelConstants {
+  return { ...constants, sqsRequestMs: constants.valkey.requestMs, sqsBilledChunkBytes: constants.valkey.ecpuBytes, sqsQueueReadyDelayMs: 0 };
 }
 
 /**

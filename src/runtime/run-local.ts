@@ -6,6 +6,7 @@ import type { JobTransports, JobTransportsFactory } from '../transport/job-trans
 import { systemClock } from '../transport/clock.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { AwsJobTransportsOptions } from '../transport/aws/aws-job-transports.ts';
+import type { ValkeyJobTransportsOptions } from '../transport/valkey/valkey-job-transports.ts';
 import { FaultInjectingTransport, type FaultSchedule } from '../transport/fault-injection.ts';
 import { InvalidArgumentError } from '../mpi/errors.ts';
 import { assertJobOptions, inputCopy, validateJob } from './job-options.ts';
@@ -29,11 +30,14 @@ export interface RunLocalOptions<I = unknown> {
   timeoutMs?: number;
   /**
    * Which transport carries the frames: 'memory' (the default: in-process), 'aws' (SQS and S3,
-   * configured by `aws`), or a factory of your own for the job's transports.
+   * configured by `aws`), 'valkey' (a Valkey server, configured by `valkey`; S3 for large bodies
+   * when `aws` is given), or a factory of your own for the job's transports.
    */
-  transport?: 'memory' | 'aws' | JobTransportsFactory;
-  /** For transport 'aws': bucket, region, endpoints (local servers), … */
+  transport?: 'memory' | 'aws' | 'valkey' | JobTransportsFactory;
+  /** For transport 'aws': bucket, region, endpoints (local servers), …; for 'valkey', S3 for large bodies. */
   aws?: AwsJobTransportsOptions;
+  /** For transport 'valkey': the server's URL (`redis://` or `rediss://`), … */
+  valkey?: ValkeyJobTransportsOptions;
   /** Each line as a rank prints it. */
   onOutput?: (line: OutputLine) => void;
   /**
@@ -76,7 +80,8 @@ export async function runLocal<I = unknown, R = unknown>(
   if (options.threads) {
     // Loaded on demand: the bundler is needed only by jobs in threads.
     const { runInThreads } = await import('./threads/run-threads.ts');
-    return runInThreads<R>(program, options, options.transport === 'aws' ? await jobTransportsFactory(options) : undefined);
+    const remote = options.transport === 'aws' || options.transport === 'valkey' ? { entry: options.transport, factory: await jobTransportsFactory(options) } : undefined;
+    return runInThreads<R>(program, options, remote);
   }
   if (options.signal !== undefined) {
     throw new InvalidArgumentError('signal', options.signal, 'absent unless threads is true', 'needs threads: true (ranks that share this thread cannot be interrupted)');
@@ -86,9 +91,11 @@ export async function runLocal<I = unknown, R = unknown>(
   const transports = await (await jobTransportsFactory(options))(jobId, job.size);
   const clock = transports.clock ?? systemClock;
   const deadline = clock.now() + job.timeoutMs;
-  // Frames in memory are handed over exactly once, so the board's counts say what is in flight:
-  // a job whose ranks all wait on each other fails at once (deadlock-watch.ts).
-  const board = (options.transport ?? 'memory') === 'memory' && !transports.clock ? WaitBoard.create(job.size, false) : undefined;
+  // Frames in memory, and in Valkey's lists (a pop removes what it hands over), are handed over
+  // exactly once, so the board's counts say what is in flight: a job whose ranks all wait on each
+  // other fails at once (deadlock-watch.ts).
+  const exactlyOnce = (options.transport ?? 'memory') === 'memory' || options.transport === 'valkey';
+  const board = exactlyOnce && !transports.clock ? WaitBoard.create(job.size, false) : undefined;
   const transportOf = (rank: number) => {
     let transport = transports.transport(rank);
     if (board) transport = new BoardedTransport(transport, board);
@@ -149,7 +156,12 @@ async function jobTransportsFactory(options: RunLocalOptions<any>): Promise<JobT
     const { awsJobTransports } = await import('../transport/aws/aws-job-transports.ts');
     return awsJobTransports(options.aws);
   }
-  throw new InvalidArgumentError('transport', transport, '"memory", "aws" or a function (jobId, size) => Promise<JobTransports>');
+  if (transport === 'valkey') {
+    if (!options.valkey) throw new InvalidArgumentError('valkey', options.valkey, 'the Valkey settings { url: "redis://host:port" or "rediss://…" } when transport is "valkey"');
+    const { valkeyJobTransports } = await import('../transport/valkey/valkey-job-transports.ts');
+    return valkeyJobTransports(options.valkey, options.aws);
+  }
+  throw new InvalidArgumentError('transport', transport, '"memory", "aws", "valkey" or a function (jobId, size) => Promise<JobTransports>');
 }
 
 async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {

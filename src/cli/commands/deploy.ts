@@ -2,6 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { EXIT_FAILED, EXIT_OK, UsageError, noMorePositionals, parseCommandLine, type CliIo, type Command } from '../command.ts';
 import { paramArgs, refuseLocalStackShell, runServerless } from '../serverless.ts';
 import { checkRegion, checkStage } from '../stage.ts';
+import { stageChannel } from '../channel-flag.ts';
 
 const usage = `Usage: lambda-mpi deploy --stage <stage> [--region <region>] [--param key=value …] [--package <dir>]
 
@@ -15,6 +16,7 @@ Options:
   --region <region>      AWS region (default: us-east-1)
   --param key=value      a setting of serverless.yml's params, e.g. --param workerMemory=3008
                          (runMemory, runTimeout, workerMemory, workerTimeout, httpMemory, …)
+  --channel <sqs|valkey> what carries the messages (default sqs; valkey: not built yet)
   --package <dir>        deploy nothing: write the CloudFormation template and the functions' zip
                          to <dir> (what \`sls package\` does; needs no credentials)
   -h, --help             show this help`;
@@ -33,7 +35,9 @@ async function deploy(args: string[], io: CliIo): Promise<number> {
     region: { type: 'string' },
     param: { type: 'string', multiple: true },
     package: { type: 'string' },
+    channel: { type: 'string' },
   });
+  stageChannel('deploy', values.channel);
   noMorePositionals(positionals);
   const stage = checkStage(values.stage);
   const region = checkRegion(values.region);

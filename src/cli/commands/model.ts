@@ -46,6 +46,8 @@ Options:
   --payload-scale <k>     count TypedArray payloads as k times their size (model large vectors
                           with small ones)
   --seed <n>              seed of the latency draws (default 1)
+  --channel <sqs|valkey>  what carries the messages: SQS queues (default) or a Valkey cache
+                          (ElastiCache Serverless: a stage deployed with --channel valkey)
   --output                print the ranks' output (on stderr)
   -h, --help              show this help
 
@@ -70,6 +72,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     'cpu-scale': { type: 'string' },
     'payload-scale': { type: 'string' },
     seed: { type: 'string' },
+    channel: { type: 'string' },
     output: { type: 'boolean', default: false },
     sizes: { type: 'string' },
     report: { type: 'string' },
@@ -92,6 +95,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     ...(values['cpu-scale'] !== undefined ? { cpuScale: nonNegative('--cpu-scale', values['cpu-scale']) } : {}),
     ...(values['payload-scale'] !== undefined ? { payloadScale: positive('--payload-scale', values['payload-scale'], false) } : {}),
     ...(values.seed !== undefined ? { seed: positive('--seed', values.seed, true) } : {}),
+    ...(values.channel !== undefined ? { channel: channelFlag(values.channel) } : {}),
   };
   // Loaded on demand: the model brings the AWS transport's modules, which other commands do without.
   const { modelProgram } = await import('../../model/model-run.ts');
@@ -150,7 +154,7 @@ function printOutput(io: CliIo): (line: OutputLine) => void {
 
 function assumptionsLine(r: ModelReport): string {
   const a = r.assumptions;
-  return `${a.memoryMb} MB, ${a.warm ? 'warm' : 'cold'}; AWS figures as of ${a.constantsAsOf}`;
+  return `${a.memoryMb} MB, ${a.warm ? 'warm' : 'cold'}${r.channel === 'valkey' ? ', messages over Valkey' : ''}; AWS figures as of ${a.constantsAsOf}`;
 }
 
 function heading(target: string, what: string, r: ModelReport): string {
@@ -218,6 +222,11 @@ function seconds(value: number): string {
   return `${value.toFixed(3)} s`;
 }
 
+
+function channelFlag(text: string): 'sqs' | 'valkey' {
+  if (text !== 'sqs' && text !== 'valkey') throw new UsageError(`--channel must be sqs or valkey; received ${JSON.stringify(text)}`);
+  return text;
+}
 
 function positive(flag: string, text: string, integer: boolean): number {
   const value = Number(text);

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { EXIT_FAILED, EXIT_OK, UsageError, noMorePositionals, parseCommandLine, type CliIo, type Command } from '../command.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { checkStage } from '../stage.ts';
+import { stageChannel } from '../channel-flag.ts';
 
 const usage = `Usage: lambda-mpi offline [--stage local] [--http-port 3000] [--lambda-port 3002] [--s3-port 4569] [--sqs-port 9324]
 
@@ -15,6 +16,7 @@ all of it. Its log (the functions' output included) goes to stderr.
 
 Options:
   --stage <stage>        the local stage's name (default: local)
+  --channel <sqs|valkey> what carries the messages (default sqs; valkey: not built yet)
   --http-port <N>        API Gateway (default 3000)
   --lambda-port <N>      the Lambda invoke API (default 3002)
   --s3-port <N>          S3 (default 4569)
@@ -50,6 +52,7 @@ const STOP_GRACE_MS = 30_000;
 async function offline(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(args, {
     stage: { type: 'string', default: 'local' },
+    channel: { type: 'string' },
     'http-port': { type: 'string' },
     'lambda-port': { type: 'string' },
     's3-port': { type: 'string' },
@@ -57,6 +60,7 @@ async function offline(args: string[], io: CliIo): Promise<number> {
   });
   noMorePositionals(positionals);
   const stage = checkStage(values.stage);
+  stageChannel('offline', values.channel);
   const portArgs: string[] = [];
   for (const flag of PORT_FLAGS) {
     const value = values[flag];

@@ -11,7 +11,8 @@ import { RankFailedError, toRemoteErrorInfo } from '../../mpi/errors.ts';
 import type { Program } from '../../mpi/program.ts';
 import { FaultInjectingTransport } from '../../transport/fault-injection.ts';
 import { ThreadTransport } from '../../transport/threads/thread-transport.ts';
-import type { AwsRankTransportSpec, OpenedRankTransport } from '../../transport/aws/aws-rank-transport.ts';
+import type { OpenedRankTransport } from '../../transport/aws/aws-rank-transport.ts';
+import type { RemoteRankTransportSpec } from '../../transport/job-transports.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { RankZeroJob } from '../rank-zero.ts';
 import { DeadlockError } from '../../mpi/deadlock-error.ts';
@@ -56,10 +57,13 @@ control.on('message', (message: ToRank) => {
   }
 });
 
-/** Opens a rank's transport over SQS/S3 (only the AWS entry brings one: other jobs never bundle the SDK). */
-export type AwsOpener = (spec: AwsRankTransportSpec, rank: number) => OpenedRankTransport;
+/**
+ * Opens a rank's transport between processes, SQS/S3 or Valkey (only the entries for those bring
+ * one: other jobs never bundle the SDK or the Valkey client).
+ */
+export type RemoteOpener = (spec: RemoteRankTransportSpec, rank: number) => OpenedRankTransport | Promise<OpenedRankTransport>;
 
-function openTransport(openAws: AwsOpener | undefined): OpenedRankTransport | { transport: Transport; requestCounts?: undefined } {
+async function openTransport(openRemote: RemoteOpener | undefined): Promise<OpenedRankTransport | { transport: Transport; requestCounts?: undefined }> {
   const spec = data.transport;
   if (spec.kind === 'threads') {
     threadTransport = new ThreadTransport({
@@ -71,8 +75,8 @@ function openTransport(openAws: AwsOpener | undefined): OpenedRankTransport | { 
     });
     return { transport: threadTransport };
   }
-  if (!openAws) throw new Error('this thread was bundled without the AWS transport');
-  return openAws(spec, rank);
+  if (!openRemote) throw new Error(`this thread was bundled without the ${spec.kind} transport`);
+  return openRemote(spec, rank);
 }
 
 async function loadProgram(): Promise<Program> {
@@ -87,12 +91,12 @@ async function loadProgram(): Promise<Program> {
   return programFromModule(module, path);
 }
 
-export async function runRankThread(openAws?: AwsOpener): Promise<void> {
+export async function runRankThread(openRemote?: RemoteOpener): Promise<void> {
   let transport: Transport;
   let requestCounts: (() => RequestCounts) | undefined;
   let program: Program;
   try {
-    ({ transport, requestCounts } = openTransport(openAws));
+    ({ transport, requestCounts } = await openTransport(openRemote));
     program = await loadProgram();
   } catch (error) {
     post({ type: 'load-failed', error: toWire(error) });

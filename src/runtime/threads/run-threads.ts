@@ -37,24 +37,28 @@ const SPIN_MS = 0.1;
  * cannot cross threads), bundled once with the thread's entry; a job over SQS/S3 has its queues
  * created here, and each rank opens its own transport to them.
  */
-export async function runInThreads<R>(source: unknown, options: ThreadedRunOptions, awsTransports?: JobTransportsFactory): Promise<RunResult<R>> {
+export async function runInThreads<R>(
+  source: unknown,
+  options: ThreadedRunOptions,
+  remote?: { entry: 'aws' | 'valkey'; factory: JobTransportsFactory },
+): Promise<RunResult<R>> {
   assertJobOptions(options);
   if (typeof options.transport === 'function') {
-    throw new InvalidArgumentError('transport', options.transport, '"memory" or "aws" when threads is true', 'cannot be a transports factory when threads is true: a function cannot cross threads; use "memory" or "aws"');
+    throw new InvalidArgumentError('transport', options.transport, '"memory", "aws" or "valkey" when threads is true', 'cannot be a transports factory when threads is true: a function cannot cross threads; use "memory", "aws" or "valkey"');
   }
   if (options.wrapTransport !== undefined) {
     throw new InvalidArgumentError('wrapTransport', options.wrapTransport, 'absent when threads is true', 'cannot be used when threads is true: a function cannot cross threads (injectFaults takes a fault schedule as data)');
   }
   const program = await locateProgramModule(source);
   const job = validateJobOptions(options);
-  const bundle = await bundleForThreads(program, awsTransports ? 'aws' : 'threads');
+  const bundle = await bundleForThreads(program, remote?.entry ?? 'threads');
   const jobId = newJobId();
   let transports: JobTransports | undefined;
-  if (awsTransports) {
-    transports = await awsTransports(jobId, job.size);
+  if (remote) {
+    transports = await remote.factory(jobId, job.size);
     if (!transports.forThreads) {
       await transports.dispose();
-      throw new InvalidArgumentError('transport', options.transport, '"memory" or "aws" when threads is true');
+      throw new InvalidArgumentError('transport', options.transport, '"memory", "aws" or "valkey" when threads is true');
     }
   }
   const threaded = new ThreadedJob({
@@ -67,7 +71,7 @@ export async function runInThreads<R>(source: unknown, options: ThreadedRunOptio
     program,
     bundle,
     transport: transports?.forThreads ?? { kind: 'threads', spinMs: job.size <= availableParallelism() ? SPIN_MS : 0 },
-    reportGraceMs: transports ? 1_500 : 50,
+    reportGraceMs: !remote ? 50 : remote.entry === 'aws' ? 1_500 : 1_000,
     ...(options.injectFaults ? { faults: options.injectFaults } : {}),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     ...(options.signal ? { signal: options.signal } : {}),

@@ -29,10 +29,13 @@ interface BuiltBundle {
   stamps: Map<string, string>;
 }
 
-/** The thread's entry: with the AWS transport only for jobs over SQS/S3 (the SDK triples the bundling time). */
-export type ThreadEntry = 'threads' | 'aws';
+/**
+ * The thread's entry: with the AWS transport only for jobs over SQS/S3 (the SDK triples the
+ * bundling time), with the Valkey transport only for jobs over Valkey.
+ */
+export type ThreadEntry = 'threads' | 'aws' | 'valkey';
 
-const ENTRY_MODULES: Record<ThreadEntry, string> = { threads: './rank-thread', aws: './rank-thread-aws' };
+const ENTRY_MODULES: Record<ThreadEntry, string> = { threads: './rank-thread', aws: './rank-thread-aws', valkey: './rank-thread-valkey' };
 
 const cache = new Map<string, Promise<BuiltBundle>>();
 
@@ -135,7 +138,11 @@ function lambdaMpiIsThisOne(): Plugin {
  * starts a job: those imports stay out of its bundle (and would fail there if ever reached).
  */
 function leaveOutWhatRanksNeverRun(entry: ThreadEntry): Plugin {
-  const startersOfJobs = entry === 'aws' ? /\/threads\/run-threads\.[jt]s$/ : /(\/threads\/run-threads|\/aws\/aws-job-transports)\.[jt]s$/;
+  const startersOfJobs = {
+    threads: /(\/threads\/run-threads|\/aws\/aws-job-transports|\/valkey\/valkey-job-transports)\.[jt]s$/,
+    aws: /(\/threads\/run-threads|\/valkey\/valkey-job-transports)\.[jt]s$/,
+    valkey: /(\/threads\/run-threads|\/aws\/aws-job-transports)\.[jt]s$/,
+  }[entry];
   return {
     name: 'lambda-mpi-rank-thread',
     setup(on) {

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { VectorReduction } from '../../mpi/comm/vector-reductions.ts';
-import type { AwsRankTransportSpec } from '../../transport/aws/aws-rank-transport.ts';
+import type { RemoteRankTransportSpec } from '../../transport/job-transports.ts';
 import type { FaultSchedule } from '../../transport/fault-injection.ts';
 import type { PeerChannel } from '../../transport/threads/thread-fabric.ts';
 import type { OutputLine } from '../output.ts';
@@ -10,7 +10,7 @@ import type { BlockedRank } from '../../mpi/deadlock-error.ts';
 /** How a rank's thread reaches the other ranks. */
 export type RankThreadTransport =
   | { kind: 'threads'; doorbells: SharedArrayBuffer; spinMs: number }
-  | AwsRankTransportSpec;
+  | RemoteRankTransportSpec;
 
 /** What a rank's thread is started with (workerData): plain data and its control port. */
 export interface RankThreadData {

@@ -62,7 +62,7 @@ export class ThreadedJob {
   private settled = false;
   private stopping = false;
   private watchdog: NodeJS.Timeout | undefined;
-  /** Reads the board for a deadlock (ranks over channels between threads only: there each frame is counted exactly once). */
+  /** Reads the board for a deadlock (ranks over channels between threads or Valkey only: there each frame is counted exactly once). */
   private deadlockTimer: NodeJS.Timeout | undefined;
   private resolveJob!: (result: RunResult) => void;
   private rejectJob!: (error: unknown) => void;
@@ -149,7 +149,8 @@ export class ThreadedJob {
     const deadline = Date.now() + this.spec.timeoutMs;
     for (const port of this.controls) port.postMessage({ type: 'start', deadline } satisfies ToRank);
     this.watchdog = setTimeout(() => void this.overdue(), this.spec.timeoutMs + this.spec.reportGraceMs + WATCHDOG_MARGIN_MS);
-    if (this.spec.transport.kind === 'threads') this.watchForDeadlock();
+    // Between threads and through Valkey's lists each frame is handed over exactly once.
+    if (this.spec.transport.kind === 'threads' || this.spec.transport.kind === 'valkey') this.watchForDeadlock();
   }
 
   /**

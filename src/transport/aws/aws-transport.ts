@@ -1,16 +1,14 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { AwsSettings } from '../../config.ts';
-import { TransportError } from '../../mpi/errors.ts';
 import { noRejections } from '../../mpi/p2p/link.ts';
 import { assertByteFrame, type Delivery, type Frame, type RejectedMessages, type SharedObjects, type Transport } from '../transport.ts';
-import { ClaimCheck } from './claim-check.ts';
+import { ClaimCheck, s3SharedObjects } from './claim-check.ts';
 import type { AwsClients } from './clients.ts';
-import { DIGEST_BYTES, sha256, type JobKey } from './job-key.ts';
+import { DIGEST_BYTES, type JobKey } from './job-key.ts';
 import { queueUrl, type JobQueues } from './job-resources.ts';
 import { Outbox } from './outbox.ts';
 import { QueueReceiver, type HandledMessages } from './receiver.ts';
-import { openMessage, wireLimits, type MessageRejection, type MessageSeal, type WireLimits } from './wire.ts';
-import { sharedObjectKey } from '../../job-store/keys.ts';
+import { openMessage, refusalLine, wireLimits, type MessageRejection, type MessageSeal, type WireLimits } from './wire.ts';
 
 export interface AwsTransportOptions {
   clients: AwsClients;
@@ -28,12 +26,6 @@ export interface AwsTransportOptions {
   /** Test hook: leave a message unhandled this time, as if SQS had delayed it (it comes back after the visibility timeout). */
   delay?: (message: Message) => boolean;
 }
-
-const REJECTION_WORDS: Record<MessageRejection, string> = {
-  malformed: 'a message that is not one of lambda-mpi\'s',
-  unauthentic: 'a message that failed authentication',
-  badClaim: 'a frame whose S3 body is not the one it was sent with',
-};
 
 /** Rank 0 waits this long past the deadline for the others' reports: a few SQS round trips. */
 export const AWS_REPORT_GRACE_MS = 1_500;
@@ -53,7 +45,6 @@ export class AwsTransport implements Transport {
   private receiver: QueueReceiver | undefined;
   private readonly sends = new Set<Promise<void>>();
   private closed: Promise<void> | undefined;
-  private sharedCount = 0;
   private readonly seal: MessageSeal;
   readonly rejected: RejectedMessages = noRejections();
   /** Shared objects are S3 objects under the job's prefix, named by rank, count and SHA-256. */
@@ -66,23 +57,7 @@ export class AwsTransport implements Transport {
     this.seal = { jobId: options.jobId, key: options.jobKey };
     this.outbox = new Outbox(options.clients.sqs, this.limits, options.settings.maxMessageBytes, this.seal);
     this.claims = new ClaimCheck(options.clients.s3, options.settings.bucket, options.jobId);
-    // The name travels in an authenticated frame, so its digest vouches for the object's bytes.
-    this.sharedObjects = {
-      threshold: this.limits.claimCheckThreshold,
-      put: async (bytes) => {
-        const index = this.sharedCount++;
-        await this.claims.store(sharedObjectKey(options.jobId, this.rank, index), bytes);
-        return `${this.rank}-${index}-${sha256(bytes).toString('hex')}`;
-      },
-      get: async (name, length) => {
-        const [rank, index, digest] = name.split('-') as [string, string, string];
-        const fetched = await this.claims.fetchChecked(sharedObjectKey(options.jobId, Number(rank), Number(index)), length, Buffer.from(digest, 'hex'));
-        if ('gone' in fetched) throw new TransportError('S3 GetObject', `shared object ${rank}-${index} of job ${options.jobId} is gone (the job is over)`);
-        // The value cannot be had: delivering other bytes would be worse than failing.
-        if ('mismatch' in fetched) throw new TransportError('S3 GetObject', `shared object ${rank}-${index} of job ${options.jobId} was changed after it was stored: ${fetched.mismatch}`);
-        return fetched.bytes;
-      },
-    };
+    this.sharedObjects = s3SharedObjects(this.claims, options.jobId, this.rank, this.limits.claimCheckThreshold);
   }
 
   send(frame: Frame): Promise<void> {
@@ -155,8 +130,7 @@ export class AwsTransport implements Transport {
   /** Counts a refused message; says so once per kind, so a flood of them is not a flood of lines. */
   private refuse(why: MessageRejection, detail: string): void {
     if (this.rejected[why]++ > 0) return;
-    const line = `[job ${this.options.jobId}] lambda-mpi: rank ${this.rank} dropped ${REJECTION_WORDS[why]} (${detail}); more of this kind are counted in the job's link stats (rejected.${why}), not logged`;
-    (this.options.warn ?? ((text: string) => process.stderr.write(`${text}\n`)))(line);
+    (this.options.warn ?? ((text: string) => process.stderr.write(`${text}\n`)))(refusalLine(this.options.jobId, this.rank, why, detail));
   }
 
   /** When this rank's queue was last seen drained, every message before handled (receiver.ts). */

@@ -2,9 +2,9 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { TransportError } from '../../mpi/errors.ts';
-import type { ByteFrame, Frame } from '../transport.ts';
+import type { ByteFrame, Frame, SharedObjects } from '../transport.ts';
 import { sameBytes, sha256 } from './job-key.ts';
-import { claimCheckKey } from '../../job-store/keys.ts';
+import { claimCheckKey, sharedObjectKey } from '../../job-store/keys.ts';
 
 /** An object as fetched: its bytes, gone (the job's objects were deleted), or not what was announced. */
 export type FetchedObject = { bytes: Uint8Array } | { gone: true } | { mismatch: string };
@@ -79,4 +79,28 @@ export class ClaimCheck {
       throw new TransportError('S3 PutObject', `storing a ${body.byteLength}-byte message body at s3://${this.bucket}/${key} failed: ${(error as Error).message}`, { cause: error });
     }
   }
+}
+
+/**
+ * A rank's shared objects as S3 objects under the job's prefix, named by rank, count and SHA-256.
+ * The name travels in an authenticated frame, so its digest vouches for the object's bytes.
+ */
+export function s3SharedObjects(claims: ClaimCheck, jobId: string, rank: number, threshold: number): SharedObjects {
+  let count = 0;
+  return {
+    threshold,
+    put: async (bytes) => {
+      const index = count++;
+      await claims.store(sharedObjectKey(jobId, rank, index), bytes);
+      return `${rank}-${index}-${sha256(bytes).toString('hex')}`;
+    },
+    get: async (name, length) => {
+      const [owner, index, digest] = name.split('-') as [string, string, string];
+      const fetched = await claims.fetchChecked(sharedObjectKey(jobId, Number(owner), Number(index)), length, Buffer.from(digest, 'hex'));
+      if ('gone' in fetched) throw new TransportError('S3 GetObject', `shared object ${owner}-${index} of job ${jobId} is gone (the job is over)`);
+      // The value cannot be had: delivering other bytes would be worse than failing.
+      if ('mismatch' in fetched) throw new TransportError('S3 GetObject', `shared object ${owner}-${index} of job ${jobId} was changed after it was stored: ${fetched.mismatch}`);
+      return fetched.bytes;
+    },
+  };
 }

@@ -87,10 +87,18 @@ export function base64Length(rawBytes: number): number {
 
 /** Packs frames (all for one queue) into as few message bodies as fit, each sealed with the job's key. */
 export function packMessages(frames: WireFrame[], limits: WireLimits, seal: MessageSeal): string[] {
+  return sealMessages(frames, limits, seal).map((message) => message.toString('base64'));
+}
+
+/**
+ * The sealed messages as raw bytes, for a channel that carries bytes (Valkey); SQS carries text,
+ * so packMessages sends their base64.
+ */
+export function sealMessages(frames: WireFrame[], limits: WireLimits, seal: MessageSeal): Buffer[] {
   return planMessages(frames, limits).map(({ frames: inMessage, rawBytes }) => {
     const parts = inMessage.flatMap(encodeFrame);
     const mac = macOf(seal, inMessage[0]!.frame.dest, parts);
-    return Buffer.concat([MAGIC, mac, ...parts], rawBytes).toString('base64');
+    return Buffer.concat([MAGIC, mac, ...parts], rawBytes);
   });
 }
 
@@ -138,6 +146,17 @@ export interface ParsedFrame {
 /** Why a message was refused before any of its frames reached the link layer. */
 export type MessageRejection = keyof RejectedMessages;
 
+const REJECTION_WORDS: Record<MessageRejection, string> = {
+  malformed: 'a message that is not one of lambda-mpi\'s',
+  unauthentic: 'a message that failed authentication',
+  badClaim: 'a frame whose S3 body is not the one it was sent with',
+};
+
+/** The one line a rank writes the first time it refuses a message of a kind (later ones are only counted). */
+export function refusalLine(jobId: string, rank: number, why: MessageRejection, detail: string): string {
+  return `[job ${jobId}] lambda-mpi: rank ${rank} dropped ${REJECTION_WORDS[why]} (${detail}); more of this kind are counted in the job's link stats (rejected.${why}), not logged`;
+}
+
 /** A message's frames, or why it was refused (with words for a log line: never the message's bytes). */
 export type OpenedMessage = { frames: ParsedFrame[] } | { rejected: MessageRejection; why: string };
 
@@ -146,7 +165,11 @@ export type OpenedMessage = { frames: ParsedFrame[] } | { rejected: MessageRejec
  * truncated message and a forged one are answered, never thrown.
  */
 export function openMessage(body: string, seal: MessageSeal, dest: number): OpenedMessage {
-  const bytes = Buffer.from(body, 'base64');
+  return openSealedBytes(Buffer.from(body, 'base64'), seal, dest);
+}
+
+/** openMessage for a message carried as raw bytes (sealMessages). */
+export function openSealedBytes(bytes: Buffer, seal: MessageSeal, dest: number): OpenedMessage {
   if (bytes.byteLength < PREAMBLE_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
     return { rejected: 'malformed', why: 'not a lambda-mpi message (its first bytes are not the format\'s)' };
   }

@@ -1,0 +1,212 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { TransportError } from '../../mpi/errors.ts';
+import { noRejections } from '../../mpi/p2p/link.ts';
+import { assertByteFrame, type Delivery, type Frame, type RejectedMessages, type SharedObjects, type Transport } from '../transport.ts';
+import type { JobS3 } from './job-s3.ts';
+import { DIGEST_BYTES, type JobKey } from '../aws/job-key.ts';
+import { openSealedBytes, refusalLine, sealMessages, type MessageRejection, type MessageSeal, type WireFrame, type WireLimits } from '../aws/wire.ts';
+import { openValkeyConnection, type ValkeyConnection } from './valkey-connection.ts';
+import { inboxKey } from './valkey-keys.ts';
+import { printableUrl, type ValkeySettings } from './valkey-settings.ts';
+
+export interface ValkeyTransportOptions {
+  settings: ValkeySettings;
+  jobId: string;
+  rank: number;
+  size: number;
+  /** The job's key: every message is sealed with it, as over SQS, and one that fails its check is dropped. */
+  jobKey: JobKey;
+  /** The connection this rank pushes on: shared by the ranks of one process, or the rank's own. */
+  sender: Promise<ValkeyConnection>;
+  /** Close the sender with this rank (it is the rank's own). */
+  ownsSender?: boolean;
+  /** This rank's popping connection, opened already (else start() opens it). */
+  receiver?: Promise<ValkeyConnection>;
+  /** S3 for bodies above the claim-check threshold and for shared objects, when the job has it. */
+  s3?: JobS3;
+  /** Where the one line per kind of refused message goes (standard error by default). */
+  warn?: (line: string) => void;
+}
+
+/** Frames packed into one list element, at most (a larger frame goes alone). */
+const MESSAGE_BYTES = 1024 * 1024;
+/** Elements one pop takes at most: a burst is handed up in a few round trips, not one each. */
+const POP_COUNT = 256;
+/**
+ * Rank 0 waits this long past the deadline for the others' reports: a Valkey round trip is a
+ * millisecond, but a rank's report waits for its turn on a loaded machine too.
+ */
+export const VALKEY_REPORT_GRACE_MS = 1_000;
+
+/**
+ * RPUSH and PEXPIRE as one script: one command and one answer per push, and no moment at which
+ * the list exists without its TTL (two commands on a connection lost between them would leave
+ * one). The key is declared, so a cluster routes it (ElastiCache Serverless runs Lua scripts on
+ * declared keys of one slot).
+ */
+const PUSH_WITH_TTL = "local n = redis.call('RPUSH', KEYS[1], unpack(ARGV, 2)); redis.call('PEXPIRE', KEYS[1], ARGV[1]); return n";
+
+const PUSH_WITH_TTL_SHA = createHash('sha1').update(PUSH_WITH_TTL).digest('hex');
+
+/** EVALSHA of the script (loaded once per connection, when the server does not know it yet). */
+async function pushWithTtl(redis: Redis, key: string, ttlMs: number, messages: Buffer[]): Promise<unknown> {
+  try {
+    return await redis.evalsha(PUSH_WITH_TTL_SHA, 1, key, ttlMs, ...messages);
+  } catch (error) {
+    if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+    return redis.eval(PUSH_WITH_TTL, 1, key, ttlMs, ...messages);
+  }
+}
+
+interface Pending {
+  wire: WireFrame;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * A rank's transport over Valkey: one list per rank, `RPUSH`ed by its senders (the frames of one
+ * tick for one destination packed into one sealed element, its list's TTL renewed by the same
+ * script) and popped by its owner with `BLMPOP` on a connection of its own (a blocking pop holds
+ * its connection). A list delivers in order, once; the link layer above does not rely on it.
+ */
+export class ValkeyTransport implements Transport {
+  readonly rank: number;
+  readonly size: number;
+  readonly reportGraceMs = VALKEY_REPORT_GRACE_MS;
+  readonly rejected: RejectedMessages = noRejections();
+  readonly sharedObjects?: SharedObjects;
+  private readonly limits: WireLimits;
+  private readonly seal: MessageSeal;
+  private readonly lanes = new Map<number, Pending[]>();
+  private readonly sends = new Set<Promise<void>>();
+  private receiver: Promise<ValkeyConnection> | undefined;
+  private closing = false;
+  private closed: Promise<void> | undefined;
+
+  constructor(private readonly options: ValkeyTransportOptions) {
+    this.rank = options.rank;
+    this.size = options.size;
+    this.seal = { jobId: options.jobId, key: options.jobKey };
+    this.limits = { maxRawBytes: MESSAGE_BYTES, claimCheckThreshold: options.s3 ? options.settings.claimCheckBytes : Number.POSITIVE_INFINITY };
+    if (options.s3) this.sharedObjects = options.s3.sharedObjects(this.rank, options.settings.claimCheckBytes);
+  }
+
+  send(frame: Frame): Promise<void> {
+    const sent = this.store(frame);
+    this.sends.add(sent);
+    void sent.catch(() => undefined).finally(() => this.sends.delete(sent));
+    return sent;
+  }
+
+  private async store(frame: Frame): Promise<void> {
+    assertByteFrame(frame);
+    if (frame.body.byteLength <= this.limits.claimCheckThreshold) return this.push({ frame, claimChecked: false });
+    const bodyDigest = await this.options.s3!.claims.put(frame);
+    return this.push({ frame, claimChecked: true, bodyDigest });
+  }
+
+  /** Queues a frame for its destination; the frames of this tick go together (flush). */
+  private push(wire: WireFrame): Promise<void> {
+    const dest = wire.frame.dest;
+    let lane = this.lanes.get(dest);
+    const first = !lane;
+    if (!lane) this.lanes.set(dest, (lane = []));
+    const sent = new Promise<void>((resolve, reject) => lane.push({ wire, resolve, reject }));
+    if (first) queueMicrotask(() => this.flush(dest));
+    return sent;
+  }
+
+  private flush(dest: number): void {
+    const batch = this.lanes.get(dest) ?? [];
+    this.lanes.delete(dest);
+    const key = inboxKey(this.options.settings.keyPrefix, this.options.jobId, dest);
+    let messages: Buffer[];
+    try {
+      messages = sealMessages(batch.map((p) => p.wire), this.limits, this.seal);
+    } catch (error) {
+      batch.forEach((p) => p.reject(error));
+      return;
+    }
+    this.options.sender
+      .then(({ redis }) => pushWithTtl(redis, key, this.options.settings.ttlSeconds * 1000, messages))
+      .then(
+        () => batch.forEach((p) => p.resolve()),
+        (error: unknown) => {
+          const failure = error instanceof TransportError ? error : new TransportError('Valkey RPUSH', `pushing ${messages.length} message(s) to ${key} on ${printableUrl(this.options.settings.url)} failed: ${(error as Error).message}`, { cause: error });
+          batch.forEach((p) => p.reject(failure));
+        },
+      );
+  }
+
+  start(deliver: (frame: Frame) => Delivery, onError: (error: Error) => void): void {
+    this.receiver = this.options.receiver ?? openValkeyConnection(this.options.settings, `${this.options.jobId}-${this.rank}`);
+    void this.receive(this.receiver, deliver).catch((error: unknown) => {
+      if (!this.closing) onError(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  /** Pops this rank's list until closed; a lost connection ends it with the connection's error. */
+  private async receive(opening: Promise<ValkeyConnection>, deliver: (frame: Frame) => Delivery): Promise<void> {
+    const connection = await opening;
+    const key = inboxKey(this.options.settings.keyPrefix, this.options.jobId, this.rank);
+    while (!this.closing) {
+      let popped: [Buffer, Buffer[]] | null;
+      try {
+        popped = await connection.redis.blmpopBuffer(0, 1, key, 'LEFT', 'COUNT', POP_COUNT);
+      } catch (error) {
+        if (this.closing) return;
+        const { lost } = await Promise.race([connection.ended, new Promise<{ lost?: TransportError }>((resolve) => setTimeout(() => resolve({}), 100))]);
+        throw lost ?? new TransportError('Valkey BLMPOP', `popping ${key} on ${printableUrl(this.options.settings.url)} failed: ${(error as Error).message}`, { cause: error });
+      }
+      for (const message of popped?.[1] ?? []) await this.deliverMessage(message, deliver);
+    }
+  }
+
+  private async deliverMessage(message: Buffer, deliver: (frame: Frame) => Delivery): Promise<void> {
+    const opened = openSealedBytes(message, this.seal, this.rank);
+    if ('rejected' in opened) {
+      this.refuse(opened.rejected, opened.why);
+      return;
+    }
+    for (const parsed of opened.frames) {
+      let frame: Frame = parsed.frame;
+      if (parsed.claimChecked) {
+        if (!this.options.s3) {
+          this.refuse('badClaim', 'a claim-checked frame on a job without S3');
+          continue;
+        }
+        const fetched = await this.options.s3.claims.fetch(frame, parsed.bodyLength, parsed.bodyDigest ?? new Uint8Array(DIGEST_BYTES));
+        // No object: the job's objects were already cleaned up, so the job is over.
+        if ('gone' in fetched) continue;
+        if ('mismatch' in fetched) {
+          this.refuse('badClaim', fetched.mismatch);
+          continue;
+        }
+        frame = { ...frame, body: fetched.bytes };
+      }
+      // A list delivers each sender's frames in order, so the link layer never defers one of an
+      // honest sender's (a frame it cannot hold can only be a forged one): nothing to bring back.
+      deliver(frame);
+    }
+  }
+
+  /** Counts a refused message; says so once per kind, so a flood of them is not a flood of lines. */
+  private refuse(why: MessageRejection, detail: string): void {
+    if (this.rejected[why]++ > 0) return;
+    (this.options.warn ?? ((text: string) => process.stderr.write(`${text}\n`)))(refusalLine(this.options.jobId, this.rank, why, detail));
+  }
+
+  /** Finishes the sends in progress, then stops receiving. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await Promise.allSettled([...this.sends]);
+      this.closing = true;
+      const receiver = await this.receiver?.catch(() => undefined);
+      await receiver?.close();
+      if (this.options.ownsSender) await (await this.options.sender.catch(() => undefined))?.close();
+    })();
+    return this.closed;
+  }
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { lambdaMpi } from './run-cli.ts';
+
+describe('--channel', () => {
+  it('models a program over Valkey when asked, and says so', async () => {
+    const r = await lambdaMpi('model', 'hello', '-n', '4', '--channel', 'valkey', '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { channel: string; requests: { sqs: number; valkey: number } };
+    expect(report.channel).toBe('valkey');
+    expect(report.requests.sqs).toBe(0);
+    expect(report.requests.valkey).toBeGreaterThan(0);
+  });
+
+  it.each([
+    [['model', 'hello', '-n', '2', '--channel', 'tcp'], /--channel must be sqs or valkey; received "tcp"/],
+    [['deploy', '--stage', 'dev', '--channel', 'valkey'], /deploy --channel valkey: a stage on Valkey is not built yet/],
+    [['offline', '--channel', 'valkey'], /offline --channel valkey: a stage on Valkey is not built yet/],
+  ])('refuses %j with exit code 2 and a clear message', async (args, message) => {
+    const r = await lambdaMpi(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
