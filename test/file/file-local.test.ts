@@ -102,7 +102,8 @@ describe('File on a local path', () => {
     const r = await runLocal(defineProgram(async (comm) => {
       const file = await File.open(comm, path);
       const errors = [] as string[];
-      for (const call of [() => file.readAt(5, 6), () => file.readAt(-1, 1), () => file.writeAt(0, 'x'), () => file.readPartition({ delimiter: '' })]) {
+      const calls: Array<() => Promise<unknown>> = [() => file.readAt(5, 6), () => file.readAt(-1, 1), () => file.writeAt(0, 'x'), () => file.readPartition({ delimiter: '' })];
+      for (const call of calls) {
         await Promise.resolve().then(call).then(() => errors.push('accepted'), (error: Error) => errors.push(error.message));
       }
       await file.close();
