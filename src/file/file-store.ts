@@ -13,6 +13,8 @@ export interface UploadedPart {
  */
 export interface FileStore {
   readonly location: FileLocation;
+  /** The job whose requests these are (its request counts and cost line); none for File.delete. */
+  jobId?: string;
   /** The object's size in bytes; undefined when there is none. */
   size(): Promise<number | undefined>;
   /** The bytes [offset, offset + length): one ranged GET. */

@@ -77,31 +77,35 @@ export class File {
 
   /** The bytes [offset, offset + length): one ranged GET, or a few in parallel for a long range. */
   async readAt(offset: number, length: number): Promise<Uint8Array> {
-    this.#assertMode('readAt', 'r');
-    this.#assertRange('readAt', offset, length);
-    return readRange((at, count) => this.#store.read(at, count), offset, length);
+    return this.#comm.tracedCall('File.readAt', async () => {
+      this.#assertMode('readAt', 'r');
+      this.#assertRange('readAt', offset, length);
+      return readRange((at, count) => this.#store.read(at, count), offset, length);
+    }, (bytes) => bytes.length);
   }
 
   /** readAt on every rank (collective): small ranges that touch are read once and handed out. */
   async readAtAll(offset: number, length: number): Promise<Uint8Array> {
-    this.#assertMode('readAtAll', 'r');
-    this.#assertRange('readAtAll', offset, length);
-    const ranges = (await this.#comm.allgather([offset, length] as const)).map(([at, count], rank) => ({ rank, offset: at, length: count }));
-    let mine: Uint8Array = new Uint8Array(0);
-    for (const group of mergeReads(ranges)) {
-      const own = group.members.find((member) => member.rank === this.#comm.rank);
-      if (group.reader === this.#comm.rank) {
-        const bytes = await readRange((at, count) => this.#store.read(at, count), group.offset, group.length);
-        for (const member of group.members) {
-          const slice = bytes.subarray(member.offset - group.offset, member.offset - group.offset + member.length);
-          if (member.rank === this.#comm.rank) mine = slice;
-          else await this.#comm.send(slice, member.rank, 0);
+    return this.#comm.tracedCall('File.readAtAll', async () => {
+      this.#assertMode('readAtAll', 'r');
+      this.#assertRange('readAtAll', offset, length);
+      const ranges = (await this.#comm.allgather([offset, length] as const)).map(([at, count], rank) => ({ rank, offset: at, length: count }));
+      let mine: Uint8Array = new Uint8Array(0);
+      for (const group of mergeReads(ranges)) {
+        const own = group.members.find((member) => member.rank === this.#comm.rank);
+        if (group.reader === this.#comm.rank) {
+          const bytes = await readRange((at, count) => this.#store.read(at, count), group.offset, group.length);
+          for (const member of group.members) {
+            const slice = bytes.subarray(member.offset - group.offset, member.offset - group.offset + member.length);
+            if (member.rank === this.#comm.rank) mine = slice;
+            else await this.#comm.send(slice, member.rank, 0);
+          }
+        } else if (own) {
+          mine = await this.#comm.recv<Uint8Array>(group.reader, 0);
         }
-      } else if (own) {
-        mine = await this.#comm.recv<Uint8Array>(group.reader, 0);
       }
-    }
-    return mine;
+      return mine;
+    }, (bytes) => bytes.length);
   }
 
   /**
@@ -110,51 +114,61 @@ export class File {
    * cut or read twice. Without a delimiter the shares are plain byte ranges.
    */
   async readPartition(options: { delimiter?: string | Uint8Array } = {}): Promise<Uint8Array> {
-    this.#assertMode('readPartition', 'r');
-    const { delimiter } = options;
-    if (delimiter !== undefined && !(typeof delimiter === 'string' || delimiter instanceof Uint8Array) || delimiter?.length === 0) {
-      throw new InvalidArgumentError('delimiter', delimiter, "a non-empty string (e.g. '\\n') or Uint8Array");
-    }
-    return readShare({
-      size: this.#size,
-      ranks: this.#comm.size,
-      rank: this.#comm.rank,
-      ...(delimiter === undefined ? {} : { delimiter: typeof delimiter === 'string' ? new TextEncoder().encode(delimiter) : delimiter }),
-      read: (at, count) => readRange((offset, length) => this.#store.read(offset, length), at, count),
-    });
+    return this.#comm.tracedCall('File.readPartition', async () => {
+      this.#assertMode('readPartition', 'r');
+      const { delimiter } = options;
+      if (delimiter !== undefined && !(typeof delimiter === 'string' || delimiter instanceof Uint8Array) || delimiter?.length === 0) {
+        throw new InvalidArgumentError('delimiter', delimiter, "a non-empty string (e.g. '\\n') or Uint8Array");
+      }
+      return readShare({
+        size: this.#size,
+        ranks: this.#comm.size,
+        rank: this.#comm.rank,
+        ...(delimiter === undefined ? {} : { delimiter: typeof delimiter === 'string' ? new TextEncoder().encode(delimiter) : delimiter }),
+        read: (at, count) => readRange((offset, length) => this.#store.read(offset, length), at, count),
+      });
+    }, (bytes) => bytes.length);
   }
 
   /** Writes `data` at `offset`; the bytes appear, with the others', at close. */
   async writeAt(offset: number, data: FileData): Promise<void> {
-    this.#assertMode('writeAt', 'w');
-    assertOffset('writeAt', offset);
-    this.#keep(offset, data);
+    return this.#comm.tracedCall('File.writeAt', async () => {
+      this.#assertMode('writeAt', 'w');
+      assertOffset('writeAt', offset);
+      this.#keep(offset, data);
+    });
   }
 
   /** writeAt on every rank (collective); the two-phase exchange happens at close. */
   async writeAtAll(offset: number, data: FileData): Promise<void> {
-    this.#assertMode('writeAtAll', 'w');
-    assertOffset('writeAtAll', offset);
-    this.#keep(offset, data);
+    return this.#comm.tracedCall('File.writeAtAll', async () => {
+      this.#assertMode('writeAtAll', 'w');
+      assertOffset('writeAtAll', offset);
+      this.#keep(offset, data);
+    });
   }
 
   /** Every rank's data, concatenated in rank order after what earlier writeOrdered calls wrote (collective; MPI_File_write_ordered). */
   async writeOrdered(data: FileData): Promise<void> {
-    this.#assertMode('writeOrdered', 'w');
-    const bytes = bytesOf('writeOrdered', data);
-    const lengths = await this.#comm.allgather(bytes.length);
-    const offset = this.#orderedOffset + lengths.slice(0, this.#comm.rank).reduce((sum, length) => sum + length, 0);
-    this.#orderedOffset += lengths.reduce((sum, length) => sum + length, 0);
-    if (bytes.length > 0) this.#pieces.push({ offset, bytes });
+    return this.#comm.tracedCall('File.writeOrdered', async () => {
+      this.#assertMode('writeOrdered', 'w');
+      const bytes = bytesOf('writeOrdered', data);
+      const lengths = await this.#comm.allgather(bytes.length);
+      const offset = this.#orderedOffset + lengths.slice(0, this.#comm.rank).reduce((sum, length) => sum + length, 0);
+      this.#orderedOffset += lengths.reduce((sum, length) => sum + length, 0);
+      if (bytes.length > 0) this.#pieces.push({ offset, bytes });
+    });
   }
 
   /** Collective. For writing: makes the object from every rank's writes, atomically (one multipart upload), or fails leaving nothing. */
   async close(): Promise<void> {
-    if (this.#closed) throw new FileError(this.url, 'closed', 'close() was called twice');
-    this.#closed = true;
-    if (this.mode === 'r') return;
-    const pieces = this.#pieces.splice(0);
-    this.written = await writeCollectively(this.#comm, this.#store, pieces, this.mode === 'wx', this.#limits);
+    return this.#comm.tracedCall('File.close', async () => {
+      if (this.#closed) throw new FileError(this.url, 'closed', 'close() was called twice');
+      this.#closed = true;
+      if (this.mode === 'r') return;
+      const pieces = this.#pieces.splice(0);
+      this.written = await writeCollectively(this.#comm, this.#store, pieces, this.mode === 'wx', this.#limits);
+    });
   }
 
   #keep(offset: number, data: FileData): void {
@@ -183,7 +197,12 @@ export class File {
 export async function openFile(comm: Comm, url: string, mode: FileMode = 'r', internals: FileInternals = {}): Promise<File> {
   if (!MODES.includes(mode)) throw new InvalidArgumentError('mode', mode, "'r', 'w' or 'wx'");
   const store = internals.store ?? storeFor(url);
+  store.jobId = comm.jobId;
   const own = comm.dup();
+  return own.tracedCall('File.open', () => openOn(own, store, url, mode, internals));
+}
+
+async function openOn(own: Comm, store: FileStore, url: string, mode: FileMode, internals: FileInternals): Promise<File> {
   // One rank asks the store; every rank gets the same answer, or the same error.
   let answer: { size: number } | { error: FileErrorInfo } | undefined;
   if (own.rank === 0) {

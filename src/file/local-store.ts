@@ -12,6 +12,7 @@ import type { FileLocation } from './file-url.ts';
  * if the path exists), so nothing is visible before close and an aborted upload leaves nothing.
  */
 export class LocalStore implements FileStore {
+  jobId?: string;
   readonly location: FileLocation & { kind: 'local' };
 
   constructor(location: FileLocation & { kind: 'local' }) {
@@ -19,7 +20,7 @@ export class LocalStore implements FileStore {
   }
 
   async size(): Promise<number | undefined> {
-    countFileRequest('get');
+    countFileRequest(this.jobId, 'HeadObject');
     try {
       const info = await stat(this.location.path);
       if (!info.isFile()) throw new FileError(this.location.url, 'failed', 'is not a regular file');
@@ -41,7 +42,7 @@ export class LocalStore implements FileStore {
         if (bytesRead === 0) throw new FileError(this.location.url, 'failed', `bytes ${offset}..${offset + length - 1} reach past the file's end (the file changed while open?)`);
         filled += bytesRead;
       }
-      countFileRequest('get', length);
+      countFileRequest(this.jobId, 'GetObject', 0, length);
       return bytes;
     } finally {
       await handle.close();
@@ -49,20 +50,20 @@ export class LocalStore implements FileStore {
   }
 
   async startUpload(): Promise<string> {
-    countFileRequest('put');
+    countFileRequest(this.jobId, 'CreateMultipartUpload');
     const uploadId = randomBytes(8).toString('hex');
     await mkdir(this.#scratch(uploadId), { recursive: true }).catch((error: unknown) => { throw this.#failure(error); });
     return uploadId;
   }
 
   async uploadPart(uploadId: string, partNumber: number, bytes: Uint8Array): Promise<UploadedPart> {
-    countFileRequest('put', bytes.length);
+    countFileRequest(this.jobId, 'UploadPart', bytes.length);
     await writeFile(join(this.#scratch(uploadId), String(partNumber)), bytes).catch((error: unknown) => { throw this.#failure(error); });
     return { partNumber, etag: String(partNumber) };
   }
 
   async completeUpload(uploadId: string, parts: readonly UploadedPart[], exclusive: boolean): Promise<void> {
-    countFileRequest('put');
+    countFileRequest(this.jobId, 'CompleteMultipartUpload');
     const scratch = this.#scratch(uploadId);
     const whole = join(scratch, 'object');
     const out = await open(whole, 'w');
@@ -91,12 +92,12 @@ export class LocalStore implements FileStore {
   }
 
   async abortUpload(uploadId: string): Promise<void> {
-    countFileRequest('put');
+    countFileRequest(this.jobId, 'AbortMultipartUpload');
     await rm(this.#scratch(uploadId), { recursive: true, force: true });
   }
 
   async delete(): Promise<void> {
-    countFileRequest('put');
+    countFileRequest(this.jobId, 'DeleteObject');
     await unlink(this.location.path).catch((error: unknown) => { throw this.#failure(error); });
   }
 

@@ -24,6 +24,7 @@ function client(): S3Client {
 
 /** A file that is an S3 object: HEAD, ranged GET, one multipart upload. */
 export class S3Store implements FileStore {
+  jobId?: string;
   readonly location: FileLocation & { kind: 's3' };
   readonly #s3: S3Client;
 
@@ -34,7 +35,7 @@ export class S3Store implements FileStore {
 
   async size(): Promise<number | undefined> {
     const { bucket, key } = this.location;
-    countFileRequest('get');
+    countFileRequest(this.jobId, 'HeadObject');
     try {
       const head = await this.#s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       return head.ContentLength ?? 0;
@@ -50,7 +51,7 @@ export class S3Store implements FileStore {
     try {
       const got = await this.#s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
       const bytes = await got.Body!.transformToByteArray();
-      countFileRequest('get', bytes.length);
+      countFileRequest(this.jobId, 'GetObject', 0, bytes.length);
       if (bytes.length !== length) {
         throw new FileError(this.location.url, 'failed', `a ranged GET of bytes ${offset}..${offset + length - 1} returned ${bytes.length} bytes (the object changed while open?)`);
       }
@@ -63,7 +64,7 @@ export class S3Store implements FileStore {
 
   async startUpload(): Promise<string> {
     const { bucket, key } = this.location;
-    countFileRequest('put');
+    countFileRequest(this.jobId, 'CreateMultipartUpload');
     try {
       const started = await this.#s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
       return started.UploadId!;
@@ -74,7 +75,7 @@ export class S3Store implements FileStore {
 
   async uploadPart(uploadId: string, partNumber: number, bytes: Uint8Array): Promise<UploadedPart> {
     const { bucket, key } = this.location;
-    countFileRequest('put', bytes.length);
+    countFileRequest(this.jobId, 'UploadPart', bytes.length);
     try {
       const uploaded = await this.#s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: bytes, ContentLength: bytes.length }));
       return { partNumber, etag: uploaded.ETag! };
@@ -85,7 +86,7 @@ export class S3Store implements FileStore {
 
   async completeUpload(uploadId: string, parts: readonly UploadedPart[], exclusive: boolean): Promise<void> {
     const { bucket, key } = this.location;
-    countFileRequest('put');
+    countFileRequest(this.jobId, 'CompleteMultipartUpload');
     try {
       await this.#s3.send(new CompleteMultipartUploadCommand({
         Bucket: bucket,
@@ -103,7 +104,7 @@ export class S3Store implements FileStore {
 
   async abortUpload(uploadId: string): Promise<void> {
     const { bucket, key } = this.location;
-    countFileRequest('put');
+    countFileRequest(this.jobId, 'AbortMultipartUpload');
     try {
       await this.#s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
     } catch (error) {
@@ -114,7 +115,7 @@ export class S3Store implements FileStore {
 
   async delete(): Promise<void> {
     const { bucket, key } = this.location;
-    countFileRequest('put');
+    countFileRequest(this.jobId, 'DeleteObject');
     try {
       await this.#s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     } catch (error) {

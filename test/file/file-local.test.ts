@@ -96,6 +96,27 @@ describe('File on a local path', () => {
     expect(readdirSync(dir).filter((name) => name.includes('.upload-'))).toEqual([]);
   });
 
+  it("each file call is a span of the job's trace, with the bytes it read, and its requests are in the job's counts", async () => {
+    const path = join(dir, 'traced.txt');
+    writeFileSync(path, 'one\ntwo\nthree\n');
+    const out = join(dir, 'traced-out.txt');
+    const r = await runLocal(defineProgram(async (comm) => {
+      const file = await File.open(comm, path);
+      const share = await file.readPartition({ delimiter: '\n' });
+      await file.close();
+      const target = await File.open(comm, out, 'w');
+      await target.writeOrdered(share);
+      await target.close();
+    }), { size: 2, trace: true });
+    const spans = (tid: number) => r.trace!.traceEvents.filter((e) => e.ph === 'X' && e.tid === tid && e.name.startsWith('File.')).map((e) => [e.name, e.args?.bytes]);
+    expect(spans(0)).toEqual([['File.open', undefined], ['File.readPartition', 8], ['File.close', undefined], ['File.open', undefined], ['File.writeOrdered', undefined], ['File.close', undefined]]);
+    expect(spans(1)).toEqual([['File.open', undefined], ['File.readPartition', 6], ['File.close', undefined], ['File.open', undefined], ['File.writeOrdered', undefined], ['File.close', undefined]]);
+    expect(readFileSync(out, 'utf8')).toBe('one\ntwo\nthree\n');
+    expect(Object.fromEntries(Object.entries(r.requests?.files ?? {}).map(([operation, count]) => [operation, count.requests]))).toEqual({
+      HeadObject: 1, GetObject: 2, CreateMultipartUpload: 1, UploadPart: 1, CompleteMultipartUpload: 1,
+    });
+  });
+
   it('bad arguments are refused naming what is allowed', async () => {
     const path = join(dir, 'small.txt');
     writeFileSync(path, '0123456789');
