@@ -1,25 +1,29 @@
 /** How reads become requests: long ranges in parallel chunks, small neighbouring ranges of a collective read merged. */
 
-/** A range this long or longer is read as parallel ranged GETs of READ_CHUNK_BYTES each. */
+/** A range this long or longer is read as PARALLEL_READS ranged GETs at once, one a quarter. */
 export const PARALLEL_READ_BYTES = 16 * 1024 * 1024;
-export const READ_CHUNK_BYTES = 8 * 1024 * 1024;
-/** How many ranged GETs of one read are in flight at once. */
-export const READS_IN_FLIGHT = 4;
+/**
+ * Never more GETs a read than this: a single GET stream is slower than a machine's link, so a few
+ * help; more would only spend S3's per-prefix request rate (5,500 GETs/s), which 1,000 ranks
+ * reading one object share (the model: docs/architecture.md).
+ */
+export const PARALLEL_READS = 4;
 
-/** Reads [offset, offset + length) with one GET, or in parallel chunks when long. */
+/** How many GETs a read of `length` bytes takes. */
+export function getsFor(length: number): number {
+  return length === 0 ? 0 : length < PARALLEL_READ_BYTES ? 1 : PARALLEL_READS;
+}
+
+/** Reads [offset, offset + length) with one GET, or a few in parallel when long. */
 export async function readRange(read: (offset: number, length: number) => Promise<Uint8Array>, offset: number, length: number): Promise<Uint8Array> {
-  if (length < PARALLEL_READ_BYTES) return read(offset, length);
+  const gets = getsFor(length);
+  if (gets <= 1) return read(offset, length);
   const out = new Uint8Array(length);
-  const starts: number[] = [];
-  for (let at = 0; at < length; at += READ_CHUNK_BYTES) starts.push(at);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < starts.length) {
-      const at = starts[next++]!;
-      out.set(await read(offset + at, Math.min(READ_CHUNK_BYTES, length - at)), at);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, starts.length) }, lane));
+  const chunk = Math.ceil(length / gets);
+  await Promise.all(Array.from({ length: gets }, async (_, i) => {
+    const at = i * chunk;
+    out.set(await read(offset + at, Math.min(chunk, length - at)), at);
+  }));
   return out;
 }
 
