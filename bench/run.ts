@@ -8,6 +8,7 @@
  * from row descriptions (bench/rows.ts), and append it to `sections` below.
  */
 import { awsSection } from './aws-section.ts';
+import { filesSection } from './files-section.ts';
 import { benchCases } from './cases.ts';
 import { memorySection } from './memory-section.ts';
 import { threadsSection } from './threads-section.ts';
@@ -21,6 +22,7 @@ const sections: Section[] = [
   memorySection,
   threadsSection,
   awsSection,
+  filesSection,
 ];
 
 interface Options {
