@@ -8,29 +8,49 @@ import { countFileRequest } from './file-requests.ts';
 import type { FileStore, UploadedPart } from './file-store.ts';
 import type { FileLocation } from './file-url.ts';
 
-let sharedClient: S3Client | undefined;
+/**
+ * One client per job in this process (or thread), from the SDK's standard configuration, made
+ * while the job's program runs: on a stage that is when the environment holds the job's narrowed
+ * credentials, which the client then keeps. The few most recent jobs' clients are kept; an older
+ * one is closed.
+ */
+const clients = new Map<string, S3Client>();
+const KEPT_CLIENTS = 8;
 
-/** One client for every file of the ranks in this process (or thread), from the SDK's standard configuration. */
-function client(): S3Client {
-  sharedClient ??= new S3Client({
-    ...fileS3SettingsFromEnv(),
-    // Checksums only where S3 requires them (see src/transport/aws/clients.ts: local servers).
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 4,
-  });
-  return sharedClient;
+function clientFor(jobId: string | undefined): S3Client {
+  const key = jobId ?? '';
+  let client = clients.get(key);
+  if (!client) {
+    client = new S3Client({
+      ...fileS3SettingsFromEnv(),
+      // Checksums only where S3 requires them (see src/transport/aws/clients.ts: local servers).
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 4,
+    });
+    clients.set(key, client);
+    if (clients.size > KEPT_CLIENTS) {
+      const [oldest, old] = clients.entries().next().value!;
+      clients.delete(oldest);
+      old.destroy();
+    }
+  }
+  return client;
 }
 
 /** A file that is an S3 object: HEAD, ranged GET, one multipart upload. */
 export class S3Store implements FileStore {
   jobId?: string;
   readonly location: FileLocation & { kind: 's3' };
-  readonly #s3: S3Client;
+  readonly #given: S3Client | undefined;
 
-  constructor(location: FileLocation & { kind: 's3' }, s3: S3Client = client()) {
+  constructor(location: FileLocation & { kind: 's3' }, s3?: S3Client) {
     this.location = location;
-    this.#s3 = s3;
+    this.#given = s3;
+  }
+
+  get #s3(): S3Client {
+    return this.#given ?? clientFor(this.jobId);
   }
 
   async size(): Promise<number | undefined> {
