@@ -35,7 +35,7 @@ export async function writeCollectively(comm: Comm, store: FileStore, pieces: re
     throw new FileError(url, 'overlap', `rank ${a.rank} writes bytes ${a.offset}..${a.offset + a.length - 1} and rank ${b.rank} writes bytes ${b.offset}..${b.offset + b.length - 1}: writes to one file may not overlap (nothing was written)`);
   }
   const end = Math.max(0, ...extents.flat().map((extent) => extent.offset + extent.length));
-  const plan = planWrite(end, comm.size, limits);
+  const plan = planWrite(end, comm.size, limits, extents.flat());
 
   const started = await comm.bcast<Outcome<string> | undefined>(comm.rank === 0 ? await outcome(url, () => store.startUpload()) : undefined, 0);
   if ('error' in started!) throw fileErrorFrom(started.error);

@@ -50,18 +50,31 @@ export interface WritePlan {
   rounds: number;
 }
 
-/** Parts of one size: one a rank while parts stay under targetPartBytes, never under the minimum nor over maxParts. */
-export function planWrite(end: number, ranks: number, limits: PartLimits = S3_PART_LIMITS): WritePlan {
+/**
+ * Parts of one size: one a rank while parts stay under targetPartBytes, never under the minimum nor
+ * over maxParts. Each domain's aggregator is the rank that wrote most of it (ties: the lowest), so
+ * the bytes it holds need no message; a rank aggregates one domain at most.
+ */
+export function planWrite(end: number, ranks: number, limits: PartLimits = S3_PART_LIMITS, extents: readonly Extent[] = []): WritePlan {
   if (end === 0) return { end, partBytes: 0, parts: 0, domains: [], rounds: 0 };
-  const partBytes = Math.max(limits.minPartBytes, Math.ceil(end / limits.maxParts), Math.min(Math.ceil(end / ranks), limits.targetPartBytes));
+  // k parts a rank's worth of bytes, each at most targetPartBytes: equal shares (writeOrdered) then
+  // fall on part boundaries, and each rank aggregates its own bytes.
+  const perRank = Math.ceil(end / ranks);
+  const partsPerRank = Math.max(1, Math.ceil(perRank / limits.targetPartBytes));
+  const partBytes = Math.max(limits.minPartBytes, Math.ceil(end / limits.maxParts), Math.ceil(end / (ranks * partsPerRank)));
   const parts = Math.ceil(end / partBytes);
   const aggregatorCount = Math.min(ranks, parts);
   const domains: FileDomain[] = [];
+  const taken = new Set<number>();
+  const byOffset = [...extents].sort((a, b) => a.offset - b.offset);
   for (let d = 0; d < aggregatorCount; d++) {
     const firstPart = Math.floor((d * parts) / aggregatorCount);
     const nextFirst = Math.floor(((d + 1) * parts) / aggregatorCount);
-    // Aggregators spread over the ranks (rank 0 is busy completing the upload besides).
-    domains.push({ aggregator: Math.floor((d * ranks) / aggregatorCount), firstPart, partCount: nextFirst - firstPart });
+    const aggregator = mostBytesIn(byOffset, firstPart * partBytes, Math.min(end, nextFirst * partBytes), taken)
+      // Nobody free wrote here: spread over the ranks, or the lowest free one.
+      ?? [Math.floor((d * ranks) / aggregatorCount), ...Array.from({ length: ranks }, (_, rank) => rank)].find((rank) => !taken.has(rank))!;
+    taken.add(aggregator);
+    domains.push({ aggregator, firstPart, partCount: nextFirst - firstPart });
   }
   return { end, partBytes, parts, domains, rounds: Math.max(...domains.map((domain) => domain.partCount)) };
 }
@@ -77,4 +90,19 @@ export function intersect(extent: { offset: number; length: number }, start: num
   const from = Math.max(start, extent.offset);
   const to = Math.min(end, extent.offset + extent.length);
   return from < to ? { from, to } : undefined;
+}
+
+/** The rank not yet taken that wrote the most bytes of [start, end) (ties: the lowest rank). */
+function mostBytesIn(byOffset: readonly Extent[], start: number, end: number, taken: ReadonlySet<number>): number | undefined {
+  const bytes = new Map<number, number>();
+  for (const extent of byOffset) {
+    if (extent.offset >= end) break;
+    const cut = intersect(extent, start, end);
+    if (cut && !taken.has(extent.rank)) bytes.set(extent.rank, (bytes.get(extent.rank) ?? 0) + cut.to - cut.from);
+  }
+  let best: number | undefined;
+  for (const [rank, count] of bytes) {
+    if (best === undefined || count > bytes.get(best)! || (count === bytes.get(best)! && rank < best)) best = rank;
+  }
+  return best;
 }

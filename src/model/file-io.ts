@@ -52,8 +52,8 @@ export interface ModeledFileWrite {
  * request each on rank 0.
  */
 export function modelOrderedWrite(bytes: number, ranks: number, constants: AwsModelConstants = AWS_MODEL_DEFAULTS): ModeledFileWrite {
-  const plan = planWrite(bytes, ranks);
   const share = bytes / ranks;
+  const plan = planWrite(bytes, ranks, undefined, Array.from({ length: ranks }, (_, rank) => ({ rank, offset: rank * share, length: share })));
   let shippedBytes = 0;
   let slowestAggregatorBytes = 0;
   for (const domain of plan.domains) {
