@@ -103,8 +103,11 @@ async function exchangeAndUpload(comm: Comm, store: FileStore, uploadId: string,
     if (domain && round < domain.partCount) {
       const part = domain.firstPart + round;
       const { start, end } = partRange(plan, part);
-      const buffer = new Uint8Array(end - start); // a hole reads as zeros
-      for (const [rank, list] of extents.entries()) {
+      const contributors = extents.flatMap((list, rank) => (list.some((extent) => intersect(extent, start, end)) ? [rank] : []));
+      // A part this rank wrote whole is uploaded as it is: no second copy of it.
+      const whole = contributors.length === 1 && contributors[0] === comm.rank && ownShare?.bytes.length === end - start;
+      const buffer = whole ? ownShare!.bytes : new Uint8Array(end - start); // a hole reads as zeros
+      for (const [rank, list] of whole ? [] : extents.entries()) {
         const cuts = list.flatMap((extent) => intersect(extent, start, end) ?? []);
         if (cuts.length === 0) continue;
         const payload = rank === comm.rank ? ownShare!.bytes : await comm.recv<Uint8Array>(rank, part);

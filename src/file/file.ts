@@ -156,7 +156,8 @@ export class File {
       const lengths = await this.#comm.allgather(bytes.length);
       const offset = this.#orderedOffset + lengths.slice(0, this.#comm.rank).reduce((sum, length) => sum + length, 0);
       this.#orderedOffset += lengths.reduce((sum, length) => sum + length, 0);
-      if (bytes.length > 0) this.#pieces.push({ offset, bytes });
+      // A copy, as for writeAt: the caller may reuse its buffer once the call returns.
+      if (bytes.length > 0) this.#pieces.push({ offset, bytes: bytes.slice() });
     });
   }
 

@@ -117,6 +117,21 @@ describe('File on a local path', () => {
     });
   });
 
+  it('a buffer reused after a write returns changes nothing of what is written (writeAt, writeAtAll, writeOrdered)', async () => {
+    const path = join(dir, 'reused.txt');
+    await runLocal(defineProgram(async (comm) => {
+      const file = await File.open(comm, path, 'w');
+      const buffer = new TextEncoder().encode(`rank ${comm.rank}\n`);
+      await file.writeOrdered(buffer);
+      buffer.fill(63);
+      const again = new TextEncoder().encode(`more ${comm.rank}\n`);
+      await (comm.rank === 0 ? file.writeAt(14 + comm.rank * 7, again) : file.writeAtAll(14 + comm.rank * 7, again));
+      again.fill(63);
+      await file.close();
+    }), { size: 2 });
+    expect(readFileSync(path, 'utf8')).toBe('rank 0\nrank 1\nmore 0\nmore 1\n');
+  });
+
   it('bad arguments are refused naming what is allowed', async () => {
     const path = join(dir, 'small.txt');
     writeFileSync(path, '0123456789');
