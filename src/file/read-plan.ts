@@ -1,7 +1,11 @@
 /** How reads become requests: long ranges in parallel chunks, small neighbouring ranges of a collective read merged. */
 
-/** A range this long or longer is read as PARALLEL_READS ranged GETs at once, one a quarter. */
-export const PARALLEL_READ_BYTES = 16 * 1024 * 1024;
+/**
+ * A range this long or longer is read as PARALLEL_READS ranged GETs at once, one a quarter. Below
+ * it, one GET: on Lambda a function's link, not one GET stream, is the limit (the model's shared
+ * link), and every extra GET is a request paid and one more against the prefix's rate.
+ */
+export const PARALLEL_READ_BYTES = 64 * 1024 * 1024;
 /**
  * Never more GETs a read than this: a single GET stream is slower than a machine's link, so a few
  * help; more would only spend S3's per-prefix request rate (5,500 GETs/s), which 1,000 ranks
