@@ -6,7 +6,9 @@ function virtualObject() {
   const gets: Array<[number, number]> = [];
   const read = async (offset: number, length: number) => {
     gets.push([offset, length]);
-    return Uint8Array.from({ length }, (_, i) => (offset + i) % 251);
+    const bytes = new Uint8Array(length);
+    for (let i = 0; i < length; i++) bytes[i] = (offset + i) % 251;
+    return bytes;
   };
   return { gets, read };
 }
@@ -18,7 +20,8 @@ describe('how reads become requests', () => {
     const bytes = await readRange(read, 1000, length);
     expect(gets).toHaveLength(PARALLEL_READS);
     expect(gets.reduce((sum, [, count]) => sum + count, 0)).toBe(length);
-    const wrong = bytes.findIndex((byte, i) => byte !== (1000 + i) % 251);
+    let wrong = -1;
+    for (let i = 0; i < length && wrong < 0; i++) if (bytes[i] !== (1000 + i) % 251) wrong = i;
     expect(wrong).toBe(-1);
   });
 
