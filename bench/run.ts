@@ -8,6 +8,7 @@
  * from row descriptions (bench/rows.ts), and append it to `sections` below.
  */
 import { awsSection } from './aws-section.ts';
+import { filesSection } from './files-section.ts';
 import { benchCases } from './cases.ts';
 import { memorySection } from './memory-section.ts';
 import { threadsSection } from './threads-section.ts';
@@ -25,6 +26,7 @@ const sections: Section[] = [
   awsSection,
   startupSection,
   valkeySection,
+  filesSection,
 ];
 
 interface Options {

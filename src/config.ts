@@ -102,3 +102,12 @@ export function vectorReductionFromEnv(env: Environment = process.env): VectorRe
   }
   return value;
 }
+
+/**
+ * How programs' files on S3 (`File.open(comm, 's3://…')`) are reached: the SDK's standard sources
+ * (region, credentials, AWS_ENDPOINT_URL_S3), with path-style addressing where a custom S3
+ * endpoint (a local server in practice) is given, as for the transport's bucket.
+ */
+export function fileS3SettingsFromEnv(env: Environment = process.env): { forcePathStyle: boolean } {
+  return { forcePathStyle: env.LAMBDA_MPI_S3_PATH_STYLE ? env.LAMBDA_MPI_S3_PATH_STYLE === 'true' : Boolean(env.AWS_ENDPOINT_URL_S3) };
+}

@@ -21,3 +21,5 @@ export {
 } from './mpi/errors.ts';
 export { DeadlockError, type BlockedRank } from './mpi/deadlock-error.ts';
 export { programs, findProgram, programNames } from './programs/index.ts';
+export { File, type FileMode, type FileData } from './file/file.ts';
+export { FileError, type FileErrorReason } from './file/file-errors.ts';

@@ -1,10 +1,11 @@
 import type { JobTimings } from '../runtime/run-result.ts';
+import type { RequestCounts } from '../transport/request-counts.ts';
 
 /**
  * One line of where a job's wall time went, from its RunResult's timings: start-up (rank 0's
  * steps, the slowest rank's start, cold starts), run, clean-up.
  */
-export function describeTimings(result: { jobId?: string; timings: JobTimings }): string {
+export function describeTimings(result: { jobId?: string; timings: JobTimings; requests?: RequestCounts }): string {
   const { timings } = result;
   const parts: string[] = [];
   if (timings.phases) {
@@ -22,7 +23,18 @@ export function describeTimings(result: { jobId?: string; timings: JobTimings })
     if (cold.length) details.push(`${cold.length} cold start${cold.length === 1 ? '' : 's'}, init up to ${seconds(Math.max(...cold.map((r) => r.initMs ?? 0)))}`);
     parts.push(`start-up ${seconds(startupMs)}${details.length ? ` (${details.join('; ')})` : ''}`, `run ${seconds(runMs)}`, `clean-up ${seconds(cleanupMs)}`);
   }
+  const files = Object.values(result.requests?.files ?? {});
+  if (files.length > 0) {
+    const requests = files.reduce((sum, count) => sum + count.requests, 0);
+    const read = files.reduce((sum, count) => sum + count.bytesReceived, 0);
+    const written = files.reduce((sum, count) => sum + count.bytesSent, 0);
+    parts.push(`files ${requests} request${requests === 1 ? '' : 's'} (${mebibytes(read)} read, ${mebibytes(written)} written)`);
+  }
   return `job ${result.jobId ?? ''} took ${seconds(timings.durationMs)}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+}
+
+function mebibytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(bytes < 1024 * 1024 ? 3 : 1)} MiB`;
 }
 
 function seconds(ms: number): string {

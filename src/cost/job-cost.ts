@@ -55,7 +55,7 @@ export function estimateJobCost(job: CostInput, extra?: RequestCounts): CostEsti
       sqs.requests += count.requests;
       sqs.billedChunks += count.billedChunks ?? count.requests;
     }
-    for (const [operation, count] of Object.entries(counts?.s3 ?? {})) {
+    for (const [operation, count] of [...Object.entries(counts?.s3 ?? {}), ...Object.entries(counts?.files ?? {})]) {
       if (S3_FREE.has(operation)) s3.free += count.requests;
       else if (S3_PUT_CLASS.has(operation)) s3.putClass += count.requests;
       else s3.getClass += count.requests;

@@ -1,3 +1,4 @@
+import { withFileRequests } from '../file/file-requests.ts';
 import { collectiveMismatchAtEnd, unreceivedOf, type UnreceivedMessages } from './unreceived.ts';
 import { decode } from '../mpi/codec/codec.ts';
 import {
@@ -259,7 +260,7 @@ export class RankZeroJob {
     this.ends.set(0, { durationMs: this.ownDurationMs, endAt: this.session.endedAt ?? this.clock.now(), ...(firstMessageAt !== undefined ? { firstMessageAt } : {}) });
     if (this.session.tracer) this.spans.set(0, this.session.tracer.spans);
     const timings = this.timings();
-    const ownRequests = this.options.requestCounts?.();
+    const ownRequests = withFileRequests(this.options.requestCounts?.(), jobId);
     const requests = ownRequests || Object.keys(this.workerRequests).length > 0 ? addRequestCounts(addRequestCounts({}, this.workerRequests), ownRequests) : undefined;
     this.resolveEnding({
       jobId,

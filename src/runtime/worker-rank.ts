@@ -1,3 +1,4 @@
+import { withFileRequests } from '../file/file-requests.ts';
 import { unreceivedOf } from './unreceived.ts';
 import { encode } from '../mpi/codec/codec.ts';
 import { JobAbortedError, JobTimeoutError, toRemoteErrorInfo } from '../mpi/errors.ts';
@@ -166,7 +167,7 @@ export class WorkerRank {
       await this.report({ type: 'failed', rank, error: toRemoteErrorInfo(returnValueError(error)) });
       return;
     }
-    const requests = this.options.requestCounts?.();
+    const requests = withFileRequests(this.options.requestCounts?.(), this.options.jobId);
     const firstMessageAt = session.engine.firstFrameAt;
     const unreceived = unreceivedOf(rank, session.engine.unreceived());
     await this.report({

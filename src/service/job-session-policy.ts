@@ -13,6 +13,10 @@ import { jobPrefix } from '../job-store/keys.ts';
 /** The actions on a job's queues that its ranks use (none creates, deletes or lists queues). */
 export const JOB_QUEUE_ACTIONS = ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'] as const;
 export const JOB_OBJECT_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'] as const;
+/** What a program's File does on a data bucket (--data-bucket), and on its objects. */
+export const DATA_BUCKET_ACTIONS = ['s3:ListBucket', 's3:ListBucketMultipartUploads'] as const;
+export const DATA_OBJECT_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'] as const;
+export { MAX_DATA_BUCKETS } from '../file/data-buckets.ts';
 
 /**
  * STS refuses a session policy over 2,048 characters (as plain text; its packed size is checked
@@ -24,7 +28,7 @@ export interface PolicyStatement {
   Sid: string;
   Effect: 'Allow';
   Action: string[];
-  Resource: string;
+  Resource: string | string[];
   Condition?: { StringLike: Record<string, string[]> };
 }
 
@@ -33,8 +37,13 @@ export interface PolicyDocument {
   Statement: PolicyStatement[];
 }
 
-export function jobSessionPolicy(stage: { queuePrefix: string; bucket: string }, jobId: string): PolicyDocument {
+export function jobSessionPolicy(stage: { queuePrefix: string; bucket: string; dataBuckets?: readonly string[] }, jobId: string): PolicyDocument {
   const prefix = jobPrefix(jobId);
+  const data = stage.dataBuckets ?? [];
+  const dataStatements: PolicyStatement[] = data.length === 0 ? [] : [
+    { Sid: 'DataBuckets', Effect: 'Allow', Action: [...DATA_BUCKET_ACTIONS], Resource: data.map((name) => `arn:*:s3:::${name}`) },
+    { Sid: 'DataObjects', Effect: 'Allow', Action: [...DATA_OBJECT_ACTIONS], Resource: data.map((name) => `arn:*:s3:::${name}/*`) },
+  ];
   return {
     Version: '2012-10-17',
     Statement: [
@@ -47,6 +56,7 @@ export function jobSessionPolicy(stage: { queuePrefix: string; bucket: string },
         Resource: `arn:*:s3:::${stage.bucket}`,
         Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } },
       },
+      ...dataStatements,
     ],
   };
 }

@@ -1,4 +1,5 @@
 import { awsSettingsFromEnv, vectorReductionFromEnv, type AwsSettings, type VectorReduction } from '../config.ts';
+import { dataBucketProblem } from '../file/data-buckets.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_SIZE } from '../mpi/constants.ts';
@@ -46,6 +47,8 @@ export interface LambdaConfig {
    * credentials explicitly (`aws.credentials`), so the program's do not become theirs.
    */
   jobRoleArn?: string;
+  /** The buckets a job's program may use with File (LAMBDA_MPI_DATA_BUCKETS, from --data-bucket). */
+  dataBuckets: string[];
 }
 
 export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LambdaConfig {
@@ -68,6 +71,7 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
   return {
     aws: { ...awsSettingsFromEnv(env), ...(jobRoleArn ? functionCredentials(env) : {}) },
     ...(jobRoleArn ? { jobRoleArn } : {}),
+    dataBuckets: dataBucketsFromEnv(env),
     workerFunction,
     ...(env.LAMBDA_MPI_RUN_FUNCTION ? { runFunction: env.LAMBDA_MPI_RUN_FUNCTION } : {}),
     fanout,
@@ -142,4 +146,14 @@ export function printToLog(jobId: string): (line: { rank: number; stream: 'stdou
 /** A line of the functions' own about a job, into their log: with the job's id, like the ranks' lines. */
 export function logForJob(jobId: string, message: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
   (stream === 'stderr' ? process.stderr : process.stdout).write(`[job ${jobId}] lambda-mpi: ${message}\n`);
+}
+
+/** LAMBDA_MPI_DATA_BUCKETS: comma-separated bucket names (empty: none). */
+function dataBucketsFromEnv(env: NodeJS.ProcessEnv): string[] {
+  const names = (env.LAMBDA_MPI_DATA_BUCKETS ?? '').split(',').map((name) => name.trim()).filter((name) => name.length > 0);
+  for (const name of names) {
+    const problem = dataBucketProblem(name);
+    if (problem) throw new ConfigurationError('LAMBDA_MPI_DATA_BUCKETS', `must be comma-separated S3 bucket names: ${problem}`);
+  }
+  return names;
 }

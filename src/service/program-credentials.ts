@@ -39,7 +39,7 @@ export async function assumeJobSession(config: LambdaConfig, jobId: string, rank
     const answer = await sts.send(new AssumeRoleCommand({
       RoleArn: config.jobRoleArn,
       RoleSessionName: `${jobId}-${rank}`,
-      Policy: sessionPolicyText(jobSessionPolicy(config.aws, jobId)),
+      Policy: sessionPolicyText(jobSessionPolicy({ ...config.aws, dataBuckets: config.dataBuckets }, jobId)),
       DurationSeconds: SESSION_SECONDS,
     }));
     const c = answer.Credentials;

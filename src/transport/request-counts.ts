@@ -4,7 +4,8 @@
  * and priced by the cost estimate. A transport's figures, not its internals: the runtime, the
  * model and the cost estimate read them without knowing the backend.
  */
-export type AwsService = 'sqs' | 's3' | 'lambda';
+/** `files`: the requests of a program's File calls on its data objects (S3 operation names, priced as S3's). */
+export type AwsService = 'sqs' | 's3' | 'lambda' | 'files';
 
 export interface RequestCount {
   requests: number;

@@ -130,6 +130,8 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     [['deploy'], /missing --stage <stage>/],
     [['deploy', '--stage', 'Prod'], /--stage must be 1-28 lower-case letters, digits or '-', starting with a letter; received "Prod"/],
     [['deploy', '--stage', 'prod', '--param', 'workerMemory'], /--param must be key=value, e\.g\. workerMemory=3008; received "workerMemory"/],
+    [['deploy', '--stage', 'prod', '--data-bucket', 'My_Bucket'], /--data-bucket: "My_Bucket" is not an S3 bucket name \(3-63 lower-case letters, digits, dots, hyphens\)/],
+    [['deploy', '--stage', 'prod', ...['a', 'b', 'c', 'd', 'e', 'f', 'g'].flatMap((b) => ['--data-bucket', `bucket-${b}`])], /--data-bucket may name at most 6 buckets .*; received 7/],
     [['remove', '--stage', 'prod', '--region', 'mars'], /--region must be an AWS region name such as us-east-1; received "mars"/],
     [['remove', 'prod'], /unexpected arguments: prod/],
     [['offline', '--s3-port', '70000'], /--s3-port must be a port number in 1\.\.65535; received "70000"/],

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeZipScratch } from '../../src/cli/serverless.ts';
-import { JOB_OBJECT_ACTIONS, JOB_QUEUE_ACTIONS } from '../../src/service/job-session-policy.ts';
+import { DATA_BUCKET_ACTIONS, DATA_OBJECT_ACTIONS, JOB_OBJECT_ACTIONS, JOB_QUEUE_ACTIONS } from '../../src/service/job-session-policy.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -90,6 +90,46 @@ function render(value: Json): string {
   throw new Error(`cannot render ${JSON.stringify(value)}`);
 }
 
+/** A statement list with CloudFormation's Fn::If resolved by the template's own conditions (Fn::Not, Fn::Equals of literals). */
+function resolveIfs(template: Json, statements: Json[]): Json[] {
+  const holds = (condition: Json): boolean => {
+    if ('Fn::Not' in condition) return !holds(condition['Fn::Not'][0]);
+    if ('Fn::Equals' in condition) return condition['Fn::Equals'][0] === condition['Fn::Equals'][1];
+    throw new Error(`cannot evaluate ${JSON.stringify(condition)}`);
+  };
+  return statements.flatMap((statement) => {
+    if (!('Fn::If' in statement)) return [statement];
+    const [name, then, otherwise] = statement['Fn::If'];
+    const chosen = holds(template.Conditions[name]) ? then : otherwise;
+    return chosen?.Ref === 'AWS::NoValue' ? [] : [chosen];
+  });
+}
+
+/** A resource value evaluated as CloudFormation would, with Fn::Join over a Fn::Split list and Fn::Split of a joined string. */
+function evaluate(value: Json): string | string[] {
+  if (value && typeof value === 'object' && 'Fn::Split' in value) {
+    const [sep, inner] = value['Fn::Split'];
+    return String(evaluate(inner)).split(sep);
+  }
+  if (value && typeof value === 'object' && 'Fn::Join' in value) {
+    const [sep, parts] = value['Fn::Join'];
+    const list = Array.isArray(parts) ? parts.map((part: Json) => String(evaluate(part))) : (evaluate(parts) as string[]);
+    return list.join(sep);
+  }
+  return render(value);
+}
+
+function resources(value: Json): string[] {
+  return [value].flat().flatMap((item: Json) => [evaluate(item)].flat());
+}
+
+/** Every (action, resource) pair of the job role, sorted. */
+function jobRoleGrants(template: Json): string[] {
+  return resolveIfs(template, template.Resources.JobRole.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement))
+    .flatMap((st: Json) => [st.Action].flat().flatMap((a: string) => resources(st.Resource).map((r) => `${a} ${r}`)))
+    .sort();
+}
+
 interface Statement {
   Effect: string;
   Action: string[];
@@ -144,7 +184,7 @@ beforeAll(async () => {
     slsPackage(['--stage', 'prod']),
     slsPackage([
       '--stage', 'dev', '--param=runMemory=2048', '--param=workerTimeout=123', '--param=jobsRetentionDays=2',
-      '--param=diagnostics=true', '--param=workerReservedConcurrency=50', '--param=maxRanks=8', '--param=sweepSchedule=rate(2 minutes)',
+      '--param=diagnostics=true', '--param=workerReservedConcurrency=50', '--param=dataBuckets=my-input-data,my-results', '--param=maxRanks=8', '--param=sweepSchedule=rate(2 minutes)',
     ]),
   ]);
 }, 60_000);
@@ -266,9 +306,7 @@ describe('IAM: a role per function, each with only what that function does', () 
       expect(role.AssumeRolePolicyDocument.Statement).toEqual([
         { Effect: 'Allow', Principal: { AWS: [{ 'Fn::GetAtt': ['RunRole', 'Arn'] }, { 'Fn::GetAtt': ['WorkerRole', 'Arn'] }] }, Action: 'sts:AssumeRole' },
       ]);
-      const granted = role.Policies.flatMap((p: Json) => p.PolicyDocument.Statement)
-        .flatMap((st: Json) => [st.Action].flat().flatMap((a: string) => [st.Resource].flat().map((r: Json) => `${a} ${render(r)}`)))
-        .sort();
+      const granted = jobRoleGrants(template);
       // What a session policy may then narrow (job-session-policy.ts): every action it names is here.
       expect(granted).toEqual([
         ...JOB_OBJECT_ACTIONS.map((a) => `${a} {JobBucket.Arn}/jobs/*`),
@@ -294,6 +332,24 @@ describe('IAM: a role per function, each with only what that function does', () 
       expect(env.LAMBDA_MPI_RUN_FUNCTION).toBe(get().template.Resources.RunLambdaFunction.Properties.FunctionName);
     });
   }
+});
+
+describe('data buckets (lambda-mpi deploy --data-bucket NAME)', () => {
+  it("grant the job role (a program's session) read, write and multipart uploads on exactly those buckets, and nothing without them", () => {
+    const extra = jobRoleGrants(overridden.template).filter((grant) => !jobRoleGrants(dev.template).includes(grant));
+    expect(extra).toEqual([
+      ...['my-input-data', 'my-results'].flatMap((bucket) => [
+        ...DATA_BUCKET_ACTIONS.map((a) => `${a} arn:*:s3:::${bucket}`),
+        ...DATA_OBJECT_ACTIONS.map((a) => `${a} arn:*:s3:::${bucket}/*`),
+      ]),
+    ].sort());
+    expect(jobRoleGrants(dev.template).filter((grant) => grant.includes('arn:*:s3:::'))).toEqual([]);
+    // The functions name them again, for each job's session policy.
+    for (const fn of ['run', 'worker'] as const) {
+      expect(overridden.template.Resources[logicalId(fn)].Properties.Environment.Variables.LAMBDA_MPI_DATA_BUCKETS).toBe('my-input-data,my-results');
+      expect(dev.template.Resources[logicalId(fn)].Properties.Environment.Variables.LAMBDA_MPI_DATA_BUCKETS).toBe('');
+    }
+  });
 });
 
 describe('the job bucket', () => {

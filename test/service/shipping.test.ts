@@ -1,5 +1,5 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -334,6 +334,41 @@ describe('refusals and failures of the stage keep their words', () => {
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.code).toBe(1);
   }, 60_000);
+});
+
+describe('examples/wordcount-s3 on the stage: File on a data bucket', () => {
+  /** The single-process count the job must agree with. */
+  const countWords = (text: string) => {
+    const counts = new Map<string, number>();
+    for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) counts.set(word, (counts.get(word) ?? 0) + 1);
+    return counts;
+  };
+
+  it('counts the words of an object with readPartition, alltoallv and writeOrdered, as a single process counts them', async () => {
+    const DATA = 'wordcount-data'; // made by the local S3 on its first use
+    const words = ['lambda', 'mpi', 'über', 'naïve', 'straße', '日本', 'zoë', 'fox', 'dog', 'the', 'a'];
+    let seed = 7;
+    const pick = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return words[seed % words.length]!;
+    };
+    const text = Array.from({ length: 3000 }, (_, line) => `${Array.from({ length: 1 + (line % 9) }, pick).join(' ')}${line % 5 === 0 ? ', The End.' : ''}\n`).join('');
+    await s3.send(new PutObjectCommand({ Bucket: DATA, Key: 'book.txt', Body: text }));
+    const input = JSON.stringify({ input: `s3://${DATA}/book.txt`, output: `s3://${DATA}/counts.tsv` });
+    const r = await lambdaMpi(['run', join(import.meta.dirname, '../../examples/wordcount-s3/wordcount.ts'), '-n', '4', '--stage', STAGE, '--input', input, '--result']);
+    expect(r.code, r.stderr).toBe(0);
+
+    const expected = countWords(text);
+    const lines = (await (await s3.send(new GetObjectCommand({ Bucket: DATA, Key: 'counts.tsv' }))).Body!.transformToString()).split('\n').filter(Boolean);
+    expect(lines).toHaveLength(expected.size); // each word once: no share counted twice, none lost
+    expect(new Map(lines.map((line) => [line.split('\t')[0]!, Number(line.split('\t')[1])]))).toEqual(expected);
+    const total = [...expected.values()].reduce((sum, count) => sum + count, 0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ words: total, distinct: expected.size });
+    expect(r.stdout).toContain(`${total} words, ${expected.size} distinct`);
+    // The file requests in the time breakdown: a HEAD, a GET a rank, and the output's start, one part and completion.
+    expect(r.stderr).toMatch(/, files 8 requests \(0\.\d+ MiB read, 0\.\d+ MiB written\)\n/);
+    expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: DATA }))).Uploads ?? []).toEqual([]);
+  }, 120_000);
 });
 
 describe('after the jobs', () => {

@@ -66,3 +66,25 @@ describe('the estimated cost of a job', () => {
     expect([usd(0), usd(0.0000004), usd(0.00007066702), usd(0.0123456), usd(1.5)]).toEqual(['$0', '$0.000000400', '$0.0000707', '$0.0123', '$1.5000']);
   });
 });
+
+describe("a program's file requests (File on S3) in the cost", () => {
+  it('are priced as S3 requests of their class: the upload as PUT, reads as GET, an abort free', () => {
+    const files = {
+      files: {
+        CreateMultipartUpload: { requests: 1, bytesSent: 0, bytesReceived: 0 },
+        UploadPart: { requests: 998, bytesSent: 0, bytesReceived: 0 },
+        CompleteMultipartUpload: { requests: 1, bytesSent: 0, bytesReceived: 0 },
+        GetObject: { requests: 999, bytesSent: 0, bytesReceived: 0 },
+        HeadObject: { requests: 1, bytesSent: 0, bytesReceived: 0 },
+        AbortMultipartUpload: { requests: 3, bytesSent: 0, bytesReceived: 0 },
+      },
+    };
+    const without = estimateJobCost({ ...job, requests: {} });
+    const withFiles = estimateJobCost({ ...job, requests: files });
+    expect(withFiles.s3.putClass - without.s3.putClass).toBe(1000);
+    expect(withFiles.s3.getClass - without.s3.getClass).toBe(1000);
+    expect(withFiles.s3.free - without.s3.free).toBe(3);
+    // 1,000 PUTs at $0.005 per 1,000 and 1,000 GETs at $0.0004 per 1,000.
+    expect(withFiles.s3.usd - without.s3.usd).toBeCloseTo(0.0054, 10);
+  });
+});

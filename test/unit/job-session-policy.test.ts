@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jobSessionPolicy, MAX_SESSION_POLICY_CHARS, sessionPolicyText, type PolicyDocument } from '../../src/service/job-session-policy.ts';
+import { jobSessionPolicy, MAX_DATA_BUCKETS, MAX_SESSION_POLICY_CHARS, sessionPolicyText, type PolicyDocument } from '../../src/service/job-session-policy.ts';
 
 /**
  * A job's session policy grants its program this job's queues and objects and nothing of any
@@ -15,7 +15,7 @@ function allows(policy: PolicyDocument, action: string, resource: string, contex
   return policy.Statement.some((s) =>
     s.Effect === 'Allow'
     && s.Action.some((a) => glob(a).test(action))
-    && glob(s.Resource).test(resource)
+    && [s.Resource].flat().some((r) => glob(r).test(resource))
     && Object.entries(s.Condition?.StringLike ?? {}).every(([key, patterns]) => key in context && patterns.some((p) => glob(p).test(context[key]!))));
 }
 
@@ -69,5 +69,29 @@ describe('a job\'s session policy', () => {
     // An SQS queue name has at most 80 characters: the prefix leaves room for "-<26-char id>-<rank>".
     const longest = jobSessionPolicy({ queuePrefix: 'q'.repeat(47), bucket: 'b'.repeat(63) }, mine);
     expect(sessionPolicyText(longest).length).toBeLessThan(MAX_SESSION_POLICY_CHARS);
+  });
+});
+
+describe("a job's session policy with data buckets (--data-bucket)", () => {
+  const data = ['my-input-data', 'my-results'];
+  const withData = jobSessionPolicy({ ...stage, dataBuckets: data }, mine);
+
+  it('lets the program read, write and multipart-upload the objects of exactly those buckets', () => {
+    for (const bucket of data) {
+      for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']) {
+        expect(allows(withData, action, object('any/key.txt', bucket)), `${action} on ${bucket}`).toBe(true);
+      }
+      expect(allows(withData, 's3:ListBucket', `arn:aws:s3:::${bucket}`)).toBe(true);
+    }
+    for (const action of ['s3:GetObject', 's3:PutObject']) {
+      expect(allows(withData, action, object('any/key.txt', 'someone-elses-bucket'))).toBe(false);
+      expect(allows(withData, action, object('any/key.txt', 'my-results-backup'))).toBe(false);
+      expect(allows(policy, action, object('any/key.txt', 'my-results'))).toBe(false);
+    }
+  });
+
+  it(`fits STS's budget with the most data buckets a stage may name, each of the longest name`, () => {
+    const longest = Array.from({ length: MAX_DATA_BUCKETS }, (_, i) => `${String(i).padStart(2, '0')}${'b'.repeat(61)}`);
+    expect(() => sessionPolicyText(jobSessionPolicy({ ...stage, dataBuckets: longest }, mine))).not.toThrow();
   });
 });

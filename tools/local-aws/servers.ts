@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequestHandler } from 'local-aws-sqs';
 import { makeObjectWritesAtomic, type S3rverStore } from './atomic-objects.ts';
+import { withMultipartGaps, type MultipartStore } from './multipart-gaps.ts';
 import { localAwsEnv, type LocalAwsEndpoints } from './clients.ts';
 import { LOCAL_CREDENTIALS, LOCAL_HOST as HOST, LOCAL_REGION as REGION } from './defaults.ts';
 
@@ -56,7 +57,7 @@ interface S3rverApp {
   /** Creates the buckets of the `configureBuckets` option, without a request. */
   configureBuckets(): Promise<unknown>;
   logger: { close(): void; exceptions: { unhandle(): void } };
-  store: S3rverStore & { getMetadata(bucket: string, key: string): Promise<unknown> };
+  store: S3rverStore & MultipartStore;
 }
 type S3rverCtor = new (options: Record<string, unknown>) => S3rverApp;
 
@@ -146,7 +147,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     // s3rver defaults to allowMismatchedSignatures: false, i.e. signatures are checked.
   });
   makeObjectWritesAtomic(s3app.store);
-  const s3Server = createServer(withConditionalPut(s3app));
+  const s3Server = createServer(withMultipartGaps(s3app.store, withConditionalPut(s3app)));
 
   const { requestHandler, service } = createRequestHandler({
     port: 0, // patched below once the real port is known (it is used to build QueueUrls)

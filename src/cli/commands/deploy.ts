@@ -3,8 +3,9 @@ import { EXIT_FAILED, EXIT_OK, UsageError, noMorePositionals, parseCommandLine, 
 import { paramArgs, refuseLocalStackShell, runServerless } from '../serverless.ts';
 import { checkRegion, checkStage } from '../stage.ts';
 import { stageChannel } from '../channel-flag.ts';
+import { MAX_DATA_BUCKETS, dataBucketProblem } from '../../file/data-buckets.ts';
 
-const usage = `Usage: lambda-mpi deploy --stage <stage> [--region <region>] [--param key=value …] [--package <dir>]
+const usage = `Usage: lambda-mpi deploy --stage <stage> [--region <region>] [--data-bucket <name> …] [--param key=value …] [--package <dir>]
 
 Deploys the lambda-mpi service (the run, worker and http functions, the stage's bucket, its API key)
 to the AWS account of your credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY),
@@ -14,6 +15,8 @@ serverless.yml. Deploying again updates the stack.
 Options:
   --stage <stage>        the stage to deploy (lower-case letters, digits, '-')
   --region <region>      AWS region (default: us-east-1)
+  --data-bucket <name>   a bucket the stage's programs may read and write with File (s3://name/…);
+                         repeat for more (at most ${MAX_DATA_BUCKETS}); any other bucket is refused
   --param key=value      a setting of serverless.yml's params, e.g. --param workerMemory=3008
                          (runMemory, runTimeout, workerMemory, workerTimeout, httpMemory, …)
   --channel <sqs|valkey> what carries the messages (default sqs; valkey: not built yet)
@@ -34,6 +37,7 @@ async function deploy(args: string[], io: CliIo): Promise<number> {
     stage: { type: 'string' },
     region: { type: 'string' },
     param: { type: 'string', multiple: true },
+    'data-bucket': { type: 'string', multiple: true },
     package: { type: 'string' },
     channel: { type: 'string' },
   });
@@ -42,7 +46,9 @@ async function deploy(args: string[], io: CliIo): Promise<number> {
   const stage = checkStage(values.stage);
   const region = checkRegion(values.region);
   for (const p of values.param ?? []) if (!PARAM.test(p)) throw new UsageError(`--param must be key=value, e.g. workerMemory=3008; received ${JSON.stringify(p)}`);
-  const common = ['--stage', stage, ...(region ? ['--region', region] : []), ...paramArgs(values.param)];
+  const dataBuckets = checkDataBuckets(values['data-bucket']);
+  const params = [...(values.param ?? []), ...(dataBuckets.length > 0 ? [`dataBuckets=${dataBuckets.join(',')}`] : [])];
+  const common = ['--stage', stage, ...(region ? ['--region', region] : []), ...paramArgs(params)];
   if (values.package !== undefined) {
     if (!values.package) throw new UsageError('--package needs a directory');
     // sls runs in the package's own directory: make the user's relative path absolute first.
@@ -54,4 +60,16 @@ async function deploy(args: string[], io: CliIo): Promise<number> {
   }
   refuseLocalStackShell('deploy');
   return (await runServerless(['deploy', ...common], io)) === 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+function checkDataBuckets(names: string[] | undefined): string[] {
+  const unique = [...new Set(names ?? [])];
+  for (const name of unique) {
+    const problem = dataBucketProblem(name);
+    if (problem) throw new UsageError(`--data-bucket: ${problem}`);
+  }
+  if (unique.length > MAX_DATA_BUCKETS) {
+    throw new UsageError(`--data-bucket may name at most ${MAX_DATA_BUCKETS} buckets (a job's session policy must fit STS's 2,048 characters); received ${unique.length}`);
+  }
+  return unique;
 }

@@ -471,6 +471,11 @@ export class Comm {
     return this.#services.abort(reason instanceof Error ? reason.message : String(reason));
   }
 
+  /** @internal One span of the job's trace (when traced) around `call`: how File's calls show on the timeline, with the bytes they moved. */
+  tracedCall<T>(operation: string, call: () => Promise<T>, bytes?: (value: T) => number): Promise<T> {
+    return this.#traced(operation, {}, call, bytes ? (value) => ({ bytes: bytes(value) }) : undefined);
+  }
+
   // ---- for communicators with a topology (CartComm) ----
 
   /** @internal What made this communicator, for its children. */

@@ -1,0 +1,105 @@
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { File, defineProgram, runLocal } from '../src/index.ts';
+import { modelOrderedWrite, modelPartitionRead } from '../src/model/file-io.ts';
+import { localS3Client } from '../tools/local-aws/clients.ts';
+import { startEmulatorProcess } from '../tools/local-aws/emulator-process.ts';
+import { median, rounded } from './stats.ts';
+import type { Row, Section } from './types.ts';
+
+/**
+ * File on the local S3 server (s3rver in a child process) against the plain SDK on the same server,
+ * in one run: readPartition of a 256 MiB text object by 8 ranks (in this process) against one
+ * GetObject of it, and writeOrdered of 8 × 32 MiB + close against one lib-storage Upload of the
+ * same 256 MiB. The server is one process, so the figures are File's overhead, not its scaling;
+ * then the model's figures for 1,000 ranks on AWS (src/model/file-io.ts).
+ */
+const MIB = 1 << 20;
+const OBJECT_BYTES = 256 * MIB;
+const RANKS = 8;
+const BUCKET = 'lambda-mpi-bench-files';
+
+function textObject(bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  const line = new TextEncoder().encode('the quick brown fox jumps over the lazy dog, naïve café 日本\n');
+  for (let at = 0; at < bytes; at += line.length) out.set(line.subarray(0, Math.min(line.length, bytes - at)), at);
+  return out;
+}
+
+async function timed(reps: number, run: () => Promise<unknown>): Promise<number[]> {
+  const ms: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const started = performance.now();
+    await run();
+    ms.push(performance.now() - started);
+  }
+  return ms;
+}
+
+function row(id: string, metric: string, lambdaMpi: number[], baselineName: string, description: string, baseline: number[]): Row {
+  return {
+    id, section: 'files', metric, unit: 'ms', better: 'lower', lambdaMpi: rounded(median(lambdaMpi)), mpi4py: null,
+    baseline: { name: baselineName, description, value: rounded(median(baseline)) },
+    target: { maxRatio: 1, label: '≤ 1x plain SDK' },
+    detail: { lambdaMpiMs: lambdaMpi.map(rounded), baselineMs: baseline.map(rounded) },
+  };
+}
+
+export const filesSection: Section = {
+  name: 'files',
+  description: 'File (MPI-IO on S3) on the local S3 server against the plain SDK; the model at 1,000 ranks',
+  async run(context) {
+    const reps = context.quick ? 1 : 3;
+    const servers = await startEmulatorProcess({ buckets: [BUCKET] });
+    const saved = { ...process.env };
+    Object.assign(process.env, servers.env());
+    const s3 = localS3Client(servers.s3Endpoint);
+    try {
+      const object = textObject(OBJECT_BYTES);
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'input.txt', Body: object }));
+      const input = `s3://${BUCKET}/input.txt`;
+      context.log('files: readPartition 256 MiB by 8 ranks, and one GetObject of it');
+      const plainGet = await timed(reps, async () => (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'input.txt' }))).Body!.transformToByteArray());
+      const partition = defineProgram(async (comm) => {
+        const file = await File.open(comm, input);
+        const share = await file.readPartition({ delimiter: '\n' });
+        await file.close();
+        return share.length;
+      });
+      const read = await timed(reps, async () => {
+        const r = await runLocal(partition, { size: RANKS });
+        if ((r.results as number[]).reduce((a, b) => a + b, 0) !== OBJECT_BYTES) throw new Error('readPartition lost bytes');
+      });
+
+      context.log('files: writeOrdered 8 × 32 MiB, and one lib-storage Upload of 256 MiB');
+      const plainUpload = await timed(reps, () => new Upload({ client: s3, params: { Bucket: BUCKET, Key: 'plain-out.bin', Body: object } }).done());
+      const share = OBJECT_BYTES / RANKS;
+      const ordered = defineProgram(async (comm) => {
+        const file = await File.open(comm, `s3://${BUCKET}/ordered-out.bin`, 'w');
+        await file.writeOrdered(object.subarray(comm.rank * share, (comm.rank + 1) * share));
+        await file.close();
+      });
+      const write = await timed(reps, () => runLocal(ordered, { size: RANKS }));
+
+      const modeledRead = modelPartitionRead(100 * 1024 ** 3, 1000);
+      const modeledWrite = modelOrderedWrite(100 * 1024 ** 3, 1000);
+      return [
+        row('files.readpartition-256mib.np8', 'readPartition 256 MiB by 8 ranks (job wall time)', read, 'one GetObject', 'one plain SDK GetObject of the whole object, body read to bytes', plainGet),
+        row('files.writeordered-8x32mib.np8', 'writeOrdered 8 × 32 MiB + close (job wall time)', write, 'one Upload', "one @aws-sdk/lib-storage Upload of the same 256 MiB (its default 5 MiB parts, 4 at once)", plainUpload),
+        {
+          id: 'model.files.readpartition-100gib.np1000', section: 'files', metric: `model: readPartition 100 GiB by 1,000 ranks (${modeledRead.gets} GETs, $${modeledRead.usd.toFixed(4)})`,
+          unit: 's', better: 'lower', lambdaMpi: rounded(modeledRead.seconds), mpi4py: null, detail: { ...modeledRead },
+        },
+        {
+          id: 'model.files.writeordered-100gib.np1000', section: 'files', metric: `model: writeOrdered 100 GiB by 1,000 ranks (${modeledWrite.parts} parts, ${modeledWrite.aggregators} aggregators, $${modeledWrite.usd.toFixed(4)})`,
+          unit: 's', better: 'lower', lambdaMpi: rounded(modeledWrite.seconds), mpi4py: null, detail: { ...modeledWrite },
+        },
+      ];
+    } finally {
+      s3.destroy();
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+      await servers.stop();
+    }
+  },
+};
