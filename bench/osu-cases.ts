@@ -1,0 +1,25 @@
+import type { BenchCase } from './cases.ts';
+
+/**
+ * OSU-style latency and bandwidth of a `Uint8Array` between two ranks, at the sizes
+ * osu_latency reports: send, then receive into the same array (`recvInto`), as mpi4py's
+ * uppercase `Send`/`Recv` of a numpy uint8 buffer do (bench/mpi4py/pingpong.py). The figure is
+ * the half round trip; the largest size is also shown as bandwidth by the 8 MiB case of cases.ts.
+ */
+const SIZES = [
+  { label: '1B', bytes: 1, warmup: 10_000, iterations: 20_000 },
+  { label: '1KiB', bytes: 1024, warmup: 10_000, iterations: 20_000 },
+  { label: '64KiB', bytes: 64 * 1024, warmup: 500, iterations: 2_000 },
+  { label: '1MiB', bytes: 1 << 20, warmup: 50, iterations: 300 },
+  { label: '4MiB', bytes: 4 << 20, warmup: 20, iterations: 100 },
+] as const;
+
+export function osuCases(scale: (params: { warmup: number; reps: number; iterations: number }) => { warmup: number; reps: number; iterations: number }): BenchCase[] {
+  return SIZES.map(({ label, bytes, warmup, iterations }) => ({
+    id: `pingpong-bytes-${label}.np2`, kind: 'pingpong-bytes', ranks: 2, elements: bytes,
+    ...scale({ warmup, reps: 9, iterations }),
+    metric: `${label.replace(/(\d)([KM]?i?B)$/, '$1 $2')} Uint8Array ping-pong (send / recvInto), half round trip (2 ranks)`, unit: 'µs', better: 'lower',
+    figure: (roundTrip: number) => (roundTrip / 2) * 1e6,
+    target: { maxRatio: 1, label: '≤ 1x mpi4py' },
+  }));
+}
