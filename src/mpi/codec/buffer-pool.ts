@@ -7,7 +7,7 @@
  *
  * Only frames nobody else can still see may be recycled: the caller of `recycle` promises it.
  */
-const MIN_POOLED_BYTES = 64 * 1024;
+export const MIN_POOLED_BYTES = 64 * 1024;
 const MAX_POOLED_BYTES = 128 * 2 ** 20;
 
 const free = new Map<number, ArrayBuffer[]>();
@@ -25,6 +25,8 @@ export function takeBuffer(byteLength: number): Buffer {
 
 /** Gives back the whole ArrayBuffer under `view`, which its owner will never touch again. */
 export function recycle(view: ArrayBufferView): void {
+  // Before reading `.buffer`, which would move a small array off the JavaScript heap.
+  if (view.byteLength < MIN_POOLED_BYTES) return;
   const buffer = view.buffer;
   if (!(buffer instanceof ArrayBuffer)) return;
   const bytes = buffer.byteLength;
