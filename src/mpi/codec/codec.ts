@@ -106,9 +106,9 @@ export class PrivateCopy extends InProcessValue {
 
 /**
  * A copy of a TypedArray of its base type (a Buffer stays a Buffer), as a receiver on the byte
- * path would decode it. Small arrays are copied onto the JavaScript heap (an ArrayBuffer of
- * their own costs an allocation outside it, and a finalizer, per message); large ones into a
- * pooled buffer (fresh memory would be faulted in page by page on every message).
+ * path would decode it. The smallest arrays are copied onto the JavaScript heap; others into a
+ * pooled buffer (an ArrayBuffer of their own would cost an allocation outside the heap and a
+ * finalizer per message, and fresh memory is faulted in page by page).
  */
 function copyOfView(view: ArrayBufferView, kind: number): ArrayBufferView {
   const ctor = VIEW_KINDS[kind === BUFFER_KIND ? 1 : kind] as unknown as new (from: ArrayBufferView | ArrayBufferLike, offset?: number, length?: number) => Uint8Array;
