@@ -1,3 +1,4 @@
+import { osuCases } from './osu-cases.ts';
 import { median } from './stats.ts';
 import type { Better, SectionContext, Target } from './types.ts';
 
@@ -7,13 +8,13 @@ import type { Better, SectionContext, Target } from './types.ts';
  * iterations, then `reps` repetitions of `iterations` iterations each (after a barrier), timed
  * on rank 0; the figure comes from the median repetition.
  */
-export type CaseKind = 'pingpong-object' | 'pingpong-nonblocking' | 'pingpong-buffer' | 'allreduce-buffer' | 'allreduce-into' | 'allreduce-into-shared' | 'allreduce-scalar' | 'alltoallv';
+export type CaseKind = 'pingpong-object' | 'pingpong-nonblocking' | 'pingpong-buffer' | 'pingpong-bytes' | 'allreduce-buffer' | 'allreduce-into' | 'allreduce-into-shared' | 'allreduce-scalar' | 'alltoallv';
 
 /** What a program (TypeScript or Python) needs to run one case: it travels as JSON. */
 export interface CaseParams {
   id: string;
   kind: CaseKind;
-  /** Float64 elements of the buffer, for the buffer cases (per pair of ranks for alltoallv). */
+  /** Float64 elements of the buffer, for the buffer cases (per pair of ranks for alltoallv); bytes for pingpong-bytes. */
   elements: number;
   warmup: number;
   reps: number;
@@ -74,6 +75,7 @@ export function benchCases(quick: boolean): BenchCase[] {
       metric: '8 MiB Float64Array ping-pong, bytes / half round trip (2 ranks)', unit: 'GB/s', better: 'higher',
       figure: (roundTrip) => BUFFER_BYTES / (roundTrip / 2) / 1e9,
     },
+    ...osuCases((params) => scale(params, quick)),
   ];
   for (const ranks of [2, 4]) {
     cases.push({

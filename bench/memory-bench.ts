@@ -43,6 +43,27 @@ function bodyOf(comm: Comm, params: CaseParams): { body: Body; check(): void } {
       };
       return { body, check };
     }
+    case 'pingpong-bytes': {
+      // osu_latency's loop: the same array sent and received into, on both ranks.
+      const buffer = new Uint8Array(params.elements).fill(7);
+      const body: Body = comm.rank === 0
+        ? async (n) => {
+          for (let i = 0; i < n; i++) {
+            await comm.send(buffer, peer);
+            await comm.recvInto(buffer, peer);
+          }
+        }
+        : async (n) => {
+          for (let i = 0; i < n; i++) {
+            await comm.recvInto(buffer, peer);
+            await comm.send(buffer, peer);
+          }
+        };
+      const check = () => {
+        if (buffer[params.elements - 1] !== 7) throw new Error('ping-pong: the bytes did not come back intact');
+      };
+      return { body, check };
+    }
     case 'pingpong-nonblocking': {
       let message: unknown = SMALL_OBJECT;
       const body: Body = comm.rank === 0

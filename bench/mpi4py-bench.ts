@@ -22,6 +22,7 @@ const SCRIPT_OF: Record<BenchCase['kind'], string> = {
   'pingpong-object': 'pingpong.py',
   'pingpong-nonblocking': 'pingpong.py',
   'pingpong-buffer': 'pingpong.py',
+  'pingpong-bytes': 'pingpong.py',
   'allreduce-buffer': 'allreduce.py',
   'allreduce-into': 'allreduce.py',
   'allreduce-into-shared': 'allreduce.py',

@@ -1,8 +1,9 @@
 """Ping-pong between ranks 0 and 1: a small object (lowercase send/recv, pickled; and with
-lowercase isend/irecv and wait) and a float64 buffer (uppercase Send/Recv). Run with mpirun -np 2."""
+lowercase isend/irecv and wait), a float64 buffer and uint8 buffers of OSU sizes (uppercase
+Send/Recv). Run with mpirun -np 2."""
 from mpi4py import MPI
 
-from common import cases_from_argv, float64_buffer, report, time_case
+from common import cases_from_argv, float64_buffer, numpy, report, time_case
 
 SMALL_OBJECT = {'a': 1, 'b': 'x'}
 
@@ -59,6 +60,25 @@ def buffer_body(comm, elements):
     return body
 
 
+def bytes_body(comm, size):
+    """osu_latency's loop: Send, then Recv into the same uint8 buffer."""
+    peer = 1 - comm.rank
+    buffer = numpy.full(size, 7, dtype=numpy.uint8) if numpy is not None else bytearray(b'\x07' * size)
+    message = [buffer, MPI.BYTE]
+    if comm.rank == 0:
+        def body(n):
+            for _ in range(n):
+                comm.Send(message, dest=peer)
+                comm.Recv(message, source=peer)
+            assert buffer[size - 1] == 7
+    else:
+        def body(n):
+            for _ in range(n):
+                comm.Recv(message, source=peer)
+                comm.Send(message, dest=peer)
+    return body
+
+
 def main():
     comm = MPI.COMM_WORLD
     if comm.size != 2:
@@ -69,6 +89,8 @@ def main():
             body = object_body(comm)
         elif case['kind'] == 'pingpong-nonblocking':
             body = nonblocking_body(comm)
+        elif case['kind'] == 'pingpong-bytes':
+            body = bytes_body(comm, case['elements'])
         elif case['kind'] == 'pingpong-buffer':
             body = buffer_body(comm, case['elements'])
         else:

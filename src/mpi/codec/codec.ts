@@ -1,7 +1,7 @@
 import v8 from 'node:v8';
 import { MAX_MESSAGE_BYTES } from '../constants.ts';
 import { InvalidArgumentError } from '../errors.ts';
-import { takeBuffer } from './buffer-pool.ts';
+import { MIN_POOLED_BYTES, takeBuffer } from './buffer-pool.ts';
 import { NOT_PLAIN, copyPlainData } from './plain-copy.ts';
 
 /**
@@ -96,6 +96,33 @@ export class InProcessValue {
   constructor(readonly value: unknown) {}
 }
 
+/**
+ * An in-process copy of a TypedArray made by its sender for this message alone: nothing else
+ * references it, so a receive that copies it out (recvInto) may give its memory back to the pool.
+ */
+export class PrivateCopy extends InProcessValue {
+  declare readonly value: ArrayBufferView;
+}
+
+/**
+ * A copy of a TypedArray of its base type (a Buffer stays a Buffer), as a receiver on the byte
+ * path would decode it. The smallest arrays are copied onto the JavaScript heap; others into a
+ * pooled buffer (an ArrayBuffer of their own would cost an allocation outside the heap and a
+ * finalizer per message, and fresh memory is faulted in page by page).
+ */
+function copyOfView(view: ArrayBufferView, kind: number): ArrayBufferView {
+  const ctor = VIEW_KINDS[kind === BUFFER_KIND ? 1 : kind] as unknown as new (from: ArrayBufferView | ArrayBufferLike, offset?: number, length?: number) => Uint8Array;
+  let copy: Uint8Array;
+  if (view.byteLength < MIN_POOLED_BYTES) {
+    copy = new ctor(view);
+  } else {
+    const memory = takeBuffer(view.byteLength);
+    memory.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+    copy = new ctor(memory.buffer, 0, view.byteLength / (ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT);
+  }
+  return kind === BUFFER_KIND ? Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength) : copy;
+}
+
 /** What a data frame carries: encoded bytes, or an in-process clone. */
 export type Payload = Uint8Array | InProcessValue;
 
@@ -109,6 +136,13 @@ export function encodePayload(value: unknown, inProcess: boolean, transportClone
   if (inProcess) {
     const kind = typeof value;
     if (value === null || (kind !== 'object' && kind !== 'function' && kind !== 'symbol')) return new InProcessValue(value);
+    if (!transportClones && ArrayBuffer.isView(value)) {
+      const viewKind = viewKindOf(value);
+      if (viewKind !== DATAVIEW_KIND) {
+        checkSize(value.byteLength);
+        return new PrivateCopy(copyOfView(value, viewKind));
+      }
+    }
     if (kind === 'object' && !transportClones) {
       const copied = copyPlainData(value as object);
       if (copied !== NOT_PLAIN) return new InProcessValue(copied);
@@ -212,17 +246,21 @@ export function payloadBytes(bytes: Uint8Array): number {
 }
 
 /**
- * The raw bytes of a payload that carries one TypedArray (a Buffer counts as a Uint8Array), and
- * its element type, without copying or decoding anything; undefined for any other payload. A
- * receive into the caller's buffer copies these bytes once, straight into that buffer.
+ * The TypedArray a payload carries (a Buffer counts as a Uint8Array), without copying or decoding
+ * anything: its element type, its size, and where its elements lie, either as an array of that
+ * type (an in-process copy) or as raw bytes (`raw`); undefined for any other payload. A receive
+ * into the caller's buffer copies them once, straight into that buffer.
  */
-export function typedArrayBytes(payload: Payload): { type: ViewConstructor; bytes: Uint8Array } | undefined {
+export function typedArrayBytes(payload: Payload): { type: ViewConstructor; byteLength: number; elements: ArrayBufferView; raw: boolean } | undefined {
   if (payload instanceof InProcessValue) {
     const value = payload.value;
     if (!ArrayBuffer.isView(value) || value instanceof DataView) return undefined;
     const kind = viewKindOf(value);
-    return { type: VIEW_KINDS[kind === BUFFER_KIND ? 1 : kind]!, bytes: new Uint8Array(value.buffer, value.byteOffset, value.byteLength) };
+    // Not a byte view of it: reading `.buffer` of a small array moves it off the JavaScript heap.
+    return { type: VIEW_KINDS[kind === BUFFER_KIND ? 1 : kind]!, byteLength: value.byteLength, elements: value, raw: false };
   }
   if (payload[0] !== RAW_VIEW || payload[1] === DATAVIEW_KIND || VIEW_KINDS[payload[1]!] === undefined) return undefined;
-  return { type: VIEW_KINDS[payload[1] === BUFFER_KIND ? 1 : payload[1]!]!, bytes: payload.subarray(RAW_HEADER_BYTES) };
+  // Not payload.subarray: on a Buffer that goes through Buffer's own constructor, per message.
+  const bytes = new Uint8Array(payload.buffer, payload.byteOffset + RAW_HEADER_BYTES, payload.byteLength - RAW_HEADER_BYTES);
+  return { type: VIEW_KINDS[payload[1] === BUFFER_KIND ? 1 : payload[1]!]!, byteLength: bytes.byteLength, elements: bytes, raw: true };
 }

@@ -142,8 +142,11 @@ export class Comm {
   async recvMessage<T = unknown>(source: number = ANY_SOURCE, tag: number = ANY_TAG): Promise<Message<T>> {
     const pattern = this.#pattern(source, tag);
     if (source === PROC_NULL) return { value: undefined as T, source: PROC_NULL, tag: ANY_TAG };
-    const message = await this.#traced('recv', { peer: pattern.source, tag }, () => this.#engine.receive(pattern, { operation: 'recv', source, tag, peer: pattern.source }),
-      (received) => ({ peer: received.source, tag: received.tag, bytes: payloadSize(received.body) }));
+    const wait = { operation: 'recv', source, tag, peer: pattern.source };
+    const message = await (this.#services.tracer
+      ? this.#traced('recv', { peer: pattern.source, tag }, () => this.#engine.receive(pattern, wait),
+        (received) => ({ peer: received.source, tag: received.tag, bytes: payloadSize(received.body) }))
+      : this.#engine.receive(pattern, wait));
     return { value: decodePayload(message.body) as T, source: this.#local(message), tag: message.tag };
   }
 
@@ -211,7 +214,10 @@ export class Comm {
     assertReceiveBuffer(buf);
     const pattern = this.#pattern(source, tag);
     if (source === PROC_NULL) return { source: PROC_NULL, tag: ANY_TAG, count: 0 };
-    const message = await this.#traced('recvInto', { peer: pattern.source, tag }, () => this.#engine.receive(pattern, { operation: 'recvInto', source, tag }));
+    const wait = { operation: 'recvInto', source, tag };
+    const message = await (this.#services.tracer
+      ? this.#traced('recvInto', { peer: pattern.source, tag }, () => this.#engine.receive(pattern, wait))
+      : this.#engine.receive(pattern, wait));
     return fillFrom(message, this.#local(message), buf);
   }
 

@@ -1,5 +1,5 @@
 import { recycle } from '../codec/buffer-pool.ts';
-import { typedArrayBytes, type Payload } from '../codec/codec.ts';
+import { PrivateCopy, typedArrayBytes, type Payload } from '../codec/codec.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { InboundMessage, MatchPattern } from '../p2p/matching.ts';
 import { completeRequest, failRequest, startRequest, type Request } from '../p2p/request.ts';
@@ -29,19 +29,21 @@ export function fillFrom(message: InboundMessage, source: number, buf: TypedArra
     if (!found) throw refusal('buf', buf, 'a TypedArray of the message\'s element type', `${from} is not a TypedArray: recvInto takes only TypedArray messages, recv takes any`);
     throw refusal('buf', buf, `a ${found.type.name} like the message`, `it is a ${type.name}, and ${from} holds a ${found.type.name}`);
   }
-  const count = found.bytes.byteLength / type.BYTES_PER_ELEMENT;
+  const count = found.byteLength / type.BYTES_PER_ELEMENT;
   if (count > buf.length) {
     throw refusal('buf', buf, `a ${type.name} with room for the message's ${count} elements`,
       `MPI_ERR_TRUNCATE: it holds ${buf.length} elements, fewer than the ${count} of ${from}`);
   }
-  new Uint8Array(buf.buffer, buf.byteOffset, found.bytes.byteLength).set(found.bytes);
+  if (found.raw) new Uint8Array(buf.buffer, buf.byteOffset, found.byteLength).set(found.elements as Uint8Array);
+  else (buf as Uint8Array).set(found.elements as Uint8Array); // the same element type: a plain copy
   release(message.body);
   return { source, tag: message.tag, count };
 }
 
-/** A frame this rank alone holds, once copied out: its memory serves later encodes. */
+/** A frame (or an in-process copy) this rank alone holds, once copied out: its memory serves later encodes. */
 function release(body: Payload): void {
   if (body instanceof Uint8Array) recycle(body);
+  else if (body instanceof PrivateCopy) recycle(body.value);
 }
 
 export function assertReceiveBuffer(buf: unknown): asserts buf is TypedArray {

@@ -12,6 +12,8 @@ const ELEMENT_TYPES: readonly TypedArrayConstructor[] = [
   Float32Array, Float64Array, BigInt64Array, BigUint64Array,
 ];
 
+const BASE_TYPES: ReadonlySet<TypedArrayConstructor> = new Set(ELEMENT_TYPES);
+
 const ALLOWED_TYPES = 'a TypedArray (Int8Array … Float64Array, BigInt64Array, BigUint64Array; not a DataView)';
 
 /**
@@ -20,6 +22,9 @@ const ALLOWED_TYPES = 'a TypedArray (Int8Array … Float64Array, BigInt64Array, 
  */
 export function elementTypeOf(value: unknown): TypedArrayConstructor | undefined {
   if (!ArrayBuffer.isView(value) || value instanceof DataView) return undefined;
+  // The usual case, an array of a base type, without walking the list (every receive asks).
+  const own = value.constructor as TypedArrayConstructor;
+  if (BASE_TYPES.has(own)) return own;
   return ELEMENT_TYPES.find((type) => value instanceof (type as unknown as typeof Uint8Array));
 }
 

@@ -36,6 +36,9 @@ const OPERATIONS = [
   ...COLLECTIVE_NAMES.flatMap((name) => [name, `i${name}`]),
 ];
 
+/** Each operation's code, found without walking the list on every wait. */
+const OPERATION_CODES = new Map(OPERATIONS.map((operation, code) => [operation, code]));
+
 /** One rank's counters, read in one go (deadlock-watch.ts). */
 export interface TrafficEntry {
   entry: BoardEntry;
@@ -72,7 +75,7 @@ export class WaitBoard {
   write(rank: number, wait: WaitDescription | undefined): void {
     const at = rank * FIELDS;
     if (wait) {
-      Atomics.store(this.cells, at + OPERATION, Math.max(0, OPERATIONS.indexOf(wait.operation)));
+      Atomics.store(this.cells, at + OPERATION, OPERATION_CODES.get(wait.operation) ?? 0);
       Atomics.store(this.cells, at + SOURCE, wait.source);
       Atomics.store(this.cells, at + TAG, wait.tag);
       Atomics.store(this.cells, at + PEER, wait.peer ?? ANY_SOURCE);
