@@ -20,6 +20,7 @@ import type { RunResult } from './run-result.ts';
 import { runWorkerRank } from './worker-rank.ts';
 import { addCleanup } from './job-cleanup.ts';
 import { guardProcessExitForInlineJob } from './process-guard.ts';
+import { inlineGenerations } from './generations/local-generations.ts';
 
 export type { JobTransports, JobTransportsFactory };
 
@@ -52,6 +53,11 @@ export interface RunLocalOptions<I = unknown> {
    * track per rank; write it to a file and open it in Perfetto or chrome://tracing).
    */
   trace?: boolean;
+  /**
+   * Ends each generation after this many seconds (at the next checkpointIfDue that agrees it is
+   * due), so a program's restart path runs here as it would past a Lambda's 15 minutes.
+   */
+  generationSeconds?: number;
 }
 
 const memoryJobTransports: JobTransportsFactory = async (_jobId, size) => {
@@ -82,6 +88,7 @@ export async function runLocal<I = unknown, R = unknown>(
     throw new InvalidArgumentError('signal', options.signal, 'absent unless threads is true', 'needs threads: true (ranks that share this thread cannot be interrupted)');
   }
   const job = validateJob((await resolveProgram(program)).program, options);
+  const generations = inlineGenerations(options.generationSeconds, options.transport === 'aws');
   const jobId = newJobId();
   const transports = await (await jobTransportsFactory(options))(jobId, job.size);
   const clock = transports.clock ?? systemClock;
@@ -106,6 +113,7 @@ export async function runLocal<I = unknown, R = unknown>(
     vectorReduction: vectorReductionFromEnv(),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     ...(options.trace ? { trace: true } : {}),
+    generations,
   };
   const ended = (rank: number) => (board ? { programEnded: () => board.ended(rank) } : {});
   const workers: Promise<unknown>[] = [];

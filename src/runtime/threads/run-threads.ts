@@ -12,6 +12,7 @@ import type { RunResult } from '../run-result.ts';
 import { bundleForThreads } from './thread-bundle.ts';
 import { ThreadedJob } from './threaded-job.ts';
 import { addRequestCounts } from '../../transport/request-counts.ts';
+import { checkpointFolder, generationLimitMs } from '../generations/local-generations.ts';
 
 /** The options of runLocal that matter to ranks in threads. */
 export interface ThreadedRunOptions {
@@ -24,6 +25,7 @@ export interface ThreadedRunOptions {
   onOutput?: (line: OutputLine) => void;
   signal?: AbortSignal;
   trace?: boolean;
+  generationSeconds?: unknown;
 }
 
 /**
@@ -48,7 +50,10 @@ export async function runInThreads<R>(source: unknown, options: ThreadedRunOptio
   const program = await locateProgramModule(source);
   const job = validateJobOptions(options);
   const bundle = await bundleForThreads(program, awsTransports ? 'aws' : 'threads');
+  const limitMs = generationLimitMs(options.generationSeconds);
   const jobId = newJobId();
+  // Checkpoints of ranks in threads go to a folder, unless the transport keeps them (S3).
+  const folder = awsTransports ? undefined : checkpointFolder(jobId);
   let transports: JobTransports | undefined;
   if (awsTransports) {
     transports = await awsTransports(jobId, job.size);
@@ -72,12 +77,14 @@ export async function runInThreads<R>(source: unknown, options: ThreadedRunOptio
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.trace ? { trace: true } : {}),
+    generations: { ...(limitMs === undefined ? {} : { limitMs }), ...(folder ? { folder: folder.folder } : {}) },
   });
   let cleanupStart = 0;
   const result = (await threaded.run().finally(async () => {
     cleanupStart = Date.now();
     await threaded.stop();
     await transports?.dispose();
+    await folder?.remove();
   })) as RunResult<R>;
   addCleanup(result, cleanupStart, Date.now());
   // The ranks' own clients are in result.requests already (each rank reports them to rank 0);

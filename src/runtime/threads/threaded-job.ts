@@ -11,7 +11,7 @@ import type { ProgramModule } from '../program-source.ts';
 import type { RunResult } from '../run-result.ts';
 import { fromWire } from './error-wire.ts';
 import type { ThreadBundle } from './thread-bundle.ts';
-import type { FromRank, RankThreadData, RankThreadTransport, ToRank } from './thread-protocol.ts';
+import type { FromRank, RankThreadData, RankThreadTransport, ToRank, ThreadGenerations } from './thread-protocol.ts';
 import { WaitBoard } from './wait-board.ts';
 import { reportedWait } from '../../mpi/p2p/wait-description.ts';
 import { CHECK_EVERY_MS, DeadlockWatch } from '../deadlock-watch.ts';
@@ -33,6 +33,7 @@ export interface ThreadedJobSpec {
   onOutput?: (line: OutputLine) => void;
   signal?: AbortSignal;
   trace?: boolean;
+  generations?: ThreadGenerations;
 }
 
 /** How long a rank's thread has to answer a ping before it counts as stuck in synchronous code. */
@@ -121,6 +122,7 @@ export class ThreadedJob {
       board: this.board.memory as SharedArrayBuffer,
       streamOutput: spec.onOutput !== undefined,
       trace: spec.trace === true,
+      generations: spec.generations ?? {},
       control: port2,
     };
     this.controls[rank] = port1;

@@ -1,0 +1,80 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineProgram, runLocal, type OutputLine } from '../../src/index.ts';
+import { ForwardingTransport } from '../../src/transport/forwarding-transport.ts';
+import type { Frame, Transport } from '../../src/transport/transport.ts';
+
+const sumProgram = fileURLToPath(new URL('../fixtures/generations-sum.ts', import.meta.url));
+const input = { steps: 60, stepMs: 5 };
+
+/** What every rank of the sum returns: the total and the generations its steps ran in. */
+interface SumResult {
+  sum: number;
+  generations: number[];
+  last: number;
+}
+
+function expectedSum(size: number, steps: number): number {
+  let sum = 0;
+  for (let step = 0; step < steps; step++) sum += step * (size * (size - 1)) / 2;
+  return sum;
+}
+
+describe('jobs in generations (runLocal generationSeconds)', () => {
+  for (const threads of [false, true]) {
+    it(`a sum over 3+ generations equals the uninterrupted run (${threads ? 'threads' : 'inline'})`, async () => {
+      const lines: OutputLine[] = [];
+      const whole = await runLocal<typeof input, SumResult>(sumProgram, { size: 3, input, threads });
+      const split = await runLocal<typeof input, SumResult>(sumProgram, { size: 3, input, threads, generationSeconds: 0.06, onOutput: (line) => lines.push(line) });
+      const wholeResults = whole.results as SumResult[];
+      const splitResults = split.results as SumResult[];
+      expect(wholeResults.map((v) => v.sum)).toEqual([0, 1, 2].map(() => expectedSum(3, input.steps)));
+      expect(wholeResults.every((v) => v.last === 0)).toBe(true);
+      expect(splitResults.map((v) => v.sum)).toEqual(wholeResults.map((v) => v.sum));
+      // Every rank went through the same generations, each one more than the last, at least three of them.
+      const seen = splitResults[0]!.generations;
+      expect(seen.length).toBeGreaterThanOrEqual(3);
+      expect(seen).toEqual(seen.map((_, index) => index));
+      for (const value of splitResults) expect(value.generations).toEqual(seen);
+      const began = lines.filter((line) => /generation \d+ began/.test(line.line)).map((line) => line.line);
+      // One line per generation after the first (the last may begin after the last step: it only returns).
+      expect(began).toHaveLength(splitResults[0]!.last);
+      expect(splitResults[0]!.last - seen.at(-1)!).toBeLessThanOrEqual(1);
+      if (threads) expect(existsSync(join(tmpdir(), `lambda-mpi-checkpoints-${split.jobId}`))).toBe(false);
+    });
+  }
+
+  it('checkpointIfDue not due sends at most one small collective per agreement interval, however fast the loop', async () => {
+    /** Counts the data frames every rank sends (control frames: check-ins, reports, are not the program's). */
+    class CountingTransport extends ForwardingTransport {
+      static frames = 0;
+      override send(frame: Frame): Promise<void> {
+        if (frame.kind === 'data') CountingTransport.frames += 1;
+        return super.send(frame);
+      }
+    }
+    const size = 4;
+    // A generation of 3 s agrees every 0.3 s (a tenth of it); the loop below runs for about a second.
+    const loop = defineProgram(async (comm) => {
+      const started = Date.now();
+      let x = 0;
+      for (let call = 0; call < 400_000; call++) {
+        x += Math.sqrt(call);
+        await comm.checkpointIfDue({ x });
+      }
+      return { calls: 400_000, ms: Date.now() - started };
+    });
+    const run = await runLocal(loop, { size, generationSeconds: 3, wrapTransport: (transport: Transport) => new CountingTransport(transport) });
+    const { calls, ms } = run.result as { calls: number; ms: number };
+    const agreements = CountingTransport.frames / (size - 1);
+    // The first two calls agree (nothing is measured yet), then the interval grows at most 16-fold per
+    // agreement until it spans an agreement interval (0.3 s here): a handful for the whole run.
+    const ramp = Math.ceil(Math.log(calls) / Math.log(16)) + 2;
+    expect(calls).toBeGreaterThan(10_000);
+    expect(agreements).toBeLessThanOrEqual(ramp + Math.ceil(ms / 300));
+    console.log(`checkpointIfDue, not due: ${calls} calls in ${ms} ms on ${size} ranks, ${CountingTransport.frames} data frames (${agreements} agreements)`);
+  });
+});
