@@ -49,6 +49,21 @@ export function sharedObjectKey(jobId: string, rank: number, index: number): str
   return `${jobPrefix(jobId)}shared/${(rank % CLAIM_CHECK_PREFIXES).toString(16)}/${rank}-${index}`;
 }
 
+/** A rank's part of a checkpoint (comm.checkpoint). */
+export function checkpointPartKey(jobId: string, checkpoint: number, rank: number): string {
+  return `${jobPrefix(jobId)}checkpoints/${checkpoint}/${rank}`;
+}
+
+/** Where the manifests of a job's complete checkpoints are listed. */
+export function checkpointManifestPrefix(jobId: string): string {
+  return `${jobPrefix(jobId)}checkpoints/manifests/`;
+}
+
+/** The manifest rank 0 writes once every rank's part of a checkpoint is stored: the checkpoint is complete. */
+export function checkpointManifestKey(jobId: string, checkpoint: number): string {
+  return `${checkpointManifestPrefix(jobId)}${checkpoint}.json`;
+}
+
 /** A worker rank's start claim (conditional write): only the first delivery of its start serves it. */
 export function rankClaimKey(jobId: string, rank: number): string {
   return `${jobPrefix(jobId)}claims/${rank}`;

@@ -146,8 +146,9 @@ export class RankSession {
       // synchronous steps is then known to have started (rank 0 calls it silent, not never started).
       await this.events.flush();
       let value: unknown;
-      // A program may change its input: each later generation gets the input as the job began.
+      // A program may change its input: each later generation in this process gets the input as the job began.
       const firstInput = options.generations?.limitMs === undefined ? undefined : structuredClone(options.input);
+      let runs = 0;
       // The program runs once per generation: a checkpointIfDue that was due ends one (generations/).
       for (;;) {
         const run = this.generations.begin();
@@ -164,7 +165,7 @@ export class RankSession {
           ...(run.checkpoints ? { generation: run.checkpoints } : {}),
         };
         const comm = new Comm(services, worldGroup(options.size, this.engine.rank), run.context);
-        const main = () => options.program.main(comm, this.generations.generation === 0 ? options.input : structuredClone(firstInput));
+        const main = () => options.program.main(comm, runs++ === 0 ? options.input : structuredClone(firstInput));
         // Real time needs no context: wtime() reads it directly.
         value = await Promise.race([withOutputSink(sink, this.clock === systemClock ? main : () => runOnClock(this.clock, main)), failed, run.ended]);
         if (value !== GENERATION_ENDED) break;

@@ -58,6 +58,11 @@ export interface RunLocalOptions<I = unknown> {
    * due), so a program's restart path runs here as it would past a Lambda's 15 minutes.
    */
   generationSeconds?: number;
+  /**
+   * Threads only: a rank lost (its thread ended under it, not a program that threw) restarts the
+   * job from its last complete checkpoint, at most this many times.
+   */
+  retries?: number;
 }
 
 const memoryJobTransports: JobTransportsFactory = async (_jobId, size) => {
@@ -83,6 +88,9 @@ export async function runLocal<I = unknown, R = unknown>(
     // Loaded on demand: the bundler is needed only by jobs in threads.
     const { runInThreads } = await import('./threads/run-threads.ts');
     return runInThreads<R>(program, options, options.transport === 'aws' ? await jobTransportsFactory(options) : undefined);
+  }
+  if (options.retries !== undefined && options.retries !== 0) {
+    throw new InvalidArgumentError('retries', options.retries, '0 unless threads is true', 'needs threads: true (a rank lost inline would be the caller\'s own process)');
   }
   if (options.signal !== undefined) {
     throw new InvalidArgumentError('signal', options.signal, 'absent unless threads is true', 'needs threads: true (ranks that share this thread cannot be interrupted)');

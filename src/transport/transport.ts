@@ -76,6 +76,8 @@ export interface CheckpointManifest {
   /** The generation that wrote it. */
   generation: number;
   size: number;
+  /** Each rank's receipt for its part (what `write` resolved to), index = rank. */
+  parts: string[];
 }
 
 /**
@@ -83,7 +85,8 @@ export interface CheckpointManifest {
  * manifest per complete checkpoint (S3 on AWS; memory or a folder for runs in this process).
  */
 export interface CheckpointObjects {
-  write(checkpoint: number, rank: number, bytes: Uint8Array): Promise<void>;
+  /** Stores a rank's part; resolves to its receipt (e.g. its length and digest), kept in the manifest. */
+  write(checkpoint: number, rank: number, bytes: Uint8Array): Promise<string>;
   read(checkpoint: number, rank: number): Promise<Uint8Array>;
   /** Rank 0, once every rank's part is stored. */
   complete(manifest: CheckpointManifest): Promise<void>;

@@ -78,3 +78,29 @@ describe('jobs in generations (runLocal generationSeconds)', () => {
     console.log(`checkpointIfDue, not due: ${calls} calls in ${ms} ms on ${size} ranks, ${CountingTransport.frames} data frames (${agreements} agreements)`);
   });
 });
+
+describe('retries of a lost rank (runLocal threads, retries)', () => {
+  const lostRankProgram = fileURLToPath(new URL('../fixtures/generations-lost-rank.ts', import.meta.url));
+  const sum40 = expectedSum(3, 40);
+
+  it('a rank whose thread ends mid-run: the job completes from the last checkpoint, the retry in the result and the output', async () => {
+    const lines: OutputLine[] = [];
+    const run = await runLocal(lostRankProgram, { size: 3, threads: true, retries: 1, input: { dieAt: 'between-checkpoints' }, onOutput: (line) => lines.push(line) });
+    expect(run.results).toEqual([0, 1, 2].map(() => ({ sum: sum40, startedAt: 20, generation: 1 })));
+    expect(run.retries).toEqual([expect.objectContaining({ retry: 1, lostRank: 2, fromCheckpoint: 2, generation: 1 })]);
+    expect(lines.map((line) => line.line)).toContain('lambda-mpi: rank 2 was lost; retry 1 of 1 from checkpoint 2 as generation 1');
+  });
+
+  it('a rank lost while the others wrote their parts of a checkpoint: the retry falls back to the previous complete one', async () => {
+    const run = await runLocal(lostRankProgram, { size: 3, threads: true, retries: 1, input: { dieAt: 'mid-checkpoint' } });
+    // Checkpoint 3 has ranks 0 and 1's parts but no manifest: the job restarts from checkpoint 2 (step 20).
+    expect(run.retries).toEqual([expect.objectContaining({ lostRank: 2, fromCheckpoint: 2 })]);
+    expect(run.results).toEqual([0, 1, 2].map(() => ({ sum: sum40, startedAt: 20, generation: 1 })));
+  });
+
+  it('without retries the lost rank fails the job; a rank that throws is never retried', async () => {
+    await expect(runLocal(lostRankProgram, { size: 3, threads: true, input: { dieAt: 'between-checkpoints' } })).rejects.toThrow(/the thread of rank 2 exited \(code 9\)/);
+    const throwing = fileURLToPath(new URL('../fixtures/failing-rank.ts', import.meta.url));
+    await expect(runLocal(throwing, { size: 3, threads: true, retries: 2 })).rejects.toThrow(/^rank 2 failed: Error: bad rank$/);
+  });
+});

@@ -105,9 +105,9 @@ export class GenerationCheckpoints {
     }
     const started = this.plan.now();
     const checkpoint = (this.#latest ?? 0) + 1;
-    await objects.write(checkpoint, comm.rank, encode(state));
-    await comm.gather(true, 0);
-    if (comm.rank === 0) await objects.complete({ checkpoint, generation: this.plan.generation, size: comm.size });
+    const receipt = await objects.write(checkpoint, comm.rank, encode(state));
+    const parts = await comm.gather(receipt, 0);
+    if (comm.rank === 0) await objects.complete({ checkpoint, generation: this.plan.generation, size: comm.size, parts: parts! });
     await comm.bcast(checkpoint, 0);
     this.#latest = checkpoint;
     this.#checkpointMs = this.plan.now() - started;

@@ -12,12 +12,13 @@ const MANIFEST = /^manifest-(\d+)\.json$/;
 export class FolderCheckpoints implements CheckpointObjects {
   constructor(readonly folder: string) {}
 
-  async write(checkpoint: number, rank: number, bytes: Uint8Array): Promise<void> {
+  async write(checkpoint: number, rank: number, bytes: Uint8Array): Promise<string> {
     const folder = join(this.folder, String(checkpoint));
     await mkdir(folder, { recursive: true });
     const path = join(folder, `rank-${rank}`);
     await writeFile(`${path}.partial`, bytes);
     await rename(`${path}.partial`, path);
+    return `${bytes.byteLength}`;
   }
 
   async read(checkpoint: number, rank: number): Promise<Uint8Array> {

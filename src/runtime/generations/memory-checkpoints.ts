@@ -5,8 +5,9 @@ export class MemoryCheckpoints implements CheckpointObjects {
   readonly #parts = new Map<string, Uint8Array>();
   readonly #manifests = new Map<number, CheckpointManifest>();
 
-  async write(checkpoint: number, rank: number, bytes: Uint8Array): Promise<void> {
+  async write(checkpoint: number, rank: number, bytes: Uint8Array): Promise<string> {
     this.#parts.set(`${checkpoint}/${rank}`, bytes);
+    return `${bytes.byteLength}`;
   }
 
   async read(checkpoint: number, rank: number): Promise<Uint8Array> {

@@ -122,6 +122,8 @@ export async function runRankThread(openAws?: AwsOpener): Promise<void> {
     generations: {
       ...(data.generations.limitMs === undefined ? {} : { limitMs: data.generations.limitMs }),
       ...(data.generations.folder === undefined ? {} : { objects: new FolderCheckpoints(data.generations.folder) }),
+      ...(data.generations.generation === undefined ? {} : { generation: data.generations.generation }),
+      ...(data.generations.restoreFrom === undefined ? {} : { restoreFrom: data.generations.restoreFrom }),
     },
     // Over SQS/S3 each rank has clients of its own: it reports their requests to rank 0.
     ...(requestCounts ? { requestCounts } : {}),

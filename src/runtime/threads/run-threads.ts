@@ -13,6 +13,8 @@ import { bundleForThreads } from './thread-bundle.ts';
 import { ThreadedJob } from './threaded-job.ts';
 import { addRequestCounts } from '../../transport/request-counts.ts';
 import { checkpointFolder, generationLimitMs } from '../generations/local-generations.ts';
+import { FolderCheckpoints } from '../generations/folder-checkpoints.ts';
+import { assertRetries, retryLine, runWithRetries, type JobStart } from '../generations/retries.ts';
 
 /** The options of runLocal that matter to ranks in threads. */
 export interface ThreadedRunOptions {
@@ -26,6 +28,7 @@ export interface ThreadedRunOptions {
   signal?: AbortSignal;
   trace?: boolean;
   generationSeconds?: unknown;
+  retries?: unknown;
 }
 
 /**
@@ -51,6 +54,10 @@ export async function runInThreads<R>(source: unknown, options: ThreadedRunOptio
   const job = validateJobOptions(options);
   const bundle = await bundleForThreads(program, awsTransports ? 'aws' : 'threads');
   const limitMs = generationLimitMs(options.generationSeconds);
+  const retries = assertRetries('retries', options.retries);
+  if (retries > 0 && awsTransports) {
+    throw new InvalidArgumentError('retries', retries, '0 with transport "aws" in threads', 'needs transport "memory" in threads (a retry over SQS/S3 needs fresh queues for the same job; on Lambda, retries come with the stage)');
+  }
   const jobId = newJobId();
   // Checkpoints of ranks in threads go to a folder, unless the transport keeps them (S3).
   const folder = awsTransports ? undefined : checkpointFolder(jobId);
@@ -62,30 +69,44 @@ export async function runInThreads<R>(source: unknown, options: ThreadedRunOptio
       throw new InvalidArgumentError('transport', options.transport, '"memory" or "aws" when threads is true');
     }
   }
-  const threaded = new ThreadedJob({
+  const started = Date.now();
+  const spec = {
     jobId,
     size: job.size,
-    timeoutMs: job.timeoutMs,
     serializedInput: job.serializedInput,
     processorName: hostname(),
     vectorReduction: vectorReductionFromEnv(),
     program,
     bundle,
-    transport: transports?.forThreads ?? { kind: 'threads', spinMs: job.size <= availableParallelism() ? SPIN_MS : 0 },
+    transport: transports?.forThreads ?? { kind: 'threads' as const, spinMs: job.size <= availableParallelism() ? SPIN_MS : 0 },
     reportGraceMs: transports ? 1_500 : 50,
     ...(options.injectFaults ? { faults: options.injectFaults } : {}),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.trace ? { trace: true } : {}),
-    generations: { ...(limitMs === undefined ? {} : { limitMs }), ...(folder ? { folder: folder.folder } : {}) },
-  });
+  };
+  let threaded: ThreadedJob | undefined;
+  // Each attempt runs every rank afresh; a retry (a lost rank) starts from the last complete
+  // checkpoint, within what is left of the job's time.
+  const attempt = async (start: JobStart) => {
+    await threaded?.stop();
+    threaded = new ThreadedJob({
+      ...spec,
+      timeoutMs: Math.max(1, job.timeoutMs - (Date.now() - started)),
+      generations: { ...(limitMs === undefined ? {} : { limitMs }), ...(folder ? { folder: folder.folder } : {}), ...start },
+    });
+    return (await threaded.run()) as RunResult<R>;
+  };
   let cleanupStart = 0;
-  const result = (await threaded.run().finally(async () => {
+  const { value: result, retries: retried } = await runWithRetries(retries, folder ? new FolderCheckpoints(folder.folder) : undefined, attempt, (retry) => {
+    options.onOutput?.({ rank: 0, stream: 'stderr', line: retryLine(retry, retries) });
+  }).finally(async () => {
     cleanupStart = Date.now();
-    await threaded.stop();
+    await threaded?.stop();
     await transports?.dispose();
     await folder?.remove();
-  })) as RunResult<R>;
+  });
+  if (retried.length > 0) result.retries = retried;
   addCleanup(result, cleanupStart, Date.now());
   // The ranks' own clients are in result.requests already (each rank reports them to rank 0);
   // the queues and objects this thread made and deleted for the job are added here.

@@ -46,6 +46,9 @@ export interface RankThreadData {
 export interface ThreadGenerations {
   limitMs?: number;
   folder?: string;
+  /** Where the ranks start (a retry: from the last complete checkpoint). */
+  generation?: number;
+  restoreFrom?: number;
 }
 
 /** From a rank's thread to the thread that owns the job. */

@@ -13,6 +13,7 @@ import { fromWire } from './error-wire.ts';
 import type { ThreadBundle } from './thread-bundle.ts';
 import type { FromRank, RankThreadData, RankThreadTransport, ToRank, ThreadGenerations } from './thread-protocol.ts';
 import { WaitBoard } from './wait-board.ts';
+import { PROCESS_ENDED_CODE } from '../generations/retries.ts';
 import { reportedWait } from '../../mpi/p2p/wait-description.ts';
 import { CHECK_EVERY_MS, DeadlockWatch } from '../deadlock-watch.ts';
 
@@ -141,6 +142,8 @@ export class ThreadedJob {
       this.fail(new RankFailedError(spec.jobId, rank, {
         name: 'Error',
         message: `the thread of rank ${rank} exited (code ${code}) before the job ended`,
+        // Its thread ended under it, as a process ends out of memory: a lost rank, which a job with retries survives.
+        code: PROCESS_ENDED_CODE,
       }));
     });
   }

@@ -3,6 +3,7 @@ import type { AwsSettings } from '../../config.ts';
 import { TransportError } from '../../mpi/errors.ts';
 import { noRejections } from '../../mpi/p2p/link.ts';
 import { assertByteFrame, type Delivery, type Frame, type RejectedMessages, type SharedObjects, type Transport } from '../transport.ts';
+import { S3CheckpointObjects } from './checkpoint-objects.ts';
 import { ClaimCheck } from './claim-check.ts';
 import type { AwsClients } from './clients.ts';
 import { DIGEST_BYTES, sha256, type JobKey } from './job-key.ts';
@@ -58,6 +59,8 @@ export class AwsTransport implements Transport {
   readonly rejected: RejectedMessages = noRejections();
   /** Shared objects are S3 objects under the job's prefix, named by rank, count and SHA-256. */
   readonly sharedObjects: SharedObjects;
+  /** The job's checkpoints: S3 objects under its prefix (checkpoint-objects.ts). */
+  readonly checkpoints: S3CheckpointObjects;
 
   constructor(private readonly options: AwsTransportOptions) {
     this.rank = options.rank;
@@ -66,6 +69,7 @@ export class AwsTransport implements Transport {
     this.seal = { jobId: options.jobId, key: options.jobKey };
     this.outbox = new Outbox(options.clients.sqs, this.limits, options.settings.maxMessageBytes, this.seal);
     this.claims = new ClaimCheck(options.clients.s3, options.settings.bucket, options.jobId);
+    this.checkpoints = new S3CheckpointObjects(options.clients.s3, options.settings.bucket, options.jobId, this.claims);
     // The name travels in an authenticated frame, so its digest vouches for the object's bytes.
     this.sharedObjects = {
       threshold: this.limits.claimCheckThreshold,
