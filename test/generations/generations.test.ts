@@ -104,3 +104,14 @@ describe('retries of a lost rank (runLocal threads, retries)', () => {
     await expect(runLocal(throwing, { size: 3, threads: true, retries: 2 })).rejects.toThrow(/^rank 2 failed: Error: bad rank$/);
   });
 });
+
+describe('examples/long-running', () => {
+  it('the heat solver gives the same rod in generations as in one run', async () => {
+    const heat = fileURLToPath(new URL('../../examples/long-running/heat.ts', import.meta.url));
+    const input = { cells: 400, iterations: 3_000, reportEvery: 100_000 };
+    const whole = await runLocal(heat, { size: 3, input });
+    const split = await runLocal(heat, { size: 3, input, generationSeconds: 0.05, onOutput: () => undefined });
+    expect(split.output.some((line) => /^generation [1-9]\d*: carrying on from iteration \d+$/.test(line.line))).toBe(true);
+    expect(split.result).toBe(whole.result);
+  });
+});

@@ -14,6 +14,7 @@ import { checkReportFile, writeReportFile } from '../report-file.ts';
 import { runOnStageCommand } from '../shipping/stage-run-command.ts';
 import { checkRegion, checkStage } from '../stage.ts';
 import { resultJson } from '../../job-store/result-json.ts';
+import { MAX_RETRIES } from '../../runtime/generations/retries.ts';
 
 const usage = () => `Usage: lambda-mpi run <program-name | file.ts> -n <ranks> [options]
        lambda-mpi run <program-name | file.ts | sha256:<hex>> -n <ranks> --stage <stage> [--region <region>] [options]
@@ -29,6 +30,10 @@ Options:
   --input <json>       the program's input, as JSON (same on every rank)
   --input-file <file>  the program's input, read as JSON from <file>
   --timeout <seconds>  fail the job after this many seconds (default 300)
+  --generation-seconds <S>  end each generation after S seconds, at the program's next
+                       checkpointIfDue (docs/long-jobs.md): tests a program's restart path here
+  --retries <K>        a rank whose thread ends under it restarts the job from its last complete
+                       checkpoint, at most K times (threads only)
   --tag-output         prefix every output line with [rank]
   --result             print rank 0's return value as JSON when the job ends
   --threads            every rank in a worker thread of its own (the default)
@@ -72,7 +77,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
     region: { type: 'string' },
     trace: { type: 'string' },
     report: { type: 'string' },
+    'generation-seconds': { type: 'string' },
+    retries: { type: 'string' },
   });
+  const generations = generationFlags(values['generation-seconds'], values.retries);
   if (values.trace === '') throw new UsageError('--trace needs a file name: --trace timeline.json');
   const reportFile = checkReportFile(values.report);
   const request = jobArguments(positionals, values);
@@ -80,6 +88,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const timeoutMs = timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000;
   if (values.stage !== undefined && (values.threads || values.inline)) {
     throw new UsageError(`--${values.threads ? 'threads' : 'inline'} places ranks in this process; with --stage they run on the stage's Lambda functions`);
+  }
+  if (values.stage !== undefined && (generations.generationSeconds !== undefined || generations.retries !== undefined)) {
+    throw new UsageError('--generation-seconds and --retries run ranks in this process; a stage runs one generation and no retries yet (docs/long-jobs.md)');
   }
   if (values.stage !== undefined) {
     return runOnStageCommand({
@@ -127,6 +138,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(threads ? { threads, signal: interrupt.signal } : {}),
       ...(values.trace !== undefined || reportFile !== undefined ? { trace: true } : {}),
+      ...generations,
     });
     if (values.result) io.stdout.write(`${resultJson(result.result)}\n`);
     if (result.unreceived) io.stderr.write(`${unreceivedWarning(result.unreceived)}\n`);
@@ -151,4 +163,17 @@ async function run(args: string[], io: CliIo): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** --generation-seconds and --retries, refused in their own words. */
+function generationFlags(seconds: string | undefined, retries: string | undefined): { generationSeconds?: number; retries?: number } {
+  const generationSeconds = seconds === undefined ? undefined : Number(seconds);
+  if (generationSeconds !== undefined && !(Number.isFinite(generationSeconds) && generationSeconds > 0)) {
+    throw new UsageError(`--generation-seconds must be a positive number of seconds; received ${JSON.stringify(seconds)}`);
+  }
+  const count = retries === undefined ? undefined : Number(retries);
+  if (count !== undefined && !(Number.isInteger(count) && count >= 0 && count <= MAX_RETRIES)) {
+    throw new UsageError(`--retries must be a whole number from 0 to ${MAX_RETRIES}; received ${JSON.stringify(retries)}`);
+  }
+  return { ...(generationSeconds === undefined ? {} : { generationSeconds }), ...(count === undefined ? {} : { retries: count }) };
 }
