@@ -1,7 +1,7 @@
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../config.ts';
 import { wireLimits, type WireLimits } from '../transport/aws/wire.ts';
 import type { JobTransportsFactory } from '../transport/job-transports.ts';
-import type { ByteFrame } from '../transport/transport.ts';
+import type { ByteFrame, CheckpointManifest } from '../transport/transport.ts';
 import { AWS_MODEL_DEFAULTS, type AwsModelConstants } from './constants.ts';
 import { ModeledAws } from './modeled-aws.ts';
 import { ModeledQueue } from './modeled-queue.ts';
@@ -50,6 +50,7 @@ export class ModeledJob implements ModelTransportHost {
   /** Virtual ms at which each rank's transport closed (its process could end), or NaN. */
   readonly closedAt: Float64Array;
   readonly sharedBytes = new Map<string, Uint8Array>();
+  readonly checkpointManifests = new Map<number, CheckpointManifest>();
   private readonly transports: ModelTransport[] = [];
   private readonly payloadScale: number;
   private readonly upAtOnce: boolean;

@@ -95,7 +95,7 @@ export class RankSession {
     // Real time: the monotonic clock's sub-ms precision; a simulated clock (the model) is the timeline's own time.
     this.tracer = options.trace ? new RankTracer(this.clock === systemClock ? preciseNow : () => this.clock.now()) : undefined;
     this.stopping = new Promise((resolve) => (this.markStopping = resolve));
-    this.generations = new RankGenerations(options.size, this.clock, options.generations, options.generations?.objects ?? options.transport.checkpoints);
+    this.generations = new RankGenerations(options.size, this.clock, options.generations, options.transport.checkpoints ?? options.generations?.objects);
   }
 
   get isRunning(): boolean {

@@ -96,7 +96,7 @@ export async function runLocal<I = unknown, R = unknown>(
     throw new InvalidArgumentError('signal', options.signal, 'absent unless threads is true', 'needs threads: true (ranks that share this thread cannot be interrupted)');
   }
   const job = validateJob((await resolveProgram(program)).program, options);
-  const generations = inlineGenerations(options.generationSeconds, options.transport === 'aws');
+  const generations = inlineGenerations(options.generationSeconds);
   const jobId = newJobId();
   const transports = await (await jobTransportsFactory(options))(jobId, job.size);
   const clock = transports.clock ?? systemClock;

@@ -14,10 +14,10 @@ export function generationLimitMs(generationSeconds: unknown): number | undefine
   return generationSeconds * 1_000;
 }
 
-/** The generations of a job whose ranks share this thread: checkpoints in memory unless the transport keeps them (S3). */
-export function inlineGenerations(generationSeconds: unknown, transportKeepsCheckpoints: boolean): GenerationOptions {
+/** The generations of a job whose ranks share this thread: checkpoints in memory unless the transport keeps them (S3, the model). */
+export function inlineGenerations(generationSeconds: unknown): GenerationOptions {
   const limitMs = generationLimitMs(generationSeconds);
-  return { ...(limitMs === undefined ? {} : { limitMs }), ...(transportKeepsCheckpoints ? {} : { objects: new MemoryCheckpoints() }) };
+  return { ...(limitMs === undefined ? {} : { limitMs }), objects: new MemoryCheckpoints() };
 }
 
 /** The temporary folder for the checkpoints of a job in worker threads (made by its first checkpoint), removed with the job. */

@@ -6,7 +6,7 @@ import type { CheckpointObjects } from '../../transport/transport.ts';
 export interface GenerationOptions {
   /** How long a generation runs before checkpointIfDue ends it; absent: generations never end. */
   limitMs?: number;
-  /** Where checkpoints go when the transport keeps none (ranks in this process). */
+  /** Where checkpoints go when the transport keeps none (S3, the model's): ranks in this process. */
   objects?: CheckpointObjects;
   /** The generation this rank starts in (0 unless the job continues or is retried). */
   generation?: number;
