@@ -115,3 +115,15 @@ describe('examples/long-running', () => {
     expect(split.result).toBe(whole.result);
   });
 });
+
+describe('the timeline of a job in generations', () => {
+  it('one trace over all generations, each checkpoint a span on every rank', async () => {
+    const run = await runLocal(sumProgram, { size: 2, input: { steps: 20, stepMs: 5 }, generationSeconds: 0.03, trace: true });
+    const generations = (run.results as SumResult[])[0]!.last;
+    const events = run.trace!.traceEvents as Array<{ name: string; tid?: number; ph: string }>;
+    const checkpoints = events.filter((event) => event.name === 'checkpoint' && event.ph === 'X');
+    expect(generations).toBeGreaterThanOrEqual(2);
+    // Each generation after the first began from a checkpoint every rank wrote, on the one timeline.
+    expect(checkpoints).toHaveLength(2 * generations);
+  });
+});

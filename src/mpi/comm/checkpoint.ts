@@ -8,6 +8,8 @@ export interface CheckpointComm {
   readonly size: number;
   gather<T>(value: T, root?: number): Promise<T[] | undefined>;
   bcast<T>(value: T, root?: number): Promise<T>;
+  /** The traced form of this rank's checkpoint (comm.checkpoint). */
+  checkpoint(state: unknown): Promise<void>;
 }
 
 /** Agreements on whether a checkpoint is due come about this often, however fast the program's loop. */
@@ -122,8 +124,8 @@ export class GenerationCheckpoints {
     const agreement = await comm.bcast<Agreement | undefined>(comm.rank === 0 ? this.#decide() : undefined, 0);
     this.#nextAgreement = agreement!.next;
     if (!agreement!.due) return;
-    const checkpoint = await this.checkpoint(comm, state);
-    this.plan.ended(checkpoint);
+    await comm.checkpoint(state);
+    this.plan.ended(this.#latest!);
     return new Promise<never>(() => undefined);
   }
 

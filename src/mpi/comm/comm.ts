@@ -129,7 +129,9 @@ export class Comm {
 
   /** Collective over every rank of the job: resolves once every rank's `state` is durable. */
   async checkpoint(state: unknown): Promise<void> {
-    await this.#generations('checkpoint').checkpoint(this, state);
+    const generation = this.#generations('checkpoint');
+    // One span on the job's timeline (its gather and bcast inside it), so checkpoints show between generations.
+    await this.#traced('checkpoint', {}, () => generation.checkpoint(this, state));
   }
 
   /**
