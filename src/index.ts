@@ -21,3 +21,5 @@ export {
 } from './mpi/errors.ts';
 export { DeadlockError, type BlockedRank } from './mpi/deadlock-error.ts';
 export { programs, findProgram, programNames } from './programs/index.ts';
+export { CheckpointError } from './mpi/comm/checkpoint.ts';
+export type { JobRetry } from './runtime/generations/retries.ts';
