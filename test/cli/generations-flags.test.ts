@@ -17,11 +17,14 @@ describe('run --generation-seconds and --retries', () => {
   });
 
   it('refuses a bad value in the flag\'s words, and both flags with --stage (a stage runs one generation)', async () => {
-    const [zero, many, staged] = await Promise.all([
+    const [zero, many, staged, inline] = await Promise.all([
       lambdaMpi('run', heat, '-n', '2', '--generation-seconds', '0'),
       lambdaMpi('run', heat, '-n', '2', '--retries', '11'),
       lambdaMpi('run', heat, '-n', '2', '--retries', '1', '--stage', 'dev'),
+      lambdaMpi('run', heat, '-n', '2', '--retries', '1', '--inline'),
     ]);
+    expect(inline.code).toBe(2);
+    expect(inline.stderr).toMatch(/--retries needs ranks in threads/);
     expect(zero.code).toBe(2);
     expect(zero.stderr).toMatch(/--generation-seconds must be a positive number of seconds; received "0"/);
     expect(many.stderr).toMatch(/--retries must be a whole number from 0 to 10; received "11"/);

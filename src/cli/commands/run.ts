@@ -105,6 +105,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   }
   if (values.region !== undefined) throw new UsageError('--region needs --stage: it says where a deployed stage is');
   if (values.threads && values.inline) throw new UsageError('--threads and --inline exclude each other');
+  if (values.inline && generations.retries) throw new UsageError('--retries needs ranks in threads: with --inline a lost rank would be this process itself');
   // Threads by default: the CLI's own thread then stays free to enforce the timeout on a rank
   // that never yields and to answer Ctrl-C, and CPU-bound ranks use every core.
   const threads = !values.inline;
