@@ -169,6 +169,10 @@ export class RankSession {
         // Real time needs no context: wtime() reads it directly.
         value = await Promise.race([withOutputSink(sink, this.clock === systemClock ? main : () => runOnClock(this.clock, main)), failed, run.ended]);
         if (value !== GENERATION_ENDED) break;
+        if (options.generations?.endsWithProcess) {
+          value = undefined;
+          break;
+        }
       }
       // A rank that met another collective's message failed, whatever its program did after.
       if (this.engine.failure !== undefined) return { ok: false, error: this.engine.failure };

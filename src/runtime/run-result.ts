@@ -65,6 +65,11 @@ export interface RunResult<T = unknown> {
   unreceived?: UnreceivedMessages[];
   /** The restarts after lost ranks (`retries`), each from the last complete checkpoint; absent when none. */
   retries?: JobRetry[];
+  /**
+   * A job that ran in generations on a stage: how many, and each rank's function time in the
+   * generations before the last (what its cost adds to the last one's timings); absent for one.
+   */
+  generations?: { count: number; earlierBilledMs: number[] };
 }
 
 /** Interleaves the ranks' lines by the time they were printed; each rank's own order is kept. */

@@ -89,12 +89,13 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (values.stage !== undefined && (values.threads || values.inline)) {
     throw new UsageError(`--${values.threads ? 'threads' : 'inline'} places ranks in this process; with --stage they run on the stage's Lambda functions`);
   }
-  if (values.stage !== undefined && (generations.generationSeconds !== undefined || generations.retries !== undefined)) {
-    throw new UsageError('--generation-seconds and --retries run ranks in this process; a stage runs one generation and no retries yet (docs/long-jobs.md)');
+  if (values.stage !== undefined && generations.retries !== undefined) {
+    throw new UsageError('--retries restarts lost ranks of ranks in threads; a stage does not retry lost ranks yet (its jobs go on in generations, but a lost rank fails the job: docs/long-jobs.md)');
   }
   if (values.stage !== undefined) {
     return runOnStageCommand({
       ...request,
+      ...(generations.generationSeconds !== undefined ? { generationSeconds: generations.generationSeconds } : {}),
       stage: checkStage(values.stage),
       ...(checkRegion(values.region) ? { region: values.region! } : {}),
       tagOutput: values['tag-output'] === true,

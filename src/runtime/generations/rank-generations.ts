@@ -12,6 +12,13 @@ export interface GenerationOptions {
   generation?: number;
   /** The complete checkpoint it starts from. */
   restoreFrom?: number;
+  /**
+   * The process ends with its generation (a Lambda): the program's run then resolves to
+   * undefined and the next generation starts elsewhere; absent, it starts again in this process.
+   */
+  endsWithProcess?: boolean;
+  /** Told when a due checkpointIfDue ended a generation (`generation` is the next one's number). */
+  onEnded?: (generation: number, checkpoint: number) => void;
 }
 
 /** What a generation's run of the program resolves to when it ended at a checkpoint. */
@@ -68,6 +75,7 @@ export class RankGenerations {
       ended: (checkpoint) => {
         this.#generation += 1;
         this.#restoreFrom = checkpoint;
+        this.options?.onEnded?.(this.#generation, checkpoint);
         end();
       },
     });
