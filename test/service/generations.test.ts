@@ -64,8 +64,10 @@ async function leftoversOf(jobId: string) {
 beforeAll(async () => {
   const [httpPort, lambdaPort, s3Port, sqsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   [stack, project] = await Promise.all([
-    startOfflineStack({ httpPort, lambdaPort, s3Port, sqsPort, stage: STAGE }),
-    readFile(fixture, 'utf8').then((text) => makeUserProject({ 'sum.ts': text })),
+    // Run functions of 20 s: a job's generation ends at its function's end less the hand-over
+    // and clean-up (15 s), so a job longer than that meets the end of its function here.
+    startOfflineStack({ httpPort, lambdaPort, s3Port, sqsPort, stage: STAGE, params: { runTimeout: String(RUN_TIMEOUT_SECONDS) } }),
+    readFile(fixture, 'utf8').then((text) => makeUserProject({ 'sum.ts': text, 'no-checkpoints.ts': NO_CHECKPOINTS })),
   ]);
   env = offlineShellEnv(stack, STAGE);
   s3 = localS3Client(stack.s3Endpoint);
@@ -77,12 +79,23 @@ afterAll(async () => {
 }, 60_000);
 
 const INPUT = { steps: 24, stepMs: 5 };
+const RUN_TIMEOUT_SECONDS = 20;
+
+/** A loop that never calls checkpointIfDue: it cannot outlast its run function. */
+const NO_CHECKPOINTS = `import { defineProgram } from 'lambda-mpi';
+export default defineProgram(async (comm, input: { seconds: number }) => {
+  const until = Date.now() + input.seconds * 1000;
+  let rounds = 0;
+  while (Date.now() < until) rounds += await comm.allreduce(1);
+  return rounds;
+});
+`;
 
 describe('a job longer than one generation on the local stack', () => {
   it('sums over three or more generations as one uninterrupted run does: one output stream, one record, a line per generation', { timeout: 180_000 }, async () => {
     const program = (await import(fixture)).default as Program;
     const [staged, whole] = await Promise.all([
-      lambdaMpi(['run', './sum.ts', '-n', '3', '--stage', STAGE, '--input', JSON.stringify(INPUT), '--generation-seconds', '1', '--result']),
+      lambdaMpi(['run', './sum.ts', '-n', '3', '--stage', STAGE, '--input', JSON.stringify(INPUT), '--generation-seconds', '1', '--timeout', '110', '--result']),
       runLocal(program, { size: 3, input: INPUT }),
     ]);
     expect(staged.stderr).not.toMatch(/failed|error/i);
@@ -107,7 +120,7 @@ describe('a job longer than one generation on the local stack', () => {
   });
 
   it('a cancel while the job switches generations ends it and leaves nothing behind', { timeout: 180_000 }, async () => {
-    const child = spawn(process.execPath, [cli, 'run', './sum.ts', '-n', '3', '--stage', STAGE, '--input', JSON.stringify({ steps: 3000, stepMs: 10 }), '--generation-seconds', '1'], { cwd: project.dir, env });
+    const child = spawn(process.execPath, [cli, 'run', './sum.ts', '-n', '3', '--stage', STAGE, '--input', JSON.stringify({ steps: 3000, stepMs: 10 }), '--generation-seconds', '1', '--timeout', '110'], { cwd: project.dir, env });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
@@ -128,5 +141,16 @@ describe('a job longer than one generation on the local stack', () => {
     } finally {
       child.kill();
     }
+  });
+
+  it('a job longer than its run function whose program never calls checkpointIfDue fails at the function\'s end, saying how to checkpoint', { timeout: 120_000 }, async () => {
+    const r = await lambdaMpi(['run', './no-checkpoints.ts', '-n', '2', '--stage', STAGE, '--input', JSON.stringify({ seconds: 60 }), '--timeout', '100']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/generation 0's run function reached its end \(\d+ s\) with \d+ s of the job's timeout left, and the program had not ended its generation/);
+    expect(r.stderr).toContain('must call `await comm.checkpointIfDue(state)` in its loop');
+    expect(r.stderr).not.toMatch(/lost|silent/);
+    const jobId = /job ([a-z2-7]{26}):/.exec(r.stderr)![1]!;
+    expect((await readJson(`runs/${jobId}.json`)).error).toMatchObject({ code: 'FUNCTION_TIME_UP' });
+    expect(await leftoversOf(jobId)).toEqual({ queues: [], objects: [] });
   });
 });
