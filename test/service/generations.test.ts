@@ -1,4 +1,4 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,6 +53,18 @@ async function readJson(key: string): Promise<any> {
     if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
     throw error;
   }
+}
+
+/** The job's event log as a watcher reads it: every chunk, in order. */
+async function eventLog(jobId: string): Promise<any[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: stack.bucket, Prefix: `runs/${jobId}/events/`, ContinuationToken: token }));
+    keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+    token = page.NextContinuationToken;
+  } while (token);
+  return Promise.all(keys.sort().map((key) => readJson(key)));
 }
 
 /** What the job left behind of its own: its queues, and its working objects (its record and log under runs/ stay). */
@@ -116,6 +128,12 @@ describe('a job longer than one generation on the local stack', () => {
     expect(record.result).toEqual(result);
     expect(record.generations.count).toBe(result.generations.length);
     expect(record.output.filter((l: { line: string }) => l.line.startsWith('lambda-mpi: generation')).map((l: { line: string }) => l.line)).toEqual(began);
+    // One event log over the generations, as `lambda-mpi watch` follows it: numbered on, each line once, one end.
+    const chunks = await eventLog(jobId);
+    expect(chunks.map((c) => c.seq)).toEqual(chunks.map((_, i) => i));
+    expect(chunks.filter((c) => c.end).map((c) => [c.seq, c.end.status])).toEqual([[chunks.length - 1, 'succeeded']]);
+    const logged = chunks.flatMap((c) => c.events).filter((e) => e.kind === 'output').flatMap((e) => e.lines);
+    expect(logged.filter((line: string) => line.startsWith('lambda-mpi: generation'))).toEqual(began);
     expect(await leftoversOf(jobId)).toEqual({ queues: [], objects: [] });
   });
 
