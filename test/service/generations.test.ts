@@ -98,7 +98,8 @@ const NO_CHECKPOINTS = `import { defineProgram } from 'lambda-mpi';
 export default defineProgram(async (comm, input: { seconds: number }) => {
   const until = Date.now() + input.seconds * 1000;
   let rounds = 0;
-  while (Date.now() < until) rounds += await comm.allreduce(1);
+  // Rank 0's clock says when to stop, so every rank stops at the same round.
+  while (await comm.bcast(Date.now() < until, 0)) rounds += await comm.allreduce(1);
   return rounds;
 });
 `;
