@@ -441,7 +441,7 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     ...(request.trace ? { trace: true } : {}),
     launchWorkers: () => launched,
     // Silence is judged only as of a moment rank 0 had read all its queue held.
-    liveness: { ...rankZeroLiveness(config, clients.s3, jobId, config.fanout, request.size), caughtUpAt: () => transport.caughtUpAt() },
+    liveness: { ...rankZeroLiveness(config, clients.s3, jobId, config.fanout, request.size, generation), caughtUpAt: () => transport.caughtUpAt() },
     events: heartbeatPace(config, request.size),
     ...(generations ? { generations: { ...generations, endsWithProcess: true } } : {}),
   });

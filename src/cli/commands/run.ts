@@ -31,7 +31,8 @@ Options:
   --input-file <file>  the program's input, read as JSON from <file>
   --timeout <seconds>  fail the job after this many seconds (default 300)
   --generation-seconds <S>  end each generation after S seconds, at the program's next
-                       checkpointIfDue (docs/long-jobs.md): tests a program's restart path here
+                       checkpointIfDue (docs/long-jobs.md): tests a program's restart path, here
+                       or on a stage (where a job beyond one function's time does it by itself)
   --retries <K>        a rank whose thread ends under it restarts the job from its last complete
                        checkpoint, at most K times (threads only)
   --tag-output         prefix every output line with [rank]
