@@ -4,7 +4,7 @@ import type { JobTimings } from '../runtime/run-result.ts';
  * One line of where a job's wall time went, from its RunResult's timings: start-up (rank 0's
  * steps, the slowest rank's start, cold starts), run, clean-up.
  */
-export function describeTimings(result: { jobId?: string; timings: JobTimings }): string {
+export function describeTimings(result: { jobId?: string; timings: JobTimings; generations?: { count: number } }): string {
   const { timings } = result;
   const parts: string[] = [];
   if (timings.phases) {
@@ -22,7 +22,8 @@ export function describeTimings(result: { jobId?: string; timings: JobTimings })
     if (cold.length) details.push(`${cold.length} cold start${cold.length === 1 ? '' : 's'}, init up to ${seconds(Math.max(...cold.map((r) => r.initMs ?? 0)))}`);
     parts.push(`start-up ${seconds(startupMs)}${details.length ? ` (${details.join('; ')})` : ''}`, `run ${seconds(runMs)}`, `clean-up ${seconds(cleanupMs)}`);
   }
-  return `job ${result.jobId ?? ''} took ${seconds(timings.durationMs)}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+  const generations = result.generations ? ` in ${result.generations.count} generations (start-up: the last one's)` : '';
+  return `job ${result.jobId ?? ''} took ${seconds(timings.durationMs)}${generations}${parts.length ? `: ${parts.join(', ')}` : ''}`;
 }
 
 function seconds(ms: number): string {

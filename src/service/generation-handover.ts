@@ -29,6 +29,8 @@ export interface GenerationHandover {
   deadline: number;
   /** The event log's next chunk. */
   eventSeq: number;
+  /** A job started by `sls invoke` (no job id): its request's claim, released when the job ends. */
+  requestFingerprint?: string;
 }
 
 /** Why a handover in a run function's event must be refused (it is only ever written by rank 0), or undefined. */
@@ -39,6 +41,7 @@ export function handoverRefusal(value: unknown, jobId: unknown): string | undefi
   const whole = (n: unknown, min: number) => Number.isInteger(n) && (n as number) >= min;
   if (!whole(h.number, 1) || !whole(h.restoreFrom, 1) || !whole(h.eventSeq, 0)) return 'its number and restoreFrom must be integers ≥ 1 and its eventSeq ≥ 0';
   if (!Number.isFinite(h.startedAt) || !Number.isFinite(h.deadline)) return 'it has no start or deadline';
+  if (h.requestFingerprint !== undefined && !/^[0-9a-f]{64}$/.test(h.requestFingerprint)) return 'its requestFingerprint is not a sha256';
   return undefined;
 }
 
@@ -88,11 +91,15 @@ export function carryOn(before: CarriedGenerations | undefined, result: RunResul
 export function withCarried(result: RunResult, carried: CarriedGenerations | undefined): RunResult {
   if (!carried) return result;
   const ranks = result.timings.ranks.map((timing) => ({ ...timing, durationMs: timing.durationMs + (carried.programMs[timing.rank] ?? 0) }));
+  // The timings' origin is the job's start: the ended generations are run time, and the start-up
+  // is the last generation's own (from its rank 0's handler).
+  const { phases } = result.timings;
+  const earlierMs = Math.min(phases?.startupMs ?? 0, result.timings.ranks[0]?.handlerMs ?? 0);
   return {
     ...result,
     output: [...carried.output, ...result.output],
     requests: addRequestCounts(addRequestCounts({}, carried.requests), result.requests),
-    timings: { ...result.timings, ranks },
+    timings: { ...result.timings, ranks, ...(phases ? { phases: { ...phases, startupMs: phases.startupMs - earlierMs, runMs: phases.runMs + earlierMs } } : {}) },
     generations: { count: carried.ended + 1, earlierBilledMs: carried.billedMs },
     ...(result.trace ? {
       trace: {

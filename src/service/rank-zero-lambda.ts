@@ -58,7 +58,8 @@ export async function runRankZeroLambda(event: unknown, remainingMs: number, inv
       throw error;
     }
     if (start.kind === 'duplicate') return start.answer;
-    return await runClaimedJob(job, start.fingerprint);
+    // A later generation of a job `sls invoke` started releases that request's claim at the job's end.
+    return await runClaimedJob(job, start.fingerprint ?? job.handover?.requestFingerprint);
   } finally {
     job.clients.destroy();
     job.lambda.destroy();
@@ -265,7 +266,7 @@ async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): P
   }
   if (outcome.ok && outcome.ran.next) {
     try {
-      return await handOver(job, outcome.ran, { queues: queues!, input: input!, watch: watch!, pulse: pulse!, sweeping });
+      return await handOver(job, outcome.ran, { queues: queues!, input: input!, watch: watch!, pulse: pulse!, sweeping, fingerprint });
     } catch (error) {
       logForJob(jobId, `could not hand the job over to generation ${outcome.ran.next.number}: ${(error as Error).message}`, 'stderr');
       outcome = { ok: false, error };
@@ -298,7 +299,7 @@ async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): P
  * here, the record says the job switches, and the run function is invoked for the next
  * generation; the queues, objects and key stay. This invocation then ends: its answer says so.
  */
-async function handOver(job: LambdaJob, ran: RankZeroRun, parts: { queues: JobQueues; input: InputReference; watch: LambdaJobWatch; pulse: Pulse; sweeping: Promise<unknown> | undefined }): Promise<Record<string, unknown>> {
+async function handOver(job: LambdaJob, ran: RankZeroRun, parts: { queues: JobQueues; input: InputReference; watch: LambdaJobWatch; pulse: Pulse; sweeping: Promise<unknown> | undefined; fingerprint: string | undefined }): Promise<Record<string, unknown>> {
   const { jobId, clients, config } = job;
   const next = ran.next!;
   const runFunction = config.runFunction;
@@ -317,6 +318,7 @@ async function handOver(job: LambdaJob, ran: RankZeroRun, parts: { queues: JobQu
   const handover: GenerationHandover = {
     number: next.number, restoreFrom: next.restoreFrom, startedAt: job.startedAt, deadline: job.deadline,
     eventSeq,
+    ...(parts.fingerprint ? { requestFingerprint: parts.fingerprint } : {}),
   };
   const nextGenerationAt = new Date().toISOString();
   await writeJobRecord(clients.s3, config.aws.bucket, {

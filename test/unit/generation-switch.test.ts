@@ -76,4 +76,12 @@ describe('generations making one result', () => {
     expect(summed.lambda.invocations).toBe(3 * alone.lambda.invocations);
     expect(summed.lambda.gbSeconds).toBeCloseTo(alone.lambda.gbSeconds * 7, 6);
   });
+
+  it('counts the ended generations as run time: the start-up is the last generation\'s own', () => {
+    const carried = carryOn(undefined, generation('first', 5_000, 1), [5_000, 5_000]);
+    const last = generation('second', 6_400, 1);
+    last.timings.ranks[0]!.handlerMs = 5_500;
+    last.timings.phases = { startupMs: 6_000, runMs: 400, cleanupMs: 0 };
+    expect(withCarried(last, carried).timings.phases).toEqual({ startupMs: 500, runMs: 5_900, cleanupMs: 0 });
+  });
 });
