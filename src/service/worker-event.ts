@@ -61,7 +61,7 @@ export function refusalOf(event: WorkerEvent, stage: { queuePrefix: string; maxR
   if (!Number.isInteger(size) || size < 2 || size > Math.min(MAX_SIZE, stage.maxRanks)) return `its size must be an integer in 2..${Math.min(MAX_SIZE, stage.maxRanks)}`;
   if (!Number.isInteger(rank) || rank < 1 || rank >= size) return `a worker runs ranks 1..size-1 only (rank 0 is the run function); rank ${String(rank)} was asked for`;
   const generationPart = event.generation?.number ? `g${event.generation.number}-` : '';
-  if (typeof event.queueUrlBase !== 'string' || !event.queueUrlBase.endsWith(`/${stage.queuePrefix}-${jobId}-${generationPart}`)) return 'its queues are not this stage\'s queues of its job (and generation)';
+  if (typeof event.queueUrlBase !== 'string' || !event.queueUrlBase.endsWith(`/${stage.queuePrefix}-${jobId}-${generationPart}`)) return 'its queues are not this stage\'s queues of its job';
   // Said without the value: a key, even a wrong one, is not for the log.
   if (!JobKey.fromText(event.jobKey)) return 'its jobKey is not a job key (32 bytes as 43 characters of base64url)';
   if (typeof event.program !== 'string') return 'it names no program';
