@@ -23,3 +23,5 @@ export { DeadlockError, type BlockedRank } from './mpi/deadlock-error.ts';
 export { programs, findProgram, programNames } from './programs/index.ts';
 export { File, type FileMode, type FileData } from './file/file.ts';
 export { FileError, type FileErrorReason } from './file/file-errors.ts';
+export { CheckpointError } from './mpi/comm/checkpoint.ts';
+export type { JobRetry } from './runtime/generations/retries.ts';

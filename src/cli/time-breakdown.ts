@@ -5,7 +5,7 @@ import type { RequestCounts } from '../transport/request-counts.ts';
  * One line of where a job's wall time went, from its RunResult's timings: start-up (rank 0's
  * steps, the slowest rank's start, cold starts), run, clean-up.
  */
-export function describeTimings(result: { jobId?: string; timings: JobTimings; requests?: RequestCounts }): string {
+export function describeTimings(result: { jobId?: string; timings: JobTimings; requests?: RequestCounts; generations?: { count: number } }): string {
   const { timings } = result;
   const parts: string[] = [];
   if (timings.phases) {
@@ -30,7 +30,8 @@ export function describeTimings(result: { jobId?: string; timings: JobTimings; r
     const written = files.reduce((sum, count) => sum + count.bytesSent, 0);
     parts.push(`files ${requests} request${requests === 1 ? '' : 's'} (${mebibytes(read)} read, ${mebibytes(written)} written)`);
   }
-  return `job ${result.jobId ?? ''} took ${seconds(timings.durationMs)}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+  const generations = result.generations ? ` in ${result.generations.count} generations (start-up: the last one's)` : '';
+  return `job ${result.jobId ?? ''} took ${seconds(timings.durationMs)}${generations}${parts.length ? `: ${parts.join(', ')}` : ''}`;
 }
 
 function mebibytes(bytes: number): string {

@@ -10,6 +10,8 @@ export interface CostInput {
   };
   requests?: RequestCounts;
   platform?: { architecture?: string; region?: string };
+  /** A job in generations: every generation invoked every rank again, and each ended one's time is billed too. */
+  generations?: { count: number; earlierBilledMs: number[] };
 }
 
 export interface CostEstimate {
@@ -40,12 +42,12 @@ export function estimateJobCost(job: CostInput, extra?: RequestCounts): CostEsti
   let assumedMemoryMb: number | undefined;
   for (const rank of job.timings.ranks) {
     const memoryMb = rank.memoryMb ?? (assumedMemoryMb = ASSUMED_MEMORY_MB);
-    const billedMs = Math.ceil(billedDurationMs(rank, job.timings.durationMs));
+    const billedMs = Math.ceil(billedDurationMs(rank, job.timings.durationMs) + (job.generations?.earlierBilledMs[rank.rank] ?? 0));
     const initMs = rank.coldStart ? Math.ceil(rank.initMs ?? 0) : 0;
     gbSeconds += (memoryMb / 1024) * ((billedMs + initMs) / 1000);
     initSeconds += initMs / 1000;
   }
-  const invocations = job.size;
+  const invocations = job.size * (job.generations?.count ?? 1);
   const computeUsd = gbSeconds * table.lambda.gbSecond[architecture];
   const requestsUsd = invocations * table.lambda.request;
   const sqs = { requests: 0, billedChunks: 0, usd: 0 };
@@ -80,7 +82,7 @@ export function estimateJobCost(job: CostInput, extra?: RequestCounts): CostEsti
  * start-up and clean-up included); a worker's runs from its handler's start to its program's end
  * (its report and closing take a few ms more, not counted).
  */
-function billedDurationMs(rank: CostInput['timings']['ranks'][number], jobDurationMs: number): number {
+export function billedDurationMs(rank: CostInput['timings']['ranks'][number], jobDurationMs: number): number {
   if (rank.rank === 0) return jobDurationMs - (rank.handlerMs ?? 0);
   if (rank.handlerMs !== undefined && rank.endMs !== undefined) return Math.max(0, rank.endMs - rank.handlerMs);
   return rank.durationMs;

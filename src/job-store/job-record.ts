@@ -18,6 +18,10 @@ export type JobRecord =
     rankZeroStartedAt?: string;
     /** When the job times out (ISO), set by rank 0. */
     deadline?: string;
+    /** A job longer than one Lambda: the generation running (absent: 0). */
+    generation?: number;
+    /** Set while the job switches generations: when rank 0 invoked the next one's run function (ISO), which clears it. */
+    nextGenerationAt?: string;
   }
   /** The RunResult as JSON (result-json.ts), with `platform` and a traced job's `traceKey`. */
   | ({ jobId: string; status: 'succeeded' } & Record<string, unknown>)

@@ -17,6 +17,8 @@ export interface JobRequest {
   waitSeconds?: number;
   /** Record the job's timeline (Chrome trace-event JSON, stored beside the job's record). */
   trace?: boolean;
+  /** End each generation after this many seconds (a stage; locally runLocal's option): tests a program's restart path. */
+  generationSeconds?: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface RunInvocation extends JobRequest {
   mode?: 'async';
 }
 
-export const JOB_REQUEST_FIELDS: ReadonlyArray<keyof JobRequest> = ['program', 'size', 'input', 'timeoutSeconds', 'waitSeconds', 'trace'];
+export const JOB_REQUEST_FIELDS: ReadonlyArray<keyof JobRequest> = ['program', 'size', 'input', 'timeoutSeconds', 'waitSeconds', 'trace', 'generationSeconds'];
 
 /**
  * The deepest input accepted: serializing a value (JSON, v8) recurses once per level, and a few
@@ -85,7 +87,7 @@ export function checkJobRequest(body: unknown, limits: JobRequestLimits = {}): J
     if (typeof timeoutSeconds !== 'number' || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || (max !== undefined && timeoutSeconds > max)) {
       throw new InvalidArgumentError('timeoutSeconds', timeoutSeconds, max === undefined
         ? 'a positive number of seconds'
-        : `a number of seconds in (0, ${max}] (this stage's longest job: its param maxJobSeconds, within the run function's timeout less time to clean up)`);
+        : `a number of seconds in (0, ${max}] (this stage's longest job: its param maxJobSeconds; a job longer than its run function's time goes on in generations if its program calls checkpointIfDue, docs/long-jobs.md)`);
     }
   }
   if (limits.jsonInput && request.input !== undefined) checkInputShape(request.input);
@@ -96,7 +98,12 @@ export function checkJobRequest(body: unknown, limits: JobRequestLimits = {}): J
     }
   }
   if (request.trace !== undefined && typeof request.trace !== 'boolean') throw new InvalidArgumentError('trace', request.trace, 'true or false');
+  const { generationSeconds } = request;
+  if (generationSeconds !== undefined && !(typeof generationSeconds === 'number' && Number.isFinite(generationSeconds) && generationSeconds > 0)) {
+    throw new InvalidArgumentError('generationSeconds', generationSeconds, 'a positive number of seconds (each generation ends at the program\'s next checkpointIfDue after it)');
+  }
   return {
+    ...(generationSeconds !== undefined ? { generationSeconds: generationSeconds as number } : {}),
     ...(request.trace === true ? { trace: true } : {}),
     program: request.program as string,
     size: request.size,

@@ -49,9 +49,30 @@ export function sharedObjectKey(jobId: string, rank: number, index: number): str
   return `${jobPrefix(jobId)}shared/${(rank % CLAIM_CHECK_PREFIXES).toString(16)}/${rank}-${index}`;
 }
 
+/** A rank's part of a checkpoint (comm.checkpoint). */
+export function checkpointPartKey(jobId: string, checkpoint: number, rank: number): string {
+  return `${jobPrefix(jobId)}checkpoints/${checkpoint}/${rank}`;
+}
+
+/** Where the manifests of a job's complete checkpoints are listed. */
+export function checkpointManifestPrefix(jobId: string): string {
+  return `${jobPrefix(jobId)}checkpoints/manifests/`;
+}
+
+/** The manifest rank 0 writes once every rank's part of a checkpoint is stored: the checkpoint is complete. */
+export function checkpointManifestKey(jobId: string, checkpoint: number): string {
+  return `${checkpointManifestPrefix(jobId)}${checkpoint}.json`;
+}
+
 /** A worker rank's start claim (conditional write): only the first delivery of its start serves it. */
-export function rankClaimKey(jobId: string, rank: number): string {
-  return `${jobPrefix(jobId)}claims/${rank}`;
+export function rankClaimKey(jobId: string, rank: number, generation = 0): string {
+  // Each generation starts every rank again: its starts are claimed apart from the last one's.
+  return generation === 0 ? `${jobPrefix(jobId)}claims/${rank}` : `${jobPrefix(jobId)}claims/g${generation}/${rank}`;
+}
+
+/** What the generations before the running one handed on: their output, requests, ranks' time and trace. */
+export function generationsCarriedKey(jobId: string): string {
+  return `${jobPrefix(jobId)}generations/carried.json`;
 }
 
 /** An input too large for an invocation's event, stored once for every rank to fetch. */
@@ -75,8 +96,9 @@ export function jobRecordKey(jobId: string): string {
 }
 
 /** Rank 0's start claim: a second delivery of the job's invocation finds it taken and does nothing. */
-export function jobStartClaimKey(jobId: string): string {
-  return `runs/${jobId}.started`;
+export function jobStartClaimKey(jobId: string, generation = 0): string {
+  // A later generation's run function is started under the same job id: it claims its own start.
+  return generation === 0 ? `runs/${jobId}.started` : `runs/${jobId}.g${generation}.started`;
 }
 
 /** The job's cancel request, written by whoever asks and read by rank 0. */

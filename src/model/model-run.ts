@@ -25,6 +25,8 @@ export interface ModelOptions<I = unknown> extends Pick<ModelPlacementOptions, '
   onOutput?: (line: OutputLine) => void;
   /** Record the job's timeline on the model's clock: the report's `trace` (for `model --report`). */
   trace?: boolean;
+  /** Ends generations after this many modeled seconds (runLocal's): checkpoints and restores are modeled S3 requests. */
+  generationSeconds?: number;
 }
 
 export interface ModelReport {
@@ -124,6 +126,7 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.onOutput ? { onOutput: options.onOutput } : {}),
       ...(options.trace ? { trace: true } : {}),
+      ...(options.generationSeconds !== undefined ? { generationSeconds: options.generationSeconds } : {}),
     });
     // Wait for the scheduler too: if the simulation itself broke, the job would never end.
     const ran = await Promise.race([run, ...(job ? [job.scheduler.failure] : [])]);

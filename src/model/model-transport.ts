@@ -2,7 +2,8 @@ import { RAW_HEADER_BYTES, payloadBytes } from '../mpi/codec/codec.ts';
 import { AWS_REPORT_GRACE_MS } from '../transport/aws/aws-transport.ts';
 import { MAX_IN_FLIGHT_PER_QUEUE, planBatchCalls } from '../transport/aws/outbox.ts';
 import { base64Length, planMessages, type WireFrame } from '../transport/aws/wire.ts';
-import { assertByteFrame, type ByteFrame, type Delivery, type Frame, type SharedObjects, type Transport } from '../transport/transport.ts';
+import { assertByteFrame, type ByteFrame, type Delivery, type Frame, type CheckpointManifest, type CheckpointObjects, type SharedObjects, type Transport } from '../transport/transport.ts';
+import { modeledCheckpoints } from './modeled-checkpoints.ts';
 import type { WireLimits } from '../transport/aws/wire.ts';
 import type { ModeledAws } from './modeled-aws.ts';
 import { ModeledReceiver, type ModeledFrame, type ModeledMessage, type ModeledQueue } from './modeled-queue.ts';
@@ -25,6 +26,8 @@ export interface ModelTransportHost {
   modeledObjectBytes(bytes: Uint8Array): number;
   /** The shared objects' bytes, by name (the modeled S3 holds only their sizes and times). */
   readonly sharedBytes: Map<string, Uint8Array>;
+  /** The job's complete checkpoints (modeled-checkpoints.ts). */
+  readonly checkpointManifests: Map<number, CheckpointManifest>;
   rankClosed(rank: number, time: number): void;
 }
 
@@ -59,6 +62,7 @@ export class ModelTransport implements Transport {
   private closing: Promise<void> | undefined;
   private sharedCount = 0;
   readonly sharedObjects: SharedObjects;
+  readonly checkpoints: CheckpointObjects;
   readonly processUp: Promise<void>;
   private markUp!: () => void;
 
@@ -69,6 +73,7 @@ export class ModelTransport implements Transport {
     this.processUp = new Promise((resolve) => (this.markUp = resolve));
     // As AwsTransport's: an S3 PUT by the storing rank, a GET by each reader, each through its links.
     const { scheduler, aws, jobId } = job;
+    this.checkpoints = modeledCheckpoints(job, rank);
     this.sharedObjects = {
       threshold: job.limits.claimCheckThreshold,
       put: (bytes) => new Promise<string>((resolve) => {

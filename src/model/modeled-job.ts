@@ -1,7 +1,7 @@
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../config.ts';
 import { wireLimits, type WireLimits } from '../transport/aws/wire.ts';
 import type { JobTransportsFactory } from '../transport/job-transports.ts';
-import type { ByteFrame } from '../transport/transport.ts';
+import type { ByteFrame, CheckpointManifest } from '../transport/transport.ts';
 import { AWS_MODEL_DEFAULTS, type AwsModelConstants } from './constants.ts';
 import { ModeledAws } from './modeled-aws.ts';
 import { ModeledQueue } from './modeled-queue.ts';
@@ -61,6 +61,7 @@ export class ModeledJob implements ModelTransportHost {
   readonly channel: ModelChannel;
   /** Whether messages travel as base64 text (SQS) or raw bytes (Valkey). */
   readonly base64: boolean;
+  readonly checkpointManifests = new Map<number, CheckpointManifest>();
   private readonly transports: ModelTransport[] = [];
   private readonly payloadScale: number;
   private readonly upAtOnce: boolean;

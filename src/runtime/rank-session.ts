@@ -14,6 +14,7 @@ import { guardProcessForRanks } from './process-guard.ts';
 import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
 import { RankTracer, preciseNow } from './trace/rank-tracer.ts';
 import type { RequestCounts } from '../transport/request-counts.ts';
+import { GENERATION_ENDED, RankGenerations, type GenerationOptions } from './generations/rank-generations.ts';
 
 /** Everything one rank needs to run its part of a job, wherever it runs. */
 export interface RankOptions {
@@ -44,6 +45,8 @@ export interface RankOptions {
   requestCounts?: () => RequestCounts;
   /** Told when the program returned or threw: the job's deadlock watch counts the rank live until then. */
   programEnded?: () => void;
+  /** Generations and checkpoints (generations/rank-generations.ts); absent: one generation, checkpoints where the transport keeps them. */
+  generations?: GenerationOptions;
 }
 
 export type ProgramOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -72,6 +75,8 @@ export class RankSession {
   readonly stopping: Promise<void>;
   private markStopping!: () => void;
   private running = false;
+  /** The generations this rank's program runs in. */
+  readonly generations: RankGenerations;
 
   constructor(
     options: RankOptions,
@@ -90,6 +95,7 @@ export class RankSession {
     // Real time: the monotonic clock's sub-ms precision; a simulated clock (the model) is the timeline's own time.
     this.tracer = options.trace ? new RankTracer(this.clock === systemClock ? preciseNow : () => this.clock.now()) : undefined;
     this.stopping = new Promise((resolve) => (this.markStopping = resolve));
+    this.generations = new RankGenerations(options.size, this.clock, options.generations, options.transport.checkpoints ?? options.generations?.objects);
   }
 
   get isRunning(): boolean {
@@ -139,18 +145,35 @@ export class RankSession {
       // The check-in is stored before the program runs: a rank whose process dies in its first
       // synchronous steps is then known to have started (rank 0 calls it silent, not never started).
       await this.events.flush();
-      const services: RankServices = {
-        jobId: options.jobId,
-        engine: this.engine,
-        processorName: () => options.processorName,
-        vectorReduction: options.vectorReduction ?? 'auto',
-        abort: (reason) => this.abortJob(reason),
-        ...(this.tracer ? { tracer: this.tracer } : {}),
-      };
-      const comm = new Comm(services, worldGroup(options.size, this.engine.rank), 'w');
-      const main = () => options.program.main(comm, options.input);
-      // Real time needs no context: wtime() reads it directly.
-      const value = await Promise.race([withOutputSink(sink, this.clock === systemClock ? main : () => runOnClock(this.clock, main)), failed]);
+      let value: unknown;
+      // A program may change its input: each later generation in this process gets the input as the job began.
+      const firstInput = options.generations?.limitMs === undefined ? undefined : structuredClone(options.input);
+      let runs = 0;
+      // The program runs once per generation: a checkpointIfDue that was due ends one (generations/).
+      for (;;) {
+        const run = this.generations.begin();
+        if (options.rank === 0 && this.generations.generation > 0) {
+          sink.onLine({ rank: 0, stream: 'stderr', line: `lambda-mpi: generation ${this.generations.generation} began from checkpoint ${this.generations.restoreFrom}` });
+        }
+        const services: RankServices = {
+          jobId: options.jobId,
+          engine: this.engine,
+          processorName: () => options.processorName,
+          vectorReduction: options.vectorReduction ?? 'auto',
+          abort: (reason) => this.abortJob(reason),
+          ...(this.tracer ? { tracer: this.tracer } : {}),
+          ...(run.checkpoints ? { generation: run.checkpoints } : {}),
+        };
+        const comm = new Comm(services, worldGroup(options.size, this.engine.rank), run.context);
+        const main = () => options.program.main(comm, runs++ === 0 ? options.input : structuredClone(firstInput));
+        // Real time needs no context: wtime() reads it directly.
+        value = await Promise.race([withOutputSink(sink, this.clock === systemClock ? main : () => runOnClock(this.clock, main)), failed, run.ended]);
+        if (value !== GENERATION_ENDED) break;
+        if (options.generations?.endsWithProcess) {
+          value = undefined;
+          break;
+        }
+      }
       // A rank that met another collective's message failed, whatever its program did after.
       if (this.engine.failure !== undefined) return { ok: false, error: this.engine.failure };
       return { ok: true, value };

@@ -112,9 +112,14 @@ export class RankZeroJob {
     );
   }
 
+  /** The generation rank 0's program is in (after it: the next one, once a due checkpointIfDue ended it) and its checkpoint. */
+  get generation(): { number: number; restoreFrom: number | undefined } {
+    return { number: this.session.generations.generation, restoreFrom: this.session.generations.restoreFrom };
+  }
+
   /** How far the job got. */
   progress(): JobProgress {
-    return { size: this.options.size, started: this.started.size, finished: this.finishedCount, elapsedMs: this.clock.now() - this.startedAt };
+    return { size: this.options.size, started: this.started.size, finished: this.finishedCount, elapsedMs: this.clock.now() - this.jobStartedAt };
   }
 
   /** The newest time `rank` stamped on an event rank 0 received (epoch ms, the rank's clock), or undefined if none. */

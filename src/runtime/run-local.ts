@@ -21,6 +21,7 @@ import type { RunResult } from './run-result.ts';
 import { runWorkerRank } from './worker-rank.ts';
 import { addCleanup } from './job-cleanup.ts';
 import { guardProcessExitForInlineJob } from './process-guard.ts';
+import { inlineGenerations } from './generations/local-generations.ts';
 
 export type { JobTransports, JobTransportsFactory };
 
@@ -56,6 +57,16 @@ export interface RunLocalOptions<I = unknown> {
    * track per rank; write it to a file and open it in Perfetto or chrome://tracing).
    */
   trace?: boolean;
+  /**
+   * Ends each generation after this many seconds (at the next checkpointIfDue that agrees it is
+   * due), so a program's restart path runs here as it would past a Lambda's 15 minutes.
+   */
+  generationSeconds?: number;
+  /**
+   * Threads only: a rank lost (its thread ended under it, not a program that threw) restarts the
+   * job from its last complete checkpoint, at most this many times.
+   */
+  retries?: number;
 }
 
 const memoryJobTransports: JobTransportsFactory = async (_jobId, size) => {
@@ -83,10 +94,14 @@ export async function runLocal<I = unknown, R = unknown>(
     const remote = options.transport === 'aws' || options.transport === 'valkey' ? { entry: options.transport, factory: await jobTransportsFactory(options) } : undefined;
     return runInThreads<R>(program, options, remote);
   }
+  if (options.retries !== undefined && options.retries !== 0) {
+    throw new InvalidArgumentError('retries', options.retries, '0 unless threads is true', 'needs threads: true (a rank lost inline would be the caller\'s own process)');
+  }
   if (options.signal !== undefined) {
     throw new InvalidArgumentError('signal', options.signal, 'absent unless threads is true', 'needs threads: true (ranks that share this thread cannot be interrupted)');
   }
   const job = validateJob((await resolveProgram(program)).program, options);
+  const generations = inlineGenerations(options.generationSeconds);
   const jobId = newJobId();
   const transports = await (await jobTransportsFactory(options))(jobId, job.size);
   const clock = transports.clock ?? systemClock;
@@ -113,6 +128,7 @@ export async function runLocal<I = unknown, R = unknown>(
     vectorReduction: vectorReductionFromEnv(),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     ...(options.trace ? { trace: true } : {}),
+    generations,
   };
   const ended = (rank: number) => (board ? { programEnded: () => board.ended(rank) } : {});
   const workers: Promise<unknown>[] = [];

@@ -1,3 +1,4 @@
+import type { JobRetry } from './generations/retries.ts';
 import type { OutputLine, StampedLine } from './output.ts';
 import type { LinkStats } from '../mpi/p2p/link.ts';
 import type { ChromeTrace, RankTimes } from './trace/chrome-trace.ts';
@@ -62,6 +63,13 @@ export interface RunResult<T = unknown> {
    * collective call); absent when every message was received. The CLI prints them as a warning.
    */
   unreceived?: UnreceivedMessages[];
+  /** The restarts after lost ranks (`retries`), each from the last complete checkpoint; absent when none. */
+  retries?: JobRetry[];
+  /**
+   * A job that ran in generations on a stage: how many, and each rank's function time in the
+   * generations before the last (what its cost adds to the last one's timings); absent for one.
+   */
+  generations?: { count: number; earlierBilledMs: number[] };
 }
 
 /** Interleaves the ranks' lines by the time they were printed; each rank's own order is kept. */

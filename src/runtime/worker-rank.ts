@@ -143,7 +143,8 @@ export class WorkerRank {
     const { rank, deadline } = this.options;
     this.fail(new Error(
       `rank ${rank}'s function reaches its own timeout ${Math.round((deadline - hardStopAt) / 1000)} s before the job's deadline; ` +
-        'give the worker function a longer timeout or the job a shorter timeoutSeconds',
+        'give the worker function a longer timeout or the job a shorter timeoutSeconds, or, for a job longer than one Lambda, ' +
+        'call `await comm.checkpointIfDue(state)` in the program\'s loop so that it continues in a next generation (docs/long-jobs.md)',
     ));
   }
 

@@ -99,8 +99,10 @@ async function startRun(event: HttpEvent, budget: AnswerBudget, openStage: (conf
     throw new InvalidArgumentError('body', text, 'JSON', `is not valid JSON (${(error as Error).message})`);
   }
   const request = parseJobRequest(body, {
-    // The run function checks again against its own remaining time; leave it a little slack.
-    maxTimeoutSeconds: Math.min(config.maxJobSeconds, Math.floor((config.runTimeoutSeconds * 1000 - CLEANUP_MARGIN_MS - START_SLACK_MS) / 1000)),
+    // A job may outlast its run function (generations); without a timeout it gets one function's
+    // time, with a little slack for the run function's own check.
+    maxTimeoutSeconds: config.maxJobSeconds,
+    defaultTimeoutSeconds: Math.floor((config.runTimeoutSeconds * 1000 - CLEANUP_MARGIN_MS - START_SLACK_MS) / 1000),
     maxRanks: config.maxRanks,
     diagnostics: config.diagnostics,
     maxWaitSeconds: MAX_WAIT_SECONDS,

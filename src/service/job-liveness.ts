@@ -63,6 +63,11 @@ export function judgeRunning(record: Extract<JobRecord, { status: 'running' }>, 
     const waitedMs = now - invokedAt;
     return waitedMs > limits.startDeadlineMs + RANK_ZERO_PULSE_MS ? new RankLostError(record.jobId, { rank: 0, state: 'never-started', waitedMs }) : undefined;
   }
+  if (record.nextGenerationAt !== undefined) {
+    // Switching generations: the old rank 0 ended, and the next one's run function has its start deadline to take the job on.
+    const waitedMs = now - Date.parse(record.nextGenerationAt);
+    return waitedMs > limits.startDeadlineMs + RANK_ZERO_PULSE_MS ? new RankLostError(record.jobId, { rank: 0, state: 'never-started', waitedMs }) : undefined;
+  }
   const lastSign = Math.max(pulseAt ?? 0, Date.parse(record.rankZeroStartedAt));
   if (now - lastSign > RANK_ZERO_LOST_AFTER_MS) return new RankLostError(record.jobId, { rank: 0, state: 'silent', since: lastSign, evidence: 'pulse' });
   if (record.deadline !== undefined && now > Date.parse(record.deadline) + PAST_DEADLINE_MS) {

@@ -14,6 +14,8 @@ export interface RequestLimits {
   /** Whether the diagnostics programs may run (param diagnostics); absent = yes. */
   diagnostics?: boolean;
   maxWaitSeconds?: number;
+  /** The timeout of a request that asks for none (what one run function leaves); absent: maxTimeoutSeconds. */
+  defaultTimeoutSeconds?: number;
 }
 
 /**
@@ -28,13 +30,13 @@ export function parseJobRequest(body: unknown, limits: RequestLimits): CheckedJo
     ...(limits.maxWaitSeconds !== undefined ? { maxWaitSeconds: limits.maxWaitSeconds } : {}),
     jsonInput: true,
   });
-  return { ...request, timeoutSeconds: request.timeoutSeconds ?? stageTimeoutSeconds(limits.maxTimeoutSeconds) };
+  return { ...request, timeoutSeconds: request.timeoutSeconds ?? stageTimeoutSeconds(Math.min(limits.maxTimeoutSeconds, limits.defaultTimeoutSeconds ?? Infinity)) };
 }
 
 /** The stage's longest job, when the request asks for no timeout: refused when its function has no time left for one. */
 function stageTimeoutSeconds(maxTimeoutSeconds: number): number {
   if (!(Number.isFinite(maxTimeoutSeconds) && maxTimeoutSeconds > 0)) {
-    throw new InvalidArgumentError('timeoutSeconds', maxTimeoutSeconds, `a number of seconds in (0, ${maxTimeoutSeconds}] (this stage's longest job: its param maxJobSeconds, within the run function's timeout less time to clean up)`);
+    throw new InvalidArgumentError('timeoutSeconds', maxTimeoutSeconds, `a number of seconds in (0, ${maxTimeoutSeconds}] (this stage's longest job: its param maxJobSeconds, and the run function's timeout less time to clean up for a job that asks for none)`);
   }
   return maxTimeoutSeconds;
 }

@@ -20,11 +20,12 @@ export class LambdaJobWatch {
   /** Who asked to cancel the job, once someone did. */
   cancelledBy: string | undefined;
 
-  constructor(s3: S3Client, bucket: string, private readonly jobId: string, size: number, flushMs?: number) {
+  constructor(s3: S3Client, bucket: string, private readonly jobId: string, size: number, flushMs?: number, firstSeq?: number) {
     this.progress = { size, started: 0, finished: 0, elapsedMs: 0 };
     this.log = new EventLogWriter({
       s3, bucket, jobId,
       ...(flushMs !== undefined ? { flushMs } : {}),
+      ...(firstSeq !== undefined ? { firstSeq } : {}),
       onWriteError: (error) => logForJob(jobId, `could not write the job's event log (tried again): ${error.message}`, 'stderr'),
     }, this.progress);
     this.cancelWatch = new CancelWatch(s3, bucket, jobId);
@@ -48,6 +49,12 @@ export class LambdaJobWatch {
   /** Stops looking for cancel requests: the job is ending anyway. */
   stopCancelWatch(): void {
     this.cancelWatch.stop();
+  }
+
+  /** The job goes on in its next generation: the log is written up to here, and the next one's watch carries it on. */
+  async handOver(): Promise<number> {
+    this.cancelWatch.stop();
+    return this.log.handOver();
   }
 
   /** Writes the log's last chunk, saying how the job ended. */

@@ -59,7 +59,8 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
     throw new ConfigurationError('LAMBDA_MPI_FANOUT', `must be an integer in 1..64 (ranks each rank starts); received ${env.LAMBDA_MPI_FANOUT}`);
   }
   const runTimeoutSeconds = env.LAMBDA_MPI_RUN_TIMEOUT_SECONDS ? Number(env.LAMBDA_MPI_RUN_TIMEOUT_SECONDS) : 900;
-  const maxJobSeconds = integerSetting(env, 'LAMBDA_MPI_MAX_JOB_SECONDS', runTimeoutSeconds - CLEANUP_MARGIN_MS / 1000, 1, 900, 'seconds: the longest timeoutSeconds a job may ask for');
+  // A job longer than one function goes on in generations: the guard bounds the whole job.
+  const maxJobSeconds = integerSetting(env, 'LAMBDA_MPI_MAX_JOB_SECONDS', runTimeoutSeconds - CLEANUP_MARGIN_MS / 1000, 1, MAX_JOB_SECONDS, 'seconds: the longest timeoutSeconds a job may ask for, all its generations together');
   const watchFlushMs = env.LAMBDA_MPI_WATCH_FLUSH_MS ? Number(env.LAMBDA_MPI_WATCH_FLUSH_MS) : DEFAULT_LOG_FLUSH_MS;
   if (!Number.isInteger(watchFlushMs) || watchFlushMs < 50 || watchFlushMs > 60_000) {
     throw new ConfigurationError('LAMBDA_MPI_WATCH_FLUSH_MS', `must be an integer number of milliseconds in 50..60000 (how often rank 0 writes the job's event log); received ${env.LAMBDA_MPI_WATCH_FLUSH_MS}`);
@@ -118,6 +119,9 @@ function booleanSetting(env: NodeJS.ProcessEnv, name: string, fallback: boolean)
   if (text === 'true' || text === 'false') return text === 'true';
   throw new ConfigurationError(name, `must be true or false; received ${JSON.stringify(text)}`);
 }
+
+/** The largest maxJobSeconds a stage may set: a week of generations. */
+export const MAX_JOB_SECONDS = 7 * 24 * 3600;
 
 /** Time rank 0 keeps back from its function's timeout to clean up and answer. */
 export const CLEANUP_MARGIN_MS = 10_000;

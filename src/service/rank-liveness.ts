@@ -36,14 +36,14 @@ export function silenceLimitMs(config: Pick<LambdaConfig, 'silenceMs'>, size: nu
 }
 
 /** Rank 0's limits and what it reads to judge the others (the start-up tree, busy markers in S3). */
-export function rankZeroLiveness(config: LambdaConfig, s3: S3Client, jobId: string, fanout: number, size: number): LivenessOptions {
+export function rankZeroLiveness(config: LambdaConfig, s3: S3Client, jobId: string, fanout: number, size: number, generation = 0): LivenessOptions {
   return {
     startDeadlineMs: config.startDeadlineMs,
     silenceMs: silenceLimitMs(config, size),
     parentOf: (rank) => Math.floor((rank - 1) / fanout),
     busyAt: (rank) => readBusy(s3, config.aws.bucket, jobId, rank),
     claimedAt: async (rank) => {
-      const head = await s3.send(new HeadObjectCommand({ Bucket: config.aws.bucket, Key: rankClaimKey(jobId, rank) })).catch(() => undefined);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: config.aws.bucket, Key: rankClaimKey(jobId, rank, generation) })).catch(() => undefined);
       return head?.LastModified?.getTime();
     },
   };

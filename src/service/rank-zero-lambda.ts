@@ -9,7 +9,7 @@ import { addJobStep, type JobStep } from '../runtime/trace/chrome-trace.ts';
 import { AwsTransport } from '../transport/aws/aws-transport.ts';
 import { JobKey } from '../transport/aws/job-key.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
-import { createJobResources, deleteJobResources, waitUntil, type JobQueues } from '../transport/aws/job-resources.ts';
+import { createJobResources, deleteJobQueues, deleteJobResources, waitUntil, type JobQueues } from '../transport/aws/job-resources.ts';
 import { RequestMeter } from '../transport/aws/request-meter.ts';
 import type { JobEndStatus } from '../watch/event-chunk.ts';
 import { assertFitsConcurrency } from './concurrency-check.ts';
@@ -34,6 +34,10 @@ import { eventLogPrefix, jobRecordKey, jobStartClaimKey, storedInputKey } from '
 import { writeJobTrace } from '../job-store/job-trace.ts';
 import { addRequestCounts } from '../transport/request-counts.ts';
 import { failureInfo } from './failure-info.ts';
+import { carryOn, handoverRefusal, invokeNextGeneration, readCarried, withCarried, writeCarried, type CarriedGenerations, type GenerationHandover } from './generation-handover.ts';
+import { FunctionTimeUpError, functionTimeUpAt, generationLimitMs } from './generation-limit.ts';
+import { billedDurationMs } from '../cost/job-cost.ts';
+import type { JobRecord } from '../job-store/job-record.ts';
 
 /**
  * Rank 0 on Lambda (the `run` function), step by step as docs/architecture.md's "Message flow
@@ -42,8 +46,9 @@ import { failureInfo } from './failure-info.ts';
  * last chunk of its event log says how it ended.
  */
 export async function runRankZeroLambda(event: unknown, remainingMs: number, invocation: InvocationInfo = beginInvocation(false)): Promise<Record<string, unknown>> {
+  const functionEndsAt = Date.now() + remainingMs;
   const config = lambdaConfigFromEnv();
-  const job = openJob(await parseRequest(event, remainingMs, config), config, invocation);
+  const job = openJob(await parseRequest(event, remainingMs, config), config, invocation, functionEndsAt);
   try {
     let start: StartClaim;
     try {
@@ -53,7 +58,8 @@ export async function runRankZeroLambda(event: unknown, remainingMs: number, inv
       throw error;
     }
     if (start.kind === 'duplicate') return start.answer;
-    return await runClaimedJob(job, start.fingerprint);
+    // A later generation of a job `sls invoke` started releases that request's claim at the job's end.
+    return await runClaimedJob(job, start.fingerprint ?? job.handover?.requestFingerprint);
   } finally {
     job.clients.destroy();
     job.lambda.destroy();
@@ -71,6 +77,8 @@ interface AcceptedRequest {
   body: Record<string, unknown>;
   /** Where the HTTP function put a large input (asynchronous invocations carry at most 1 MB). */
   inputKey?: string;
+  /** A later generation of a job longer than one Lambda: what the last one's rank 0 handed over. */
+  handover?: GenerationHandover;
 }
 
 /** A job rank 0 serves: what was asked, its deadline, and the clients it runs with. */
@@ -94,6 +102,11 @@ interface LambdaJob {
   /** Rank 0's Invoke calls, counted apart from the S3/SQS clients' requests. */
   lambdaMeter: RequestMeter;
   startup: { steps: StartupSteps; timeline: JobStep[] };
+  /** When this run function's own time ends (epoch ms): a longer job goes on in a next generation. */
+  functionEndsAt: number;
+  handover?: GenerationHandover;
+  /** What the ended generations handed on (read when this is a later one). */
+  carried?: CarriedGenerations;
 }
 
 /**
@@ -103,18 +116,23 @@ interface LambdaJob {
  * bucket does not hold is refused here, before anything is recorded or started).
  */
 async function parseRequest(event: unknown, remainingMs: number, config: LambdaConfig): Promise<AcceptedRequest> {
-  const maxTimeoutSeconds = Math.min(config.maxJobSeconds, Math.floor((remainingMs - CLEANUP_MARGIN_MS) / 1000));
-  const { jobId: givenJobId, mode: _mode, inputKey, ...body } = (typeof event === 'object' && event !== null ? event : { body: event }) as Record<string, unknown>;
+  // A job may outlast its run function (it goes on in generations): the stage's guard bounds the
+  // whole job; a request without a timeout gets what one function leaves.
+  const maxTimeoutSeconds = config.maxJobSeconds;
+  const defaultTimeoutSeconds = Math.floor((remainingMs - CLEANUP_MARGIN_MS) / 1000);
+  const { jobId: givenJobId, mode: _mode, inputKey, generation: handover, ...body } = (typeof event === 'object' && event !== null ? event : { body: event }) as Record<string, unknown>;
   if (givenJobId !== undefined && !isJobId(givenJobId)) {
     throw new InvalidArgumentError('jobId', givenJobId, 'a job id made by lambda-mpi (26 letters a-z and digits 2-7)');
   }
+  const handoverRefused = handover === undefined ? undefined : handoverRefusal(handover, givenJobId);
+  if (handoverRefused) throw new InvalidArgumentError('generation', '(a handover)', 'the handover rank 0 writes when a generation ends', `is refused: ${handoverRefused}`);
   try {
     // Only the job's own input object may be named: never another object of the bucket.
     if (inputKey !== undefined && (givenJobId === undefined || inputKey !== storedInputKey(givenJobId as string) || body.input !== undefined)) {
       throw new InvalidArgumentError('inputKey', inputKey, 'the key the HTTP function gave the job\'s input (with its jobId, and no input)');
     }
     const input = inputKey === undefined ? {} : { input: await loadStoredInput(config.aws, inputKey as string) };
-    const request = parseJobRequest({ ...body, ...input }, { maxTimeoutSeconds, maxRanks: config.maxRanks, diagnostics: config.diagnostics });
+    const request = parseJobRequest({ ...body, ...input }, { maxTimeoutSeconds, defaultTimeoutSeconds, maxRanks: config.maxRanks, diagnostics: config.diagnostics });
     await checkConcurrency(request.size, config);
     return {
       request,
@@ -122,6 +140,7 @@ async function parseRequest(event: unknown, remainingMs: number, config: LambdaC
       program: await loadJobProgram(request.program, config),
       ...(givenJobId !== undefined ? { givenJobId } : {}),
       ...(inputKey !== undefined ? { inputKey: inputKey as string } : {}),
+      ...(handover !== undefined ? { handover: handover as GenerationHandover } : {}),
     };
   } catch (error) {
     // Started by the HTTP function, the job already has a record: it must not stay "running".
@@ -141,10 +160,11 @@ async function checkConcurrency(size: number, config: LambdaConfig): Promise<voi
   }
 }
 
-function openJob({ request, program, givenJobId, body, inputKey }: AcceptedRequest, config: LambdaConfig, invocation: InvocationInfo): LambdaJob {
+function openJob({ request, program, givenJobId, body, inputKey, handover }: AcceptedRequest, config: LambdaConfig, invocation: InvocationInfo, functionEndsAt: number): LambdaJob {
   const jobId = givenJobId ?? newJobId();
-  const timeoutMs = request.timeoutSeconds * 1000;
-  const startedAt = invocation.handlerAt;
+  // A later generation keeps the job's clock: its start and deadline are the first generation's.
+  const timeoutMs = handover ? handover.deadline - handover.startedAt : request.timeoutSeconds * 1000;
+  const startedAt = handover?.startedAt ?? invocation.handlerAt;
   const clients = createAwsClients(config.aws);
   const lambdaMeter = new RequestMeter();
   return {
@@ -157,12 +177,14 @@ function openJob({ request, program, givenJobId, body, inputKey }: AcceptedReque
     timeoutMs,
     startedAt,
     invocation,
-    deadline: Date.now() + timeoutMs,
+    deadline: handover?.deadline ?? Date.now() + timeoutMs,
     config,
     clients,
     lambda: createLambdaClient(config.aws, lambdaMeter),
     lambdaMeter,
     startup: { steps: {}, timeline: [] },
+    functionEndsAt,
+    ...(handover ? { handover } : {}),
   };
 }
 
@@ -178,7 +200,7 @@ type StartClaim = { kind: 'claimed'; fingerprint?: string } | { kind: 'duplicate
 async function claimStart(job: LambdaJob): Promise<StartClaim> {
   const { jobId, clients, config } = job;
   if (job.givenJobId) {
-    if (await claimRank(clients.s3, config.aws.bucket, jobId, 0, jobStartClaimKey(jobId))) return { kind: 'claimed' };
+    if (await claimRank(clients.s3, config.aws.bucket, jobId, 0, jobStartClaimKey(jobId, job.handover?.number))) return { kind: 'claimed' };
     logForJob(jobId, 'a repeated start of this job was ignored');
     return { kind: 'duplicate', answer: { jobId, status: 'duplicate-start-ignored' } };
   }
@@ -202,38 +224,53 @@ async function claimStart(job: LambdaJob): Promise<StartClaim> {
   };
 }
 
-/** Runs a job whose start this invocation claimed, to its recorded outcome. */
+/** Runs a job whose start this invocation claimed, to its recorded outcome (or to its next generation). */
 async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): Promise<Record<string, unknown>> {
-  const { jobId, request, config, clients } = job;
-  logForJob(jobId, `job started: ${request.program} on ${request.size} rank${request.size === 1 ? '' : 's'}`);
+  const { jobId, request, config, clients, handover } = job;
+  logForJob(jobId, handover
+    ? `job continues: generation ${handover.number} of ${request.program} on ${request.size} rank${request.size === 1 ? '' : 's'}, from checkpoint ${handover.restoreFrom}`
+    : `job started: ${request.program} on ${request.size} rank${request.size === 1 ? '' : 's'}`);
   let queues: JobQueues | undefined;
   let watch: LambdaJobWatch | undefined;
   let pulse: Pulse | undefined;
-  let outcome: { ok: true; result: RunResult } | { ok: false; error: unknown };
+  let input: InputReference | undefined;
+  let outcome: { ok: true; ran: RankZeroRun } | { ok: false; error: unknown };
   // Where no schedule runs the sweeper (the local stack), each job start runs it, beside the job.
   const sweeping = config.sweepAtJobStart ? sweepStage(config, [jobId]).catch((e: unknown) => logForJob(jobId, `sweep: ${(e as Error).message}`, 'stderr')) : undefined;
   try {
-    // Independent steps side by side: the queues are the long one.
-    const [watched, created, stored] = await Promise.allSettled([
+    // Independent steps side by side: the queues are the long one. A later generation finds the
+    // job's queues, stored input and event log where the last one left them (generation-handover.ts).
+    const [watched, created, stored, carried] = await Promise.allSettled([
       step(job, 'recordMs', 'record running', () => recordRunning(job)).then(() => {
-        const started = new LambdaJobWatch(clients.s3, config.aws.bucket, jobId, request.size, config.watchFlushMs);
+        const started = new LambdaJobWatch(clients.s3, config.aws.bucket, jobId, request.size, config.watchFlushMs, handover?.eventSeq);
         started.start();
         return started;
       }),
       step(job, 'queuesMs', 'create queues', () => createQueues(job)),
       job.inputKey
         ? Promise.resolve<InputReference>({ inputKey: job.inputKey })
-        : step(job, 'inputMs', 'store input', () => storeInput(clients.s3, config.aws.bucket, jobId, request.input)),
+        : handover ? Promise.resolve<InputReference>({ input: request.input })
+          : step(job, 'inputMs', 'store input', () => storeInput(clients.s3, config.aws.bucket, jobId, request.input)),
+      handover ? readCarried(clients.s3, config.aws.bucket, jobId) : Promise.resolve(undefined),
     ]);
     if (watched.status === 'fulfilled') watch = watched.value;
     if (created.status === 'fulfilled') queues = created.value;
-    for (const settled of [watched, created, stored]) if (settled.status === 'rejected') throw settled.reason;
+    if (carried.status === 'fulfilled' && carried.value) job.carried = carried.value;
+    for (const settled of [watched, created, stored, carried]) if (settled.status === 'rejected') throw settled.reason;
     pulse = startPulse(job, queues!);
-    const input = (stored as PromiseFulfilledResult<InputReference>).value;
+    input = (stored as PromiseFulfilledResult<InputReference>).value;
     if (watch!.cancelledBy !== undefined) throw new JobCancelledError(jobId, watch!.cancelledBy);
-    outcome = { ok: true, result: await runRankZeroOnLambda(job, queues!, input, watch!) };
+    outcome = { ok: true, ran: await runRankZeroOnLambda(job, queues!, input, watch!) };
   } catch (error) {
     outcome = { ok: false, error };
+  }
+  if (outcome.ok && outcome.ran.next) {
+    try {
+      return await handOver(job, outcome.ran, { queues: queues!, input: input!, watch: watch!, pulse: pulse!, sweeping, fingerprint });
+    } catch (error) {
+      logForJob(jobId, `could not hand the job over to generation ${outcome.ran.next.number}: ${(error as Error).message}`, 'stderr');
+      outcome = { ok: false, error };
+    }
   }
   watch?.stopCancelWatch();
   // Stopped before the clean-up, so nothing of it is written after the job's objects are deleted.
@@ -245,13 +282,58 @@ async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): P
   const status: JobEndStatus = outcome.ok ? 'succeeded' : outcome.error instanceof JobCancelledError ? 'cancelled' : 'failed';
   logForJob(jobId, `job ${status} after ${Date.now() - job.startedAt} ms`);
   try {
-    if (outcome.ok) return await recordSucceeded(job, outcome.result, cleanup);
+    if (outcome.ok) return await recordSucceeded(job, withCarried(outcome.ran.result, job.carried), cleanup);
+    // The ended generations' output comes first: the job's output is one stream.
+    if (job.carried && outcome.error instanceof LambdaMpiError) outcome.error.output = [...job.carried.output, ...(outcome.error.output ?? [])];
     if (ending) await recordFailed(job, outcome.error);
     throw outcome.error;
   } finally {
     await watch?.close(status);
     if (fingerprint) await releaseRequest(clients.s3, config.aws.bucket, fingerprint).catch((e) => logForJob(jobId, `could not release the request's claim: ${(e as Error).message}`, 'stderr'));
   }
+}
+
+/**
+ * Hand over: this generation's checkpoint is complete and every rank reported. Its part of the
+ * job is carried on (output, requests, ranks' time, timeline), the event log written up to
+ * here, the record says the job switches, and the run function is invoked for the next
+ * generation; the queues, objects and key stay. This invocation then ends: its answer says so.
+ */
+async function handOver(job: LambdaJob, ran: RankZeroRun, parts: { queues: JobQueues; input: InputReference; watch: LambdaJobWatch; pulse: Pulse; sweeping: Promise<unknown> | undefined; fingerprint: string | undefined }): Promise<Record<string, unknown>> {
+  const { jobId, clients, config } = job;
+  const next = ran.next!;
+  const runFunction = config.runFunction;
+  if (!runFunction) throw new Error('LAMBDA_MPI_RUN_FUNCTION is not set: rank 0 cannot start the job\'s next generation');
+  const result = ran.result;
+  result.requests = addRequestCounts(addRequestCounts(addRequestCounts({}, result.requests), clients.meter.snapshot()), job.lambdaMeter.snapshot());
+  result.timings.durationMs = Date.now() - job.startedAt;
+  if (result.trace) addJobStep(result.trace, { name: `generation ${next.number - 1} ended`, category: 'cleanup', start: Date.now(), end: Date.now() });
+  const billedMs = result.timings.ranks.map((rank) => billedDurationMs(rank, result.timings.durationMs));
+  const [eventSeq] = await Promise.all([
+    parts.watch.handOver(),
+    writeCarried(clients.s3, config.aws.bucket, jobId, carryOn(job.carried, result, billedMs)),
+    parts.pulse.stop(),
+    parts.sweeping,
+  ]);
+  const handover: GenerationHandover = {
+    number: next.number, restoreFrom: next.restoreFrom, startedAt: job.startedAt, deadline: job.deadline,
+    eventSeq,
+    ...(parts.fingerprint ? { requestFingerprint: parts.fingerprint } : {}),
+  };
+  const nextGenerationAt = new Date().toISOString();
+  await writeJobRecord(clients.s3, config.aws.bucket, {
+    ...runningRecord(job), generation: job.handover?.number ?? 0, nextGenerationAt,
+  });
+  const { input: _input, ...body } = job.body;
+  await invokeNextGeneration(job.lambda, runFunction, {
+    ...body, ...('inputKey' in parts.input ? { inputKey: parts.input.inputKey } : { input: job.request.input }),
+    jobId, mode: 'async', generation: handover,
+  });
+  // Every rank of this generation reported: its queues go (a late duplicate start of one of its
+  // workers then finds them gone and does nothing).
+  await deleteJobQueues(clients, parts.queues, job.request.size).catch((e) => logForJob(jobId, `could not delete generation ${next.number - 1}'s queues: ${(e as Error).message}`, 'stderr'));
+  logForJob(jobId, `generation ${next.number - 1} ended at checkpoint ${next.restoreFrom} after ${Date.now() - job.invocation.handlerAt} ms; generation ${next.number} invoked`);
+  return { jobId, status: 'running', generation: next.number, message: `job ${jobId} goes on in generation ${next.number} (from checkpoint ${next.restoreFrom}); its result will be at GET /runs/${jobId}` };
 }
 
 /** Times one of rank 0's start-up steps, for the timings and the timeline. */
@@ -271,11 +353,15 @@ async function step<T>(job: LambdaJob, key: keyof StartupSteps, name: string, wo
  * and the deadline: whoever watches judges rank 0's life from them and its pulse (job-liveness.ts).
  */
 async function recordRunning(job: LambdaJob): Promise<void> {
+  await writeJobRecord(job.clients.s3, job.config.aws.bucket, { ...runningRecord(job), ...(job.handover ? { generation: job.handover.number } : {}) });
+}
+
+function runningRecord(job: LambdaJob): Extract<JobRecord, { status: 'running' }> {
   const { jobId, request, startedAt } = job;
-  await writeJobRecord(job.clients.s3, job.config.aws.bucket, {
+  return {
     jobId, status: 'running', program: request.program, size: request.size, startedAt: new Date(startedAt).toISOString(),
     rankZeroStartedAt: new Date().toISOString(), deadline: new Date(job.deadline).toISOString(),
-  });
+  };
 }
 
 /** Start the pulse: rank 0's sign of life for watchers, and its stand-in past the deadline (pulse.ts). */
@@ -292,17 +378,25 @@ function startPulse(job: LambdaJob, queues: JobQueues): Pulse {
 
 /** Create queues: one per rank, before any worker starts. */
 function createQueues(job: LambdaJob): Promise<JobQueues> {
-  return createJobResources(job.clients, job.config.aws, job.jobId, job.request.size);
+  return createJobResources(job.clients, job.config.aws, job.jobId, job.request.size, { generation: job.handover?.number ?? 0 });
 }
 
 /**
  * Run rank 0: it starts the workers (its children in the fan-out tree) at once, waits until the
  * new queues may be used, then runs its part and collects the reports.
  */
-async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: InputReference, watch: LambdaJobWatch): Promise<RunResult> {
-  const { jobId, request, config, clients, invocation } = job;
-  // The job's secret: in this function's memory and in its workers' invocation payloads only.
+async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: InputReference, watch: LambdaJobWatch): Promise<RankZeroRun> {
+  const { jobId, request, config, clients, invocation, handover } = job;
+  // The job's secret: in this function's memory and in its workers' invocation payloads only (a
+  // key per generation: generation-handover.ts).
   const jobKey = JobKey.generate();
+  const generation = handover?.number ?? 0;
+  const limitMs = generationLimitMs(Date.now(), job.functionEndsAt, job.deadline, request.generationSeconds);
+  const generations = limitMs === undefined && !handover ? undefined : {
+    generation,
+    ...(limitMs !== undefined ? { limitMs } : {}),
+    ...(handover ? { restoreFrom: handover.restoreFrom } : {}),
+  };
   const workerEvent = (rank: number): WorkerEvent => ({
     kind: 'lambda-mpi/worker',
     jobId,
@@ -316,6 +410,7 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     ...(queues.readyAt !== undefined ? { queuesReadyAt: queues.readyAt } : {}),
     fanout: config.fanout,
     ...(request.trace ? { trace: true } : {}),
+    ...(generations ? { generation: { number: generation, ...(generations.limitMs !== undefined ? { limitMs: generations.limitMs } : {}), ...(handover ? { restoreFrom: handover.restoreFrom } : {}) } } : {}),
     ...input,
   });
   const launchStart = Date.now();
@@ -348,16 +443,37 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     ...(request.trace ? { trace: true } : {}),
     launchWorkers: () => launched,
     // Silence is judged only as of a moment rank 0 had read all its queue held.
-    liveness: { ...rankZeroLiveness(config, clients.s3, jobId, config.fanout, request.size), caughtUpAt: () => transport.caughtUpAt() },
+    liveness: { ...rankZeroLiveness(config, clients.s3, jobId, config.fanout, request.size, generation), caughtUpAt: () => transport.caughtUpAt() },
     events: heartbeatPace(config, request.size),
+    ...(generations ? { generations: { ...generations, endsWithProcess: true } } : {}),
   });
+  // A job longer than this function whose program never ends its generation is stopped while
+  // there is time to clean up, saying why (not as a rank lost when the function is killed).
+  const timeUpAt = functionTimeUpAt(job.functionEndsAt);
+  const timeUp = job.deadline > timeUpAt ? setTimeout(() => {
+    if (rankZero.generation.number !== generation) return; // its generation ended: the hand-over is under way
+    rankZero.fail(new FunctionTimeUpError(jobId, generation, Math.round((job.functionEndsAt - invocation.handlerAt) / 1000), Math.round((job.deadline - Date.now()) / 1000)), 0);
+  }, Math.max(0, timeUpAt - Date.now())) : undefined;
   try {
     const ending = rankZero.run();
     watch.attach(rankZero);
-    return await ending;
+    const result = await ending;
+    const reached = rankZero.generation;
+    return {
+      result,
+      ...(reached.number !== generation ? { next: { number: reached.number, restoreFrom: reached.restoreFrom! } } : {}),
+    };
   } finally {
+    clearTimeout(timeUp);
     await transport.close().catch(() => undefined);
   }
+}
+
+/** What rank 0's part of one generation came to: the job's result, or (with `next`) the generation's, the job going on. */
+interface RankZeroRun {
+  result: RunResult;
+  /** The generation a due checkpointIfDue started, and the checkpoint it restores. */
+  next?: { number: number; restoreFrom: number };
 }
 
 /**

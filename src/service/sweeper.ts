@@ -69,7 +69,7 @@ async function judge(
   return 'lost';
 }
 
-/** The stage's job queues by job id: names `<prefix>-<jobId>-<rank>`. */
+/** The stage's job queues by job id: names `<prefix>-<jobId>-<rank>`, or `<prefix>-<jobId>-g<generation>-<rank>`. */
 async function listJobQueues(clients: AwsClients, settings: AwsSettings): Promise<Map<string, string[]>> {
   const byJob = new Map<string, string[]>();
   const namePrefix = `${settings.queuePrefix}-`;
@@ -78,7 +78,7 @@ async function listJobQueues(clients: AwsClients, settings: AwsSettings): Promis
     const page = await clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: namePrefix, MaxResults: 1000, NextToken: token }));
     for (const url of page.QueueUrls ?? []) {
       const name = url.slice(url.lastIndexOf('/') + 1);
-      const match = /^(.*)-([a-z2-7]{26})-(\d+)$/.exec(name);
+      const match = /^(.*)-([a-z2-7]{26})-(?:g\d+-)?(\d+)$/.exec(name);
       if (!match || match[1] !== settings.queuePrefix || !isJobId(match[2])) continue;
       const urls = byJob.get(match[2]!) ?? [];
       urls.push(url);

@@ -18,7 +18,8 @@ import { RequestMeter } from '../transport/aws/request-meter.ts';
 import { Pulse } from './pulse.ts';
 import { claimRank } from '../job-store/rank-claim.ts';
 import { heartbeatPace, pulseEntry, quietAfterMs } from './rank-liveness.ts';
-import { isWorkerEvent, refusalOf, type WorkerEvent } from './worker-event.ts';
+import { isWorkerEvent, refusalOf, type WorkerEvent, type WorkerGeneration } from './worker-event.ts';
+import type { GenerationOptions } from '../runtime/generations/rank-generations.ts';
 import { rankClaimKey } from '../job-store/keys.ts';
 import { addRequestCounts } from '../transport/request-counts.ts';
 
@@ -59,23 +60,25 @@ export async function runWorkerLambda(event: unknown, remainingMs: number, invoc
     launched.catch(() => undefined); // heard through runWorkerRank
     // Claim first, then look: a claim written after rank 0 deleted the job's objects is then
     // always seen as late (rank 0 deletes the queues before the objects) and taken back.
-    if (!(await claimRank(clients.s3, config.aws.bucket, jobId, rank))) {
+    if (!(await claimRank(clients.s3, config.aws.bucket, jobId, rank, rankClaimKey(jobId, rank, event.generation?.number)))) {
       logForJob(jobId, `rank ${rank} was already started; this duplicate start does nothing`);
       return { rank, outcome: 'ignored: duplicate start' };
     }
     // AWS asks for a second after CreateQueue before a queue is used.
     await waitUntil(event.queuesReadyAt);
     if (await jobIsOver(clients, event)) {
-      await clients.s3.send(new DeleteObjectCommand({ Bucket: config.aws.bucket, Key: rankClaimKey(jobId, rank) }));
+      await clients.s3.send(new DeleteObjectCommand({ Bucket: config.aws.bucket, Key: rankClaimKey(jobId, rank, event.generation?.number) }));
       logForJob(jobId, `rank ${rank}: the job is over (its queues are gone); this late start does nothing`);
       return { rank, outcome: 'ignored: the job is over (its queues are gone)' };
     }
+    // Its generation ended (the job goes on in the next): its queues go, but the job's objects stay.
+    let generationEnded = false;
     try {
-      const ended = await runWorkerOnLambda(event, { config, clients, lambdaMeter, invocation }, Date.now() + remainingMs - REPORT_MARGIN_MS, launched);
-      logForJob(jobId, `rank ${rank} ended after ${Date.now() - invocation.handlerAt} ms: ${ended}`);
+      const ended = await runWorkerOnLambda(event, { config, clients, lambdaMeter, invocation }, Date.now() + remainingMs - REPORT_MARGIN_MS, launched, () => (generationEnded = true));
+      logForJob(jobId, `rank ${rank} ended after ${Date.now() - invocation.handlerAt} ms: ${generationEnded ? `generation ${event.generation!.number} ended` : ended}`);
     } finally {
       // The job ended while this rank ran (rank 0 failed fast, or died): what it wrote goes too.
-      if (await jobIsOver(clients, event).catch(() => false)) await deleteJobObjects(clients, config.aws.bucket, jobId).catch(() => undefined);
+      if (!generationEnded && await jobIsOver(clients, event).catch(() => false)) await deleteJobObjects(clients, config.aws.bucket, jobId).catch(() => undefined);
     }
     return { rank, outcome: 'ran' };
   } catch (error) {
@@ -107,6 +110,7 @@ async function runWorkerOnLambda(
   { config, clients, lambdaMeter, invocation }: { config: LambdaConfig; clients: AwsClients; lambdaMeter: RequestMeter; invocation: InvocationInfo },
   hardStopAt: number,
   launched: Promise<void>,
+  onGenerationEnded: () => void,
 ): Promise<string> {
   const { jobId, rank, size } = event;
   const program = defineProgram(async (comm) => {
@@ -152,7 +156,18 @@ async function runWorkerOnLambda(
     requestCounts: () => addRequestCounts(clients.meter.snapshot(), lambdaMeter.snapshot()),
     launchChildren: () => launched,
     hardStopAt,
+    ...(event.generation ? { generations: { ...workerGenerations(event.generation), onEnded: onGenerationEnded } } : {}),
     events: { ...pace, onSent: (at) => pulse.sent(at) },
   });
   }
+}
+
+/** A worker's generation as its session runs it: one per process, its checkpoints in S3 through the transport. */
+function workerGenerations(generation: WorkerGeneration): GenerationOptions {
+  return {
+    ...(generation.limitMs !== undefined ? { limitMs: generation.limitMs } : {}),
+    generation: generation.number,
+    endsWithProcess: true,
+    ...(generation.restoreFrom !== undefined ? { restoreFrom: generation.restoreFrom } : {}),
+  };
 }

@@ -1,5 +1,5 @@
 import type { WaitDescription } from '../mpi/p2p/wait-description.ts';
-import type { Delivery, Frame, RejectedMessages, SharedObjects, Transport } from './transport.ts';
+import type { CheckpointObjects, Delivery, Frame, RejectedMessages, SharedObjects, Transport } from './transport.ts';
 
 /**
  * A transport that hands everything to `inner`. Wrappers (fault injection, the threads' wait
@@ -35,6 +35,10 @@ export class ForwardingTransport implements Transport {
 
   get sharedObjects(): SharedObjects | undefined {
     return this.inner.sharedObjects;
+  }
+
+  get checkpoints(): CheckpointObjects | undefined {
+    return this.inner.checkpoints;
   }
 
   get processUp(): Promise<void> | undefined {

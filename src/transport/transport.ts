@@ -69,11 +69,38 @@ export interface RejectedMessages {
   badClaim: number;
 }
 
+/** What rank 0 writes once every rank's part of a checkpoint is stored: the checkpoint is then complete. */
+export interface CheckpointManifest {
+  /** 1, 2, 3, … over the whole job. */
+  checkpoint: number;
+  /** The generation that wrote it. */
+  generation: number;
+  size: number;
+  /** Each rank's receipt for its part (what `write` resolved to), index = rank. */
+  parts: string[];
+}
+
+/**
+ * Where a job keeps its checkpoints (comm.checkpoint): one object per rank and checkpoint, and a
+ * manifest per complete checkpoint (S3 on AWS; memory or a folder for runs in this process).
+ */
+export interface CheckpointObjects {
+  /** Stores a rank's part; resolves to its receipt (e.g. its length and digest), kept in the manifest. */
+  write(checkpoint: number, rank: number, bytes: Uint8Array): Promise<string>;
+  read(checkpoint: number, rank: number): Promise<Uint8Array>;
+  /** Rank 0, once every rank's part is stored. */
+  complete(manifest: CheckpointManifest): Promise<void>;
+  /** The latest complete checkpoint (a checkpoint whose manifest was never written does not count). */
+  latest(): Promise<CheckpointManifest | undefined>;
+}
+
 export interface Transport {
   readonly rank: number;
   readonly size: number;
   /** Present on transports between processes that have a store every rank reads. */
   readonly sharedObjects?: SharedObjects;
+  /** Present on transports whose job keeps its checkpoints in their store (S3). */
+  readonly checkpoints?: CheckpointObjects;
   /**
    * Resolves when this rank's process is up: a placement that models start-up (src/model) says
    * when; absent, at once. The rank checks in and runs its program only then.

@@ -15,6 +15,8 @@ export interface EventLogWriterOptions {
   maxChunkBytes?: number;
   /** Hears of a chunk that could not be written (it is tried again at the next tick). */
   onWriteError?: (error: Error) => void;
+  /** The first chunk's number: a job's later generation carries on its log where the last one handed it over. */
+  firstSeq?: number;
 }
 
 export const DEFAULT_LOG_FLUSH_MS = 250;
@@ -48,6 +50,7 @@ export class EventLogWriter implements JobEventSink {
     this.flushMs = options.flushMs ?? DEFAULT_LOG_FLUSH_MS;
     this.idleMs = options.idleMs ?? DEFAULT_LOG_IDLE_MS;
     this.maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+    this.seq = options.firstSeq ?? 0;
   }
 
   /** Chunks written so far: the cursor a reader reaches at the end. */
@@ -87,6 +90,21 @@ export class EventLogWriter implements JobEventSink {
       if (written === 'last') return;
       if (written === 'failed') failures++;
     }
+  }
+
+  /**
+   * Writes what is pending without ending the log, and stops: the job's next generation writes
+   * on from the number this resolves to. Rejects when a chunk could not be stored (the next
+   * generation would overwrite or skip it).
+   */
+  async handOver(): Promise<number> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.writing;
+    for (let failures = 0; this.pending.length > 0 || this.progressChanged;) {
+      if ((await this.writeNext(undefined)) === 'failed' && ++failures >= CLOSE_ATTEMPTS) throw new Error(`the event log's chunk ${this.seq} could not be written`);
+    }
+    return this.seq;
   }
 
   private async tick(): Promise<void> {

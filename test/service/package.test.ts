@@ -256,9 +256,10 @@ describe('IAM: a role per function, each with only what that function does', () 
 
     const jobRoleArn = () => `arn:{AWS::Partition}:iam::{AWS::AccountId}:role/${get().template.Resources.JobRole.Properties.RoleName}`;
 
-    it(`${stage}: run may create, use and delete the stage's queues, the job's objects and records, start workers, and read the account's Lambda settings`, () => {
+    it(`${stage}: run may create, use and delete the stage's queues, the job's objects and records, start workers and its job's next generation, and read the account's Lambda settings`, () => {
       expect(grants(get().template, 'run')).toEqual([
         'lambda:GetAccountSettings *',
+        `lambda:InvokeFunction ${fnArn('run')}`,
         `lambda:InvokeFunction ${fnArn('worker')}`,
         's3:DeleteObject {JobBucket.Arn}/jobs/*',
         's3:DeleteObject {JobBucket.Arn}/runs/requests/*',

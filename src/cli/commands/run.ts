@@ -12,6 +12,7 @@ import { checkReportFile, writeReportFile } from '../report-file.ts';
 import { checkRegion, checkStage } from '../stage.ts';
 import { readyForProgramFile } from '../typescript-loader.ts';
 import { resultJson } from '../../job-store/result-json.ts';
+import { MAX_RETRIES } from '../../runtime/generations/retries.ts';
 
 const usage = () => `Usage: lambda-mpi run <program-name | file.ts> -n <ranks> [options]
        lambda-mpi run <program-name | file.ts | sha256:<hex>> -n <ranks> --stage <stage> [--region <region>] [options]
@@ -27,6 +28,11 @@ Options:
   --input <json>       the program's input, as JSON (same on every rank)
   --input-file <file>  the program's input, read as JSON from <file>
   --timeout <seconds>  fail the job after this many seconds (default 300)
+  --generation-seconds <S>  end each generation after S seconds, at the program's next
+                       checkpointIfDue (docs/long-jobs.md): tests a program's restart path, here
+                       or on a stage (where a job beyond one function's time does it by itself)
+  --retries <K>        a rank whose thread ends under it restarts the job from its last complete
+                       checkpoint, at most K times (threads only)
   --tag-output         prefix every output line with [rank]
   --result             print rank 0's return value as JSON when the job ends
   --threads            every rank in a worker thread of its own (the default)
@@ -69,7 +75,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
     region: { type: 'string' },
     trace: { type: 'string' },
     report: { type: 'string' },
+    'generation-seconds': { type: 'string' },
+    retries: { type: 'string' },
   });
+  const generations = generationFlags(values['generation-seconds'], values.retries);
   if (values.trace === '') throw new UsageError('--trace needs a file name: --trace timeline.json');
   const reportFile = checkReportFile(values.report);
   const request = jobArguments(positionals, values);
@@ -78,11 +87,15 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (values.stage !== undefined && (values.threads || values.inline)) {
     throw new UsageError(`--${values.threads ? 'threads' : 'inline'} places ranks in this process; with --stage they run on the stage's Lambda functions`);
   }
+  if (values.stage !== undefined && generations.retries !== undefined) {
+    throw new UsageError('--retries restarts lost ranks of ranks in threads; a stage does not retry lost ranks yet (its jobs go on in generations, but a lost rank fails the job: docs/long-jobs.md)');
+  }
   if (values.stage !== undefined) {
     // Loaded on demand: only a run on a stage needs the AWS SDK and the bundler.
     const { runOnStageCommand } = await import('../shipping/stage-run-command.ts');
     return runOnStageCommand({
       ...request,
+      ...(generations.generationSeconds !== undefined ? { generationSeconds: generations.generationSeconds } : {}),
       stage: checkStage(values.stage),
       ...(checkRegion(values.region) ? { region: values.region! } : {}),
       tagOutput: values['tag-output'] === true,
@@ -93,6 +106,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   }
   if (values.region !== undefined) throw new UsageError('--region needs --stage: it says where a deployed stage is');
   if (values.threads && values.inline) throw new UsageError('--threads and --inline exclude each other');
+  if (values.inline && generations.retries) throw new UsageError('--retries needs ranks in threads: with --inline a lost rank would be this process itself');
   // Threads by default: the CLI's own thread then stays free to enforce the timeout on a rank
   // that never yields and to answer Ctrl-C, and CPU-bound ranks use every core.
   const threads = !values.inline;
@@ -124,6 +138,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       onOutput: print,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(values.trace !== undefined || reportFile !== undefined ? { trace: true } : {}),
+      ...generations,
     };
     // What runLocal does with threads: true, loaded on its own: this thread then loads neither the
     // MPI engine nor rank 0's job, which only ranks in this thread (--inline) need.
@@ -162,4 +177,17 @@ async function runInline(target: string, options: RunLocalOptions): Promise<RunR
   await readyForProgramFile(target);
   const [{ resolveProgram }, { runLocal }] = await Promise.all([import('../../runtime/program-source.ts'), import('../../runtime/run-local.ts')]);
   return runLocal((await resolveProgram(target)).program, options);
+}
+
+/** --generation-seconds and --retries, refused in their own words. */
+function generationFlags(seconds: string | undefined, retries: string | undefined): { generationSeconds?: number; retries?: number } {
+  const generationSeconds = seconds === undefined ? undefined : Number(seconds);
+  if (generationSeconds !== undefined && !(Number.isFinite(generationSeconds) && generationSeconds > 0)) {
+    throw new UsageError(`--generation-seconds must be a positive number of seconds; received ${JSON.stringify(seconds)}`);
+  }
+  const count = retries === undefined ? undefined : Number(retries);
+  if (count !== undefined && !(Number.isInteger(count) && count >= 0 && count <= MAX_RETRIES)) {
+    throw new UsageError(`--retries must be a whole number from 0 to ${MAX_RETRIES}; received ${JSON.stringify(retries)}`);
+  }
+  return { ...(generationSeconds === undefined ? {} : { generationSeconds }), ...(count === undefined ? {} : { retries: count }) };
 }

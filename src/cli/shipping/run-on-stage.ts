@@ -152,7 +152,10 @@ export async function runOnStage(request: StageRunRequest, hooks: StageRunHooks,
     // The job is over when its record says so, whatever rank 0's invocation is doing (a rank 0
     // stuck in synchronous code is ended by its pulse, which records the job but cannot answer).
     const recorded = finalRecord(deps.clients.s3, target.bucket, jobId, invocation.signal);
-    response = await Promise.race([answered, recorded.then((record) => asInvocation(record))]);
+    // A job longer than one Lambda: the first generation's run function answers that the job goes
+    // on; its outcome is the record's once the last generation wrote it.
+    const outcome = answered.then((invoked) => (goesOn(invoked) ? new Promise<Invocation>(() => undefined) : invoked));
+    response = await Promise.race([outcome, recorded.then((record) => asInvocation(record))]);
     invocation.abort();
     await answered.catch(() => undefined);
     // A refused request has no event log to wait for.
@@ -182,6 +185,12 @@ export async function runOnStage(request: StageRunRequest, hooks: StageRunHooks,
     return { status: 'cancelled', jobId, program, uploaded, by: record.cancelledBy ?? 'a cancel request', ...(cancelAskedAt !== undefined ? { tookMs: Date.now() - cancelAskedAt } : {}) };
   }
   return { status: 'failed', jobId, program, uploaded, error: describeFailure(response.body, record) };
+}
+
+/** The first generation's answer: the job goes on in the next one (generation-handover.ts). */
+function goesOn(response: Invocation): boolean {
+  const body = response.body as { status?: unknown; generation?: unknown } | null;
+  return !response.functionError && body?.status === 'running' && typeof body.generation === 'number';
 }
 
 /** The run function's answer to a request it refused before starting a job (its type names it; no rank failed). */

@@ -74,6 +74,7 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
         stage: args.stage,
         ...(args.input !== undefined ? { input: args.input } : {}),
         ...(args.timeoutSeconds !== undefined ? { timeoutSeconds: args.timeoutSeconds } : {}),
+        ...(args.generationSeconds !== undefined ? { generationSeconds: args.generationSeconds } : {}),
         ...(args.traceFile !== undefined || args.reportFile !== undefined ? { trace: true } : {}),
       },
       {

@@ -24,6 +24,7 @@ import type { VectorResult } from './vector-collectives.ts';
 import { setRanksShareMemory } from '../allocate.ts';
 import { CartesianGrid, type CartOptions, type ShiftPeers } from '../topology/cartesian-grid.ts';
 import { neighborAllgather, neighborAlltoall } from '../topology/neighbor-collectives.ts';
+import { CheckpointError, type GenerationCheckpoints } from './checkpoint.ts';
 
 /** What the runtime gives every communicator of a rank. */
 export interface RankServices {
@@ -36,6 +37,8 @@ export interface RankServices {
   abort(reason: string): Promise<never>;
   /** Hears of every call when the job is traced. */
   readonly tracer?: CommTracer;
+  /** This rank's generation and its checkpoints (checkpoint.ts); absent: generation 0, no checkpoints. */
+  readonly generation?: GenerationCheckpoints;
 }
 
 export interface Message<T = unknown> {
@@ -115,6 +118,43 @@ export class Comm {
   /** Where this rank runs: the host name locally, the Lambda's log stream on AWS. */
   processorName(): string {
     return this.#services.processorName();
+  }
+
+  // ---- generations (checkpoint.ts) ----
+
+  /** 0 in a job's first generation; each generation after a checkpointIfDue that was due counts one more. */
+  get generation(): number {
+    return this.#services.generation?.generation ?? 0;
+  }
+
+  /** Collective over every rank of the job: resolves once every rank's `state` is durable. */
+  async checkpoint(state: unknown): Promise<void> {
+    const generation = this.#generations('checkpoint');
+    // One span on the job's timeline (its gather and bcast inside it), so checkpoints show between generations.
+    await this.#traced('checkpoint', {}, () => generation.checkpoint(this, state));
+  }
+
+  /**
+   * Collective over every rank of the job: when the generation nears its end, checkpoints and
+   * ends it (this call then never resolves; the program starts again in the next generation,
+   * where `restore()` gives each rank its state). Not due, it costs at most one small collective
+   * per ~10 s of the program's time.
+   */
+  checkpointIfDue(state: unknown): Promise<void> {
+    const generation = this.#services.generation;
+    return generation ? generation.checkpointIfDue(this, state) : Promise.resolve();
+  }
+
+  /** This rank's state at the last complete checkpoint, or undefined in a job that has none yet. */
+  restore<T = unknown>(): Promise<T | undefined> {
+    const generation = this.#services.generation;
+    return generation ? generation.restore<T>(this) : Promise.resolve(undefined);
+  }
+
+  #generations(operation: string): GenerationCheckpoints {
+    const generation = this.#services.generation;
+    if (!generation) throw new CheckpointError(`${operation}: this placement keeps no checkpoints`);
+    return generation;
   }
 
   // ---- point-to-point ----

@@ -20,6 +20,7 @@ import { captureWholeThread } from '../output.ts';
 import { programFromModule } from '../program-source.ts';
 import type { RankOptions } from '../rank-session.ts';
 import { runWorkerRank } from '../worker-rank.ts';
+import { FolderCheckpoints } from '../generations/folder-checkpoints.ts';
 import { toWire } from './error-wire.ts';
 import type { FromRank, RankThreadData, ToRank } from './thread-protocol.ts';
 import { BoardedTransport, WaitBoard } from './wait-board.ts';
@@ -122,6 +123,12 @@ export async function runRankThread(openRemote?: RemoteOpener): Promise<void> {
     vectorReduction: data.vectorReduction,
     ...(data.streamOutput ? { onOutput: (line) => post({ type: 'output', line }) } : {}),
     ...(data.trace ? { trace: true } : {}),
+    generations: {
+      ...(data.generations.limitMs === undefined ? {} : { limitMs: data.generations.limitMs }),
+      ...(data.generations.folder === undefined ? {} : { objects: new FolderCheckpoints(data.generations.folder) }),
+      ...(data.generations.generation === undefined ? {} : { generation: data.generations.generation }),
+      ...(data.generations.restoreFrom === undefined ? {} : { restoreFrom: data.generations.restoreFrom }),
+    },
     // Over SQS/S3 each rank has clients of its own: it reports their requests to rank 0.
     ...(requestCounts ? { requestCounts } : {}),
   };

@@ -12,6 +12,9 @@ import type { RunResult } from '../run-result.ts';
 import { bundleForThreads } from './thread-bundle.ts';
 import { ThreadedJob } from './threaded-job.ts';
 import { addRequestCounts } from '../../transport/request-counts.ts';
+import { checkpointFolder, generationLimitMs } from '../generations/local-generations.ts';
+import { FolderCheckpoints } from '../generations/folder-checkpoints.ts';
+import { assertRetries, retryLine, runWithRetries, type JobStart } from '../generations/retries.ts';
 
 /** The options of runLocal that matter to ranks in threads. */
 export interface ThreadedRunOptions {
@@ -24,6 +27,8 @@ export interface ThreadedRunOptions {
   onOutput?: (line: OutputLine) => void;
   signal?: AbortSignal;
   trace?: boolean;
+  generationSeconds?: unknown;
+  retries?: unknown;
 }
 
 /**
@@ -52,7 +57,14 @@ export async function runInThreads<R>(
   const program = await locateProgramModule(source);
   const job = validateJobOptions(options);
   const bundle = await bundleForThreads(program, remote?.entry ?? 'threads');
+  const limitMs = generationLimitMs(options.generationSeconds);
+  const retries = assertRetries('retries', options.retries);
+  if (retries > 0 && remote) {
+    throw new InvalidArgumentError('retries', retries, `0 with transport "${remote.entry}" in threads`, `needs transport "memory" in threads (a retry over ${remote.entry === 'aws' ? 'SQS/S3' : 'Valkey'} needs a fresh channel for the same job; on Lambda, retries come with the stage)`);
+  }
   const jobId = newJobId();
+  // Checkpoints of ranks in threads go to a folder, unless the transport keeps them (S3).
+  const folder = remote?.entry === 'aws' ? undefined : checkpointFolder(jobId);
   let transports: JobTransports | undefined;
   if (remote) {
     transports = await remote.factory(jobId, job.size);
@@ -61,28 +73,44 @@ export async function runInThreads<R>(
       throw new InvalidArgumentError('transport', options.transport, '"memory", "aws" or "valkey" when threads is true');
     }
   }
-  const threaded = new ThreadedJob({
+  const started = Date.now();
+  const spec = {
     jobId,
     size: job.size,
-    timeoutMs: job.timeoutMs,
     serializedInput: job.serializedInput,
     processorName: hostname(),
     vectorReduction: vectorReductionFromEnv(),
     program,
     bundle,
-    transport: transports?.forThreads ?? { kind: 'threads', spinMs: job.size <= availableParallelism() ? SPIN_MS : 0 },
+    transport: transports?.forThreads ?? { kind: 'threads' as const, spinMs: job.size <= availableParallelism() ? SPIN_MS : 0 },
     reportGraceMs: !remote ? 50 : remote.entry === 'aws' ? 1_500 : 1_000,
     ...(options.injectFaults ? { faults: options.injectFaults } : {}),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.trace ? { trace: true } : {}),
-  });
+  };
+  let threaded: ThreadedJob | undefined;
+  // Each attempt runs every rank afresh; a retry (a lost rank) starts from the last complete
+  // checkpoint, within what is left of the job's time.
+  const attempt = async (start: JobStart) => {
+    await threaded?.stop();
+    threaded = new ThreadedJob({
+      ...spec,
+      timeoutMs: Math.max(1, job.timeoutMs - (Date.now() - started)),
+      generations: { ...(limitMs === undefined ? {} : { limitMs }), ...(folder ? { folder: folder.folder } : {}), ...start },
+    });
+    return (await threaded.run()) as RunResult<R>;
+  };
   let cleanupStart = 0;
-  const result = (await threaded.run().finally(async () => {
+  const { value: result, retries: retried } = await runWithRetries(retries, folder ? new FolderCheckpoints(folder.folder) : undefined, attempt, (retry) => {
+    options.onOutput?.({ rank: 0, stream: 'stderr', line: retryLine(retry, retries) });
+  }).finally(async () => {
     cleanupStart = Date.now();
-    await threaded.stop();
+    await threaded?.stop();
     await transports?.dispose();
-  })) as RunResult<R>;
+    await folder?.remove();
+  });
+  if (retried.length > 0) result.retries = retried;
   addCleanup(result, cleanupStart, Date.now());
   // The ranks' own clients are in result.requests already (each rank reports them to rank 0);
   // the queues and objects this thread made and deleted for the job are added here.

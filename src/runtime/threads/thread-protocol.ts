@@ -36,8 +36,19 @@ export interface RankThreadData {
   streamOutput: boolean;
   /** Whether the rank records its MPI calls for the job's timeline (runLocal's `trace`). */
   trace: boolean;
+  /** Generations (runLocal's generationSeconds) and the folder of the checkpoints when the transport keeps none. */
+  generations: ThreadGenerations;
   /** This rank's end of its channel to the thread that owns the job. */
   control: MessagePort;
+}
+
+/** A job's generations as plain data for its ranks' threads. */
+export interface ThreadGenerations {
+  limitMs?: number;
+  folder?: string;
+  /** Where the ranks start (a retry: from the last complete checkpoint). */
+  generation?: number;
+  restoreFrom?: number;
 }
 
 /** From a rank's thread to the thread that owns the job. */

@@ -11,8 +11,9 @@ import type { ProgramModule } from '../program-source.ts';
 import type { RunResult } from '../run-result.ts';
 import { fromWire } from './error-wire.ts';
 import type { ThreadBundle } from './thread-bundle.ts';
-import type { FromRank, RankThreadData, RankThreadTransport, ToRank } from './thread-protocol.ts';
+import type { FromRank, RankThreadData, RankThreadTransport, ToRank, ThreadGenerations } from './thread-protocol.ts';
 import { WaitBoard } from './wait-board.ts';
+import { PROCESS_ENDED_CODE } from '../generations/retries.ts';
 import { reportedWait } from '../../mpi/p2p/wait-description.ts';
 import { CHECK_EVERY_MS, DeadlockWatch } from '../deadlock-watch.ts';
 
@@ -33,6 +34,7 @@ export interface ThreadedJobSpec {
   onOutput?: (line: OutputLine) => void;
   signal?: AbortSignal;
   trace?: boolean;
+  generations?: ThreadGenerations;
 }
 
 /** How long a rank's thread has to answer a ping before it counts as stuck in synchronous code. */
@@ -121,6 +123,7 @@ export class ThreadedJob {
       board: this.board.memory as SharedArrayBuffer,
       streamOutput: spec.onOutput !== undefined,
       trace: spec.trace === true,
+      generations: spec.generations ?? {},
       control: port2,
     };
     this.controls[rank] = port1;
@@ -139,6 +142,8 @@ export class ThreadedJob {
       this.fail(new RankFailedError(spec.jobId, rank, {
         name: 'Error',
         message: `the thread of rank ${rank} exited (code ${code}) before the job ended`,
+        // Its thread ended under it, as a process ends out of memory: a lost rank, which a job with retries survives.
+        code: PROCESS_ENDED_CODE,
       }));
     });
   }

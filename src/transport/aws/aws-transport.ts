@@ -2,6 +2,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import type { AwsSettings } from '../../config.ts';
 import { noRejections } from '../../mpi/p2p/link.ts';
 import { assertByteFrame, type Delivery, type Frame, type RejectedMessages, type SharedObjects, type Transport } from '../transport.ts';
+import { S3CheckpointObjects } from './checkpoint-objects.ts';
 import { ClaimCheck, s3SharedObjects } from './claim-check.ts';
 import type { AwsClients } from './clients.ts';
 import { DIGEST_BYTES, type JobKey } from './job-key.ts';
@@ -49,6 +50,8 @@ export class AwsTransport implements Transport {
   readonly rejected: RejectedMessages = noRejections();
   /** Shared objects are S3 objects under the job's prefix, named by rank, count and SHA-256. */
   readonly sharedObjects: SharedObjects;
+  /** The job's checkpoints: S3 objects under its prefix (checkpoint-objects.ts). */
+  readonly checkpoints: S3CheckpointObjects;
 
   constructor(private readonly options: AwsTransportOptions) {
     this.rank = options.rank;
@@ -58,6 +61,7 @@ export class AwsTransport implements Transport {
     this.outbox = new Outbox(options.clients.sqs, this.limits, options.settings.maxMessageBytes, this.seal);
     this.claims = new ClaimCheck(options.clients.s3, options.settings.bucket, options.jobId);
     this.sharedObjects = s3SharedObjects(this.claims, options.jobId, this.rank, this.limits.claimCheckThreshold);
+    this.checkpoints = new S3CheckpointObjects(options.clients.s3, options.settings.bucket, options.jobId, this.claims);
   }
 
   send(frame: Frame): Promise<void> {

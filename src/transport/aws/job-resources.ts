@@ -6,9 +6,13 @@ import { explainAwsError } from './aws-errors.ts';
 import type { AwsClients } from './clients.ts';
 import { jobPrefix } from '../../job-store/keys.ts';
 
-/** One receive queue per rank per job, named from the job id: concurrent jobs never share one. */
-export function queueName(settings: AwsSettings, jobId: string, rank: number): string {
-  return `${settings.queuePrefix}-${jobId}-${rank}`;
+/**
+ * One receive queue per rank per job, named from the job id: concurrent jobs never share one. A
+ * job's later generation has queues of its own: a receive an ended generation's rank still had
+ * in flight would otherwise take the new generation's messages.
+ */
+export function queueName(settings: AwsSettings, jobId: string, rank: number, generation = 0): string {
+  return generation === 0 ? `${settings.queuePrefix}-${jobId}-${rank}` : `${settings.queuePrefix}-${jobId}-g${generation}-${rank}`;
 }
 
 /** Where every queue of a job is: the names differ only in their rank suffix, and so do the URLs. */
@@ -71,7 +75,7 @@ export async function createJobResources(
   settings: AwsSettings,
   jobId: string,
   size: number,
-  { visibilityTimeoutSeconds = 30, clock = systemClock }: { visibilityTimeoutSeconds?: number; clock?: Clock } = {},
+  { visibilityTimeoutSeconds = 30, clock = systemClock, generation = 0 }: { visibilityTimeoutSeconds?: number; clock?: Clock; generation?: number } = {},
 ): Promise<JobQueues> {
   try {
     await clients.s3.send(new HeadBucketCommand({ Bucket: settings.bucket }));
@@ -82,7 +86,7 @@ export async function createJobResources(
   try {
     await inFlightPool(size, QUEUE_CALLS_IN_FLIGHT, async (rank) => {
       const response = await clients.sqs.send(new CreateQueueCommand({
-        QueueName: queueName(settings, jobId, rank),
+        QueueName: queueName(settings, jobId, rank, generation),
         Attributes: {
           MaximumMessageSize: String(settings.maxMessageBytes),
           VisibilityTimeout: String(visibilityTimeoutSeconds),
@@ -112,6 +116,11 @@ export async function deleteJobResources(clients: AwsClients, settings: AwsSetti
   const queuesDeleted = await deleteQueues(clients, Array.from({ length: size }, (_, rank) => queueUrl(queues, rank))).then(() => undefined, (error: unknown) => error);
   await deleteJobObjects(clients, settings.bucket, jobId);
   if (queuesDeleted) throw queuesDeleted;
+}
+
+/** Deletes the job's queues only (a generation's, when the job goes on in the next). */
+export async function deleteJobQueues(clients: AwsClients, queues: JobQueues, size: number): Promise<void> {
+  await deleteQueues(clients, Array.from({ length: size }, (_, rank) => queueUrl(queues, rank)));
 }
 
 async function deleteQueues(clients: AwsClients, urls: string[]): Promise<void> {
