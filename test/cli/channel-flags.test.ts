@@ -16,7 +16,9 @@ describe('--channel', () => {
 
   it.each([
     [['model', 'hello', '-n', '2', '--channel', 'tcp'], /--channel must be sqs or valkey; received "tcp"/],
-    [['deploy', '--stage', 'dev', '--channel', 'valkey'], /deploy --channel valkey: a stage on Valkey is not built yet/],
+    [['deploy', '--stage', 'dev', '--vpc', 'vpc-0123456789abcdef0', '--subnets', 'subnet-0123456789abcdef0,subnet-0123456789abcdef1'], /--vpc and --subnets are for a stage on Valkey: add --channel valkey/],
+    [['deploy', '--stage', 'dev', '--channel', 'valkey', '--vpc', 'vpc-0123456789abcdef0'], /--vpc and --subnets go together/],
+    [['deploy', '--stage', 'dev', '--channel', 'valkey', '--vpc', 'vpc-0123456789abcdef0', '--subnets', 'subnet-0123456789abcdef0,sn-2'], /--subnets must be subnet ids .*; received "sn-2"/],
   ])('refuses %j with exit code 2 and a clear message', async (args, message) => {
     const r = await lambdaMpi(...args);
     expect(r.code).toBe(2);
