@@ -6,6 +6,7 @@ import { MAX_SIZE } from '../mpi/constants.ts';
 import { ConfigurationError } from '../mpi/errors.ts';
 import { DEFAULT_FANOUT } from './fanout.ts';
 import { DEFAULT_LOG_FLUSH_MS } from '../watch/event-log-writer.ts';
+import { stageChannelFromEnv, type StageChannel } from './stage-channel.ts';
 
 /** The functions' configuration, read once from their environment (set by serverless.yml). */
 export interface LambdaConfig {
@@ -49,6 +50,8 @@ export interface LambdaConfig {
   jobRoleArn?: string;
   /** The buckets a job's program may use with File (LAMBDA_MPI_DATA_BUCKETS, from --data-bucket). */
   dataBuckets: string[];
+  /** What carries the jobs' messages: SQS queues, or the stage's Valkey cache (stage-channel.ts). */
+  channel: StageChannel;
 }
 
 export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LambdaConfig {
@@ -87,6 +90,7 @@ export function lambdaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Lambd
     startDeadlineMs: 1000 * integerSetting(env, 'LAMBDA_MPI_START_DEADLINE_SECONDS', DEFAULT_START_DEADLINE_SECONDS, 1, 900, 'seconds a rank has to check in after its invocation'),
     silenceMs: 1000 * integerSetting(env, 'LAMBDA_MPI_SILENCE_SECONDS', DEFAULT_SILENCE_SECONDS, 2, 900, 'seconds a running rank may go without a beat'),
     sweepAtJobStart: booleanSetting(env, 'LAMBDA_MPI_SWEEP_AT_JOB_START', false),
+    channel: stageChannelFromEnv(env),
     ...(Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) > 0 ? { memoryMb: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) } : {}),
     architecture: env.LAMBDA_MPI_ARCHITECTURE === 'x86_64' ? 'x86_64' : env.LAMBDA_MPI_ARCHITECTURE === 'arm64' ? 'arm64' : process.arch === 'arm64' ? 'arm64' : 'x86_64',
     ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),

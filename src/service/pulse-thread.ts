@@ -3,7 +3,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { JobTimeoutError } from '../mpi/errors.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
-import { deleteJobResources } from '../transport/aws/job-resources.ts';
+import { deleteJobObjects, deleteJobResources } from '../transport/aws/job-resources.ts';
 import { RANK_ZERO_PULSE_MS, writeBusy, writePulse } from './job-liveness.ts';
 import { ENDING_BY_PULSE, ENDING_OPEN, ENDING_SLOT, PULSE_STATE, SENT_SLOT, TICK_SLOT, type PulseSpec, type PulseState } from './pulse-spec.ts';
 import { requestThreadEnd } from './thread-ending.ts';
@@ -127,7 +127,9 @@ async function endTimedOutJob(clients: AwsClients, spec: PulseSpec, lastTick: nu
   error.message += `; rank 0's program has not yielded since ${new Date(lastTick).toISOString()} (synchronous code), ` +
     'so the job was ended without it and what the other ranks waited on is unknown';
   await writeJobRecord(clients.s3, spec.aws.bucket, { jobId: spec.jobId, status: 'failed', error: failureInfo(error) });
-  await deleteJobResources(clients, spec.aws, spec.jobId, { urlBase: takeover.queueUrlBase }, takeover.size);
+  // A stage over Valkey has no queue (and, in its VPC, no way to SQS): the job's keys expire (ttlSeconds).
+  if (takeover.queueUrlBase.startsWith('valkey:')) await deleteJobObjects(clients, spec.aws.bucket, spec.jobId);
+  else await deleteJobResources(clients, spec.aws, spec.jobId, { urlBase: takeover.queueUrlBase }, takeover.size);
   log(spec, `job ${spec.jobId} timed out while rank 0 ran synchronous code: recorded failed, queues and objects deleted`);
   return true;
 }

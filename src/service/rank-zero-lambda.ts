@@ -9,7 +9,7 @@ import { addJobStep, type JobStep } from '../runtime/trace/chrome-trace.ts';
 import { AwsTransport } from '../transport/aws/aws-transport.ts';
 import { JobKey } from '../transport/aws/job-key.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
-import { createJobResources, deleteJobQueues, deleteJobResources, waitUntil, type JobQueues } from '../transport/aws/job-resources.ts';
+import { createJobResources, deleteJobObjects, deleteJobQueues, deleteJobResources, waitUntil, type JobQueues } from '../transport/aws/job-resources.ts';
 import { RequestMeter } from '../transport/aws/request-meter.ts';
 import type { JobEndStatus } from '../watch/event-chunk.ts';
 import { assertFitsConcurrency } from './concurrency-check.ts';
@@ -32,12 +32,14 @@ import { sweepStage } from './sweeper.ts';
 import type { WorkerEvent } from './worker-event.ts';
 import { eventLogPrefix, jobRecordKey, jobStartClaimKey, storedInputKey } from '../job-store/keys.ts';
 import { writeJobTrace } from '../job-store/job-trace.ts';
-import { addRequestCounts } from '../transport/request-counts.ts';
+import { addRequestCounts, type RequestCounts } from '../transport/request-counts.ts';
 import { failureInfo } from './failure-info.ts';
 import { carryOn, handoverRefusal, invokeNextGeneration, readCarried, withCarried, writeCarried, type CarriedGenerations, type GenerationHandover } from './generation-handover.ts';
 import { FunctionTimeUpError, functionTimeUpAt, generationLimitMs } from './generation-limit.ts';
 import { billedDurationMs } from '../cost/job-cost.ts';
 import type { JobRecord } from '../job-store/job-record.ts';
+import { ValkeyStageJob, valkeyQueueUrlBase } from './valkey-stage-job.ts';
+import type { Transport } from '../transport/transport.ts';
 
 /**
  * Rank 0 on Lambda (the `run` function), step by step as docs/architecture.md's "Message flow
@@ -107,6 +109,10 @@ interface LambdaJob {
   handover?: GenerationHandover;
   /** What the ended generations handed on (read when this is a later one). */
   carried?: CarriedGenerations;
+  /** The job's side of the stage's Valkey cache, on a stage over Valkey (once opened). */
+  valkey?: ValkeyStageJob;
+  /** Rank 0's transport's own S3 requests (claim checks over Valkey), counted apart from `clients`. */
+  extraRequests?: () => RequestCounts;
 }
 
 /**
@@ -376,9 +382,16 @@ function startPulse(job: LambdaJob, queues: JobQueues): Pulse {
   }, pulseEntry());
 }
 
-/** Create queues: one per rank, before any worker starts. */
-function createQueues(job: LambdaJob): Promise<JobQueues> {
-  return createJobResources(job.clients, job.config.aws, job.jobId, job.request.size, { generation: job.handover?.number ?? 0 });
+/**
+ * Create queues: one per rank, before any worker starts (named per generation: an old
+ * generation's receive never takes a new one's messages). On a stage over Valkey none is created:
+ * the job's "on" key is set in the cache instead (its lists appear with their first push).
+ */
+async function createQueues(job: LambdaJob): Promise<JobQueues> {
+  const { channel, aws } = job.config;
+  if (channel.kind === 'sqs') return createJobResources(job.clients, aws, job.jobId, job.request.size, { generation: job.handover?.number ?? 0 });
+  job.valkey = await ValkeyStageJob.open(channel.valkey, aws, job.jobId);
+  return { urlBase: valkeyQueueUrlBase(aws.queuePrefix, job.jobId) };
 }
 
 /**
@@ -391,7 +404,12 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
   // key per generation: generation-handover.ts).
   const jobKey = JobKey.generate();
   const generation = handover?.number ?? 0;
-  const limitMs = generationLimitMs(Date.now(), job.functionEndsAt, job.deadline, request.generationSeconds);
+  if (job.valkey && request.generationSeconds !== undefined) {
+    throw new InvalidArgumentError('generationSeconds', request.generationSeconds, 'absent on a stage over Valkey', 'cannot be used on a stage over Valkey: its jobs run in one generation (generations hand over on a stage over SQS; docs/long-jobs.md)');
+  }
+  // A stage over Valkey runs a job in one generation: its lists are the job's, not a generation's,
+  // so an old generation's pop could take a new one's frames (docs/long-jobs.md).
+  const limitMs = job.valkey ? undefined : generationLimitMs(Date.now(), job.functionEndsAt, job.deadline, request.generationSeconds);
   const generations = limitMs === undefined && !handover ? undefined : {
     generation,
     ...(limitMs !== undefined ? { limitMs } : {}),
@@ -418,7 +436,19 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     .finally(() => (job.startup.steps.launchMs = Date.now() - launchStart));
   launched.catch(() => undefined); // heard through the rank-zero job
   await waitUntil(queues.readyAt);
-  const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank: 0, size: request.size, queues, jobKey });
+  let transport: Transport;
+  let caughtUpAt: () => number | undefined;
+  if (job.valkey) {
+    const opened = await job.valkey.rankZeroTransport(request.size, jobKey);
+    transport = opened.transport;
+    // A list hands over what it holds as soon as it is popped: rank 0 is caught up at every moment it waits.
+    caughtUpAt = () => Date.now();
+    job.extraRequests = opened.requestCounts;
+  } else {
+    const sqsTransport = new AwsTransport({ clients, settings: config.aws, jobId, rank: 0, size: request.size, queues, jobKey });
+    transport = sqsTransport;
+    caughtUpAt = () => sqsTransport.caughtUpAt();
+  }
   const rankZero = new RankZeroJob({
     jobId,
     rank: 0,
@@ -443,7 +473,7 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     ...(request.trace ? { trace: true } : {}),
     launchWorkers: () => launched,
     // Silence is judged only as of a moment rank 0 had read all its queue held.
-    liveness: { ...rankZeroLiveness(config, clients.s3, jobId, config.fanout, request.size, generation), caughtUpAt: () => transport.caughtUpAt() },
+    liveness: { ...rankZeroLiveness(config, clients.s3, jobId, config.fanout, request.size, generation), caughtUpAt },
     events: heartbeatPace(config, request.size),
     ...(generations ? { generations: { ...generations, endsWithProcess: true } } : {}),
   });
@@ -485,7 +515,7 @@ async function recordSucceeded(job: LambdaJob, result: RunResult, cleanup: { sta
   const { timings } = result;
   timings.durationMs = cleanup.end - job.startedAt;
   if (timings.phases) timings.phases.cleanupMs = cleanup.end - cleanup.start;
-  result.requests = addRequestCounts(addRequestCounts(addRequestCounts({}, result.requests), job.clients.meter.snapshot()), job.lambdaMeter.snapshot());
+  result.requests = addRequestCounts(addRequestCounts(addRequestCounts(addRequestCounts({}, result.requests), job.clients.meter.snapshot()), job.lambdaMeter.snapshot()), job.extraRequests?.() ?? {});
   const { trace, ...rest } = result;
   let traceKey: string | undefined;
   if (trace) {
@@ -536,7 +566,11 @@ async function recordFailed(job: LambdaJob, error: unknown): Promise<void> {
 async function cleanUp(job: LambdaJob, queues: JobQueues | undefined): Promise<{ start: number; end: number }> {
   const { jobId, clients } = job;
   const start = Date.now();
-  if (queues) {
+  if (job.valkey) {
+    // The keys first, the "on" key with them: a worker starting late then finds its job over.
+    await job.valkey.end().catch((e) => logForJob(jobId, `cleanup of the job's Valkey keys failed: ${(e as Error).message}`, 'stderr'));
+    await deleteJobObjects(clients, job.config.aws.bucket, jobId).catch((e) => logForJob(jobId, `cleanup failed: ${(e as Error).message}`, 'stderr'));
+  } else if (queues) {
     await deleteJobResources(clients, job.config.aws, jobId, queues, job.request.size)
       .catch((e) => logForJob(jobId, `cleanup failed: ${(e as Error).message}`, 'stderr'));
   }

@@ -22,6 +22,8 @@ import { isWorkerEvent, refusalOf, type WorkerEvent, type WorkerGeneration } fro
 import type { GenerationOptions } from '../runtime/generations/rank-generations.ts';
 import { rankClaimKey } from '../job-store/keys.ts';
 import { addRequestCounts } from '../transport/request-counts.ts';
+import type { Transport } from '../transport/transport.ts';
+import { openWorkerValkeyTransport, valkeyJobIsOn } from './valkey-stage-job.ts';
 
 /** Time a worker keeps back from its function's timeout to report before Lambda stops it. */
 const REPORT_MARGIN_MS = 3_000;
@@ -66,7 +68,7 @@ export async function runWorkerLambda(event: unknown, remainingMs: number, invoc
     }
     // AWS asks for a second after CreateQueue before a queue is used.
     await waitUntil(event.queuesReadyAt);
-    if (await jobIsOver(clients, event)) {
+    if (await jobIsOver(clients, event, config)) {
       await clients.s3.send(new DeleteObjectCommand({ Bucket: config.aws.bucket, Key: rankClaimKey(jobId, rank, event.generation?.number) }));
       logForJob(jobId, `rank ${rank}: the job is over (its queues are gone); this late start does nothing`);
       return { rank, outcome: 'ignored: the job is over (its queues are gone)' };
@@ -78,7 +80,7 @@ export async function runWorkerLambda(event: unknown, remainingMs: number, invoc
       logForJob(jobId, `rank ${rank} ended after ${Date.now() - invocation.handlerAt} ms: ${generationEnded ? `generation ${event.generation!.number} ended` : ended}`);
     } finally {
       // The job ended while this rank ran (rank 0 failed fast, or died): what it wrote goes too.
-      if (!generationEnded && await jobIsOver(clients, event).catch(() => false)) await deleteJobObjects(clients, config.aws.bucket, jobId).catch(() => undefined);
+      if (!generationEnded && await jobIsOver(clients, event, config).catch(() => false)) await deleteJobObjects(clients, config.aws.bucket, jobId).catch(() => undefined);
     }
     return { rank, outcome: 'ran' };
   } catch (error) {
@@ -90,8 +92,9 @@ export async function runWorkerLambda(event: unknown, remainingMs: number, invoc
   }
 }
 
-/** A late duplicate start finds the job over: rank 0 deletes the queues when the job ends. */
-async function jobIsOver(clients: AwsClients, event: WorkerEvent): Promise<boolean> {
+/** A late duplicate start finds the job over: rank 0 deletes the queues (over Valkey: the job's "on" key) when the job ends. */
+async function jobIsOver(clients: AwsClients, event: WorkerEvent, config: LambdaConfig): Promise<boolean> {
+  if (config.channel.kind === 'valkey') return !(await valkeyJobIsOn(config.channel.valkey, event.jobId));
   try {
     await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl({ urlBase: event.queueUrlBase }, event.rank), AttributeNames: ['QueueArn'] }));
     return false;
@@ -119,12 +122,22 @@ async function runWorkerOnLambda(
   });
   // refusalOf checked the key already.
   const jobKey = JobKey.fromText(event.jobKey)!;
-  const transport = new AwsTransport({ clients, settings: config.aws, jobId, rank, size, queues: { urlBase: event.queueUrlBase }, jobKey });
+  let transport: Transport;
+  let transportRequests: () => ReturnType<typeof clients.meter.snapshot> = () => ({});
+  if (config.channel.kind === 'valkey') {
+    const opened = await openWorkerValkeyTransport(config.channel.valkey, config.aws, jobId, rank, size, event.jobKey);
+    transport = opened.transport;
+    transportRequests = opened.requestCounts;
+  } else {
+    transport = new AwsTransport({ clients, settings: config.aws, jobId, rank, size, queues: { urlBase: event.queueUrlBase }, jobKey });
+  }
   // While this rank's program runs synchronous code, or its events do not get through, its pulse
   // tells rank 0 it lives; once the job is over, it ends a rank stuck in its code.
   const pace = heartbeatPace(config, size);
   const pulse = Pulse.start({
-    jobId, rank, aws: config.aws, endProcess: processStartsWithInit(), queueUrl: queueUrl({ urlBase: event.queueUrlBase }, rank), quietAfterMs: quietAfterMs(pace.heartbeatMs),
+    jobId, rank, aws: config.aws, endProcess: processStartsWithInit(), quietAfterMs: quietAfterMs(pace.heartbeatMs),
+    // Over Valkey the pulse has no queue to look at: it takes the job as on (what it vouches for ends with the job's reports).
+    ...(config.channel.kind === 'sqs' ? { queueUrl: queueUrl({ urlBase: event.queueUrlBase }, rank) } : {}),
   }, pulseEntry());
   try {
     return await runRank();
@@ -153,7 +166,7 @@ async function runWorkerOnLambda(
       ...(config.memoryMb !== undefined ? { memoryMb: config.memoryMb } : {}),
     },
     ...(event.trace ? { trace: true } : {}),
-    requestCounts: () => addRequestCounts(clients.meter.snapshot(), lambdaMeter.snapshot()),
+    requestCounts: () => addRequestCounts(addRequestCounts(clients.meter.snapshot(), lambdaMeter.snapshot()), transportRequests()),
     launchChildren: () => launched,
     hardStopAt,
     ...(event.generation ? { generations: { ...workerGenerations(event.generation), onEnded: onGenerationEnded } } : {}),

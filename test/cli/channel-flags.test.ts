@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { lambdaMpi } from './run-cli.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lambdaMpi, lambdaMpiWith } from './run-cli.ts';
 
 describe('--channel', () => {
   it('models a program over Valkey when asked, and says so', async () => {
@@ -13,11 +16,21 @@ describe('--channel', () => {
 
   it.each([
     [['model', 'hello', '-n', '2', '--channel', 'tcp'], /--channel must be sqs or valkey; received "tcp"/],
-    [['deploy', '--stage', 'dev', '--channel', 'valkey'], /deploy --channel valkey: a stage on Valkey is not built yet/],
-    [['offline', '--channel', 'valkey'], /offline --channel valkey: a stage on Valkey is not built yet/],
+    [['deploy', '--stage', 'dev', '--vpc', 'vpc-0123456789abcdef0', '--subnets', 'subnet-0123456789abcdef0,subnet-0123456789abcdef1'], /--vpc and --subnets are for a stage on Valkey: add --channel valkey/],
+    [['deploy', '--stage', 'dev', '--channel', 'valkey', '--vpc', 'vpc-0123456789abcdef0'], /--vpc and --subnets go together/],
+    [['deploy', '--stage', 'dev', '--channel', 'valkey', '--vpc', 'vpc-0123456789abcdef0', '--subnets', 'subnet-0123456789abcdef0,sn-2'], /--subnets must be subnet ids .*; received "sn-2"/],
   ])('refuses %j with exit code 2 and a clear message', async (args, message) => {
     const r = await lambdaMpi(...args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
+  });
+
+  it('offline --channel valkey without valkey-server or redis-server on PATH fails at once, naming both', async () => {
+    // An empty folder as the whole PATH: the CLI starts its children by node's own path.
+    const path = await mkdtemp(join(tmpdir(), 'lambda-mpi-empty-path-'));
+    const r = await lambdaMpiWith({ ...process.env, PATH: path }, 'offline', '--channel', 'valkey', '--stage', 'nopath');
+    await rm(path, { recursive: true, force: true });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the local stack did not start \(neither valkey-server nor redis-server is on PATH/);
   });
 });

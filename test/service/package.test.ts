@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeZipScratch } from '../../src/cli/serverless.ts';
 import { DATA_BUCKET_ACTIONS, DATA_OBJECT_ACTIONS, JOB_OBJECT_ACTIONS, JOB_QUEUE_ACTIONS } from '../../src/service/job-session-policy.ts';
+import { addValkeyStage, valkeyStageOptions } from '../../tools/stage/valkey-stage-template.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -177,15 +178,18 @@ function param(state: Json, stage: string, name: string): unknown {
 let dev: Packaged;
 let prod: Packaged;
 let overridden: Packaged;
+/** A stage on the Valkey channel, as `lambda-mpi deploy --channel valkey` packages it. */
+let valkey: Packaged;
 
 beforeAll(async () => {
-  [dev, prod, overridden] = await Promise.all([
+  [dev, prod, overridden, valkey] = await Promise.all([
     slsPackage([]),
     slsPackage(['--stage', 'prod']),
     slsPackage([
       '--stage', 'dev', '--param=runMemory=2048', '--param=workerTimeout=123', '--param=jobsRetentionDays=2',
       '--param=diagnostics=true', '--param=workerReservedConcurrency=50', '--param=dataBuckets=my-input-data,my-results', '--param=maxRanks=8', '--param=sweepSchedule=rate(2 minutes)',
     ]),
+    slsPackage(['--stage', 'vk', '--param=channel=valkey']),
   ]);
 }, 60_000);
 
@@ -521,5 +525,105 @@ describe('cost guards per stage', () => {
     }
     expect(rule(dev)[0].ScheduleExpression).toBe(param(dev.state, 'dev', 'sweepSchedule'));
     expect(rule(overridden)[0].ScheduleExpression).toBe('rate(2 minutes)');
+  });
+});
+
+describe('a stage on Valkey (deploy --channel valkey)', () => {
+  const resources = () => valkey.template.Resources as Record<string, Json>;
+  const ofType = (type: string) => byType(valkey.template, type);
+  const groupOf = (ref: Json) => render(ref).replace(/^\{(.*)\.GroupId\}$/, '$1');
+  /** Every rule of a security group, inline or as a resource of its own, as "direction proto ports peer". */
+  function rules(group: string): string[] {
+    const peer = (r: Json) => r.CidrIp ?? groupOf(r.DestinationSecurityGroupId ?? r.SourceSecurityGroupId);
+    const line = (direction: string, r: Json) => `${direction} ${r.IpProtocol} ${r.FromPort ?? ''}-${r.ToPort ?? ''} ${peer(r)}`;
+    const props = resources()[group]!.Properties;
+    return [
+      ...(props.SecurityGroupEgress ?? []).map((r: Json) => line('egress', r)),
+      ...(props.SecurityGroupIngress ?? []).map((r: Json) => line('ingress', r)),
+      ...ofType('AWS::EC2::SecurityGroupEgress').filter(([, r]) => groupOf(r.Properties.GroupId) === group).map(([, r]) => line('egress', r.Properties)),
+      ...ofType('AWS::EC2::SecurityGroupIngress').filter(([, r]) => groupOf(r.Properties.GroupId) === group).map(([, r]) => line('ingress', r.Properties)),
+    ].sort();
+  }
+  const subnets = () => ofType('AWS::EC2::Subnet').map(([id]) => `{${id}}`).sort();
+
+  it('has an ElastiCache Serverless cache, engine valkey, in the private subnets behind its own group', () => {
+    const caches = ofType('AWS::ElastiCache::ServerlessCache');
+    expect(caches).toHaveLength(1);
+    const [, cache] = caches[0]!;
+    expect(cache.Properties.Engine).toBe('valkey');
+    expect(cache.Properties.SubnetIds.map(render).sort()).toEqual(subnets());
+    expect(cache.Properties.SecurityGroupIds.map(groupOf)).toEqual(['CacheSecurityGroup']);
+  });
+
+  it('creates a VPC with two private subnets in two zones: no internet gateway, no NAT, no route out', () => {
+    expect(ofType('AWS::EC2::VPC')).toHaveLength(1);
+    const created = ofType('AWS::EC2::Subnet').map(([, s]) => s.Properties);
+    expect(created).toHaveLength(2);
+    expect(created.map((s) => s.AvailabilityZone['Fn::Select'][0]).sort()).toEqual([0, 1]);
+    for (const s of created) expect(s.MapPublicIpOnLaunch).toBe(false);
+    for (const type of ['AWS::EC2::InternetGateway', 'AWS::EC2::NatGateway', 'AWS::EC2::Route', 'AWS::EC2::VPCGatewayAttachment']) expect(ofType(type)).toEqual([]);
+  });
+
+  it('reaches S3 by a gateway endpoint on the subnets\' routes, Lambda and STS by interface endpoints in both subnets', () => {
+    const endpoints = Object.fromEntries(ofType('AWS::EC2::VPCEndpoint').map(([, e]) => [render(e.Properties.ServiceName), e.Properties]));
+    expect(Object.keys(endpoints).sort()).toEqual(['com.amazonaws.{AWS::Region}.lambda', 'com.amazonaws.{AWS::Region}.s3', 'com.amazonaws.{AWS::Region}.sts']);
+    const s3 = endpoints['com.amazonaws.{AWS::Region}.s3'];
+    expect(s3.VpcEndpointType).toBe('Gateway');
+    const routed = ofType('AWS::EC2::SubnetRouteTableAssociation').map(([, a]) => a.Properties);
+    expect(routed.map((a) => render(a.SubnetId)).sort()).toEqual(subnets());
+    for (const a of routed) expect(s3.RouteTableIds.map(render)).toContain(render(a.RouteTableId));
+    for (const service of ['lambda', 'sts']) {
+      const e = endpoints[`com.amazonaws.{AWS::Region}.${service}`];
+      expect(e).toMatchObject({ VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+      expect(e.SubnetIds.map(render).sort()).toEqual(subnets());
+      expect(e.SecurityGroupIds.map(groupOf)).toEqual(['EndpointsSecurityGroup']);
+    }
+  });
+
+  it('security groups: functions reach the cache on 6379-6380 and HTTPS only; the cache and the endpoints take only the functions, and send nothing', () => {
+    expect(ofType('AWS::EC2::SecurityGroup').map(([id]) => id).sort()).toEqual(['CacheSecurityGroup', 'EndpointsSecurityGroup', 'FunctionsSecurityGroup']);
+    expect(rules('FunctionsSecurityGroup')).toEqual(['egress tcp 443-443 0.0.0.0/0', 'egress tcp 6379-6380 CacheSecurityGroup']);
+    expect(rules('CacheSecurityGroup')).toEqual(['egress -1 - 127.0.0.1/32', 'ingress tcp 6379-6380 FunctionsSecurityGroup']);
+    expect(rules('EndpointsSecurityGroup')).toEqual(['egress -1 - 127.0.0.1/32', 'ingress tcp 443-443 FunctionsSecurityGroup']);
+  });
+
+  it('runs the run and worker functions in the VPC with the cache\'s rediss:// URL; http and sweep stay outside', () => {
+    for (const fn of ['run', 'worker'] as const) {
+      const props = resources()[logicalId(fn)].Properties;
+      expect(props.VpcConfig.SecurityGroupIds.map(groupOf)).toEqual(['FunctionsSecurityGroup']);
+      expect(props.VpcConfig.SubnetIds.map(render).sort()).toEqual(subnets());
+      expect(props.Environment.Variables.LAMBDA_MPI_CHANNEL).toBe('valkey');
+      expect(render(props.Environment.Variables.LAMBDA_MPI_VALKEY_URL)).toBe('rediss://{ValkeyCache.Endpoint.Address}:{ValkeyCache.Endpoint.Port}');
+    }
+    for (const fn of ['http', 'sweep'] as const) {
+      const props = resources()[logicalId(fn)].Properties;
+      expect(props.VpcConfig).toBeUndefined();
+      expect(props.Environment.Variables.LAMBDA_MPI_CHANNEL).toBeUndefined();
+    }
+  });
+
+  it('grants run and worker what they have on an SQS stage plus only the network interfaces Lambda places in the VPC', () => {
+    const eni = ['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses'];
+    const stageless = (g: string) => g.replaceAll(`${SERVICE}-vk-`, `${SERVICE}-dev-`);
+    for (const fn of ['run', 'worker'] as const) {
+      expect(grants(valkey.template, fn).map(stageless)).toEqual([...grants(dev.template, fn), ...eni.map((a) => `${a} *`)].sort());
+    }
+    for (const fn of ['http', 'sweep'] as const) expect(grants(valkey.template, fn).map(stageless)).toEqual(grants(dev.template, fn));
+  });
+
+  it('with --vpc and --subnets, uses that VPC and its subnets and creates neither', () => {
+    const template = structuredClone(dev.template);
+    const subnetIds = ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'];
+    addValkeyStage(template, valkeyStageOptions('dev', 'vpc-0123456789abcdef0', subnetIds.join(',')));
+    for (const type of ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::RouteTable']) expect(byType(template, type)).toEqual([]);
+    for (const [, group] of byType(template, 'AWS::EC2::SecurityGroup')) expect(group.Properties.VpcId).toBe('vpc-0123456789abcdef0');
+    expect(byType(template, 'AWS::ElastiCache::ServerlessCache')[0]![1].Properties.SubnetIds).toEqual(subnetIds);
+    expect(template.Resources.WorkerLambdaFunction.Properties.VpcConfig.SubnetIds).toEqual(subnetIds);
+    expect(() => valkeyStageOptions('dev', 'vpc-0123456789abcdef0', 'subnet-0123456789abcdef0')).toThrow(/--subnets must name two or more subnets/);
+  });
+
+  it('an SQS stage has none of it', () => {
+    for (const type of ['AWS::ElastiCache::ServerlessCache', 'AWS::EC2::VPC', 'AWS::EC2::VPCEndpoint', 'AWS::EC2::SecurityGroup']) expect(byType(dev.template, type)).toEqual([]);
+    for (const fn of FUNCTIONS) expect(dev.template.Resources[logicalId(fn)].Properties.VpcConfig).toBeUndefined();
   });
 });

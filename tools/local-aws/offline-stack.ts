@@ -7,6 +7,7 @@ import { forEachLine, stopChild } from './child-process.ts';
 import type { LocalAwsEndpoints } from './clients.ts';
 import { LOCAL_PORTS } from './defaults.ts';
 import { readReadyLine } from './ready-line.ts';
+import { startValkeyServer, type LocalValkeyServer } from './valkey-server.ts';
 
 /**
  * The whole local stack as one child process: `sls offline start` brings up API Gateway and
@@ -30,6 +31,11 @@ export interface OfflineStackOptions {
   s3Port?: number;
   sqsPort?: number;
   stage?: string;
+  /**
+   * What carries the jobs' messages: SQS (default), or `valkey`: a local valkey-server or
+   * redis-server from PATH on a free loopback port, started before the stack and stopped with it.
+   */
+  channel?: 'sqs' | 'valkey';
   /** Stage params (serverless.yml `params`), e.g. { diagnostics: 'true', silenceSeconds: '4' }. */
   params?: Record<string, string>;
   /** Each line the stack prints (its functions' logs included). */
@@ -49,6 +55,8 @@ interface StackReady extends LocalAwsEndpoints {
 
 export interface OfflineStack extends StackReady {
   pid: number;
+  /** The local Valkey server the functions use, on a stack started with `channel: 'valkey'`. */
+  valkey?: { url: string; pid: number; command: string };
   functionName(name: 'run' | 'worker' | 'http' | 'sweep'): string;
   /** Stops serverless-offline (which stops the S3/SQS servers) and waits for it to exit. */
   stop(): Promise<void>;
@@ -62,6 +70,7 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
   const httpPort = options.httpPort ?? LOCAL_PORTS.http;
   const lambdaPort = options.lambdaPort ?? LOCAL_PORTS.lambda;
   const stage = options.stage ?? 'dev';
+  const valkey: LocalValkeyServer | undefined = options.channel === 'valkey' ? await startValkeyServer() : undefined;
   const workFolder = `.esbuild-offline-${stage}-${httpPort}-${process.pid}`;
   const child = spawn(process.execPath, [
     slsBin, 'offline', 'start',
@@ -70,6 +79,7 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
     '--lambdaPort', String(lambdaPort),
     ...(options.s3Port === undefined ? [] : [`--param=localS3Port=${options.s3Port}`]),
     ...(options.sqsPort === undefined ? [] : [`--param=localSqsPort=${options.sqsPort}`]),
+    ...(valkey ? [`--param=localValkeyUrl=${valkey.url}`] : []),
     `--param=localReadyFd=${READY_FD}`,
     ...Object.entries(options.params ?? {}).map(([name, value]) => `--param=${name}=${value}`),
     // Each stack bundles into its own folder, so two stacks (or a stack and `sls package`) never collide.
@@ -91,6 +101,7 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
   const stop = async () => {
     // SIGINT, as Ctrl-C: serverless-offline then runs every plugin's end hook (the S3/SQS servers stop).
     await stopChild(child, 'SIGINT', 15_000);
+    await valkey?.stop();
     await rm(`${projectDir}${workFolder}`, { recursive: true, force: true });
   };
   let ready: StackReady;
@@ -105,6 +116,7 @@ export async function startOfflineStack(options: OfflineStackOptions = {}): Prom
   return {
     ...stack,
     pid: child.pid!,
+    ...(valkey ? { valkey: { url: valkey.url, pid: valkey.pid, command: valkey.command } } : {}),
     functionName(name) {
       const deployed = stack.functions[name];
       if (!deployed) throw new Error(`the stack has no function "${name}"; it has ${Object.keys(stack.functions).join(', ')}`);

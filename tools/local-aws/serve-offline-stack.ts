@@ -2,7 +2,7 @@
  * The whole local stack (tools/local-aws/offline-stack.ts) as a process of its own, for
  * `lambda-mpi offline`, which may not import tools/ (the package's import rules) and so runs this.
  *
- *   tsx tools/local-aws/serve-offline-stack.ts [--stage S] [--http-port N] [--lambda-port N] [--s3-port N] [--sqs-port N]
+ *   tsx tools/local-aws/serve-offline-stack.ts [--stage S] [--channel sqs|valkey] [--http-port N] [--lambda-port N] [--s3-port N] [--sqs-port N]
  *
  * stdout carries one JSON line when the stack is ready, `{"event":"ready", …endpoints, names}`, or
  * `{"event":"failed","message"}` when it could not start (exit code 1). stderr carries the stack's
@@ -16,6 +16,7 @@ import { startOfflineStack } from './offline-stack.ts';
 const { values } = parseArgs({
   options: {
     stage: { type: 'string', default: 'local' },
+    channel: { type: 'string', default: 'sqs' },
     'http-port': { type: 'string', default: '3000' },
     'lambda-port': { type: 'string', default: '3002' },
     's3-port': { type: 'string', default: '4569' },
@@ -46,6 +47,7 @@ try {
     lambdaPort: port('lambda-port'),
     s3Port: port('s3-port'),
     sqsPort: port('sqs-port'),
+    channel: values.channel === 'valkey' ? 'valkey' : 'sqs',
     onLine: (line) => process.stderr.write(`${line}\n`),
   });
   let stopping: Promise<void> | undefined;
@@ -73,6 +75,7 @@ try {
     // The only credentials s3rver accepts; the local SQS and Lambda accept any.
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     region: 'us-east-1',
+    ...(stack.valkey ? { valkeyUrl: stack.valkey.url } : {}),
     pid: stack.pid,
   });
   process.off('SIGINT', requestStop);

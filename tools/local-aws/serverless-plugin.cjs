@@ -86,6 +86,7 @@ class LocalAwsPlugin {
       guardFunctionThreads: local.guardFunctionThreads !== false && local.guardFunctionThreads !== 'false',
       httpEndpoint: `http://${host}:${Number(offline.httpPort)}/${stage}`,
       lambdaEndpoint: `http://${host}:${Number(offline.lambdaPort)}`,
+      valkeyUrl: local.valkeyUrl ? String(local.valkeyUrl) : undefined,
     };
   }
 
@@ -140,6 +141,8 @@ class LocalAwsPlugin {
       LAMBDA_MPI_SWEEP_AT_JOB_START: 'true',
       // No STS and no IAM here: a job's program runs with the functions' credentials, unscoped.
       LAMBDA_MPI_JOB_ROLE_ARN: '',
+      // A stage over Valkey: the job's frames, heartbeats and control go through this server, not SQS.
+      ...(settings.valkeyUrl ? { LAMBDA_MPI_CHANNEL: 'valkey', LAMBDA_MPI_VALKEY_URL: settings.valkeyUrl } : {}),
     }, settings.apiKey);
     if (settings.survivePendingRejections) process.on('unhandledRejection', this.onUnhandledRejection);
     if (settings.guardFunctionThreads) guardFunctionThreads((line) => this.log.error(`local-aws: ${line}`));

@@ -6,7 +6,7 @@ import { PACKAGE_ROOT } from '../package-root.ts';
 import { checkStage } from '../stage.ts';
 import { stageChannel } from '../channel-flag.ts';
 
-const usage = `Usage: lambda-mpi offline [--stage local] [--http-port 3000] [--lambda-port 3002] [--s3-port 4569] [--sqs-port 9324]
+const usage = `Usage: lambda-mpi offline [--stage local] [--channel sqs|valkey] [--http-port 3000] [--lambda-port 3002] [--s3-port 4569] [--sqs-port 9324]
 
 Starts the whole lambda-mpi service on 127.0.0.1, with no AWS account: the run, worker and http
 functions and API Gateway (serverless-offline), S3 (s3rver) and SQS (local-aws-sqs). Once it is
@@ -16,7 +16,8 @@ all of it. Its log (the functions' output included) goes to stderr.
 
 Options:
   --stage <stage>        the local stage's name (default: local)
-  --channel <sqs|valkey> what carries the messages (default sqs; valkey: not built yet)
+  --channel <sqs|valkey> what carries the messages (default sqs; valkey: a local valkey-server
+                         or redis-server from PATH on a free port, stopped with the stack)
   --http-port <N>        API Gateway (default 3000)
   --lambda-port <N>      the Lambda invoke API (default 3002)
   --s3-port <N>          S3 (default 4569)
@@ -43,6 +44,8 @@ interface ReadyStack {
   functions: { run: string; worker: string; http: string };
   credentials: { accessKeyId: string; secretAccessKey: string };
   region: string;
+  /** The local Valkey server, on a stack over Valkey. */
+  valkeyUrl?: string;
 }
 
 const PORT_FLAGS = ['http-port', 'lambda-port', 's3-port', 'sqs-port'] as const;
@@ -60,7 +63,7 @@ async function offline(args: string[], io: CliIo): Promise<number> {
   });
   noMorePositionals(positionals);
   const stage = checkStage(values.stage);
-  stageChannel('offline', values.channel);
+  const channel = stageChannel('offline', values.channel, ['sqs', 'valkey']);
   const portArgs: string[] = [];
   for (const flag of PORT_FLAGS) {
     const value = values[flag];
@@ -73,7 +76,7 @@ async function offline(args: string[], io: CliIo): Promise<number> {
   const started = Date.now();
   // The local stack lives beside the service in the package (tools/local-aws/), in TypeScript:
   // it runs as a process of its own, under tsx (a dependency of the package).
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(PACKAGE_ROOT, 'tools/local-aws/serve-offline-stack.ts'), '--stage', stage, ...portArgs], {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(PACKAGE_ROOT, 'tools/local-aws/serve-offline-stack.ts'), '--stage', stage, '--channel', channel, ...portArgs], {
     cwd: PACKAGE_ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
@@ -153,6 +156,7 @@ export function exportLines(stack: ReadyStack): string[] {
     LAMBDA_MPI_WORKER_FUNCTION: stack.functions.worker,
     LAMBDA_MPI_HTTP_ENDPOINT: stack.httpEndpoint,
     LAMBDA_MPI_API_KEY: stack.apiKey,
+    ...(stack.valkeyUrl ? { LAMBDA_MPI_CHANNEL: 'valkey', LAMBDA_MPI_VALKEY_URL: stack.valkeyUrl } : {}),
   };
   return Object.entries(vars).map(([name, value]) => `export ${name}=${shellQuote(value)}`);
 }

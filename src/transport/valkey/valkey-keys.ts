@@ -11,3 +11,12 @@ export function inboxKey(prefix: string, jobId: string, rank: number): string {
 export function jobPattern(prefix: string, jobId: string): string {
   return `${prefix}:{${jobId}}:*`;
 }
+
+/**
+ * The job's "still on" key on a stage over Valkey: set by rank 0 before any worker starts, deleted
+ * with the job's lists at its end. A worker started late finds it gone, as an SQS stage's worker
+ * finds its queue gone.
+ */
+export function jobOnKey(prefix: string, jobId: string): string {
+  return `${jobPattern(prefix, jobId).slice(0, -1)}on`;
+}

@@ -1,0 +1,89 @@
+import type { AwsSettings } from '../config.ts';
+import type { JobKey } from '../transport/aws/job-key.ts';
+import type { OpenedRankTransport } from '../transport/aws/aws-rank-transport.ts';
+import { openJobS3 } from '../transport/valkey/job-s3.ts';
+import { openValkeyConnection, type ValkeyConnection } from '../transport/valkey/valkey-connection.ts';
+import { deleteJobKeys } from '../transport/valkey/valkey-job-transports.ts';
+import { jobOnKey } from '../transport/valkey/valkey-keys.ts';
+import { openValkeyRankTransport } from '../transport/valkey/valkey-rank-transport.ts';
+import type { ValkeySettings } from '../transport/valkey/valkey-settings.ts';
+import { ValkeyTransport } from '../transport/valkey/valkey-transport.ts';
+
+/**
+ * What a worker event's `queueUrlBase` holds on a stage over Valkey: no queue is created, but the
+ * field keeps its shape (the stage's queue prefix and the job's id), so a worker checks that an
+ * event is its stage's job the same way on either channel.
+ */
+export function valkeyQueueUrlBase(queuePrefix: string, jobId: string): string {
+  return `valkey:///${queuePrefix}-${jobId}-`;
+}
+
+/**
+ * Rank 0's side of a job on a stage over Valkey: the job's "on" key is set before any worker
+ * starts (a worker's look at whether its job is on), and at the job's end every key of the job
+ * goes (its lists and the "on" key), also when it failed; keys a killed rank 0 never deleted
+ * expire on their own (ttlSeconds).
+ */
+export class ValkeyStageJob {
+  private constructor(
+    private readonly settings: ValkeySettings,
+    private readonly aws: AwsSettings,
+    readonly jobId: string,
+    private readonly sender: ValkeyConnection,
+  ) {}
+
+  /** Opens rank 0's pushing connection (a ConfigurationError naming the URL if no server answers) and marks the job on. */
+  static async open(settings: ValkeySettings, aws: AwsSettings, jobId: string): Promise<ValkeyStageJob> {
+    const sender = await openValkeyConnection(settings, `${jobId}-senders`);
+    try {
+      await sender.redis.set(jobOnKey(settings.keyPrefix, jobId), '1', 'EX', settings.ttlSeconds);
+    } catch (error) {
+      await sender.close();
+      throw error;
+    }
+    return new ValkeyStageJob(settings, aws, jobId, sender);
+  }
+
+  /** Rank 0's transport: S3 for claim checks and shared objects, its own popping connection. */
+  async rankZeroTransport(size: number, jobKey: JobKey): Promise<OpenedRankTransport> {
+    const s3 = await openJobS3(this.aws, this.jobId, { check: false });
+    const transport = new ValkeyTransport({ settings: this.settings, jobId: this.jobId, rank: 0, size, jobKey, sender: Promise.resolve(this.sender), s3 });
+    const close = transport.close.bind(transport);
+    transport.close = () => close().finally(() => s3.destroy());
+    return { transport, requestCounts: () => s3.meter() };
+  }
+
+  /** Deletes every key of the job, then closes the connection. */
+  async end(): Promise<void> {
+    try {
+      if (this.sender.usable) {
+        await deleteJobKeys(this.sender, this.settings, this.jobId);
+      } else {
+        // rank 0's connection was lost mid-job (which failed the job): a fresh one cleans up.
+        const fresh = await openValkeyConnection(this.settings, `${this.jobId}-cleanup`);
+        try {
+          await deleteJobKeys(fresh, this.settings, this.jobId);
+        } finally {
+          await fresh.close();
+        }
+      }
+    } finally {
+      await this.sender.close();
+    }
+  }
+}
+
+/** A worker's transport: connections of its own to push and to pop, S3 for claim checks. */
+export function openWorkerValkeyTransport(settings: ValkeySettings, aws: AwsSettings, jobId: string, rank: number, size: number, jobKey: string): Promise<OpenedRankTransport> {
+  return openValkeyRankTransport({ kind: 'valkey', settings, jobId, size, jobKey, aws }, rank);
+}
+
+/** Whether the job is still on: its "on" key exists (rank 0 deletes it as the job ends). */
+export async function valkeyJobIsOn(settings: ValkeySettings, jobId: string): Promise<boolean> {
+  const connection = await openValkeyConnection(settings, `${jobId}-look`);
+  try {
+    return (await connection.redis.exists(jobOnKey(settings.keyPrefix, jobId))) === 1;
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forEachLine, stopChild } from '../../tools/local-aws/child-process.ts';
+import { freePort } from '../../tools/local-aws/free-port.ts';
+import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
+import { findLeftovers } from '../aws/leftovers.ts';
+import { cli, lambdaMpiWith } from '../cli/run-cli.ts';
+import { offlineShellEnv } from './offline-env.ts';
+
+/**
+ * The local stack over Valkey (`lambda-mpi offline --channel valkey`: serverless-offline, the
+ * local S3/SQS and a local redis-server or valkey-server, started once for the file), as a user
+ * runs it: `lambda-mpi run … --stage` with live output, and Ctrl-C. The job's frames, heartbeats
+ * and control go through the server, large bodies through S3; the job creates no queue and leaves
+ * no key.
+ */
+const STAGE = 'valkey';
+const ticker = join(import.meta.dirname, '../fixtures/ticker.ts');
+
+let stack: OfflineStack;
+let env: NodeJS.ProcessEnv;
+let redis: Redis;
+const stackLines: string[] = [];
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  const [httpPort, lambdaPort, s3Port, sqsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  stack = await startOfflineStack({ httpPort, lambdaPort, s3Port, sqsPort, stage: STAGE, channel: 'valkey', onLine: (line) => stackLines.push(line) });
+  env = offlineShellEnv(stack, STAGE);
+  redis = new Redis(stack.valkey!.url, { lazyConnect: true });
+  await redis.connect();
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(children.map((child) => stopChild(child, 'SIGKILL', 5_000)));
+  redis?.disconnect();
+  await stack?.stop();
+}, 60_000);
+
+/** The job's record, as GET /runs/{jobId} gives it. */
+async function record(jobId: string): Promise<any> {
+  const response = await fetch(`${stack.httpEndpoint}/runs/${jobId}`, { headers: { 'x-api-key': stack.apiKey } });
+  return response.json();
+}
+
+/** Every key in the server, and every queue and object the job left. */
+async function leftovers(jobId: string): Promise<{ keys: string[]; queues: string[]; objects: string[] }> {
+  return { keys: await redis.keys('*'), ...(await findLeftovers(stack, `lambda-mpi-${STAGE}-${jobId}`, [`jobs/${jobId}/`])) };
+}
+
+describe('run --stage over the Valkey channel of the local stack', () => {
+  it('runs a job whose vectors go as S3 claim checks: the right answer, no SQS request, nothing left', async () => {
+    const r = await lambdaMpiWith(env, 'run', 'vector-allreduce', '-n', '3', '--stage', STAGE, '--input', JSON.stringify({ length: 1 << 18 }), '--result');
+    expect(r.code, r.stderr).toBe(0);
+    const jobId = /^lambda-mpi: job ([a-z2-7]{26})/m.exec(r.stderr)![1]!;
+    const result = await record(jobId);
+    expect(result.status).toBe('succeeded');
+    // 2 MiB vectors, over the 1 MiB threshold: their bodies went through S3, their claims through the lists.
+    expect(result.requests.sqs ?? {}).toEqual({});
+    const vectorBytes = 8 * (1 << 18);
+    expect(result.requests.s3.PutObject.bytesSent).toBeGreaterThanOrEqual(2 * vectorBytes);
+    expect(result.requests.s3.GetObject.bytesReceived).toBeGreaterThanOrEqual(2 * vectorBytes);
+    expect(await leftovers(jobId)).toEqual({ keys: [], queues: [], objects: [] });
+  }, 120_000);
+
+  it('Ctrl-C cancels a job over Valkey: every rank stops, the record says cancelled, no key is left', async () => {
+    const child = spawn(process.execPath, [cli, 'run', ticker, '-n', '3', '--stage', STAGE, '--input', JSON.stringify({ sleepMs: 120_000 }), '--tag-output'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    forEachLine(child.stdout!, (line) => stdout.push(line));
+    forEachLine(child.stderr!, (line) => stderr.push(line));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    // Live output: each rank's last line is on the terminal while the job still runs.
+    while (stdout.filter((l) => / last from rank /.test(l)).length < 3) {
+      if (Date.now() > deadline) throw new Error(`the ranks did not print within 60 s:\n${stderr.join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const jobId = /^lambda-mpi: job ([a-z2-7]{26}): /m.exec(stderr.join('\n'))![1]!;
+    expect(await redis.exists(`lambda-mpi:{${jobId}}:on`)).toBe(1);
+    child.kill('SIGINT');
+    expect(await exited, stderr.join('\n')).toBe(1);
+    expect(stderr.join('\n')).toMatch(new RegExp(`^lambda-mpi: job ${jobId} was cancelled \\(by Ctrl-C of lambda-mpi run\\)`, 'm'));
+    expect(await record(jobId)).toMatchObject({ status: 'cancelled', cancelledBy: 'Ctrl-C of lambda-mpi run' });
+    expect(await leftovers(jobId)).toEqual({ keys: [], queues: [], objects: [] });
+  }, 120_000);
+});
