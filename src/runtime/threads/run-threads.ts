@@ -93,10 +93,12 @@ export async function runInThreads<R>(
   // Each attempt runs every rank afresh; a retry (a lost rank) starts from the last complete
   // checkpoint, within what is left of the job's time.
   const attempt = async (start: JobStart) => {
+    // The first attempt has the job's whole timeout (and says so if it runs out); a retry what is left.
+    const retry = threaded !== undefined;
     await threaded?.stop();
     threaded = new ThreadedJob({
       ...spec,
-      timeoutMs: Math.max(1, job.timeoutMs - (Date.now() - started)),
+      timeoutMs: retry ? Math.max(1, job.timeoutMs - (Date.now() - started)) : job.timeoutMs,
       generations: { ...(limitMs === undefined ? {} : { limitMs }), ...(folder ? { folder: folder.folder } : {}), ...start },
     });
     return (await threaded.run()) as RunResult<R>;
