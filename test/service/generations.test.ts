@@ -90,7 +90,7 @@ afterAll(async () => {
   await Promise.all([stack?.stop(), project?.remove()]);
 }, 60_000);
 
-const INPUT = { steps: 24, stepMs: 5 };
+const INPUT = { steps: 48, stepMs: 5 };
 const RUN_TIMEOUT_SECONDS = 20;
 
 /** A loop that never calls checkpointIfDue: it cannot outlast its run function. */
