@@ -128,7 +128,7 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     ranksUpAtOnce: false,
     onJob: (made) => {
       job = made;
-      const files = new ModeledFiles(made.aws, objects);
+      const files = new ModeledFiles(made.aws, objects, options.payloadScale ?? 1);
       stopProvidingFiles = provideFileStores(made.jobId, (location) => files.store(location));
       start = new ModeledLambdaStart(made, { fanout, warm, inputBytes: jsonBytes(options.input) });
       start.begin();

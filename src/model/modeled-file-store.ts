@@ -49,6 +49,8 @@ export class ModeledFiles {
   constructor(
     readonly aws: ModeledAws,
     private readonly objects: Map<string, ModeledObject> = new Map(),
+    /** A file's bytes count as this many on the links (the model's payloadScale: large files modeled from small ones). */
+    readonly bytesScale = 1,
   ) {}
 
   /** The store of one rank's file at `location`. */
@@ -136,8 +138,9 @@ class ModeledFileStore implements FileStore {
   read(offset: number, length: number): Promise<Uint8Array> {
     if (length === 0) return Promise.resolve(new Uint8Array(0));
     return this.request('GetObject', (rank, time, answer) => {
-      this.files.aws.counts.fileBytesRead += length;
-      this.files.aws.s3Get(rank, this.rateKey, length, time, (arrived) => answer(arrived, () => {
+      const modeled = length * this.files.bytesScale;
+      this.files.aws.counts.fileBytesRead += modeled;
+      this.files.aws.s3Get(rank, this.rateKey, modeled, time, (arrived) => answer(arrived, () => {
         const object = this.files.object(this.name);
         if (!object) throw new FileError(this.location.url, 'not-found', 'GET: there is no such object');
         if (offset + length > object.size) {
@@ -157,8 +160,9 @@ class ModeledFileStore implements FileStore {
 
   uploadPart(uploadId: string, partNumber: number, bytes: Uint8Array): Promise<UploadedPart> {
     return this.request('UploadPart', (rank, time, answer) => {
-      this.files.aws.counts.fileBytesWritten += bytes.length;
-      this.files.aws.s3Put(rank, this.rateKey, bytes.length, time, (stored) => answer(stored, () => {
+      const modeled = bytes.length * this.files.bytesScale;
+      this.files.aws.counts.fileBytesWritten += modeled;
+      this.files.aws.s3Put(rank, this.rateKey, modeled, time, (stored) => answer(stored, () => {
         this.files.keepPart(this.location.url, uploadId, partNumber, bytes);
         return { partNumber, etag: `"modeled-${partNumber}"` };
       }), false);

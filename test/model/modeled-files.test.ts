@@ -37,6 +37,17 @@ describe('File on the modeled S3', () => {
     expect(report.requests.files?.bytesRead).toBe(size);
   }, 60_000);
 
+  it('--payload-scale counts a file\'s bytes k times on the links: a large object modeled from a small one', async () => {
+    const ranks = 2;
+    const size = ranks * 4 * MiB;
+    const scale = 16;
+    const report = await modelProgram(partitionReader, { size: ranks, files: { [BIG]: { size } }, cpuScale: 0, payloadScale: scale });
+    const shares = report.result as Array<{ seconds: number; bytes: number }>;
+    const transfer = (scale * size) / ranks / AWS_MODEL_DEFAULTS.lambdaBandwidthBytesPerSecond;
+    expect(Math.max(...shares.map((share) => share.seconds))).toBeGreaterThanOrEqual(transfer);
+    expect(report.requests.files?.bytesRead).toBe(scale * size);
+  }, 60_000);
+
   it('a small collective write is the plan\'s parts on the modeled S3: its requests counted and priced, its bytes readable after close', async () => {
     const ranks = 3;
     const share = 3 * MiB;

@@ -44,8 +44,8 @@ Options:
   --concurrency <C>       the account's free Lambda concurrency (default ${AWS_MODEL_DEFAULTS.accountConcurrency})
   --memory <MB>           the functions' memory: their share of a vCPU and their price (default ${AWS_MODEL_DEFAULTS.lambdaMemoryMb})
   --cpu-scale <x>         modeled seconds per second of CPU used here (default: from --memory)
-  --payload-scale <k>     count TypedArray payloads as k times their size (model large vectors
-                          with small ones)
+  --payload-scale <k>     count TypedArray payloads and file bytes as k times their size (model large vectors
+                          and files with small ones)
   --seed <n>              seed of the latency draws (default 1)
   --channel <sqs|valkey>  what carries the messages: SQS queues (default) or a Valkey cache
                           (ElastiCache Serverless: a stage deployed with --channel valkey)
