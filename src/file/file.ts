@@ -4,6 +4,7 @@ import { writeCollectively, type Piece, type WriteSummary } from './collective-w
 import { FileError, fileErrorFrom, fileErrorInfo, type FileErrorInfo } from './file-errors.ts';
 import type { FileStore } from './file-store.ts';
 import { parseFileUrl } from './file-url.ts';
+import { fileStoresOf } from './job-file-stores.ts';
 import { LocalStore } from './local-store.ts';
 import { readShare } from './partition.ts';
 import { mergeReads, readRange } from './read-plan.ts';
@@ -24,8 +25,10 @@ export interface FileInternals {
   store?: FileStore;
 }
 
-function storeFor(url: string): FileStore {
+function storeFor(url: string, jobId?: string): FileStore {
   const location = parseFileUrl(url);
+  const provided = fileStoresOf(jobId);
+  if (provided) return provided(location);
   return location.kind === 's3' ? new S3Store(location) : new LocalStore(location);
 }
 
@@ -197,7 +200,7 @@ export class File {
 /** @internal File.open with test hooks. */
 export async function openFile(comm: Comm, url: string, mode: FileMode = 'r', internals: FileInternals = {}): Promise<File> {
   if (!MODES.includes(mode)) throw new InvalidArgumentError('mode', mode, "'r', 'w' or 'wx'");
-  const store = internals.store ?? storeFor(url);
+  const store = internals.store ?? storeFor(url, comm.jobId);
   store.jobId = comm.jobId;
   const own = comm.dup();
   return own.tracedCall('File.open', () => openOn(own, store, url, mode, internals));

@@ -13,8 +13,20 @@ export class RequestCounts {
   lambdaInvoke = 0;
   /** SQS calls by action (SendMessageBatch, ReceiveMessage, …). */
   readonly sqsByAction = new Map<string, number>();
+  /**
+   * The job's file requests (File on S3) by S3 operation (HeadObject, GetObject, UploadPart, …):
+   * already counted in s3Put / s3Get / s3Delete, shown apart.
+   */
+  readonly files = new Map<string, number>();
+  /** Bytes the job's files read and wrote. */
+  fileBytesRead = 0;
+  fileBytesWritten = 0;
 
   constructor(private readonly sqsChunkBytes: number) {}
+
+  fileRequest(operation: string): void {
+    this.files.set(operation, (this.files.get(operation) ?? 0) + 1);
+  }
 
   sqsCall(action: string, payloadBytes = 0): void {
     this.sqs++;

@@ -10,6 +10,9 @@ import { modelCleanup } from './cleanup.ts';
 import { CollectiveTiming, timedComm, type CollectiveFigure, type RankTimeSplit } from './collective-timing.ts';
 import { AWS_MODEL_DEFAULTS } from './constants.ts';
 import { modelCost, type ModeledCost } from './cost.ts';
+import { provideFileStores } from '../file/job-file-stores.ts';
+import type { ModeledAws } from './modeled-aws.ts';
+import { ModeledFiles, modeledObjects, type ModeledFileSource } from './modeled-file-store.ts';
 import { ModeledLambdaStart } from './lambda-start.ts';
 import { ModeledJob, lambdaCpuScale, modelChannels, type ModelPlacementOptions } from './modeled-job.ts';
 
@@ -27,6 +30,13 @@ export interface ModelOptions<I = unknown> extends Pick<ModelPlacementOptions, '
   trace?: boolean;
   /** Ends generations after this many modeled seconds (runLocal's): checkpoints and restores are modeled S3 requests. */
   generationSeconds?: number;
+  /**
+   * The objects the program's files find in place, by url (`s3://bucket/key` or a local path):
+   * generated text of a size, a local file's bytes, or given bytes. Every File the job opens is
+   * on the modeled S3 (modeled-file-store.ts): other urls are absent until the job writes them,
+   * and nothing reaches S3 or the disk.
+   */
+  files?: Readonly<Record<string, ModeledFileSource>>;
 }
 
 export interface ModelReport {
@@ -44,7 +54,7 @@ export interface ModelReport {
   /** Each rank's run split into point-to-point, collectives and the rest (compute): they add up to runSeconds. */
   ranks: RankTimeSplit[];
   /** `valkey`: the cache's commands, counted where SQS's requests are on the SQS channel (then 0). */
-  requests: { sqs: number; valkey?: number; s3Put: number; s3Get: number; lambdaInvoke: number };
+  requests: { sqs: number; valkey?: number; s3Put: number; s3Get: number; lambdaInvoke: number; files?: FileRequestFigures };
   /** SQS requests as billed (64 KiB chunks); on the Valkey channel, ECPUs (KB moved per command). */
   sqsBilledRequests: number;
   /** What carried the frames. */
@@ -64,6 +74,14 @@ export interface ModelReport {
     fanout: number;
     seed: number;
   };
+}
+
+/** The job's File requests by S3 operation (already in s3Put / s3Get), and their bytes. */
+export interface FileRequestFigures {
+  byOperation: Record<string, number>;
+  requests: number;
+  bytesRead: number;
+  bytesWritten: number;
 }
 
 /** A modeled job that failed: the job's error, with what the model saw until then. */
@@ -87,7 +105,9 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
   const fanout = options.fanout ?? DEFAULT_FANOUT;
   const cpuScale = options.cpuScale ?? lambdaCpuScale(constants);
   const seed = options.seed ?? 1;
+  const objects = await modeledObjects(options.files);
   let job: ModeledJob | undefined;
+  let stopProvidingFiles: (() => void) | undefined;
   let start: ModeledLambdaStart | undefined;
   const timing = new CollectiveTiming(size, () => {
     const programAt = Array.from(start?.programAt ?? []);
@@ -110,6 +130,8 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     ranksUpAtOnce: false,
     onJob: (made) => {
       job = made;
+      const files = new ModeledFiles(made.aws, objects, options.payloadScale ?? 1);
+      stopProvidingFiles = provideFileStores(made.jobId, (location) => files.store(location));
       start = new ModeledLambdaStart(made, { fanout, warm, inputBytes: jsonBytes(options.input) });
       start.begin();
     },
@@ -134,6 +156,8 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     trace = ran.trace;
   } catch (error) {
     failure = error;
+  } finally {
+    stopProvidingFiles?.();
   }
   if (!job || !start) throw failure; // refused before any rank started
 
@@ -151,6 +175,7 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
   const cost = modelCost(constants, job.aws.counts, billedMs, job.channel);
   if (trace) modeledCleanupStep(trace, job, endedAt, cleanedAt);
   const { counts } = job.aws;
+  const files = fileFigures(counts);
   const report: ModelReport = {
     size,
     startupSeconds: startedAt / 1000,
@@ -161,8 +186,8 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     pointToPoint: timing.pointToPoint(),
     ranks: timing.ranks((endedAt - startedAt) / 1000),
     requests: job.channel === 'valkey'
-      ? { sqs: 0, valkey: counts.sqs, s3Put: counts.s3Put, s3Get: counts.s3Get, lambdaInvoke: counts.lambdaInvoke }
-      : { sqs: counts.sqs, s3Put: counts.s3Put, s3Get: counts.s3Get, lambdaInvoke: counts.lambdaInvoke },
+      ? { sqs: 0, valkey: counts.sqs, s3Put: counts.s3Put, s3Get: counts.s3Get, lambdaInvoke: counts.lambdaInvoke, ...(files ? { files } : {}) }
+      : { sqs: counts.sqs, s3Put: counts.s3Put, s3Get: counts.s3Get, lambdaInvoke: counts.lambdaInvoke, ...(files ? { files } : {}) },
     sqsBilledRequests: counts.sqsBilled,
     channel: job.channel,
     costUsd: cost.total,
@@ -194,6 +219,13 @@ function modeledCleanupStep(trace: ChromeTrace, job: ModeledJob, endedAt: number
   trace.traceEvents = trace.traceEvents.filter((event) => event.cat !== 'cleanup');
   const epochMs = job.scheduler.now() - job.scheduler.virtualNow();
   addJobStep(trace, { name: 'clean-up', category: 'cleanup', start: epochMs + endedAt, end: epochMs + cleanedAt });
+}
+
+function fileFigures(counts: ModeledAws['counts']): FileRequestFigures | undefined {
+  if (counts.files.size === 0) return undefined;
+  const byOperation = Object.fromEntries(counts.files);
+  const requests = Object.values(byOperation).reduce((sum, n) => sum + n, 0);
+  return { byOperation, requests, bytesRead: counts.fileBytesRead, bytesWritten: counts.fileBytesWritten };
 }
 
 function jsonBytes(input: unknown): number {

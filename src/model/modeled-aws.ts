@@ -50,10 +50,13 @@ export class ModeledAws {
 
   // ---- S3 ----
 
-  /** PUT of `bytes` by `rank`: uploaded through its outbound link, then S3's answer. */
-  s3Put(rank: number, key: string, bytes: number, time: number, done: (time: number) => void): void {
+  /**
+   * PUT of `bytes` by `rank`: uploaded through its outbound link, then S3's answer. `jobObject`:
+   * the job's own object, which cleanup deletes (a data file's part is not).
+   */
+  s3Put(rank: number, key: string, bytes: number, time: number, done: (time: number) => void, jobObject = true): void {
     this.counts.s3Put++;
-    this.objectKeys.add(key);
+    if (jobObject) this.objectKeys.add(key);
     const admitted = this.rateOf(key).put.admit(time);
     const latency = this.latency(this.constants.s3PutMs);
     this.send(this.outbound[rank]!, bytes, admitted, (uploaded) => done(uploaded + latency));

@@ -7,6 +7,7 @@ import { renderJobReport, type JobReportInput } from '../../report/job-report-pa
 import { renderSweepReport } from '../../report/sweep-page.ts';
 import { resolveProgram } from '../../runtime/program-source.ts';
 import { toJsonSafe } from '../../job-store/result-json.ts';
+import { fileRequestsLine, modelFiles } from '../model-files.ts';
 import { dollars, modelJson, parseSizes, runSweep, sweepEntries, sweepJson, sweepTable } from '../model-sweep.ts';
 import { checkReportFile, writeReportFile } from '../report-file.ts';
 import { EXIT_FAILED, EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type CliIo, type Command } from '../command.ts';
@@ -43,11 +44,15 @@ Options:
   --concurrency <C>       the account's free Lambda concurrency (default ${AWS_MODEL_DEFAULTS.accountConcurrency})
   --memory <MB>           the functions' memory: their share of a vCPU and their price (default ${AWS_MODEL_DEFAULTS.lambdaMemoryMb})
   --cpu-scale <x>         modeled seconds per second of CPU used here (default: from --memory)
-  --payload-scale <k>     count TypedArray payloads as k times their size (model large vectors
-                          with small ones)
+  --payload-scale <k>     count TypedArray payloads and file bytes as k times their size (model large vectors
+                          and files with small ones)
   --seed <n>              seed of the latency draws (default 1)
   --channel <sqs|valkey>  what carries the messages: SQS queues (default) or a Valkey cache
                           (ElastiCache Serverless: a stage deployed with --channel valkey)
+  --file <url>=<size>     an object the program's files find in place (repeatable): <size> bytes
+                          of generated text lines (e.g. s3://data/book.txt=100GiB), or
+  --file <url>=@<path>    a local file's bytes (read once). Every File is on the modeled S3:
+                          other urls are absent until the job writes them; nothing reaches S3
   --output                print the ranks' output (on stderr)
   -h, --help              show this help
 
@@ -76,6 +81,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     output: { type: 'boolean', default: false },
     sizes: { type: 'string' },
     report: { type: 'string' },
+    file: { type: 'string', multiple: true },
   });
   if (values.sizes !== undefined && values.np !== undefined) throw new UsageError('-n and --sizes exclude each other: give one size with -n, or several with --sizes');
   const sizes = values.sizes === undefined ? undefined : parseSizes(values.sizes);
@@ -96,6 +102,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     ...(values['payload-scale'] !== undefined ? { payloadScale: positive('--payload-scale', values['payload-scale'], false) } : {}),
     ...(values.seed !== undefined ? { seed: positive('--seed', values.seed, true) } : {}),
     ...(values.channel !== undefined ? { channel: channelFlag(values.channel) } : {}),
+    ...(values.file ? { files: modelFiles(values.file) } : {}),
   };
   // Loaded on demand: the model brings the AWS transport's modules, which other commands do without.
   const { modelProgram } = await import('../../model/model-run.ts');
@@ -197,8 +204,9 @@ function describe(target: string, r: ModelReport): string {
   lines.push(...runSplitLines(r));
   lines.push(
     `  requests     SQS ${count(r.requests.sqs)} (billed as ${count(r.sqsBilledRequests)}: one per 64 KiB of payload) · S3 PUT ${count(r.requests.s3Put)} · S3 GET ${count(r.requests.s3Get)} · Lambda Invoke ${count(r.requests.lambdaInvoke)}`,
-    `  cost         ${dollars(r.costUsd)}   (Lambda ${dollars(r.cost.lambda)} · SQS ${dollars(r.cost.sqs)} · S3 ${dollars(r.cost.s3)})`,
   );
+  lines.push(...fileRequestsLine(r.requests.files));
+  lines.push(`  cost         ${dollars(r.costUsd)}   (Lambda ${dollars(r.cost.lambda)} · SQS ${dollars(r.cost.sqs)} · S3 ${dollars(r.cost.s3)}${r.cost.files !== undefined ? `, of which files ${dollars(r.cost.files)}` : ''})`);
   return `${lines.join('\n')}\n`;
 }
 
