@@ -10,6 +10,7 @@ import { queueUrl, type JobQueues } from './job-resources.ts';
 import { Outbox } from './outbox.ts';
 import { QueueReceiver, type HandledMessages } from './receiver.ts';
 import { openMessage, refusalLine, wireLimits, type MessageRejection, type MessageSeal, type WireLimits } from './wire.ts';
+import { SendsInFlight } from '../sends-in-flight.ts';
 
 export interface AwsTransportOptions {
   clients: AwsClients;
@@ -44,7 +45,7 @@ export class AwsTransport implements Transport {
   private readonly outbox: Outbox;
   private readonly claims: ClaimCheck;
   private receiver: QueueReceiver | undefined;
-  private readonly sends = new Set<Promise<void>>();
+  private readonly sends = new SendsInFlight();
   private closed: Promise<void> | undefined;
   private readonly seal: MessageSeal;
   readonly rejected: RejectedMessages = noRejections();
@@ -65,10 +66,7 @@ export class AwsTransport implements Transport {
   }
 
   send(frame: Frame): Promise<void> {
-    const sent = this.store(frame);
-    this.sends.add(sent);
-    void sent.catch(() => undefined).finally(() => this.sends.delete(sent));
-    return sent;
+    return this.sends.track(this.store(frame));
   }
 
   private async store(frame: Frame): Promise<void> {
@@ -145,7 +143,7 @@ export class AwsTransport implements Transport {
   /** Finishes the sends in progress, then stops receiving. */
   close(): Promise<void> {
     this.closed ??= (async () => {
-      await Promise.allSettled([...this.sends]);
+      await this.sends.settled();
       await this.outbox.drain();
       await this.receiver?.stop();
     })();

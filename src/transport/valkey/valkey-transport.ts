@@ -9,6 +9,7 @@ import { openSealedBytes, refusalLine, sealMessages, type MessageRejection, type
 import { openValkeyConnection, type ValkeyConnection } from './valkey-connection.ts';
 import { inboxKey } from './valkey-keys.ts';
 import { printableUrl, type ValkeySettings } from './valkey-settings.ts';
+import { SendsInFlight } from '../sends-in-flight.ts';
 
 export interface ValkeyTransportOptions {
   settings: ValkeySettings;
@@ -80,7 +81,7 @@ export class ValkeyTransport implements Transport {
   private readonly limits: WireLimits;
   private readonly seal: MessageSeal;
   private readonly lanes = new Map<number, Pending[]>();
-  private readonly sends = new Set<Promise<void>>();
+  private readonly sends = new SendsInFlight();
   private receiver: Promise<ValkeyConnection> | undefined;
   private closing = false;
   private closed: Promise<void> | undefined;
@@ -94,10 +95,7 @@ export class ValkeyTransport implements Transport {
   }
 
   send(frame: Frame): Promise<void> {
-    const sent = this.store(frame);
-    this.sends.add(sent);
-    void sent.catch(() => undefined).finally(() => this.sends.delete(sent));
-    return sent;
+    return this.sends.track(this.store(frame));
   }
 
   private async store(frame: Frame): Promise<void> {
@@ -201,7 +199,7 @@ export class ValkeyTransport implements Transport {
   /** Finishes the sends in progress, then stops receiving. */
   close(): Promise<void> {
     this.closed ??= (async () => {
-      await Promise.allSettled([...this.sends]);
+      await this.sends.settled();
       this.closing = true;
       const receiver = await this.receiver?.catch(() => undefined);
       await receiver?.close();
