@@ -107,5 +107,7 @@ export async function readShare(plan: PartitionRead): Promise<Uint8Array> {
     while (found === undefined && (await window.grow())) found = delimiterEndAtOrAfter(window.bytes, window.start, high, delimiter);
     cutHigh = found ?? size;
   }
-  return window.bytes.slice(cutLow - window.start, cutHigh - window.start);
+  // A view, not a copy: the window was read for this share alone (it holds at most the lookahead
+  // and one delimiter more), and copying a share is a second pass over the largest buffer a rank reads.
+  return window.bytes.subarray(cutLow - window.start, cutHigh - window.start);
 }
