@@ -42,41 +42,36 @@ def nonblocking_body(comm):
     return body
 
 
-def buffer_body(comm, elements):
+def send_recv_body(comm, message, check):
+    """Rank 0 sends `message` and receives the answer into it, then checks it; rank 1 answers."""
     peer = 1 - comm.rank
-    buffer = float64_buffer(elements, 1.5)
-    message = [buffer, MPI.DOUBLE]
     if comm.rank == 0:
         def body(n):
             for _ in range(n):
                 comm.Send(message, dest=peer)
                 comm.Recv(message, source=peer)
-            assert buffer[elements - 1] == 1.5
+            check()
     else:
         def body(n):
             for _ in range(n):
                 comm.Recv(message, source=peer)
                 comm.Send(message, dest=peer)
     return body
+
+
+def buffer_body(comm, elements):
+    buffer = float64_buffer(elements, 1.5)
+    def check():
+        assert buffer[elements - 1] == 1.5
+    return send_recv_body(comm, [buffer, MPI.DOUBLE], check)
 
 
 def bytes_body(comm, size):
     """osu_latency's loop: Send, then Recv into the same uint8 buffer."""
-    peer = 1 - comm.rank
     buffer = numpy.full(size, 7, dtype=numpy.uint8) if numpy is not None else bytearray(b'\x07' * size)
-    message = [buffer, MPI.BYTE]
-    if comm.rank == 0:
-        def body(n):
-            for _ in range(n):
-                comm.Send(message, dest=peer)
-                comm.Recv(message, source=peer)
-            assert buffer[size - 1] == 7
-    else:
-        def body(n):
-            for _ in range(n):
-                comm.Recv(message, source=peer)
-                comm.Send(message, dest=peer)
-    return body
+    def check():
+        assert buffer[size - 1] == 7
+    return send_recv_body(comm, [buffer, MPI.BYTE], check)
 
 
 def main():

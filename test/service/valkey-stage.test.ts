@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forEachLine, stopChild } from '../../tools/local-aws/child-process.ts';
+import { stopChild } from '../../tools/local-aws/child-process.ts';
 import { freePort } from '../../tools/local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
 import { findLeftovers } from '../aws/leftovers.ts';
-import { cli, lambdaMpiWith } from '../cli/run-cli.ts';
+import { lambdaMpiWith, startLambdaMpi, until } from '../cli/run-cli.ts';
 import { offlineShellEnv } from './offline-env.ts';
 
 /**
@@ -66,19 +66,10 @@ describe('run --stage over the Valkey channel of the local stack', () => {
   }, 120_000);
 
   it('Ctrl-C cancels a job over Valkey: every rank stops, the record says cancelled, no key is left', async () => {
-    const child = spawn(process.execPath, [cli, 'run', ticker, '-n', '3', '--stage', STAGE, '--input', JSON.stringify({ sleepMs: 120_000 }), '--tag-output'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, stdout, stderr, exited } = startLambdaMpi(env, 'run', ticker, '-n', '3', '--stage', STAGE, '--input', JSON.stringify({ sleepMs: 120_000 }), '--tag-output');
     children.push(child);
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    forEachLine(child.stdout!, (line) => stdout.push(line));
-    forEachLine(child.stderr!, (line) => stderr.push(line));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 60_000;
     // Live output: each rank's last line is on the terminal while the job still runs.
-    while (stdout.filter((l) => / last from rank /.test(l)).length < 3) {
-      if (Date.now() > deadline) throw new Error(`the ranks did not print within 60 s:\n${stderr.join('\n')}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until(() => stdout.filter((l) => / last from rank /.test(l)).length >= 3, 60_000, () => `the ranks did not print within 60 s:\n${stderr.join('\n')}`);
     const jobId = /^lambda-mpi: job ([a-z2-7]{26}): /m.exec(stderr.join('\n'))![1]!;
     expect(await redis.exists(`lambda-mpi:{${jobId}}:on`)).toBe(1);
     child.kill('SIGINT');

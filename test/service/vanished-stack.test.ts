@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forEachLine, stopChild } from '../../tools/local-aws/child-process.ts';
+import { stopChild } from '../../tools/local-aws/child-process.ts';
+import { startLambdaMpi, until } from '../cli/run-cli.ts';
 import { freePort } from '../../tools/local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
 import { offlineShellEnv } from './offline-env.ts';
@@ -12,7 +13,6 @@ import { offlineShellEnv } from './offline-env.ts';
  * names the vanished stack and what became of the job, and exits 1).
  */
 const STAGE = 'vanish';
-const cli = join(import.meta.dirname, '../../bin/lambda-mpi.mjs');
 const ticker = join(import.meta.dirname, '../fixtures/ticker.ts');
 let stack: OfflineStack;
 let env: NodeJS.ProcessEnv;
@@ -49,19 +49,10 @@ describe('POST /runs through API Gateway: a hostile body is a 400, never a 500',
 
 describe('the local stack stopped under a running job', () => {
   it('lambda-mpi run names the vanished stack and the job\'s fate, and exits 1', { timeout: 180_000 }, async () => {
-    const child = spawn(process.execPath, [cli, 'run', ticker, '-n', '2', '--stage', STAGE, '--timeout', '100', '--input', JSON.stringify({ sleepMs: 600_000 })], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, stdout, stderr, exited } = startLambdaMpi(env, 'run', ticker, '-n', '2', '--stage', STAGE, '--timeout', '100', '--input', JSON.stringify({ sleepMs: 600_000 }));
     children.push(child);
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    forEachLine(child.stdout!, (line) => stdout.push(line));
-    forEachLine(child.stderr!, (line) => stderr.push(line));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // The job runs: its ranks printed, and the CLI showed it live.
-    const deadline = Date.now() + 120_000;
-    while (!stdout.includes('first from rank 1')) {
-      if (Date.now() > deadline) throw new Error(`the job did not print within 120 s; the CLI said: ${stderr.join('\n')}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until(() => stdout.includes('first from rank 1'), 120_000, () => `the job did not print within 120 s; the CLI said: ${stderr.join('\n')}`);
     const jobId = /^lambda-mpi: job ([a-z2-7]{26}): /m.exec(stderr.join('\n'))?.[1];
     expect(jobId).toBeDefined();
     // The stack dies as a crash would end it: at once, with no chance to answer.
