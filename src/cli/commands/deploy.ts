@@ -48,7 +48,7 @@ async function deploy(args: string[], io: CliIo): Promise<number> {
     vpc: { type: 'string' },
     subnets: { type: 'string' },
   });
-  const channel = stageChannel('deploy', values.channel, ['sqs', 'valkey']);
+  const channel = stageChannel(values.channel);
   const network = vpcArgs(channel, values.vpc, values.subnets);
   noMorePositionals(positionals);
   const stage = checkStage(values.stage);

@@ -63,7 +63,7 @@ async function offline(args: string[], io: CliIo): Promise<number> {
   });
   noMorePositionals(positionals);
   const stage = checkStage(values.stage);
-  const channel = stageChannel('offline', values.channel, ['sqs', 'valkey']);
+  const channel = stageChannel(values.channel);
   const portArgs: string[] = [];
   for (const flag of PORT_FLAGS) {
     const value = values[flag];
