@@ -1,7 +1,8 @@
 import type { JobProgress } from '../runtime/job-events.ts';
 
 /**
- * The job's progress on stderr, as `ranks started / finished of N` and the elapsed time. On a
+ * The job's progress on stderr, as `ranks started / finished of N` (of the generation running, in
+ * a job of generations, which the line names) and the elapsed time since the job started. On a
  * terminal it is one line, redrawn in place (and kept below the output: it is cleared before an
  * output line is written and drawn again after); elsewhere (a pipe, a file, CI logs) a plain
  * line each time the counts change.
@@ -58,7 +59,8 @@ export class ProgressLine {
   private counts(): string {
     const p = this.progress;
     if (!p) return 'starting';
-    return `${p.started}/${p.size} ranks started, ${p.finished}/${p.size} finished`;
+    const counts = `${p.started}/${p.size} ranks started, ${p.finished}/${p.size} finished`;
+    return p.generation ? `generation ${p.generation}: ${counts}` : counts;
   }
 
   private draw(): void {

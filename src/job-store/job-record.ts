@@ -22,6 +22,8 @@ export type JobRecord =
     generation?: number;
     /** Set while the job switches generations: when rank 0 invoked the next one's run function (ISO), which clears it. */
     nextGenerationAt?: string;
+    /** A job with `retries`: how many restarts after lost ranks it has had so far (absent: none). */
+    retries?: number;
   }
   /** The RunResult as JSON (result-json.ts), with `platform` and a traced job's `traceKey`. */
   | ({ jobId: string; status: 'succeeded' } & Record<string, unknown>)

@@ -1,3 +1,4 @@
+import { MAX_RETRIES } from '../mpi/constants.ts';
 import { InvalidArgumentError } from '../mpi/errors.ts';
 import { assertJobSize } from '../mpi/validation.ts';
 
@@ -19,6 +20,8 @@ export interface JobRequest {
   trace?: boolean;
   /** End each generation after this many seconds (a stage; locally runLocal's option): tests a program's restart path. */
   generationSeconds?: number;
+  /** A lost rank restarts the job from its last complete checkpoint, at most this many times (a stage; locally runLocal's option). */
+  retries?: number;
 }
 
 /**
@@ -32,7 +35,7 @@ export interface RunInvocation extends JobRequest {
   mode?: 'async';
 }
 
-export const JOB_REQUEST_FIELDS: ReadonlyArray<keyof JobRequest> = ['program', 'size', 'input', 'timeoutSeconds', 'waitSeconds', 'trace', 'generationSeconds'];
+export const JOB_REQUEST_FIELDS: ReadonlyArray<keyof JobRequest> = ['program', 'size', 'input', 'timeoutSeconds', 'waitSeconds', 'trace', 'generationSeconds', 'retries'];
 
 /**
  * The deepest input accepted: serializing a value (JSON, v8) recurses once per level, and a few
@@ -102,8 +105,13 @@ export function checkJobRequest(body: unknown, limits: JobRequestLimits = {}): J
   if (generationSeconds !== undefined && !(typeof generationSeconds === 'number' && Number.isFinite(generationSeconds) && generationSeconds > 0)) {
     throw new InvalidArgumentError('generationSeconds', generationSeconds, 'a positive number of seconds (each generation ends at the program\'s next checkpointIfDue after it)');
   }
+  const { retries } = request;
+  if (retries !== undefined && !(typeof retries === 'number' && Number.isInteger(retries) && retries >= 0 && retries <= MAX_RETRIES)) {
+    throw new InvalidArgumentError('retries', retries, `a whole number from 0 to ${MAX_RETRIES} (how many times a lost rank restarts the job from its last complete checkpoint)`);
+  }
   return {
     ...(generationSeconds !== undefined ? { generationSeconds: generationSeconds as number } : {}),
+    ...(retries !== undefined && retries > 0 ? { retries: retries as number } : {}),
     ...(request.trace === true ? { trace: true } : {}),
     program: request.program as string,
     size: request.size,

@@ -18,3 +18,5 @@ export const MAX_TAG = 2 ** 31 - 1;
 export const MAX_MESSAGE_BYTES = 2 ** 31;
 /** runLocal's job timeout when none is given. */
 export const DEFAULT_TIMEOUT_MS = 300_000;
+/** The most retries a job may ask for (`retries`): each one is a whole restart of every rank. */
+export const MAX_RETRIES = 10;

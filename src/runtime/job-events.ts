@@ -48,12 +48,17 @@ export interface RankStartTiming {
 /** How far a job got: what `GET /runs/{jobId}` and the CLI's progress line show. */
 export interface JobProgress {
   size: number;
-  /** Ranks that checked in (their program started). */
+  /** Ranks that checked in (their program started), in the generation running. */
   started: number;
-  /** Ranks whose report rank 0 has (done or failed), rank 0's own program included. */
+  /**
+   * Ranks whose report rank 0 has (done or failed), rank 0's own program included; a rank whose
+   * generation ended at a checkpoint has not finished (the job goes on in the next).
+   */
   finished: number;
-  /** Since rank 0 started the job. */
+  /** Since the job started (its first generation's start, whichever generation runs). */
   elapsedMs: number;
+  /** A job in generations (docs/long-jobs.md): the one running, when not the first. */
+  generation?: number;
 }
 
 /** Where rank 0 sends the job's events as they come; every call carries the progress after them. */

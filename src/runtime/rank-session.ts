@@ -153,7 +153,8 @@ export class RankSession {
       for (;;) {
         const run = this.generations.begin();
         if (options.rank === 0 && this.generations.generation > 0) {
-          sink.onLine({ rank: 0, stream: 'stderr', line: `lambda-mpi: generation ${this.generations.generation} began from checkpoint ${this.generations.restoreFrom}` });
+          const from = this.generations.restoreFrom === undefined ? 'from the beginning' : `from checkpoint ${this.generations.restoreFrom}`;
+          sink.onLine({ rank: 0, stream: 'stderr', line: `lambda-mpi: generation ${this.generations.generation} began ${from}` });
         }
         const services: RankServices = {
           jobId: options.jobId,

@@ -119,7 +119,13 @@ export class RankZeroJob {
 
   /** How far the job got. */
   progress(): JobProgress {
-    return { size: this.options.size, started: this.started.size, finished: this.finishedCount, elapsedMs: this.clock.now() - this.jobStartedAt };
+    // On Lambda a generation ends with its processes: their reports then are a hand-over, not the job's end.
+    const { generation } = this.session.generations;
+    const handingOver = this.options.generations?.endsWithProcess === true && generation !== (this.options.generations.generation ?? 0);
+    return {
+      size: this.options.size, started: this.started.size, finished: handingOver ? 0 : this.finishedCount, elapsedMs: this.clock.now() - this.jobStartedAt,
+      ...(generation > 0 ? { generation } : {}),
+    };
   }
 
   /** The newest time `rank` stamped on an event rank 0 received (epoch ms, the rank's clock), or undefined if none. */

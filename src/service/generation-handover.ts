@@ -6,6 +6,7 @@ import type { OutputLine } from '../runtime/output.ts';
 import type { RunResult } from '../runtime/run-result.ts';
 import type { ChromeTraceEvent } from '../runtime/trace/chrome-trace.ts';
 import { isJobId } from '../runtime/job-id.ts';
+import type { JobRetry } from '../runtime/generations/retries.ts';
 import { addRequestCounts, type RequestCounts } from '../transport/request-counts.ts';
 
 /**
@@ -21,8 +22,8 @@ import { addRequestCounts, type RequestCounts } from '../transport/request-count
 export interface GenerationHandover {
   /** The generation the invoked run function serves: 1, 2, … */
   number: number;
-  /** The complete checkpoint it restores. */
-  restoreFrom: number;
+  /** The complete checkpoint it restores; absent: a retry from the beginning (no checkpoint completed). */
+  restoreFrom?: number;
   /** The job's start (epoch ms): its clock, timeline and progress go on from it. */
   startedAt: number;
   /** The job's deadline (epoch ms), as its first generation set it. */
@@ -31,6 +32,8 @@ export interface GenerationHandover {
   eventSeq: number;
   /** A job started by `sls invoke` (no job id): its request's claim, released when the job ends. */
   requestFingerprint?: string;
+  /** The retries after lost ranks so far (absent: none), for the record while the job runs. */
+  retries?: number;
 }
 
 /** Why a handover in a run function's event must be refused (it is only ever written by rank 0), or undefined. */
@@ -39,8 +42,9 @@ export function handoverRefusal(value: unknown, jobId: unknown): string | undefi
   const h = value as Partial<GenerationHandover> | null;
   if (typeof h !== 'object' || h === null) return 'it is not an object';
   const whole = (n: unknown, min: number) => Number.isInteger(n) && (n as number) >= min;
-  if (!whole(h.number, 1) || !whole(h.restoreFrom, 1) || !whole(h.eventSeq, 0)) return 'its number and restoreFrom must be integers ≥ 1 and its eventSeq ≥ 0';
+  if (!whole(h.number, 1) || (h.restoreFrom !== undefined && !whole(h.restoreFrom, 1)) || !whole(h.eventSeq, 0)) return 'its number and restoreFrom must be integers ≥ 1 (restoreFrom absent: a retry from the beginning) and its eventSeq ≥ 0';
   if (!Number.isFinite(h.startedAt) || !Number.isFinite(h.deadline)) return 'it has no start or deadline';
+  if (h.retries !== undefined && !whole(h.retries, 1)) return 'its retries must be an integer ≥ 1';
   if (h.requestFingerprint !== undefined && !/^[0-9a-f]{64}$/.test(h.requestFingerprint)) return 'its requestFingerprint is not a sha256';
   return undefined;
 }
@@ -57,6 +61,8 @@ export interface CarriedGenerations {
   programMs: number[];
   traceEvents: ChromeTraceEvent[];
   droppedCalls: number;
+  /** The restarts after lost ranks so far (`retries`: stage-retry.ts). */
+  retries?: JobRetry[];
 }
 
 export async function readCarried(s3: S3Client, bucket: string, jobId: string): Promise<CarriedGenerations | undefined> {
@@ -84,6 +90,7 @@ export function carryOn(before: CarriedGenerations | undefined, result: RunResul
     // A trace's track names (metadata) are the same in every generation: the last one's are kept.
     traceEvents: [...(before?.traceEvents ?? []), ...(result.trace?.traceEvents.filter((e) => e.ph !== 'M') ?? [])],
     droppedCalls: (before?.droppedCalls ?? 0) + (result.trace?.otherData.droppedCalls ?? 0),
+    ...(before?.retries ? { retries: before.retries } : {}),
   };
 }
 
@@ -101,6 +108,7 @@ export function withCarried(result: RunResult, carried: CarriedGenerations | und
     requests: addRequestCounts(addRequestCounts({}, carried.requests), result.requests),
     timings: { ...result.timings, ranks, ...(phases ? { phases: { ...phases, startupMs: phases.startupMs - earlierMs, runMs: phases.runMs + earlierMs } } : {}) },
     generations: { count: carried.ended + 1, earlierBilledMs: carried.billedMs },
+    ...(carried.retries?.length ? { retries: carried.retries } : {}),
     ...(result.trace ? {
       trace: {
         ...result.trace,

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { JobProgress } from '../runtime/job-events.ts';
+import type { OutputLine } from '../runtime/output.ts';
 import type { RankZeroJob } from '../runtime/rank-zero.ts';
 import { CancelWatch } from '../watch/cancel-request.ts';
 import type { JobEndStatus } from '../watch/event-chunk.ts';
@@ -20,8 +21,9 @@ export class LambdaJobWatch {
   /** Who asked to cancel the job, once someone did. */
   cancelledBy: string | undefined;
 
-  constructor(s3: S3Client, bucket: string, private readonly jobId: string, size: number, flushMs?: number, firstSeq?: number) {
-    this.progress = { size, started: 0, finished: 0, elapsedMs: 0 };
+  constructor(s3: S3Client, bucket: string, private readonly jobId: string, size: number, flushMs?: number, firstSeq?: number, job?: { startedAt: number; generation: number }) {
+    // A later generation's progress goes on from the job's: its elapsed time and its generation.
+    this.progress = { size, started: 0, finished: 0, elapsedMs: job ? Date.now() - job.startedAt : 0, ...(job?.generation ? { generation: job.generation } : {}) };
     this.log = new EventLogWriter({
       s3, bucket, jobId,
       ...(flushMs !== undefined ? { flushMs } : {}),
@@ -44,6 +46,11 @@ export class LambdaJobWatch {
   attach(job: RankZeroJob): void {
     this.job = job;
     if (this.cancelledBy !== undefined) job.cancel(this.cancelledBy);
+  }
+
+  /** A line of rank 0's own about the job (a retry began) into the job's output stream. */
+  say(line: OutputLine): void {
+    this.log.onEvents([{ kind: 'output', rank: line.rank, lines: [{ ...line, at: Date.now() }] }], this.job?.progress() ?? this.progress);
   }
 
   /** Stops looking for cancel requests: the job is ending anyway. */

@@ -1,6 +1,7 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsSettings } from '../config.ts';
 import { InvalidArgumentError, JobCancelledError, LambdaMpiError } from '../mpi/errors.ts';
+import type { OutputLine } from '../runtime/output.ts';
 import type { Program } from '../mpi/program.ts';
 import { isJobId, newJobId } from '../runtime/job-id.ts';
 import { RankZeroJob } from '../runtime/rank-zero.ts';
@@ -39,6 +40,8 @@ import { FunctionTimeUpError, functionTimeUpAt, generationLimitMs } from './gene
 import { billedDurationMs } from '../cost/job-cost.ts';
 import type { JobRecord } from '../job-store/job-record.ts';
 import { ValkeyStageJob, valkeyQueueUrlBase } from './valkey-stage-job.ts';
+import { carryAbandoned, stageRetryOf } from './stage-retry.ts';
+import { latestCheckpoint } from '../transport/aws/checkpoint-objects.ts';
 import type { Transport } from '../transport/transport.ts';
 
 /**
@@ -234,7 +237,7 @@ async function claimStart(job: LambdaJob): Promise<StartClaim> {
 async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): Promise<Record<string, unknown>> {
   const { jobId, request, config, clients, handover } = job;
   logForJob(jobId, handover
-    ? `job continues: generation ${handover.number} of ${request.program} on ${request.size} rank${request.size === 1 ? '' : 's'}, from checkpoint ${handover.restoreFrom}`
+    ? `job continues: generation ${handover.number} of ${request.program} on ${request.size} rank${request.size === 1 ? '' : 's'}, ${fromWhere(handover.restoreFrom)}`
     : `job started: ${request.program} on ${request.size} rank${request.size === 1 ? '' : 's'}`);
   let queues: JobQueues | undefined;
   let watch: LambdaJobWatch | undefined;
@@ -248,7 +251,7 @@ async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): P
     // job's queues, stored input and event log where the last one left them (generation-handover.ts).
     const [watched, created, stored, carried] = await Promise.allSettled([
       step(job, 'recordMs', 'record running', () => recordRunning(job)).then(() => {
-        const started = new LambdaJobWatch(clients.s3, config.aws.bucket, jobId, request.size, config.watchFlushMs, handover?.eventSeq);
+        const started = new LambdaJobWatch(clients.s3, config.aws.bucket, jobId, request.size, config.watchFlushMs, handover?.eventSeq, { startedAt: job.startedAt, generation: handover?.number ?? 0 });
         started.start();
         return started;
       }),
@@ -272,11 +275,17 @@ async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): P
   }
   if (outcome.ok && outcome.ran.next) {
     try {
-      return await handOver(job, outcome.ran, { queues: queues!, input: input!, watch: watch!, pulse: pulse!, sweeping, fingerprint });
+      return await handOver(job, { queues: queues!, input: input!, watch: watch!, pulse: pulse!, sweeping, fingerprint }, outcome.ran.next, carryEnded(job, outcome.ran.result));
     } catch (error) {
       logForJob(jobId, `could not hand the job over to generation ${outcome.ran.next.number}: ${(error as Error).message}`, 'stderr');
       outcome = { ok: false, error };
     }
+  }
+  if (!outcome.ok && queues && input && watch && pulse) {
+    // A worker lost (not a program's throw) with retries left: the job goes on from its last checkpoint.
+    const retried = await retryLostRank(job, outcome.error, { queues, input, watch, pulse, sweeping, fingerprint })
+      .catch((error: unknown) => logForJob(jobId, `could not retry the job: ${(error as Error).message}`, 'stderr'));
+    if (retried) return retried;
   }
   watch?.stopCancelWatch();
   // Stopped before the clean-up, so nothing of it is written after the job's objects are deleted.
@@ -291,6 +300,8 @@ async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): P
     if (outcome.ok) return await recordSucceeded(job, withCarried(outcome.ran.result, job.carried), cleanup);
     // The ended generations' output comes first: the job's output is one stream.
     if (job.carried && outcome.error instanceof LambdaMpiError) outcome.error.output = [...job.carried.output, ...(outcome.error.output ?? [])];
+    const retriesDone = job.carried?.retries?.length ?? 0;
+    if (retriesDone > 0 && outcome.error instanceof Error) outcome.error.message += ` (after ${retriesDone} ${retriesDone === 1 ? 'retry' : 'retries'})`;
     if (ending) await recordFailed(job, outcome.error);
     throw outcome.error;
   } finally {
@@ -299,47 +310,94 @@ async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): P
   }
 }
 
+/** What rank 0 hands from one generation to the next: the job's channel, input, watch and pulse. */
+interface HandoverParts {
+  queues: JobQueues;
+  input: InputReference;
+  watch: LambdaJobWatch;
+  pulse: Pulse;
+  sweeping: Promise<unknown> | undefined;
+  fingerprint: string | undefined;
+}
+
+/** This generation's part of the job, once its checkpoint ended it and every rank reported: carried on to the next. */
+function carryEnded(job: LambdaJob, result: RunResult): CarriedGenerations {
+  result.requests = addRequestCounts(addRequestCounts(addRequestCounts(addRequestCounts({}, result.requests), job.clients.meter.snapshot()), job.lambdaMeter.snapshot()), job.extraRequests?.() ?? {});
+  result.timings.durationMs = Date.now() - job.startedAt;
+  if (result.trace) addJobStep(result.trace, { name: `generation ${job.handover?.number ?? 0} ended`, category: 'cleanup', start: Date.now(), end: Date.now() });
+  const billedMs = result.timings.ranks.map((rank) => billedDurationMs(rank, result.timings.durationMs));
+  return carryOn(job.carried, result, billedMs);
+}
+
 /**
- * Hand over: this generation's checkpoint is complete and every rank reported. Its part of the
- * job is carried on (output, requests, ranks' time, timeline), the event log written up to
- * here, the record says the job switches, and the run function is invoked for the next
- * generation; the queues, objects and key stay. This invocation then ends: its answer says so.
+ * Retry: a worker of this generation was lost and the job has retries left (stage-retry.ts). The
+ * generation's other workers were told to abort as the job failed; it is abandoned, and the job
+ * handed over to a generation that restores the last complete checkpoint (or starts afresh),
+ * with the retry's line in the output, its entry in the record and its time in the cost.
  */
-async function handOver(job: LambdaJob, ran: RankZeroRun, parts: { queues: JobQueues; input: InputReference; watch: LambdaJobWatch; pulse: Pulse; sweeping: Promise<unknown> | undefined; fingerprint: string | undefined }): Promise<Record<string, unknown>> {
+async function retryLostRank(job: LambdaJob, error: unknown, parts: HandoverParts): Promise<Record<string, unknown> | undefined> {
+  const { jobId, clients, config, request } = job;
+  const generation = job.handover?.number ?? 0;
+  const retry = await stageRetryOf(error, {
+    retries: request.retries ?? 0, done: job.carried?.retries?.length ?? 0, generation, deadline: job.deadline,
+    latest: () => latestCheckpoint(clients.s3, config.aws.bucket, jobId),
+  });
+  if (!retry) return undefined;
+  logForJob(jobId, retry.line.line, 'stderr');
+  parts.watch.say(retry.line);
+  const requests = addRequestCounts(addRequestCounts(addRequestCounts({}, clients.meter.snapshot()), job.lambdaMeter.snapshot()), job.extraRequests?.() ?? {});
+  const output: OutputLine[] = [...((error as LambdaMpiError).output ?? []), retry.line];
+  const carried = carryAbandoned(job.carried, { size: request.size, output, requests, elapsedMs: Date.now() - job.invocation.handlerAt, retry: retry.retry });
+  return handOver(job, parts, retry.next, carried);
+}
+
+/**
+ * Hand over: this generation ended (its checkpoint is complete and every rank reported), or was
+ * abandoned for a retry. Its part of the job is carried on (output, requests, ranks' time,
+ * timeline, retries), the event log written up to here, the record says the job switches, and
+ * the run function is invoked for the next generation; the job's objects and record stay, the
+ * generation's queues (or lists) go. This invocation then ends: its answer says so.
+ */
+async function handOver(job: LambdaJob, parts: HandoverParts, next: { number: number; restoreFrom?: number }, carried: CarriedGenerations): Promise<Record<string, unknown>> {
   const { jobId, clients, config } = job;
-  const next = ran.next!;
   const runFunction = config.runFunction;
   if (!runFunction) throw new Error('LAMBDA_MPI_RUN_FUNCTION is not set: rank 0 cannot start the job\'s next generation');
-  const result = ran.result;
-  result.requests = addRequestCounts(addRequestCounts(addRequestCounts({}, result.requests), clients.meter.snapshot()), job.lambdaMeter.snapshot());
-  result.timings.durationMs = Date.now() - job.startedAt;
-  if (result.trace) addJobStep(result.trace, { name: `generation ${next.number - 1} ended`, category: 'cleanup', start: Date.now(), end: Date.now() });
-  const billedMs = result.timings.ranks.map((rank) => billedDurationMs(rank, result.timings.durationMs));
+  const generation = job.handover?.number ?? 0;
   const [eventSeq] = await Promise.all([
     parts.watch.handOver(),
-    writeCarried(clients.s3, config.aws.bucket, jobId, carryOn(job.carried, result, billedMs)),
+    writeCarried(clients.s3, config.aws.bucket, jobId, carried),
     parts.pulse.stop(),
     parts.sweeping,
   ]);
   const handover: GenerationHandover = {
-    number: next.number, restoreFrom: next.restoreFrom, startedAt: job.startedAt, deadline: job.deadline,
+    number: next.number, ...(next.restoreFrom !== undefined ? { restoreFrom: next.restoreFrom } : {}), startedAt: job.startedAt, deadline: job.deadline,
     eventSeq,
     ...(parts.fingerprint ? { requestFingerprint: parts.fingerprint } : {}),
+    ...(carried.retries?.length ? { retries: carried.retries.length } : {}),
   };
-  const nextGenerationAt = new Date().toISOString();
+  // Written before this generation's queues go: a worker of it that then finds its queue gone
+  // reads here that the job goes on, and leaves the job's objects alone (worker-lambda.ts).
   await writeJobRecord(clients.s3, config.aws.bucket, {
-    ...runningRecord(job), generation: job.handover?.number ?? 0, nextGenerationAt,
+    ...runningRecord(job), generation, nextGenerationAt: new Date().toISOString(), ...(carried.retries?.length ? { retries: carried.retries.length } : {}),
   });
   const { input: _input, ...body } = job.body;
   await invokeNextGeneration(job.lambda, runFunction, {
     ...body, ...('inputKey' in parts.input ? { inputKey: parts.input.inputKey } : { input: job.request.input }),
     jobId, mode: 'async', generation: handover,
   });
-  // Every rank of this generation reported: its queues go (a late duplicate start of one of its
-  // workers then finds them gone and does nothing).
-  await deleteJobQueues(clients, parts.queues, job.request.size).catch((e) => logForJob(jobId, `could not delete generation ${next.number - 1}'s queues: ${(e as Error).message}`, 'stderr'));
-  logForJob(jobId, `generation ${next.number - 1} ended at checkpoint ${next.restoreFrom} after ${Date.now() - job.invocation.handlerAt} ms; generation ${next.number} invoked`);
-  return { jobId, status: 'running', generation: next.number, message: `job ${jobId} goes on in generation ${next.number} (from checkpoint ${next.restoreFrom}); its result will be at GET /runs/${jobId}` };
+  // The generation's ranks reported or were told to abort: its queues (lists) go (a late duplicate
+  // start of one of its workers then finds them gone and does nothing).
+  const ending = job.valkey ? job.valkey.endGeneration(generation, job.request.size) : deleteJobQueues(clients, parts.queues, job.request.size);
+  await ending.catch((e) => logForJob(jobId, `could not delete generation ${generation}'s ${job.valkey ? 'lists' : 'queues'}: ${(e as Error).message}`, 'stderr'));
+  logForJob(jobId, `generation ${generation} ${carried.retries?.length && carried.retries.at(-1)!.generation === next.number ? 'abandoned' : 'ended'}, ${fromWhere(next.restoreFrom)} after ${Date.now() - job.invocation.handlerAt} ms; generation ${next.number} invoked`);
+  return {
+    jobId, status: 'running', generation: next.number,
+    message: `job ${jobId} goes on in generation ${next.number} (${fromWhere(next.restoreFrom)}); its result will be at GET /runs/${jobId}`,
+  };
+}
+
+function fromWhere(restoreFrom: number | undefined): string {
+  return restoreFrom === undefined ? 'from the beginning' : `from checkpoint ${restoreFrom}`;
 }
 
 /** Times one of rank 0's start-up steps, for the timings and the timeline. */
@@ -359,7 +417,10 @@ async function step<T>(job: LambdaJob, key: keyof StartupSteps, name: string, wo
  * and the deadline: whoever watches judges rank 0's life from them and its pulse (job-liveness.ts).
  */
 async function recordRunning(job: LambdaJob): Promise<void> {
-  await writeJobRecord(job.clients.s3, job.config.aws.bucket, { ...runningRecord(job), ...(job.handover ? { generation: job.handover.number } : {}) });
+  const { handover } = job;
+  await writeJobRecord(job.clients.s3, job.config.aws.bucket, {
+    ...runningRecord(job), ...(handover ? { generation: handover.number } : {}), ...(handover?.retries ? { retries: handover.retries } : {}),
+  });
 }
 
 function runningRecord(job: LambdaJob): Extract<JobRecord, { status: 'running' }> {
@@ -391,7 +452,7 @@ async function createQueues(job: LambdaJob): Promise<JobQueues> {
   const { channel, aws } = job.config;
   if (channel.kind === 'sqs') return createJobResources(job.clients, aws, job.jobId, job.request.size, { generation: job.handover?.number ?? 0 });
   job.valkey = await ValkeyStageJob.open(channel.valkey, aws, job.jobId);
-  return { urlBase: valkeyQueueUrlBase(aws.queuePrefix, job.jobId) };
+  return { urlBase: valkeyQueueUrlBase(aws.queuePrefix, job.jobId, job.handover?.number ?? 0) };
 }
 
 /**
@@ -404,16 +465,11 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
   // key per generation: generation-handover.ts).
   const jobKey = JobKey.generate();
   const generation = handover?.number ?? 0;
-  if (job.valkey && request.generationSeconds !== undefined) {
-    throw new InvalidArgumentError('generationSeconds', request.generationSeconds, 'absent on a stage over Valkey', 'cannot be used on a stage over Valkey: its jobs run in one generation (generations hand over on a stage over SQS; docs/long-jobs.md)');
-  }
-  // A stage over Valkey runs a job in one generation: its lists are the job's, not a generation's,
-  // so an old generation's pop could take a new one's frames (docs/long-jobs.md).
-  const limitMs = job.valkey ? undefined : generationLimitMs(Date.now(), job.functionEndsAt, job.deadline, request.generationSeconds);
+  const limitMs = generationLimitMs(Date.now(), job.functionEndsAt, job.deadline, request.generationSeconds);
   const generations = limitMs === undefined && !handover ? undefined : {
     generation,
     ...(limitMs !== undefined ? { limitMs } : {}),
-    ...(handover ? { restoreFrom: handover.restoreFrom } : {}),
+    ...(handover?.restoreFrom !== undefined ? { restoreFrom: handover.restoreFrom } : {}),
   };
   const workerEvent = (rank: number): WorkerEvent => ({
     kind: 'lambda-mpi/worker',
@@ -428,7 +484,7 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
     ...(queues.readyAt !== undefined ? { queuesReadyAt: queues.readyAt } : {}),
     fanout: config.fanout,
     ...(request.trace ? { trace: true } : {}),
-    ...(generations ? { generation: { number: generation, ...(generations.limitMs !== undefined ? { limitMs: generations.limitMs } : {}), ...(handover ? { restoreFrom: handover.restoreFrom } : {}) } } : {}),
+    ...(generations ? { generation: { number: generation, ...(generations.limitMs !== undefined ? { limitMs: generations.limitMs } : {}), ...(generations.restoreFrom !== undefined ? { restoreFrom: generations.restoreFrom } : {}) } } : {}),
     ...input,
   });
   const launchStart = Date.now();
@@ -439,7 +495,7 @@ async function runRankZeroOnLambda(job: LambdaJob, queues: JobQueues, input: Inp
   let transport: Transport;
   let caughtUpAt: () => number | undefined;
   if (job.valkey) {
-    const opened = await job.valkey.rankZeroTransport(request.size, jobKey);
+    const opened = await job.valkey.rankZeroTransport(request.size, jobKey, generation);
     transport = opened.transport;
     // A list hands over what it holds as soon as it is popped: rank 0 is caught up at every moment it waits.
     caughtUpAt = () => Date.now();

@@ -4,7 +4,7 @@ import type { OpenedRankTransport } from '../transport/aws/aws-rank-transport.ts
 import { openJobS3 } from '../transport/valkey/job-s3.ts';
 import { openValkeyConnection, type ValkeyConnection } from '../transport/valkey/valkey-connection.ts';
 import { deleteJobKeys } from '../transport/valkey/valkey-job-transports.ts';
-import { jobOnKey } from '../transport/valkey/valkey-keys.ts';
+import { generationInboxKeys, jobOnKey } from '../transport/valkey/valkey-keys.ts';
 import { openValkeyRankTransport } from '../transport/valkey/valkey-rank-transport.ts';
 import type { ValkeySettings } from '../transport/valkey/valkey-settings.ts';
 import { ValkeyTransport } from '../transport/valkey/valkey-transport.ts';
@@ -14,8 +14,8 @@ import { ValkeyTransport } from '../transport/valkey/valkey-transport.ts';
  * field keeps its shape (the stage's queue prefix and the job's id), so a worker checks that an
  * event is its stage's job the same way on either channel.
  */
-export function valkeyQueueUrlBase(queuePrefix: string, jobId: string): string {
-  return `valkey:///${queuePrefix}-${jobId}-`;
+export function valkeyQueueUrlBase(queuePrefix: string, jobId: string, generation: number): string {
+  return `valkey:///${queuePrefix}-${jobId}-${generation === 0 ? '' : `g${generation}-`}`;
 }
 
 /**
@@ -44,13 +44,29 @@ export class ValkeyStageJob {
     return new ValkeyStageJob(settings, aws, jobId, sender);
   }
 
-  /** Rank 0's transport: S3 for claim checks and shared objects, its own popping connection. */
-  async rankZeroTransport(size: number, jobKey: JobKey): Promise<OpenedRankTransport> {
+  /** Rank 0's transport in `generation`: S3 for claim checks and shared objects, its own popping connection. */
+  async rankZeroTransport(size: number, jobKey: JobKey, generation: number): Promise<OpenedRankTransport> {
     const s3 = await openJobS3(this.aws, this.jobId, { check: false });
-    const transport = new ValkeyTransport({ settings: this.settings, jobId: this.jobId, rank: 0, size, jobKey, sender: Promise.resolve(this.sender), s3 });
+    const transport = new ValkeyTransport({
+      settings: this.settings, jobId: this.jobId, rank: 0, size, jobKey, sender: Promise.resolve(this.sender), s3, ...(generation ? { generation } : {}),
+    });
     const close = transport.close.bind(transport);
     transport.close = () => close().finally(() => s3.destroy());
     return { transport, requestCounts: () => s3.meter() };
+  }
+
+  /**
+   * The job goes on in its next generation: the ended (or abandoned) generation's lists go, the
+   * "on" key and every other key of the job stay. A rank of that generation still pushing
+   * recreates a list of its own generation only, which the job's end deletes, or its TTL ends.
+   */
+  async endGeneration(generation: number, size: number): Promise<void> {
+    try {
+      const keys = generationInboxKeys(this.settings.keyPrefix, this.jobId, generation, size);
+      for (let at = 0; at < keys.length; at += 1000) await this.sender.redis.unlink(...keys.slice(at, at + 1000));
+    } finally {
+      await this.sender.close();
+    }
   }
 
   /** Deletes every key of the job, then closes the connection. */
@@ -73,9 +89,9 @@ export class ValkeyStageJob {
   }
 }
 
-/** A worker's transport: connections of its own to push and to pop, S3 for claim checks. */
-export function openWorkerValkeyTransport(settings: ValkeySettings, aws: AwsSettings, jobId: string, rank: number, size: number, jobKey: string): Promise<OpenedRankTransport> {
-  return openValkeyRankTransport({ kind: 'valkey', settings, jobId, size, jobKey, aws }, rank);
+/** A worker's transport in `generation`: connections of its own to push and to pop, S3 for claim checks. */
+export function openWorkerValkeyTransport(settings: ValkeySettings, aws: AwsSettings, jobId: string, rank: number, size: number, jobKey: string, generation: number): Promise<OpenedRankTransport> {
+  return openValkeyRankTransport({ kind: 'valkey', settings, jobId, size, jobKey, aws, ...(generation ? { generation } : {}) }, rank);
 }
 
 /** Whether the job is still on: its "on" key exists (rank 0 deletes it as the job ends). */

@@ -21,6 +21,7 @@ import { heartbeatPace, pulseEntry, quietAfterMs } from './rank-liveness.ts';
 import { isWorkerEvent, refusalOf, type WorkerEvent, type WorkerGeneration } from './worker-event.ts';
 import type { GenerationOptions } from '../runtime/generations/rank-generations.ts';
 import { rankClaimKey } from '../job-store/keys.ts';
+import { readJobRecord } from '../job-store/job-record.ts';
 import { addRequestCounts } from '../transport/request-counts.ts';
 import type { Transport } from '../transport/transport.ts';
 import { openWorkerValkeyTransport, valkeyJobIsOn } from './valkey-stage-job.ts';
@@ -80,7 +81,10 @@ export async function runWorkerLambda(event: unknown, remainingMs: number, invoc
       logForJob(jobId, `rank ${rank} ended after ${Date.now() - invocation.handlerAt} ms: ${generationEnded ? `generation ${event.generation!.number} ended` : ended}`);
     } finally {
       // The job ended while this rank ran (rank 0 failed fast, or died): what it wrote goes too.
-      if (!generationEnded && await jobIsOver(clients, event, config).catch(() => false)) await deleteJobObjects(clients, config.aws.bucket, jobId).catch(() => undefined);
+      // Not when only its generation was abandoned (a retry): the job's objects and checkpoints are the next one's.
+      if (!generationEnded && await jobIsOver(clients, event, config).catch(() => false) && !(await jobGoesOn(clients, config, jobId, event.generation?.number ?? 0).catch(() => true))) {
+        await deleteJobObjects(clients, config.aws.bucket, jobId).catch(() => undefined);
+      }
     }
     return { rank, outcome: 'ran' };
   } catch (error) {
@@ -105,6 +109,16 @@ async function jobIsOver(clients: AwsClients, event: WorkerEvent, config: Lambda
 }
 
 /**
+ * Whether the job goes on in a later generation than `generation`: its record says a next
+ * generation was invoked or runs. Rank 0 writes that before it deletes the generation's queues,
+ * so a rank that finds its queue gone and reads this knows whether the job or only its generation ended.
+ */
+async function jobGoesOn(clients: AwsClients, config: LambdaConfig, jobId: string, generation: number): Promise<boolean> {
+  const record = await readJobRecord(clients.s3, config.aws.bucket, jobId);
+  return record?.status === 'running' && ((record.generation ?? 0) > generation || record.nextGenerationAt !== undefined);
+}
+
+/**
  * Runs the rank; fetching the program (a shipped one from the bucket, unless this environment
  * has it) and the input is part of its run, so a failure is reported like any other.
  */
@@ -125,7 +139,7 @@ async function runWorkerOnLambda(
   let transport: Transport;
   let transportRequests: () => ReturnType<typeof clients.meter.snapshot> = () => ({});
   if (config.channel.kind === 'valkey') {
-    const opened = await openWorkerValkeyTransport(config.channel.valkey, config.aws, jobId, rank, size, event.jobKey);
+    const opened = await openWorkerValkeyTransport(config.channel.valkey, config.aws, jobId, rank, size, event.jobKey, event.generation?.number ?? 0);
     transport = opened.transport;
     transportRequests = opened.requestCounts;
   } else {

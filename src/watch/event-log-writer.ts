@@ -67,7 +67,7 @@ export class EventLogWriter implements JobEventSink {
   onEvents(events: RankEvent[], progress: JobProgress): void {
     if (this.closed) return;
     for (const event of toLoggedEvents(events)) this.pending.push({ event, bytes: JSON.stringify(event).length });
-    if (progress.started !== this.progress.started || progress.finished !== this.progress.finished) this.progressChanged = true;
+    if (progress.started !== this.progress.started || progress.finished !== this.progress.finished || progress.generation !== this.progress.generation) this.progressChanged = true;
     this.progress = progress;
     this.progressStampedAt = Date.now();
   }

@@ -16,11 +16,10 @@ describe('run --generation-seconds and --retries', () => {
     expect(split.stdout.trim().split('\n').at(-1)).toBe(whole.stdout.trim().split('\n').at(-1));
   });
 
-  it('refuses a bad value in the flag\'s words, and --retries with --stage (a stage does not retry lost ranks)', async () => {
-    const [zero, many, staged, inline] = await Promise.all([
+  it('refuses a bad value in the flag\'s words, and --retries with --inline (a lost rank would be this process)', async () => {
+    const [zero, many, inline] = await Promise.all([
       lambdaMpi('run', heat, '-n', '2', '--generation-seconds', '0'),
       lambdaMpi('run', heat, '-n', '2', '--retries', '11'),
-      lambdaMpi('run', heat, '-n', '2', '--retries', '1', '--stage', 'dev'),
       lambdaMpi('run', heat, '-n', '2', '--retries', '1', '--inline'),
     ]);
     expect(inline.code).toBe(2);
@@ -28,7 +27,5 @@ describe('run --generation-seconds and --retries', () => {
     expect(zero.code).toBe(2);
     expect(zero.stderr).toMatch(/--generation-seconds must be a positive number of seconds; received "0"/);
     expect(many.stderr).toMatch(/--retries must be a whole number from 0 to 10; received "11"/);
-    expect(staged.code).toBe(2);
-    expect(staged.stderr).toMatch(/a stage does not retry lost ranks yet/);
   });
 });

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopChild } from '../../tools/local-aws/child-process.ts';
 import { freePort } from '../../tools/local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
+import { runLocal } from '../../src/index.ts';
+import type { Program } from '../../src/mpi/program.ts';
 import { findLeftovers } from '../aws/leftovers.ts';
 import { lambdaMpiWith, startLambdaMpi, until } from '../cli/run-cli.ts';
 import { offlineShellEnv } from './offline-env.ts';
@@ -18,6 +20,7 @@ import { offlineShellEnv } from './offline-env.ts';
  */
 const STAGE = 'valkey';
 const ticker = join(import.meta.dirname, '../fixtures/ticker.ts');
+const generationsSum = join(import.meta.dirname, '../fixtures/generations-sum.ts');
 
 let stack: OfflineStack;
 let env: NodeJS.ProcessEnv;
@@ -78,4 +81,22 @@ describe('run --stage over the Valkey channel of the local stack', () => {
     expect(await record(jobId)).toMatchObject({ status: 'cancelled', cancelledBy: 'Ctrl-C of lambda-mpi run' });
     expect(await leftovers(jobId)).toEqual({ keys: [], queues: [], objects: [] });
   }, 120_000);
+
+  it('a job goes on in generations over Valkey, each with lists of its own: the uninterrupted result, a line per generation, no key left', async () => {
+    const input = { steps: 24, stepMs: 5 };
+    const [r, whole] = await Promise.all([
+      lambdaMpiWith(env, 'run', generationsSum, '-n', '3', '--stage', STAGE, '--input', JSON.stringify(input), '--generation-seconds', '1', '--result'),
+      runLocal((await import(generationsSum)).default as Program, { size: 3, input }),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(result.sum).toBe((whole.result as { sum: number }).sum);
+    expect(result.generations.length).toBeGreaterThanOrEqual(2);
+    expect(result.generations).toEqual(result.generations.map((_: number, i: number) => i));
+    const began = r.stderr.split('\n').filter((line) => /^lambda-mpi: generation \d+ began from checkpoint \d+$/.test(line));
+    expect(began).toEqual(result.generations.slice(1).map((g: number) => `lambda-mpi: generation ${g} began from checkpoint ${g}`));
+    const jobId = /^lambda-mpi: job ([a-z2-7]{26})/m.exec(r.stderr)![1]!;
+    expect(await record(jobId)).toMatchObject({ status: 'succeeded', generations: { count: result.generations.length } });
+    expect(await leftovers(jobId)).toEqual({ keys: [], queues: [], objects: [] });
+  }, 150_000);
 });

@@ -60,6 +60,9 @@ describe('the one check of a job request, at every entry', () => {
     ['a timeout that is not positive', { program: 'pi', size: 2, timeoutSeconds: 0 }, /^timeoutSeconds must be a positive number of seconds; received 0/],
     ['a wait where none is allowed', { program: 'pi', size: 2, waitSeconds: 5 }, /^waitSeconds must be a number of seconds in \[0, 0\]; received 5/],
     ['a trace that is not a boolean', { program: 'pi', size: 2, trace: 'yes' }, /^trace must be true or false; received "yes"/],
+    ['retries that are not a whole number', { program: 'pi', size: 2, retries: 1.5 }, /^retries must be a whole number from 0 to 10 \(how many times a lost rank restarts the job from its last complete checkpoint\); received 1\.5/],
+    ['more retries than allowed', { program: 'pi', size: 2, retries: 11 }, /^retries must be a whole number from 0 to 10 /],
+    ['retries given as text', { program: 'pi', size: 2, retries: '2' }, /^retries must be a whole number from 0 to 10 .*; received "2"/],
   ])('refuses %s, naming the field, the value and what is allowed', (_what, body, message) => {
     let caught: unknown;
     try {
@@ -74,6 +77,7 @@ describe('the one check of a job request, at every entry', () => {
   it('passes on exactly the fields given, typed, and leaves the timeout to the placement when none was asked', () => {
     expect(checkJobRequest({ program: 'pi', size: 3 })).toEqual({ program: 'pi', size: 3 });
     expect(checkJobRequest({ program: 'pi', size: 3, input: { n: 1 }, timeoutSeconds: 9, trace: true })).toEqual({ program: 'pi', size: 3, input: { n: 1 }, timeoutSeconds: 9, trace: true });
+    expect(checkJobRequest({ program: 'pi', size: 3, retries: 2 })).toEqual({ program: 'pi', size: 3, retries: 2 });
     // An input only a stage cannot carry is the stage's refusal, not an in-process run's.
     expect(checkJobRequest({ program: 'pi', size: 2, input: nested(MAX_INPUT_DEPTH + 1) }).size).toBe(2);
   });

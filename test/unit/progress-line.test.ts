@@ -37,4 +37,16 @@ describe('the progress line on stderr', () => {
       '\r\x1b[2K',
     ]);
   });
+
+  it('names the generation running in a job of generations: its counts are that generation\'s', () => {
+    const err = stream(false);
+    const line = new ProgressLine(err, 'j0b');
+    line.update(progress(4, 0));
+    line.update({ ...progress(4, 0), generation: 2 });
+    line.stop();
+    expect(err.writes.map((w) => w.replace(/\d+\.\d s/, 'T'))).toEqual([
+      'lambda-mpi: job j0b: 4/4 ranks started, 0/4 finished, T\n',
+      'lambda-mpi: job j0b: generation 2: 4/4 ranks started, 0/4 finished, T\n',
+    ]);
+  });
 });

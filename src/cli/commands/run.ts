@@ -31,8 +31,9 @@ Options:
   --generation-seconds <S>  end each generation after S seconds, at the program's next
                        checkpointIfDue (docs/long-jobs.md): tests a program's restart path, here
                        or on a stage (where a job beyond one function's time does it by itself)
-  --retries <K>        a rank whose thread ends under it restarts the job from its last complete
-                       checkpoint, at most K times (threads only)
+  --retries <K>        a lost rank (its thread, or on a stage its Lambda, ended under it) restarts
+                       the job from its last complete checkpoint, at most K times (threads, or
+                       a stage)
   --tag-output         prefix every output line with [rank]
   --result             print rank 0's return value as JSON when the job ends
   --threads            every rank in a worker thread of its own (the default)
@@ -87,15 +88,13 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (values.stage !== undefined && (values.threads || values.inline)) {
     throw new UsageError(`--${values.threads ? 'threads' : 'inline'} places ranks in this process; with --stage they run on the stage's Lambda functions`);
   }
-  if (values.stage !== undefined && generations.retries !== undefined) {
-    throw new UsageError('--retries restarts lost ranks of ranks in threads; a stage does not retry lost ranks yet (its jobs go on in generations, but a lost rank fails the job: docs/long-jobs.md)');
-  }
   if (values.stage !== undefined) {
     // Loaded on demand: only a run on a stage needs the AWS SDK and the bundler.
     const { runOnStageCommand } = await import('../shipping/stage-run-command.ts');
     return runOnStageCommand({
       ...request,
       ...(generations.generationSeconds !== undefined ? { generationSeconds: generations.generationSeconds } : {}),
+      ...(generations.retries ? { retries: generations.retries } : {}),
       stage: checkStage(values.stage),
       ...(checkRegion(values.region) ? { region: values.region! } : {}),
       tagOutput: values['tag-output'] === true,

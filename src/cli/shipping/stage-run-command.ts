@@ -75,6 +75,7 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
         ...(args.input !== undefined ? { input: args.input } : {}),
         ...(args.timeoutSeconds !== undefined ? { timeoutSeconds: args.timeoutSeconds } : {}),
         ...(args.generationSeconds !== undefined ? { generationSeconds: args.generationSeconds } : {}),
+        ...(args.retries ? { retries: args.retries } : {}),
         ...(args.traceFile !== undefined || args.reportFile !== undefined ? { trace: true } : {}),
       },
       {

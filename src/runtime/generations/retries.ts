@@ -1,8 +1,8 @@
+import { MAX_RETRIES } from '../../mpi/constants.ts';
 import { InvalidArgumentError, RankFailedError, RankLostError } from '../../mpi/errors.ts';
 import type { CheckpointObjects } from '../../transport/transport.ts';
 
-/** The most retries a job may ask for: each one is a whole restart of every rank. */
-export const MAX_RETRIES = 10;
+export { MAX_RETRIES };
 
 /** Marks a rank whose thread or process ended under it (RemoteErrorInfo.code): lost, not a program's throw. */
 export const PROCESS_ENDED_CODE = 'RANK_PROCESS_ENDED';

@@ -43,28 +43,37 @@ export class S3CheckpointObjects implements CheckpointObjects {
     }
   }
 
-  async latest(): Promise<CheckpointManifest | undefined> {
-    const prefix = checkpointManifestPrefix(this.jobId);
-    let newest = 0;
-    let token: string | undefined;
-    do {
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
-      for (const object of page.Contents ?? []) {
-        const checkpoint = Number(/(\d+)\.json$/.exec(object.Key ?? '')?.[1] ?? 0);
-        newest = Math.max(newest, checkpoint);
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return newest === 0 ? undefined : this.#manifest(newest);
+  latest(): Promise<CheckpointManifest | undefined> {
+    return latestCheckpoint(this.s3, this.bucket, this.jobId);
   }
 
-  async #manifest(checkpoint: number): Promise<CheckpointManifest | undefined> {
-    try {
-      const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: checkpointManifestKey(this.jobId, checkpoint) }));
-      return JSON.parse(await response.Body!.transformToString()) as CheckpointManifest;
-    } catch (error) {
-      if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-      throw new TransportError('S3 GetObject', `reading checkpoint ${checkpoint}'s manifest failed: ${(error as Error).message}`, { cause: error });
+  #manifest(checkpoint: number): Promise<CheckpointManifest | undefined> {
+    return readManifest(this.s3, this.bucket, this.jobId, checkpoint);
+  }
+}
+
+/** The job's latest complete checkpoint (the highest manifest), or undefined when none completed: what a retry restarts from. */
+export async function latestCheckpoint(s3: S3Client, bucket: string, jobId: string): Promise<CheckpointManifest | undefined> {
+  const prefix = checkpointManifestPrefix(jobId);
+  let newest = 0;
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+    for (const object of page.Contents ?? []) {
+      const checkpoint = Number(/(\d+)\.json$/.exec(object.Key ?? '')?.[1] ?? 0);
+      newest = Math.max(newest, checkpoint);
     }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return newest === 0 ? undefined : readManifest(s3, bucket, jobId, newest);
+}
+
+async function readManifest(s3: S3Client, bucket: string, jobId: string, checkpoint: number): Promise<CheckpointManifest | undefined> {
+  try {
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: checkpointManifestKey(jobId, checkpoint) }));
+    return JSON.parse(await response.Body!.transformToString()) as CheckpointManifest;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+    throw new TransportError('S3 GetObject', `reading checkpoint ${checkpoint}'s manifest failed: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -1,8 +1,9 @@
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { AwsSettings } from '../../config.ts';
 import type { RequestCounts } from '../request-counts.ts';
-import type { SharedObjects } from '../transport.ts';
+import type { CheckpointObjects, SharedObjects } from '../transport.ts';
 import { explainAwsError } from '../aws/aws-errors.ts';
+import { S3CheckpointObjects } from '../aws/checkpoint-objects.ts';
 import { ClaimCheck, s3SharedObjects } from '../aws/claim-check.ts';
 import { createAwsClients } from '../aws/clients.ts';
 import { deleteJobObjects } from '../aws/job-resources.ts';
@@ -15,6 +16,8 @@ export interface JobS3 {
   claims: ClaimCheck;
   /** A rank's shared objects (large bcasts) as S3 objects of the job. */
   sharedObjects(rank: number, threshold: number): SharedObjects;
+  /** The job's checkpoints, in S3 as over SQS (a stage's generations restore them). */
+  checkpoints: CheckpointObjects;
   meter(): RequestCounts;
   deleteObjects(): Promise<void>;
   destroy(): void;
@@ -35,6 +38,7 @@ export async function openJobS3(settings: AwsSettings, jobId: string, { check = 
   return {
     claims,
     sharedObjects: (rank, threshold) => s3SharedObjects(claims, jobId, rank, threshold),
+    checkpoints: new S3CheckpointObjects(clients.s3, settings.bucket, jobId, claims),
     meter: () => clients.meter.snapshot(),
     deleteObjects: () => deleteJobObjects(clients, settings.bucket, jobId),
     destroy: () => clients.destroy(),

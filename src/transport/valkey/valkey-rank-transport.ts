@@ -18,6 +18,8 @@ export interface ValkeyRankTransportSpec {
   jobKey: string;
   /** S3 for large bodies, when the job has it. */
   aws?: AwsSettings;
+  /** The job's generation on a stage (absent: 0): its lists are the generation's own. */
+  generation?: number;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function openValkeyRankTransport(spec: ValkeyRankTransportSpec, ran
   const transport = new ValkeyTransport({
     settings: spec.settings, jobId: spec.jobId, rank, size: spec.size, jobKey,
     sender: Promise.resolve(sender), ownsSender: true, receiver: Promise.resolve(receiver), ...(s3 ? { s3 } : {}),
+    ...(spec.generation ? { generation: spec.generation } : {}),
   });
   const close = transport.close.bind(transport);
   transport.close = () => close().finally(() => s3?.destroy());

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { TransportError } from '../../mpi/errors.ts';
 import { noRejections } from '../../mpi/p2p/link.ts';
-import { assertByteFrame, type Delivery, type Frame, type RejectedMessages, type SharedObjects, type Transport } from '../transport.ts';
+import { assertByteFrame, type CheckpointObjects, type Delivery, type Frame, type RejectedMessages, type SharedObjects, type Transport } from '../transport.ts';
 import type { JobS3 } from './job-s3.ts';
 import { DIGEST_BYTES, type JobKey } from '../aws/job-key.ts';
 import { openSealedBytes, refusalLine, sealMessages, type MessageRejection, type MessageSeal, type WireFrame, type WireLimits } from '../aws/wire.ts';
@@ -28,6 +28,8 @@ export interface ValkeyTransportOptions {
   s3?: JobS3;
   /** Where the one line per kind of refused message goes (standard error by default). */
   warn?: (line: string) => void;
+  /** The job's generation on a stage (absent: 0): each generation has lists of its own (valkey-keys.ts). */
+  generation?: number;
 }
 
 /** Frames packed into one list element, at most (a larger frame goes alone). */
@@ -78,6 +80,7 @@ export class ValkeyTransport implements Transport {
   readonly reportGraceMs = VALKEY_REPORT_GRACE_MS;
   readonly rejected: RejectedMessages = noRejections();
   readonly sharedObjects?: SharedObjects;
+  readonly checkpoints?: CheckpointObjects;
   private readonly limits: WireLimits;
   private readonly seal: MessageSeal;
   private readonly lanes = new Map<number, Pending[]>();
@@ -92,6 +95,7 @@ export class ValkeyTransport implements Transport {
     this.seal = { jobId: options.jobId, key: options.jobKey };
     this.limits = { maxRawBytes: MESSAGE_BYTES, claimCheckThreshold: options.s3 ? options.settings.claimCheckBytes : Number.POSITIVE_INFINITY };
     if (options.s3) this.sharedObjects = options.s3.sharedObjects(this.rank, options.settings.claimCheckBytes);
+    if (options.s3) this.checkpoints = options.s3.checkpoints;
   }
 
   send(frame: Frame): Promise<void> {
@@ -119,7 +123,7 @@ export class ValkeyTransport implements Transport {
   private flush(dest: number): void {
     const batch = this.lanes.get(dest) ?? [];
     this.lanes.delete(dest);
-    const key = inboxKey(this.options.settings.keyPrefix, this.options.jobId, dest);
+    const key = inboxKey(this.options.settings.keyPrefix, this.options.jobId, dest, this.options.generation);
     let messages: Buffer[];
     try {
       messages = sealMessages(batch.map((p) => p.wire), this.limits, this.seal);
@@ -148,7 +152,7 @@ export class ValkeyTransport implements Transport {
   /** Pops this rank's list until closed; a lost connection ends it with the connection's error. */
   private async receive(opening: Promise<ValkeyConnection>, deliver: (frame: Frame) => Delivery): Promise<void> {
     const connection = await opening;
-    const key = inboxKey(this.options.settings.keyPrefix, this.options.jobId, this.rank);
+    const key = inboxKey(this.options.settings.keyPrefix, this.options.jobId, this.rank, this.options.generation);
     while (!this.closing) {
       let popped: [Buffer, Buffer[]] | null;
       try {
