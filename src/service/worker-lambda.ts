@@ -21,7 +21,7 @@ import { heartbeatPace, pulseEntry, quietAfterMs } from './rank-liveness.ts';
 import { isWorkerEvent, refusalOf, type WorkerEvent, type WorkerGeneration } from './worker-event.ts';
 import type { GenerationOptions } from '../runtime/generations/rank-generations.ts';
 import { rankClaimKey } from '../job-store/keys.ts';
-import { readJobRecord } from '../job-store/job-record.ts';
+import { readJobRecord, type JobRecord } from '../job-store/job-record.ts';
 import { addRequestCounts } from '../transport/request-counts.ts';
 import type { Transport } from '../transport/transport.ts';
 import { openWorkerValkeyTransport, valkeyJobIsOn } from './valkey-stage-job.ts';
@@ -114,7 +114,11 @@ async function jobIsOver(clients: AwsClients, event: WorkerEvent, config: Lambda
  * so a rank that finds its queue gone and reads this knows whether the job or only its generation ended.
  */
 async function jobGoesOn(clients: AwsClients, config: LambdaConfig, jobId: string, generation: number): Promise<boolean> {
-  const record = await readJobRecord(clients.s3, config.aws.bucket, jobId);
+  return goesOnAfter(await readJobRecord(clients.s3, config.aws.bucket, jobId), generation);
+}
+
+/** Whether a job's record says the job goes on after `generation` (a later one runs or was invoked), rather than ended. */
+export function goesOnAfter(record: JobRecord | undefined, generation: number): boolean {
   return record?.status === 'running' && ((record.generation ?? 0) > generation || record.nextGenerationAt !== undefined);
 }
 

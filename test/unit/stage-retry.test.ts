@@ -5,6 +5,7 @@ import { PROCESS_ENDED_CODE } from '../../src/runtime/generations/retries.ts';
 import type { RunResult } from '../../src/runtime/run-result.ts';
 import { withCarried } from '../../src/service/generation-handover.ts';
 import { carryAbandoned, stageRetryOf } from '../../src/service/stage-retry.ts';
+import { goesOnAfter } from '../../src/service/worker-lambda.ts';
 import type { CheckpointManifest } from '../../src/transport/transport.ts';
 
 /** What rank 0 on a stage decides when a generation fails, and what a retry adds to the job's one result. */
@@ -59,5 +60,19 @@ describe('an abandoned generation in the job\'s one result', () => {
     expect(whole.retries).toEqual([retry]);
     expect(whole.generations).toEqual({ count: 2, earlierBilledMs: [4_000, 4_000] });
     expect(estimateJobCost(whole).lambda.invocations).toBe(2 * estimateJobCost(last).lambda.invocations);
+  });
+});
+
+describe('a worker whose queue is gone, before it deletes the job\'s objects', () => {
+  const running = { jobId: JOB, status: 'running' as const, program: 'p', size: 3, startedAt: '' };
+  it('leaves them when the record says a later generation runs or was invoked (a hand-over or a retry): they are the next generation\'s', () => {
+    expect(goesOnAfter({ ...running, generation: 1, nextGenerationAt: 'now' }, 1)).toBe(true);
+    expect(goesOnAfter({ ...running, generation: 2 }, 1)).toBe(true);
+  });
+  it('deletes them when the job ended, or its generation\'s rank 0 is ending it', () => {
+    expect(goesOnAfter({ ...running, generation: 1 }, 1)).toBe(false);
+    expect(goesOnAfter(running, 0)).toBe(false);
+    expect(goesOnAfter({ jobId: JOB, status: 'failed', error: { name: 'E', message: 'm' } }, 1)).toBe(false);
+    expect(goesOnAfter(undefined, 0)).toBe(false);
   });
 });
