@@ -120,8 +120,10 @@ export class RankZeroJob {
   /** How far the job got. */
   progress(): JobProgress {
     // On Lambda a generation ends with its processes: their reports then are a hand-over, not the job's end.
-    const { generation } = this.session.generations;
-    const handingOver = this.options.generations?.endsWithProcess === true && generation !== (this.options.generations.generation ?? 0);
+    const own = this.options.generations?.generation ?? 0;
+    const handingOver = this.options.generations?.endsWithProcess === true && this.session.generations.generation !== own;
+    // Handing over, this process still reports its own generation: the next one has not started.
+    const generation = handingOver ? own : this.session.generations.generation;
     return {
       size: this.options.size, started: this.started.size, finished: handingOver ? 0 : this.finishedCount, elapsedMs: this.clock.now() - this.jobStartedAt,
       ...(generation > 0 ? { generation } : {}),

@@ -15,6 +15,9 @@ import { localLambdaClient, localS3Client } from '../../tools/local-aws/clients.
 import { freePort } from '../../tools/local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
 import { findLeftovers } from '../aws/leftovers.ts';
+import type { Program } from '../../src/mpi/program.ts';
+import { lambdaMpiWith } from '../cli/run-cli.ts';
+import { offlineShellEnv } from './offline-env.ts';
 
 /**
  * Trusting a job on Lambda, tried as an adversary would, on the whole local stack
@@ -29,6 +32,9 @@ import { findLeftovers } from '../aws/leftovers.ts';
 const SILENCE_SECONDS = 4;
 let stack: OfflineStack;
 let lambda: LambdaClient;
+/** The CLI's environment for the stage (`lambda-mpi run … --stage chaos`). */
+let env: NodeJS.ProcessEnv;
+const retryFixture = join(import.meta.dirname, '../fixtures/retry-sum.ts');
 const jobIds: string[] = [];
 const stackLines: string[] = [];
 
@@ -97,6 +103,7 @@ beforeAll(async () => {
     onLine: (line) => stackLines.push(line),
   });
   lambda = localLambdaClient(stack.lambdaEndpoint);
+  env = offlineShellEnv(stack, 'chaos');
 }, 120_000);
 
 afterAll(async () => {
@@ -132,6 +139,44 @@ describe('a worker that dies is noticed in seconds, and named', () => {
     expect(r.functionError).toBeUndefined();
     expect(r.body.results).toEqual([null, null, seconds]);
   }, 150_000);
+
+  it('with --retries 1, a worker killed mid-run is retried from the last checkpoint and the job ends with the uninterrupted result; without retries the kill fails it naming the rank', async () => {
+    const input = { steps: 16, stepMs: 50, checkpointEvery: 4, killRank: 2, killAtStep: 6 };
+    const program = (await import(retryFixture)).default as Program;
+    const started = Date.now();
+    const [retried, unretried, whole] = await Promise.all([
+      lambdaMpiWith(env, 'run', retryFixture, '-n', '3', '--stage', 'chaos', '--input', JSON.stringify(input), '--timeout', '110', '--retries', '1', '--result'),
+      lambdaMpiWith(env, 'run', retryFixture, '-n', '3', '--stage', 'chaos', '--input', JSON.stringify(input), '--timeout', '110'),
+      runLocal(program, { size: 3, input: { ...input, killRank: -1 } }),
+    ]);
+    console.log(`the retried job, ${((Date.now() - started) / 1000).toFixed(1)} s:\n${retried.stderr}`);
+    expect(retried.code).toBe(0);
+    const result = JSON.parse(retried.stdout.trim().split('\n').at(-1)!);
+    expect(result.sum).toBe((whole.result as { sum: number }).sum);
+    // The retry is a generation of its own, from the last checkpoint complete before the kill:
+    // one of step 4 (or of step 5, had checkpointIfDue ended a generation there), not the beginning.
+    const stderrLines = retried.stderr.split('\n');
+    const retryLine = stderrLines.find((line) => line.includes('was lost; retry'))!;
+    const [, checkpoint, generation] = /^lambda-mpi: rank 2 was lost; retry 1 of 1 from checkpoint (\d+) as generation (\d+)$/.exec(retryLine)!.map(Number);
+    expect(stderrLines.indexOf(`lambda-mpi: generation ${generation} began from checkpoint ${checkpoint}`)).toBeGreaterThan(stderrLines.indexOf(retryLine));
+    expect(result.restoredAt[generation!]).toBeGreaterThanOrEqual(4);
+    expect(result.restoredAt[generation!]).toBeLessThanOrEqual(6);
+    const jobId = /job ([a-z2-7]{26}):/.exec(retried.stderr)![1]!;
+    const record = (await http('GET', `/runs/${jobId}`)).body;
+    expect(record.status).toBe('succeeded');
+    expect(record.retries).toEqual([expect.objectContaining({ retry: 1, lostRank: 2, fromCheckpoint: checkpoint, generation })]);
+    expect(record.retries[0].reason).toMatch(/^rank 2 stopped answering/);
+    expect(record.output.map((l: { line: string }) => l.line)).toContain(retryLine);
+    // The abandoned generation is in the cost: every rank was invoked once per generation, it too.
+    expect(record.generations.count).toBe(result.generations.at(-1) + 1);
+    expect(await leftoversOf(jobId)).toEqual({ queues: [], objects: [] });
+
+    expect(unretried.code).toBe(1);
+    expect(unretried.stderr).toMatch(/failed: rank 2 stopped answering: /);
+    expect(unretried.stderr).not.toContain('was lost; retry');
+    const failedId = /job ([a-z2-7]{26}):/.exec(unretried.stderr)![1]!;
+    expect(await leftoversOf(failedId)).toEqual({ queues: [], objects: [] });
+  }, 180_000);
 });
 
 describe('deadlines hold while rank 0 runs synchronous code', () => {
