@@ -343,7 +343,7 @@ async function retryLostRank(job: LambdaJob, error: unknown, parts: HandoverPart
     latest: () => latestCheckpoint(clients.s3, config.aws.bucket, jobId),
   });
   if (!retry) return undefined;
-  logForJob(jobId, retry.line.line, 'stderr');
+  logForJob(jobId, retry.line.line.replace(/^lambda-mpi: /, ''), 'stderr');
   parts.watch.say(retry.line);
   const requests = addRequestCounts(addRequestCounts(addRequestCounts({}, clients.meter.snapshot()), job.lambdaMeter.snapshot()), job.extraRequests?.() ?? {});
   const output: OutputLine[] = [...((error as LambdaMpiError).output ?? []), retry.line];
