@@ -20,3 +20,10 @@ export function jobPattern(prefix: string, jobId: string): string {
 export function jobOnKey(prefix: string, jobId: string): string {
   return `${jobPattern(prefix, jobId).slice(0, -1)}on`;
 }
+
+/** The job id a key of the job's belongs to (the hash tag), or undefined for a key of another layout. */
+export function jobIdOfKey(prefix: string, key: string): string | undefined {
+  const head = `${prefix}:{`;
+  const end = key.indexOf('}:', head.length);
+  return key.startsWith(head) && end > head.length ? key.slice(head.length, end) : undefined;
+}
