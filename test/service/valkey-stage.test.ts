@@ -18,6 +18,7 @@ import { offlineShellEnv } from './offline-env.ts';
  */
 const STAGE = 'valkey';
 const ticker = join(import.meta.dirname, '../fixtures/ticker.ts');
+const threadExits = join(import.meta.dirname, '../fixtures/thread-exits.ts');
 
 let stack: OfflineStack;
 let env: NodeJS.ProcessEnv;
@@ -78,4 +79,16 @@ describe('run --stage over the Valkey channel of the local stack', () => {
     expect(await record(jobId)).toMatchObject({ status: 'cancelled', cancelledBy: 'Ctrl-C of lambda-mpi run' });
     expect(await leftovers(jobId)).toEqual({ keys: [], queues: [], objects: [] });
   }, 120_000);
+
+  it('a worker whose process ends mid-job is found lost: the job fails naming its rank, long before its deadline, and leaves no key', async () => {
+    const started = Date.now();
+    const r = await lambdaMpiWith(env, 'run', threadExits, '-n', '3', '--stage', STAGE, '--timeout', '120');
+    expect(r.code, r.stderr).toBe(1);
+    // Its silence limit is 10 s; the job's deadline, 120 s.
+    expect(Date.now() - started).toBeLessThan(90_000);
+    const jobId = /^lambda-mpi: job ([a-z2-7]{26})/m.exec(r.stderr)![1]!;
+    expect(r.stderr).toMatch(/rank 2 stopped answering/);
+    expect(await record(jobId)).toMatchObject({ status: 'failed', error: { name: 'RankLostError', rank: 2 } });
+    expect(await leftovers(jobId)).toEqual({ keys: [], queues: [], objects: [] });
+  }, 240_000);
 });
