@@ -96,7 +96,7 @@ export interface RoundTripSamples {
   oneWayMs: number[];
 }
 
-interface Stamp {
+export interface Stamp {
   i: number;
   /** performance.now() when the send was called. */
   t: number;

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { runLocal } from '../src/index.ts';
+import { encode } from '../src/mpi/codec/codec.ts';
+import { JobKey } from '../src/transport/aws/job-key.ts';
+import { sealMessages } from '../src/transport/aws/wire.ts';
 import { startEmulatorProcess } from '../tools/local-aws/emulator-process.ts';
 import { startValkeyServer } from '../tools/local-aws/valkey-server.ts';
 import {
   lambdaMpiRoundTrip, rawPutGet, roundTripProgram, throughputProgram,
-  type AwsTarget, type RoundTripParams, type RoundTripSamples, type ThroughputParams, type ThroughputSamples,
+  type AwsTarget, type RoundTripParams, type RoundTripSamples, type Stamp, type ThroughputParams, type ThroughputSamples,
 } from './aws-bench.ts';
 import { buildRow, measure, type Measurement, type Outcome, type RowSpec } from './rows.ts';
 import { median, rounded, spread } from './stats.ts';
@@ -44,33 +47,55 @@ async function connections(url: string, count: number): Promise<Redis[]> {
   return all;
 }
 
-/** A: LPUSH to B's list, then BLPOP its own; B: BLPOP, then LPUSH back. Bodies are the same small object, as JSON. */
+/**
+ * As many bytes as lambda-mpi pushes for one round trip's stamp (a sealed message: magic, MAC,
+ * frame header, the encoded object), so both sides move the same payload.
+ */
+function sealedStampBytes(): number {
+  const body = encode({ i: 0, t: performance.now(), p: 0 } satisfies Stamp);
+  const frame = { kind: 'data', source: 0, dest: 1, seq: 0, tag: 0, context: 'w', body } as const;
+  const limits = { maxRawBytes: MIB, claimCheckThreshold: Number.POSITIVE_INFINITY };
+  return sealMessages([{ frame, claimChecked: false }], limits, { jobId: randomUUID(), key: JobKey.generate() })[0]!.byteLength;
+}
+
+/** A payload of `bytes` carrying a round trip's number and time. */
+function stampBody(bytes: number, i: number, t: number): Buffer {
+  const body = Buffer.alloc(bytes);
+  body.writeUInt32LE(i, 0);
+  body.writeDoubleLE(t, 4);
+  return body;
+}
+
+/**
+ * A: LPUSH to B's list, then BLPOP its own; B: BLPOP, then LPUSH back. Each side pushes on one
+ * connection and pops on another (a blocking pop holds its connection), as lambda-mpi's ranks do;
+ * the bodies are binary and as long as lambda-mpi's sealed messages.
+ */
 async function rawRoundTrip(url: string, params: RoundTripParams): Promise<RoundTripSamples> {
   const [pushA, popA, pushB, popB] = await connections(url, 4) as [Redis, Redis, Redis, Redis];
   const keyA = `bench:${randomUUID()}:a`;
   const keyB = `bench:${randomUUID()}:b`;
+  const bytes = sealedStampBytes();
   const total = params.warmup + params.iterations;
   const roundTripMs: number[] = [];
   const oneWayMs: number[] = [];
   try {
     const sideB = (async () => {
       for (let i = 0; i < total; i++) {
-        const [, body] = (await popB.blpop(keyB, 0))!;
-        const got = JSON.parse(body) as { i: number; t: number };
-        if (i >= params.warmup) oneWayMs.push(performance.now() - got.t);
-        await pushA.lpush(keyA, JSON.stringify({ i: got.i, t: performance.now() }));
+        const [, body] = (await popB.blpopBuffer(keyB, 0))!;
+        if (i >= params.warmup) oneWayMs.push(performance.now() - body.readDoubleLE(4));
+        await pushA.lpush(keyA, stampBody(bytes, body.readUInt32LE(0), performance.now()));
       }
     })();
     for (let i = 0; i < total; i++) {
       const started = performance.now();
-      await pushB.lpush(keyB, JSON.stringify({ i, t: started }));
-      const [, body] = (await popA.blpop(keyA, 0))!;
+      await pushB.lpush(keyB, stampBody(bytes, i, started));
+      const [, body] = (await popA.blpopBuffer(keyA, 0))!;
       const now = performance.now();
-      const back = JSON.parse(body) as { i: number; t: number };
-      if (back.i !== i) throw new Error(`raw round trip ${i}: got ${back.i} back`);
+      if (body.readUInt32LE(0) !== i) throw new Error(`raw round trip ${i}: got ${body.readUInt32LE(0)} back`);
       if (i >= params.warmup) {
         roundTripMs.push(now - started);
-        oneWayMs.push(now - back.t);
+        oneWayMs.push(now - body.readDoubleLE(4));
       }
     }
     await sideB;
@@ -179,7 +204,7 @@ function rows(params: ReturnType<typeof parameters>): RowSpec[] {
   return [
     {
       id: 'valkey.roundtrip-small.np2', ...roundTrip, lambdaMpi: ['mpi-rt', 'roundTripMs'],
-      reference: { baseline: { name: 'raw LPUSH/BLPOP RT', description: 'plain ioredis ping-pong on two lists of the same server: A LPUSH to B\'s list, B BLPOP then LPUSH back, A BLPOP (a push and a pop connection per side, every call awaited); the same small object, as JSON' }, figure: ['raw-rt', 'roundTripMs'] },
+      reference: { baseline: { name: 'raw LPUSH/BLPOP RT', description: 'plain ioredis ping-pong on two lists of the same server: A LPUSH to B\'s list, B BLPOP then LPUSH back, A BLPOP (a push and a pop connection per side, every call awaited); binary bodies as long as lambda-mpi\'s sealed message for the same stamp' }, figure: ['raw-rt', 'roundTripMs'] },
       target: { maxRatio: 1.2, label: '≤ 1.2x raw client' }, params: { ...params.roundTrip },
     },
     {

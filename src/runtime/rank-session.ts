@@ -69,6 +69,8 @@ export class RankSession {
   private lastStamp = -Infinity;
   /** Set once this rank was told to stop (abort, timeout) or aborted the job itself. */
   stopError: unknown;
+  /** Fails the running program from outside it (its transport can no longer deliver); set while it runs. */
+  private failRun: ((error: unknown) => void) | undefined;
   /** When its program returned or threw (epoch ms). */
   endedAt: number | undefined;
   /** Settles when the rank is told to stop. */
@@ -88,7 +90,9 @@ export class RankSession {
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
-    this.engine = new Engine(options.transport, (source, body) => this.onControl(decodeControl(body), source));
+    // A transport that can no longer deliver fails the running program at once, as a throw would:
+    // a program asleep in a timer would otherwise learn of it only at its next communication call.
+    this.engine = new Engine(options.transport, (source, body) => this.onControl(decodeControl(body), source), (error) => this.failRun?.(error));
     this.events = new RankEventStream({
       rank: options.rank, send: sendEvents, clock: this.clock, heartbeatMs: heartbeatMsFor(options.size), activity: () => this.activity(), ...options.events,
     });
@@ -123,6 +127,7 @@ export class RankSession {
     let fail!: (error: unknown) => void;
     const failed = new Promise<never>((_, reject) => (fail = reject));
     failed.catch(() => undefined);
+    this.failRun = fail;
     const sink: OutputSink = {
       rank: options.rank,
       onFatal: (error) => fail(error),
@@ -182,6 +187,7 @@ export class RankSession {
       return { ok: false, error };
     } finally {
       endGuard();
+      this.failRun = undefined;
       this.running = false;
       options.programEnded?.();
       // A traced rank's end is on the tracer's sub-millisecond clock, like its calls' ends: compute after its last call is often shorter than a millisecond.

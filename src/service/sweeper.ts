@@ -8,6 +8,8 @@ import type { LambdaConfig } from './lambda-config.ts';
 import { judgeRunning, lostRecord, readPulse, type LivenessLimits } from './job-liveness.ts';
 import { readJobRecord, writeJobRecord } from '../job-store/job-record.ts';
 import { jobIdOfWorkingKey, WORKING_OBJECTS_PREFIX } from '../job-store/keys.ts';
+import { openValkeyConnection } from '../transport/valkey/valkey-connection.ts';
+import { deleteCachedJob, listCachedJobs, type StageCache } from './valkey-sweep.ts';
 
 /**
  * The sweeper: whatever died, a job's queues and objects go. It finds every job that has
@@ -15,6 +17,8 @@ import { jobIdOfWorkingKey, WORKING_OBJECTS_PREFIX } from '../job-store/keys.ts'
  * job that ended (its record says so: rank 0 died during its cleanup, or a late worker wrote
  * after it), that is lost (rank 0 never started or went silent: the record is rewritten `lost`),
  * or that has no record at all any more (it expired). A job whose rank 0 is alive is left alone.
+ * On a stage over Valkey the job's keys in the cache take the queues' place (such a stage has no
+ * queue, and its functions in the VPC have no way to SQS).
  * On AWS it runs on a schedule (the `sweep` function); on the local stack, which has no
  * schedules, rank 0 runs it when a job starts.
  */
@@ -24,12 +28,16 @@ export interface SweptJob {
   verdict: 'ended' | 'lost' | 'unrecorded';
   queuesDeleted: number;
   objectsDeleted: boolean;
+  /** On a stage over Valkey: how many of its keys in the cache were deleted. */
+  keysDeleted?: number;
 }
 
 export interface SweepOptions extends LivenessLimits {
   now?: number;
   /** Jobs never to touch (the job of the rank 0 that sweeps). */
   spare?: string[];
+  /** The stage's Valkey cache, on a stage over Valkey: its keys are swept instead of queues. */
+  cache?: StageCache;
 }
 
 /** Resources without a record are only swept this long after they were last written: a job writes its record first, but clocks differ. */
@@ -39,19 +47,24 @@ const TAG = 'lambda-mpi:job';
 
 export async function sweepJobs(clients: AwsClients, settings: AwsSettings, options: SweepOptions): Promise<SweptJob[]> {
   const now = options.now ?? Date.now();
-  const queues = await listJobQueues(clients, settings);
+  const queues = options.cache ? new Map<string, string[]>() : await listJobQueues(clients, settings);
+  const cached = options.cache ? await listCachedJobs(options.cache, now) : new Map<string, number>();
   const prefixes = await listJobPrefixes(clients, settings.bucket);
-  const jobIds = new Set([...queues.keys(), ...prefixes.keys()]);
+  const jobIds = new Set([...queues.keys(), ...cached.keys(), ...prefixes.keys()]);
   for (const spared of options.spare ?? []) jobIds.delete(spared);
   const swept: SweptJob[] = [];
   for (const jobId of jobIds) {
-    const verdict = await judge(clients, settings, jobId, now, prefixes.get(jobId) ?? 0, options);
+    const lastWritten = Math.max(prefixes.get(jobId) ?? 0, cached.get(jobId) ?? 0);
+    const verdict = await judge(clients, settings, jobId, now, lastWritten, options);
     if (!verdict) continue;
     const queuesDeleted = await deleteTaggedQueues(clients, jobId, queues.get(jobId) ?? []);
+    const keysDeleted = options.cache && cached.has(jobId) ? await deleteCachedJob(options.cache, jobId) : 0;
     const objectsDeleted = prefixes.has(jobId);
     if (objectsDeleted) await deleteJobObjects(clients, settings.bucket, jobId);
     // A deleted queue may be listed for a while yet (as on SQS): that is not news.
-    if (verdict === 'lost' || queuesDeleted > 0 || objectsDeleted) swept.push({ jobId, verdict, queuesDeleted, objectsDeleted });
+    if (verdict === 'lost' || queuesDeleted > 0 || objectsDeleted || keysDeleted > 0) {
+      swept.push({ jobId, verdict, queuesDeleted, objectsDeleted, ...(options.cache ? { keysDeleted } : {}) });
+    }
   }
   return swept;
 }
@@ -126,13 +139,18 @@ async function deleteTaggedQueues(clients: AwsClients, jobId: string, urls: stri
 /** One sweep of the stage the functions belong to, with clients of its own; logs what it deleted. */
 export async function sweepStage(config: LambdaConfig, spare: string[] = []): Promise<SweptJob[]> {
   const clients = createAwsClients(config.aws);
+  const { channel } = config;
+  const connection = channel.kind === 'valkey' ? await openValkeyConnection(channel.valkey, 'sweep') : undefined;
   try {
-    const swept = await sweepJobs(clients, config.aws, { startDeadlineMs: config.startDeadlineMs, spare });
+    const cache = connection && channel.kind === 'valkey' ? { cache: { connection, settings: channel.valkey } } : {};
+    const swept = await sweepJobs(clients, config.aws, { startDeadlineMs: config.startDeadlineMs, spare, ...cache });
     for (const job of swept) {
-      console.log(`lambda-mpi sweep: job ${job.jobId} (${job.verdict}): ${job.queuesDeleted} queue(s)${job.objectsDeleted ? ' and its objects' : ''} deleted`);
+      const what = job.keysDeleted === undefined ? `${job.queuesDeleted} queue(s)` : `${job.keysDeleted} key(s) in the cache`;
+      console.log(`lambda-mpi sweep: job ${job.jobId} (${job.verdict}): ${what}${job.objectsDeleted ? ' and its objects' : ''} deleted`);
     }
     return swept;
   } finally {
+    await connection?.close();
     clients.destroy();
   }
 }

@@ -587,28 +587,28 @@ describe('a stage on Valkey (deploy --channel valkey)', () => {
     expect(rules('EndpointsSecurityGroup')).toEqual(['egress -1 - 127.0.0.1/32', 'ingress tcp 443-443 FunctionsSecurityGroup']);
   });
 
-  it('runs the run and worker functions in the VPC with the cache\'s rediss:// URL; http and sweep stay outside', () => {
-    for (const fn of ['run', 'worker'] as const) {
+  it('runs the run, worker and sweep functions in the VPC with the cache\'s rediss:// URL; http stays outside', () => {
+    for (const fn of ['run', 'worker', 'sweep'] as const) {
       const props = resources()[logicalId(fn)].Properties;
       expect(props.VpcConfig.SecurityGroupIds.map(groupOf)).toEqual(['FunctionsSecurityGroup']);
       expect(props.VpcConfig.SubnetIds.map(render).sort()).toEqual(subnets());
       expect(props.Environment.Variables.LAMBDA_MPI_CHANNEL).toBe('valkey');
       expect(render(props.Environment.Variables.LAMBDA_MPI_VALKEY_URL)).toBe('rediss://{ValkeyCache.Endpoint.Address}:{ValkeyCache.Endpoint.Port}');
     }
-    for (const fn of ['http', 'sweep'] as const) {
+    for (const fn of ['http'] as const) {
       const props = resources()[logicalId(fn)].Properties;
       expect(props.VpcConfig).toBeUndefined();
       expect(props.Environment.Variables.LAMBDA_MPI_CHANNEL).toBeUndefined();
     }
   });
 
-  it('grants run and worker what they have on an SQS stage plus only the network interfaces Lambda places in the VPC', () => {
+  it('grants run, worker and sweep what they have on an SQS stage plus only the network interfaces Lambda places in the VPC', () => {
     const eni = ['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses'];
     const stageless = (g: string) => g.replaceAll(`${SERVICE}-vk-`, `${SERVICE}-dev-`);
-    for (const fn of ['run', 'worker'] as const) {
+    for (const fn of ['run', 'worker', 'sweep'] as const) {
       expect(grants(valkey.template, fn).map(stageless)).toEqual([...grants(dev.template, fn), ...eni.map((a) => `${a} *`)].sort());
     }
-    for (const fn of ['http', 'sweep'] as const) expect(grants(valkey.template, fn).map(stageless)).toEqual(grants(dev.template, fn));
+    expect(grants(valkey.template, 'http').map(stageless)).toEqual(grants(dev.template, 'http'));
   });
 
   it('with --vpc and --subnets, uses that VPC and its subnets and creates neither', () => {

@@ -7,6 +7,7 @@ import { freePort } from '../../tools/local-aws/free-port.ts';
 import { startOfflineStack, type OfflineStack } from '../../tools/local-aws/offline-stack.ts';
 import { runLocal } from '../../src/index.ts';
 import type { Program } from '../../src/mpi/program.ts';
+import { startValkeyServer, type LocalValkeyServer } from '../../tools/local-aws/valkey-server.ts';
 import { findLeftovers } from '../aws/leftovers.ts';
 import { lambdaMpiWith, startLambdaMpi, until } from '../cli/run-cli.ts';
 import { offlineShellEnv } from './offline-env.ts';
@@ -21,18 +22,23 @@ import { offlineShellEnv } from './offline-env.ts';
 const STAGE = 'valkey';
 const ticker = join(import.meta.dirname, '../fixtures/ticker.ts');
 const generationsSum = join(import.meta.dirname, '../fixtures/generations-sum.ts');
+const threadExits = join(import.meta.dirname, '../fixtures/thread-exits.ts');
 
 let stack: OfflineStack;
 let env: NodeJS.ProcessEnv;
 let redis: Redis;
 const stackLines: string[] = [];
 const children: ChildProcess[] = [];
+/** The server started in the stack's place by the restart case. */
+let restarted: LocalValkeyServer | undefined;
 
 beforeAll(async () => {
   const [httpPort, lambdaPort, s3Port, sqsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   stack = await startOfflineStack({ httpPort, lambdaPort, s3Port, sqsPort, stage: STAGE, channel: 'valkey', onLine: (line) => stackLines.push(line) });
   env = offlineShellEnv(stack, STAGE);
   redis = new Redis(stack.valkey!.url, { lazyConnect: true });
+  // It reconnects by itself after the restart case; the refusals meanwhile are expected.
+  redis.on('error', () => undefined);
   await redis.connect();
 }, 120_000);
 
@@ -40,6 +46,7 @@ afterAll(async () => {
   await Promise.all(children.map((child) => stopChild(child, 'SIGKILL', 5_000)));
   redis?.disconnect();
   await stack?.stop();
+  await restarted?.stop();
 }, 60_000);
 
 /** The job's record, as GET /runs/{jobId} gives it. */
@@ -99,4 +106,32 @@ describe('run --stage over the Valkey channel of the local stack', () => {
     expect(await record(jobId)).toMatchObject({ status: 'succeeded', generations: { count: result.generations.length } });
     expect(await leftovers(jobId)).toEqual({ keys: [], queues: [], objects: [] });
   }, 150_000);
+  it('a worker whose process ends mid-job is found lost: the job fails naming its rank, long before its deadline, and leaves no key', async () => {
+    const started = Date.now();
+    const r = await lambdaMpiWith(env, 'run', threadExits, '-n', '3', '--stage', STAGE, '--timeout', '120');
+    expect(r.code, r.stderr).toBe(1);
+    // Its silence limit is 10 s; the job's deadline, 120 s.
+    expect(Date.now() - started).toBeLessThan(90_000);
+    const jobId = /^lambda-mpi: job ([a-z2-7]{26})/m.exec(r.stderr)![1]!;
+    expect(r.stderr).toMatch(/rank 2 stopped answering/);
+    expect(await record(jobId)).toMatchObject({ status: 'failed', error: { name: 'RankLostError', rank: 2 } });
+    expect(await leftovers(jobId)).toEqual({ keys: [], queues: [], objects: [] });
+  }, 240_000);
+
+  // Last: the stack's server is replaced by another on the same port.
+  it('a server restart mid-job fails the job naming the channel, long before its deadline, never a hang', async () => {
+    const { child, stdout, stderr, exited } = startLambdaMpi(env, 'run', ticker, '-n', '3', '--stage', STAGE, '--input', JSON.stringify({ sleepMs: 100_000 }), '--timeout', '120', '--tag-output');
+    children.push(child);
+    await until(() => stdout.filter((l) => / last from rank /.test(l)).length >= 3, 60_000, () => `the ranks did not print within 60 s:\n${stderr.join('\n')}`);
+    const jobId = /^lambda-mpi: job ([a-z2-7]{26}): /m.exec(stderr.join('\n'))![1]!;
+    const started = Date.now();
+    process.kill(stack.valkey!.pid, 'SIGKILL');
+    restarted = await startValkeyServer({ port: Number(new URL(stack.valkey!.url).port) });
+    expect(await exited, stderr.join('\n')).toBe(1);
+    // The ranks sleep 100 s and the job's deadline is 120 s: it ended because the server went.
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(stderr.join('\n')).toContain(stack.valkey!.url);
+    expect(await record(jobId)).toMatchObject({ status: 'failed', error: { message: expect.stringContaining(`TransportError: Valkey: the connection to ${stack.valkey!.url} was lost`) } });
+    expect(await leftovers(jobId)).toEqual({ keys: [], queues: [], objects: [] });
+  }, 180_000);
 });

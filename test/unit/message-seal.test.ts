@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { refusalOf, type WorkerEvent } from '../../src/service/worker-event.ts';
@@ -43,6 +44,20 @@ describe('a sealed message opens only for the job and the queue it was sealed fo
 
   it.each(['', 'hello', 'TE0B', Buffer.alloc(100).toString('base64')])('refuses %j as malformed, without throwing', (body) => {
     expect(openMessage(body, sealFor(), 0)).toMatchObject({ rejected: 'malformed' });
+  });
+});
+
+describe('a job key MACs as HMAC-SHA256 does', () => {
+  it.each([
+    ['nothing', []],
+    ['one small part', [randomBytes(100)]],
+    ['several parts, one empty', [randomBytes(7), new Uint8Array(0), randomBytes(300)]],
+    ['parts longer than one shot', [randomBytes(40_000), randomBytes(40_000)]],
+  ])('over %s: the same bytes as node:crypto\'s createHmac over the parts in order', (_, parts: Uint8Array[]) => {
+    const text = randomBytes(32).toString('base64url');
+    const expected = createHmac('sha256', Buffer.from(text, 'base64url'));
+    for (const part of parts) expected.update(part);
+    expect(JobKey.fromText(text)!.mac(parts).equals(expected.digest())).toBe(true);
   });
 });
 

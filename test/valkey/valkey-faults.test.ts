@@ -82,6 +82,36 @@ describe('the server going away mid-job', () => {
   });
 });
 
+const sleepsAfterHello = defineProgram(async (comm) => {
+  await comm.barrier();
+  console.log(`rank ${comm.rank} sleeping`);
+  await new Promise((resolve) => setTimeout(resolve, 60_000));
+});
+
+describe('the server going away while every rank sleeps', () => {
+  it('fails the job at once naming the channel, not at the ranks\' next call', async () => {
+    const server = await startValkeyServer();
+    let restarted: Promise<{ stop(): Promise<void> }> | undefined;
+    const started = Date.now();
+    const job = runLocal(sleepsAfterHello, {
+      size: 3,
+      timeoutMs: 120_000,
+      transport: 'valkey',
+      valkey: { url: server.url },
+      onOutput: (line) => {
+        if (line.line === 'rank 0 sleeping') restarted ??= server.stop().then(() => startValkeyServer({ port: server.port }));
+      },
+    });
+    const error = await rejection(job);
+    await (await restarted)?.stop();
+    // The ranks sleep 60 s: a job that ended sooner ended because the server went.
+    expect(Date.now() - started).toBeLessThan(50_000);
+    const cause = error instanceof RankFailedError ? error.remote : error;
+    expect(cause).toMatchObject({ name: 'TransportError' });
+    expect(cause.message).toContain(server.url);
+  });
+});
+
 describe('what a job leaves in the server', () => {
   it('renews a TTL on every list it pushes to, and deletes the lists at the job\'s end', async () => {
     const transports = await valkeyJobTransports({ url: valkey.url(), ttlSeconds: 600 })('ttljob', 2);

@@ -3,8 +3,8 @@
  * the CloudFormation template `sls package` compiled (valkey-stage-plugin.cjs calls this): an
  * ElastiCache Serverless cache (engine valkey, TLS), the VPC it lives in (two private subnets in
  * two AZs, created, or the user's own), an S3 gateway endpoint, Lambda and STS interface
- * endpoints, least-privilege security groups, and the run and worker functions in the VPC with the
- * cache's `rediss://` URL in their environment. docs/deploying.md, "A stage on the Valkey channel",
+ * endpoints, least-privilege security groups, and the run, worker and sweep functions in the VPC
+ * with the cache's `rediss://` URL in their environment. docs/deploying.md, "A stage on the Valkey channel",
  * gives the reasons and the monthly floor.
  */
 
@@ -17,8 +17,11 @@ export interface ValkeyStageOptions {
   subnetIds?: string[];
 }
 
-/** The functions that carry a job's messages: they run in the VPC. http and sweep stay outside it. */
-const RANK_FUNCTIONS = ['RunLambdaFunction', 'WorkerLambdaFunction'];
+/**
+ * The functions that reach the cache run in the VPC: run and worker carry a job's messages, sweep
+ * deletes what a killed rank 0 left there (it needs only S3 besides). http stays outside it.
+ */
+const VPC_FUNCTIONS = ['RunLambdaFunction', 'WorkerLambdaFunction', 'SweepLambdaFunction'];
 const VALKEY_PORTS = { from: 6379, to: 6380 };
 const VPC_CIDR = '10.42.0.0/16';
 const SUBNET_CIDRS = ['10.42.0.0/20', '10.42.16.0/20'];
@@ -122,7 +125,7 @@ export function addValkeyStage(template: Json, options: ValkeyStageOptions): voi
   });
   const valkeyUrl = { 'Fn::Join': ['', ['rediss://', { 'Fn::GetAtt': ['ValkeyCache', 'Endpoint.Address'] }, ':', { 'Fn::GetAtt': ['ValkeyCache', 'Endpoint.Port'] }]] };
 
-  for (const id of RANK_FUNCTIONS) {
+  for (const id of VPC_FUNCTIONS) {
     const fn = resources[id];
     if (!fn) throw new Error(`the template has no ${id}`);
     fn.Properties.VpcConfig = { SecurityGroupIds: [{ 'Fn::GetAtt': ['FunctionsSecurityGroup', 'GroupId'] }], SubnetIds: subnetIds };

@@ -80,6 +80,8 @@ export class Engine {
   constructor(
     private readonly transport: Transport,
     private readonly onControl: (source: number, body: Uint8Array) => void,
+    /** The transport can no longer deliver (a lost connection, a deleted queue): told after the abort. */
+    private readonly onTransportError?: (error: unknown) => void,
   ) {
     this.sequence = new SequenceCounter();
     this.link = new InOrderReceiver(transport.size, (frame) => this.onInOrder(frame));
@@ -108,7 +110,10 @@ export class Engine {
         this.firstFrameAt ??= Date.now();
         return this.link.accept(frame);
       },
-      (error) => this.abort(error),
+      (error) => {
+        this.abort(error);
+        this.onTransportError?.(error);
+      },
     );
   }
 

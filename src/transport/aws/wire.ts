@@ -104,14 +104,11 @@ export function sealMessages(frames: WireFrame[], limits: WireLimits, seal: Mess
 
 /** The MAC of a message for `dest` whose frames are `parts` (the magic is fixed, so it adds nothing). */
 function macOf(seal: MessageSeal, dest: number, parts: Uint8Array[]): Buffer {
-  const mac = seal.key.hmac();
   const binding = Buffer.allocUnsafe(Buffer.byteLength(seal.jobId) + 1 + 4);
   const at = binding.write(seal.jobId);
   binding.writeUInt8(0, at);
   binding.writeUInt32BE(dest, at + 1);
-  mac.update(binding).update(MAGIC);
-  for (const part of parts) mac.update(part);
-  return mac.digest();
+  return seal.key.mac([binding, MAGIC, ...parts]);
 }
 
 function encodeFrame({ frame, claimChecked, bodyDigest }: WireFrame): Buffer[] {

@@ -62,14 +62,16 @@ export function valkeyJobTransports(options: ValkeyJobTransportsOptions, aws?: A
   };
 }
 
-/** Deletes every key of the job (SCAN by its pattern: lists of ranks that never received are there too). */
-export async function deleteJobKeys({ redis }: ValkeyConnection, settings: ValkeySettings, jobId: string): Promise<void> {
+/** Deletes every key of the job (SCAN by its pattern: lists of ranks that never received are there too); how many went. */
+export async function deleteJobKeys({ redis }: ValkeyConnection, settings: ValkeySettings, jobId: string): Promise<number> {
   let cursor = '0';
+  let deleted = 0;
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', jobPattern(settings.keyPrefix, jobId), 'COUNT', 1000);
-    if (keys.length) await redis.unlink(...keys);
+    if (keys.length) deleted += await redis.unlink(...keys);
     cursor = next;
   } while (cursor !== '0');
+  return deleted;
 }
 
 function pickAwsSettings(options: AwsJobTransportsOptions): Partial<AwsSettings> & { bucket: string } {

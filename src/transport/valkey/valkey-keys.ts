@@ -36,3 +36,10 @@ export function jobOnKey(prefix: string, jobId: string): string {
 function jobKeyStem(prefix: string, jobId: string): string {
   return `${prefix}:{${jobId}}:`;
 }
+
+/** The job id a key of the job's belongs to (the hash tag), or undefined for a key of another layout. */
+export function jobIdOfKey(prefix: string, key: string): string | undefined {
+  const head = `${prefix}:{`;
+  const end = key.indexOf('}:', head.length);
+  return key.startsWith(head) && end > head.length ? key.slice(head.length, end) : undefined;
+}

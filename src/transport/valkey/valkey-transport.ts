@@ -52,15 +52,16 @@ const PUSH_WITH_TTL = "local n = redis.call('RPUSH', KEYS[1], unpack(ARGV, 2)); 
 
 const PUSH_WITH_TTL_SHA = createHash('sha1').update(PUSH_WITH_TTL).digest('hex');
 
-/** EVALSHA of the script (loaded once per connection, when the server does not know it yet). */
-async function pushWithTtl(redis: Redis, key: string, ttlMs: number, messages: Buffer[]): Promise<unknown> {
-  try {
-    return await redis.evalsha(PUSH_WITH_TTL_SHA, 1, key, ttlMs, ...messages);
-  } catch (error) {
+/** EVALSHA of the script (sent in full once per server that does not know it yet). */
+function pushWithTtl(redis: Redis, key: string, ttlMs: string, messages: Buffer[]): Promise<unknown> {
+  return redis.evalsha(PUSH_WITH_TTL_SHA, 1, key, ttlMs, ...messages).catch((error: unknown) => {
     if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
     return redis.eval(PUSH_WITH_TTL, 1, key, ttlMs, ...messages);
-  }
+  });
 }
+
+/** Resolves after the I/O callbacks and microtasks already queued have run. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Pending {
   wire: WireFrame;
@@ -86,6 +87,8 @@ export class ValkeyTransport implements Transport {
   private readonly lanes = new Map<number, Pending[]>();
   private readonly sends = new SendsInFlight();
   private receiver: Promise<ValkeyConnection> | undefined;
+  /** The list's TTL as the script takes it, spelled once. */
+  private readonly ttlMs: string;
   private closing = false;
   private closed: Promise<void> | undefined;
 
@@ -93,6 +96,7 @@ export class ValkeyTransport implements Transport {
     this.rank = options.rank;
     this.size = options.size;
     this.seal = { jobId: options.jobId, key: options.jobKey };
+    this.ttlMs = String(options.settings.ttlSeconds * 1000);
     this.limits = { maxRawBytes: MESSAGE_BYTES, claimCheckThreshold: options.s3 ? options.settings.claimCheckBytes : Number.POSITIVE_INFINITY };
     if (options.s3) this.sharedObjects = options.s3.sharedObjects(this.rank, options.settings.claimCheckBytes);
     if (options.s3) this.checkpoints = options.s3.checkpoints;
@@ -132,7 +136,7 @@ export class ValkeyTransport implements Transport {
       return;
     }
     this.options.sender
-      .then(({ redis }) => pushWithTtl(redis, key, this.options.settings.ttlSeconds * 1000, messages))
+      .then(({ redis }) => pushWithTtl(redis, key, this.ttlMs, messages))
       .then(
         () => batch.forEach((p) => p.resolve()),
         (error: unknown) => {
@@ -163,6 +167,9 @@ export class ValkeyTransport implements Transport {
         throw lost ?? new TransportError('Valkey BLMPOP', `popping ${key} on ${printableUrl(this.options.settings.url)} failed: ${(error as Error).message}`, { cause: error });
       }
       for (const message of popped?.[1] ?? []) await this.deliverMessage(message, deliver);
+      // The next pop waits a turn: the sends these deliveries cause (a reply, the next step of a
+      // collective) are written first, and the pop's own write does not delay them.
+      await nextTurn();
     }
   }
 
