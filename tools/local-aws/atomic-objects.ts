@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 /** The part of s3rver's filesystem store (CommonJS, untyped) that this wraps. */
 export interface S3rverStore {
@@ -17,9 +17,12 @@ export interface S3rverStore {
  * truncates the file, writes it (not waiting for the write to finish before answering), then
  * writes the object's metadata apart, so a GET racing an overwrite reads a torn object — a run
  * record rewritten from `running` to `succeeded` while the HTTP function polls it then fails to
- * parse. This gives the store S3's semantics: every operation on one key runs alone, an object is
- * written to a fresh file and renamed into place, and a GET takes its whole body before the key is
- * let go.
+ * parse. This gives the store S3's semantics: every operation on one key runs alone, and an
+ * object is written to a fresh file and renamed into place. A GET (and a HEAD, which s3rver
+ * serves as a GET whose body it drops) holds the key only while it reads the metadata and opens
+ * the file: the open file is that version's, whatever is renamed over it or deleted later, so the
+ * body then streams as S3's does, instead of being read whole into memory first — which made a
+ * HEAD of a large object cost a read of all of it, and every GET wait for its whole body.
  */
 export function makeObjectWritesAtomic(store: S3rverStore): void {
   const tails = new Map<string, Promise<unknown>>();
@@ -47,11 +50,8 @@ export function makeObjectWritesAtomic(store: S3rverStore): void {
     await store.putMetadata(object.bucket, object.key, object.metadata, md5);
     return { size: body.length, md5 };
   });
-  store.getObject = (bucket, key, options) => exclusive(bucket, key, async () => {
-    const object = await getObject(bucket, key, options);
-    if (object?.content) object.content = Readable.from([await bufferOf(object.content)]);
-    return object;
-  });
+  // s3rver's getObject resolves once the file is open (its metadata read just before).
+  store.getObject = (bucket, key, options) => exclusive(bucket, key, () => getObject(bucket, key, options));
   store.deleteObject = (bucket, key) => exclusive(bucket, key, () => deleteObject(bucket, key));
 }
 
