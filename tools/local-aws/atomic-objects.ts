@@ -21,8 +21,8 @@ export interface S3rverStore {
  * object is written to a fresh file and renamed into place. A GET (and a HEAD, which s3rver
  * serves as a GET whose body it drops) holds the key only while it reads the metadata and opens
  * the file: the open file is that version's, whatever is renamed over it or deleted later, so the
- * body then streams as S3's does, instead of being read whole into memory first — which made a
- * HEAD of a large object cost a read of all of it, and every GET wait for its whole body.
+ * body then streams as S3's does: a HEAD reads no body, and a GET's first bytes leave before its
+ * last are read.
  */
 export function makeObjectWritesAtomic(store: S3rverStore): void {
   const tails = new Map<string, Promise<unknown>>();
