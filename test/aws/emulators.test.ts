@@ -153,6 +153,18 @@ describe('S3 on s3rver', () => {
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.alloc(size, 'z'))).toBe(true);
   });
 
+  // File.readAt(0, 1) asks for bytes=0-0.
+  it('answers a ranged GET of bytes=0-0 with the first byte, as S3 does', async () => {
+    const Key = 'ranges/first-byte.txt';
+    await clients.s3.send(new PutObjectCommand({ Bucket, Key, Body: 'abc' }));
+    const ranged = async (Range: string) => {
+      const got = await clients.s3.send(new GetObjectCommand({ Bucket, Key, Range }));
+      return [got.ContentRange, Buffer.from(await got.Body!.transformToByteArray()).toString()];
+    };
+    expect(await ranged('bytes=0-0')).toEqual(['bytes 0-0/3', 'a']);
+    expect(await ranged('bytes=1-1')).toEqual(['bytes 1-1/3', 'b']);
+  });
+
   // rank-claim.ts starts each rank of a job once, even when Lambda delivers its start twice.
   it('refuses a PUT with If-None-Match: * once the key exists, and lets exactly one of racing PUTs win', async () => {
     expect(await claimRank(clients.s3, Bucket, 'job-a', 1)).toBe(true);

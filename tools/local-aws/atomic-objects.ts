@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 /** The part of s3rver's filesystem store (CommonJS, untyped) that this wraps. */
 export interface S3rverStore {
   getResourcePath(bucket: string, key: string, resource: string): string;
   putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
   putObject(object: { bucket: string; key: string; content: Buffer | Readable; metadata: unknown }): Promise<{ size: number; md5: string }>;
-  getObject(bucket: string, key: string, options?: unknown): Promise<{ content: Readable | null } | null>;
+  getObject(bucket: string, key: string, options?: unknown): Promise<{ content: Readable | null; range?: { start: number; end: number } } | null>;
   deleteObject(bucket: string, key: string): Promise<unknown>;
 }
 
@@ -51,7 +51,16 @@ export function makeObjectWritesAtomic(store: S3rverStore): void {
     return { size: body.length, md5 };
   });
   // s3rver's getObject resolves once the file is open (its metadata read just before).
-  store.getObject = (bucket, key, options) => exclusive(bucket, key, () => getObject(bucket, key, options));
+  store.getObject = (bucket, key, options) => exclusive(bucket, key, async () => {
+    const object = await getObject(bucket, key, options);
+    // s3rver reads a range's end 0 as "no end" (`end || Infinity`): `bytes=0-0` would be the whole
+    // object. S3 answers the first byte.
+    if (object?.content && object.range && (options as { end?: number } | undefined)?.end === 0) {
+      object.range.end = 0;
+      object.content = firstBytes(object.content, 1);
+    }
+    return object;
+  });
   store.deleteObject = (bucket, key) => exclusive(bucket, key, () => deleteObject(bucket, key));
 }
 
@@ -59,4 +68,20 @@ async function bufferOf(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
   return Buffer.concat(chunks);
+}
+
+/** The first `count` bytes of `source`, which is let go (its file closed) once they are read. */
+function firstBytes(source: Readable, count: number): Readable {
+  return Readable.from((async function* () {
+    let left = count;
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        yield chunk.subarray(0, left);
+        left -= Math.min(left, chunk.length);
+        if (left === 0) return;
+      }
+    } finally {
+      source.destroy();
+    }
+  })());
 }
