@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FileStore } from './file-store.ts';
 import type { FileLocation } from './file-url.ts';
 
@@ -11,6 +12,12 @@ export type FileStoreFactory = (location: FileLocation) => FileStore;
  */
 const byJob = new Map<string, FileStoreFactory>();
 
+/**
+ * The same for calls that name no job (File.delete takes a url, no communicator): the factory of
+ * the program running in this async context, if its placement gave one.
+ */
+const ofRunningProgram = new AsyncLocalStorage<FileStoreFactory>();
+
 /** Every File the job `jobId` opens is made by `factory` until the returned function is called. */
 export function provideFileStores(jobId: string, factory: FileStoreFactory): () => void {
   byJob.set(jobId, factory);
@@ -19,7 +26,12 @@ export function provideFileStores(jobId: string, factory: FileStoreFactory): () 
   };
 }
 
-/** The factory registered for the job, if any. */
+/** Runs a rank's `program` so that its File calls without a communicator use `factory` too. */
+export function runWithFileStores<T>(factory: FileStoreFactory, program: () => T): T {
+  return ofRunningProgram.run(factory, program);
+}
+
+/** The factory registered for the job, or else the running program's, if any. */
 export function fileStoresOf(jobId: string | undefined): FileStoreFactory | undefined {
-  return jobId === undefined ? undefined : byJob.get(jobId);
+  return (jobId === undefined ? undefined : byJob.get(jobId)) ?? ofRunningProgram.getStore();
 }

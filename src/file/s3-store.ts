@@ -3,6 +3,7 @@ import {
   HeadObjectCommand, S3Client, S3ServiceException, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { fileS3SettingsFromEnv } from '../config.ts';
+import { bodyBytes } from './body-bytes.ts';
 import { FileError } from './file-errors.ts';
 import { countFileRequest } from './file-requests.ts';
 import type { FileStore, UploadedPart } from './file-store.ts';
@@ -70,7 +71,7 @@ export class S3Store implements FileStore {
     const { bucket, key } = this.location;
     try {
       const got = await this.#s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
-      const bytes = await got.Body!.transformToByteArray();
+      const bytes = await bodyBytes(got.Body!, length);
       countFileRequest(this.jobId, 'GetObject', 0, bytes.length);
       if (bytes.length !== length) {
         throw new FileError(this.location.url, 'failed', `a ranged GET of bytes ${offset}..${offset + length - 1} returned ${bytes.length} bytes (the object changed while open?)`);

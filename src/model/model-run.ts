@@ -10,7 +10,7 @@ import { modelCleanup } from './cleanup.ts';
 import { CollectiveTiming, timedComm, type CollectiveFigure, type RankTimeSplit } from './collective-timing.ts';
 import { AWS_MODEL_DEFAULTS } from './constants.ts';
 import { modelCost, type ModeledCost } from './cost.ts';
-import { provideFileStores } from '../file/job-file-stores.ts';
+import { provideFileStores, runWithFileStores, type FileStoreFactory } from '../file/job-file-stores.ts';
 import type { ModeledAws } from './modeled-aws.ts';
 import { ModeledFiles, modeledObjects, type ModeledFileSource } from './modeled-file-store.ts';
 import { ModeledLambdaStart } from './lambda-start.ts';
@@ -108,6 +108,7 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
   const objects = await modeledObjects(options.files);
   let job: ModeledJob | undefined;
   let stopProvidingFiles: (() => void) | undefined;
+  let fileStores: FileStoreFactory | undefined;
   let start: ModeledLambdaStart | undefined;
   const timing = new CollectiveTiming(size, () => {
     const programAt = Array.from(start?.programAt ?? []);
@@ -117,7 +118,9 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
   const modeled = defineProgram(async (comm, input) => {
     const rank = comm.rank;
     start!.programStarted(rank, job!.scheduler.virtualNow());
-    return program.main(timedComm(comm, (name, start, end) => timing.record(rank, name, start, end), () => job!.scheduler.virtualNow()), input);
+    const main = () => program.main(timedComm(comm, (name, start, end) => timing.record(rank, name, start, end), () => job!.scheduler.virtualNow()), input);
+    // File.delete names no job: it finds the modeled S3 through the program's async context.
+    return runWithFileStores(fileStores!, main);
   });
   const channels = modelChannels({
     constants,
@@ -131,7 +134,8 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     onJob: (made) => {
       job = made;
       const files = new ModeledFiles(made.aws, objects, options.payloadScale ?? 1);
-      stopProvidingFiles = provideFileStores(made.jobId, (location) => files.store(location));
+      fileStores = (location) => files.store(location);
+      stopProvidingFiles = provideFileStores(made.jobId, fileStores);
       start = new ModeledLambdaStart(made, { fanout, warm, inputBytes: jsonBytes(options.input) });
       start.begin();
     },

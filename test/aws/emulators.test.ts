@@ -4,12 +4,12 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { resolveAwsSettings } from '../../src/config.ts';
 import { claimRank } from '../../src/job-store/rank-claim.ts';
@@ -134,6 +134,35 @@ describe('S3 on s3rver', () => {
     const seen = await Promise.all(reads);
     const torn = seen.filter((body) => !versions.some((version) => version.equals(body)));
     expect(torn.map((body) => body.length)).toEqual([]);
+  });
+
+  // File.open HEADs its object, and readPartition's ranks GET their shares at once: on S3 a HEAD
+  // reads no body, and a body streams. /proc/self/io's rchar counts every byte this process (the
+  // servers are in it) reads from a file or a socket.
+  it('reads no body for a HEAD, and streams a GET\'s body instead of reading the object whole before answering', async () => {
+    const size = 32 * 1024 * 1024;
+    const Key = 'large/streamed.bin';
+    await clients.s3.send(new PutObjectCommand({ Bucket, Key, Body: Buffer.alloc(size, 'z') }));
+    const bytesReadSoFar = () => Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
+    const before = bytesReadSoFar();
+    const head = await clients.s3.send(new HeadObjectCommand({ Bucket, Key }));
+    expect(head.ContentLength).toBe(size);
+    const got = await clients.s3.send(new GetObjectCommand({ Bucket, Key }));
+    // The headers are here; of the body, at most what the stream and the socket buffer ahead.
+    expect(bytesReadSoFar() - before).toBeLessThan(size / 4);
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.alloc(size, 'z'))).toBe(true);
+  });
+
+  // File.readAt(0, 1) asks for bytes=0-0.
+  it('answers a ranged GET of bytes=0-0 with the first byte, as S3 does', async () => {
+    const Key = 'ranges/first-byte.txt';
+    await clients.s3.send(new PutObjectCommand({ Bucket, Key, Body: 'abc' }));
+    const ranged = async (Range: string) => {
+      const got = await clients.s3.send(new GetObjectCommand({ Bucket, Key, Range }));
+      return [got.ContentRange, Buffer.from(await got.Body!.transformToByteArray()).toString()];
+    };
+    expect(await ranged('bytes=0-0')).toEqual(['bytes 0-0/3', 'a']);
+    expect(await ranged('bytes=1-1')).toEqual(['bytes 1-1/3', 'b']);
   });
 
   // rank-claim.ts starts each rank of a job once, even when Lambda delivers its start twice.

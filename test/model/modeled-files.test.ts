@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { File, defineProgram, wtime } from '../../src/index.ts';
 import { planWrite, S3_PART_LIMITS } from '../../src/file/write-plan.ts';
@@ -73,6 +77,24 @@ describe('File on the modeled S3', () => {
     expect(report.requests.files?.bytesWritten).toBe(ranks * share);
     const { getClass, putClass } = AWS_MODEL_DEFAULTS.prices.s3;
     expect(report.cost.files).toBeCloseTo((1 + ranks) * getClass + (2 + plan.parts) * putClass, 12);
+  }, 60_000);
+
+  it('File.delete removes the modeled object, as a modeled request, and leaves the disk alone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'modeled-delete-'));
+    const path = join(dir, 'input.txt');
+    try {
+      await writeFile(path, 'one\ntwo\n');
+      const report = await modelProgram(defineProgram(async (comm) => {
+        if (comm.rank === 0) await File.delete(path);
+        await comm.barrier();
+        return File.open(comm, path).then(() => 'still there', (error: Error) => error.message);
+      }), { size: 2, files: { [path]: { path } } });
+      expect(report.result).toMatch(/input\.txt.*no such object/s);
+      expect(report.requests.files?.byOperation).toMatchObject({ DeleteObject: 1 });
+      expect(existsSync(path)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('an object the model was not given is absent: open for reading fails on every rank', async () => {
