@@ -55,6 +55,18 @@ function rawFrame(payloadBytes: number): Uint8Array {
   return out;
 }
 
+/**
+ * A frame that decodes to a Uint8Array of `payloadBytes` bytes, uninitialised, at offset 0 of a
+ * buffer of its own: for a collective that writes the payload in place and sends the frame as
+ * it is (CollectiveChannel.handOver) instead of encoding a value into a frame.
+ */
+export function uint8Frame(payloadBytes: number): Uint8Array {
+  const out = rawFrame(payloadBytes);
+  out[0] = RAW_VIEW;
+  out[1] = VIEW_KINDS.indexOf(Uint8Array as unknown as ViewConstructor);
+  return out;
+}
+
 /** Encodes a value into a fresh buffer that the caller owns: later changes to `value` do not reach it. */
 export function encode(value: unknown): Uint8Array {
   if (ArrayBuffer.isView(value)) {

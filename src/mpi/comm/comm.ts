@@ -104,7 +104,11 @@ export class Comm {
         ? this.#engine.sendData(call.context, this.#group.world(dest), call.tag, new InProcessValue(view))
         : this.#sendOn(call.context, view, dest, call.tag)),
       ...(this.#engine.inProcess && !this.#engine.sameThread
-        ? { takeShared: (like, length) => this.#takeShared(like, length), releaseShared: (view) => this.#releaseShared(view) }
+        ? {
+          takeShared: (like, length) => this.#takeShared(like, length),
+          releaseShared: (view) => this.#releaseShared(view),
+          handOver: (call, frame, dest) => this.#engine.sendData(call.context, this.#group.world(dest), call.tag, frame),
+        }
         : {}),
       // Any tag: the call's context alone says which messages are its; the tag is then checked.
       receive: (call, source, operation) => {
