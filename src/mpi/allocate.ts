@@ -14,7 +14,7 @@ type ElementType<T extends TypedArray> = { new (length: number): T; new (buffer:
 /**
  * A zeroed TypedArray of `length` elements for messages (MPI_Alloc_mem). When the ranks are
  * threads of one process it lies in shared memory, so collectives hand it to the other ranks
- * where it lies instead of copying it first (allreduce of a vector, alltoallv's blocks); elsewhere
+ * where it lies instead of copying it first (allreduce of a vector); elsewhere
  * it is ordinary memory, and behaves exactly like `new Type(length)`.
  */
 export function allocate<T extends TypedArray>(Type: ElementType<T>, length: number): T {

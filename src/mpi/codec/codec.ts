@@ -1,7 +1,7 @@
 import v8 from 'node:v8';
 import { MAX_MESSAGE_BYTES } from '../constants.ts';
 import { InvalidArgumentError } from '../errors.ts';
-import { MIN_POOLED_BYTES, takeBuffer } from './buffer-pool.ts';
+import { MIN_POOLED_BYTES, recycle, takeBuffer } from './buffer-pool.ts';
 import { NOT_PLAIN, copyPlainData } from './plain-copy.ts';
 
 /**
@@ -52,6 +52,18 @@ function checkSize(bytes: number): void {
 function rawFrame(payloadBytes: number): Uint8Array {
   const out = takeBuffer(RAW_HEADER_BYTES + payloadBytes);
   out.fill(0, 0, RAW_HEADER_BYTES);
+  return out;
+}
+
+/**
+ * A frame that decodes to a Uint8Array of `payloadBytes` bytes, uninitialised, at offset 0 of a
+ * buffer of its own: for a collective that writes the payload in place and sends the frame as
+ * it is (CollectiveChannel.handOver) instead of encoding a value into a frame.
+ */
+export function uint8Frame(payloadBytes: number): Uint8Array {
+  const out = rawFrame(payloadBytes);
+  out[0] = RAW_VIEW;
+  out[1] = VIEW_KINDS.indexOf(Uint8Array as unknown as ViewConstructor);
   return out;
 }
 
@@ -123,6 +135,42 @@ function copyOfView(view: ArrayBufferView, kind: number): ArrayBufferView {
   return kind === BUFFER_KIND ? Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength) : copy;
 }
 
+/**
+ * A TypedArray its sender lends to a receiver in the same thread while its send call lasts: a
+ * receive into a buffer that takes the message meanwhile copies it straight from the sender's
+ * array, once (bench case memory.pingpong-bytes-4MiB.np2). When the call returns, a copy
+ * replaces whatever was not taken (`settle`), so the sender may change its array then, as after
+ * any send; a receive that keeps the array itself (recv) takes a copy too.
+ */
+export class LentView extends InProcessValue {
+  declare readonly value: ArrayBufferView;
+  #lent = true;
+
+  #copied = false;
+
+  /** The receiver copied the value out: nothing is left to copy, and a copy settle made serves later sends. */
+  consumed(): void {
+    if (this.#copied) recycle(this.value);
+    this.#lent = false;
+    this.#copied = false;
+  }
+
+  /** The sender's call returns (or a receiver keeps the value): the frame gets a copy of its own. */
+  settle(): void {
+    if (!this.#lent) return;
+    this.#lent = false;
+    this.#copied = true;
+    (this as { value: ArrayBufferView }).value = copyOfView(this.value, viewKindOf(this.value));
+  }
+}
+
+/** A TypedArray (not a DataView) that a send may lend (LentView) after checking its size. */
+export function lendableView(value: unknown): LentView | undefined {
+  if (!ArrayBuffer.isView(value) || value instanceof DataView) return undefined;
+  checkSize(value.byteLength);
+  return new LentView(value);
+}
+
 /** What a data frame carries: encoded bytes, or an in-process clone. */
 export type Payload = Uint8Array | InProcessValue;
 
@@ -160,6 +208,7 @@ export function encodePayload(value: unknown, inProcess: boolean, transportClone
 }
 
 export function decodePayload(payload: Payload): unknown {
+  if (payload instanceof LentView) payload.settle();
   return payload instanceof InProcessValue ? payload.value : decode(payload);
 }
 

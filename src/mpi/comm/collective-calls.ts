@@ -149,8 +149,9 @@ function callsOf(engine: Engine): Map<string, CollectiveCalls> {
 }
 
 /** What a communicator lends each of its calls' channels: its shape, and sends and receives on a call's context. */
-export interface CollectivePorts extends Omit<CollectiveChannel, 'send' | 'lend' | 'recv'> {
+export interface CollectivePorts extends Omit<CollectiveChannel, 'send' | 'lend' | 'recv' | 'handOver'> {
   send(call: CollectiveCall, value: unknown, dest: number): Promise<void>;
+  handOver?(call: CollectiveCall, frame: Uint8Array, dest: number): Promise<void>;
   lend(call: CollectiveCall, view: ArrayBufferView, dest: number): Promise<void>;
   receive(call: CollectiveCall, source: number, operation: CollectiveName): Promise<InboundMessage>;
 }
@@ -171,6 +172,10 @@ export class CallChannel implements CollectiveChannel {
   get objects(): CollectiveChannel['objects'] { return this.ports.objects; }
   get takeShared(): CollectiveChannel['takeShared'] { return this.ports.takeShared; }
   get releaseShared(): CollectiveChannel['releaseShared'] { return this.ports.releaseShared; }
+  get handOver(): CollectiveChannel['handOver'] {
+    const port = this.ports.handOver;
+    return port && ((frame, dest) => port(this.call, frame, dest));
+  }
 
   send(value: unknown, dest: number): Promise<void> {
     return this.ports.send(this.call, value, dest);

@@ -71,5 +71,11 @@ export interface CollectiveChannel {
    */
   takeShared?(like: ArrayBufferView, length: number): ArrayBufferView;
   releaseShared?(view: ArrayBufferView): void;
+  /**
+   * Ranks in threads of one process: sends `frame`, an encoding the collective built itself (a
+   * codec frame, at offset 0 of a buffer of its own), and lets go of it: the transport moves the
+   * buffer to the receiver's thread instead of copying it. The caller must not touch it again.
+   */
+  handOver?(frame: Uint8Array, dest: number, operation: CollectiveName): Promise<void>;
   recv(source: number, operation: CollectiveName): Promise<unknown>;
 }

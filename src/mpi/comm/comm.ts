@@ -1,4 +1,4 @@
-import { InProcessValue, RAW_HEADER_BYTES, decode, decodePayload, encode, encodePayload, payloadSize } from '../codec/codec.ts';
+import { InProcessValue, RAW_HEADER_BYTES, decode, decodePayload, encode, encodePayload, lendableView, payloadSize } from '../codec/codec.ts';
 import type { SharedObjects } from '../../transport/transport.ts';
 import type { VectorReduction } from './vector-reductions.ts';
 import { ANY_SOURCE, ANY_TAG, PROC_NULL } from '../constants.ts';
@@ -104,7 +104,11 @@ export class Comm {
         ? this.#engine.sendData(call.context, this.#group.world(dest), call.tag, new InProcessValue(view))
         : this.#sendOn(call.context, view, dest, call.tag)),
       ...(this.#engine.inProcess && !this.#engine.sameThread
-        ? { takeShared: (like, length) => this.#takeShared(like, length), releaseShared: (view) => this.#releaseShared(view) }
+        ? {
+          takeShared: (like, length) => this.#takeShared(like, length),
+          releaseShared: (view) => this.#releaseShared(view),
+          handOver: (call, frame, dest) => this.#engine.sendData(call.context, this.#group.world(dest), call.tag, frame),
+        }
         : {}),
       // Any tag: the call's context alone says which messages are its; the tag is then checked.
       receive: (call, source, operation) => {
@@ -165,7 +169,11 @@ export class Comm {
     assertSendTag('tag', tag);
     if (dest === PROC_NULL) return;
     const tracer = this.#services.tracer;
-    if (!tracer) return this.#sendOn(this.#context, value, dest, tag);
+    if (!tracer) {
+      const lent = this.#engine.sameThread ? lendableView(value) : undefined;
+      if (lent) return this.#engine.sendData(this.#context, this.#group.world(dest), tag, lent).finally(() => lent.settle());
+      return this.#sendOn(this.#context, value, dest, tag);
+    }
     const payload = encodePayload(value, this.#engine.inProcess);
     const end = tracer.begin('send', { peer: this.#group.world(dest), tag, bytes: payloadSize(payload) });
     try {

@@ -1,5 +1,5 @@
 import { recycle } from '../codec/buffer-pool.ts';
-import { PrivateCopy, typedArrayBytes, type Payload } from '../codec/codec.ts';
+import { LentView, PrivateCopy, typedArrayBytes, type Payload } from '../codec/codec.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { InboundMessage, MatchPattern } from '../p2p/matching.ts';
 import { completeRequest, failRequest, startRequest, type Request } from '../p2p/request.ts';
@@ -44,6 +44,7 @@ export function fillFrom(message: InboundMessage, source: number, buf: TypedArra
 function release(body: Payload): void {
   if (body instanceof Uint8Array) recycle(body);
   else if (body instanceof PrivateCopy) recycle(body.value);
+  else if (body instanceof LentView) body.consumed();
 }
 
 export function assertReceiveBuffer(buf: unknown): asserts buf is TypedArray {

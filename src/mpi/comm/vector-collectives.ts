@@ -1,5 +1,6 @@
-import { recycle } from '../codec/buffer-pool.ts';
+import { MIN_POOLED_BYTES, recycle, takeBuffer } from '../codec/buffer-pool.ts';
 import type { CollectiveChannel, CollectiveName } from './collective-channel.ts';
+import { alltoallvPassingResults } from './alltoallv-in-threads.ts';
 import { bcast } from './collectives.ts';
 import type { Op } from './ops.ts';
 import { elementTypeOf, mismatchedType, type TypedArray, type TypedArrayConstructor } from './vector-arguments.ts';
@@ -55,16 +56,17 @@ export async function allgatherv<T extends TypedArray>(ch: CollectiveChannel, se
 /**
  * Pairwise direct exchange in one round: each block goes straight from its sender to its
  * receiver (no rank relays another's data); a large one goes through S3 on the AWS transport,
- * as every large message does. Receive counts are what arrives.
+ * as every large message does. Receive counts are what arrives. Ranks in threads pass their
+ * results around instead (alltoallv-in-threads.ts).
  *
  * Ranks of one thread lend their blocks (the receiver copies each block once, from the sender's
- * memory into its result), as do ranks in threads whose send buffer is shared memory (allocate);
- * a receiver then tells each lender it is done reading, and a lender returns only once all of
- * them have, since the program may write its buffer again after the call.
+ * memory into its result); a receiver then tells each lender it is done reading, and a lender
+ * returns only once all of them have, since the program may write its buffer again after the call.
  */
 export async function alltoallv<T extends TypedArray>(ch: CollectiveChannel, sendbuf: T, sendcounts: readonly number[], starts: readonly number[]): Promise<VectorResult<T>> {
+  if (ch.handOver) return alltoallvPassingResults(ch, sendbuf, sendcounts, starts);
   const { rank, size } = ch;
-  const lends = ch.lendsViews || (ch.takeShared !== undefined && sendbuf.buffer instanceof SharedArrayBuffer);
+  const lends = ch.lendsViews;
   const others = Array.from({ length: size - 1 }, (_, i) => (rank + 1 + i) % size);
   const received = others.map((source) => ch.recv(source, 'alltoallv'));
   const sends = others.map((dest) => {
@@ -77,19 +79,14 @@ export async function alltoallv<T extends TypedArray>(ch: CollectiveChannel, sen
   blocks[rank] = sendbuf.subarray(starts[rank]!, starts[rank]! + sendcounts[rank]!);
   (await Promise.all(received)).forEach((block, i) => (blocks[others[i]!] = block));
   const result = concatenate(elementTypeOf(sendbuf)!, blocks, rank) as VectorResult<T>;
-  const lenders = others.filter((source) => wasLent(ch, blocks[source]));
-  for (const source of others) if (!lenders.includes(source)) recycle(blocks[source] as TypedArray);
+  // What was lent is the sender's own memory, neither kept nor recycled.
+  if (!lends) for (const source of others) recycle(blocks[source] as TypedArray);
   await Promise.all([
     ...sends,
-    ...lenders.map((source) => ch.send(null, source, 'alltoallv')),
+    ...(lends ? others.map((source) => ch.send(null, source, 'alltoallv')) : []),
     ...(lends ? others.map((dest) => ch.recv(dest, 'alltoallv')) : []),
   ]);
   return result;
-}
-
-/** Whether a received block is the sender's own memory (lent), which must be neither kept nor recycled. */
-function wasLent(ch: CollectiveChannel, block: unknown): boolean {
-  return ch.lendsViews || (ArrayBuffer.isView(block) && block.buffer instanceof SharedArrayBuffer);
 }
 
 /**
@@ -151,11 +148,23 @@ function concatenate(type: TypedArrayConstructor, blocks: readonly unknown[], ra
     if (source !== rank && elementTypeOf(block) !== type) throw mismatchedType('sendbuf', type, source, block);
   });
   const counts = blocks.map((block) => (block as TypedArray).length);
-  const data = new type(counts.reduce((sum, count) => sum + count, 0));
+  const data = uninitialised(type, counts.reduce((sum, count) => sum + count, 0));
   let offset = 0;
   for (const block of blocks) {
     data.set(block as never, offset);
     offset += (block as TypedArray).length;
   }
   return { data, counts };
+}
+
+/**
+ * An array of `length` elements whose every element the caller is about to write: not zeroed
+ * first. Zeroing a large result costs about what copying into it does (bench case
+ * memory.alltoallv-1MiB.np8); the smallest arrays stay on the JavaScript heap.
+ */
+function uninitialised(type: TypedArrayConstructor, length: number): TypedArray {
+  const bytes = length * type.BYTES_PER_ELEMENT;
+  if (bytes < MIN_POOLED_BYTES) return new type(length);
+  const memory = takeBuffer(bytes).buffer as ArrayBuffer;
+  return new (type as unknown as new (buffer: ArrayBuffer, offset: number, length: number) => TypedArray)(memory, 0, length);
 }
