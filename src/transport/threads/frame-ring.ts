@@ -14,6 +14,8 @@ const ALIGN = 8;
 const SKIP = -1;
 const JSON_BODY = 0;
 const BYTES_BODY = 1;
+/** A number value, as a float64: exact for every number (-0 and NaN too), and no JSON to write or parse. */
+const NUMBER_BODY = 2;
 /** A TypedArray's elements (UnencodedView); the format is this plus the codec's view kind. */
 const VIEW_BODY = 16;
 /** How much of a value the check for exact JSON walks before it gives up. */
@@ -53,12 +55,17 @@ export class FrameRing {
     let body: Uint8Array | undefined;
     let bodyBytes: number;
     let format = BYTES_BODY;
+    let number = 0;
     if (frame.body instanceof UnencodedView) {
       const array = frame.body.value;
       // A Uint8Array (a Buffer too) is copied as it is; other types through a view of their bytes.
       body = array instanceof Uint8Array ? array : new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
       bodyBytes = body.byteLength;
       format = VIEW_BODY + rawViewKind(array);
+    } else if (frame.body instanceof InProcessValue && typeof frame.body.value === 'number') {
+      number = frame.body.value;
+      bodyBytes = Float64Array.BYTES_PER_ELEMENT;
+      format = NUMBER_BODY;
     } else if (frame.body instanceof InProcessValue) {
       if (!reproducedByJson(frame.body.value)) return false;
       json = JSON.stringify(frame.body.value);
@@ -92,6 +99,7 @@ export class FrameRing {
     view.setInt32(at + 20, bodyBytes, true);
     if (contextBytes) this.bytes.write(frame.context, at + HEADER_BYTES, 'utf8');
     if (json !== undefined) this.bytes.write(json, at + bodyOffset, 'utf8');
+    else if (format === NUMBER_BODY) view.setFloat64(at + bodyOffset, number, true);
     else this.array.set(body!, at + bodyOffset);
     // The reader reads the record only after it sees the new offset.
     Atomics.store(this.offsets, 0, (write + skip + size) | 0);
@@ -131,7 +139,9 @@ export class FrameRing {
     // Copied out (JSON.parse, or an array of its own): the ring's space is reused.
     const body = format === JSON_BODY
       ? new InProcessValue(JSON.parse(this.bytes.toString('utf8', bodyAt, bodyAt + bodyBytes)))
-      : format >= VIEW_BODY
+      : format === NUMBER_BODY
+        ? new InProcessValue(view.getFloat64(bodyAt, true))
+        : format >= VIEW_BODY
         ? privateCopyOfRaw(this.memory, INDEX_BYTES + bodyAt, bodyBytes, format - VIEW_BODY)!
         : this.array.slice(bodyAt, bodyAt + bodyBytes);
     return {
@@ -156,7 +166,8 @@ function alignUp(bytes: number): number {
  * reached twice (a clone keeps shared references shared) and no "__proto__" key.
  */
 function reproducedByJson(root: unknown): boolean {
-  const seen = new Set<object>();
+  // A list, not a Set: values here are small (JSON_CHECK_BUDGET), and most are one object.
+  const seen: object[] = [];
   let budget = JSON_CHECK_BUDGET;
   const exact = (value: unknown): boolean => {
     if (value === null) return true;
@@ -171,8 +182,8 @@ function reproducedByJson(root: unknown): boolean {
       default:
         return false;
     }
-    if (--budget < 0 || seen.has(value as object)) return false;
-    seen.add(value as object);
+    if (--budget < 0 || seen.includes(value as object)) return false;
+    seen.push(value as object);
     const prototype = Object.getPrototypeOf(value);
     if (prototype === Array.prototype && Array.isArray(value)) {
       if (Object.keys(value).length !== value.length) return false; // holes or extra properties
