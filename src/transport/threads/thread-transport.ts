@@ -15,6 +15,9 @@ export type PortFrame = [kind: 0 | 1, source: number, seq: number, context: stri
 /** Posted on a port after a frame went into the ring of that pair, to wake a receiver that is not polling. */
 const KICK = 0;
 
+/** What every send returns: the frame is on its way once send returns (one promise for all). */
+const SENT = Promise.resolve();
+
 /** At most this many waits in a row go without polling after polls that caught nothing. */
 const MAX_SKIPPED_SPINS = 64;
 
@@ -127,31 +130,26 @@ export class ThreadTransport implements Transport {
   }
 
   send(frame: Frame): Promise<void> {
-    if (frame.body instanceof UnencodedView) {
-      // Straight from the sender's array into shared memory when the ring takes it; encoded
-      // now otherwise (the sender may change the array once send returns).
-      const port = frame.dest === this.rank ? undefined : this.ports[frame.dest];
-      if (port && this.outgoing[frame.dest]!.tryWrite(frame)) {
-        if (this.doorbells.ring(frame.dest, false)) port.postMessage(KICK);
-        return Promise.resolve();
-      }
-      frame = { ...frame, body: encode(frame.body.value) };
+    const port = frame.dest === this.rank ? undefined : this.ports[frame.dest];
+    // A small frame goes into shared memory, straight from the sender's value or array.
+    if (port && this.outgoing[frame.dest]!.tryWrite(frame)) {
+      if (this.doorbells.ring(frame.dest, false)) port.postMessage(KICK);
+      return SENT;
     }
+    // Any other way needs the array's bytes now: the sender may change it once send returns.
+    if (frame.body instanceof UnencodedView) frame = { ...frame, body: encode(frame.body.value) };
     const isValue = frame.body instanceof InProcessValue;
     if (frame.dest === this.rank) {
       // Not posted, so not cloned on the way: the receiver must not share the sender's value.
       const own = isValue ? { ...frame, body: new InProcessValue(structuredClone((frame.body as InProcessValue).value)) } : frame;
       if (this.deliver) this.deliver(own);
       else this.early.push(own);
-      return Promise.resolve();
+      return SENT;
     }
     // A value waiting for its channel is cloned now: the sender may change it once send returns.
-    const body = isValue ? (this.ports[frame.dest] ? (frame.body as InProcessValue).value : structuredClone((frame.body as InProcessValue).value)) : frame.body;
+    const body = isValue ? (port ? (frame.body as InProcessValue).value : structuredClone((frame.body as InProcessValue).value)) : frame.body;
     const wire: PortFrame = [frame.kind === 'data' ? 0 : 1, frame.source, frame.seq, frame.context, frame.tag, body, isValue];
-    const port = this.ports[frame.dest];
-    if (port && this.outgoing[frame.dest]!.tryWrite(frame)) {
-      if (this.doorbells.ring(frame.dest, false)) port.postMessage(KICK);
-    } else if (port) {
+    if (port) {
       this.post(frame.dest, port, wire);
     } else {
       let queued = this.waitingForPort.get(frame.dest);
@@ -161,7 +159,7 @@ export class ThreadTransport implements Transport {
       }
       queued.push(wire);
     }
-    return Promise.resolve();
+    return SENT;
   }
 
   start(deliver: (frame: Frame) => void): void {
