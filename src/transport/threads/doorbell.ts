@@ -60,6 +60,11 @@ export class Doorbells {
     return Atomics.load(this.cells, 2 * this.size + rank);
   }
 
+  /** Whether `rank` sleeps on its bell now (or is about to). */
+  sleeping(rank: number): boolean {
+    return Atomics.load(this.cells, this.size + rank) === SLEEPING;
+  }
+
   /** `rank` will read its bell before it sleeps: senders need not wake it. */
   watch(rank: number): void {
     Atomics.store(this.cells, this.size + rank, WATCHING);
@@ -72,11 +77,13 @@ export class Doorbells {
 
   /**
    * Blocks `rank`'s thread until its bell moves from `seen` (at once if it already has) or `ms`
-   * pass; `rank` is WATCHING afterwards.
+   * pass; `rank` is WATCHING afterwards. Says which: woken ('ok'), the bell had moved already
+   * ('not-equal'), or the time ran out ('timed-out').
    */
-  sleep(rank: number, seen: number, ms: number): void {
+  sleep(rank: number, seen: number, ms: number): 'ok' | 'not-equal' | 'timed-out' {
     Atomics.store(this.cells, this.size + rank, SLEEPING);
-    Atomics.wait(this.cells, rank, seen, ms);
+    const outcome = Atomics.wait(this.cells, rank, seen, ms);
     Atomics.store(this.cells, this.size + rank, WATCHING);
+    return outcome;
   }
 }
