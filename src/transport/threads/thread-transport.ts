@@ -21,17 +21,6 @@ const SENT = Promise.resolve();
 /** At most this many waits in a row go without polling after polls that caught nothing. */
 const MAX_SKIPPED_SPINS = 64;
 
-/**
- * A waiting rank sleeps on its doorbell at most this long at a time, then lets its event loop
- * run (control messages, a new peer's channel, the program's timers) before it sleeps again.
- */
-const SLEEP_SLICE_MS = 1;
-/**
- * A wait that nothing has answered for this long sleeps on the event loop instead, where a long
- * wait costs nothing (64 idle ranks waking every slice would keep the cores busy).
- */
-const SLEEP_BUDGET_MS = 50;
-
 export interface ThreadTransportOptions {
   rank: number;
   size: number;
@@ -58,10 +47,8 @@ export interface ThreadTransportOptions {
  * values go by structured clone. Each port keeps its order, so frames are never reordered, but
  * the link layer above would repair it if they were.
  *
- * A rank that waits polls its doorbell for `spinMs` first, then sleeps on it (Atomics.wait) in
- * short slices between turns of its event loop: a message that comes meanwhile is taken without
- * the event loop, and a sender wakes a sleeping rank with Atomics.notify rather than a message
- * on the port. A wait that stays unanswered falls back to the event loop.
+ * A rank that waits watches its doorbell from then on and polls it for `spinMs`: a message that
+ * comes meanwhile is taken without the event loop, and its sender posts no wake-up.
  */
 export class ThreadTransport implements Transport {
   readonly rank: number;
@@ -89,8 +76,6 @@ export class ThreadTransport implements Transport {
   private skipAfterMiss = 0;
   private bellSeen = 0;
   private portBellSeen = 0;
-  /** How long the current wait has slept on the doorbell with nothing coming (see SLEEP_BUDGET_MS). */
-  private sleptMs = 0;
   private readonly onPortFrame = (wire: PortFrame | typeof KICK) => {
     if (wire === KICK) this.drainRings();
     else this.accept(wire);
@@ -170,7 +155,6 @@ export class ThreadTransport implements Transport {
 
   rankWaits(wait: WaitDescription | undefined): void {
     this.waiting = wait !== undefined;
-    this.sleptMs = 0;
     if (this.waiting) this.scheduleWait();
   }
 
@@ -227,20 +211,16 @@ export class ThreadTransport implements Transport {
 
   /**
    * While this rank waits for a message: polls the doorbell for spinMs (unless polls have been
-   * catching nothing: then it backs off), then sleeps on it for a slice, and comes back through
-   * the event loop while the wait lasts, until SLEEP_BUDGET_MS have passed with nothing coming.
-   * Without a free core (spinMs 0) it sleeps at once: the sender needs the core.
+   * catching nothing: then it backs off), and goes on watching while the wait lasts and polls
+   * catch frames. Sleeping on the doorbell instead (Atomics.wait, woken by Atomics.notify)
+   * measured slower than the event loop's wake-up (bench case threads.allreduce-scalar.np4), so
+   * the ports' events are the fallback.
    */
   private readonly awaitFrame = (): void => {
     this.waitScheduled = false;
-    let caught = 0;
-    if (this.waiting && !this.closed) {
-      caught = this.spin();
-      if (caught === 0 && this.sleptMs < SLEEP_BUDGET_MS) caught = this.sleep();
-    }
-    if (caught > 0) this.sleptMs = 0;
+    const caught = this.waiting && !this.closed ? this.spin() : 0;
     // What arrived may not be what the rank waits for; if it still waits, watch on.
-    if (this.waiting && !this.closed && this.sleptMs < SLEEP_BUDGET_MS) {
+    if (caught > 0 && this.waiting && !this.closed) {
       this.scheduleWait();
       return;
     }
@@ -271,14 +251,6 @@ export class ThreadTransport implements Transport {
       this.spinsToSkip = this.skipAfterMiss;
     }
     return caught;
-  }
-
-  /** Sleeps on the doorbell for one slice at most; what woke it, if anything, is delivered. */
-  private sleep(): number {
-    const started = performance.now();
-    this.doorbells.sleep(this.rank, this.bellSeen, SLEEP_SLICE_MS);
-    this.sleptMs += performance.now() - started;
-    return this.doorbells.bell(this.rank) !== this.bellSeen ? this.drain() : 0;
   }
 
   /** Takes every frame posted to this rank so far, without the event loop. */
