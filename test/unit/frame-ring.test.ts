@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InProcessValue } from '../../src/mpi/codec/codec.ts';
+import { InProcessValue, PrivateCopy, UnencodedView, decode, encode } from '../../src/mpi/codec/codec.ts';
 import { FrameRing, createRingMemory } from '../../src/transport/threads/frame-ring.ts';
 import type { Frame } from '../../src/transport/transport.ts';
 
@@ -35,8 +35,6 @@ describe('FrameRing (small frames between two threads through shared memory)', (
 
   it.each([
     ['undefined', undefined],
-    ['-0', -0],
-    ['NaN', NaN],
     ['a bigint', 1n],
     ['an object with an undefined property', { a: undefined }],
     ['a sparse array', [1, , 3]],
@@ -48,6 +46,15 @@ describe('FrameRing (small frames between two threads through shared memory)', (
     const { writer, reader } = pair();
     expect(writer.tryWrite(frame(0, new InProcessValue(value)))).toBe(false);
     expect(drained(reader)).toEqual([]);
+  });
+
+  it('carries every number exactly, -0, NaN and the infinities too', () => {
+    const { writer, reader } = pair();
+    const numbers = [0, -0, NaN, Infinity, -Infinity, Math.PI, -1e-310, 2 ** 53 + 2, Number.MAX_VALUE];
+    numbers.forEach((n, seq) => expect(writer.tryWrite(frame(seq, new InProcessValue(n)))).toBe(true));
+    const values = drained(reader).map((f) => (f.body as InProcessValue).value);
+    expect(values.length).toBe(numbers.length);
+    values.forEach((value, i) => expect(Object.is(value, numbers[i])).toBe(true));
   });
 
   it('leaves frames too large for a record to the port', () => {
@@ -83,5 +90,36 @@ describe('FrameRing (small frames between two threads through shared memory)', (
       return body.length !== (f.seq * 977) % 3000 || body.some((b, i) => b !== ((i + f.seq) & 255));
     });
     expect(wrong).toEqual([]);
+  });
+
+  it.each([
+    ['a Uint8Array of one byte', Uint8Array.of(7)],
+    ['a Float64Array', Float64Array.of(1.5, -2, Math.PI)],
+    ['a BigInt64Array', BigInt64Array.of(-1n, 2n ** 62n)],
+    ['a Buffer', Buffer.from('héllo')],
+    ['an Int16Array viewing part of a larger buffer', new Int16Array(new ArrayBuffer(64), 6, 5).fill(-3)],
+    ['a pooled-size Float32Array', new Float32Array(300).map((_, i) => i / 4)],
+  ])('carries %s straight from the sender\'s array as a private copy, typed as decoding its bytes gives it', (_name, array) => {
+    const { writer, reader } = pair();
+    // Contexts of every length: the elements must come out aligned for their type whatever precedes them.
+    for (const context of ['', 'w', 'w0#c1', 'w.s1c0#c12']) {
+      expect(writer.tryWrite(frame(0, new UnencodedView(array), { context }))).toBe(true);
+      const [got] = drained(reader);
+      expect(got!.context).toBe(context);
+      expect(got!.body).toBeInstanceOf(PrivateCopy);
+      const value = (got!.body as PrivateCopy).value;
+      const expected = decode(encode(array)) as ArrayBufferView;
+      expect(value.constructor).toBe(expected.constructor);
+      expect(value).toEqual(expected);
+      expect(value.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    }
+  });
+
+  it('copies an array at write: later changes by the sender do not reach the reader', () => {
+    const { writer, reader } = pair();
+    const array = Uint8Array.of(1, 2, 3);
+    writer.tryWrite(frame(0, new UnencodedView(array)));
+    array.fill(9);
+    expect(Array.from((drained(reader)[0]!.body as PrivateCopy).value as Uint8Array)).toEqual([1, 2, 3]);
   });
 });

@@ -171,6 +171,48 @@ export function lendableView(value: unknown): LentView | undefined {
   return new LentView(value);
 }
 
+/**
+ * A TypedArray that a transport between threads encodes itself as it sends it (into shared
+ * memory, or a frame of its own for a port), so that small arrays need no frame allocated first
+ * (bench case threads.pingpong-bytes-1B.np2). It is the sender's own array: the transport must
+ * copy it before `send` returns, and a receiver never sees this class (it gets the bytes).
+ */
+export class UnencodedView extends InProcessValue {
+  declare readonly value: ArrayBufferView;
+}
+
+/**
+ * The raw form's view kind of `view` (`encode`'s second byte), for a transport that writes the
+ * raw form itself; and back, a copy of raw-form elements as its own array of that kind (a
+ * Buffer stays a Buffer), as `decode` would give them.
+ */
+export function rawViewKind(view: ArrayBufferView): number {
+  return viewKindOf(view);
+}
+
+/**
+ * Copies `byteLength` bytes at `byteOffset` of `memory` (the elements of a raw form of view kind
+ * `kind`, aligned for its element type) into an array of that kind that nothing else references,
+ * typed as `decode` would type it; undefined for a kind that is no TypedArray (a DataView). Small
+ * arrays stay on the JavaScript heap, others take pooled memory, which a receive into the
+ * caller's buffer gives back.
+ */
+export function privateCopyOfRaw(memory: ArrayBufferLike, byteOffset: number, byteLength: number, kind: number): PrivateCopy | undefined {
+  if (kind === DATAVIEW_KIND || VIEW_KINDS[kind] === undefined) return undefined;
+  const ctor = VIEW_KINDS[kind === BUFFER_KIND ? 1 : kind] as unknown as { new (buffer: ArrayBufferLike, offset: number, length: number): Uint8Array; BYTES_PER_ELEMENT: number };
+  const length = byteLength / ctor.BYTES_PER_ELEMENT;
+  let copy: Uint8Array;
+  if (byteLength < MIN_POOLED_BYTES) {
+    // slice: an array of its own (a view of shared memory slices into unshared memory).
+    copy = new ctor(memory, byteOffset, length).slice();
+  } else {
+    const pooled = takeBuffer(byteLength);
+    pooled.set(new Uint8Array(memory, byteOffset, byteLength));
+    copy = new ctor(pooled.buffer, 0, length);
+  }
+  return new PrivateCopy(kind === BUFFER_KIND ? Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength) : copy);
+}
+
 /** What a data frame carries: encoded bytes, or an in-process clone. */
 export type Payload = Uint8Array | InProcessValue;
 
@@ -184,11 +226,11 @@ export function encodePayload(value: unknown, inProcess: boolean, transportClone
   if (inProcess) {
     const kind = typeof value;
     if (value === null || (kind !== 'object' && kind !== 'function' && kind !== 'symbol')) return new InProcessValue(value);
-    if (!transportClones && ArrayBuffer.isView(value)) {
+    if (ArrayBuffer.isView(value)) {
       const viewKind = viewKindOf(value);
       if (viewKind !== DATAVIEW_KIND) {
         checkSize(value.byteLength);
-        return new PrivateCopy(copyOfView(value, viewKind));
+        return transportClones ? new UnencodedView(value) : new PrivateCopy(copyOfView(value, viewKind));
       }
     }
     if (kind === 'object' && !transportClones) {

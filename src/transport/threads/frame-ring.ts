@@ -1,4 +1,4 @@
-import { InProcessValue } from '../../mpi/codec/codec.ts';
+import { InProcessValue, UnencodedView, privateCopyOfRaw, rawViewKind } from '../../mpi/codec/codec.ts';
 import type { Frame } from '../transport.ts';
 
 /** Bytes of frames one rank can have in flight to another through shared memory. */
@@ -8,10 +8,16 @@ const MAX_RECORD_BYTES = 8 * 1024;
 const INDEX_BYTES = 8;
 /** Record header: length, kind, body format, context length, source, seq, tag, body length. */
 const HEADER_BYTES = 24;
+/** Records, and the bodies in them, start at multiples of this: any element type can be read in place. */
+const ALIGN = 8;
 /** A length that means "the rest of the ring is unused: go on from its start". */
 const SKIP = -1;
 const JSON_BODY = 0;
 const BYTES_BODY = 1;
+/** A number value, as a float64: exact for every number (-0 and NaN too), and no JSON to write or parse. */
+const NUMBER_BODY = 2;
+/** A TypedArray's elements (UnencodedView); the format is this plus the codec's view kind. */
+const VIEW_BODY = 16;
 /** How much of a value the check for exact JSON walks before it gives up. */
 const JSON_CHECK_BUDGET = 256;
 
@@ -32,11 +38,14 @@ export function createRingMemory(): SharedArrayBuffer {
 export class FrameRing {
   private readonly offsets: Int32Array;
   private readonly bytes: Buffer;
+  /** The same memory as `bytes`: its `slice` copies (a Buffer's would not). */
+  private readonly array: Uint8Array;
   private readonly view: DataView;
 
-  constructor(memory: SharedArrayBuffer) {
+  constructor(private readonly memory: SharedArrayBuffer) {
     this.offsets = new Int32Array(memory, 0, 2);
     this.bytes = Buffer.from(memory, INDEX_BYTES, RING_BYTES);
+    this.array = new Uint8Array(memory, INDEX_BYTES, RING_BYTES);
     this.view = new DataView(memory, INDEX_BYTES, RING_BYTES);
   }
 
@@ -45,16 +54,30 @@ export class FrameRing {
     let json: string | undefined;
     let body: Uint8Array | undefined;
     let bodyBytes: number;
-    if (frame.body instanceof InProcessValue) {
+    let format = BYTES_BODY;
+    let number = 0;
+    if (frame.body instanceof UnencodedView) {
+      const array = frame.body.value;
+      // A Uint8Array (a Buffer too) is copied as it is; other types through a view of their bytes.
+      body = array instanceof Uint8Array ? array : new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+      bodyBytes = body.byteLength;
+      format = VIEW_BODY + rawViewKind(array);
+    } else if (frame.body instanceof InProcessValue && typeof frame.body.value === 'number') {
+      number = frame.body.value;
+      bodyBytes = Float64Array.BYTES_PER_ELEMENT;
+      format = NUMBER_BODY;
+    } else if (frame.body instanceof InProcessValue) {
       if (!reproducedByJson(frame.body.value)) return false;
       json = JSON.stringify(frame.body.value);
       bodyBytes = Buffer.byteLength(json);
+      format = JSON_BODY;
     } else {
       body = frame.body;
       bodyBytes = body.byteLength;
     }
     const contextBytes = Buffer.byteLength(frame.context);
-    const size = (HEADER_BYTES + contextBytes + bodyBytes + 3) & ~3;
+    const bodyOffset = alignUp(HEADER_BYTES + contextBytes);
+    const size = alignUp(bodyOffset + bodyBytes);
     if (size > MAX_RECORD_BYTES) return false;
     const write = Atomics.load(this.offsets, 0);
     const read = Atomics.load(this.offsets, 1);
@@ -68,16 +91,16 @@ export class FrameRing {
     const { view } = this;
     view.setInt32(at, size, true);
     view.setUint8(at + 4, frame.kind === 'data' ? 0 : 1);
-    view.setUint8(at + 5, json === undefined ? BYTES_BODY : JSON_BODY);
+    view.setUint8(at + 5, format);
     view.setUint16(at + 6, contextBytes, true);
     view.setInt32(at + 8, frame.source, true);
     view.setInt32(at + 12, frame.seq, true);
     view.setInt32(at + 16, frame.tag, true);
     view.setInt32(at + 20, bodyBytes, true);
-    const contextAt = at + HEADER_BYTES;
-    if (contextBytes) this.bytes.write(frame.context, contextAt, 'utf8');
-    if (json !== undefined) this.bytes.write(json, contextAt + contextBytes, 'utf8');
-    else this.bytes.set(body!, contextAt + contextBytes);
+    if (contextBytes) this.bytes.write(frame.context, at + HEADER_BYTES, 'utf8');
+    if (json !== undefined) this.bytes.write(json, at + bodyOffset, 'utf8');
+    else if (format === NUMBER_BODY) view.setFloat64(at + bodyOffset, number, true);
+    else this.array.set(body!, at + bodyOffset);
     // The reader reads the record only after it sees the new offset.
     Atomics.store(this.offsets, 0, (write + skip + size) | 0);
     return true;
@@ -111,21 +134,30 @@ export class FrameRing {
     const contextBytes = view.getUint16(at + 6, true);
     const bodyBytes = view.getInt32(at + 20, true);
     const contextAt = at + HEADER_BYTES;
-    const bodyAt = contextAt + contextBytes;
-    // Copied out (JSON.parse, or a Uint8Array of its own): the ring's space is reused.
-    const body = view.getUint8(at + 5) === JSON_BODY
+    const bodyAt = alignUp(contextAt + contextBytes);
+    const format = view.getUint8(at + 5);
+    // Copied out (JSON.parse, or an array of its own): the ring's space is reused.
+    const body = format === JSON_BODY
       ? new InProcessValue(JSON.parse(this.bytes.toString('utf8', bodyAt, bodyAt + bodyBytes)))
-      : new Uint8Array(this.bytes.subarray(bodyAt, bodyAt + bodyBytes));
+      : format === NUMBER_BODY
+        ? new InProcessValue(view.getFloat64(bodyAt, true))
+        : format >= VIEW_BODY
+        ? privateCopyOfRaw(this.memory, INDEX_BYTES + bodyAt, bodyBytes, format - VIEW_BODY)!
+        : this.array.slice(bodyAt, bodyAt + bodyBytes);
     return {
       kind: view.getUint8(at + 4) === 0 ? 'data' : 'ctrl',
       source: view.getInt32(at + 8, true),
       dest,
       seq: view.getInt32(at + 12, true),
-      context: contextBytes ? this.bytes.toString('utf8', contextAt, bodyAt) : '',
+      context: contextBytes ? this.bytes.toString('utf8', contextAt, contextAt + contextBytes) : '',
       tag: view.getInt32(at + 16, true),
       body,
     };
   }
+}
+
+function alignUp(bytes: number): number {
+  return (bytes + ALIGN - 1) & ~(ALIGN - 1);
 }
 
 /**
@@ -134,7 +166,8 @@ export class FrameRing {
  * reached twice (a clone keeps shared references shared) and no "__proto__" key.
  */
 function reproducedByJson(root: unknown): boolean {
-  const seen = new Set<object>();
+  // A list, not a Set: values here are small (JSON_CHECK_BUDGET), and most are one object.
+  const seen: object[] = [];
   let budget = JSON_CHECK_BUDGET;
   const exact = (value: unknown): boolean => {
     if (value === null) return true;
@@ -149,8 +182,8 @@ function reproducedByJson(root: unknown): boolean {
       default:
         return false;
     }
-    if (--budget < 0 || seen.has(value as object)) return false;
-    seen.add(value as object);
+    if (--budget < 0 || seen.includes(value as object)) return false;
+    seen.push(value as object);
     const prototype = Object.getPrototypeOf(value);
     if (prototype === Array.prototype && Array.isArray(value)) {
       if (Object.keys(value).length !== value.length) return false; // holes or extra properties

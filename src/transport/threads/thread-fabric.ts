@@ -1,4 +1,5 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Doorbells } from './doorbell.ts';
 import { createRingMemory } from './frame-ring.ts';
 
 /** What the owner of a job's threads tells a rank: here is your channel to `peer`. */
@@ -26,7 +27,7 @@ export class ThreadFabric {
     /** Hands a message (with its port) to a rank's thread. */
     private readonly toRank: (rank: number, message: PeerChannel, transfer: MessagePort[]) => void,
   ) {
-    this.doorbells = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * 3 * size);
+    this.doorbells = Doorbells.memoryFor(size);
   }
 
   /** Rank `from` wants to send to `to`: both get their end of a new channel, once per pair. */

@@ -1,7 +1,8 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { InProcessValue } from '../../mpi/codec/codec.ts';
+import { InProcessValue, UnencodedView, encode } from '../../mpi/codec/codec.ts';
 import type { WaitDescription } from '../../mpi/p2p/wait-description.ts';
 import type { Frame, Transport } from '../transport.ts';
+import { Doorbells } from './doorbell.ts';
 import { FrameRing } from './frame-ring.ts';
 
 /**
@@ -14,6 +15,9 @@ export type PortFrame = [kind: 0 | 1, source: number, seq: number, context: stri
 /** Posted on a port after a frame went into the ring of that pair, to wake a receiver that is not polling. */
 const KICK = 0;
 
+/** What every send returns: the frame is on its way once send returns (one promise for all). */
+const SENT = Promise.resolve();
+
 /** At most this many waits in a row go without polling after polls that caught nothing. */
 const MAX_SKIPPED_SPINS = 64;
 
@@ -21,11 +25,9 @@ export interface ThreadTransportOptions {
   rank: number;
   size: number;
   /**
-   * Three Int32s per rank over shared memory: a counter that senders add 1 to after each frame
-   * for that rank, so a waiting receiver sees frames arrive without its event loop; at index
-   * size + rank, 1 while that rank is polling (a sender then need not wake it); and at index
-   * 2·size + rank, a counter of the frames among them that went by a port (the receiver looks at
-   * its ports only when it moved: each look costs more than reading a ring).
+   * The job's doorbells (Doorbells.memoryFor): a waiting receiver sees frames arrive without its
+   * event loop, and looks at its ports only when its port count moved (each look costs more than
+   * reading a ring).
    */
   doorbells: SharedArrayBuffer;
   /** Asks the thread that owns the job for a channel to `peer`; it arrives through `addPeer`. */
@@ -45,8 +47,8 @@ export interface ThreadTransportOptions {
  * values go by structured clone. Each port keeps its order, so frames are never reordered, but
  * the link layer above would repair it if they were.
  *
- * A rank that waits polls its doorbell for `spinMs` first: a message that comes meanwhile is
- * taken without waking the event loop.
+ * A rank that waits watches its doorbell from then on and polls it for `spinMs`: a message that
+ * comes meanwhile is taken without the event loop, and its sender posts no wake-up.
  */
 export class ThreadTransport implements Transport {
   readonly rank: number;
@@ -61,7 +63,7 @@ export class ThreadTransport implements Transport {
   private readonly incoming: FrameRing[] = [];
   /** Frames for peers whose channel has not arrived yet, in order. */
   private readonly waitingForPort = new Map<number, PortFrame[]>();
-  private readonly doorbells: Int32Array;
+  private readonly doorbells: Doorbells;
   private readonly connected: MessagePort[] = [];
   private deliver: ((frame: Frame) => void) | undefined;
   /** Frames this rank sent itself before it started. */
@@ -74,7 +76,12 @@ export class ThreadTransport implements Transport {
   private skipAfterMiss = 0;
   private bellSeen = 0;
   private portBellSeen = 0;
-  private readonly onPortFrame = (wire: PortFrame | typeof KICK) => (wire === KICK ? this.drainRings() : this.accept(wire));
+  private readonly onPortFrame = (wire: PortFrame | typeof KICK) => {
+    if (wire === KICK) this.drainRings();
+    else this.accept(wire);
+    // Woken by the event loop: what came may not end the wait, and the next frame may come soon.
+    if (this.waiting) this.scheduleWait();
+  };
   private readonly deliverFromRing = (frame: Frame) => {
     if (!this.closed) this.deliver?.(frame);
   };
@@ -84,7 +91,7 @@ export class ThreadTransport implements Transport {
     this.size = options.size;
     this.ports = new Array(options.size).fill(undefined);
     this.outgoing = new Array(options.size).fill(undefined);
-    this.doorbells = new Int32Array(options.doorbells);
+    this.doorbells = new Doorbells(options.doorbells, options.size);
   }
 
   /** The channel to `peer` has arrived: frames queued for it leave now. */
@@ -108,21 +115,26 @@ export class ThreadTransport implements Transport {
   }
 
   send(frame: Frame): Promise<void> {
+    const port = frame.dest === this.rank ? undefined : this.ports[frame.dest];
+    // A small frame goes into shared memory, straight from the sender's value or array.
+    if (port && this.outgoing[frame.dest]!.tryWrite(frame)) {
+      if (this.doorbells.ring(frame.dest, false)) port.postMessage(KICK);
+      return SENT;
+    }
+    // Any other way needs the array's bytes now: the sender may change it once send returns.
+    if (frame.body instanceof UnencodedView) frame = { ...frame, body: encode(frame.body.value) };
     const isValue = frame.body instanceof InProcessValue;
     if (frame.dest === this.rank) {
       // Not posted, so not cloned on the way: the receiver must not share the sender's value.
       const own = isValue ? { ...frame, body: new InProcessValue(structuredClone((frame.body as InProcessValue).value)) } : frame;
       if (this.deliver) this.deliver(own);
       else this.early.push(own);
-      return Promise.resolve();
+      return SENT;
     }
     // A value waiting for its channel is cloned now: the sender may change it once send returns.
-    const body = isValue ? (this.ports[frame.dest] ? (frame.body as InProcessValue).value : structuredClone((frame.body as InProcessValue).value)) : frame.body;
+    const body = isValue ? (port ? (frame.body as InProcessValue).value : structuredClone((frame.body as InProcessValue).value)) : frame.body;
     const wire: PortFrame = [frame.kind === 'data' ? 0 : 1, frame.source, frame.seq, frame.context, frame.tag, body, isValue];
-    const port = this.ports[frame.dest];
-    if (port && this.outgoing[frame.dest]!.tryWrite(frame)) {
-      this.ring(frame.dest, port);
-    } else if (port) {
+    if (port) {
       this.post(frame.dest, port, wire);
     } else {
       let queued = this.waitingForPort.get(frame.dest);
@@ -132,7 +144,7 @@ export class ThreadTransport implements Transport {
       }
       queued.push(wire);
     }
-    return Promise.resolve();
+    return SENT;
   }
 
   start(deliver: (frame: Frame) => void): void {
@@ -162,14 +174,8 @@ export class ThreadTransport implements Transport {
     } else {
       port.postMessage(wire);
     }
-    Atomics.add(this.doorbells, 2 * this.size + dest, 1);
-    Atomics.add(this.doorbells, dest, 1);
-  }
-
-  /** A frame went into the ring: ring the bell, and wake the receiver unless it is polling. */
-  private ring(dest: number, port: MessagePort): void {
-    Atomics.add(this.doorbells, dest, 1);
-    if (Atomics.load(this.doorbells, this.size + dest) === 0) port.postMessage(KICK);
+    // The message wakes the receiver's event loop by itself.
+    this.doorbells.ring(dest, true);
   }
 
   private drainRings(): number {
@@ -195,48 +201,62 @@ export class ThreadTransport implements Transport {
   }
 
   private scheduleWait(): void {
-    if (this.options.spinMs <= 0 || this.waitScheduled || this.closed) return;
+    if (this.waitScheduled || this.closed) return;
     this.waitScheduled = true;
+    // From now on this rank reads its bell before it sleeps: senders need not wake it.
+    this.doorbells.watch(this.rank);
     // After the microtasks of this turn: if the rank still waits then, nothing else is due.
     setImmediate(this.awaitFrame);
   }
 
   /**
-   * While this rank waits for a message, polls the doorbell for spinMs (unless polls have been
-   * catching nothing: then it backs off). Sleeping on the doorbell instead (Atomics.wait)
-   * measured twice as slow as the event loop's own wake-up (bench case threads.pingpong-object.np2),
-   * so the ports' events are the fallback.
+   * While this rank waits for a message: polls the doorbell for spinMs (unless polls have been
+   * catching nothing: then it backs off), and goes on watching while the wait lasts and polls
+   * catch frames. Sleeping on the doorbell instead (Atomics.wait, woken by Atomics.notify)
+   * measured slower than the event loop's wake-up (bench case threads.allreduce-scalar.np4), so
+   * the ports' events are the fallback.
    */
   private readonly awaitFrame = (): void => {
     this.waitScheduled = false;
-    if (!this.waiting || this.closed || this.spinsToSkip-- > 0) return;
-    const polling = this.size + this.rank;
-    Atomics.store(this.doorbells, polling, 1);
+    const caught = this.waiting && !this.closed ? this.spin() : 0;
+    // What arrived may not be what the rank waits for; if it still waits, watch on.
+    if (caught > 0 && this.waiting && !this.closed) {
+      this.scheduleWait();
+      return;
+    }
+    // Back to the event loop: senders wake it by the port from now on. One that saw this rank
+    // watching did not, also while this rank drained what it caught: look once more.
+    this.doorbells.stopWatching(this.rank);
+    if (this.doorbells.bell(this.rank) !== this.bellSeen) this.drain();
+  };
+
+  /** Polls the doorbell for spinMs; what came, if anything, is delivered. */
+  private spin(): number {
+    if (this.options.spinMs <= 0) return 0;
+    if (this.spinsToSkip > 0) {
+      this.spinsToSkip--;
+      return 0;
+    }
     const until = performance.now() + this.options.spinMs;
     let caught = 0;
     // The clock is read every 64 polls: reading it costs more than a poll.
     for (let polls = 1; caught === 0 && ((polls & 63) !== 0 || performance.now() < until); polls++) {
-      if (Atomics.load(this.doorbells, this.rank) !== this.bellSeen) caught = this.drain();
+      if (this.doorbells.bell(this.rank) !== this.bellSeen) caught = this.drain();
     }
-    Atomics.store(this.doorbells, polling, 0);
-    // A sender that saw this rank polling did not wake it, also while this rank drained what
-    // stopped the polling: look once more now that it is not polling.
-    if (Atomics.load(this.doorbells, this.rank) !== this.bellSeen) caught += this.drain();
     if (caught > 0) {
       this.skipAfterMiss = 0;
-      // What arrived may not be what the rank waits for.
-      if (this.waiting) this.scheduleWait();
-      return;
+    } else {
+      // Nothing came: on a busy machine polling takes the core the sender needs. Back off.
+      this.skipAfterMiss = Math.min(MAX_SKIPPED_SPINS, this.skipAfterMiss * 2 || 1);
+      this.spinsToSkip = this.skipAfterMiss;
     }
-    // Nothing came: on a busy machine polling takes the core the sender needs. Back off.
-    this.skipAfterMiss = Math.min(MAX_SKIPPED_SPINS, this.skipAfterMiss * 2 || 1);
-    this.spinsToSkip = this.skipAfterMiss;
-  };
+    return caught;
+  }
 
   /** Takes every frame posted to this rank so far, without the event loop. */
   private drain(): number {
-    this.bellSeen = Atomics.load(this.doorbells, this.rank);
-    const portBell = Atomics.load(this.doorbells, 2 * this.size + this.rank);
+    this.bellSeen = this.doorbells.bell(this.rank);
+    const portBell = this.doorbells.portBell(this.rank);
     if (portBell === this.portBellSeen) return this.drainRings();
     this.portBellSeen = portBell;
     let delivered = 0;
