@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineProgram, runLocal, type Comm } from '../../src/index.ts';
-import { InProcessValue } from '../../src/mpi/codec/codec.ts';
+import { InProcessValue, LEND_MIN_BYTES } from '../../src/mpi/codec/codec.ts';
 import type { Frame, Transport } from '../../src/transport/transport.ts';
 
 /**
@@ -12,15 +12,19 @@ import type { Frame, Transport } from '../../src/transport/transport.ts';
 const ways = ['recvInto posted', 'irecvInto posted', 'recv posted', 'recvInto late', 'recv late'] as const;
 type Way = (typeof ways)[number];
 
+/** A lent array's length (the smallest lent), and what it holds before the sender overwrites it. */
+const LENT = LEND_MIN_BYTES / Float64Array.BYTES_PER_ELEMENT;
+const sent = (elements: number) => Array.from({ length: elements }, (_, i) => i + 1);
+
 /** What rank 1 received, read only once both ranks passed a barrier after the sender's overwrite. */
-const receive = async (comm: Comm, way: Way): Promise<Float64Array> => {
+const receive = async (comm: Comm, way: Way, elements: number): Promise<Float64Array> => {
   if (way.startsWith('recvInto')) {
-    const into = new Float64Array(4);
+    const into = new Float64Array(elements);
     await comm.recvInto(into, 0);
     return into;
   }
   if (way === 'irecvInto posted') {
-    const into = new Float64Array(4);
+    const into = new Float64Array(elements);
     await comm.irecvInto(into, 0).wait();
     return into;
   }
@@ -30,10 +34,10 @@ const receive = async (comm: Comm, way: Way): Promise<Float64Array> => {
 /** Rank 0's array, seen from the transport's side (all ranks share this thread). */
 let sentArray: Float64Array | undefined;
 
-const exchange = defineProgram(async (comm, way: Way) => {
+const exchange = defineProgram(async (comm, { way, elements }: { way: Way; elements: number }) => {
   const late = way.endsWith('late');
   if (comm.rank === 0) {
-    const array = Float64Array.of(1, 2, 3, 4);
+    const array = Float64Array.from(sent(elements));
     sentArray = array;
     await comm.send(array, 1);
     array.fill(-1);
@@ -42,9 +46,9 @@ const exchange = defineProgram(async (comm, way: Way) => {
     return undefined;
   }
   let got: Float64Array | undefined;
-  if (!late) got = await receive(comm, way);
+  if (!late) got = await receive(comm, way, elements);
   await comm.barrier();
-  if (late) got = await receive(comm, way);
+  if (late) got = await receive(comm, way, elements);
   await comm.barrier();
   return Array.from(got!);
 });
@@ -66,13 +70,20 @@ function watchingDeliveries(carriedOwnArray: boolean[]) {
 
 describe('a send between ranks of one thread lends its TypedArray while the call lasts', () => {
   it.each(ways)('the receiver gets what was sent, never the sender\'s later writes (%s)', async (way) => {
-    const r = await runLocal(exchange, { size: 2, input: way });
-    expect(r.results[1]).toEqual([1, 2, 3, 4]);
+    const r = await runLocal(exchange, { size: 2, input: { way, elements: LENT } });
+    expect(r.results[1]).toEqual(sent(LENT));
   });
 
   it('hands the sender\'s own array to the transport: no copy is made before a receive can take it', async () => {
     const carried: boolean[] = [];
-    await runLocal(exchange, { size: 2, input: 'recvInto posted', wrapTransport: watchingDeliveries(carried) });
+    await runLocal(exchange, { size: 2, input: { way: 'recvInto posted', elements: LENT }, wrapTransport: watchingDeliveries(carried) });
     expect(carried).toEqual([true]);
+  });
+
+  it('copies a smaller array at once: the transport never carries the sender\'s own array, and the receiver gets what was sent', async () => {
+    const carried: boolean[] = [];
+    const r = await runLocal(exchange, { size: 2, input: { way: 'recvInto posted', elements: LENT - 1 }, wrapTransport: watchingDeliveries(carried) });
+    expect(carried).toEqual([false]);
+    expect(r.results[1]).toEqual(sent(LENT - 1));
   });
 });
