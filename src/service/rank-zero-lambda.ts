@@ -320,9 +320,14 @@ interface HandoverParts {
   fingerprint: string | undefined;
 }
 
+/** Rank 0's own requests so far: its clients', its invocations', and its channel's (Valkey's S3). */
+function rankZeroRequests(job: LambdaJob): RequestCounts {
+  return addRequestCounts(addRequestCounts(addRequestCounts({}, job.clients.meter.snapshot()), job.lambdaMeter.snapshot()), job.extraRequests?.() ?? {});
+}
+
 /** This generation's part of the job, once its checkpoint ended it and every rank reported: carried on to the next. */
 function carryEnded(job: LambdaJob, result: RunResult): CarriedGenerations {
-  result.requests = addRequestCounts(addRequestCounts(addRequestCounts(addRequestCounts({}, result.requests), job.clients.meter.snapshot()), job.lambdaMeter.snapshot()), job.extraRequests?.() ?? {});
+  result.requests = addRequestCounts(addRequestCounts({}, result.requests), rankZeroRequests(job));
   result.timings.durationMs = Date.now() - job.startedAt;
   if (result.trace) addJobStep(result.trace, { name: `generation ${job.handover?.number ?? 0} ended`, category: 'cleanup', start: Date.now(), end: Date.now() });
   const billedMs = result.timings.ranks.map((rank) => billedDurationMs(rank, result.timings.durationMs));
@@ -345,7 +350,7 @@ async function retryLostRank(job: LambdaJob, error: unknown, parts: HandoverPart
   if (!retry) return undefined;
   logForJob(jobId, retry.line.line.replace(/^lambda-mpi: /, ''), 'stderr');
   parts.watch.say(retry.line);
-  const requests = addRequestCounts(addRequestCounts(addRequestCounts({}, clients.meter.snapshot()), job.lambdaMeter.snapshot()), job.extraRequests?.() ?? {});
+  const requests = rankZeroRequests(job);
   const output: OutputLine[] = [...((error as LambdaMpiError).output ?? []), retry.line];
   const carried = carryAbandoned(job.carried, { size: request.size, output, requests, elapsedMs: Date.now() - job.invocation.handlerAt, retry: retry.retry });
   return handOver(job, parts, retry.next, carried);
@@ -571,7 +576,7 @@ async function recordSucceeded(job: LambdaJob, result: RunResult, cleanup: { sta
   const { timings } = result;
   timings.durationMs = cleanup.end - job.startedAt;
   if (timings.phases) timings.phases.cleanupMs = cleanup.end - cleanup.start;
-  result.requests = addRequestCounts(addRequestCounts(addRequestCounts(addRequestCounts({}, result.requests), job.clients.meter.snapshot()), job.lambdaMeter.snapshot()), job.extraRequests?.() ?? {});
+  result.requests = addRequestCounts(addRequestCounts({}, result.requests), rankZeroRequests(job));
   const { trace, ...rest } = result;
   let traceKey: string | undefined;
   if (trace) {
