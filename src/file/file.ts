@@ -25,9 +25,9 @@ export interface FileInternals {
   store?: FileStore;
 }
 
-function storeFor(url: string, jobId?: string): FileStore {
+function storeFor(url: string): FileStore {
   const location = parseFileUrl(url);
-  const provided = fileStoresOf(jobId);
+  const provided = fileStoresOf();
   if (provided) return provided(location);
   return location.kind === 's3' ? new S3Store(location) : new LocalStore(location);
 }
@@ -200,7 +200,7 @@ export class File {
 /** @internal File.open with test hooks. */
 export async function openFile(comm: Comm, url: string, mode: FileMode = 'r', internals: FileInternals = {}): Promise<File> {
   if (!MODES.includes(mode)) throw new InvalidArgumentError('mode', mode, "'r', 'w' or 'wx'");
-  const store = internals.store ?? storeFor(url, comm.jobId);
+  const store = internals.store ?? storeFor(url);
   store.jobId = comm.jobId;
   const own = comm.dup();
   return own.tracedCall('File.open', () => openOn(own, store, url, mode, internals));

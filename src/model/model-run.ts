@@ -10,7 +10,7 @@ import { modelCleanup } from './cleanup.ts';
 import { CollectiveTiming, timedComm, type CollectiveFigure, type RankTimeSplit } from './collective-timing.ts';
 import { AWS_MODEL_DEFAULTS } from './constants.ts';
 import { modelCost, type ModeledCost } from './cost.ts';
-import { provideFileStores, runWithFileStores, type FileStoreFactory } from '../file/job-file-stores.ts';
+import { runWithFileStores, type FileStoreFactory } from '../file/job-file-stores.ts';
 import type { ModeledAws } from './modeled-aws.ts';
 import { ModeledFiles, modeledObjects, type ModeledFileSource } from './modeled-file-store.ts';
 import { ModeledLambdaStart } from './lambda-start.ts';
@@ -107,7 +107,6 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
   const seed = options.seed ?? 1;
   const objects = await modeledObjects(options.files);
   let job: ModeledJob | undefined;
-  let stopProvidingFiles: (() => void) | undefined;
   let fileStores: FileStoreFactory | undefined;
   let start: ModeledLambdaStart | undefined;
   const timing = new CollectiveTiming(size, () => {
@@ -119,7 +118,7 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     const rank = comm.rank;
     start!.programStarted(rank, job!.scheduler.virtualNow());
     const main = () => program.main(timedComm(comm, (name, start, end) => timing.record(rank, name, start, end), () => job!.scheduler.virtualNow()), input);
-    // File.delete names no job: it finds the modeled S3 through the program's async context.
+    // Its File calls find the modeled S3 through the program's async context.
     return runWithFileStores(fileStores!, main);
   });
   const channels = modelChannels({
@@ -135,7 +134,6 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
       job = made;
       const files = new ModeledFiles(made.aws, objects, options.payloadScale ?? 1);
       fileStores = (location) => files.store(location);
-      stopProvidingFiles = provideFileStores(made.jobId, fileStores);
       start = new ModeledLambdaStart(made, { fanout, warm, inputBytes: jsonBytes(options.input) });
       start.begin();
     },
@@ -160,8 +158,6 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
     trace = ran.trace;
   } catch (error) {
     failure = error;
-  } finally {
-    stopProvidingFiles?.();
   }
   if (!job || !start) throw failure; // refused before any rank started
 
