@@ -30,7 +30,8 @@ const VIEW_KINDS: ViewConstructor[] = [
 const BUFFER_KIND = 11;
 const DATAVIEW_KIND = 12;
 
-function viewKindOf(view: ArrayBufferView): number {
+/** The raw form's view kind of `view` (`encode`'s second byte), also for a transport that writes the raw form itself. */
+export function viewKindOf(view: ArrayBufferView): number {
   if (Buffer.isBuffer(view)) return BUFFER_KIND;
   if (view instanceof DataView) return DATAVIEW_KIND;
   const kind = VIEW_KINDS.indexOf(view.constructor as ViewConstructor);
@@ -188,17 +189,9 @@ export class UnencodedView extends InProcessValue {
 }
 
 /**
- * The raw form's view kind of `view` (`encode`'s second byte), for a transport that writes the
- * raw form itself; and back, a copy of raw-form elements as its own array of that kind (a
- * Buffer stays a Buffer), as `decode` would give them.
- */
-export function rawViewKind(view: ArrayBufferView): number {
-  return viewKindOf(view);
-}
-
-/**
- * Copies `byteLength` bytes at `byteOffset` of `memory` (the elements of a raw form of view kind
- * `kind`, aligned for its element type) into an array of that kind that nothing else references,
+ * For a transport that writes the raw form itself (viewKindOf gives its kind): copies
+ * `byteLength` bytes at `byteOffset` of `memory` (the elements of a raw form of view kind `kind`,
+ * aligned for its element type) into an array of that kind that nothing else references,
  * typed as `decode` would type it; undefined for a kind that is no TypedArray (a DataView). Small
  * arrays stay on the JavaScript heap, others take pooled memory, which a receive into the
  * caller's buffer gives back.

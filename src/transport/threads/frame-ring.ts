@@ -1,4 +1,4 @@
-import { InProcessValue, UnencodedView, privateCopyOfRaw, rawViewKind } from '../../mpi/codec/codec.ts';
+import { InProcessValue, UnencodedView, privateCopyOfRaw, viewKindOf } from '../../mpi/codec/codec.ts';
 import type { Frame } from '../transport.ts';
 
 /** Bytes of frames one rank can have in flight to another through shared memory. */
@@ -61,7 +61,7 @@ export class FrameRing {
       // A Uint8Array (a Buffer too) is copied as it is; other types through a view of their bytes.
       body = array instanceof Uint8Array ? array : new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
       bodyBytes = body.byteLength;
-      format = VIEW_BODY + rawViewKind(array);
+      format = VIEW_BODY + viewKindOf(array);
     } else if (frame.body instanceof InProcessValue && typeof frame.body.value === 'number') {
       number = frame.body.value;
       bodyBytes = Float64Array.BYTES_PER_ELEMENT;
