@@ -1,6 +1,6 @@
 import { RAW_HEADER_BYTES, uint8Frame } from '../codec/codec.ts';
 import type { CollectiveChannel } from './collective-channel.ts';
-import { elementTypeOf, refusal, type TypedArray, type TypedArrayConstructor } from './vector-arguments.ts';
+import { elementTypeOf, prefixSums, refusal, type TypedArray, type TypedArrayConstructor } from './vector-arguments.ts';
 
 /**
  * alltoallv for ranks in threads of one process, where a rank can read neither another's
@@ -26,12 +26,8 @@ export async function alltoallvPassingResults<T extends TypedArray>(ch: Collecti
   const width = type.BYTES_PER_ELEMENT;
   const counts = await exchangeCounts(ch, sendbuf, type, sendcounts);
 
-  const offsets: number[] = [];
-  let total = 0;
-  for (const count of counts) {
-    offsets.push(total);
-    total += count;
-  }
+  const offsets = prefixSums(counts);
+  const total = offsets[size - 1]! + counts[size - 1]!;
   const tableAt = alignTo8(total * width);
   let result = uint8Frame(tableAt + size * 8).subarray(RAW_HEADER_BYTES);
   const table = new DataView(result.buffer, result.byteOffset + tableAt, size * 8);

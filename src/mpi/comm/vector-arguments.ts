@@ -59,18 +59,25 @@ export function evenCounts(length: number, size: number): number[] {
   return Array.from({ length: size }, (_, i) => Math.floor(((i + 1) * length) / size) - Math.floor((i * length) / size));
 }
 
+/** Where each block starts when the blocks lie one after another: the sums of the counts before it. */
+export function prefixSums(counts: readonly number[]): number[] {
+  const starts: number[] = [];
+  let total = 0;
+  for (const count of counts) {
+    starts.push(total);
+    total += count;
+  }
+  return starts;
+}
+
 /**
  * Where each rank's block starts in a buffer of `length` elements: `displs` as given (each block
  * inside the buffer), or the blocks one after another (their sum at most the buffer's length).
  */
 export function blockStarts(countsArgument: string, counts: readonly number[], displsArgument: string, displs: unknown, length: number): number[] {
   if (displs === undefined) {
-    const starts: number[] = [];
-    let total = 0;
-    for (const count of counts) {
-      starts.push(total);
-      total += count;
-    }
+    const starts = prefixSums(counts);
+    const total = counts.reduce((sum, count) => sum + count, 0);
     if (total > length) {
       throw refusal(countsArgument, counts, `counts whose sum is at most the buffer's length (${length})`, `they sum to ${total}, more than the ${length} elements the buffer holds`);
     }

@@ -3,7 +3,7 @@ import type { CollectiveChannel, CollectiveName } from './collective-channel.ts'
 import { alltoallvPassingResults } from './alltoallv-in-threads.ts';
 import { bcast } from './collectives.ts';
 import type { Op } from './ops.ts';
-import { elementTypeOf, mismatchedType, type TypedArray, type TypedArrayConstructor } from './vector-arguments.ts';
+import { elementTypeOf, mismatchedType, prefixSums, type TypedArray, type TypedArrayConstructor } from './vector-arguments.ts';
 import { fold, initialPartial, reduceScatter as reduceScatterByHalving, type NumericArray } from './vector-reductions.ts';
 
 /**
@@ -130,16 +130,6 @@ async function reduceScatterInRankOrder<T extends TypedArray>(ch: CollectiveChan
   const reduced = acc as T;
   await Promise.all(Array.from({ length: size - 1 }, (_, i) => ch.send(reduced.subarray(starts[i + 1]!, starts[i + 1]! + counts[i + 1]!), i + 1, operation)));
   return reduced.slice(0, counts[0]) as T;
-}
-
-function prefixSums(counts: readonly number[]): number[] {
-  const starts: number[] = [];
-  let total = 0;
-  for (const count of counts) {
-    starts.push(total);
-    total += count;
-  }
-  return starts;
 }
 
 /** The blocks in rank order in one new array of `type`; a block of another element type fails the call here. */
