@@ -14,7 +14,7 @@ import { guardProcessForRanks } from './process-guard.ts';
 import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
 import { RankTracer, preciseNow } from './trace/rank-tracer.ts';
 import type { RequestCounts } from '../transport/request-counts.ts';
-import { GENERATION_ENDED, RankGenerations, type GenerationOptions } from './generations/rank-generations.ts';
+import { GENERATION_ENDED, RankGenerations, startingPoint, type GenerationOptions } from './generations/rank-generations.ts';
 
 /** Everything one rank needs to run its part of a job, wherever it runs. */
 export interface RankOptions {
@@ -158,8 +158,7 @@ export class RankSession {
       for (;;) {
         const run = this.generations.begin();
         if (options.rank === 0 && this.generations.generation > 0) {
-          const from = this.generations.restoreFrom === undefined ? 'from the beginning' : `from checkpoint ${this.generations.restoreFrom}`;
-          sink.onLine({ rank: 0, stream: 'stderr', line: `lambda-mpi: generation ${this.generations.generation} began ${from}` });
+          sink.onLine({ rank: 0, stream: 'stderr', line: `lambda-mpi: generation ${this.generations.generation} began ${startingPoint(this.generations.restoreFrom)}` });
         }
         const services: RankServices = {
           jobId: options.jobId,

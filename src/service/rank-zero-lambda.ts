@@ -41,6 +41,7 @@ import { billedDurationMs } from '../cost/job-cost.ts';
 import type { JobRecord } from '../job-store/job-record.ts';
 import { ValkeyStageJob, valkeyQueueUrlBase } from './valkey-stage-job.ts';
 import { carryAbandoned, stageRetryOf } from './stage-retry.ts';
+import { startingPoint } from '../runtime/generations/rank-generations.ts';
 import { latestCheckpoint } from '../transport/aws/checkpoint-objects.ts';
 import type { Transport } from '../transport/transport.ts';
 
@@ -237,7 +238,7 @@ async function claimStart(job: LambdaJob): Promise<StartClaim> {
 async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): Promise<Record<string, unknown>> {
   const { jobId, request, config, clients, handover } = job;
   logForJob(jobId, handover
-    ? `job continues: generation ${handover.number} of ${request.program} on ${request.size} rank${request.size === 1 ? '' : 's'}, ${fromWhere(handover.restoreFrom)}`
+    ? `job continues: generation ${handover.number} of ${request.program} on ${request.size} rank${request.size === 1 ? '' : 's'}, ${startingPoint(handover.restoreFrom)}`
     : `job started: ${request.program} on ${request.size} rank${request.size === 1 ? '' : 's'}`);
   let queues: JobQueues | undefined;
   let watch: LambdaJobWatch | undefined;
@@ -394,15 +395,11 @@ async function handOver(job: LambdaJob, parts: HandoverParts, next: { number: nu
   // start of one of its workers then finds them gone and does nothing).
   const ending = job.valkey ? job.valkey.endGeneration(generation, job.request.size) : deleteJobQueues(clients, parts.queues, job.request.size);
   await ending.catch((e) => logForJob(jobId, `could not delete generation ${generation}'s ${job.valkey ? 'lists' : 'queues'}: ${(e as Error).message}`, 'stderr'));
-  logForJob(jobId, `generation ${generation} ${carried.retries?.length && carried.retries.at(-1)!.generation === next.number ? 'abandoned' : 'ended'}, ${fromWhere(next.restoreFrom)} after ${Date.now() - job.invocation.handlerAt} ms; generation ${next.number} invoked`);
+  logForJob(jobId, `generation ${generation} ${carried.retries?.length && carried.retries.at(-1)!.generation === next.number ? 'abandoned' : 'ended'}, ${startingPoint(next.restoreFrom)} after ${Date.now() - job.invocation.handlerAt} ms; generation ${next.number} invoked`);
   return {
     jobId, status: 'running', generation: next.number,
-    message: `job ${jobId} goes on in generation ${next.number} (${fromWhere(next.restoreFrom)}); its result will be at GET /runs/${jobId}`,
+    message: `job ${jobId} goes on in generation ${next.number} (${startingPoint(next.restoreFrom)}); its result will be at GET /runs/${jobId}`,
   };
-}
-
-function fromWhere(restoreFrom: number | undefined): string {
-  return restoreFrom === undefined ? 'from the beginning' : `from checkpoint ${restoreFrom}`;
 }
 
 /** Times one of rank 0's start-up steps, for the timings and the timeline. */

@@ -21,6 +21,11 @@ export interface GenerationOptions {
   onEnded?: (generation: number, checkpoint: number) => void;
 }
 
+/** Where a generation starts: from a complete checkpoint, or (a retry before any completed) from the beginning. */
+export function startingPoint(restoreFrom: number | undefined): string {
+  return restoreFrom === undefined ? 'from the beginning' : `from checkpoint ${restoreFrom}`;
+}
+
 /** What a generation's run of the program resolves to when it ended at a checkpoint. */
 export const GENERATION_ENDED: unique symbol = Symbol('lambda-mpi generation ended');
 
