@@ -25,7 +25,28 @@ type Json = any; // CloudFormation templates are untyped JSON
 interface Packaged {
   template: Json;
   state: Json;
-  zip: Buffer;
+  /** The paths the deployment zip holds, read from its central directory. */
+  entries: string[];
+}
+
+/**
+ * The entry names of a zip archive. Searching the archive's bytes instead would also search its
+ * compressed data, where any short string turns up by chance.
+ */
+function zipEntries(zip: Buffer): string[] {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (end < 0) throw new Error('not a zip archive: no end of central directory record');
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error(`zip central directory entry ${i} is malformed`);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const skip = zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+    names.push(zip.toString('utf8', at + 46, at + 46 + nameLength));
+    at += 46 + nameLength + skip;
+  }
+  return names;
 }
 
 const scratch: string[] = [];
@@ -65,12 +86,12 @@ async function slsPackage(args: string[]): Promise<Packaged> {
   } finally {
     if (packaging.child.pid !== undefined) await removeZipScratch(packaging.child.pid);
   }
-  const [template, state, zip] = await Promise.all([
+  const [template, state, entries] = await Promise.all([
     readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8').then(JSON.parse),
     readFile(join(out, 'serverless-state.json'), 'utf8').then(JSON.parse),
-    readFile(join(out, `${SERVICE}.zip`)),
+    readFile(join(out, `${SERVICE}.zip`)).then(zipEntries),
   ]);
-  return { template, state, zip };
+  return { template, state, entries };
 }
 
 /**
@@ -199,10 +220,8 @@ afterAll(async () => {
 
 describe('sls package (offline)', () => {
   it('bundles the four handlers as ESM, and nothing else', () => {
-    const names = FUNCTIONS.map((fn) => `src/service/handlers/${fn}.mjs`);
-    for (const name of names) expect(dev.zip.includes(Buffer.from(name))).toBe(true);
-    expect(dev.zip.includes(Buffer.from('node_modules/'))).toBe(false);
-    for (const source of ['src/mpi/', 'src/runtime/', 'src/transport/', '.ts']) expect(dev.zip.includes(Buffer.from(source))).toBe(false);
+    const handlers = FUNCTIONS.map((fn) => `src/service/handlers/${fn}.mjs`);
+    expect(dev.entries.filter((name) => !name.endsWith('/')).sort()).toEqual(handlers.sort());
     for (const fn of FUNCTIONS) {
       const props = dev.template.Resources[logicalId(fn)].Properties;
       expect(props.Handler).toBe(`src/service/handlers/${fn}.handler`);
