@@ -21,6 +21,7 @@ export interface FileStore {
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Starts the one upload a written file becomes; its id. */
   startUpload(): Promise<string>;
+  /** Uploads part `partNumber`; `bytes` are the caller's again once the promise settles (a store that keeps them copies them). */
   uploadPart(uploadId: string, partNumber: number, bytes: Uint8Array): Promise<UploadedPart>;
   /** Makes the object, whole; `exclusive`: only if there is none yet. */
   completeUpload(uploadId: string, parts: readonly UploadedPart[], exclusive: boolean): Promise<void>;

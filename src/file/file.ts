@@ -1,3 +1,4 @@
+import { recycle, takeBuffer } from '../mpi/codec/buffer-pool.ts';
 import type { Comm } from '../mpi/comm/comm.ts';
 import { InvalidArgumentError } from '../mpi/errors.ts';
 import { writeCollectively, type Piece, type WriteSummary } from './collective-write.ts';
@@ -159,8 +160,7 @@ export class File {
       const lengths = await this.#comm.allgather(bytes.length);
       const offset = this.#orderedOffset + lengths.slice(0, this.#comm.rank).reduce((sum, length) => sum + length, 0);
       this.#orderedOffset += lengths.reduce((sum, length) => sum + length, 0);
-      // A copy, as for writeAt: the caller may reuse its buffer once the call returns.
-      if (bytes.length > 0) this.#pieces.push({ offset, bytes: bytes.slice() });
+      if (bytes.length > 0) this.#pieces.push({ offset, bytes: ownCopy(bytes, data) });
     });
   }
 
@@ -172,13 +172,16 @@ export class File {
       if (this.mode === 'r') return;
       const pieces = this.#pieces.splice(0);
       this.written = await writeCollectively(this.#comm, this.#store, pieces, this.mode === 'wx', this.#limits);
+      // Every upload has settled and the stores keep no part (FileStore.uploadPart): the memory
+      // serves the next write's copies. After a failure it is left to the collector instead, as
+      // a request may still be reading it.
+      for (const piece of pieces) recycle(piece.bytes);
     });
   }
 
   #keep(offset: number, data: FileData): void {
     const bytes = bytesOf('data', data);
-    // A copy: the caller may reuse its buffer once the call returns, as in MPI.
-    if (bytes.length > 0) this.#pieces.push({ offset, bytes: bytes.slice() });
+    if (bytes.length > 0) this.#pieces.push({ offset, bytes: ownCopy(bytes, data) });
   }
 
   #assertMode(call: string, wanted: 'r' | 'w'): void {
@@ -228,6 +231,19 @@ async function openOn(own: Comm, store: FileStore, url: string, mode: FileMode, 
 
 function assertOffset(call: string, offset: number): void {
   if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgumentError(`${call} offset`, offset, 'an integer ≥ 0');
+}
+
+/**
+ * The bytes a write keeps until close, in memory of the file's own: the caller may reuse its
+ * buffer once the call returns, as in MPI. A string's encoding is already such a copy. Copies come
+ * from the pool that close gives them back to, as fresh memory of this size costs more in page
+ * faults than the copy itself (bench case files.writeordered-8x32mib.np8).
+ */
+function ownCopy(bytes: Uint8Array, data: FileData): Uint8Array {
+  if (typeof data === 'string') return bytes;
+  const copy = takeBuffer(bytes.length);
+  copy.set(bytes);
+  return copy;
 }
 
 function bytesOf(argument: string, data: FileData): Uint8Array {
