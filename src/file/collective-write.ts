@@ -1,5 +1,6 @@
 import type { Comm } from '../mpi/comm/comm.ts';
 import type { Request } from '../mpi/p2p/request.ts';
+import { concatBytes } from './concat-bytes.ts';
 import { FileError, fileErrorFrom, fileErrorInfo, type FileErrorInfo } from './file-errors.ts';
 import type { FileStore, UploadedPart } from './file-store.ts';
 import { findOverlap, intersect, partRange, planWrite, type Extent, type PartLimits, type WritePlan } from './write-plan.ts';
@@ -95,7 +96,7 @@ async function exchangeAndUpload(comm: Comm, store: FileStore, uploadId: string,
         return cut ? [piece.bytes.subarray(cut.from - piece.offset, cut.to - piece.offset)] : [];
       });
       if (slices.length === 0) continue;
-      const payload = concat(slices);
+      const payload = concatBytes(slices);
       if (domain.aggregator === comm.rank) ownShare = { part, bytes: payload };
       else sends.push(comm.issend(payload, domain.aggregator, part));
     }
@@ -128,15 +129,4 @@ async function exchangeAndUpload(comm: Comm, store: FileStore, uploadId: string,
     await Promise.all(sends.map((send) => send.wait()));
   }
   return failure ? { error: failure } : { ok: uploaded };
-}
-
-function concat(slices: readonly Uint8Array[]): Uint8Array {
-  if (slices.length === 1) return slices[0]!;
-  const out = new Uint8Array(slices.reduce((sum, slice) => sum + slice.length, 0));
-  let at = 0;
-  for (const slice of slices) {
-    out.set(slice, at);
-    at += slice.length;
-  }
-  return out;
 }

@@ -1,3 +1,5 @@
+import { concatBytes } from './concat-bytes.ts';
+
 /**
  * readPartition's arithmetic. Rank i's nominal share of an object of `size` bytes over `ranks`
  * ranks is [b(i), b(i+1)) with b(i) = floor(i·size/ranks). Each inner boundary moves to the end
@@ -35,39 +37,6 @@ export function delimiterEndAtOrAfter(bytes: Uint8Array, bytesStart: number, fro
   return undefined;
 }
 
-/** A growing window of the object's bytes from a fixed start, read on demand. */
-class ByteWindow {
-  readonly start: number;
-  bytes: Uint8Array;
-  readonly #read: (offset: number, length: number) => Promise<Uint8Array>;
-  readonly #size: number;
-  #step: number;
-
-  constructor(start: number, bytes: Uint8Array, size: number, step: number, read: (offset: number, length: number) => Promise<Uint8Array>) {
-    this.start = start;
-    this.bytes = bytes;
-    this.#size = size;
-    this.#step = step;
-    this.#read = read;
-  }
-
-  get end(): number {
-    return this.start + this.bytes.length;
-  }
-
-  /** Reads the next chunk (each twice the last, up to 8 MiB); false at the object's end. */
-  async grow(): Promise<boolean> {
-    if (this.end >= this.#size) return false;
-    const more = await this.#read(this.end, Math.min(this.#step, this.#size - this.end));
-    this.#step = Math.min(this.#step * 2, 8 * 1024 * 1024);
-    const joined = new Uint8Array(this.bytes.length + more.length);
-    joined.set(this.bytes);
-    joined.set(more, this.bytes.length);
-    this.bytes = joined;
-    return true;
-  }
-}
-
 export interface PartitionRead {
   size: number;
   ranks: number;
@@ -91,23 +60,61 @@ export async function readShare(plan: PartitionRead): Promise<Uint8Array> {
   if (rank > 0 && low === high) return new Uint8Array(0);
   const lookahead = plan.lookahead ?? 64 * 1024;
   const windowStart = rank === 0 ? 0 : Math.max(0, low - width);
-  const windowEnd = Math.min(size, high + lookahead);
-  const window = new ByteWindow(windowStart, await plan.read(windowStart, windowEnd - windowStart), size, Math.max(lookahead, 64 * 1024), plan.read);
+  const window = await plan.read(windowStart, Math.min(size, high + lookahead) - windowStart);
 
   let cutLow = 0;
   if (rank > 0) {
     // The window covers [low - width, high): a delimiter ending in [low, high) is inside it.
-    const found = delimiterEndAtOrAfter(window.bytes, window.start, low, delimiter);
+    const found = delimiterEndAtOrAfter(window, windowStart, low, delimiter);
     if (found === undefined || found >= high) return new Uint8Array(0);
     cutLow = found;
   }
   let cutHigh = size;
+  let bytes = window;
   if (rank < ranks - 1) {
-    let found = delimiterEndAtOrAfter(window.bytes, window.start, high, delimiter);
-    while (found === undefined && (await window.grow())) found = delimiterEndAtOrAfter(window.bytes, window.start, high, delimiter);
-    cutHigh = found ?? size;
+    const found = delimiterEndAtOrAfter(window, windowStart, high, delimiter);
+    if (found === undefined) [cutHigh, bytes] = await readOnToDelimiter(plan, delimiter, high, windowStart, window, lookahead);
+    else cutHigh = found;
   }
   // A view, not a copy: the window was read for this share alone (it holds at most the lookahead
   // and one delimiter more), and copying a share is a second pass over the largest buffer a rank reads.
-  return window.bytes.subarray(cutLow - window.start, cutHigh - window.start);
+  return bytes.subarray(cutLow - windowStart, cutHigh - windowStart);
+}
+
+/** The most a share's search for its end reads at once. */
+const MAX_STEP = 8 * 1024 * 1024;
+
+/**
+ * A record runs past the window: reads on, in chunks each twice the last (up to MAX_STEP), to the
+ * first delimiter end at or after `high`, or to the object's end. Each chunk is searched once,
+ * with the seam before it (a delimiter may start in the bytes already read), and the chunks are
+ * joined once at the end: the end of the share and the bytes from `windowStart` to it.
+ */
+async function readOnToDelimiter(plan: PartitionRead, delimiter: Uint8Array, high: number, windowStart: number, window: Uint8Array, firstStep: number): Promise<[number, Uint8Array]> {
+  const width = delimiter.length;
+  const chunks = [window];
+  let end = windowStart + window.length;
+  let step = Math.max(1, firstStep);
+  let found: number | undefined;
+  while (found === undefined && end < plan.size) {
+    const more = await plan.read(end, Math.min(step, plan.size - end));
+    step = Math.min(step * 2, MAX_STEP);
+    const before = tailBytes(chunks, width - 1);
+    const seam = concatBytes([before, more.subarray(0, width - 1)]);
+    found = delimiterEndAtOrAfter(seam, end - before.length, high, delimiter) ?? delimiterEndAtOrAfter(more, end, high, delimiter);
+    chunks.push(more);
+    end += more.length;
+  }
+  return [found ?? plan.size, concatBytes(chunks)];
+}
+
+/** The last `count` bytes of the chunks, in order (fewer if they hold fewer). */
+function tailBytes(chunks: readonly Uint8Array[], count: number): Uint8Array {
+  const tail: Uint8Array[] = [];
+  for (let i = chunks.length - 1; i >= 0 && count > 0; i--) {
+    const chunk = chunks[i]!;
+    tail.unshift(chunk.subarray(Math.max(0, chunk.length - count)));
+    count -= Math.min(count, chunk.length);
+  }
+  return concatBytes(tail);
 }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { concatBytes } from '../file/concat-bytes.ts';
 import { FileError } from '../file/file-errors.ts';
 import type { FileStore, UploadedPart } from '../file/file-store.ts';
 import type { FileLocation } from '../file/file-url.ts';
@@ -90,12 +91,7 @@ export class ModeledFiles {
       }
       return body;
     });
-    const whole = new Uint8Array(bodies.reduce((sum, body) => sum + body.length, 0));
-    let at = 0;
-    for (const body of bodies) {
-      whole.set(body, at);
-      at += body.length;
-    }
+    const whole = concatBytes(bodies);
     this.uploads.delete(uploadId);
     this.objects.set(upload.name, bytesObject(whole));
   }

@@ -30,6 +30,24 @@ function concatenated(pieces: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * The shares' lengths by the definition, scanning the whole object: rank i's share ends at the
+ * first delimiter end at or after floor((i+1)·size/ranks), or at the object's end.
+ */
+function definedShareLengths(object: Uint8Array, ranks: number, delimiter: Uint8Array): number[] {
+  const endsOfDelimiters: number[] = [];
+  for (let at = 0; at + delimiter.length <= object.length; at++) {
+    if (delimiter.every((byte, k) => object[at + k] === byte)) endsOfDelimiters.push(at + delimiter.length);
+  }
+  const cuts = [0];
+  for (let i = 1; i < ranks; i++) {
+    const nominal = Math.floor((i * object.length) / ranks);
+    cuts.push(Math.max(cuts[i - 1]!, endsOfDelimiters.find((end) => end >= nominal) ?? object.length));
+  }
+  cuts.push(object.length);
+  return cuts.slice(1).map((cut, i) => cut - cuts[i]!);
+}
+
 describe('readPartition: every boundary moves to the end of the next delimiter', () => {
   // The boundary-case table: object, ranks, each rank's share.
   const table: Array<[string, string, number, string[]]> = [
@@ -53,6 +71,13 @@ describe('readPartition: every boundary moves to the end of the next delimiter',
       expect(text(pieces)).toEqual(expected);
     });
   }
+
+  it('a record that runs past the first read is followed read by read, also when its delimiter is split between two reads', async () => {
+    // Rank 0's nominal end is byte 9; its first read stops after the \r at byte 12, the next starts with the \n.
+    const { pieces, reads } = await shares(`ab${'x'.repeat(10)}\r\nyz\r\n`, 2, '\r\n', 4);
+    expect(text(pieces)).toEqual([`ab${'x'.repeat(10)}\r\n`, 'yz\r\n']);
+    expect(reads).toBe(3);
+  });
 
   it('without a delimiter, the shares are the nominal byte ranges', async () => {
     const { pieces } = await shares('abcdefghij', 3, null);
@@ -81,6 +106,7 @@ describe('readPartition: every boundary moves to the end of the next delimiter',
       // A small lookahead, so the reads that extend a share past its first window run too.
       const { pieces } = await shares(object, ranks, delimiter, 1 + random(8));
       expect(concatenated(pieces)).toEqual(object);
+      expect(pieces.map((piece) => piece.length)).toEqual(definedShareLengths(object, ranks, d));
       let at = 0;
       for (const [rank, piece] of pieces.entries()) {
         at += piece.length;
