@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../tools/local-aws/free-port.ts';
+import { zipEntries } from '../fixtures/zip-entries.ts';
 
 const exec = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -232,8 +233,8 @@ describe('npx lambda-mpi deploy --package', () => {
     expect(functions.map((f) => [f.Properties.FunctionName, f.Properties.Runtime, f.Properties.Architectures]).sort()).toEqual(
       ['http', 'run', 'sweep', 'worker'].map((name) => [`lambda-mpi-pkgcheck-${name}`, 'nodejs24.x', ['arm64']]),
     );
-    const zip = await readFile(join(project, 'deploy-out/lambda-mpi.zip'));
-    for (const handler of ['run', 'worker', 'http', 'sweep']) expect(zip.includes(Buffer.from(`src/service/handlers/${handler}.mjs`))).toBe(true);
+    const entries = zipEntries(await readFile(join(project, 'deploy-out/lambda-mpi.zip')));
+    expect(entries.filter((name) => !name.endsWith('/')).sort()).toEqual(['http', 'run', 'sweep', 'worker'].map((handler) => `src/service/handlers/${handler}.mjs`));
   });
 });
 

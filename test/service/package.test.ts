@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeZipScratch } from '../../src/cli/serverless.ts';
+import { zipEntries } from '../fixtures/zip-entries.ts';
 import { DATA_BUCKET_ACTIONS, DATA_OBJECT_ACTIONS, JOB_OBJECT_ACTIONS, JOB_QUEUE_ACTIONS } from '../../src/service/job-session-policy.ts';
 import { addValkeyStage, valkeyStageOptions } from '../../tools/stage/valkey-stage-template.ts';
 
@@ -27,26 +28,6 @@ interface Packaged {
   state: Json;
   /** The paths the deployment zip holds, read from its central directory. */
   entries: string[];
-}
-
-/**
- * The entry names of a zip archive. Searching the archive's bytes instead would also search its
- * compressed data, where any short string turns up by chance.
- */
-function zipEntries(zip: Buffer): string[] {
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (end < 0) throw new Error('not a zip archive: no end of central directory record');
-  const count = zip.readUInt16LE(end + 10);
-  let at = zip.readUInt32LE(end + 16);
-  const names: string[] = [];
-  for (let i = 0; i < count; i++) {
-    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error(`zip central directory entry ${i} is malformed`);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const skip = zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-    names.push(zip.toString('utf8', at + 46, at + 46 + nameLength));
-    at += 46 + nameLength + skip;
-  }
-  return names;
 }
 
 const scratch: string[] = [];
