@@ -60,9 +60,6 @@ function pushWithTtl(redis: Redis, key: string, ttlMs: string, messages: Buffer[
   });
 }
 
-/** Resolves after the I/O callbacks and microtasks already queued have run. */
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /**
  * The frames of one tick for one destination, sealed and pushed together: every frame's send
  * settles with the one push, so they share one promise.
@@ -92,8 +89,8 @@ function openLane(): Lane {
  *
  * A small message's hop is the round trip's whole cost, so its path does no more than it must:
  * one promise per push shared by its frames, no turn between a send and its push, the sender's
- * connection and the lists' keys looked up once, and a message without claim checks delivered
- * without an await.
+ * connection and the lists' keys looked up once, a message without claim checks delivered
+ * without an await, and the next pop on its way before the deliveries of the last one.
  */
 export class ValkeyTransport implements Transport {
   readonly rank: number;
@@ -188,22 +185,25 @@ export class ValkeyTransport implements Transport {
     const connection = await opening;
     const key = this.inboxKeys[this.rank]!;
     const pop = ['0', '1', key, 'LEFT', 'COUNT', String(POP_COUNT)] as const;
+    let next: Promise<[Buffer, Buffer[]] | null> | undefined;
     while (!this.closing) {
       let popped: [Buffer, Buffer[]] | null;
       try {
-        popped = await connection.redis.blmpopBuffer(...pop);
+        popped = await (next ?? connection.redis.blmpopBuffer(...pop));
       } catch (error) {
         if (this.closing) return;
         const { lost } = await Promise.race([connection.ended, new Promise<{ lost?: TransportError }>((resolve) => setTimeout(() => resolve({}), 100))]);
         throw lost ?? new TransportError('Valkey BLMPOP', `popping ${key} on ${printableUrl(this.options.settings.url)} failed: ${(error as Error).message}`, { cause: error });
       }
+      // The next pop goes out before these deliveries: written after them, it would sit between
+      // the push their reply causes and the answer to it, which this one thread can only read
+      // once the pop's write is done. Its failure is the next turn's (above).
+      next = this.closing ? undefined : connection.redis.blmpopBuffer(...pop);
+      next?.catch(() => undefined);
       for (const message of popped?.[1] ?? []) {
         const fetching = this.deliverMessage(message, deliver);
         if (fetching) await fetching;
       }
-      // The next pop waits a turn: the sends these deliveries cause (a reply, the next step of a
-      // collective) are written first, and the pop's own write does not delay them.
-      await nextTurn();
     }
   }
 
