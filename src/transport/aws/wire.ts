@@ -96,40 +96,60 @@ export function packMessages(frames: WireFrame[], limits: WireLimits, seal: Mess
  */
 export function sealMessages(frames: WireFrame[], limits: WireLimits, seal: MessageSeal): Buffer[] {
   return planMessages(frames, limits).map(({ frames: inMessage, rawBytes }) => {
-    const parts = inMessage.flatMap(encodeFrame);
-    const mac = macOf(seal, inMessage[0]!.frame.dest, parts);
-    return Buffer.concat([MAGIC, mac, ...parts], rawBytes);
+    // One buffer per message, its frames written in place: a small message's seal is on every
+    // hop's path, and separate parts joined afterwards cost a copy and an allocation each.
+    const message = Buffer.allocUnsafe(rawBytes);
+    MAGIC.copy(message, 0);
+    let at = PREAMBLE_BYTES;
+    for (const wire of inMessage) at = writeFrame(wire, message, at);
+    const mac = macOf(seal, inMessage[0]!.frame.dest, [message.subarray(PREAMBLE_BYTES)]);
+    mac.copy(message, MAGIC.length);
+    return message;
   });
+}
+
+/**
+ * The bytes that bind a MAC to the job and the queue (the job id, a zero byte, the destination
+ * rank), kept per seal and destination: every message to a rank needs the same ones.
+ */
+const bindings = new WeakMap<MessageSeal, Map<number, Buffer>>();
+
+function bindingOf(seal: MessageSeal, dest: number): Buffer {
+  let byDest = bindings.get(seal);
+  if (!byDest) bindings.set(seal, (byDest = new Map()));
+  let binding = byDest.get(dest);
+  if (!binding) {
+    binding = Buffer.allocUnsafe(Buffer.byteLength(seal.jobId) + 1 + 4);
+    const at = binding.write(seal.jobId);
+    binding.writeUInt8(0, at);
+    binding.writeUInt32BE(dest, at + 1);
+    byDest.set(dest, binding);
+  }
+  return binding;
 }
 
 /** The MAC of a message for `dest` whose frames are `parts` (the magic is fixed, so it adds nothing). */
 function macOf(seal: MessageSeal, dest: number, parts: Uint8Array[]): Buffer {
-  const binding = Buffer.allocUnsafe(Buffer.byteLength(seal.jobId) + 1 + 4);
-  const at = binding.write(seal.jobId);
-  binding.writeUInt8(0, at);
-  binding.writeUInt32BE(dest, at + 1);
-  return seal.key.mac([binding, MAGIC, ...parts]);
+  return seal.key.mac([bindingOf(seal, dest), MAGIC, ...parts]);
 }
 
-function encodeFrame({ frame, claimChecked, bodyDigest }: WireFrame): Buffer[] {
-  const context = Buffer.from(frame.context);
-  if (context.byteLength > MAX_CONTEXT_BYTES) throw new Error(`communicator context too long (${context.byteLength} bytes)`);
-  const header = Buffer.allocUnsafe(FIXED_HEADER_BYTES - 4 + context.byteLength + 4);
-  let at = 0;
-  at = header.writeUInt8(KIND_CODE[frame.kind], at);
-  at = header.writeUInt8(claimChecked ? FLAG_CLAIM_CHECK : 0, at);
-  at = header.writeUInt32BE(frame.source, at);
-  at = header.writeUInt32BE(frame.dest, at);
-  at = header.writeUInt32BE(frame.seq, at);
-  at = header.writeUInt32BE(frame.tag, at);
-  at = header.writeUInt16BE(context.byteLength, at);
-  at += context.copy(header, at);
-  header.writeUInt32BE(frame.body.byteLength, at);
-  if (claimChecked) {
-    if (bodyDigest?.byteLength !== DIGEST_BYTES) throw new Error('a claim-checked frame needs the SHA-256 of its body');
-    return [header, Buffer.from(bodyDigest.buffer, bodyDigest.byteOffset, bodyDigest.byteLength)];
-  }
-  return [header, Buffer.from(frame.body.buffer, frame.body.byteOffset, frame.body.byteLength)];
+/** Writes a frame into `out` at `at` (encodedFrameBytes long); where the next one starts. */
+function writeFrame({ frame, claimChecked, bodyDigest }: WireFrame, out: Buffer, at: number): number {
+  const contextLength = Buffer.byteLength(frame.context);
+  if (contextLength > MAX_CONTEXT_BYTES) throw new Error(`communicator context too long (${contextLength} bytes)`);
+  if (claimChecked && bodyDigest?.byteLength !== DIGEST_BYTES) throw new Error('a claim-checked frame needs the SHA-256 of its body');
+  at = out.writeUInt8(KIND_CODE[frame.kind], at);
+  at = out.writeUInt8(claimChecked ? FLAG_CLAIM_CHECK : 0, at);
+  at = out.writeUInt32BE(frame.source, at);
+  at = out.writeUInt32BE(frame.dest, at);
+  at = out.writeUInt32BE(frame.seq, at);
+  at = out.writeUInt32BE(frame.tag, at);
+  at = out.writeUInt16BE(contextLength, at);
+  at += out.write(frame.context, at);
+  at = out.writeUInt32BE(frame.body.byteLength, at);
+  const carried = claimChecked ? bodyDigest! : frame.body;
+  out.set(carried, at);
+  return at + carried.byteLength;
 }
 
 /** A frame read from a message; a claim-checked one still has to fetch its body (bodyLength bytes, bodyDigest). */
@@ -167,7 +187,7 @@ export function openMessage(body: string, seal: MessageSeal, dest: number): Open
 
 /** openMessage for a message carried as raw bytes (sealMessages). */
 export function openSealedBytes(bytes: Buffer, seal: MessageSeal, dest: number): OpenedMessage {
-  if (bytes.byteLength < PREAMBLE_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
+  if (bytes.byteLength < PREAMBLE_BYTES || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1] || bytes[2] !== MAGIC[2]) {
     return { rejected: 'malformed', why: 'not a lambda-mpi message (its first bytes are not the format\'s)' };
   }
   const expected = macOf(seal, dest, [bytes.subarray(PREAMBLE_BYTES)]);

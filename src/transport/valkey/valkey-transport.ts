@@ -5,7 +5,7 @@ import { noRejections } from '../../mpi/p2p/link.ts';
 import { assertByteFrame, type CheckpointObjects, type Delivery, type Frame, type RejectedMessages, type SharedObjects, type Transport } from '../transport.ts';
 import type { JobS3 } from './job-s3.ts';
 import { DIGEST_BYTES, type JobKey } from '../aws/job-key.ts';
-import { openSealedBytes, refusalLine, sealMessages, type MessageRejection, type MessageSeal, type WireFrame, type WireLimits } from '../aws/wire.ts';
+import { openSealedBytes, refusalLine, sealMessages, type MessageRejection, type MessageSeal, type ParsedFrame, type WireFrame, type WireLimits } from '../aws/wire.ts';
 import { openValkeyConnection, type ValkeyConnection } from './valkey-connection.ts';
 import { inboxKey } from './valkey-keys.ts';
 import { printableUrl, type ValkeySettings } from './valkey-settings.ts';
@@ -60,13 +60,25 @@ function pushWithTtl(redis: Redis, key: string, ttlMs: string, messages: Buffer[
   });
 }
 
-/** Resolves after the I/O callbacks and microtasks already queued have run. */
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-interface Pending {
-  wire: WireFrame;
+/**
+ * The frames of one tick for one destination, sealed and pushed together: every frame's send
+ * settles with the one push, so they share one promise.
+ */
+interface Lane {
+  wires: WireFrame[];
+  sent: Promise<void>;
   resolve(): void;
   reject(error: unknown): void;
+}
+
+function openLane(): Lane {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const sent = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { wires: [], sent, resolve, reject };
 }
 
 /**
@@ -74,6 +86,11 @@ interface Pending {
  * tick for one destination packed into one sealed element, its list's TTL renewed by the same
  * script) and popped by its owner with `BLMPOP` on a connection of its own (a blocking pop holds
  * its connection). A list delivers in order, once; the link layer above does not rely on it.
+ *
+ * A small message's hop is the round trip's whole cost, so its path does no more than it must:
+ * one promise per push shared by its frames, no turn between a send and its push, the sender's
+ * connection and the lists' keys looked up once, a message without claim checks delivered
+ * without an await, and the next pop on its way before the deliveries of the last one.
  */
 export class ValkeyTransport implements Transport {
   readonly rank: number;
@@ -84,8 +101,12 @@ export class ValkeyTransport implements Transport {
   readonly checkpoints?: CheckpointObjects;
   private readonly limits: WireLimits;
   private readonly seal: MessageSeal;
-  private readonly lanes = new Map<number, Pending[]>();
+  private readonly lanes = new Map<number, Lane>();
   private readonly sends = new SendsInFlight();
+  /** Each rank's list, by rank. */
+  private readonly inboxKeys: string[];
+  /** The sender's connection once it is open (until then, pushes wait for `options.sender`). */
+  private sender: ValkeyConnection | undefined;
   private receiver: Promise<ValkeyConnection> | undefined;
   /** The list's TTL as the script takes it, spelled once. */
   private readonly ttlMs: string;
@@ -98,17 +119,24 @@ export class ValkeyTransport implements Transport {
     this.seal = { jobId: options.jobId, key: options.jobKey };
     this.ttlMs = String(options.settings.ttlSeconds * 1000);
     this.limits = { maxRawBytes: MESSAGE_BYTES, claimCheckThreshold: options.s3 ? options.settings.claimCheckBytes : Number.POSITIVE_INFINITY };
+    this.inboxKeys = Array.from({ length: options.size }, (_, rank) => inboxKey(options.settings.keyPrefix, options.jobId, rank, options.generation));
     if (options.s3) this.sharedObjects = options.s3.sharedObjects(this.rank, options.settings.claimCheckBytes);
     if (options.s3) this.checkpoints = options.s3.checkpoints;
+    // A sender that fails to open fails each push that waits for it (flush), where it is reported.
+    options.sender.then((connection) => (this.sender = connection), () => undefined);
   }
 
   send(frame: Frame): Promise<void> {
-    return this.sends.track(this.store(frame));
+    try {
+      assertByteFrame(frame);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (frame.body.byteLength <= this.limits.claimCheckThreshold) return this.push({ frame, claimChecked: false });
+    return this.sends.track(this.claimCheck(frame));
   }
 
-  private async store(frame: Frame): Promise<void> {
-    assertByteFrame(frame);
-    if (frame.body.byteLength <= this.limits.claimCheckThreshold) return this.push({ frame, claimChecked: false });
+  private async claimCheck(frame: Frame & { body: Uint8Array }): Promise<void> {
     const bodyDigest = await this.options.s3!.claims.put(frame);
     return this.push({ frame, claimChecked: true, bodyDigest });
   }
@@ -117,33 +145,32 @@ export class ValkeyTransport implements Transport {
   private push(wire: WireFrame): Promise<void> {
     const dest = wire.frame.dest;
     let lane = this.lanes.get(dest);
-    const first = !lane;
-    if (!lane) this.lanes.set(dest, (lane = []));
-    const sent = new Promise<void>((resolve, reject) => lane.push({ wire, resolve, reject }));
-    if (first) queueMicrotask(() => this.flush(dest));
-    return sent;
+    if (!lane) {
+      this.lanes.set(dest, (lane = openLane()));
+      this.sends.track(lane.sent);
+      queueMicrotask(() => this.flush(dest));
+    }
+    lane.wires.push(wire);
+    return lane.sent;
   }
 
   private flush(dest: number): void {
-    const batch = this.lanes.get(dest) ?? [];
+    const lane = this.lanes.get(dest)!;
     this.lanes.delete(dest);
-    const key = inboxKey(this.options.settings.keyPrefix, this.options.jobId, dest, this.options.generation);
+    const key = this.inboxKeys[dest] ?? inboxKey(this.options.settings.keyPrefix, this.options.jobId, dest, this.options.generation);
     let messages: Buffer[];
     try {
-      messages = sealMessages(batch.map((p) => p.wire), this.limits, this.seal);
+      messages = sealMessages(lane.wires, this.limits, this.seal);
     } catch (error) {
-      batch.forEach((p) => p.reject(error));
+      lane.reject(error);
       return;
     }
-    this.options.sender
-      .then(({ redis }) => pushWithTtl(redis, key, this.ttlMs, messages))
-      .then(
-        () => batch.forEach((p) => p.resolve()),
-        (error: unknown) => {
-          const failure = error instanceof TransportError ? error : new TransportError('Valkey RPUSH', `pushing ${messages.length} message(s) to ${key} on ${printableUrl(this.options.settings.url)} failed: ${(error as Error).message}`, { cause: error });
-          batch.forEach((p) => p.reject(failure));
-        },
-      );
+    const pushed = this.sender
+      ? pushWithTtl(this.sender.redis, key, this.ttlMs, messages)
+      : this.options.sender.then(({ redis }) => pushWithTtl(redis, key, this.ttlMs, messages));
+    pushed.then(lane.resolve, (error: unknown) => {
+      lane.reject(error instanceof TransportError ? error : new TransportError('Valkey RPUSH', `pushing ${messages.length} message(s) to ${key} on ${printableUrl(this.options.settings.url)} failed: ${(error as Error).message}`, { cause: error }));
+    });
   }
 
   start(deliver: (frame: Frame) => Delivery, onError: (error: Error) => void): void {
@@ -156,30 +183,52 @@ export class ValkeyTransport implements Transport {
   /** Pops this rank's list until closed; a lost connection ends it with the connection's error. */
   private async receive(opening: Promise<ValkeyConnection>, deliver: (frame: Frame) => Delivery): Promise<void> {
     const connection = await opening;
-    const key = inboxKey(this.options.settings.keyPrefix, this.options.jobId, this.rank, this.options.generation);
+    const key = this.inboxKeys[this.rank]!;
+    const pop = ['0', '1', key, 'LEFT', 'COUNT', String(POP_COUNT)] as const;
+    let next: Promise<[Buffer, Buffer[]] | null> | undefined;
     while (!this.closing) {
       let popped: [Buffer, Buffer[]] | null;
       try {
-        popped = await connection.redis.blmpopBuffer(0, 1, key, 'LEFT', 'COUNT', POP_COUNT);
+        popped = await (next ?? connection.redis.blmpopBuffer(...pop));
       } catch (error) {
         if (this.closing) return;
         const { lost } = await Promise.race([connection.ended, new Promise<{ lost?: TransportError }>((resolve) => setTimeout(() => resolve({}), 100))]);
         throw lost ?? new TransportError('Valkey BLMPOP', `popping ${key} on ${printableUrl(this.options.settings.url)} failed: ${(error as Error).message}`, { cause: error });
       }
-      for (const message of popped?.[1] ?? []) await this.deliverMessage(message, deliver);
-      // The next pop waits a turn: the sends these deliveries cause (a reply, the next step of a
-      // collective) are written first, and the pop's own write does not delay them.
-      await nextTurn();
+      // The next pop goes out before these deliveries: written after them, it would sit between
+      // the push their reply causes and the answer to it, which this one thread can only read
+      // once the pop's write is done. Its failure is the next turn's (above).
+      next = this.closing ? undefined : connection.redis.blmpopBuffer(...pop);
+      next?.catch(() => undefined);
+      for (const message of popped?.[1] ?? []) {
+        const fetching = this.deliverMessage(message, deliver);
+        if (fetching) await fetching;
+      }
     }
   }
 
-  private async deliverMessage(message: Buffer, deliver: (frame: Frame) => Delivery): Promise<void> {
+  /**
+   * Delivers a message's frames in order. Its frames up to the first claim-checked one go at
+   * once; from there on each waits for the body before it (the returned promise).
+   */
+  private deliverMessage(message: Buffer, deliver: (frame: Frame) => Delivery): Promise<void> | undefined {
     const opened = openSealedBytes(message, this.seal, this.rank);
     if ('rejected' in opened) {
       this.refuse(opened.rejected, opened.why);
-      return;
+      return undefined;
     }
-    for (const parsed of opened.frames) {
+    const { frames } = opened;
+    for (let i = 0; i < frames.length; i++) {
+      if (frames[i]!.claimChecked) return this.deliverClaimChecked(frames.slice(i), deliver);
+      // A list delivers each sender's frames in order, so the link layer never defers one of an
+      // honest sender's (a frame it cannot hold can only be a forged one): nothing to bring back.
+      deliver(frames[i]!.frame);
+    }
+    return undefined;
+  }
+
+  private async deliverClaimChecked(frames: ParsedFrame[], deliver: (frame: Frame) => Delivery): Promise<void> {
+    for (const parsed of frames) {
       let frame: Frame = parsed.frame;
       if (parsed.claimChecked) {
         if (!this.options.s3) {
@@ -195,8 +244,6 @@ export class ValkeyTransport implements Transport {
         }
         frame = { ...frame, body: fetched.bytes };
       }
-      // A list delivers each sender's frames in order, so the link layer never defers one of an
-      // honest sender's (a frame it cannot hold can only be a forged one): nothing to bring back.
       deliver(frame);
     }
   }
