@@ -32,10 +32,12 @@ function inlineFloor({ ranks, params, fresh }: FloorSpec): CaseTiming {
   const block = params.elements;
   const sendbufs = Array.from({ length: ranks }, (_, rank) => new Float64Array(block * ranks).fill(rank));
   const kept = Array.from({ length: ranks }, () => new Float64Array(block * ranks));
+  const results = kept.slice();
   const call = () => {
     for (let rank = 0; rank < ranks; rank++) {
       const result = fresh ? new Float64Array(Buffer.allocUnsafeSlow(block * ranks * 8).buffer, 0, block * ranks) : kept[rank]!;
       for (let source = 0; source < ranks; source++) result.set(sendbufs[source]!.subarray(rank * block, (rank + 1) * block), source * block);
+      results[rank] = result;
     }
   };
   for (let i = 0; i < params.warmup; i++) call();
@@ -45,6 +47,12 @@ function inlineFloor({ ranks, params, fresh }: FloorSpec): CaseTiming {
     for (let i = 0; i < params.iterations; i++) call();
     secondsPerRep.push((performance.now() - started) / 1e3);
   }
+  // A floor that skipped its copies would flatter every row beside it.
+  results.forEach((result, rank) => {
+    for (let source = 0; source < ranks; source++) {
+      if (result[(source + 1) * block - 1] !== source) throw new Error(`floor: rank ${rank}'s block from rank ${source} was not copied`);
+    }
+  });
   return { id: params.id, secondsPerRep, iterations: params.iterations };
 }
 
@@ -76,10 +84,11 @@ function floorRank(data: FloorRankData, post: (secondsPerRep: number[]) => void)
     }
     for (let seen = Atomics.load(arrivals, 0); seen < ranks * calls; seen = Atomics.load(arrivals, 0)) Atomics.wait(arrivals, 0, seen);
   };
-  const sendbuf = new Float64Array(block * ranks).fill(rank);
-  const kept = new Float64Array(block * ranks);
+  const sendbuf = new Float64Array(block * ranks).fill(rank + 1);
+  let result = new Float64Array(block * ranks);
+  const kept = result;
   const call = () => {
-    const result = fresh ? new Float64Array(Buffer.allocUnsafeSlow(block * ranks * 8).buffer, 0, block * ranks) : kept;
+    result = fresh ? new Float64Array(Buffer.allocUnsafeSlow(block * ranks * 8).buffer, 0, block * ranks) : kept;
     for (let source = 0; source < ranks; source++) result.set(sendbuf.subarray(source * block, (source + 1) * block), source * block);
     barrier();
   };
@@ -90,6 +99,9 @@ function floorRank(data: FloorRankData, post: (secondsPerRep: number[]) => void)
     const started = performance.now();
     for (let i = 0; i < data.iterations; i++) call();
     secondsPerRep.push((performance.now() - started) / 1e3);
+  }
+  for (let source = 0; source < ranks; source++) {
+    if (result[(source + 1) * block - 1] !== rank + 1) throw new Error(`floor: rank ${rank}'s block ${source} was not copied`);
   }
   post(secondsPerRep);
 }
