@@ -177,7 +177,7 @@ export function measureOnMemory(c: BenchCase): Promise<MemoryMeasurement> {
 }
 
 /** This process's module loader flags (tsx's), without an --eval: the child loads .ts as this one does. */
-function loaderArgs(): string[] {
+export function loaderArgs(): string[] {
   const args: string[] = [];
   for (let i = 0; i < process.execArgv.length; i++) {
     const arg = process.execArgv[i]!;

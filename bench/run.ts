@@ -7,6 +7,7 @@
  * To add a section: write a `Section` (bench/types.ts) whose run() measures and builds its rows
  * from row descriptions (bench/rows.ts), and append it to `sections` below.
  */
+import { alltoallvFloorSection } from './alltoallv-floor-section.ts';
 import { awsSection } from './aws-section.ts';
 import { filesSection } from './files-section.ts';
 import { benchCases } from './cases.ts';
@@ -23,6 +24,7 @@ import type { Mpi4pyAvailability, Row, Section } from './types.ts';
 const sections: Section[] = [
   memorySection,
   threadsSection,
+  alltoallvFloorSection,
   awsSection,
   startupSection,
   valkeySection,
