@@ -19,12 +19,6 @@ const KICK = 0;
 /** At most this many waits in a row go without polling after polls that caught nothing. */
 const MAX_SKIPPED_SPINS = 64;
 
-/**
- * At most this many waits in a row start polling from a microtask; the next goes through the
- * event loop, so timers and the control port are served while a ping-pong runs without pause.
- */
-const MAX_WAITS_BETWEEN_TURNS = 64;
-
 export interface ThreadTransportOptions {
   rank: number;
   size: number;
@@ -80,8 +74,6 @@ export class ThreadTransport implements Transport {
   private skipAfterMiss = 0;
   private bellSeen = 0;
   private portBellSeen = 0;
-  /** Waits that started polling from a microtask since the event loop last ran awaitFrame. */
-  private waitsSinceTurn = 0;
   private readonly onPortFrame = (wire: PortFrame | typeof KICK) => {
     if (wire === KICK) this.drainRings();
     else this.accept(wire);
@@ -161,7 +153,7 @@ export class ThreadTransport implements Transport {
 
   rankWaits(wait: WaitDescription | undefined): void {
     this.waiting = wait !== undefined;
-    if (this.waiting) this.scheduleWait(true);
+    if (this.waiting) this.scheduleWait();
   }
 
   close(): Promise<void> {
@@ -206,32 +198,14 @@ export class ThreadTransport implements Transport {
     });
   }
 
-  /**
-   * `begun`: the program has just started to wait. Its polling then starts two microtasks later,
-   * once what the program queued with the wait has run (an event-loop turn costs more than a
-   * hop between threads); a wait that goes on after a poll, or one in a long run of them, polls
-   * after the microtasks of this turn, from the event loop: if the rank still waits then,
-   * nothing else is due.
-   */
-  private scheduleWait(begun = false): void {
+  private scheduleWait(): void {
     if (this.waitScheduled || this.closed) return;
     this.waitScheduled = true;
     // From now on this rank reads its bell before it sleeps: senders need not wake it.
     this.doorbells.watch(this.rank);
-    if (begun && this.waitsSinceTurn < MAX_WAITS_BETWEEN_TURNS) {
-      this.waitsSinceTurn++;
-      queueMicrotask(this.awaitFrameSoon);
-    } else {
-      setImmediate(this.awaitFrameAfterTurn);
-    }
+    // After the microtasks of this turn: if the rank still waits then, nothing else is due.
+    setImmediate(this.awaitFrame);
   }
-
-  private readonly awaitFrameSoon = (): void => queueMicrotask(this.awaitFrame);
-
-  private readonly awaitFrameAfterTurn = (): void => {
-    this.waitsSinceTurn = 0;
-    this.awaitFrame();
-  };
 
   /**
    * While this rank waits for a message: polls the doorbell for spinMs (unless polls have been
