@@ -8,6 +8,13 @@ import type { WaitDescription } from '../mpi/p2p/wait-description.ts';
 
 export type FrameKind = 'data' | 'ctrl';
 
+/**
+ * What a transport's send returns when the frame is already stored for its destination as send
+ * returns: a caller that sees this very promise may count the send complete at once (an isend's
+ * request), instead of a turn later.
+ */
+export const STORED: Promise<void> = Promise.resolve();
+
 export interface Frame {
   kind: FrameKind;
   /** World ranks. */

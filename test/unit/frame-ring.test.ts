@@ -115,6 +115,25 @@ describe('FrameRing (small frames between two threads through shared memory)', (
     }
   });
 
+  it('gives every frame its context, across contexts named before, refused frames, and more contexts than the table holds', () => {
+    const { writer, reader } = pair();
+    const contexts = ['w0', '', 'w0#c1', 'wé.s2'];
+    for (let i = 0; i < 1500; i++) contexts.push(`w${i}`);
+    const sent: string[] = [];
+    let seq = 0;
+    // A refused frame names no context: the next frame with it must still carry its bytes.
+    expect(writer.tryWrite(frame(seq, new Uint8Array(9000), { context: 'w.refused' }))).toBe(false);
+    for (let round = 0; round < 3; round++) {
+      for (const context of [...contexts, 'w.refused']) {
+        expect(writer.tryWrite(frame(seq++, Uint8Array.of(round), { context }))).toBe(true);
+        sent.push(context);
+        if (seq % 100 === 0) reader.drain(5, (f) => expect(f.context).toBe(sent[f.seq]));
+      }
+    }
+    const rest = drained(reader);
+    expect(rest.map((f) => f.context)).toEqual(sent.slice(rest[0]!.seq));
+  });
+
   it('copies an array at write: later changes by the sender do not reach the reader', () => {
     const { writer, reader } = pair();
     const array = Uint8Array.of(1, 2, 3);

@@ -3,9 +3,10 @@ import { ANY_TAG, PROC_NULL } from '../constants.ts';
 import type { Engine } from '../p2p/engine.ts';
 import type { InboundMessage, MatchPattern, PostedReceive, ReceiveHandler } from '../p2p/matching.ts';
 import {
-  completeRequest, failRequest, requestFor, startRequest, type Request, type RequestStatus, type Withdrawable,
+  completeRequest, failRequest, startRequest, type Request, type RequestStatus, type Withdrawable,
 } from '../p2p/request.ts';
 import type { WaitDescription } from '../p2p/wait-description.ts';
+import { STORED } from '../../transport/transport.ts';
 import type { Group } from './group.ts';
 
 /** Where a communicator's point-to-point requests live: its engine, its ranks, its context. */
@@ -21,7 +22,8 @@ export const PROC_NULL_STATUS: Readonly<RequestStatus> = Object.freeze({ source:
 /**
  * isend / issend: the send starts now (the value is already encoded, so the caller may reuse
  * its buffers); the request completes when the transport stored the message, or for
- * `synchronous` when a receive took it.
+ * `synchronous` when a receive took it. A transport that stored it as it returned (STORED)
+ * completes the request at once: its wait then neither blocks nor takes a turn.
  */
 export function startSend(space: PointToPointSpace, payload: Payload, dest: number, tag: number, synchronous: boolean): Request<undefined> {
   const operation = synchronous ? 'issend' : 'isend';
@@ -30,7 +32,10 @@ export function startSend(space: PointToPointSpace, payload: Payload, dest: numb
   const sending = synchronous
     ? space.engine.sendSynchronous(space.context, world, tag, payload)
     : space.engine.sendData(space.context, world, tag, payload);
-  return requestFor<undefined>('send', space.engine, shown, sending.then(() => undefined));
+  const request = startRequest<undefined>('send', space.engine, shown);
+  if (sending === STORED) completeRequest(request, undefined);
+  else sending.then(() => completeRequest(request, undefined), (error: unknown) => failRequest(request, error));
+  return request;
 }
 
 /** A send to PROC_NULL: done at once, nothing sent. */

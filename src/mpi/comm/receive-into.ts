@@ -24,13 +24,14 @@ export interface ReceivedInto {
 export function fillFrom(message: InboundMessage, source: number, buf: TypedArray): ReceivedInto {
   const found = typedArrayBytes(message.body);
   const type = elementTypeOf(buf)!;
-  const from = `the message from rank ${source} (tag ${message.tag})`;
   if (!found || found.type !== (type as unknown)) {
+    const from = `the message from rank ${source} (tag ${message.tag})`;
     if (!found) throw refusal('buf', buf, 'a TypedArray of the message\'s element type', `${from} is not a TypedArray: recvInto takes only TypedArray messages, recv takes any`);
     throw refusal('buf', buf, `a ${found.type.name} like the message`, `it is a ${type.name}, and ${from} holds a ${found.type.name}`);
   }
   const count = found.byteLength / type.BYTES_PER_ELEMENT;
   if (count > buf.length) {
+    const from = `the message from rank ${source} (tag ${message.tag})`;
     throw refusal('buf', buf, `a ${type.name} with room for the message's ${count} elements`,
       `MPI_ERR_TRUNCATE: it holds ${buf.length} elements, fewer than the ${count} of ${from}`);
   }

@@ -1,3 +1,5 @@
+import { STORED } from '../transport.ts';
+
 /**
  * Ranks that share one thread exchange messages through promises alone: a job whose ranks keep
  * sending never leaves the microtask queue, so no timer (the job's own timeout), no signal
@@ -11,8 +13,6 @@ export const YIELD_AFTER_MS = 10;
 /** Sends between two looks at the clock: reading it cost more than the rest of a small send. */
 const SENDS_PER_CLOCK_READ = 8;
 
-/** One settled promise serves every send that need not wait. */
-const AT_ONCE = Promise.resolve();
 
 export class EventLoopTurns {
   private lastTurnAt = performance.now();
@@ -22,9 +22,9 @@ export class EventLoopTurns {
   /** Resolves at once, or after a turn of the event loop when one is due. */
   afterSend(): Promise<void> {
     if (this.pending) return this.pending;
-    if (++this.sendsUnclocked < SENDS_PER_CLOCK_READ) return AT_ONCE;
+    if (++this.sendsUnclocked < SENDS_PER_CLOCK_READ) return STORED;
     this.sendsUnclocked = 0;
-    if (performance.now() - this.lastTurnAt < YIELD_AFTER_MS) return AT_ONCE;
+    if (performance.now() - this.lastTurnAt < YIELD_AFTER_MS) return STORED;
     this.pending = new Promise<void>((resolve) => {
       setImmediate(() => {
         this.lastTurnAt = performance.now();

@@ -6,8 +6,15 @@
 const RUNNING = 0;
 const WATCHING = 1;
 
-/** Int32 cells per rank: the bell, the wake state, the count of frames that went by a port. */
-const CELLS = 3;
+/**
+ * Int32 cells per rank: the bell, the wake state, the count of frames that went by a port, then
+ * padding to a cache line of its own, so a rank polling its bell does not pull in the line its
+ * peer is ringing (each ring would otherwise move the line between cores).
+ */
+const CELLS = 16;
+const BELL = 0;
+const STATE = 1;
+const PORT_BELL = 2;
 
 /**
  * The doorbells of the ranks of one job in threads, over shared memory. A sender rings the
@@ -39,28 +46,29 @@ export class Doorbells {
    * frame on a port is one already).
    */
   ring(dest: number, byPort: boolean): boolean {
-    if (byPort) Atomics.add(this.cells, 2 * this.size + dest, 1);
-    Atomics.add(this.cells, dest, 1);
-    return Atomics.load(this.cells, this.size + dest) === RUNNING;
+    const at = dest * CELLS;
+    if (byPort) Atomics.add(this.cells, at + PORT_BELL, 1);
+    Atomics.add(this.cells, at + BELL, 1);
+    return Atomics.load(this.cells, at + STATE) === RUNNING;
   }
 
   /** How many frames were rung for `rank` so far (it wraps: compare for equality only). */
   bell(rank: number): number {
-    return Atomics.load(this.cells, rank);
+    return Atomics.load(this.cells, rank * CELLS + BELL);
   }
 
   /** How many of them went by a port. */
   portBell(rank: number): number {
-    return Atomics.load(this.cells, 2 * this.size + rank);
+    return Atomics.load(this.cells, rank * CELLS + PORT_BELL);
   }
 
   /** `rank` waits, and will read its bell before its event loop sleeps: senders need not wake it. */
   watch(rank: number): void {
-    Atomics.store(this.cells, this.size + rank, WATCHING);
+    Atomics.store(this.cells, rank * CELLS + STATE, WATCHING);
   }
 
   /** `rank` goes back to its event loop: senders wake it by a message. Read the bell after this. */
   stopWatching(rank: number): void {
-    Atomics.store(this.cells, this.size + rank, RUNNING);
+    Atomics.store(this.cells, rank * CELLS + STATE, RUNNING);
   }
 }

@@ -5,9 +5,23 @@ import type { Frame } from '../transport.ts';
 const RING_BYTES = 64 * 1024;
 /** Larger frames (and whatever does not fit) take the port, which transfers buffers without a copy. */
 const MAX_RECORD_BYTES = 8 * 1024;
-const INDEX_BYTES = 8;
-/** Record header: length, kind, body format, context length, source, seq, tag, body length. */
-const HEADER_BYTES = 24;
+/**
+ * The write offset, then the read offset, each on a cache line of its own and apart from the
+ * records: the writer's stores and the reader's do not move one line back and forth.
+ */
+const INDEX_BYTES = 128;
+const WRITE = 0;
+const READ = 16;
+/**
+ * Record header: length, kind, body format, context length, source, seq, tag, body length, context
+ * id. The context's bytes follow only when the record names a context for the first time (or one
+ * beyond the table): after that its id stands for it, so neither side encodes nor decodes it again.
+ */
+const HEADER_BYTES = 32;
+/** A context id that stands for no table entry: the context's bytes follow (none for ''). */
+const INLINE_CONTEXT = -1;
+/** Contexts one ring gives ids to; more (a program that makes communicators without end) travel inline. */
+const MAX_CONTEXT_IDS = 1024;
 /** Records, and the bodies in them, start at multiples of this: any element type can be read in place. */
 const ALIGN = 8;
 /** A length that means "the rest of the ring is unused: go on from its start". */
@@ -41,9 +55,13 @@ export class FrameRing {
   /** The same memory as `bytes`: its `slice` copies (a Buffer's would not). */
   private readonly array: Uint8Array;
   private readonly view: DataView;
+  /** Writing side: the id each context was given, in the order the reader first saw them. */
+  private readonly contextIds = new Map<string, number>();
+  /** Reading side: the contexts by id. */
+  private readonly contexts: string[] = [];
 
   constructor(private readonly memory: SharedArrayBuffer) {
-    this.offsets = new Int32Array(memory, 0, 2);
+    this.offsets = new Int32Array(memory, 0, INDEX_BYTES / Int32Array.BYTES_PER_ELEMENT);
     this.bytes = Buffer.from(memory, INDEX_BYTES, RING_BYTES);
     this.array = new Uint8Array(memory, INDEX_BYTES, RING_BYTES);
     this.view = new DataView(memory, INDEX_BYTES, RING_BYTES);
@@ -75,12 +93,20 @@ export class FrameRing {
       body = frame.body;
       bodyBytes = body.byteLength;
     }
-    const contextBytes = Buffer.byteLength(frame.context);
+    const { context } = frame;
+    let contextId = this.contextIds.get(context);
+    let contextBytes = 0;
+    let named = false;
+    if (contextId === undefined) {
+      contextBytes = Buffer.byteLength(context);
+      named = contextBytes > 0 && this.contextIds.size < MAX_CONTEXT_IDS;
+      contextId = named ? this.contextIds.size : INLINE_CONTEXT;
+    }
     const bodyOffset = alignUp(HEADER_BYTES + contextBytes);
     const size = alignUp(bodyOffset + bodyBytes);
     if (size > MAX_RECORD_BYTES) return false;
-    const write = Atomics.load(this.offsets, 0);
-    const read = Atomics.load(this.offsets, 1);
+    const write = Atomics.load(this.offsets, WRITE);
+    const read = Atomics.load(this.offsets, READ);
     let at = write & (RING_BYTES - 1);
     const skip = at + size > RING_BYTES ? RING_BYTES - at : 0;
     if (((write - read) | 0) + skip + size > RING_BYTES) return false;
@@ -97,19 +123,21 @@ export class FrameRing {
     view.setInt32(at + 12, frame.seq, true);
     view.setInt32(at + 16, frame.tag, true);
     view.setInt32(at + 20, bodyBytes, true);
-    if (contextBytes) this.bytes.write(frame.context, at + HEADER_BYTES, 'utf8');
+    view.setInt32(at + 24, contextId, true);
+    if (contextBytes) this.bytes.write(context, at + HEADER_BYTES, 'utf8');
     if (json !== undefined) this.bytes.write(json, at + bodyOffset, 'utf8');
     else if (format === NUMBER_BODY) view.setFloat64(at + bodyOffset, number, true);
     else this.array.set(body!, at + bodyOffset);
     // The reader reads the record only after it sees the new offset.
-    Atomics.store(this.offsets, 0, (write + skip + size) | 0);
+    Atomics.store(this.offsets, WRITE, (write + skip + size) | 0);
+    if (named) this.contextIds.set(context, contextId);
     return true;
   }
 
   /** Hands every frame written so far to `deliver`, in order; returns how many. */
   drain(dest: number, deliver: (frame: Frame) => void): number {
-    let read = Atomics.load(this.offsets, 1);
-    const write = Atomics.load(this.offsets, 0);
+    let read = Atomics.load(this.offsets, READ);
+    const write = Atomics.load(this.offsets, WRITE);
     let delivered = 0;
     while (read !== write) {
       const at = read & (RING_BYTES - 1);
@@ -121,11 +149,11 @@ export class FrameRing {
       const frame = this.readRecord(at, dest);
       read = (read + size) | 0;
       // The record was copied out: its space may be written again.
-      Atomics.store(this.offsets, 1, read);
+      Atomics.store(this.offsets, READ, read);
       deliver(frame);
       delivered++;
     }
-    Atomics.store(this.offsets, 1, read);
+    Atomics.store(this.offsets, READ, read);
     return delivered;
   }
 
@@ -136,6 +164,14 @@ export class FrameRing {
     const contextAt = at + HEADER_BYTES;
     const bodyAt = alignUp(contextAt + contextBytes);
     const format = view.getUint8(at + 5);
+    const contextId = view.getInt32(at + 24, true);
+    let context: string;
+    if (contextBytes > 0) {
+      context = this.bytes.toString('utf8', contextAt, contextAt + contextBytes);
+      if (contextId !== INLINE_CONTEXT) this.contexts[contextId] = context;
+    } else {
+      context = contextId === INLINE_CONTEXT ? '' : this.contexts[contextId]!;
+    }
     // Copied out (JSON.parse, or an array of its own): the ring's space is reused.
     const body = format === JSON_BODY
       ? new InProcessValue(JSON.parse(this.bytes.toString('utf8', bodyAt, bodyAt + bodyBytes)))
@@ -149,7 +185,7 @@ export class FrameRing {
       source: view.getInt32(at + 8, true),
       dest,
       seq: view.getInt32(at + 12, true),
-      context: contextBytes ? this.bytes.toString('utf8', contextAt, contextAt + contextBytes) : '',
+      context,
       tag: view.getInt32(at + 16, true),
       body,
     };
@@ -160,41 +196,47 @@ function alignUp(bytes: number): number {
   return (bytes + ALIGN - 1) & ~(ALIGN - 1);
 }
 
+/** The objects the check below has entered (values are small: a list beats a Set). */
+const entered: object[] = [];
+let checkBudget = 0;
+
 /**
  * Whether JSON gives back exactly what a structured clone would: strings, booleans, null,
  * finite numbers other than -0, and plain objects and dense arrays of them, with no object
  * reached twice (a clone keeps shared references shared) and no "__proto__" key.
  */
 function reproducedByJson(root: unknown): boolean {
-  // A list, not a Set: values here are small (JSON_CHECK_BUDGET), and most are one object.
-  const seen: object[] = [];
-  let budget = JSON_CHECK_BUDGET;
-  const exact = (value: unknown): boolean => {
-    if (value === null) return true;
-    switch (typeof value) {
-      case 'string':
-      case 'boolean':
-        return true;
-      case 'number':
-        return Number.isFinite(value) && !Object.is(value, -0);
-      case 'object':
-        break;
-      default:
-        return false;
-    }
-    if (--budget < 0 || seen.includes(value as object)) return false;
-    seen.push(value as object);
-    const prototype = Object.getPrototypeOf(value);
-    if (prototype === Array.prototype && Array.isArray(value)) {
-      if (Object.keys(value).length !== value.length) return false; // holes or extra properties
-      for (let i = 0; i < value.length; i++) if (!exact(value[i])) return false;
+  checkBudget = JSON_CHECK_BUDGET;
+  const exact = exactInJson(root);
+  entered.length = 0;
+  return exact;
+}
+
+function exactInJson(value: unknown): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
       return true;
-    }
-    if (prototype !== Object.prototype && prototype !== null) return false;
-    for (const key of Object.keys(value as object)) {
-      if (key === '__proto__' || !exact((value as Record<string, unknown>)[key])) return false;
-    }
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (--checkBudget < 0 || entered.includes(value as object)) return false;
+  entered.push(value as object);
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype === Array.prototype && Array.isArray(value)) {
+    if (Object.keys(value).length !== value.length) return false; // holes or extra properties
+    for (let i = 0; i < value.length; i++) if (!exactInJson(value[i])) return false;
     return true;
-  };
-  return exact(root);
+  }
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  for (const key in value as object) {
+    // for-in also walks inherited keys: a null-prototype or plain object has none of its own prototype's.
+    if (key === '__proto__' || !exactInJson((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
 }

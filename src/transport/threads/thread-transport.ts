@@ -1,7 +1,7 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { InProcessValue, UnencodedView, encode } from '../../mpi/codec/codec.ts';
 import type { WaitDescription } from '../../mpi/p2p/wait-description.ts';
-import type { Frame, Transport } from '../transport.ts';
+import { STORED, type Frame, type Transport } from '../transport.ts';
 import { Doorbells } from './doorbell.ts';
 import { FrameRing } from './frame-ring.ts';
 
@@ -15,8 +15,6 @@ export type PortFrame = [kind: 0 | 1, source: number, seq: number, context: stri
 /** Posted on a port after a frame went into the ring of that pair, to wake a receiver that is not polling. */
 const KICK = 0;
 
-/** What every send returns: the frame is on its way once send returns (one promise for all). */
-const SENT = Promise.resolve();
 
 /** At most this many waits in a row go without polling after polls that caught nothing. */
 const MAX_SKIPPED_SPINS = 64;
@@ -119,7 +117,7 @@ export class ThreadTransport implements Transport {
     // A small frame goes into shared memory, straight from the sender's value or array.
     if (port && this.outgoing[frame.dest]!.tryWrite(frame)) {
       if (this.doorbells.ring(frame.dest, false)) port.postMessage(KICK);
-      return SENT;
+      return STORED;
     }
     // Any other way needs the array's bytes now: the sender may change it once send returns.
     if (frame.body instanceof UnencodedView) frame = { ...frame, body: encode(frame.body.value) };
@@ -129,7 +127,7 @@ export class ThreadTransport implements Transport {
       const own = isValue ? { ...frame, body: new InProcessValue(structuredClone((frame.body as InProcessValue).value)) } : frame;
       if (this.deliver) this.deliver(own);
       else this.early.push(own);
-      return SENT;
+      return STORED;
     }
     // A value waiting for its channel is cloned now: the sender may change it once send returns.
     const body = isValue ? (port ? (frame.body as InProcessValue).value : structuredClone((frame.body as InProcessValue).value)) : frame.body;
@@ -144,7 +142,7 @@ export class ThreadTransport implements Transport {
       }
       queued.push(wire);
     }
-    return SENT;
+    return STORED;
   }
 
   start(deliver: (frame: Frame) => void): void {
