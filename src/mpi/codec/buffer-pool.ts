@@ -13,28 +13,34 @@
 export const MIN_POOLED_BYTES = 128;
 /** Below this a frame is small: many of them fit in little memory, so their share is bounded apart. */
 const SMALL_BYTES = 64 * 1024;
-/** What the pool keeps while idle. */
+/** What the pool keeps. */
 const MAX_POOLED_BYTES = 128 * 2 ** 20;
-/**
- * A burst over MAX_POOLED_BYTES (a step's large frames, a closed file's pieces) is kept this long,
- * up to this much, for the next step of a loop to take again; then the pool shrinks to its cap.
- */
-const MAX_BURST_BYTES = 512 * 2 ** 20;
-const BURST_HOLD_MS = 1000;
 const MAX_POOLED_SMALL_BYTES = 4 * 2 ** 20;
+/**
+ * Large buffers given back past MAX_POOLED_BYTES (a step's large frames, a closed file's pieces)
+ * are held weakly: one the collector has not reclaimed yet serves the next take of its size,
+ * and none is kept from it. At most this many are remembered a size.
+ */
+const WEAK_PER_SIZE = 64;
 
 const free = new Map<number, ArrayBuffer[]>();
+const weak = new Map<number, WeakRef<ArrayBuffer>[]>();
 let pooledBytes = 0;
 let pooledSmallBytes = 0;
-let shrinkTimer: ReturnType<typeof setTimeout> | undefined;
 
 /** A buffer of exactly `byteLength` bytes, uninitialised, at offset 0 of its own ArrayBuffer. */
 export function takeBuffer(byteLength: number): Buffer {
-  const reused = byteLength >= MIN_POOLED_BYTES ? free.get(byteLength)?.pop() : undefined;
+  if (byteLength < MIN_POOLED_BYTES) return Buffer.allocUnsafeSlow(byteLength);
+  const reused = free.get(byteLength)?.pop();
   if (reused) {
     pooledBytes -= byteLength;
     if (byteLength < SMALL_BYTES) pooledSmallBytes -= byteLength;
     return Buffer.from(reused, 0, byteLength);
+  }
+  const refs = weak.get(byteLength);
+  while (refs && refs.length > 0) {
+    const alive = refs.pop()!.deref();
+    if (alive) return Buffer.from(alive, 0, byteLength);
   }
   return Buffer.allocUnsafeSlow(byteLength);
 }
@@ -47,28 +53,18 @@ export function recycle(view: ArrayBufferView): void {
   if (!(buffer instanceof ArrayBuffer)) return;
   const bytes = buffer.byteLength;
   const small = bytes < SMALL_BYTES;
-  if (bytes < MIN_POOLED_BYTES || pooledBytes + bytes > MAX_BURST_BYTES || (small && pooledSmallBytes + bytes > MAX_POOLED_SMALL_BYTES)) return;
+  if (bytes < MIN_POOLED_BYTES || (small && pooledSmallBytes + bytes > MAX_POOLED_SMALL_BYTES)) return;
+  if (pooledBytes + bytes > MAX_POOLED_BYTES) {
+    if (small) return;
+    let refs = weak.get(bytes);
+    if (!refs) weak.set(bytes, (refs = []));
+    if (refs.length >= WEAK_PER_SIZE) refs.splice(0, refs.length - WEAK_PER_SIZE + 1);
+    refs.push(new WeakRef(buffer));
+    return;
+  }
   let list = free.get(bytes);
   if (!list) free.set(bytes, (list = []));
   list.push(buffer);
   pooledBytes += bytes;
   if (small) pooledSmallBytes += bytes;
-  if (pooledBytes > MAX_POOLED_BYTES && !shrinkTimer) {
-    shrinkTimer = setTimeout(shrinkToCap, BURST_HOLD_MS);
-    shrinkTimer.unref();
-  }
-}
-
-/** Drops the largest buffers until the pool is within its idle cap. */
-function shrinkToCap(): void {
-  shrinkTimer = undefined;
-  for (const size of [...free.keys()].sort((a, b) => b - a)) {
-    const list = free.get(size)!;
-    while (pooledBytes > MAX_POOLED_BYTES && list.pop()) {
-      pooledBytes -= size;
-      if (size < SMALL_BYTES) pooledSmallBytes -= size;
-    }
-    if (list.length === 0) free.delete(size);
-    if (pooledBytes <= MAX_POOLED_BYTES) return;
-  }
 }
