@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { concatBytes } from '../../src/file/concat-bytes.ts';
 import { delimiterEndAtOrAfter, readShare } from '../../src/file/partition.ts';
 
 const encoder = new TextEncoder();
@@ -19,16 +20,6 @@ async function shares(text: string | Uint8Array, ranks: number, delimiter: strin
 }
 
 const text = (pieces: Uint8Array[]) => pieces.map((piece) => new TextDecoder().decode(piece));
-
-function concatenated(pieces: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
-}
 
 /**
  * The shares' lengths by the definition, scanning the whole object: rank i's share ends at the
@@ -105,7 +96,7 @@ describe('readPartition: every boundary moves to the end of the next delimiter',
       const d = encoder.encode(delimiter);
       // A small lookahead, so the reads that extend a share past its first window run too.
       const { pieces } = await shares(object, ranks, delimiter, 1 + random(8));
-      expect(concatenated(pieces)).toEqual(object);
+      expect(concatBytes(pieces)).toEqual(object);
       expect(pieces.map((piece) => piece.length)).toEqual(definedShareLengths(object, ranks, d));
       let at = 0;
       for (const [rank, piece] of pieces.entries()) {
