@@ -19,9 +19,11 @@ const MAX_POOLED_SMALL_BYTES = 4 * 2 ** 20;
 /**
  * Large buffers given back past MAX_POOLED_BYTES (a step's large frames, a closed file's pieces)
  * are held weakly: one the collector has not reclaimed yet serves the next take of its size,
- * and none is kept from it. At most this many are remembered a size.
+ * and none is kept from it. At most WEAK_PER_SIZE are remembered a size, for the WEAK_SIZES sizes
+ * given back last.
  */
 const WEAK_PER_SIZE = 64;
+const WEAK_SIZES = 256;
 
 const free = new Map<number, ArrayBuffer[]>();
 const weak = new Map<number, WeakRef<ArrayBuffer>[]>();
@@ -31,8 +33,10 @@ let pooledSmallBytes = 0;
 /** A buffer of exactly `byteLength` bytes, uninitialised, at offset 0 of its own ArrayBuffer. */
 export function takeBuffer(byteLength: number): Buffer {
   if (byteLength < MIN_POOLED_BYTES) return Buffer.allocUnsafeSlow(byteLength);
-  const reused = free.get(byteLength)?.pop();
+  const list = free.get(byteLength);
+  const reused = list?.pop();
   if (reused) {
+    if (list!.length === 0) free.delete(byteLength);
     pooledBytes -= byteLength;
     if (byteLength < SMALL_BYTES) pooledSmallBytes -= byteLength;
     return Buffer.from(reused, 0, byteLength);
@@ -57,7 +61,14 @@ export function recycle(view: ArrayBufferView): void {
   if (pooledBytes + bytes > MAX_POOLED_BYTES) {
     if (small) return;
     let refs = weak.get(bytes);
-    if (!refs) weak.set(bytes, (refs = []));
+    if (refs) {
+      // Last given back: its size moves to the end, so the sizes dropped first are the stalest.
+      weak.delete(bytes);
+    } else {
+      refs = [];
+      if (weak.size >= WEAK_SIZES) weak.delete(weak.keys().next().value!);
+    }
+    weak.set(bytes, refs);
     if (refs.length >= WEAK_PER_SIZE) refs.splice(0, refs.length - WEAK_PER_SIZE + 1);
     refs.push(new WeakRef(buffer));
     return;
