@@ -2,6 +2,7 @@ import { parseFileUrl } from '../file/file-url.ts';
 import type { ModeledFileSource } from '../model/modeled-file-store.ts';
 import type { FileRequestFigures } from '../model/model-run.ts';
 import { UsageError } from './command.ts';
+import { grouped } from '../report/grouped.ts';
 
 const UNITS: Record<string, number> = {
   '': 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3, TIB: 1024 ** 4,
@@ -42,7 +43,7 @@ function byteSize(flag: string, text: string): number {
 /** The report's line of the job's file requests, or none. */
 export function fileRequestsLine(files: FileRequestFigures | undefined): string[] {
   if (!files) return [];
-  const operations = Object.entries(files.byOperation).map(([operation, requests]) => `${operation} ${requests.toLocaleString('en-US')}`).join(' · ');
+  const operations = Object.entries(files.byOperation).map(([operation, requests]) => `${operation} ${grouped(requests)}`).join(' · ');
   return [`  files        ${operations} (in the S3 counts) · read ${mebibytes(files.bytesRead)} · wrote ${mebibytes(files.bytesWritten)}`];
 }
 

@@ -3,6 +3,7 @@ import type { ModelReport, ModeledFailure } from '../model/model-run.ts';
 import { sweepCollectives, sweepMarks, type SweepEntry } from '../report/sweep-page.ts';
 import { UsageError } from './command.ts';
 import { describeFailure } from './job-report.ts';
+import { grouped } from '../report/grouped.ts';
 
 /** `--sizes 16,64,256`: the job sizes of a sweep, each in 1..MAX_SIZE, each once, in the order given. */
 export function parseSizes(text: string): number[] {
@@ -33,7 +34,7 @@ export async function runSweep(
 ): Promise<SweepOutcome[]> {
   const outcomes: SweepOutcome[] = [];
   for (const [index, size] of sizes.entries()) {
-    const step = `[${index + 1}/${sizes.length}] ${size.toLocaleString('en-US')} rank${size === 1 ? '' : 's'}`;
+    const step = `[${index + 1}/${sizes.length}] ${grouped(size)} rank${size === 1 ? '' : 's'}`;
     progress(`${step}: modeling…`);
     try {
       const report = await model(size);
@@ -86,17 +87,17 @@ export function sweepTable(outcomes: readonly SweepOutcome[]): string {
   for (const entry of entries) {
     const f = entry.figures;
     if (!f) {
-      rows.push([entry.size.toLocaleString('en-US')]);
+      rows.push([grouped(entry.size)]);
       failed.set(rows.length - 1, entry.error);
       continue;
     }
     const requests = f.requests.sqs + f.requests.s3Put + f.requests.s3Get + f.requests.lambdaInvoke;
     rows.push([
-      f.size.toLocaleString('en-US'),
+      grouped(f.size),
       seconds(f.startupSeconds), seconds(f.runSeconds), seconds(f.cleanupSeconds), seconds(f.totalSeconds),
       ...collectives.map((name) => (f.collectives[name] ? seconds(f.collectives[name].seconds) : '–')),
       f.pointToPoint?.calls ? seconds(f.pointToPoint.seconds) : '–',
-      requests.toLocaleString('en-US'),
+      grouped(requests),
       dollars(f.costUsd),
       [marks.cheapest === f.size ? 'cheapest' : '', marks.fastest === f.size ? 'fastest' : ''].filter(Boolean).join(', '),
     ]);

@@ -3,6 +3,7 @@ import type { ChromeTrace } from '../runtime/trace/chrome-trace.ts';
 import { CATEGORY_COLORS, escapeHtml, formatDollars, formatSeconds, htmlPage, htmlTable } from './html-page.ts';
 import { longestWaits, slowestRanks, timelineOf } from './job-timeline.ts';
 import { MAX_LANES, SLOWEST_APART, timelineSvg } from './timeline-svg.ts';
+import { grouped } from './grouped.ts';
 
 /** Everything the job report shows; each edge (run, run --stage, model, GET /runs/{jobId}/report) fills what it knows. */
 export interface JobReportInput {
@@ -47,7 +48,7 @@ export function renderJobReport(input: JobReportInput): string {
 
 function summary(input: JobReportInput): string {
   const rows: Array<[string, string]> = [
-    ['ranks', `<span data-field="ranks">${input.size.toLocaleString('en-US')}</span>`],
+    ['ranks', `<span data-field="ranks">${grouped(input.size)}</span>`],
     ['result', `<span class="status status-${input.status}" data-field="status">${input.status}</span>${input.error ? ` <pre>${escapeHtml(input.error)}</pre>` : ''}`],
   ];
   if (input.durationMs !== undefined) rows.push(['total', `<span data-field="total-seconds" data-value="${input.durationMs / 1000}">${formatSeconds(input.durationMs / 1000)}</span>`]);
@@ -67,9 +68,9 @@ function timelineSections(trace: ChromeTrace): string {
   const legend = ['startup', 'compute', 'wait', 'send', 'cleanup']
     .map((category) => `<span><i style="background:${CATEGORY_COLORS[category]}"></i>${category === 'wait' ? 'waiting in an MPI call' : category}</span>`).join('');
   const banded = timeline.size > MAX_LANES
-    ? `<p class="note">${timeline.size.toLocaleString('en-US')} ranks: the ${SLOWEST_APART} slowest have lanes of their own; the others are drawn in bands of neighbouring ranks, each moment coloured by what most of the band did. Hover a span for its call, peer, tag or root.</p>`
+    ? `<p class="note">${grouped(timeline.size)} ranks: the ${SLOWEST_APART} slowest have lanes of their own; the others are drawn in bands of neighbouring ranks, each moment coloured by what most of the band did. Hover a span for its call, peer, tag or root.</p>`
     : '<p class="note">A lane per rank. Hover a span for its call, peer, tag or root.</p>';
-  const dropped = timeline.droppedCalls ? `<p class="note">${timeline.droppedCalls.toLocaleString('en-US')} calls beyond the trace's limit per rank are not drawn.</p>` : '';
+  const dropped = timeline.droppedCalls ? `<p class="note">${grouped(timeline.droppedCalls)} calls beyond the trace's limit per rank are not drawn.</p>` : '';
   const slow = slowestRanks(timeline, LISTED).map((lane) => [
     `rank ${lane.rank}`,
     formatSeconds(lane.endUs / 1e6),
@@ -107,7 +108,7 @@ function outputSection(output: readonly OutputLine[], size: number): string {
   });
   const table = htmlTable(['rank', 'lines', `first and last ${OUTPUT_ENDS} lines`], rows, 'output');
   // A thousand ranks' lines would bury the page: they stay one click away.
-  const body = size > MAX_LANES ? `<details><summary>${byRank.size.toLocaleString('en-US')} ranks printed; show their first and last lines</summary>\n${table}\n</details>` : table;
+  const body = size > MAX_LANES ? `<details><summary>${grouped(byRank.size)} ranks printed; show their first and last lines</summary>\n${table}\n</details>` : table;
   return `<h2>Output</h2>\n${body}`;
 }
 

@@ -1,5 +1,6 @@
 import { escapeHtml } from './html-page.ts';
 import { niceStep } from './timeline-svg.ts';
+import { grouped } from './grouped.ts';
 
 export interface ChartSeries {
   name: string;
@@ -40,7 +41,7 @@ export function lineChartSvg(chart: LineChart): string {
     parts.push(`<line x1="${LEFT}" y1="${yOf(y)}" x2="${WIDTH - RIGHT}" y2="${yOf(y)}" stroke="#e4e7eb"/><text x="${LEFT - 6}" y="${yOf(y) + 4}" text-anchor="end">${escapeHtml(chart.formatY(y))}</text>`);
   }
   for (const x of xs) {
-    parts.push(`<line x1="${xOf(x)}" y1="${TOP + plotH}" x2="${xOf(x)}" y2="${TOP + plotH + 5}" stroke="#616e7c"/><text x="${xOf(x)}" y="${TOP + plotH + 17}" text-anchor="middle">${x.toLocaleString('en-US')}</text>`);
+    parts.push(`<line x1="${xOf(x)}" y1="${TOP + plotH}" x2="${xOf(x)}" y2="${TOP + plotH + 5}" stroke="#616e7c"/><text x="${xOf(x)}" y="${TOP + plotH + 17}" text-anchor="middle">${grouped(x)}</text>`);
   }
   parts.push(`<line x1="${LEFT}" y1="${TOP + plotH}" x2="${WIDTH - RIGHT}" y2="${TOP + plotH}" stroke="#616e7c"/>`);
   parts.push(`<text x="${LEFT + plotW / 2}" y="${HEIGHT - 8}" text-anchor="middle">${escapeHtml(chart.xLabel)} (log scale)</text>`);

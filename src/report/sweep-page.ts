@@ -1,5 +1,6 @@
 import { escapeHtml, formatDollars, formatSeconds, htmlPage } from './html-page.ts';
 import { lineChartSvg } from './line-chart-svg.ts';
+import { grouped } from './grouped.ts';
 
 /** A modeled job's figures, as `model --json` prints them (the fields the sweep shows). */
 export interface SizeFigures {
@@ -46,15 +47,15 @@ export function renderSweepReport(input: SweepInput): string {
   const headers = ['ranks', 'start-up', 'run', 'clean-up', 'total', ...collectives, 'point-to-point', 'requests', 'cost', ''];
   const rows = input.entries.map((entry) => {
     const f = entry.figures;
-    if (!f) return `<tr class="failed" data-size="${entry.size}"><td class="num">${entry.size.toLocaleString('en-US')}</td><td colspan="${headers.length - 1}">failed: ${escapeHtml(entry.error)}</td></tr>`;
+    if (!f) return `<tr class="failed" data-size="${entry.size}"><td class="num">${grouped(entry.size)}</td><td colspan="${headers.length - 1}">failed: ${escapeHtml(entry.error)}</td></tr>`;
     const requests = f.requests.sqs + f.requests.s3Put + f.requests.s3Get + f.requests.lambdaInvoke;
     const cells = [
-      f.size.toLocaleString('en-US'),
+      grouped(f.size),
       formatSeconds(f.startupSeconds), formatSeconds(f.runSeconds), formatSeconds(f.cleanupSeconds),
       `<span data-field="total-seconds" data-value="${f.totalSeconds}">${formatSeconds(f.totalSeconds)}</span>`,
       ...collectives.map((name) => (f.collectives[name] ? formatSeconds(f.collectives[name].seconds) : '–')),
       f.pointToPoint?.calls ? formatSeconds(f.pointToPoint.seconds) : '–',
-      `<span title="SQS ${f.requests.sqs}, S3 PUT ${f.requests.s3Put}, S3 GET ${f.requests.s3Get}, Lambda Invoke ${f.requests.lambdaInvoke}">${requests.toLocaleString('en-US')}</span>`,
+      `<span title="SQS ${f.requests.sqs}, S3 PUT ${f.requests.s3Put}, S3 GET ${f.requests.s3Get}, Lambda Invoke ${f.requests.lambdaInvoke}">${grouped(requests)}</span>`,
       `<span data-field="cost-usd" data-value="${f.costUsd}">${formatDollars(f.costUsd)}</span>`,
     ].map((cell) => `<td class="num">${cell}</td>`);
     const badges = [

@@ -1,5 +1,6 @@
 import { CATEGORY_COLORS, escapeHtml, formatSeconds } from './html-page.ts';
 import { slowestRanks, type JobTimeline, type LaneSpan, type RankLane } from './job-timeline.ts';
+import { grouped } from './grouped.ts';
 
 /** Up to this many ranks, every rank has a lane of its own. */
 export const MAX_LANES = 64;
@@ -36,7 +37,7 @@ export function timelineSvg(timeline: JobTimeline): string {
     rows.push({ kind: 'gap', label: `the ${SLOWEST_APART} slowest ranks` });
     for (const lane of slowestRanks(timeline, SLOWEST_APART)) rows.push({ kind: 'lane', lane, label: `rank ${lane.rank}` });
     const perBand = Math.ceil(timeline.size / BANDS);
-    rows.push({ kind: 'gap', label: `all ${timeline.size.toLocaleString('en-US')} ranks, ${perBand} a band` });
+    rows.push({ kind: 'gap', label: `all ${grouped(timeline.size)} ranks, ${perBand} a band` });
     for (let first = 0; first < timeline.size; first += perBand) {
       const lanes = timeline.lanes.slice(first, first + perBand);
       rows.push({ kind: 'band', lanes, label: `ranks ${first}–${lanes.at(-1)!.rank}` });

@@ -14,6 +14,7 @@ import { EXIT_FAILED, EXIT_OK, UsageError, exitCodeOf, parseCommandLine, type Cl
 import { describeFailure } from '../job-report.ts';
 import { JOB_FLAGS, jobArguments } from '../job-arguments.ts';
 import { readyForProgramFile } from '../typescript-loader.ts';
+import { grouped } from '../../report/grouped.ts';
 
 const usage = () => `Usage: lambda-mpi model <program-name | file.ts> -n <ranks> [options]
        lambda-mpi model <program-name | file.ts> --sizes <N,N,…> [options]
@@ -170,7 +171,7 @@ function heading(target: string, what: string, r: ModelReport): string {
 
 /** The job report of a modeled job: its figures, its timeline on the model's clock, its output. */
 function modeledJobReport(target: string, r: ModelReport, output: OutputLine[]): JobReportInput {
-  const count = r.size.toLocaleString('en-US');
+  const count = grouped(r.size);
   return {
     title: `${target} on ${count} modeled Lambdas`,
     placement: `modeled, not run on AWS (${assumptionsLine(r)})`,
@@ -187,7 +188,7 @@ function modeledJobReport(target: string, r: ModelReport, output: OutputLine[]):
 }
 
 function describe(target: string, r: ModelReport): string {
-  const count = (n: number) => n.toLocaleString('en-US');
+  const count = grouped;
   const lines = [
     heading(target, `${count(r.size)} modeled Lambdas`, r),
     `  start-up     ${seconds(r.startupSeconds).padStart(10)}   until every rank's program runs`,
