@@ -3,7 +3,7 @@ import { Doorbells } from '../../src/transport/threads/doorbell.ts';
 
 describe('Doorbells (how a sender wakes a rank in another thread)', () => {
   it('asks for a message to the event loop only of a receiver that does not watch its bell', () => {
-    const doorbells = new Doorbells(Doorbells.memoryFor(3), 3);
+    const doorbells = new Doorbells(Doorbells.memoryFor(3));
     expect(doorbells.ring(2, false)).toBe(true);
     doorbells.watch(2);
     expect(doorbells.ring(2, false)).toBe(false);
@@ -13,7 +13,7 @@ describe('Doorbells (how a sender wakes a rank in another thread)', () => {
   });
 
   it('counts every ring on the bell, and those by a port apart', () => {
-    const doorbells = new Doorbells(Doorbells.memoryFor(2), 2);
+    const doorbells = new Doorbells(Doorbells.memoryFor(2));
     doorbells.ring(0, false);
     doorbells.ring(0, true);
     doorbells.ring(1, true);

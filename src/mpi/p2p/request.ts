@@ -328,7 +328,7 @@ export function failRequest(request: Request, error: unknown): void {
   fail(request, error);
 }
 
-/** A request that settles with `operation`: a send's store, later a nonblocking collective's schedule. */
+/** A request that settles with `operation`: a nonblocking collective's schedule (sends build theirs in startSend, to see STORED). */
 export function requestFor<T>(kind: RequestKind, waits: WaitStates, shown: WaitDescription, operation: Promise<T>): Request<T> {
   const request = make<T>(kind, waits, shown);
   operation.then((value) => complete(request, value), (error: unknown) => fail(request, error));

@@ -13,7 +13,6 @@ export const YIELD_AFTER_MS = 10;
 /** Sends between two looks at the clock: reading it cost more than the rest of a small send. */
 const SENDS_PER_CLOCK_READ = 8;
 
-
 export class EventLoopTurns {
   private lastTurnAt = performance.now();
   private pending: Promise<void> | undefined;

@@ -29,10 +29,7 @@ const PORT_BELL = 2;
 export class Doorbells {
   private readonly cells: Int32Array;
 
-  constructor(
-    memory: SharedArrayBuffer,
-    readonly size: number,
-  ) {
+  constructor(memory: SharedArrayBuffer) {
     this.cells = new Int32Array(memory);
   }
 

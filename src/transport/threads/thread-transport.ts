@@ -15,7 +15,6 @@ export type PortFrame = [kind: 0 | 1, source: number, seq: number, context: stri
 /** Posted on a port after a frame went into the ring of that pair, to wake a receiver that is not polling. */
 const KICK = 0;
 
-
 /** At most this many waits in a row go without polling after polls that caught nothing. */
 const MAX_SKIPPED_SPINS = 64;
 
@@ -89,7 +88,7 @@ export class ThreadTransport implements Transport {
     this.size = options.size;
     this.ports = new Array(options.size).fill(undefined);
     this.outgoing = new Array(options.size).fill(undefined);
-    this.doorbells = new Doorbells(options.doorbells, options.size);
+    this.doorbells = new Doorbells(options.doorbells);
   }
 
   /** The channel to `peer` has arrived: frames queued for it leave now. */

@@ -157,7 +157,7 @@ export class ValkeyTransport implements Transport {
   private flush(dest: number): void {
     const lane = this.lanes.get(dest)!;
     this.lanes.delete(dest);
-    const key = this.inboxKeys[dest] ?? inboxKey(this.options.settings.keyPrefix, this.options.jobId, dest, this.options.generation);
+    const key = this.inboxKeys[dest]!;
     let messages: Buffer[];
     try {
       messages = sealMessages(lane.wires, this.limits, this.seal);
