@@ -1,6 +1,5 @@
-import { MAX_RETRIES } from '../mpi/constants.ts';
 import { InvalidArgumentError } from '../mpi/errors.ts';
-import { assertJobSize } from '../mpi/validation.ts';
+import { assertJobSize, assertRetries } from '../mpi/validation.ts';
 
 /**
  * A job as users ask for it, on every edge: the CLI's `run`/`model` flags, the body of POST /runs
@@ -105,13 +104,10 @@ export function checkJobRequest(body: unknown, limits: JobRequestLimits = {}): J
   if (generationSeconds !== undefined && !(typeof generationSeconds === 'number' && Number.isFinite(generationSeconds) && generationSeconds > 0)) {
     throw new InvalidArgumentError('generationSeconds', generationSeconds, 'a positive number of seconds (each generation ends at the program\'s next checkpointIfDue after it)');
   }
-  const { retries } = request;
-  if (retries !== undefined && !(typeof retries === 'number' && Number.isInteger(retries) && retries >= 0 && retries <= MAX_RETRIES)) {
-    throw new InvalidArgumentError('retries', retries, `a whole number from 0 to ${MAX_RETRIES} (how many times a lost rank restarts the job from its last complete checkpoint)`);
-  }
+  const retries = assertRetries('retries', request.retries);
   return {
     ...(generationSeconds !== undefined ? { generationSeconds: generationSeconds as number } : {}),
-    ...(retries !== undefined && retries > 0 ? { retries: retries as number } : {}),
+    ...(retries > 0 ? { retries } : {}),
     ...(request.trace === true ? { trace: true } : {}),
     program: request.program as string,
     size: request.size,

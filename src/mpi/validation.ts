@@ -1,10 +1,19 @@
-import { ANY_SOURCE, ANY_TAG, MAX_SIZE, MAX_TAG, PROC_NULL } from './constants.ts';
+import { ANY_SOURCE, ANY_TAG, MAX_RETRIES, MAX_SIZE, MAX_TAG, PROC_NULL } from './constants.ts';
 import { InvalidArgumentError, describeValue } from './errors.ts';
 
 export function assertJobSize(size: unknown): asserts size is number {
   if (!Number.isInteger(size) || (size as number) < 1 || (size as number) > MAX_SIZE) {
     throw new InvalidArgumentError('size', size, `an integer in 1..${MAX_SIZE}`);
   }
+}
+
+/** A job's `retries` (runLocal's option, a stage's request field): how many, 0 when absent. */
+export function assertRetries(name: string, retries: unknown): number {
+  if (retries === undefined) return 0;
+  if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
+    throw new InvalidArgumentError(name, retries, `a whole number from 0 to ${MAX_RETRIES} (how many times a lost rank restarts the job from its last complete checkpoint)`);
+  }
+  return retries;
 }
 
 export function assertTimeout(name: string, timeoutMs: unknown): asserts timeoutMs is number {

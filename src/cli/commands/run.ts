@@ -12,7 +12,7 @@ import { checkReportFile, writeReportFile } from '../report-file.ts';
 import { checkRegion, checkStage } from '../stage.ts';
 import { readyForProgramFile } from '../typescript-loader.ts';
 import { resultJson } from '../../job-store/result-json.ts';
-import { MAX_RETRIES } from '../../runtime/generations/retries.ts';
+import { MAX_RETRIES } from '../../mpi/constants.ts';
 import { grouped } from '../../report/grouped.ts';
 
 const usage = () => `Usage: lambda-mpi run <program-name | file.ts> -n <ranks> [options]

@@ -1,8 +1,5 @@
-import { MAX_RETRIES } from '../../mpi/constants.ts';
-import { InvalidArgumentError, RankFailedError, RankLostError } from '../../mpi/errors.ts';
+import { RankFailedError, RankLostError } from '../../mpi/errors.ts';
 import type { CheckpointObjects } from '../../transport/transport.ts';
-
-export { MAX_RETRIES };
 
 /** Marks a rank whose thread or process ended under it (RemoteErrorInfo.code): lost, not a program's throw. */
 export const PROCESS_ENDED_CODE = 'RANK_PROCESS_ENDED';
@@ -24,14 +21,6 @@ export interface JobRetry {
 export interface JobStart {
   generation: number;
   restoreFrom?: number;
-}
-
-export function assertRetries(name: string, retries: unknown): number {
-  if (retries === undefined) return 0;
-  if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
-    throw new InvalidArgumentError(name, retries, `a whole number from 0 to ${MAX_RETRIES} (how many times a lost rank restarts the job from its last checkpoint)`);
-  }
-  return retries;
 }
 
 /** A rank lost (its process or thread ended, or it went silent) rather than a rank whose program threw: only that is retried. */

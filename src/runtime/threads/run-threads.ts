@@ -14,7 +14,8 @@ import { ThreadedJob } from './threaded-job.ts';
 import { addRequestCounts } from '../../transport/request-counts.ts';
 import { checkpointFolder, generationLimitMs } from '../generations/local-generations.ts';
 import { FolderCheckpoints } from '../generations/folder-checkpoints.ts';
-import { assertRetries, retryLine, runWithRetries, type JobStart } from '../generations/retries.ts';
+import { retryLine, runWithRetries, type JobStart } from '../generations/retries.ts';
+import { assertRetries } from '../../mpi/validation.ts';
 
 /** The options of runLocal that matter to ranks in threads. */
 export interface ThreadedRunOptions {
