@@ -25,13 +25,13 @@ export function fillFrom(message: InboundMessage, source: number, buf: TypedArra
   const found = typedArrayBytes(message.body);
   const type = elementTypeOf(buf)!;
   if (!found || found.type !== (type as unknown)) {
-    const from = `the message from rank ${source} (tag ${message.tag})`;
+    const from = messageFrom(source, message.tag);
     if (!found) throw refusal('buf', buf, 'a TypedArray of the message\'s element type', `${from} is not a TypedArray: recvInto takes only TypedArray messages, recv takes any`);
     throw refusal('buf', buf, `a ${found.type.name} like the message`, `it is a ${type.name}, and ${from} holds a ${found.type.name}`);
   }
   const count = found.byteLength / type.BYTES_PER_ELEMENT;
   if (count > buf.length) {
-    const from = `the message from rank ${source} (tag ${message.tag})`;
+    const from = messageFrom(source, message.tag);
     throw refusal('buf', buf, `a ${type.name} with room for the message's ${count} elements`,
       `MPI_ERR_TRUNCATE: it holds ${buf.length} elements, fewer than the ${count} of ${from}`);
   }
@@ -42,6 +42,11 @@ export function fillFrom(message: InboundMessage, source: number, buf: TypedArra
 }
 
 /** A frame (or an in-process copy) this rank alone holds, once copied out: its memory serves later encodes. */
+/** Built only when a receive is refused: a matched receive builds no text. */
+function messageFrom(source: number, tag: number): string {
+  return `the message from rank ${source} (tag ${tag})`;
+}
+
 function release(body: Payload): void {
   if (body instanceof Uint8Array) recycle(body);
   else if (body instanceof PrivateCopy) recycle(body.value);
