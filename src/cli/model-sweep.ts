@@ -3,7 +3,7 @@ import type { ModelReport, ModeledFailure } from '../model/model-run.ts';
 import { sweepCollectives, sweepMarks, type SweepEntry } from '../report/sweep-page.ts';
 import { UsageError } from './command.ts';
 import { describeFailure } from './job-report.ts';
-import { grouped } from '../report/grouped.ts';
+import { grouped, rankCount } from '../report/grouped.ts';
 
 /** `--sizes 16,64,256`: the job sizes of a sweep, each in 1..MAX_SIZE, each once, in the order given. */
 export function parseSizes(text: string): number[] {
@@ -34,7 +34,7 @@ export async function runSweep(
 ): Promise<SweepOutcome[]> {
   const outcomes: SweepOutcome[] = [];
   for (const [index, size] of sizes.entries()) {
-    const step = `[${index + 1}/${sizes.length}] ${grouped(size)} rank${size === 1 ? '' : 's'}`;
+    const step = `[${index + 1}/${sizes.length}] ${rankCount(size)}`;
     progress(`${step}: modeling…`);
     try {
       const report = await model(size);

@@ -10,3 +10,8 @@ export function grouped(n: number): string {
   for (let end = digits.length; end > 0; end -= 3) groups.unshift(digits.slice(Math.max(0, end - 3), end));
   return `${n < 0 || Object.is(n, -0) ? '-' : ''}${groups.join(',')}`;
 }
+
+/** `1 rank`, `4 ranks`, `1,000 ranks`: a job's size as its titles and progress say it. */
+export function rankCount(size: number): string {
+  return `${grouped(size)} rank${size === 1 ? '' : 's'}`;
+}

@@ -7,7 +7,7 @@ import type { OutputLine } from '../runtime/output.ts';
 import type { ChromeTrace } from '../runtime/trace/chrome-trace.ts';
 import { readJobRecord, type JobRecord } from '../job-store/job-record.ts';
 import { readJobTrace } from '../job-store/job-trace.ts';
-import { grouped } from '../report/grouped.ts';
+import { rankCount } from '../report/grouped.ts';
 
 /** An HTTP answer, as http-api.ts hands it to API Gateway. */
 interface ReportResponse {
@@ -40,7 +40,7 @@ export function reportInputOf(status: Exclude<JobRecord, { status: 'running' }>,
   const record = status as Record<string, unknown>;
   const size = typeof record.size === 'number' ? record.size : (trace?.otherData.size ?? 0);
   const program = typeof record.program === 'string' ? record.program : 'job';
-  const title = `${program.startsWith('sha256:') ? `${program.slice(0, 19)}…` : program} on ${grouped(size)} rank${size === 1 ? '' : 's'}`;
+  const title = `${program.startsWith('sha256:') ? `${program.slice(0, 19)}…` : program} on ${rankCount(size)}`;
   const placement = 'this stage\'s Lambda functions';
   if (status.status === 'succeeded') {
     const job = { ...(status as unknown as FinishedJob), size, ...(trace ? { trace } : {}) };

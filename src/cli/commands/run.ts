@@ -13,7 +13,7 @@ import { checkRegion, checkStage } from '../stage.ts';
 import { readyForProgramFile } from '../typescript-loader.ts';
 import { resultJson } from '../../job-store/result-json.ts';
 import { MAX_RETRIES } from '../../mpi/constants.ts';
-import { grouped } from '../../report/grouped.ts';
+import { rankCount } from '../../report/grouped.ts';
 
 const usage = () => `Usage: lambda-mpi run <program-name | file.ts> -n <ranks> [options]
        lambda-mpi run <program-name | file.ts | sha256:<hex>> -n <ranks> --stage <stage> [--region <region>] [options]
@@ -124,7 +124,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   process.on('SIGINT', onSigint);
   // What the ranks printed, for the report of a job that fails (a finished job's result holds it).
   const printed: OutputLine[] = [];
-  const title = `${target} on ${grouped(size)} rank${size === 1 ? '' : 's'}`;
+  const title = `${target} on ${rankCount(size)}`;
   const placement = threads ? 'ranks in worker threads of this process' : 'ranks in this process\'s thread (--inline)';
   try {
     const tag = values['tag-output'];

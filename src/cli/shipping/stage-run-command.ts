@@ -17,7 +17,7 @@ import { ProgramBundleError, StageNotDeployedError } from './errors.ts';
 import { UnknownShippedProgramError, runOnStage } from './run-on-stage.ts';
 import { createCloudFormationClient, createStageClients } from './stage-clients.ts';
 import { resultJson } from '../../job-store/result-json.ts';
-import { grouped } from '../../report/grouped.ts';
+import { rankCount } from '../../report/grouped.ts';
 
 /** A job request (checked where the CLI read it) and how to run it on a stage and report it. */
 export interface StageRunArguments extends JobRequest {
@@ -59,7 +59,7 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
     if (args.reportFile !== undefined) printed.push(line);
     around(() => (line.stream === 'stderr' ? io.stderr : io.stdout).write(`${args.tagOutput ? `[${line.rank}] ` : ''}${line.line}\n`));
   };
-  const title = `${args.program} on ${grouped(args.size)} rank${args.size === 1 ? '' : 's'}`;
+  const title = `${args.program} on ${rankCount(args.size)}`;
   const placement = `stage ${args.stage}'s Lambda functions`;
   const region = args.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined);
   const clients = createStageClients({
