@@ -369,6 +369,7 @@ async function handOver(job: LambdaJob, parts: HandoverParts, next: { number: nu
   const runFunction = config.runFunction;
   if (!runFunction) throw new Error('LAMBDA_MPI_RUN_FUNCTION is not set: rank 0 cannot start the job\'s next generation');
   const generation = job.handover?.number ?? 0;
+  const retries = carried.retries?.length ?? 0;
   const [eventSeq] = await Promise.all([
     parts.watch.handOver(),
     writeCarried(clients.s3, config.aws.bucket, jobId, carried),
@@ -379,12 +380,12 @@ async function handOver(job: LambdaJob, parts: HandoverParts, next: { number: nu
     number: next.number, ...(next.restoreFrom !== undefined ? { restoreFrom: next.restoreFrom } : {}), startedAt: job.startedAt, deadline: job.deadline,
     eventSeq,
     ...(parts.fingerprint ? { requestFingerprint: parts.fingerprint } : {}),
-    ...(carried.retries?.length ? { retries: carried.retries.length } : {}),
+    ...(retries ? { retries } : {}),
   };
   // Written before this generation's queues go: a worker of it that then finds its queue gone
   // reads here that the job goes on, and leaves the job's objects alone (worker-lambda.ts).
   await writeJobRecord(clients.s3, config.aws.bucket, {
-    ...runningRecord(job), generation, nextGenerationAt: new Date().toISOString(), ...(carried.retries?.length ? { retries: carried.retries.length } : {}),
+    ...runningRecord(job), generation, nextGenerationAt: new Date().toISOString(), ...(retries ? { retries } : {}),
   });
   const { input: _input, ...body } = job.body;
   await invokeNextGeneration(job.lambda, runFunction, {
@@ -395,7 +396,7 @@ async function handOver(job: LambdaJob, parts: HandoverParts, next: { number: nu
   // start of one of its workers then finds them gone and does nothing).
   const ending = job.valkey ? job.valkey.endGeneration(generation, job.request.size) : deleteJobQueues(clients, parts.queues, job.request.size);
   await ending.catch((e) => logForJob(jobId, `could not delete generation ${generation}'s ${job.valkey ? 'lists' : 'queues'}: ${(e as Error).message}`, 'stderr'));
-  logForJob(jobId, `generation ${generation} ${carried.retries?.length && carried.retries.at(-1)!.generation === next.number ? 'abandoned' : 'ended'}, ${startingPoint(next.restoreFrom)} after ${Date.now() - job.invocation.handlerAt} ms; generation ${next.number} invoked`);
+  logForJob(jobId, `generation ${generation} ${retries && carried.retries!.at(-1)!.generation === next.number ? 'abandoned' : 'ended'}, ${startingPoint(next.restoreFrom)} after ${Date.now() - job.invocation.handlerAt} ms; generation ${next.number} invoked`);
   return {
     jobId, status: 'running', generation: next.number,
     message: `job ${jobId} goes on in generation ${next.number} (${startingPoint(next.restoreFrom)}); its result will be at GET /runs/${jobId}`,
