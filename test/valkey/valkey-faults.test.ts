@@ -57,28 +57,36 @@ describe('a Valkey URL that leads nowhere', () => {
   });
 });
 
+/**
+ * Runs `program` on 3 ranks over a server of its own, stopped and started again on the same port
+ * (what its lists held is gone) once rank 0 prints `cue`. Returns what caused the job's failure
+ * (the transport's error, or a rank's failure carrying it: the first rank to see it fails the
+ * job with it), the server's URL and how long the job took.
+ */
+async function restartedUnder(program: Parameters<typeof runLocal>[0], cue: string): Promise<{ cause: Error; url: string; ms: number }> {
+  const server = await startValkeyServer();
+  let restarted: Promise<{ stop(): Promise<void> }> | undefined;
+  const started = Date.now();
+  const job = runLocal(program, {
+    size: 3,
+    timeoutMs: 120_000,
+    transport: 'valkey',
+    valkey: { url: server.url },
+    onOutput: (line) => {
+      if (line.line === cue) restarted ??= server.stop().then(() => startValkeyServer({ port: server.port }));
+    },
+  });
+  const error = await rejection(job);
+  await (await restarted)?.stop();
+  return { cause: error instanceof RankFailedError ? error.remote : error, url: server.url, ms: Date.now() - started };
+}
+
 describe('the server going away mid-job', () => {
   it('fails the job naming the channel, long before its timeout, when the server restarts', async () => {
-    const server = await startValkeyServer();
-    let restarted: Promise<unknown> | undefined;
-    const job = runLocal(fixture('endless-ring.ts'), {
-      size: 3,
-      timeoutMs: 120_000,
-      transport: 'valkey',
-      valkey: { url: server.url },
-      onOutput: (line) => {
-        // Stopped and started again on the same port: what the lists held is gone.
-        if (line.line === 'rank 0 running') restarted ??= server.stop().then(() => startValkeyServer({ port: server.port }));
-      },
-    });
-    const error = await rejection(job);
-    const again = (await restarted) as { stop(): Promise<void> } | undefined;
-    await again?.stop();
-    // The first rank to see it fails the job with it: the transport's error, or a rank's failure carrying it.
-    const cause = error instanceof RankFailedError ? error.remote : error;
+    const { cause, url } = await restartedUnder(fixture('endless-ring.ts'), 'rank 0 running');
     expect(cause).toMatchObject({ name: 'TransportError' });
     expect(cause.message).toMatch(/^Valkey/);
-    expect(cause.message).toContain(server.url);
+    expect(cause.message).toContain(url);
   });
 });
 
@@ -90,25 +98,11 @@ const sleepsAfterHello = defineProgram(async (comm) => {
 
 describe('the server going away while every rank sleeps', () => {
   it('fails the job at once naming the channel, not at the ranks\' next call', async () => {
-    const server = await startValkeyServer();
-    let restarted: Promise<{ stop(): Promise<void> }> | undefined;
-    const started = Date.now();
-    const job = runLocal(sleepsAfterHello, {
-      size: 3,
-      timeoutMs: 120_000,
-      transport: 'valkey',
-      valkey: { url: server.url },
-      onOutput: (line) => {
-        if (line.line === 'rank 0 sleeping') restarted ??= server.stop().then(() => startValkeyServer({ port: server.port }));
-      },
-    });
-    const error = await rejection(job);
-    await (await restarted)?.stop();
+    const { cause, url, ms } = await restartedUnder(sleepsAfterHello, 'rank 0 sleeping');
     // The ranks sleep 60 s: a job that ended sooner ended because the server went.
-    expect(Date.now() - started).toBeLessThan(50_000);
-    const cause = error instanceof RankFailedError ? error.remote : error;
+    expect(ms).toBeLessThan(50_000);
     expect(cause).toMatchObject({ name: 'TransportError' });
-    expect(cause.message).toContain(server.url);
+    expect(cause.message).toContain(url);
   });
 });
 
