@@ -1,4 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { RankLostError } from '../mpi/errors.ts';
 import { type JobRecord } from '../job-store/job-record.ts';
 import { busyKey, pulseKey } from '../job-store/keys.ts';
@@ -27,6 +28,16 @@ const PAST_DEADLINE_MS = 60_000;
 export async function writeBusy(s3: S3Client, bucket: string, jobId: string, rank: number, at = Date.now()): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: busyKey(jobId, rank), Body: String(at), ContentType: 'text/plain' }));
 }
+
+/**
+ * A signed URL that writes the busy marker of `rank` with a plain PUT, for a pulse thread that has
+ * not loaded the SDK yet (pulse.ts). Signing needs no request; the URL outlives any invocation
+ * (Lambda's limit is 15 minutes) and is only ever in the rank's own process.
+ */
+export function busyMarkerUrl(s3: S3Client, bucket: string, jobId: string, rank: number): Promise<string> {
+  return getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: busyKey(jobId, rank) }), { expiresIn: BUSY_URL_SECONDS });
+}
+const BUSY_URL_SECONDS = 3_600;
 
 export async function readBusy(s3: S3Client, bucket: string, jobId: string, rank: number): Promise<number | undefined> {
   return readTime(s3, bucket, busyKey(jobId, rank));

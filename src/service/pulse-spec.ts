@@ -14,6 +14,12 @@ export interface PulseSpec {
   /** A worker's pulse vouches for its rank once no event of the rank was stored for this long. */
   quietAfterMs?: number;
   /**
+   * A worker's busy marker as a signed PUT (job-liveness.ts): the launcher vouches through it from
+   * the start, before the bundle is loaded, since on a loaded machine (or a small function's share
+   * of a CPU) loading the bundle and the SDK takes longer than rank 0 waits for a first word.
+   */
+  busyUrl?: string;
+  /**
    * How a rank still running code after its job ended is stopped: the process is ended where it is
    * the function's own execution environment (on Lambda); in an emulator whose one process serves
    * every function, the function's thread is ended through this port when the emulator offers one
@@ -38,6 +44,11 @@ export interface PulseSpec {
   };
 }
 
+/** The rank's thread is busy when its clock has not moved for this long (it ticks every 250 ms). */
+export const BUSY_AFTER_MS = 2_000;
+/** A busy worker's marker is rewritten this often: well within rank 0's silence limit. */
+export const BUSY_EVERY_MS = 2_000;
+
 /** Slots of the shared memory: the rank thread's last tick (epoch ms), who owns the job's ending, and the rank's last stored event. */
 export const TICK_SLOT = 0;
 export const ENDING_SLOT = 1;
@@ -54,6 +65,12 @@ export interface PulseState {
   stopRequested: boolean;
   /** Set by the pulse: how a later stop reaches it. */
   onStop?: () => void;
+  /** Set by the pulse once it runs: from then on it vouches, not the launcher. */
+  takenOver: boolean;
+  /** When the launcher last stored the busy marker (epoch ms), if it did. */
+  vouchedAt?: number;
+  /** The launcher's write in flight, which a stop waits for. */
+  writing?: Promise<void>;
 }
 
 export const PULSE_STATE = Symbol.for('lambda-mpi.pulse');

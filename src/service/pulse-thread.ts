@@ -5,16 +5,12 @@ import { JobTimeoutError } from '../mpi/errors.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
 import { deleteJobObjects, deleteJobResources } from '../transport/aws/job-resources.ts';
 import { RANK_ZERO_PULSE_MS, writeBusy, writePulse } from './job-liveness.ts';
-import { ENDING_BY_PULSE, ENDING_OPEN, ENDING_SLOT, PULSE_STATE, SENT_SLOT, TICK_SLOT, type PulseSpec, type PulseState } from './pulse-spec.ts';
+import { BUSY_AFTER_MS, BUSY_EVERY_MS, ENDING_BY_PULSE, ENDING_OPEN, ENDING_SLOT, PULSE_STATE, SENT_SLOT, TICK_SLOT, type PulseSpec, type PulseState } from './pulse-spec.ts';
 import { requestThreadEnd } from './thread-ending.ts';
 import { writeJobRecord } from '../job-store/job-record.ts';
 import { busyKey } from '../job-store/keys.ts';
 import { failureInfo } from './failure-info.ts';
 
-/** The rank's thread is busy when its clock has not moved for this long (it ticks every 250 ms). */
-const BUSY_AFTER_MS = 2_000;
-/** A busy worker's marker is rewritten this often: well within rank 0's silence limit. */
-const BUSY_EVERY_MS = 2_000;
 /** Past the deadline and its report grace, rank 0's own thread gets this much more before the pulse ends the job. */
 const TAKEOVER_MARGIN_MS = 2_000;
 const STEP_MS = 500;
@@ -44,6 +40,7 @@ function runPulseThread(spec: PulseSpec): void {
     stopped = true;
     clearInterval(timer);
     await writing;
+    await state?.writing;
     clients.destroy();
     port.postMessage('stopped');
     port.close();
@@ -54,8 +51,10 @@ function runPulseThread(spec: PulseSpec): void {
     return;
   }
   state.onStop = () => void stop();
+  state.takenOver = true;
 
   async function step(): Promise<void> {
+    await state!.writing;
     const now = Date.now();
     const tick = Number(Atomics.load(spec.shared, TICK_SLOT));
     const busy = now - tick > BUSY_AFTER_MS;
@@ -69,6 +68,12 @@ function runPulseThread(spec: PulseSpec): void {
     if (spec.rank === 0 && now - lastAliveAt >= RANK_ZERO_PULSE_MS) {
       lastAliveAt = now;
       await writePulse(clients.s3, spec.aws.bucket, spec.jobId, now).catch((error: unknown) => log(spec, `alive: ${(error as Error).message}`));
+    }
+    if (!vouched && state!.vouchedAt !== undefined) {
+      // The launcher spoke before the bundle ran: as after any first word, the look decides.
+      vouched = true;
+      lastBusyAt = state!.vouchedAt;
+      if (!(await jobIsOn(clients, spec).catch(() => true))) return takeBack(busy).catch((error: unknown) => log(spec, `busy: ${(error as Error).message}`));
     }
     const quiet = spec.quietAfterMs !== undefined && now - Number(Atomics.load(spec.shared, SENT_SLOT)) > spec.quietAfterMs;
     if (spec.rank !== 0 && (busy || quiet) && now - lastBusyAt >= BUSY_EVERY_MS) {
@@ -88,6 +93,11 @@ function runPulseThread(spec: PulseSpec): void {
     await writeBusy(clients.s3, spec.aws.bucket, spec.jobId, spec.rank, now);
     vouched = true;
     if (await jobIsOn(clients, spec)) return;
+    await takeBack(busy);
+  }
+
+  /** The job ended around a word of the pulse: the marker is deleted, and nothing more is written. */
+  async function takeBack(busy: boolean): Promise<void> {
     await clients.s3.send(new DeleteObjectCommand({ Bucket: spec.aws.bucket, Key: busyKey(spec.jobId, spec.rank) }));
     jobOver(busy);
   }

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { AwsSettings } from '../config.ts';
-import { ENDING_BY_PULSE, ENDING_BY_RANK, ENDING_OPEN, ENDING_SLOT, SENT_SLOT, SLOTS, TICK_SLOT, type PulseSpec } from './pulse-spec.ts';
+import { BUSY_AFTER_MS, BUSY_EVERY_MS, ENDING_BY_PULSE, ENDING_BY_RANK, ENDING_OPEN, ENDING_SLOT, SENT_SLOT, SLOTS, TICK_SLOT, type PulseSpec } from './pulse-spec.ts';
 import { threadEndingPort } from './thread-ending.ts';
 
 /**
@@ -31,9 +31,10 @@ export interface PulseOptions {
   aws: AwsSettings;
   /** Whether this process is the function's own execution environment (on Lambda), which may be ended. */
   endProcess: boolean;
-  /** A worker: its own queue, and after how long without a stored event its pulse vouches for it. */
+  /** A worker: its own queue, after how long without a stored event its pulse vouches for it, and its busy marker's signed URL. */
   queueUrl?: string;
   quietAfterMs?: number;
+  busyUrl?: string;
   /** Rank 0 only: what it needs to end a job whose rank 0 never yields. */
   takeover?: PulseSpec['takeover'];
 }
@@ -53,30 +54,59 @@ const LOAD_AFTER_MS = 2_000;
  * The thread's first code: small, so that a worker's pulse costs next to nothing during its
  * rank's start-up. Loading the function's bundle in a thread takes ~130 ms and ~36 MB (measured on the
  * packaged worker bundle); rank 0's pulse needs it at once (it writes from the start), a
- * worker's once its rank stops ticking or its start-up is over. It answers a stop that comes before the bundle runs,
- * and hands later ones to it (`PULSE_STATE`).
+ * worker's once its rank stops ticking or its start-up is over. Until the bundle runs, a worker's
+ * launcher vouches for a busy or quiet rank itself, through its signed URL and a plain PUT: the
+ * bundle's load competes for the CPU with the very code that keeps the rank busy, and on a loaded
+ * machine it would be done after rank 0 judged the rank. It answers a stop that comes before the
+ * bundle runs (once its write is stored), and hands later ones to it (`PULSE_STATE`).
  */
 const LAUNCHER = `
 const { workerData, parentPort } = require('node:worker_threads');
-const state = globalThis[Symbol.for('lambda-mpi.pulse')] = { stopRequested: false, onStop: undefined };
+const state = globalThis[Symbol.for('lambda-mpi.pulse')] = { stopRequested: false, onStop: undefined, takenOver: false, vouchedAt: undefined, writing: undefined };
 let waiting;
+let vouching;
+let triedAt = 0;
 parentPort.on('message', (message) => {
   if (message !== 'stop') return;
   state.stopRequested = true;
   clearInterval(waiting);
+  clearInterval(vouching);
   if (state.onStop) return state.onStop();
-  parentPort.postMessage('stopped');
-  parentPort.close();
+  Promise.resolve(state.writing).then(() => {
+    parentPort.postMessage('stopped');
+    parentPort.close();
+  });
 });
 const load = () => import(workerData.entry);
+const ticked = () => Number(Atomics.load(workerData.shared, ${TICK_SLOT}));
 const quiet = (now) => workerData.quietAfterMs !== undefined && now - Number(Atomics.load(workerData.shared, ${SENT_SLOT})) > workerData.quietAfterMs;
 const loadAt = Date.now() + workerData.loadAfterMs;
 if (workerData.loadWhenBusyMs === undefined) load();
 else waiting = setInterval(() => {
   const now = Date.now();
-  if (now - Number(Atomics.load(workerData.shared, ${TICK_SLOT})) <= workerData.loadWhenBusyMs && !quiet(now) && now < loadAt) return;
+  if (now - ticked() <= workerData.loadWhenBusyMs && !quiet(now) && now < loadAt) return;
   clearInterval(waiting);
   load();
+}, 250);
+const put = (url, body) => new Promise((resolve, reject) => {
+  const request = require(url.startsWith('https:') ? 'node:https' : 'node:http').request(url, { method: 'PUT', headers: { 'content-length': Buffer.byteLength(body) }, timeout: 10000 }, (response) => {
+    response.resume();
+    response.on('end', () => (response.statusCode < 300 ? resolve() : reject(new Error('S3 answered ' + response.statusCode))));
+  });
+  request.on('timeout', () => request.destroy(new Error('no answer in 10 s')));
+  request.on('error', reject);
+  request.end(body);
+});
+if (workerData.busyUrl !== undefined) vouching = setInterval(() => {
+  if (state.takenOver) return clearInterval(vouching);
+  const now = Date.now();
+  if (state.writing || now - triedAt < ${BUSY_EVERY_MS}) return;
+  if (now - ticked() <= ${BUSY_AFTER_MS} && !quiet(now)) return;
+  triedAt = now;
+  state.writing = put(workerData.busyUrl, String(now))
+    .then(() => { state.vouchedAt = now; })
+    .catch((error) => console.error('lambda-mpi pulse of rank ' + workerData.rank + ' (job ' + workerData.jobId + '): busy: ' + error.message))
+    .finally(() => { state.writing = undefined; });
 }, 250);
 `;
 /** How long a graceful stop may take before the thread is terminated. */
