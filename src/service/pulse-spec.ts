@@ -29,10 +29,8 @@ export interface PulseSpec {
   endThread?: MessagePort;
   /** The function's bundle (a file: URL), which runs the pulse when loaded in its thread. */
   entry: string;
-  /** Load the bundle only once the rank has not ticked for this long (a worker's pulse). */
+  /** Load the bundle only once the rank has not ticked for this long, or is quiet (a worker's pulse). */
   loadWhenBusyMs?: number;
-  /** …or at the latest this long after the thread started (a worker's pulse). */
-  loadAfterMs?: number;
   takeover?: {
     /** Epoch ms. */
     deadline: number;

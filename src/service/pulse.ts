@@ -41,20 +41,17 @@ export interface PulseOptions {
 
 /** How often the rank's thread ticks the shared clock. */
 const TICK_MS = 250;
-/** A worker's pulse loads the bundle once its rank has not ticked for this long, */
-const LOAD_WHEN_BUSY_MS = 1_000;
 /**
- * or this long after it started, whichever comes first: after the rank's start-up (which it would
- * slow down), and before the pulse is needed: on a loaded machine loading the bundle takes
- * seconds, which would make the first word for a busy rank come after rank 0 judged it.
+ * A worker's pulse loads the bundle once its rank has not ticked for this long (or is quiet): a
+ * rank that stays responsive never pays for it, and until it runs the launcher vouches.
  */
-const LOAD_AFTER_MS = 2_000;
+const LOAD_WHEN_BUSY_MS = 1_000;
 
 /**
  * The thread's first code: small, so that a worker's pulse costs next to nothing during its
  * rank's start-up. Loading the function's bundle in a thread takes ~130 ms and ~36 MB (measured on the
  * packaged worker bundle); rank 0's pulse needs it at once (it writes from the start), a
- * worker's once its rank stops ticking or its start-up is over. Until the bundle runs, a worker's
+ * worker's once its rank stops ticking or is quiet. Until the bundle runs, a worker's
  * launcher vouches for a busy or quiet rank itself, through its signed URL and a plain PUT: the
  * bundle's load competes for the CPU with the very code that keeps the rank busy, and on a loaded
  * machine it would be done after rank 0 judged the rank. It answers a stop that comes before the
@@ -80,11 +77,10 @@ parentPort.on('message', (message) => {
 const load = () => import(workerData.entry);
 const ticked = () => Number(Atomics.load(workerData.shared, ${TICK_SLOT}));
 const quiet = (now) => workerData.quietAfterMs !== undefined && now - Number(Atomics.load(workerData.shared, ${SENT_SLOT})) > workerData.quietAfterMs;
-const loadAt = Date.now() + workerData.loadAfterMs;
 if (workerData.loadWhenBusyMs === undefined) load();
 else waiting = setInterval(() => {
   const now = Date.now();
-  if (now - ticked() <= workerData.loadWhenBusyMs && !quiet(now) && now < loadAt) return;
+  if (now - ticked() <= workerData.loadWhenBusyMs && !quiet(now)) return;
   clearInterval(waiting);
   load();
 }, 250);
@@ -126,7 +122,7 @@ export class Pulse {
     if (!entry) return;
     const endThread = threadEndingPort();
     const spec: PulseSpec = {
-      kind: 'lambda-mpi/pulse', ...options, shared: this.shared, entry: entry.href, ...(options.rank === 0 ? {} : { loadWhenBusyMs: LOAD_WHEN_BUSY_MS, loadAfterMs: LOAD_AFTER_MS }),
+      kind: 'lambda-mpi/pulse', ...options, shared: this.shared, entry: entry.href, ...(options.rank === 0 ? {} : { loadWhenBusyMs: LOAD_WHEN_BUSY_MS }),
       ...(endThread ? { endThread } : {}),
     };
     this.thread = new Worker(LAUNCHER, { eval: true, workerData: spec, ...(endThread ? { transferList: [endThread] } : {}) });

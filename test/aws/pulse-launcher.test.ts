@@ -2,6 +2,7 @@ import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it } from 'vitest';
 import { busyMarkerUrl, readBusy } from '../../src/service/job-liveness.ts';
 import { Pulse } from '../../src/service/pulse.ts';
+import { resolveAwsSettings } from '../../src/config.ts';
 import { busyKey } from '../../src/job-store/keys.ts';
 import { localS3Client } from '../../tools/local-aws/clients.ts';
 
@@ -23,7 +24,7 @@ describe('a worker\'s pulse before its bundle runs', () => {
     const startedAt = Date.now();
     const pulse = Pulse.start({
       jobId, rank, endProcess: false, quietAfterMs: 300, busyUrl,
-      aws: { bucket: local.bucket, queuePrefix: 'lmtest', forcePathStyle: true, maxMessageBytes: 1 << 20, endpoints: { s3: local.s3Endpoint } },
+      aws: resolveAwsSettings({ bucket: local.bucket, endpoints: { s3: local.s3Endpoint } }),
     }, neverLoads);
     try {
       const first = await until(() => readBusy(s3, local.bucket, jobId, rank));
@@ -51,7 +52,7 @@ describe('a worker\'s pulse before its bundle runs', () => {
     const busyUrl = await busyMarkerUrl(s3, local.bucket, jobId, 1);
     const pulse = Pulse.start({
       jobId, rank: 1, endProcess: false, quietAfterMs: 1_000, busyUrl,
-      aws: { bucket: local.bucket, queuePrefix: 'lmtest', forcePathStyle: true, maxMessageBytes: 1 << 20, endpoints: { s3: local.s3Endpoint } },
+      aws: resolveAwsSettings({ bucket: local.bucket, endpoints: { s3: local.s3Endpoint } }),
     }, neverLoads);
     const sending = setInterval(() => pulse.sent(Date.now()), 200);
     try {
