@@ -14,12 +14,6 @@ export interface PulseSpec {
   /** A worker's pulse vouches for its rank once no event of the rank was stored for this long. */
   quietAfterMs?: number;
   /**
-   * A worker's busy marker as a signed PUT (job-liveness.ts): the launcher vouches through it from
-   * the start, before the bundle is loaded, since on a loaded machine (or a small function's share
-   * of a CPU) loading the bundle and the SDK takes longer than rank 0 waits for a first word.
-   */
-  busyUrl?: string;
-  /**
    * How a rank still running code after its job ended is stopped: the process is ended where it is
    * the function's own execution environment (on Lambda); in an emulator whose one process serves
    * every function, the function's thread is ended through this port when the emulator offers one

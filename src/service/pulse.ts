@@ -31,10 +31,16 @@ export interface PulseOptions {
   aws: AwsSettings;
   /** Whether this process is the function's own execution environment (on Lambda), which may be ended. */
   endProcess: boolean;
-  /** A worker: its own queue, after how long without a stored event its pulse vouches for it, and its busy marker's signed URL. */
+  /** A worker: its own queue, and after how long without a stored event its pulse vouches for it. */
   queueUrl?: string;
   quietAfterMs?: number;
-  busyUrl?: string;
+  /**
+   * A worker's busy marker as a signed PUT (job-liveness.ts), handed to the thread once signed:
+   * its first code vouches through it before the bundle is loaded, since on a loaded machine (or
+   * a small function's share of a CPU) loading the bundle and the SDK takes longer than rank 0
+   * waits for a first word. Nothing on the rank's way to its start waits for the signing.
+   */
+  busyUrl?: Promise<string>;
   /** Rank 0 only: what it needs to end a job whose rank 0 never yields. */
   takeover?: PulseSpec['takeover'];
 }
@@ -60,30 +66,15 @@ const LOAD_WHEN_BUSY_MS = 1_000;
 const LAUNCHER = `
 const { workerData, parentPort } = require('node:worker_threads');
 const state = globalThis[Symbol.for('lambda-mpi.pulse')] = { stopRequested: false, onStop: undefined, takenOver: false, vouchedAt: undefined, writing: undefined };
-let waiting;
-let vouching;
+let busyUrl;
+let loading = false;
 let triedAt = 0;
-parentPort.on('message', (message) => {
-  if (message !== 'stop') return;
-  state.stopRequested = true;
-  clearInterval(waiting);
-  clearInterval(vouching);
-  if (state.onStop) return state.onStop();
-  Promise.resolve(state.writing).then(() => {
-    parentPort.postMessage('stopped');
-    parentPort.close();
-  });
-});
-const load = () => import(workerData.entry);
+const load = () => {
+  loading = true;
+  import(workerData.entry);
+};
 const ticked = () => Number(Atomics.load(workerData.shared, ${TICK_SLOT}));
 const quiet = (now) => workerData.quietAfterMs !== undefined && now - Number(Atomics.load(workerData.shared, ${SENT_SLOT})) > workerData.quietAfterMs;
-if (workerData.loadWhenBusyMs === undefined) load();
-else waiting = setInterval(() => {
-  const now = Date.now();
-  if (now - ticked() <= workerData.loadWhenBusyMs && !quiet(now)) return;
-  clearInterval(waiting);
-  load();
-}, 250);
 const put = (url, body) => new Promise((resolve, reject) => {
   const request = require(url.startsWith('https:') ? 'node:https' : 'node:http').request(url, { method: 'PUT', headers: { 'content-length': Buffer.byteLength(body) }, timeout: 10000 }, (response) => {
     response.resume();
@@ -93,17 +84,35 @@ const put = (url, body) => new Promise((resolve, reject) => {
   request.on('error', reject);
   request.end(body);
 });
-if (workerData.busyUrl !== undefined) vouching = setInterval(() => {
-  if (state.takenOver) return clearInterval(vouching);
+if (workerData.loadWhenBusyMs === undefined) load();
+// A worker's: loads the bundle once the rank is busy or quiet, and vouches until the bundle runs.
+const watching = workerData.loadWhenBusyMs === undefined ? undefined : setInterval(() => {
+  if (state.takenOver) return clearInterval(watching);
   const now = Date.now();
-  if (state.writing || now - triedAt < ${BUSY_EVERY_MS}) return;
-  if (now - ticked() <= ${BUSY_AFTER_MS} && !quiet(now)) return;
+  const stillFor = now - ticked();
+  if (!loading && (stillFor > workerData.loadWhenBusyMs || quiet(now))) load();
+  if (busyUrl === undefined || state.writing || now - triedAt < ${BUSY_EVERY_MS}) return;
+  if (stillFor <= ${BUSY_AFTER_MS} && !quiet(now)) return;
   triedAt = now;
-  state.writing = put(workerData.busyUrl, String(now))
+  state.writing = put(busyUrl, String(now))
     .then(() => { state.vouchedAt = now; })
     .catch((error) => console.error('lambda-mpi pulse of rank ' + workerData.rank + ' (job ' + workerData.jobId + '): busy: ' + error.message))
     .finally(() => { state.writing = undefined; });
 }, 250);
+parentPort.on('message', (message) => {
+  if (message?.busyUrl !== undefined) {
+    busyUrl = message.busyUrl;
+    return;
+  }
+  if (message !== 'stop') return;
+  state.stopRequested = true;
+  clearInterval(watching);
+  if (state.onStop) return state.onStop();
+  Promise.resolve(state.writing).then(() => {
+    parentPort.postMessage('stopped');
+    parentPort.close();
+  });
+});
 `;
 /** How long a graceful stop may take before the thread is terminated. */
 const STOP_WAIT_MS = 3_000;
@@ -119,16 +128,25 @@ export class Pulse {
     this.sent(Date.now());
     this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.ticker.unref();
-    if (!entry) return;
+    const { busyUrl, ...settings } = options;
+    if (!entry) {
+      // No thread to vouch through it.
+      busyUrl?.catch(() => undefined);
+      return;
+    }
     const endThread = threadEndingPort();
     const spec: PulseSpec = {
-      kind: 'lambda-mpi/pulse', ...options, shared: this.shared, entry: entry.href, ...(options.rank === 0 ? {} : { loadWhenBusyMs: LOAD_WHEN_BUSY_MS }),
+      kind: 'lambda-mpi/pulse', ...settings, shared: this.shared, entry: entry.href, ...(options.rank === 0 ? {} : { loadWhenBusyMs: LOAD_WHEN_BUSY_MS }),
       ...(endThread ? { endThread } : {}),
     };
     this.thread = new Worker(LAUNCHER, { eval: true, workerData: spec, ...(endThread ? { transferList: [endThread] } : {}) });
     // A pulse that fails takes nothing else down: the rank runs on without it.
     this.thread.on('error', (error) => console.error(`lambda-mpi pulse of rank ${options.rank}: ${error.stack ?? error.message}`));
     this.thread.unref();
+    busyUrl?.then(
+      (url) => this.thread!.postMessage({ busyUrl: url }),
+      (error: unknown) => console.error(`lambda-mpi pulse of rank ${options.rank}: its busy marker's URL could not be signed (its bundle vouches once loaded): ${(error as Error).message}`),
+    );
   }
 
   /**

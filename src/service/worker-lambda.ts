@@ -153,9 +153,9 @@ async function runWorkerOnLambda(
   // While this rank's program runs synchronous code, or its events do not get through, its pulse
   // tells rank 0 it lives; once the job is over, it ends a rank stuck in its code.
   const pace = heartbeatPace(config, size);
-  const busyUrl = await busyMarkerUrl(clients.s3, config.aws.bucket, jobId, rank);
   const pulse = Pulse.start({
-    jobId, rank, aws: config.aws, endProcess: processStartsWithInit(), quietAfterMs: quietAfterMs(pace.heartbeatMs), busyUrl,
+    jobId, rank, aws: config.aws, endProcess: processStartsWithInit(), quietAfterMs: quietAfterMs(pace.heartbeatMs),
+    busyUrl: busyMarkerUrl(clients.s3, config.aws.bucket, jobId, rank),
     // Over Valkey the pulse has no queue to look at: it takes the job as on (what it vouches for ends with the job's reports).
     ...(config.channel.kind === 'sqs' ? { queueUrl: queueUrl({ urlBase: event.queueUrlBase }, rank) } : {}),
   }, pulseEntry());

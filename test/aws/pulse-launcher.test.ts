@@ -20,7 +20,7 @@ describe('a worker\'s pulse before its bundle runs', () => {
     const s3 = localS3Client(local.s3Endpoint);
     const jobId = `pulse-launcher-${Date.now()}`;
     const rank = 3;
-    const busyUrl = await busyMarkerUrl(s3, local.bucket, jobId, rank);
+    const busyUrl = busyMarkerUrl(s3, local.bucket, jobId, rank);
     const startedAt = Date.now();
     const pulse = Pulse.start({
       jobId, rank, endProcess: false, quietAfterMs: 300, busyUrl,
@@ -49,7 +49,7 @@ describe('a worker\'s pulse before its bundle runs', () => {
     const local = inject('localAws');
     const s3 = localS3Client(local.s3Endpoint);
     const jobId = `pulse-launcher-heard-${Date.now()}`;
-    const busyUrl = await busyMarkerUrl(s3, local.bucket, jobId, 1);
+    const busyUrl = busyMarkerUrl(s3, local.bucket, jobId, 1);
     const pulse = Pulse.start({
       jobId, rank: 1, endProcess: false, quietAfterMs: 1_000, busyUrl,
       aws: resolveAwsSettings({ bucket: local.bucket, endpoints: { s3: local.s3Endpoint } }),
