@@ -41,12 +41,12 @@ export function fillFrom(message: InboundMessage, source: number, buf: TypedArra
   return { source, tag: message.tag, count };
 }
 
-/** A frame (or an in-process copy) this rank alone holds, once copied out: its memory serves later encodes. */
 /** Built only when a receive is refused: a matched receive builds no text. */
 function messageFrom(source: number, tag: number): string {
   return `the message from rank ${source} (tag ${tag})`;
 }
 
+/** A frame (or an in-process copy) this rank alone holds, once copied out: its memory serves later encodes. */
 function release(body: Payload): void {
   if (body instanceof Uint8Array) recycle(body);
   else if (body instanceof PrivateCopy) recycle(body.value);
