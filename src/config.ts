@@ -104,6 +104,20 @@ export function vectorReductionFromEnv(env: Environment = process.env): VectorRe
 }
 
 /**
+ * LAMBDA_MPI_MAX_THREADS: the most worker threads a job in threads starts (its ranks then share
+ * them); undefined when unset (run-threads.ts chooses from the cores).
+ */
+export function maxThreadsFromEnv(env: Environment = process.env): number | undefined {
+  const value = env.LAMBDA_MPI_MAX_THREADS;
+  if (value === undefined || value === '') return undefined;
+  const count = Number(value);
+  if (!Number.isSafeInteger(count) || count < 1) {
+    throw new ConfigurationError('LAMBDA_MPI_MAX_THREADS', `must be a whole number of threads, 1 or more; received ${JSON.stringify(value)}`);
+  }
+  return count;
+}
+
+/**
  * How programs' files on S3 (`File.open(comm, 's3://…')`) are reached: the SDK's standard sources
  * (region, credentials, AWS_ENDPOINT_URL_S3), with path-style addressing where a custom S3
  * endpoint (a local server in practice) is given, as for the transport's bucket.

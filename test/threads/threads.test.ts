@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { threadId } from 'node:worker_threads';
 import {
-  InvalidArgumentError, RankFailedError, defineProgram, programs, runLocal, type OutputLine,
+  ConfigurationError, InvalidArgumentError, RankFailedError, defineProgram, programs, runLocal, type OutputLine,
 } from '../../src/index.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { rejection } from '../conformance/target.ts';
+import { ranksPerThread } from '../../src/runtime/threads/run-threads.ts';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url);
 
@@ -64,6 +65,71 @@ describe('ranks in worker threads', () => {
     expect(error).toBeInstanceOf(RankFailedError);
     expect(error).toMatchObject({ rank: 1, remote: { name: 'RangeError', message: 'thrown outside the program' } });
     expect(error.stack).toMatch(/uncaught-in-timer\.ts:8:/);
+  });
+});
+
+describe('ranks sharing threads, when ranks far outnumber the cores', () => {
+  const withMaxThreads = async <T>(threads: number, run: () => Promise<T>): Promise<T> => {
+    const saved = process.env.LAMBDA_MPI_MAX_THREADS;
+    process.env.LAMBDA_MPI_MAX_THREADS = String(threads);
+    try {
+      return await run();
+    } finally {
+      if (saved === undefined) delete process.env.LAMBDA_MPI_MAX_THREADS;
+      else process.env.LAMBDA_MPI_MAX_THREADS = saved;
+    }
+  };
+
+  it('packs consecutive ranks into the fewest threads, each rank with module state and output of its own', async () => {
+    const r = await withMaxThreads(3, () => runLocal(fixture('module-state-per-rank.ts'), { size: 8, threads: true }));
+    const results = r.results as Array<{ thread: number; calls: number }>;
+    const threadOf = results.map((result) => result.thread);
+    // ceil(8 / 3) = 3 ranks a thread: 0-2, 3-5, 6-7.
+    expect([threadOf[0], threadOf[1], threadOf[2]]).toEqual([threadOf[0], threadOf[0], threadOf[0]]);
+    expect([threadOf[3], threadOf[4], threadOf[5]]).toEqual([threadOf[3], threadOf[3], threadOf[3]]);
+    expect(threadOf[7]).toBe(threadOf[6]);
+    expect(new Set(threadOf).size).toBe(3);
+    expect(threadOf).not.toContain(threadId);
+    expect(results.map((result) => result.calls)).toEqual(Array(8).fill(1));
+    for (let rank = 0; rank < 8; rank++) {
+      expect(r.output.filter((line) => line.rank === rank).map((line) => line.line)).toEqual([`rank ${rank} says hello`]);
+    }
+  });
+
+  it('gives the same answer as a thread per rank', async () => {
+    const input = { samples: 200_000, seed: 5 };
+    const own = await runLocal('pi', { size: 5, input, threads: true });
+    const shared = await withMaxThreads(2, () => runLocal('pi', { size: 5, input, threads: true }));
+    expect(shared.result).toEqual(own.result);
+  });
+
+  it('fails the job naming the ranks of a thread that exited', async () => {
+    const error = await rejection(withMaxThreads(2, () => runLocal(fixture('thread-exits.ts'), { size: 4, threads: true })));
+    expect(error).toBeInstanceOf(RankFailedError);
+    expect(error.rank).toBe(2);
+    expect(error.message).toMatch(/the thread of ranks 2–3 exited \(code 7\) before the job ended/);
+  });
+
+  it('fails the job naming the rank that threw outside the program, not its thread\'s others, with the source position', async () => {
+    const error = await rejection(withMaxThreads(1, () => runLocal(fixture('uncaught-in-timer.ts'), { size: 3, threads: true })));
+    expect(error).toBeInstanceOf(RankFailedError);
+    expect(error).toMatchObject({ rank: 1, remote: { name: 'RangeError', message: 'thrown outside the program' } });
+    expect(error.stack).toMatch(/uncaught-in-timer\.ts:8:/);
+  });
+
+  it('refuses a LAMBDA_MPI_MAX_THREADS that is not a whole number of threads, before any rank starts', async () => {
+    const error = await rejection(withMaxThreads(0, () => runLocal('hello', { size: 2, threads: true })));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toBe('LAMBDA_MPI_MAX_THREADS: must be a whole number of threads, 1 or more; received "0"');
+  });
+
+  it('starts a thread per rank until ranks outnumber the cores eightfold (and 16 threads), then shares them', () => {
+    expect(ranksPerThread(16, 2)).toBe(1);
+    expect(ranksPerThread(17, 2)).toBe(2);
+    expect(ranksPerThread(64, 2)).toBe(4);
+    expect(ranksPerThread(64, 8)).toBe(1);
+    expect(ranksPerThread(65, 8)).toBe(2);
+    expect(ranksPerThread(8, 2, 3)).toBe(3);
   });
 });
 

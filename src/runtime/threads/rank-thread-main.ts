@@ -1,8 +1,10 @@
 /**
- * One rank's worker thread (bundled with the program by thread-bundle.ts; entered through
- * rank-thread.ts or rank-thread-aws.ts): opens the rank's transport, loads the program, waits
- * until every rank has loaded, then runs the rank exactly as in-process ranks run: rank 0 running the
- * job, the others as workers.
+ * A worker thread of a job's ranks (bundled with the program by thread-bundle.ts; entered through
+ * rank-thread.ts, rank-thread-aws.ts or rank-thread-valkey.ts): for each of its ranks, opens the
+ * rank's transport, loads the program, waits until every rank has loaded, then runs the rank
+ * exactly as in-process ranks run: rank 0 running the job, the others as workers. A thread
+ * usually runs one rank; when ranks far outnumber the cores, several (run-threads.ts), each with
+ * an instance of the program's module of its own.
  */
 import v8 from 'node:v8';
 import { workerData } from 'node:worker_threads';
@@ -22,41 +24,15 @@ import type { RankOptions } from '../rank-session.ts';
 import { runWorkerRank } from '../worker-rank.ts';
 import { FolderCheckpoints } from '../generations/folder-checkpoints.ts';
 import { toWire } from './error-wire.ts';
-import type { FromRank, RankThreadData, ToRank } from './thread-protocol.ts';
+import type { FromRank, RankThreadData, ThreadData, ToRank } from './thread-protocol.ts';
 import { BoardedTransport, WaitBoard } from './wait-board.ts';
 import type { RequestCounts } from '../../transport/request-counts.ts';
 
-const data = workerData as RankThreadData;
-captureWholeThread();
-const { control, rank } = data;
-const board = new WaitBoard(data.board);
-
-function post(message: FromRank, transfer: ArrayBuffer[] = []): void {
-  control.postMessage(message, transfer);
-}
-
-let threadTransport: ThreadTransport | undefined;
-/** Rank 0's job, once it runs: the owner's deadlock watch ends it. */
-let rankZeroJob: RankZeroJob | undefined;
-let started: (deadline: number) => void;
-const startSignal = new Promise<number>((resolve) => (started = resolve));
-
-control.on('message', (message: ToRank) => {
-  switch (message.type) {
-    case 'peer':
-      threadTransport?.addPeer(message.peer, message.port, message.outgoing, message.incoming);
-      return;
-    case 'ping':
-      post({ type: 'pong' });
-      return;
-    case 'start':
-      started(message.deadline);
-      return;
-    case 'deadlock':
-      rankZeroJob?.fail(new DeadlockError(data.jobId, message.blocked), 0);
-      return;
-  }
-});
+const { ranks } = workerData as ThreadData;
+// One rank: whatever the thread prints is that rank's, also outside its async context (a timer
+// its module set at load). Several: each rank's output is told apart by its async context.
+if (ranks.length === 1) captureWholeThread();
+const board = new WaitBoard(ranks[0]!.board);
 
 /**
  * Opens a rank's transport between processes, SQS/S3 or Valkey (only the entries for those bring
@@ -64,41 +40,58 @@ control.on('message', (message: ToRank) => {
  */
 export type RemoteOpener = (spec: RemoteRankTransportSpec, rank: number) => OpenedRankTransport | Promise<OpenedRankTransport>;
 
-async function openTransport(openRemote: RemoteOpener | undefined): Promise<OpenedRankTransport | { transport: Transport; requestCounts?: undefined }> {
-  const spec = data.transport;
-  if (spec.kind === 'threads') {
-    threadTransport = new ThreadTransport({
-      rank,
-      size: data.size,
-      doorbells: spec.doorbells,
-      spinMs: spec.spinMs,
-      requestPeer: (peer) => post({ type: 'connect', peer }),
-    });
-    return { transport: threadTransport };
-  }
-  if (!openRemote) throw new Error(`this thread was bundled without the ${spec.kind} transport`);
-  return openRemote(spec, rank);
-}
-
-async function loadProgram(): Promise<Program> {
-  const { url, path, bundledName } = data.program;
-  let module: Record<string, unknown>;
-  try {
-    module = (await import(url)) as Record<string, unknown>;
-  } catch (error) {
-    throw new Error(`cannot load ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  if (bundledName !== undefined) return (module.findProgram as (name: string) => Program)(bundledName);
-  return programFromModule(module, path);
-}
-
 export async function runRankThread(openRemote?: RemoteOpener): Promise<void> {
+  await Promise.all(ranks.map((data) => runRank(data, ranks.length > 1, openRemote)));
+}
+
+async function runRank(data: RankThreadData, sharesThread: boolean, openRemote: RemoteOpener | undefined): Promise<void> {
+  const { control, rank } = data;
+  const post = (message: FromRank, transfer: ArrayBuffer[] = []): void => control.postMessage(message, transfer);
+  let threadTransport: ThreadTransport | undefined;
+  /** Rank 0's job, once it runs: the owner's deadlock watch ends it. */
+  let rankZeroJob: RankZeroJob | undefined;
+  let started: (deadline: number) => void;
+  const startSignal = new Promise<number>((resolve) => (started = resolve));
+
+  control.on('message', (message: ToRank) => {
+    switch (message.type) {
+      case 'peer':
+        threadTransport?.addPeer(message.peer, message.port, message.outgoing, message.incoming);
+        return;
+      case 'ping':
+        post({ type: 'pong' });
+        return;
+      case 'start':
+        started(message.deadline);
+        return;
+      case 'deadlock':
+        rankZeroJob?.fail(new DeadlockError(data.jobId, message.blocked), 0);
+        return;
+    }
+  });
+
+  const openTransport = async (): Promise<OpenedRankTransport | { transport: Transport; requestCounts?: undefined }> => {
+    const spec = data.transport;
+    if (spec.kind === 'threads') {
+      threadTransport = new ThreadTransport({
+        rank,
+        size: data.size,
+        doorbells: spec.doorbells,
+        spinMs: spec.spinMs,
+        requestPeer: (peer) => post({ type: 'connect', peer }),
+      });
+      return { transport: threadTransport };
+    }
+    if (!openRemote) throw new Error(`this thread was bundled without the ${spec.kind} transport`);
+    return openRemote(spec, rank);
+  };
+
   let transport: Transport;
   let requestCounts: (() => RequestCounts) | undefined;
   let program: Program;
   try {
-    ({ transport, requestCounts } = await openTransport(openRemote));
-    program = await loadProgram();
+    ({ transport, requestCounts } = await openTransport());
+    program = await loadProgram(data, sharesThread);
   } catch (error) {
     post({ type: 'load-failed', error: toWire(error) });
     return;
@@ -151,6 +144,23 @@ export async function runRankThread(openRemote?: RemoteOpener): Promise<void> {
   } catch (error) {
     post({ type: 'settled', ok: false, error: toWire(error) });
   }
+}
+
+/**
+ * The program's module for one rank. Ranks that share a thread import it each under a URL of its
+ * own, so each has its own instance of the program's module state, as ranks in processes have
+ * (lambda-mpi itself, in chunks of the bundle the program imports, is loaded once).
+ */
+async function loadProgram(data: RankThreadData, sharesThread: boolean): Promise<Program> {
+  const { url, path, bundledName } = data.program;
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(sharesThread ? `${url}?rank=${data.rank}` : url)) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`cannot load ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  if (bundledName !== undefined) return (module.findProgram as (name: string) => Program)(bundledName);
+  return programFromModule(module, path);
 }
 
 /** The buffer to transfer with `bytes`, when they are all of it. */

@@ -1,5 +1,5 @@
 import { availableParallelism, hostname } from 'node:os';
-import { vectorReductionFromEnv } from '../../config.ts';
+import { maxThreadsFromEnv, vectorReductionFromEnv } from '../../config.ts';
 import { InvalidArgumentError } from '../../mpi/errors.ts';
 import type { FaultSchedule } from '../../transport/fault-injection.ts';
 import type { JobTransports, JobTransportsFactory } from '../../transport/job-transports.ts';
@@ -39,7 +39,23 @@ export interface ThreadedRunOptions {
 const SPIN_MS = 0.1;
 
 /**
- * Runs every rank in a worker thread of its own. The program comes as a module (a function
+ * A job starts at most this many threads per core, and never fewer than MIN_SHARED_THREADS, before
+ * its ranks share threads. Each thread is a V8 isolate of its own, whose start costs about what a
+ * small rank's whole run does (64 threads that do nothing: over a second and a half on 2 cores,
+ * bench case startup.hello-np64); once ranks outnumber the cores this much, more threads add no
+ * parallelism, only start-up and memory.
+ */
+const THREADS_PER_CORE = 8;
+const MIN_SHARED_THREADS = 16;
+
+/** How many ranks each thread of a job of `size` ranks runs: 1 unless ranks far outnumber the cores. */
+export function ranksPerThread(size: number, cores: number, maxThreads = maxThreadsFromEnv()): number {
+  return Math.ceil(size / (maxThreads ?? Math.max(MIN_SHARED_THREADS, THREADS_PER_CORE * cores)));
+}
+
+/**
+ * Runs every rank in a worker thread of its own (when ranks far outnumber the cores, a few
+ * ranks a thread). The program comes as a module (a function
  * cannot cross threads), bundled once with the thread's entry; a job over SQS/S3 has its queues
  * created here, and each rank opens its own transport to them.
  */
@@ -57,6 +73,7 @@ export async function runInThreads<R>(
   }
   const program = await locateProgramModule(source);
   const job = validateJobOptions(options);
+  const perThread = ranksPerThread(job.size, availableParallelism());
   const bundle = await bundleForThreads(program, remote?.entry ?? 'threads');
   const limitMs = generationLimitMs(options.generationSeconds);
   const retries = assertRetries('retries', options.retries);
@@ -84,6 +101,7 @@ export async function runInThreads<R>(
     program,
     bundle,
     transport: transports?.forThreads ?? { kind: 'threads' as const, spinMs: job.size <= availableParallelism() ? SPIN_MS : 0 },
+    ranksPerThread: perThread,
     reportGraceMs: !remote ? 50 : remote.entry === 'aws' ? 1_500 : 1_000,
     ...(options.injectFaults ? { faults: options.injectFaults } : {}),
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),

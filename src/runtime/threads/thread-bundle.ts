@@ -216,7 +216,8 @@ function describeBuildFailure(error: unknown): string {
 function stackMapper(outdir: string): (stack: string) => string {
   const maps = new Map<string, SourceMap | undefined>();
   const prefix = pathToFileURL(outdir).href;
-  const pattern = new RegExp(`${escapeRegExp(prefix)}/([^\\s):]+\\.mjs):(\\d+):(\\d+)`, 'g');
+  // A rank that shares its thread imports the program under a query of its own (rank-thread-main.ts).
+  const pattern = new RegExp(`${escapeRegExp(prefix)}/([^\\s):?]+\\.mjs)(?:\\?[^\\s):]*)?:(\\d+):(\\d+)`, 'g');
   return (stack) => stack.replace(pattern, (whole, file: string, line: string, column: string) => {
     const mapPath = join(outdir, `${file}.map`);
     if (!maps.has(mapPath)) maps.set(mapPath, loadMap(mapPath));

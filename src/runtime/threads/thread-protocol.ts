@@ -12,7 +12,12 @@ export type RankThreadTransport =
   | { kind: 'threads'; doorbells: SharedArrayBuffer; spinMs: number }
   | RemoteRankTransportSpec;
 
-/** What a rank's thread is started with (workerData): plain data and its control port. */
+/** What a thread of a job's ranks is started with (workerData): one entry per rank it runs. */
+export interface ThreadData {
+  ranks: RankThreadData[];
+}
+
+/** What a rank is started with: plain data and its control port. */
 export interface RankThreadData {
   jobId: string;
   rank: number;

@@ -11,7 +11,7 @@ import type { ProgramModule } from '../program-source.ts';
 import type { RunResult } from '../run-result.ts';
 import { fromWire } from './error-wire.ts';
 import type { ThreadBundle } from './thread-bundle.ts';
-import type { FromRank, RankThreadData, RankThreadTransport, ToRank, ThreadGenerations } from './thread-protocol.ts';
+import type { FromRank, RankThreadData, RankThreadTransport, ThreadData, ToRank, ThreadGenerations } from './thread-protocol.ts';
 import { WaitBoard } from './wait-board.ts';
 import { PROCESS_ENDED_CODE } from '../generations/retries.ts';
 import { reportedWait } from '../../mpi/p2p/wait-description.ts';
@@ -31,6 +31,8 @@ export interface ThreadedJobSpec {
   /** How long rank 0 waits past the deadline for the others' reports (its transport's reportGraceMs). */
   reportGraceMs: number;
   faults?: FaultSchedule;
+  /** How many ranks each thread runs (run-threads.ts: 1 unless ranks far outnumber the cores). */
+  ranksPerThread: number;
   onOutput?: (line: OutputLine) => void;
   signal?: AbortSignal;
   trace?: boolean;
@@ -47,7 +49,7 @@ const WATCHDOG_MARGIN_MS = 1_000;
 
 /**
  * The ranks of one job in worker threads, seen from the thread that started them (like mpirun):
- * starts a thread per rank, lets them start once every one has loaded the program, passes on
+ * starts a thread per rank (or per few ranks, `ranksPerThread`), lets them start once every one has loaded the program, passes on
  * their output, pairs them up for the transport between threads, and ends the job with rank 0's
  * result. It is also the watchdog: a rank that never yields cannot be stopped by messages, so
  * when rank 0 has not ended the job soon after its deadline, or the caller cancels, it reads what
@@ -84,7 +86,7 @@ export class ThreadedJob {
   /** Starts every rank; resolves with rank 0's RunResult, or rejects with the job's error. */
   run(): Promise<RunResult> {
     const { spec } = this;
-    for (let rank = 0; rank < spec.size; rank++) this.startRank(rank);
+    for (const ranks of threadsOfRanks(spec.size, spec.ranksPerThread)) this.startThread(ranks);
     // A module that never finishes loading (a loop at its top level) must not hold the job forever.
     this.watchdog = setTimeout(() => this.loadingOverdue(), spec.timeoutMs + WATCHDOG_MARGIN_MS);
     spec.signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -103,13 +105,16 @@ export class ThreadedJob {
     for (const port of this.controls) port.close();
   }
 
-  private startRank(rank: number): void {
+  /** The data of one rank, and the owner's end of its control channel. */
+  private rankData(rank: number): RankThreadData {
     const { spec } = this;
     const { port1, port2 } = new MessageChannel();
     const transport: RankThreadTransport = spec.transport.kind === 'threads'
       ? { kind: 'threads', doorbells: this.fabric!.doorbells, spinMs: spec.transport.spinMs }
       : spec.transport;
-    const data: RankThreadData = {
+    this.controls[rank] = port1;
+    port1.on('message', (message: FromRank) => this.onRankMessage(rank, message));
+    return {
       jobId: spec.jobId,
       rank,
       size: spec.size,
@@ -126,22 +131,29 @@ export class ThreadedJob {
       generations: spec.generations ?? {},
       control: port2,
     };
-    this.controls[rank] = port1;
-    port1.on('message', (message: FromRank) => this.onRankMessage(rank, message));
+  }
+
+  /** A worker thread for `ranks` (consecutive). */
+  private startThread(ranks: number[]): void {
+    const { spec } = this;
+    const data: ThreadData = { ranks: ranks.map((rank) => this.rankData(rank)) };
     // No inherited execArgv: a loader flag (--import tsx) would start a loader thread per rank.
-    const worker = new Worker(new URL(spec.bundle.threadEntry), { workerData: data, transferList: [port2], execArgv: [] });
-    this.workers[rank] = worker;
+    const worker = new Worker(new URL(spec.bundle.threadEntry), { workerData: data, transferList: data.ranks.map((rank) => rank.control), execArgv: [] });
+    this.workers.push(worker);
+    const first = ranks[0]!;
+    const whose = ranks.length === 1 ? `rank ${first}` : `ranks ${first}–${ranks.at(-1)!}`;
     worker.on('error', (error) => {
       // The error came from the thread as a copy whose stack may be read-only: map it into the report instead.
       const info = toRemoteErrorInfo(error);
       if (info.stack) info.stack = spec.bundle.mapStack(info.stack);
-      this.fail(new RankFailedError(spec.jobId, rank, info));
+      if (ranks.length > 1) info.message = `in the thread of ${whose}: ${info.message}`;
+      this.fail(new RankFailedError(spec.jobId, first, info));
     });
     worker.on('exit', (code) => {
       if (this.stopping) return;
-      this.fail(new RankFailedError(spec.jobId, rank, {
+      this.fail(new RankFailedError(spec.jobId, first, {
         name: 'Error',
-        message: `the thread of rank ${rank} exited (code ${code}) before the job ended`,
+        message: `the thread of ${whose} exited (code ${code}) before the job ended`,
         // Its thread ended under it, as a process ends out of memory: a lost rank, which a job with retries survives.
         code: PROCESS_ENDED_CODE,
       }));
@@ -298,4 +310,13 @@ export class ThreadedJob {
     }
     return states;
   }
+}
+
+/** The ranks 0..size-1 in consecutive groups of `ranksPerThread` (the last may be smaller). */
+export function threadsOfRanks(size: number, ranksPerThread: number): number[][] {
+  const groups: number[][] = [];
+  for (let first = 0; first < size; first += ranksPerThread) {
+    groups.push(Array.from({ length: Math.min(ranksPerThread, size - first) }, (_, i) => first + i));
+  }
+  return groups;
 }
