@@ -42,8 +42,9 @@ export interface RunLocalOptions<I = unknown> {
   /** Each line as a rank prints it. */
   onOutput?: (line: OutputLine) => void;
   /**
-   * Runs every rank in a worker thread of its own, so CPU-bound ranks run in parallel. Needs the
-   * program as a module (a path or file: URL) or a bundled program's name.
+   * Runs every rank in a worker thread of its own, so CPU-bound ranks run in parallel (when ranks
+   * outnumber the cores more than eightfold, a few share each thread). Needs the program as a
+   * module (a path or file: URL) or a bundled program's name.
    */
   threads?: boolean;
   /** Cancels the job (threads only): it fails with JobCancelledError saying what each rank waited on. */

@@ -37,7 +37,8 @@ Options:
                        a stage)
   --tag-output         prefix every output line with [rank]
   --result             print rank 0's return value as JSON when the job ends
-  --threads            every rank in a worker thread of its own (the default)
+  --threads            every rank in a worker thread of its own (the default; past 8 ranks
+                       a core, a few ranks share each thread)
   --inline             every rank in this thread instead: no bundling, but a rank that never
                        yields then stops the timeout and Ctrl-C too
   --trace <file>       write the job's timeline to <file> (Chrome trace-event JSON: open it in
