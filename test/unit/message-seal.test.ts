@@ -57,7 +57,21 @@ describe('a job key MACs as HMAC-SHA256 does', () => {
     const text = randomBytes(32).toString('base64url');
     const expected = createHmac('sha256', Buffer.from(text, 'base64url'));
     for (const part of parts) expected.update(part);
-    expect(JobKey.fromText(text)!.mac(parts).equals(expected.digest())).toBe(true);
+    const digest = expected.digest();
+    const key = JobKey.fromText(text)!;
+    const out = Buffer.alloc(3 + 32 + 2, 9);
+    key.macInto(parts, out, 3);
+    expect(out.subarray(3, 35).equals(digest)).toBe(true);
+    // The bytes around it are left alone.
+    expect([...out.subarray(0, 3), ...out.subarray(35)]).toEqual([9, 9, 9, 9, 9]);
+    expect(key.macMatches(parts, out, 3)).toBe(true);
+    // One bit off anywhere in the MAC, or the MAC not all there: no match.
+    for (const bit of [0, 100, 255]) {
+      const altered = Buffer.from(out);
+      altered[3 + (bit >> 3)]! ^= 1 << (bit & 7);
+      expect(key.macMatches(parts, altered, 3)).toBe(false);
+    }
+    expect(key.macMatches(parts, out.subarray(0, 34), 3)).toBe(false);
   });
 });
 

@@ -28,15 +28,19 @@ export class JobKey {
   readonly #bytes: Buffer;
   /** The key XORed with HMAC's inner and outer pads, computed once (RFC 2104). */
   readonly #innerPad: Buffer;
-  readonly #outerPad: Buffer;
+  /** The outer pad, then room for the inner digest: the outer hash's input, rewritten per message. */
+  readonly #outer: Buffer;
+  /** Where a MAC to check against is written. */
+  readonly #expected = Buffer.alloc(MAC_BYTES);
 
   private constructor(bytes: Buffer) {
     this.#bytes = bytes;
     this.#innerPad = Buffer.alloc(BLOCK_BYTES, 0x36);
-    this.#outerPad = Buffer.alloc(BLOCK_BYTES, 0x5c);
+    this.#outer = Buffer.alloc(BLOCK_BYTES + MAC_BYTES);
+    this.#outer.fill(0x5c, 0, BLOCK_BYTES);
     for (let i = 0; i < bytes.byteLength; i++) {
       this.#innerPad[i]! ^= bytes[i]!;
-      this.#outerPad[i]! ^= bytes[i]!;
+      this.#outer[i]! ^= bytes[i]!;
     }
   }
 
@@ -58,20 +62,34 @@ export class JobKey {
   }
 
   /**
-   * The HMAC-SHA256 under this key of `parts` one after the other. A small message (every message
-   * of a round trip) is hashed in one shot from the precomputed pads: creating an Hmac object per
-   * message was most of what sealing and opening one cost.
+   * Writes the HMAC-SHA256 under this key of `parts`, one after the other, into `out` at `at`.
+   * A small message (every message of a round trip) is hashed in one shot from the precomputed
+   * pads, its digests taken as hex and written into buffers this key keeps: creating an Hmac
+   * object per message, or a Buffer per digest, was most of what sealing and opening one cost
+   * (bench case valkey.roundtrip-small.np2).
    */
-  mac(parts: readonly Uint8Array[]): Buffer {
+  macInto(parts: readonly Uint8Array[], out: Buffer, at: number): void {
+    out.write(this.#macHex(parts), at, MAC_BYTES, 'hex');
+  }
+
+  /** Whether `bytes` hold at `at` the HMAC-SHA256 under this key of `parts` (compared in constant time). */
+  macMatches(parts: readonly Uint8Array[], bytes: Uint8Array, at: number): boolean {
+    if (bytes.byteLength < at + MAC_BYTES) return false;
+    this.#expected.write(this.#macHex(parts), 0, MAC_BYTES, 'hex');
+    return timingSafeEqual(this.#expected, bytes.subarray(at, at + MAC_BYTES));
+  }
+
+  #macHex(parts: readonly Uint8Array[]): string {
     let length = 0;
     for (const part of parts) length += part.byteLength;
     if (length > ONE_SHOT_MAC_BYTES) {
       const mac = createHmac('sha256', this.#bytes);
       for (const part of parts) mac.update(part);
-      return mac.digest();
+      return mac.digest('hex');
     }
-    const inner = hash('sha256', Buffer.concat([this.#innerPad, ...parts], BLOCK_BYTES + length), 'buffer');
-    return hash('sha256', Buffer.concat([this.#outerPad, inner], BLOCK_BYTES + inner.byteLength), 'buffer');
+    const inner = hash('sha256', Buffer.concat([this.#innerPad, ...parts], BLOCK_BYTES + length), 'hex');
+    this.#outer.write(inner, BLOCK_BYTES, MAC_BYTES, 'hex');
+    return hash('sha256', this.#outer, 'hex');
   }
 
   /** Never the key itself, whoever prints it. */

@@ -1,5 +1,5 @@
 import type { ByteFrame, FrameKind, RejectedMessages } from '../transport.ts';
-import { DIGEST_BYTES, MAC_BYTES, sameBytes, type JobKey } from './job-key.ts';
+import { DIGEST_BYTES, MAC_BYTES, type JobKey } from './job-key.ts';
 
 /**
  * Frames inside SQS message bodies. SQS bodies are text, so a message is base64 of:
@@ -102,8 +102,7 @@ export function sealMessages(frames: WireFrame[], limits: WireLimits, seal: Mess
     MAGIC.copy(message, 0);
     let at = PREAMBLE_BYTES;
     for (const wire of inMessage) at = writeFrame(wire, message, at);
-    const mac = macOf(seal, inMessage[0]!.frame.dest, [message.subarray(PREAMBLE_BYTES)]);
-    mac.copy(message, MAGIC.length);
+    seal.key.macInto(macParts(seal, inMessage[0]!.frame.dest, message.subarray(PREAMBLE_BYTES)), message, MAGIC.length);
     return message;
   });
 }
@@ -128,9 +127,9 @@ function bindingOf(seal: MessageSeal, dest: number): Buffer {
   return binding;
 }
 
-/** The MAC of a message for `dest` whose frames are `parts` (the magic is fixed, so it adds nothing). */
-function macOf(seal: MessageSeal, dest: number, parts: Uint8Array[]): Buffer {
-  return seal.key.mac([bindingOf(seal, dest), MAGIC, ...parts]);
+/** What the MAC of a message for `dest` whose frames are `frames` covers (the magic is fixed, so it adds nothing). */
+function macParts(seal: MessageSeal, dest: number, frames: Uint8Array): Uint8Array[] {
+  return [bindingOf(seal, dest), MAGIC, frames];
 }
 
 /** Writes a frame into `out` at `at` (encodedFrameBytes long); where the next one starts. */
@@ -190,8 +189,7 @@ export function openSealedBytes(bytes: Buffer, seal: MessageSeal, dest: number):
   if (bytes.byteLength < PREAMBLE_BYTES || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1] || bytes[2] !== MAGIC[2]) {
     return { rejected: 'malformed', why: 'not a lambda-mpi message (its first bytes are not the format\'s)' };
   }
-  const expected = macOf(seal, dest, [bytes.subarray(PREAMBLE_BYTES)]);
-  if (!sameBytes(expected, bytes.subarray(MAGIC.length, PREAMBLE_BYTES))) {
+  if (!seal.key.macMatches(macParts(seal, dest, bytes.subarray(PREAMBLE_BYTES)), bytes, MAGIC.length)) {
     return { rejected: 'unauthentic', why: 'its MAC does not match: forged, truncated or altered, or sealed for another job or queue' };
   }
   const frames = parseFrames(bytes, dest);
