@@ -1,4 +1,5 @@
 import { InProcessValue, UnencodedView, privateCopyOfRaw, viewKindOf } from '../../mpi/codec/codec.ts';
+import { reproducedByJson } from '../../mpi/codec/json-exact.ts';
 import type { Frame } from '../transport.ts';
 
 /** Bytes of frames one rank can have in flight to another through shared memory. */
@@ -32,8 +33,6 @@ const BYTES_BODY = 1;
 const NUMBER_BODY = 2;
 /** A TypedArray's elements (UnencodedView); the format is this plus the codec's view kind. */
 const VIEW_BODY = 16;
-/** How much of a value the check for exact JSON walks before it gives up. */
-const JSON_CHECK_BUDGET = 256;
 
 /** Shared memory for the frames of one direction of a pair of ranks. */
 export function createRingMemory(): SharedArrayBuffer {
@@ -194,49 +193,4 @@ export class FrameRing {
 
 function alignUp(bytes: number): number {
   return (bytes + ALIGN - 1) & ~(ALIGN - 1);
-}
-
-/** The objects the check below has entered (values are small: a list beats a Set). */
-const entered: object[] = [];
-let checkBudget = 0;
-
-/**
- * Whether JSON gives back exactly what a structured clone would: strings, booleans, null,
- * finite numbers other than -0, and plain objects and dense arrays of them, with no object
- * reached twice (a clone keeps shared references shared) and no "__proto__" key.
- */
-function reproducedByJson(root: unknown): boolean {
-  checkBudget = JSON_CHECK_BUDGET;
-  const exact = exactInJson(root);
-  entered.length = 0;
-  return exact;
-}
-
-function exactInJson(value: unknown): boolean {
-  if (value === null) return true;
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0);
-    case 'object':
-      break;
-    default:
-      return false;
-  }
-  if (--checkBudget < 0 || entered.includes(value as object)) return false;
-  entered.push(value as object);
-  const prototype = Object.getPrototypeOf(value);
-  if (prototype === Array.prototype && Array.isArray(value)) {
-    if (Object.keys(value).length !== value.length) return false; // holes or extra properties
-    for (let i = 0; i < value.length; i++) if (!exactInJson(value[i])) return false;
-    return true;
-  }
-  if (prototype !== Object.prototype && prototype !== null) return false;
-  for (const key in value as object) {
-    // for-in also walks inherited keys: a null-prototype or plain object has none of its own prototype's.
-    if (key === '__proto__' || !exactInJson((value as Record<string, unknown>)[key])) return false;
-  }
-  return true;
 }

@@ -41,6 +41,14 @@ function sampleValues(): Record<string, unknown> {
     dataView: new DataView(buffer, 1, 2),
     subarray: new Float64Array([1, 2, 3, 4]).subarray(1, 3),
     typedInsideObject: { weights: Float32Array.of(0.5, 2), ids: [Uint16Array.of(7)] },
+    // Plain data that JSON would not give back as it is: small plain data may travel as JSON, so
+    // each of these must be told apart from data that may.
+    jsonLook: { negativeZero: -0, nan: NaN, infinite: Infinity, missing: undefined, holes: [1, , 3], undefinedInArray: [undefined], big: 2n },
+    jsonExact: { loneSurrogate: '\ud800 and \udfff', largest: Number.MAX_VALUE, smallest: Number.MIN_VALUE, unicode: 'naïve 日本 \u2028', nested: [[[{}]], []] },
+    arrayWithProperty: Object.assign([1, 2], { label: 'extra' }),
+    nullPrototype: Object.assign(Object.create(null) as object, { a: 1 }),
+    protoKey: JSON.parse('{"__proto__": {"polluted": true}, "b": 2}') as unknown,
+    sharedReference: ((shared) => ({ a: shared, b: shared }))({ x: 1 }),
   };
 }
 
@@ -54,6 +62,9 @@ export const everyValueKind = defineProgram(async (comm) => {
   for (const [name, expected] of Object.entries(values)) {
     const got = await comm.recv(0);
     if (!sameValue(got, expected)) mismatches.push(`${name}: got ${String(got)} (${kindOf(got)})`);
+    // A structured clone keeps a value reached twice one value.
+    if (name === 'sharedReference' && (got as { a: object; b: object }).a !== (got as { a: object; b: object }).b) mismatches.push(`${name}: its two references came as two objects`);
+    if (name === 'protoKey' && (Object.getPrototypeOf(got) !== Object.prototype || !Object.hasOwn(got as object, '__proto__'))) mismatches.push(`${name}: its "__proto__" key came as a prototype`);
   }
   return mismatches;
 });
@@ -116,12 +127,14 @@ function sameValue(got: unknown, expected: unknown): boolean {
   if (expected instanceof Set) return got instanceof Set && sameValue([...got], [...expected]);
   if (expected instanceof Date) return got instanceof Date && got.getTime() === expected.getTime();
   if (Array.isArray(expected)) {
-    return Array.isArray(got) && got.length === expected.length && expected.every((v, i) => sameValue(got[i], v));
+    // Holes are not undefined elements: compare which indices exist too.
+    return Array.isArray(got) && got.length === expected.length && Object.keys(got).join() === Object.keys(expected).join() &&
+      Array.from({ length: expected.length }, (_, i) => i).every((i) => sameValue(got[i], expected[i]));
   }
   if (expected && typeof expected === 'object') {
     if (!got || typeof got !== 'object') return false;
     const keys = Object.keys(expected);
-    return keys.length === Object.keys(got).length && keys.every((k) => sameValue((got as any)[k], (expected as any)[k]));
+    return keys.length === Object.keys(got).length && keys.every((k) => Object.hasOwn(got, k) && sameValue((got as any)[k], (expected as any)[k]));
   }
   return Object.is(got, expected);
 }
