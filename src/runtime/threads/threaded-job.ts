@@ -51,9 +51,10 @@ const WATCHDOG_MARGIN_MS = 1_000;
  * The ranks of one job in worker threads, seen from the thread that started them (like mpirun):
  * starts a thread per rank (or per few ranks, `ranksPerThread`), lets them start once every one
  * has loaded the program, passes on their output, pairs them up for the transport between
- * threads, and ends the job with rank 0's result. It is also the watchdog: a rank that never yields cannot be stopped by messages, so
- * when rank 0 has not ended the job soon after its deadline, or the caller cancels, it reads what
- * each rank waits on from the shared wait board, asks every rank to answer, and terminates them.
+ * threads, and ends the job with rank 0's result. It is also the watchdog: a rank that never
+ * yields cannot be stopped by messages, so when rank 0 has not ended the job soon after its
+ * deadline, or the caller cancels, it reads what each rank waits on from the shared wait board,
+ * asks every rank to answer, and terminates them.
  */
 export class ThreadedJob {
   private readonly workers: Worker[] = [];
