@@ -28,11 +28,11 @@ import type { FromRank, RankThreadData, ThreadData, ToRank } from './thread-prot
 import { BoardedTransport, WaitBoard } from './wait-board.ts';
 import type { RequestCounts } from '../../transport/request-counts.ts';
 
-const { ranks } = workerData as ThreadData;
+const { job, ranks } = workerData as ThreadData;
 // One rank: whatever the thread prints is that rank's, also outside its async context (a timer
 // its module set at load). Several: each rank's output is told apart by its async context.
 if (ranks.length === 1) captureWholeThread();
-const board = new WaitBoard(ranks[0]!.board);
+const board = new WaitBoard(job.board);
 
 /**
  * Opens a rank's transport between processes, SQS/S3 or Valkey (only the entries for those bring
@@ -41,11 +41,10 @@ const board = new WaitBoard(ranks[0]!.board);
 export type RemoteOpener = (spec: RemoteRankTransportSpec, rank: number) => OpenedRankTransport | Promise<OpenedRankTransport>;
 
 export async function runRankThread(openRemote?: RemoteOpener): Promise<void> {
-  await Promise.all(ranks.map((data) => runRank(data, ranks.length > 1, openRemote)));
+  await Promise.all(ranks.map(({ rank, control }) => runRank(rank, control, ranks.length > 1, openRemote)));
 }
 
-async function runRank(data: RankThreadData, sharesThread: boolean, openRemote: RemoteOpener | undefined): Promise<void> {
-  const { control, rank } = data;
+async function runRank(rank: number, control: RankThreadData['control'], sharesThread: boolean, openRemote: RemoteOpener | undefined): Promise<void> {
   const post = (message: FromRank, transfer: ArrayBuffer[] = []): void => control.postMessage(message, transfer);
   let threadTransport: ThreadTransport | undefined;
   /** Rank 0's job, once it runs: the owner's deadlock watch ends it. */
@@ -65,17 +64,17 @@ async function runRank(data: RankThreadData, sharesThread: boolean, openRemote: 
         started(message.deadline);
         return;
       case 'deadlock':
-        rankZeroJob?.fail(new DeadlockError(data.jobId, message.blocked), 0);
+        rankZeroJob?.fail(new DeadlockError(job.jobId, message.blocked), 0);
         return;
     }
   });
 
   const openTransport = async (): Promise<OpenedRankTransport | { transport: Transport; requestCounts?: undefined }> => {
-    const spec = data.transport;
+    const spec = job.transport;
     if (spec.kind === 'threads') {
       threadTransport = new ThreadTransport({
         rank,
-        size: data.size,
+        size: job.size,
         doorbells: spec.doorbells,
         spinMs: spec.spinMs,
         requestPeer: (peer) => post({ type: 'connect', peer }),
@@ -91,36 +90,36 @@ async function runRank(data: RankThreadData, sharesThread: boolean, openRemote: 
   let program: Program;
   try {
     ({ transport, requestCounts } = await openTransport());
-    program = await loadProgram(data, sharesThread);
+    program = await loadProgram(rank, sharesThread);
   } catch (error) {
     post({ type: 'load-failed', error: toWire(error) });
     return;
   }
   // Beneath the faults: the board counts each frame once as sent and once as handed up.
   transport = new BoardedTransport(transport, board);
-  if (data.faults) transport = new FaultInjectingTransport(transport, data.faults);
+  if (job.faults) transport = new FaultInjectingTransport(transport, job.faults);
   post({ type: 'loaded' });
   const deadline = await startSignal;
 
   const options: RankOptions = {
-    jobId: data.jobId,
+    jobId: job.jobId,
     rank,
-    size: data.size,
+    size: job.size,
     program,
-    input: v8.deserialize(data.input),
+    input: v8.deserialize(job.input),
     transport,
     programEnded: () => board.ended(rank),
     deadline,
-    timeoutMs: data.timeoutMs,
-    processorName: data.processorName,
-    vectorReduction: data.vectorReduction,
-    ...(data.streamOutput ? { onOutput: (line) => post({ type: 'output', line }) } : {}),
-    ...(data.trace ? { trace: true } : {}),
+    timeoutMs: job.timeoutMs,
+    processorName: job.processorName,
+    vectorReduction: job.vectorReduction,
+    ...(job.streamOutput ? { onOutput: (line) => post({ type: 'output', line }) } : {}),
+    ...(job.trace ? { trace: true } : {}),
     generations: {
-      ...(data.generations.limitMs === undefined ? {} : { limitMs: data.generations.limitMs }),
-      ...(data.generations.folder === undefined ? {} : { objects: new FolderCheckpoints(data.generations.folder) }),
-      ...(data.generations.generation === undefined ? {} : { generation: data.generations.generation }),
-      ...(data.generations.restoreFrom === undefined ? {} : { restoreFrom: data.generations.restoreFrom }),
+      ...(job.generations.limitMs === undefined ? {} : { limitMs: job.generations.limitMs }),
+      ...(job.generations.folder === undefined ? {} : { objects: new FolderCheckpoints(job.generations.folder) }),
+      ...(job.generations.generation === undefined ? {} : { generation: job.generations.generation }),
+      ...(job.generations.restoreFrom === undefined ? {} : { restoreFrom: job.generations.restoreFrom }),
     },
     // Over SQS/S3 each rank has clients of its own: it reports their requests to rank 0.
     ...(requestCounts ? { requestCounts } : {}),
@@ -138,7 +137,7 @@ async function runRank(data: RankThreadData, sharesThread: boolean, openRemote: 
       bytes = encode(result);
     } catch (error) {
       const cause = new Error(`rank 0's return value cannot leave its thread: ${(error as Error).message}`);
-      throw new RankFailedError(data.jobId, 0, toRemoteErrorInfo(cause));
+      throw new RankFailedError(job.jobId, 0, toRemoteErrorInfo(cause));
     }
     post({ type: 'settled', ok: true, result: bytes }, ownedBuffer(bytes));
   } catch (error) {
@@ -151,11 +150,11 @@ async function runRank(data: RankThreadData, sharesThread: boolean, openRemote: 
  * own, so each has its own instance of the program's module state, as ranks in processes have
  * (lambda-mpi itself, in chunks of the bundle the program imports, is loaded once).
  */
-async function loadProgram(data: RankThreadData, sharesThread: boolean): Promise<Program> {
-  const { url, path, bundledName } = data.program;
+async function loadProgram(rank: number, sharesThread: boolean): Promise<Program> {
+  const { url, path, bundledName } = job.program;
   let module: Record<string, unknown>;
   try {
-    module = (await import(sharesThread ? `${url}?rank=${data.rank}` : url)) as Record<string, unknown>;
+    module = (await import(sharesThread ? `${url}?rank=${rank}` : url)) as Record<string, unknown>;
   } catch (error) {
     throw new Error(`cannot load ${path}: ${(error as Error).message}`, { cause: error });
   }

@@ -40,10 +40,9 @@ const SPIN_MS = 0.1;
 
 /**
  * A job starts at most this many threads per core, and never fewer than MIN_SHARED_THREADS, before
- * its ranks share threads. Each thread is a V8 isolate of its own, whose start costs about what a
- * small rank's whole run does (64 threads that do nothing: over a second and a half on 2 cores,
- * bench case startup.hello-np64); once ranks outnumber the cores this much, more threads add no
- * parallelism, only start-up and memory.
+ * its ranks share threads. Each thread is a V8 isolate of its own, whose start costs more than a
+ * small rank's whole run (bench case startup.hello-np64); once ranks outnumber the cores this
+ * much, more threads add no parallelism, only start-up and memory.
  */
 const THREADS_PER_CORE = 8;
 const MIN_SHARED_THREADS = 16;

@@ -12,15 +12,15 @@ export type RankThreadTransport =
   | { kind: 'threads'; doorbells: SharedArrayBuffer; spinMs: number }
   | RemoteRankTransportSpec;
 
-/** What a thread of a job's ranks is started with (workerData): one entry per rank it runs. */
+/** What a thread of a job's ranks is started with (workerData): the job's part once, and each rank's. */
 export interface ThreadData {
+  job: JobThreadData;
   ranks: RankThreadData[];
 }
 
-/** What a rank is started with: plain data and its control port. */
-export interface RankThreadData {
+/** What every rank of the job is started with: plain data. */
+export interface JobThreadData {
   jobId: string;
-  rank: number;
   size: number;
   timeoutMs: number;
   processorName: string;
@@ -43,7 +43,11 @@ export interface RankThreadData {
   trace: boolean;
   /** Generations (runLocal's generationSeconds) and the folder of the checkpoints when the transport keeps none. */
   generations: ThreadGenerations;
-  /** This rank's end of its channel to the thread that owns the job. */
+}
+
+/** What one rank is started with: its rank and its end of its channel to the thread that owns the job. */
+export interface RankThreadData {
+  rank: number;
   control: MessagePort;
 }
 

@@ -11,7 +11,7 @@ import type { ProgramModule } from '../program-source.ts';
 import type { RunResult } from '../run-result.ts';
 import { fromWire } from './error-wire.ts';
 import type { ThreadBundle } from './thread-bundle.ts';
-import type { FromRank, RankThreadData, RankThreadTransport, ThreadData, ToRank, ThreadGenerations } from './thread-protocol.ts';
+import type { FromRank, JobThreadData, RankThreadData, RankThreadTransport, ThreadData, ToRank, ThreadGenerations } from './thread-protocol.ts';
 import { WaitBoard } from './wait-board.ts';
 import { PROCESS_ENDED_CODE } from '../generations/retries.ts';
 import { reportedWait } from '../../mpi/p2p/wait-description.ts';
@@ -87,7 +87,8 @@ export class ThreadedJob {
   /** Starts every rank; resolves with rank 0's RunResult, or rejects with the job's error. */
   run(): Promise<RunResult> {
     const { spec } = this;
-    for (const ranks of threadsOfRanks(spec.size, spec.ranksPerThread)) this.startThread(ranks);
+    const job = this.jobData();
+    for (const ranks of threadsOfRanks(spec.size, spec.ranksPerThread)) this.startThread(job, ranks);
     // A module that never finishes loading (a loop at its top level) must not hold the job forever.
     this.watchdog = setTimeout(() => this.loadingOverdue(), spec.timeoutMs + WATCHDOG_MARGIN_MS);
     spec.signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -106,38 +107,40 @@ export class ThreadedJob {
     for (const port of this.controls) port.close();
   }
 
-  /** The data of one rank, and the owner's end of its control channel. */
-  private rankData(rank: number): RankThreadData {
+  /** What every rank of the job is started with: one copy per thread. */
+  private jobData(): JobThreadData {
     const { spec } = this;
-    const { port1, port2 } = new MessageChannel();
-    const transport: RankThreadTransport = spec.transport.kind === 'threads'
-      ? { kind: 'threads', doorbells: this.fabric!.doorbells, spinMs: spec.transport.spinMs }
-      : spec.transport;
-    this.controls[rank] = port1;
-    port1.on('message', (message: FromRank) => this.onRankMessage(rank, message));
     return {
       jobId: spec.jobId,
-      rank,
       size: spec.size,
       timeoutMs: spec.timeoutMs,
       processorName: spec.processorName,
       vectorReduction: spec.vectorReduction,
       input: spec.serializedInput,
       program: { url: spec.bundle.programEntry, path: spec.program.path, ...(spec.program.bundledName ? { bundledName: spec.program.bundledName } : {}) },
-      transport,
+      transport: spec.transport.kind === 'threads'
+        ? { kind: 'threads', doorbells: this.fabric!.doorbells, spinMs: spec.transport.spinMs }
+        : spec.transport,
       ...(spec.faults ? { faults: spec.faults } : {}),
       board: this.board.memory as SharedArrayBuffer,
       streamOutput: spec.onOutput !== undefined,
       trace: spec.trace === true,
       generations: spec.generations ?? {},
-      control: port2,
     };
   }
 
+  /** A rank's control channel: the owner keeps one end, the rank's thread gets the other. */
+  private rankChannel(rank: number): RankThreadData {
+    const { port1, port2 } = new MessageChannel();
+    this.controls[rank] = port1;
+    port1.on('message', (message: FromRank) => this.onRankMessage(rank, message));
+    return { rank, control: port2 };
+  }
+
   /** A worker thread for `ranks` (consecutive). */
-  private startThread(ranks: number[]): void {
+  private startThread(job: JobThreadData, ranks: number[]): void {
     const { spec } = this;
-    const data: ThreadData = { ranks: ranks.map((rank) => this.rankData(rank)) };
+    const data: ThreadData = { job, ranks: ranks.map((rank) => this.rankChannel(rank)) };
     // No inherited execArgv: a loader flag (--import tsx) would start a loader thread per rank.
     const worker = new Worker(new URL(spec.bundle.threadEntry), { workerData: data, transferList: data.ranks.map((rank) => rank.control), execArgv: [] });
     this.workers.push(worker);

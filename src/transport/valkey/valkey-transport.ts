@@ -45,8 +45,8 @@ export const VALKEY_REPORT_GRACE_MS = 1_000;
  * RPUSH, then PEXPIRE of the same list, written to the socket together (one write, so the server
  * gets both or neither: a list is never left without its TTL by a sender that dies between them)
  * and answered by the push's reply alone. A blocked pop is served as soon as the RPUSH ran, so the
- * PEXPIRE is off the message's path; a script doing both took the server ten times a plain
- * RPUSH's time on every hop (bench case valkey.roundtrip-small.np2). A list its owner emptied at
+ * PEXPIRE is off the message's path; a script doing both took the server several times a plain
+ * RPUSH's time on every hop (INFO commandstats; bench case valkey.roundtrip-small.np2). A list its owner emptied at
  * once has no key left for the PEXPIRE, and needs none.
  */
 function pushWithTtl(redis: Redis, key: string, ttlMs: string, messages: Buffer[]): Promise<unknown> {
