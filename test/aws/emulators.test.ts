@@ -3,13 +3,16 @@
  * saying where. Everything else the emulators do is exercised by the jobs of the other AWS tests.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand,
+  PutObjectCommand, S3Client, UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { resolveAwsSettings } from '../../src/config.ts';
 import { claimRank } from '../../src/job-store/rank-claim.ts';
@@ -163,6 +166,30 @@ describe('S3 on s3rver', () => {
     };
     expect(await ranged('bytes=0-0')).toEqual(['bytes 0-0/3', 'a']);
     expect(await ranged('bytes=1-1')).toEqual(['bytes 1-1/3', 'b']);
+  });
+
+  // File's close completes one multipart upload of every rank's parts (src/file/collective-write.ts).
+  it('completes a multipart upload into its parts\' bytes in order, with S3\'s multipart ETag, and drops the parts', async () => {
+    const Key = 'multipart/joined.bin';
+    const parts = [randomBytes(5 * 1024 * 1024 + 3), randomBytes(5 * 1024 * 1024), randomBytes(1000)];
+    const { UploadId } = await clients.s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    // Uploaded out of order, as aggregators finish.
+    const etags = await Promise.all([2, 0, 1].map(async (index) => {
+      const { ETag } = await clients.s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: index + 1, Body: parts[index] }));
+      return [index, ETag!] as const;
+    }));
+    const completed = await clients.s3.send(new CompleteMultipartUploadCommand({
+      Bucket, Key, UploadId,
+      MultipartUpload: { Parts: etags.sort(([a], [b]) => a - b).map(([index, ETag]) => ({ PartNumber: index + 1, ETag })) },
+    }));
+    // S3's documented form: the MD5 of the parts' binary MD5s, a dash, the number of parts.
+    const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest();
+    const expected = `"${md5(Buffer.concat(parts.map(md5))).toString('hex')}-3"`;
+    expect(completed.ETag).toBe(expected);
+    expect((await clients.s3.send(new HeadObjectCommand({ Bucket, Key }))).ETag).toBe(expected);
+    expect((await getBytes(clients.s3, Key)).equals(Buffer.concat(parts))).toBe(true);
+    const pending = await clients.s3.send(new ListMultipartUploadsCommand({ Bucket }));
+    expect((pending.Uploads ?? []).map((upload) => upload.UploadId)).not.toContain(UploadId);
   });
 
   // rank-claim.ts starts each rank of a job once, even when Lambda delivers its start twice.

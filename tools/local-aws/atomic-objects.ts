@@ -1,15 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /** The part of s3rver's filesystem store (CommonJS, untyped) that this wraps. */
 export interface S3rverStore {
-  getResourcePath(bucket: string, key: string, resource: string): string;
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
   putObject(object: { bucket: string; key: string; content: Buffer | Readable; metadata: unknown }): Promise<{ size: number; md5: string }>;
   getObject(bucket: string, key: string, options?: unknown): Promise<{ content: Readable | null; range?: { start: number; end: number } } | null>;
   deleteObject(bucket: string, key: string): Promise<unknown>;
+  putObjectMultipart(bucket: string, uploadId: string, parts: readonly { number: number }[]): Promise<{ size: number; md5: string }>;
 }
 
 /**
@@ -23,6 +26,11 @@ export interface S3rverStore {
  * the file: the open file is that version's, whatever is renamed over it or deleted later, so the
  * body then streams as S3's does: a HEAD reads no body, and a GET's first bytes leave before its
  * last are read.
+ *
+ * Completing a multipart upload writes the object the same way: its parts joined into a fresh
+ * file, renamed into place. The ETag is S3's for a multipart object (the MD5 of the parts' MD5s,
+ * a dash, the number of parts), from the digests s3rver kept of each part, so the object is
+ * not hashed again as s3rver does (which made a completion cost as much as all its parts' uploads).
  */
 export function makeObjectWritesAtomic(store: S3rverStore): void {
   const tails = new Map<string, Promise<unknown>>();
@@ -40,15 +48,18 @@ export function makeObjectWritesAtomic(store: S3rverStore): void {
   const deleteObject = store.deleteObject.bind(store);
 
   store.putObject = (object) => exclusive(object.bucket, object.key, async () => {
-    const body = Buffer.isBuffer(object.content) ? object.content : await bufferOf(object.content);
-    const md5 = createHash('md5').update(body).digest('hex');
     const path = store.getResourcePath(object.bucket, object.key, 'object');
     await mkdir(dirname(path), { recursive: true });
     const scratch = `${path}.${randomBytes(6).toString('hex')}.partial`;
-    await writeFile(scratch, body);
+    // Streamed to the file as it comes (a completed multipart upload is the whole object): the
+    // server holds a chunk at a time, not the object.
+    const written = await writeHashed(scratch, object.content).catch(async (error: unknown) => {
+      await rm(scratch, { force: true });
+      throw error;
+    });
     await rename(scratch, path);
-    await store.putMetadata(object.bucket, object.key, object.metadata, md5);
-    return { size: body.length, md5 };
+    await store.putMetadata(object.bucket, object.key, object.metadata, written.md5);
+    return written;
   });
   // s3rver's getObject resolves once the file is open (its metadata read just before).
   store.getObject = (bucket, key, options) => exclusive(bucket, key, async () => {
@@ -62,12 +73,71 @@ export function makeObjectWritesAtomic(store: S3rverStore): void {
     return object;
   });
   store.deleteObject = (bucket, key) => exclusive(bucket, key, () => deleteObject(bucket, key));
+  store.putObjectMultipart = async (bucket, uploadId, parts) => {
+    const uploadDir = join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+    const [key, metadata] = await Promise.all([
+      readFile(join(uploadDir, 'key'), 'utf8'),
+      readFile(join(uploadDir, 'metadata'), 'utf8').then((text) => JSON.parse(text) as unknown),
+    ]);
+    const partFiles = [...parts].sort((a, b) => a.number - b.number).map((part) => join(uploadDir, String(part.number)));
+    const digests = await Promise.all(partFiles.map((file) => readFile(`${file}.md5`, 'utf8')));
+    const etag = `${createHash('md5').update(Buffer.from(digests.join(''), 'hex')).digest('hex')}-${partFiles.length}`;
+    const written = await exclusive(bucket, key, async () => {
+      const path = store.getResourcePath(bucket, key, 'object');
+      await mkdir(dirname(path), { recursive: true });
+      const scratch = `${path}.${randomBytes(6).toString('hex')}.partial`;
+      const size = await concatenate(partFiles, scratch).catch(async (error: unknown) => {
+        await rm(scratch, { force: true });
+        throw error;
+      });
+      await rename(scratch, path);
+      await store.putMetadata(bucket, key, metadata, etag);
+      return { size, md5: etag };
+    });
+    await rm(uploadDir, { recursive: true, force: true });
+    return written;
+  };
 }
 
-async function bufferOf(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return Buffer.concat(chunks);
+/** Joins `sources` into a new file at `path`; its size. */
+async function concatenate(sources: readonly string[], path: string): Promise<number> {
+  const out = await open(path, 'wx');
+  const chunk = Buffer.allocUnsafe(4 << 20);
+  let size = 0;
+  try {
+    for (const source of sources) {
+      const input = await open(source, 'r');
+      try {
+        for (let read = (await input.read(chunk, 0, chunk.length)).bytesRead; read > 0; read = (await input.read(chunk, 0, chunk.length)).bytesRead) {
+          for (let done = 0; done < read;) done += (await out.write(chunk, done, read - done)).bytesWritten;
+          size += read;
+        }
+      } finally {
+        await input.close();
+      }
+    }
+  } finally {
+    await out.close();
+  }
+  return size;
+}
+
+/** Writes `content` to a new file at `path`, hashing it on the way. */
+async function writeHashed(path: string, content: Buffer | Readable): Promise<{ size: number; md5: string }> {
+  const hash = createHash('md5');
+  let size = 0;
+  await pipeline(
+    Buffer.isBuffer(content) ? Readable.from([content]) : content,
+    async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) {
+        hash.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    },
+    createWriteStream(path, { flags: 'wx' }),
+  );
+  return { size, md5: hash.digest('hex') };
 }
 
 /** The first `count` bytes of `source`, which is let go (its file closed) once they are read. */

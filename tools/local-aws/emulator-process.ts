@@ -25,6 +25,8 @@ export interface EmulatorProcessOptions {
   sqsPort?: number;
   /** Buckets created before the servers report ready. */
   buckets?: string[];
+  /** s3rver's storage directory, kept when the servers stop. Default: a temp dir of their own, removed then. */
+  dataDir?: string;
   /** s3rver's request log (to `log`). */
   verbose?: boolean;
   /** The child's own output after it is ready (its stop messages; with `verbose`, every request), line by line. */
@@ -54,6 +56,7 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions = {})
     '--s3-port', String(s3Port),
     '--sqs-port', String(sqsPort),
     ...(options.buckets ?? []).flatMap((bucket) => ['--bucket', bucket]),
+    ...(options.dataDir === undefined ? [] : ['--data-dir', options.dataDir]),
     ...(options.verbose ? ['--verbose'] : []),
     '--ready-fd', String(READY_FD),
     '--stop-on-stdin-end',
