@@ -8,6 +8,7 @@ import { FileError } from './file-errors.ts';
 import { countFileRequest } from './file-requests.ts';
 import type { FileStore, UploadedPart } from './file-store.ts';
 import type { FileLocation } from './file-url.ts';
+import { pendingUploadNotesOf } from './job-file-stores.ts';
 
 /**
  * One client per job in this process (or thread), from the SDK's standard configuration, made
@@ -88,9 +89,25 @@ export class S3Store implements FileStore {
     countFileRequest(this.jobId, 'CreateMultipartUpload');
     try {
       const started = await this.#s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-      return started.UploadId!;
+      const uploadId = started.UploadId!;
+      await this.#noteForCleanup(uploadId);
+      return uploadId;
     } catch (error) {
+      if (error instanceof FileError) throw error;
       throw this.#failure('CreateMultipartUpload', error);
+    }
+  }
+
+  /** Notes the upload for the job's cleanup, before any part is sent; an upload that cannot be noted is aborted. */
+  async #noteForCleanup(uploadId: string): Promise<void> {
+    const note = pendingUploadNotesOf();
+    if (!note) return;
+    const { bucket, key } = this.location;
+    try {
+      await note({ bucket, key, uploadId });
+    } catch (error) {
+      await this.abortUpload(uploadId).catch(() => undefined);
+      throw new FileError(this.location.url, 'failed', `the upload could not be noted for the job's cleanup (nothing was written): ${(error as Error).message}`, { cause: error });
     }
   }
 

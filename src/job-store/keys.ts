@@ -90,6 +90,16 @@ export function busyKey(jobId: string, rank: number): string {
   return `${jobPrefix(jobId)}busy/${rank}`;
 }
 
+/** Where a job notes each multipart upload its files start (pending-uploads.ts): cleanup aborts those still pending. */
+export function pendingUploadsPrefix(jobId: string): string {
+  return `${jobPrefix(jobId)}uploads/`;
+}
+
+/** The note of one upload: its id, escaped (S3's ids are URL-safe base64, but nothing promises it). */
+export function pendingUploadKey(jobId: string, uploadId: string): string {
+  return `${pendingUploadsPrefix(jobId)}${encodeURIComponent(uploadId)}`;
+}
+
 /** The job's record (job-record.ts): its status, then its result. */
 export function jobRecordKey(jobId: string): string {
   return `runs/${jobId}.json`;

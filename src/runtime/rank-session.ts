@@ -15,6 +15,7 @@ import { withOutputSink, type OutputLine, type OutputSink } from './output.ts';
 import { RankTracer, preciseNow } from './trace/rank-tracer.ts';
 import type { RequestCounts } from '../transport/request-counts.ts';
 import { GENERATION_ENDED, RankGenerations, startingPoint, type GenerationOptions } from './generations/rank-generations.ts';
+import { runNotingUploads } from '../file/job-file-stores.ts';
 
 /** Everything one rank needs to run its part of a job, wherever it runs. */
 export interface RankOptions {
@@ -170,7 +171,9 @@ export class RankSession {
           ...(run.checkpoints ? { generation: run.checkpoints } : {}),
         };
         const comm = new Comm(services, worldGroup(options.size, this.engine.rank), run.context);
-        const main = () => options.program.main(comm, runs++ === 0 ? options.input : structuredClone(firstInput));
+        const runProgram = () => options.program.main(comm, runs++ === 0 ? options.input : structuredClone(firstInput));
+        const notes = options.transport.pendingUploads;
+        const main = notes ? () => runNotingUploads((upload) => notes.note(upload), runProgram) : runProgram;
         // Real time needs no context: wtime() reads it directly.
         value = await Promise.race([withOutputSink(sink, this.clock === systemClock ? main : () => runOnClock(this.clock, main)), failed, run.ended]);
         if (value !== GENERATION_ENDED) break;

@@ -12,7 +12,8 @@ import { openValkeyConnection } from '../transport/valkey/valkey-connection.ts';
 import { deleteCachedJob, listCachedJobs, type StageCache } from './valkey-sweep.ts';
 
 /**
- * The sweeper: whatever died, a job's queues and objects go. It finds every job that has
+ * The sweeper: whatever died, a job's queues and objects go (and the multipart uploads its files
+ * noted among them are aborted first: deleteJobObjects). It finds every job that has
  * resources (the stage's tagged queues, and `jobs/<jobId>/` prefixes), and deletes them for each
  * job that ended (its record says so: rank 0 died during its cleanup, or a late worker wrote
  * after it), that is lost (rank 0 never started or went silent: the record is rewritten `lost`),

@@ -5,6 +5,7 @@
  */
 import type { Payload } from '../mpi/codec/codec.ts';
 import type { WaitDescription } from '../mpi/p2p/wait-description.ts';
+import type { PendingUpload } from '../job-store/pending-uploads.ts';
 
 export type FrameKind = 'data' | 'ctrl';
 
@@ -101,6 +102,11 @@ export interface CheckpointObjects {
   latest(): Promise<CheckpointManifest | undefined>;
 }
 
+/** Notes a job's pending multipart uploads where its cleanup finds them. */
+export interface PendingUploadNotes {
+  note(upload: PendingUpload): Promise<void>;
+}
+
 export interface Transport {
   readonly rank: number;
   readonly size: number;
@@ -108,6 +114,12 @@ export interface Transport {
   readonly sharedObjects?: SharedObjects;
   /** Present on transports whose job keeps its checkpoints in their store (S3). */
   readonly checkpoints?: CheckpointObjects;
+  /**
+   * Present on transports whose job has working objects in S3 that its cleanup deletes: a file's
+   * multipart upload is noted there before its parts are sent, so that cleanup (or the sweeper)
+   * aborts it if the job dies inside close (job-store/pending-uploads.ts).
+   */
+  readonly pendingUploads?: PendingUploadNotes;
   /**
    * Resolves when this rank's process is up: a placement that models start-up (src/model) says
    * when; absent, at once. The rank checks in and runs its program only then.

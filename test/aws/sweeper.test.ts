@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { resolveAwsSettings } from '../../src/config.ts';
@@ -6,6 +6,8 @@ import { newJobId } from '../../src/runtime/job-id.ts';
 import { writePulse } from '../../src/service/job-liveness.ts';
 import { readJobRecord, writeJobRecord, type JobRecord } from '../../src/job-store/job-record.ts';
 import { sweepJobs } from '../../src/service/sweeper.ts';
+import { pendingUploadKey } from '../../src/job-store/keys.ts';
+import { notePendingUpload } from '../../src/job-store/pending-uploads.ts';
 import { createAwsClients } from '../../src/transport/aws/clients.ts';
 import { createJobResources } from '../../src/transport/aws/job-resources.ts';
 import { findLeftovers, itLeavesNothingBehind } from './leftovers.ts';
@@ -91,6 +93,25 @@ describe('the sweeper', () => {
     const record = await readJobRecord(clients.s3, local.bucket, jobId);
     expect(record).toMatchObject({ status: 'lost', error: { name: 'RankLostError', rank: 0 } });
     expect((record as { error: { message: string } }).error.message).toMatch(/^rank 0 never started: it did not check in within 60 s of its invocation \(likely throttled/);
+  });
+
+  it('aborts the multipart uploads a lost job noted (its files were inside close), and drops notes that name none', async () => {
+    const now = Date.now();
+    const jobId = await jobWithResources((id) => running(id, now - 120_000));
+    await writePulse(clients.s3, local.bucket, jobId, now - 50_000);
+    const Bucket = 'lmsweep-data';
+    const { UploadId } = await clients.s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'out.bin' }));
+    await clients.s3.send(new UploadPartCommand({ Bucket, Key: 'out.bin', UploadId, PartNumber: 1, Body: 'part' }));
+    await notePendingUpload(clients.s3, local.bucket, jobId, { bucket: Bucket, key: 'out.bin', uploadId: UploadId! });
+    // A program may write anything under its job's prefix: a note that is no note is only deleted.
+    await clients.s3.send(new PutObjectCommand({ Bucket: local.bucket, Key: pendingUploadKey(jobId, 'junk'), Body: '{"bucket":1}' }));
+    const pending = async () => ((await clients.s3.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads ?? []).map((upload) => upload.UploadId);
+    expect(await pending()).toContain(UploadId);
+
+    const swept = await sweepJobs(clients, settings, { ...limits, now });
+    expect(swept).toContainEqual({ jobId, verdict: 'lost', queuesDeleted: 3, objectsDeleted: true });
+    expect(await pending()).not.toContain(UploadId);
+    expect(await leftoversOf(jobId)).toEqual({ queues: [], objects: [] });
   });
 
   it('gives a just-started job its start deadline', async () => {

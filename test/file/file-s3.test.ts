@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { File, FileError, defineProgram, runLocal } from '../../src/index.ts';
 import { openFile } from '../../src/file/file.ts';
@@ -7,6 +7,7 @@ import type { FileStore } from '../../src/file/file-store.ts';
 import { S3Store } from '../../src/file/s3-store.ts';
 import { parseFileUrl } from '../../src/file/file-url.ts';
 import { localS3Client } from '../../tools/local-aws/clients.ts';
+import { localAwsOptions } from '../aws/local-aws-options.ts';
 import fileIo, { patternBytes, type FileIoInput } from '../fixtures/file-io.ts';
 
 const FIXTURE = new URL('../fixtures/file-io.ts', import.meta.url).pathname;
@@ -255,6 +256,29 @@ describe('File on S3: writes are one multipart upload, completed at close', () =
     for (let i = 0; i < 50 && (await pendingUploads()).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await pendingUploads()).toEqual([]);
     expect(await exists(u)).toBe(false);
+  });
+
+  it('over the AWS transport, an upload whose ranks are stuck inside close is aborted by the job\'s cleanup: no object, no parts, no note left', async () => {
+    const u = url('stuck-job');
+    const aws = localAwsOptions({ queuePrefix: 'lmfile' });
+    let jobId = '';
+    const job = runLocal(defineProgram(async (comm) => {
+      jobId = comm.jobId;
+      // Every rank's part is sent and never answered, as when the functions are killed by their
+      // timeout: no rank is left to abort the upload.
+      const stuck = withUploadPart(u, async (real, id, part, bytes) => {
+        await real.uploadPart(id, part, bytes);
+        return new Promise<never>(() => undefined);
+      });
+      const file = await openFile(comm, u, 'w', { store: stuck });
+      await file.writeAt(comm.rank * 6 * MiB, new Uint8Array(6 * MiB));
+      await file.close();
+    }), { size: 3, transport: 'aws', aws, timeoutMs: 4_000 });
+    await expect(job).rejects.toThrow(/timed out/);
+    expect(await pendingUploads()).toEqual([]);
+    expect(await exists(u)).toBe(false);
+    const left = await s3.send(new ListObjectsV2Command({ Bucket: aws.bucket, Prefix: `jobs/${jobId}/` }));
+    expect((left.Contents ?? []).map((object) => object.Key)).toEqual([]);
   });
 
   it('File.delete removes the object', async () => {

@@ -153,10 +153,10 @@ function roleStatements(template: Json, fn: FunctionKey): Statement[] {
   expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
     { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
   ]);
-  return role.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement).map((s: Json) => ({
+  return resolveIfs(template, role.Properties.Policies.flatMap((p: Json) => p.PolicyDocument.Statement)).map((s: Json) => ({
     Effect: s.Effect,
     Action: [s.Action].flat(),
-    Resource: [s.Resource].flat().map(render),
+    Resource: resources(s.Resource),
   }));
 }
 
@@ -353,6 +353,13 @@ describe('data buckets (lambda-mpi deploy --data-bucket NAME)', () => {
     for (const fn of ['run', 'worker'] as const) {
       expect(overridden.template.Resources[logicalId(fn)].Properties.Environment.Variables.LAMBDA_MPI_DATA_BUCKETS).toBe('my-input-data,my-results');
       expect(dev.template.Resources[logicalId(fn)].Properties.Environment.Variables.LAMBDA_MPI_DATA_BUCKETS).toBe('');
+    }
+  });
+
+  it('let run, worker and sweep abort the uploads a dead job left on them (its cleanup), and nothing else there; http nothing', () => {
+    for (const fn of FUNCTIONS) {
+      const extra = grants(overridden.template, fn).filter((grant) => !grants(dev.template, fn).includes(grant));
+      expect(extra, fn).toEqual(fn === 'http' ? [] : ['s3:AbortMultipartUpload arn:*:s3:::my-input-data/*', 's3:AbortMultipartUpload arn:*:s3:::my-results/*']);
     }
   });
 });

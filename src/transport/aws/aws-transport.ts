@@ -1,7 +1,8 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { AwsSettings } from '../../config.ts';
 import { noRejections } from '../../mpi/p2p/link.ts';
-import { assertByteFrame, type Delivery, type Frame, type RejectedMessages, type SharedObjects, type Transport } from '../transport.ts';
+import { assertByteFrame, type Delivery, type Frame, type PendingUploadNotes, type RejectedMessages, type SharedObjects, type Transport } from '../transport.ts';
+import { notePendingUpload } from '../../job-store/pending-uploads.ts';
 import { S3CheckpointObjects } from './checkpoint-objects.ts';
 import { ClaimCheck, s3SharedObjects } from './claim-check.ts';
 import type { AwsClients } from './clients.ts';
@@ -53,6 +54,8 @@ export class AwsTransport implements Transport {
   readonly sharedObjects: SharedObjects;
   /** The job's checkpoints: S3 objects under its prefix (checkpoint-objects.ts). */
   readonly checkpoints: S3CheckpointObjects;
+  /** A file's uploads, noted under the job's prefix for its cleanup. */
+  readonly pendingUploads: PendingUploadNotes;
 
   constructor(private readonly options: AwsTransportOptions) {
     this.rank = options.rank;
@@ -63,6 +66,7 @@ export class AwsTransport implements Transport {
     this.claims = new ClaimCheck(options.clients.s3, options.settings.bucket, options.jobId);
     this.sharedObjects = s3SharedObjects(this.claims, options.jobId, this.rank, this.limits.claimCheckThreshold);
     this.checkpoints = new S3CheckpointObjects(options.clients.s3, options.settings.bucket, options.jobId, this.claims);
+    this.pendingUploads = { note: (upload) => notePendingUpload(options.clients.s3, options.settings.bucket, options.jobId, upload) };
   }
 
   send(frame: Frame): Promise<void> {

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { explainAwsError } from './aws-errors.ts';
 import type { AwsClients } from './clients.ts';
 import { jobPrefix } from '../../job-store/keys.ts';
+import { abortPendingUploads, isPendingUploadKey } from '../../job-store/pending-uploads.ts';
 
 /**
  * One receive queue per rank per job, named from the job id: concurrent jobs never share one. A
@@ -133,15 +134,30 @@ async function deleteQueues(clients: AwsClients, urls: string[]): Promise<void> 
   });
 }
 
-/** Lists the job's objects page by page, deleting each page while the next one is listed. */
+/**
+ * Lists the job's objects page by page, deleting each page while the next one is listed. Uploads
+ * the job's files noted as pending are aborted first (pending-uploads.ts); a note whose abort
+ * failed stays for the next cleanup, and the failure is thrown once the rest is deleted.
+ */
 export async function deleteJobObjects(clients: AwsClients, bucket: string, jobId: string): Promise<void> {
-  const deletions: Promise<unknown>[] = [];
+  const deletions: Promise<string[]>[] = [];
   let token: string | undefined;
   do {
     const page = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: jobPrefix(jobId), ContinuationToken: token }));
-    const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
-    if (keys.length) deletions.push(clients.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } })));
+    const keys = (page.Contents ?? []).map((o) => o.Key!);
+    deletions.push(deleteAfterAborts(clients, bucket, jobId, keys));
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  await Promise.all(deletions);
+  const failures = (await Promise.all(deletions)).flat();
+  if (failures.length) throw new Error(failures.join('; '));
+}
+
+/** Deletes `keys` but the notes of uploads that could not be aborted; those failures. */
+async function deleteAfterAborts(clients: AwsClients, bucket: string, jobId: string, keys: string[]): Promise<string[]> {
+  const notes = keys.filter((key) => isPendingUploadKey(jobId, key));
+  const { done, failures } = notes.length ? await abortPendingUploads(clients.s3, bucket, notes) : { done: [], failures: [] };
+  const kept = new Set(notes.filter((key) => !done.includes(key)));
+  const objects = keys.filter((key) => !kept.has(key)).map((Key) => ({ Key }));
+  if (objects.length) await clients.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }));
+  return failures;
 }

@@ -1,7 +1,8 @@
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { AwsSettings } from '../../config.ts';
 import type { RequestCounts } from '../request-counts.ts';
-import type { CheckpointObjects, SharedObjects } from '../transport.ts';
+import type { CheckpointObjects, PendingUploadNotes, SharedObjects } from '../transport.ts';
+import { notePendingUpload } from '../../job-store/pending-uploads.ts';
 import { explainAwsError } from '../aws/aws-errors.ts';
 import { S3CheckpointObjects } from '../aws/checkpoint-objects.ts';
 import { ClaimCheck, s3SharedObjects } from '../aws/claim-check.ts';
@@ -18,6 +19,8 @@ export interface JobS3 {
   sharedObjects(rank: number, threshold: number): SharedObjects;
   /** The job's checkpoints, in S3 as over SQS (a stage's generations restore them). */
   checkpoints: CheckpointObjects;
+  /** A file's uploads, noted under the job's prefix for deleteObjects to abort. */
+  pendingUploads: PendingUploadNotes;
   meter(): RequestCounts;
   deleteObjects(): Promise<void>;
   destroy(): void;
@@ -39,6 +42,7 @@ export async function openJobS3(settings: AwsSettings, jobId: string, { check = 
     claims,
     sharedObjects: (rank, threshold) => s3SharedObjects(claims, jobId, rank, threshold),
     checkpoints: new S3CheckpointObjects(clients.s3, settings.bucket, jobId, claims),
+    pendingUploads: { note: (upload) => notePendingUpload(clients.s3, settings.bucket, jobId, upload) },
     meter: () => clients.meter.snapshot(),
     deleteObjects: () => deleteJobObjects(clients, settings.bucket, jobId),
     destroy: () => clients.destroy(),

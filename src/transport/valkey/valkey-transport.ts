@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { TransportError } from '../../mpi/errors.ts';
 import { noRejections } from '../../mpi/p2p/link.ts';
-import { assertByteFrame, type CheckpointObjects, type Delivery, type Frame, type RejectedMessages, type SharedObjects, type Transport } from '../transport.ts';
+import { assertByteFrame, type CheckpointObjects, type Delivery, type Frame, type PendingUploadNotes, type RejectedMessages, type SharedObjects, type Transport } from '../transport.ts';
 import type { JobS3 } from './job-s3.ts';
 import { DIGEST_BYTES, type JobKey } from '../aws/job-key.ts';
 import { openSealedBytes, refusalLine, sealMessages, type MessageRejection, type MessageSeal, type ParsedFrame, type WireFrame, type WireLimits } from '../aws/wire.ts';
@@ -100,6 +100,7 @@ export class ValkeyTransport implements Transport {
   readonly rejected: RejectedMessages = noRejections();
   readonly sharedObjects?: SharedObjects;
   readonly checkpoints?: CheckpointObjects;
+  readonly pendingUploads?: PendingUploadNotes;
   private readonly limits: WireLimits;
   private readonly seal: MessageSeal;
   private readonly lanes = new Map<number, Lane>();
@@ -123,6 +124,7 @@ export class ValkeyTransport implements Transport {
     this.inboxKeys = Array.from({ length: options.size }, (_, rank) => inboxKey(options.settings.keyPrefix, options.jobId, rank, options.generation));
     if (options.s3) this.sharedObjects = options.s3.sharedObjects(this.rank, options.settings.claimCheckBytes);
     if (options.s3) this.checkpoints = options.s3.checkpoints;
+    if (options.s3) this.pendingUploads = options.s3.pendingUploads;
     // A sender that fails to open fails each push that waits for it (flush), where it is reported.
     options.sender.then((connection) => (this.sender = connection), () => undefined);
   }
