@@ -53,6 +53,12 @@ describe('ranks in worker threads', () => {
     }
   });
 
+  it('runs a waiting rank\'s timers while frames keep coming, however fast (waits polled between microtasks still give the event loop turns)', async () => {
+    const r = await runLocal(fixture('ping-pong-until-timer.ts'), { size: 2, threads: true, timeoutMs: 20_000 });
+    expect(r.results[1]).toBe('stopped');
+    expect(r.results[0]).toBeGreaterThan(0);
+  });
+
   it('fails the job naming the rank whose thread exited', async () => {
     const error = await rejection(runLocal(fixture('thread-exits.ts'), { size: 3, threads: true }));
     expect(error).toBeInstanceOf(RankFailedError);
