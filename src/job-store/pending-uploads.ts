@@ -38,7 +38,14 @@ export async function abortPendingUploads(s3: S3Client, jobBucket: string, keys:
   const done: string[] = [];
   const failures: string[] = [];
   await Promise.all(keys.map(async (key) => {
-    const upload = parsePendingUpload(await readObjectText(s3, jobBucket, key));
+    let text: string | undefined;
+    try {
+      text = await readObjectText(s3, jobBucket, key);
+    } catch (error) {
+      failures.push(`the note ${key} could not be read: ${(error as { name?: string }).name ?? 'Error'}: ${(error as Error).message}`);
+      return;
+    }
+    const upload = parsePendingUpload(text);
     if (!upload) {
       done.push(key);
       return;

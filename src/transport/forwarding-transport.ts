@@ -1,5 +1,5 @@
 import type { WaitDescription } from '../mpi/p2p/wait-description.ts';
-import type { CheckpointObjects, Delivery, Frame, RejectedMessages, SharedObjects, Transport } from './transport.ts';
+import type { CheckpointObjects, Delivery, Frame, PendingUploadNotes, RejectedMessages, SharedObjects, Transport } from './transport.ts';
 
 /**
  * A transport that hands everything to `inner`. Wrappers (fault injection, the threads' wait
@@ -39,6 +39,10 @@ export class ForwardingTransport implements Transport {
 
   get checkpoints(): CheckpointObjects | undefined {
     return this.inner.checkpoints;
+  }
+
+  get pendingUploads(): PendingUploadNotes | undefined {
+    return this.inner.pendingUploads;
   }
 
   get processUp(): Promise<void> | undefined {

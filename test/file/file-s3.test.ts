@@ -11,6 +11,7 @@ import { localAwsOptions } from '../aws/local-aws-options.ts';
 import fileIo, { patternBytes, type FileIoInput } from '../fixtures/file-io.ts';
 
 const FIXTURE = new URL('../fixtures/file-io.ts', import.meta.url).pathname;
+const NOTES_FIXTURE = new URL('../fixtures/notes-its-upload.ts', import.meta.url).pathname;
 const MiB = 1024 * 1024;
 const local = inject('localAws');
 // Programs reach S3 through the SDK's standard configuration, as on a stage (threads copy it).
@@ -279,6 +280,18 @@ describe('File on S3: writes are one multipart upload, completed at close', () =
     expect(await exists(u)).toBe(false);
     const left = await s3.send(new ListObjectsV2Command({ Bucket: aws.bucket, Prefix: `jobs/${jobId}/` }));
     expect((left.Contents ?? []).map((object) => object.Key)).toEqual([]);
+  });
+
+  it('over the AWS transport, inline and in threads, rank 0 notes the upload among the job\'s objects, and the cleanup takes the note', async () => {
+    const aws = localAwsOptions({ queuePrefix: 'lmfile' });
+    for (const threads of [false, true]) {
+      const u = url(threads ? 'noted-threads' : 'noted-inline');
+      const r = await runLocal(NOTES_FIXTURE, { size: 3, threads, transport: 'aws', aws, input: { url: u, jobBucket: aws.bucket }, timeoutMs: 60_000 });
+      expect(r.results[0]).toBe(1);
+      expect(new TextDecoder().decode(await get(u))).toBe('rank 0\nrank 1\nrank 2\n');
+      const left = await s3.send(new ListObjectsV2Command({ Bucket: aws.bucket, Prefix: `jobs/${r.jobId}/` }));
+      expect((left.Contents ?? []).map((object) => object.Key)).toEqual([]);
+    }
   });
 
   it('File.delete removes the object', async () => {
