@@ -234,33 +234,25 @@ export class ThreadTransport implements Transport {
       this.endWait();
       return;
     }
-    let caught = 0;
-    for (let polls = 0; polls < 64 && caught === 0; polls++) {
-      if (this.doorbells.bell(this.rank) !== this.bellSeen) caught = this.drain();
-    }
-    if (caught > 0) {
-      this.skipAfterMiss = 0;
-      this.waitScheduled = false;
-      // What arrived may not be what the rank waits for; if it still waits, watch on.
-      if (this.waiting) this.scheduleWait();
-      else this.endWait();
-      return;
-    }
-    if (performance.now() < this.pollUntil) {
+    const caught = this.pollBell();
+    if (caught === 0 && performance.now() < this.pollUntil) {
       queueMicrotask(this.pollBetweenMicrotasks);
       return;
     }
-    // Nothing came: on a busy machine polling takes the core the sender needs. Back off.
-    this.skipAfterMiss = Math.min(MAX_SKIPPED_SPINS, this.skipAfterMiss * 2 || 1);
-    this.spinsToSkip = this.skipAfterMiss;
-    this.endWait();
+    this.countPolls(caught);
+    this.waitScheduled = false;
+    // What arrived may not be what the rank waits for; if it still waits, watch on.
+    if (caught > 0 && this.waiting) this.scheduleWait();
+    else this.endWait();
   };
 
-  /** Back to the event loop: senders wake this rank by the port from now on. */
+  /**
+   * Back to the event loop: senders wake this rank by the port from now on. One that saw it
+   * watching did not, also while it drained what it caught: look once more.
+   */
   private endWait(): void {
     this.waitScheduled = false;
     this.doorbells.stopWatching(this.rank);
-    // One that saw this rank watching did not wake it: look once more.
     if (this.doorbells.bell(this.rank) !== this.bellSeen) this.drain();
   }
 
@@ -276,14 +268,8 @@ export class ThreadTransport implements Transport {
     this.lastTurnAt = performance.now();
     const caught = this.waiting && !this.closed ? this.spin() : 0;
     // What arrived may not be what the rank waits for; if it still waits, watch on.
-    if (caught > 0 && this.waiting && !this.closed) {
-      this.scheduleWait();
-      return;
-    }
-    // Back to the event loop: senders wake it by the port from now on. One that saw this rank
-    // watching did not, also while this rank drained what it caught: look once more.
-    this.doorbells.stopWatching(this.rank);
-    if (this.doorbells.bell(this.rank) !== this.bellSeen) this.drain();
+    if (caught > 0 && this.waiting && !this.closed) this.scheduleWait();
+    else this.endWait();
   };
 
   /** Polls the doorbell for spinMs; what came, if anything, is delivered. */
@@ -294,19 +280,32 @@ export class ThreadTransport implements Transport {
       return 0;
     }
     const until = performance.now() + this.options.spinMs;
-    let caught = 0;
-    // The clock is read every 64 polls: reading it costs more than a poll.
-    for (let polls = 1; caught === 0 && ((polls & 63) !== 0 || performance.now() < until); polls++) {
-      if (this.doorbells.bell(this.rank) !== this.bellSeen) caught = this.drain();
+    let caught = this.pollBell();
+    while (caught === 0 && performance.now() < until) caught = this.pollBell();
+    this.countPolls(caught);
+    return caught;
+  }
+
+  /**
+   * Reads the doorbell up to 64 times (the clock is read between such rounds only: reading it
+   * costs more than a poll); what came, if anything, is delivered.
+   */
+  private pollBell(): number {
+    for (let polls = 0; polls < 64; polls++) {
+      if (this.doorbells.bell(this.rank) !== this.bellSeen) return this.drain();
     }
+    return 0;
+  }
+
+  /** After a wait's polls: those that caught nothing (the sender had no core) make the next waits skip polling, more each time. */
+  private countPolls(caught: number): void {
     if (caught > 0) {
       this.skipAfterMiss = 0;
-    } else {
-      // Nothing came: on a busy machine polling takes the core the sender needs. Back off.
-      this.skipAfterMiss = Math.min(MAX_SKIPPED_SPINS, this.skipAfterMiss * 2 || 1);
-      this.spinsToSkip = this.skipAfterMiss;
+      return;
     }
-    return caught;
+    // On a busy machine polling takes the core the sender needs. Back off.
+    this.skipAfterMiss = Math.min(MAX_SKIPPED_SPINS, this.skipAfterMiss * 2 || 1);
+    this.spinsToSkip = this.skipAfterMiss;
   }
 
   /** Takes every frame posted to this rank so far, without the event loop. */
