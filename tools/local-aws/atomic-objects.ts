@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -47,20 +47,30 @@ export function makeObjectWritesAtomic(store: S3rverStore): void {
   const getObject = store.getObject.bind(store);
   const deleteObject = store.deleteObject.bind(store);
 
-  store.putObject = (object) => exclusive(object.bucket, object.key, async () => {
-    const path = store.getResourcePath(object.bucket, object.key, 'object');
+  /**
+   * Writes the object at `key` to a fresh file, renames it into place, then writes its metadata
+   * and ETag (`etag` is asked once every chunk is written). Chunks stream to the file as they
+   * come: the server holds one at a time, not the object.
+   */
+  const replaceObject = (bucket: string, key: string, metadata: unknown, chunks: AsyncIterable<Buffer>, etag: () => string) => exclusive(bucket, key, async () => {
+    const path = store.getResourcePath(bucket, key, 'object');
     await mkdir(dirname(path), { recursive: true });
     const scratch = `${path}.${randomBytes(6).toString('hex')}.partial`;
-    // Streamed to the file as it comes (a completed multipart upload is the whole object): the
-    // server holds a chunk at a time, not the object.
-    const written = await writeHashed(scratch, object.content).catch(async (error: unknown) => {
+    const size = await writeNewFile(scratch, chunks).catch(async (error: unknown) => {
       await rm(scratch, { force: true });
       throw error;
     });
     await rename(scratch, path);
-    await store.putMetadata(object.bucket, object.key, object.metadata, written.md5);
-    return written;
+    const md5 = etag();
+    await store.putMetadata(bucket, key, metadata, md5);
+    return { size, md5 };
   });
+
+  store.putObject = (object) => {
+    const hash = createHash('md5');
+    const content = Buffer.isBuffer(object.content) ? [object.content] : (object.content as AsyncIterable<Buffer>);
+    return replaceObject(object.bucket, object.key, object.metadata, hashing(content, hash), () => hash.digest('hex'));
+  };
   // s3rver's getObject resolves once the file is open (its metadata read just before).
   store.getObject = (bucket, key, options) => exclusive(bucket, key, async () => {
     const object = await getObject(bucket, key, options);
@@ -82,62 +92,35 @@ export function makeObjectWritesAtomic(store: S3rverStore): void {
     const partFiles = [...parts].sort((a, b) => a.number - b.number).map((part) => join(uploadDir, String(part.number)));
     const digests = await Promise.all(partFiles.map((file) => readFile(`${file}.md5`, 'utf8')));
     const etag = `${createHash('md5').update(Buffer.from(digests.join(''), 'hex')).digest('hex')}-${partFiles.length}`;
-    const written = await exclusive(bucket, key, async () => {
-      const path = store.getResourcePath(bucket, key, 'object');
-      await mkdir(dirname(path), { recursive: true });
-      const scratch = `${path}.${randomBytes(6).toString('hex')}.partial`;
-      const size = await concatenate(partFiles, scratch).catch(async (error: unknown) => {
-        await rm(scratch, { force: true });
-        throw error;
-      });
-      await rename(scratch, path);
-      await store.putMetadata(bucket, key, metadata, etag);
-      return { size, md5: etag };
-    });
+    const written = await replaceObject(bucket, key, metadata, filesInOrder(partFiles), () => etag);
     await rm(uploadDir, { recursive: true, force: true });
     return written;
   };
 }
 
-/** Joins `sources` into a new file at `path`; its size. */
-async function concatenate(sources: readonly string[], path: string): Promise<number> {
-  const out = await open(path, 'wx');
-  const chunk = Buffer.allocUnsafe(4 << 20);
+/** Writes `chunks` to a file at `path`, which must not exist yet; its size. */
+async function writeNewFile(path: string, chunks: AsyncIterable<Buffer>): Promise<number> {
   let size = 0;
-  try {
-    for (const source of sources) {
-      const input = await open(source, 'r');
-      try {
-        for (let read = (await input.read(chunk, 0, chunk.length)).bytesRead; read > 0; read = (await input.read(chunk, 0, chunk.length)).bytesRead) {
-          for (let done = 0; done < read;) done += (await out.write(chunk, done, read - done)).bytesWritten;
-          size += read;
-        }
-      } finally {
-        await input.close();
-      }
+  await pipeline(chunks, async function* (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      size += chunk.length;
+      yield chunk;
     }
-  } finally {
-    await out.close();
-  }
+  }, createWriteStream(path, { flags: 'wx' }));
   return size;
 }
 
-/** Writes `content` to a new file at `path`, hashing it on the way. */
-async function writeHashed(path: string, content: Buffer | Readable): Promise<{ size: number; md5: string }> {
-  const hash = createHash('md5');
-  let size = 0;
-  await pipeline(
-    Buffer.isBuffer(content) ? Readable.from([content]) : content,
-    async function* (chunks: AsyncIterable<Buffer>) {
-      for await (const chunk of chunks) {
-        hash.update(chunk);
-        size += chunk.length;
-        yield chunk;
-      }
-    },
-    createWriteStream(path, { flags: 'wx' }),
-  );
-  return { size, md5: hash.digest('hex') };
+/** The chunks, each added to `hash` as it goes by. */
+async function* hashing(chunks: Iterable<Buffer> | AsyncIterable<Buffer>, hash: Hash): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+
+/** The bytes of `files`, one after another. */
+async function* filesInOrder(files: readonly string[]): AsyncGenerator<Buffer> {
+  for (const file of files) yield* createReadStream(file, { highWaterMark: 4 << 20 }) as AsyncIterable<Buffer>;
 }
 
 /** The first `count` bytes of `source`, which is let go (its file closed) once they are read. */
