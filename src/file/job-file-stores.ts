@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { PendingUploadNotes } from '../transport/transport.ts';
 import type { FileStore } from './file-store.ts';
 import type { FileLocation } from './file-url.ts';
 
@@ -22,22 +23,19 @@ export function fileStoresOf(): FileStoreFactory | undefined {
   return ofRunningProgram.getStore();
 }
 
-/** Notes a file's multipart upload where the job's cleanup aborts it if the job dies first. */
-export type NotePendingUpload = (upload: { bucket: string; key: string; uploadId: string }) => Promise<void>;
-
 /**
  * Where the program's S3 uploads are noted while pending: given by a placement whose job has
  * working objects in S3 that its cleanup deletes (the AWS and Valkey transports). Without one
  * (inline, threads, the model) the process that runs the job aborts its uploads itself.
  */
-const pendingUploadNotes = new AsyncLocalStorage<NotePendingUpload>();
+const pendingUploadNotes = new AsyncLocalStorage<PendingUploadNotes>();
 
-/** Runs a rank's `program` so that its files note their uploads with `note`. */
-export function runNotingUploads<T>(note: NotePendingUpload, program: () => T): T {
-  return pendingUploadNotes.run(note, program);
+/** Runs a rank's `program` so that its files note their uploads in `notes`. */
+export function runNotingUploads<T>(notes: PendingUploadNotes, program: () => T): T {
+  return pendingUploadNotes.run(notes, program);
 }
 
 /** How the program running in this async context notes its uploads, if its placement keeps notes. */
-export function pendingUploadNotesOf(): NotePendingUpload | undefined {
+export function pendingUploadNotesOf(): PendingUploadNotes | undefined {
   return pendingUploadNotes.getStore();
 }

@@ -100,11 +100,11 @@ export class S3Store implements FileStore {
 
   /** Notes the upload for the job's cleanup, before any part is sent; an upload that cannot be noted is aborted. */
   async #noteForCleanup(uploadId: string): Promise<void> {
-    const note = pendingUploadNotesOf();
-    if (!note) return;
+    const notes = pendingUploadNotesOf();
+    if (!notes) return;
     const { bucket, key } = this.location;
     try {
-      await note({ bucket, key, uploadId });
+      await notes.note({ bucket, key, uploadId });
     } catch (error) {
       await this.abortUpload(uploadId).catch(() => undefined);
       throw new FileError(this.location.url, 'failed', `the upload could not be noted for the job's cleanup (nothing was written): ${(error as Error).message}`, { cause: error });

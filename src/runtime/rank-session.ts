@@ -173,7 +173,7 @@ export class RankSession {
         const comm = new Comm(services, worldGroup(options.size, this.engine.rank), run.context);
         const runProgram = () => options.program.main(comm, runs++ === 0 ? options.input : structuredClone(firstInput));
         const notes = options.transport.pendingUploads;
-        const main = notes ? () => runNotingUploads((upload) => notes.note(upload), runProgram) : runProgram;
+        const main = notes ? () => runNotingUploads(notes, runProgram) : runProgram;
         // Real time needs no context: wtime() reads it directly.
         value = await Promise.race([withOutputSink(sink, this.clock === systemClock ? main : () => runOnClock(this.clock, main)), failed, run.ended]);
         if (value !== GENERATION_ENDED) break;
