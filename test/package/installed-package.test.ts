@@ -105,8 +105,7 @@ describe('the install', () => {
     await Promise.all(Object.entries(manifest.dependencies).map(async ([name, range]) => {
       const [registryName, registryRange] = range.startsWith('npm:') ? splitAlias(range.slice(4)) : [name, range];
       const { stdout } = await exec('npm', ['view', `${registryName}@${registryRange}`, 'version', '--json', '--prefer-online'], { cwd: project, env: userEnv(), timeout: 60_000 });
-      const versions = [JSON.parse(stdout)].flat() as string[];
-      const newest = versions.at(-1);
+      const newest = highestVersion([JSON.parse(stdout)].flat() as string[]);
       const installedVersion = await installedVersionFor(name);
       if (installedVersion !== newest) stale.push(`${name}: installed ${installedVersion}, newest in ${range} is ${newest}`);
     }));
@@ -121,6 +120,21 @@ async function installedVersionFor(name: string): Promise<string> {
     if (manifest) return JSON.parse(manifest).version;
   }
   return 'nothing';
+}
+
+/**
+ * The highest of versions the registry lists: npm lists them in the order the registry's document
+ * holds them, which is not always the order of their numbers. Ranges without a prerelease tag match
+ * only releases, so the three numbers decide.
+ */
+function highestVersion(versions: string[]): string | undefined {
+  const numbers = (version: string) => version.split(/[-+]/)[0]!.split('.').map(Number);
+  return versions.reduce<string | undefined>((highest, version) => {
+    if (highest === undefined) return version;
+    const [a, b] = [numbers(version), numbers(highest)];
+    const differing = a.findIndex((part, i) => part !== b[i]);
+    return differing >= 0 && a[differing]! > b[differing]! ? version : highest;
+  }, undefined);
 }
 
 /** `osls@4.3.1` → ['osls', '4.3.1'] (a scoped name keeps its leading @). */
