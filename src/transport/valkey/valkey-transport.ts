@@ -61,6 +61,9 @@ function pushWithTtl(redis: Redis, key: string, ttlMs: string, messages: Buffer[
   }
 }
 
+/** BLMPOP's arguments for one rank's list: block without end, take up to POP_COUNT from the left. */
+type PopArguments = readonly ['0', '1', string, 'LEFT', 'COUNT', string];
+
 /**
  * The frames of one tick for one destination, sealed and pushed together: every frame's send
  * settles with the one push, so they share one promise.
@@ -91,7 +94,7 @@ function openLane(): Lane {
  * A small message's hop is the round trip's whole cost, so its path does no more than it must:
  * one promise per push shared by its frames, no turn between a send and its push, the sender's
  * connection and the lists' keys looked up once, a message without claim checks delivered
- * without an await, and the next pop on its way before the deliveries of the last one.
+ * without an await, and the next pop written after the push a delivery sets going, not before it.
  */
 export class ValkeyTransport implements Transport {
   readonly rank: number;
@@ -187,7 +190,7 @@ export class ValkeyTransport implements Transport {
   private async receive(opening: Promise<ValkeyConnection>, deliver: (frame: Frame) => Delivery): Promise<void> {
     const connection = await opening;
     const key = this.inboxKeys[this.rank]!;
-    const pop = ['0', '1', key, 'LEFT', 'COUNT', String(POP_COUNT)] as const;
+    const pop: PopArguments = ['0', '1', key, 'LEFT', 'COUNT', String(POP_COUNT)];
     let next: Promise<[Buffer, Buffer[]] | null> | undefined;
     while (!this.closing) {
       let popped: [Buffer, Buffer[]] | null;
@@ -198,16 +201,28 @@ export class ValkeyTransport implements Transport {
         const { lost } = await Promise.race([connection.ended, new Promise<{ lost?: TransportError }>((resolve) => setTimeout(() => resolve({}), 100))]);
         throw lost ?? new TransportError('Valkey BLMPOP', `popping ${key} on ${printableUrl(this.options.settings.url)} failed: ${(error as Error).message}`, { cause: error });
       }
-      // The next pop goes out before these deliveries: written after them, it would sit between
-      // the push their reply causes and the answer to it, which this one thread can only read
-      // once the pop's write is done. Its failure is the next turn's (above).
-      next = this.closing ? undefined : connection.redis.blmpopBuffer(...pop);
-      next?.catch(() => undefined);
+      // The next pop is written once these deliveries and what they set going (a reply's push,
+      // flushed in a microtask) are on their way: written first, its write would hold up the
+      // reply, which is the round trip's path; the pop is not, as a list keeps what reaches it
+      // before the pop does. Its failure is the next turn's (above).
+      next = this.closing ? undefined : this.popAfterThisTurn(connection, pop);
       for (const message of popped?.[1] ?? []) {
         const fetching = this.deliverMessage(message, deliver);
         if (fetching) await fetching;
       }
     }
+  }
+
+  /** A pop written in the check phase of this turn of the event loop: after every microtask queued by now, the deliveries' replies among them. */
+  private popAfterThisTurn(connection: ValkeyConnection, pop: PopArguments): Promise<[Buffer, Buffer[]] | null> {
+    const popping = new Promise<[Buffer, Buffer[]] | null>((resolve, reject) => {
+      setImmediate(() => {
+        if (this.closing) resolve(null);
+        else connection.redis.blmpopBuffer(...pop).then(resolve, reject);
+      });
+    });
+    popping.catch(() => undefined);
+    return popping;
   }
 
   /**
