@@ -30,7 +30,7 @@ describe('the lambda-mpi CLI (like mpirun)', () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|LAMBDA_MPI_)/.test(name)));
     const r = await lambdaMpiWith({ ...env, HOME: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' }, 'run', 'hello', '-n', '2', '--stage', 'local');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/region: is not set, so stage local cannot be looked up on AWS: pass --region R or set AWS_REGION; for the local stack, run `lambda-mpi offline`/);
+    expect(r.stderr).toMatch(/region: is not set, so stage local cannot be looked up on AWS: pass --region R or set AWS_REGION; for the local stack, run `lambda-mpi offline --stage local` and paste the export lines it prints into this shell \(AWS_ENDPOINT_URL_LAMBDA, .*AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, LAMBDA_MPI_STAGE, /);
   });
 
   it('prints the package\'s version with --version', async () => {

@@ -67,7 +67,7 @@ async function fromCloudFormation(stage: string, client: CloudFormationClient): 
     stack = (await client.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0];
   } catch (error) {
     if (/^Region is missing/.test((error as Error).message)) {
-      throw new ConfigurationError('region', `is not set, so stage ${stage} cannot be looked up on AWS: pass --region R or set AWS_REGION; for the local stack, run \`lambda-mpi offline\` and paste the export lines it prints into this shell`, { cause: error });
+      throw new ConfigurationError('region', `is not set, so stage ${stage} cannot be looked up on AWS: pass --region R or set AWS_REGION; for the local stack, ${pasteExportLines(stage)}`, { cause: error });
     }
     if (isMissingCredentials(error)) throw missingCredentials(stage, error);
     if ((error as { name?: string }).name === 'ValidationError' && /does not exist/.test((error as Error).message)) {
@@ -98,10 +98,14 @@ function isMissingCredentials(error: unknown): boolean {
  * set up for AWS. Bad usage (exit 2), refused before any job is started.
  */
 function missingCredentials(stage: string, cause: unknown): ConfigurationError {
-  return new ConfigurationError('credentials', `are not set, so stage ${stage} cannot be reached: for the local stack, run \`lambda-mpi offline --stage ${stage}\` ` +
-    'and paste the export lines it prints into this shell (AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS, AWS_ACCESS_KEY_ID, ' +
-    `AWS_SECRET_ACCESS_KEY, AWS_REGION, ${STAGE_VARIABLES.stage}, ${STAGE_VARIABLES.bucket} …); for AWS, give the SDK credentials (aws configure, AWS_PROFILE, ` +
-    'or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)', { cause });
+  return new ConfigurationError('credentials', `are not set, so stage ${stage} cannot be reached: for the local stack, ${pasteExportLines(stage)}; ` +
+    'for AWS, give the SDK credentials (aws configure, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)', { cause });
+}
+
+/** What a shell needs for the local stack, naming the variables, so a user can tell which of them this shell lacks. */
+function pasteExportLines(stage: string): string {
+  return `run \`lambda-mpi offline --stage ${stage}\` and paste the export lines it prints into this shell (AWS_ENDPOINT_URL_LAMBDA, ` +
+    `AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, ${STAGE_VARIABLES.stage}, ${STAGE_VARIABLES.bucket} …)`;
 }
 
 async function regionOf(client: CloudFormationClient): Promise<string> {
