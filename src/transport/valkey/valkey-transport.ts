@@ -35,6 +35,8 @@ export interface ValkeyTransportOptions {
 const MESSAGE_BYTES = 1024 * 1024;
 /** Elements one pop takes at most: a burst is handed up in a few round trips, not one each. */
 const POP_COUNT = 256;
+/** Pops written ahead on the receiving connection (receive). */
+const POPS_IN_FLIGHT = 2;
 /**
  * Rank 0 waits this long past the deadline for the others' reports: a Valkey round trip is a
  * millisecond, but a rank's report waits for its turn on a loaded machine too.
@@ -63,6 +65,8 @@ function pushWithTtl(redis: Redis, key: string, ttlMs: string, messages: Buffer[
 
 /** BLMPOP's arguments for one rank's list: block without end, take up to POP_COUNT from the left. */
 type PopArguments = readonly ['0', '1', string, 'LEFT', 'COUNT', string];
+/** What a pop answers: the list's key and the elements taken (null: none, which a pop without end never answers). */
+type Popped = [Buffer, Buffer[]] | null;
 
 /**
  * The frames of one tick for one destination, sealed and pushed together: every frame's send
@@ -94,7 +98,8 @@ function openLane(): Lane {
  * A small message's hop is the round trip's whole cost, so its path does no more than it must:
  * one promise per push shared by its frames, no turn between a send and its push, the sender's
  * connection and the lists' keys looked up once, a message without claim checks delivered
- * without an await, and the next pop written after the push a delivery sets going, not before it.
+ * without an await, and a pop always waiting on the server, the next written after the push a
+ * delivery sets going, not before it.
  */
 export class ValkeyTransport implements Transport {
   readonly rank: number;
@@ -186,43 +191,53 @@ export class ValkeyTransport implements Transport {
     });
   }
 
-  /** Pops this rank's list until closed; a lost connection ends it with the connection's error. */
+  /**
+   * Pops this rank's list until closed; a lost connection ends it with the connection's error.
+   *
+   * POPS_IN_FLIGHT pops are written ahead, so the server always holds one for this list: it
+   * serves a connection's commands in order, the second once the first has answered. A pop that
+   * answers is replaced in the check phase of that turn, once the deliveries and what they set
+   * going (a reply's push, flushed in a microtask) are written: written at once, its write would
+   * hold up the reply, the round trip's path (bench case valkey.roundtrip-small.np2); and a
+   * message that comes while the program computes after a delivery is still popped meanwhile, by
+   * the pop already on the server.
+   */
   private async receive(opening: Promise<ValkeyConnection>, deliver: (frame: Frame) => Delivery): Promise<void> {
     const connection = await opening;
     const key = this.inboxKeys[this.rank]!;
     const pop: PopArguments = ['0', '1', key, 'LEFT', 'COUNT', String(POP_COUNT)];
-    let next: Promise<[Buffer, Buffer[]] | null> | undefined;
+    const pops: Array<Promise<Popped>> = [];
+    let toppingUp = false;
+    const topUp = () => {
+      toppingUp = false;
+      while (!this.closing && pops.length < POPS_IN_FLIGHT) {
+        const popping = connection.redis.blmpopBuffer(...pop);
+        // Its failure is the loop's, when it comes to it (below).
+        popping.catch(() => undefined);
+        pops.push(popping);
+      }
+    };
+    topUp();
     while (!this.closing) {
-      let popped: [Buffer, Buffer[]] | null;
+      // Both answered in one turn (their replies came in one read): the next is written now.
+      if (pops.length === 0) topUp();
+      let popped: Popped;
       try {
-        popped = await (next ?? connection.redis.blmpopBuffer(...pop));
+        popped = await pops.shift()!;
       } catch (error) {
         if (this.closing) return;
         const { lost } = await Promise.race([connection.ended, new Promise<{ lost?: TransportError }>((resolve) => setTimeout(() => resolve({}), 100))]);
         throw lost ?? new TransportError('Valkey BLMPOP', `popping ${key} on ${printableUrl(this.options.settings.url)} failed: ${(error as Error).message}`, { cause: error });
       }
-      // The next pop is written once these deliveries and what they set going (a reply's push,
-      // flushed in a microtask) are on their way: written first, its write would hold up the
-      // reply, which is the round trip's path; the pop is not, as a list keeps what reaches it
-      // before the pop does. Its failure is the next turn's (above).
-      next = this.closing ? undefined : this.popAfterThisTurn(connection, pop);
+      if (!toppingUp && !this.closing) {
+        toppingUp = true;
+        setImmediate(topUp);
+      }
       for (const message of popped?.[1] ?? []) {
         const fetching = this.deliverMessage(message, deliver);
         if (fetching) await fetching;
       }
     }
-  }
-
-  /** A pop written in the check phase of this turn of the event loop: after every microtask queued by now, the deliveries' replies among them. */
-  private popAfterThisTurn(connection: ValkeyConnection, pop: PopArguments): Promise<[Buffer, Buffer[]] | null> {
-    const popping = new Promise<[Buffer, Buffer[]] | null>((resolve, reject) => {
-      setImmediate(() => {
-        if (this.closing) resolve(null);
-        else connection.redis.blmpopBuffer(...pop).then(resolve, reject);
-      });
-    });
-    popping.catch(() => undefined);
-    return popping;
   }
 
   /**
