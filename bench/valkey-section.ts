@@ -30,9 +30,13 @@ const BODY_SIZES = [1 * MIB, 8 * MIB];
 
 function parameters(quick: boolean) {
   return {
-    roundTrip: (quick ? { warmup: 10, iterations: 50, dither: false } : { warmup: 50, iterations: 500, dither: false }) satisfies RoundTripParams,
-    /** The raw and lambda-mpi round trips run this many times each, alternating (roundTripPairs). */
-    roundTripPairs: quick ? 1 : 3,
+    roundTrip: (quick ? { warmup: 10, iterations: 50, dither: false } : { warmup: 20, iterations: 150, dither: false }) satisfies RoundTripParams,
+    /**
+     * The raw and lambda-mpi round trips run this many times each, alternating (roundTripPairs):
+     * many short runs rather than a few long ones, so load that comes and goes on a shared machine
+     * falls on both sides alike and the row's ratio moves less from one run of the bench to the next.
+     */
+    roundTripPairs: quick ? 1 : 10,
     sqsRoundTrip: (quick ? { warmup: 3, iterations: 10, dither: false } : { warmup: 10, iterations: 50, dither: false }) satisfies RoundTripParams,
     throughput: (quick ? { messages: SMALL_MESSAGES, warmup: 0, reps: 1 } : { messages: SMALL_MESSAGES, warmup: 1, reps: 3 }) satisfies ThroughputParams,
     body: quick ? { warmup: 1, reps: 3 } : { warmup: 2, reps: 9 },
