@@ -117,7 +117,11 @@ export async function modelProgram<I = unknown>(source: ProgramSource, options: 
   const modeled = defineProgram(async (comm, input) => {
     const rank = comm.rank;
     start!.programStarted(rank, job!.scheduler.virtualNow());
-    const main = () => program.main(timedComm(comm, (name, start, end) => timing.record(rank, name, start, end), () => job!.scheduler.virtualNow()), input);
+    const calls = {
+      begin: (name: string, at: number) => timing.begin(rank, name, at),
+      end: (name: string, start: number, end: number) => timing.end(rank, name, start, end),
+    };
+    const main = () => program.main(timedComm(comm, calls, () => job!.scheduler.virtualNow()), input);
     // Its File calls find the modeled S3 through the program's async context.
     return runWithFileStores(fileStores!, main);
   });

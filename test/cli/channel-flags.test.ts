@@ -14,6 +14,20 @@ describe('--channel', () => {
     expect(report.requests.valkey).toBeGreaterThan(0);
   });
 
+  it('prints a model over Valkey with Valkey\'s commands, ECPUs and cost, and no SQS', async () => {
+    const [text, json] = await Promise.all([
+      lambdaMpi('model', 'hello', '-n', '4', '--channel', 'valkey'),
+      lambdaMpi('model', 'hello', '-n', '4', '--channel', 'valkey', '--json'),
+    ]);
+    expect(text.code).toBe(0);
+    const report = JSON.parse(json.stdout) as { requests: { valkey: number }; sqsBilledRequests: number };
+    const requests = text.stdout.split('\n').find((line) => line.trimStart().startsWith('requests'))!;
+    const cost = text.stdout.split('\n').find((line) => line.trimStart().startsWith('cost'))!;
+    expect(requests).toContain(`Valkey ${report.requests.valkey} commands (${report.sqsBilledRequests} ECPUs: one per KB moved)`);
+    expect(cost).toMatch(/· Valkey \$[0-9.e-]+ ·/);
+    expect(`${requests}\n${cost}`).not.toContain('SQS');
+  });
+
   it.each([
     [['model', 'hello', '-n', '2', '--channel', 'tcp'], /--channel must be sqs or valkey; received "tcp"/],
     [['deploy', '--stage', 'dev', '--vpc', 'vpc-0123456789abcdef0', '--subnets', 'subnet-0123456789abcdef0,subnet-0123456789abcdef1'], /--vpc and --subnets are for a stage on Valkey: add --channel valkey/],

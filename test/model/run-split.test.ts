@@ -27,4 +27,30 @@ describe('model: where each rank\'s run went', () => {
     expect(report.collectives.barrier!.seconds).toBeLessThanOrEqual(report.runSeconds);
     expect(report.pointToPoint.seconds).toBeLessThanOrEqual(report.runSeconds);
   });
+
+  // A halo exchange: each step sends to and receives from both neighbours at once, as a stencil
+  // does, so four point-to-point calls are in progress together; then two broadcasts at once.
+  const overlapping = defineProgram(async (comm) => {
+    const left = (comm.rank + comm.size - 1) % comm.size;
+    const right = (comm.rank + 1) % comm.size;
+    for (let step = 0; step < 20; step++) {
+      await Promise.all([comm.send(step, left, 1), comm.send(step, right, 2), comm.recv(right, 1), comm.recv(left, 2)]);
+    }
+    await Promise.all([comm.ibcast(comm.rank, 0).wait(), comm.ibcast(comm.rank, 1).wait()]);
+    return comm.rank;
+  });
+
+  it('counts calls in progress together once: the parts still add up to the run, and no figure is longer than it', async () => {
+    const report = await modelProgram(overlapping, { size: 8 });
+    for (const split of report.ranks) {
+      expect(split.pointToPointSeconds).toBeGreaterThan(0);
+      expect(split.collectiveSeconds).toBeGreaterThan(0);
+      expect(split.pointToPointSeconds + split.collectiveSeconds).toBeLessThanOrEqual(report.runSeconds);
+      expect(split.pointToPointSeconds + split.collectiveSeconds + split.otherSeconds).toBeCloseTo(report.runSeconds, 9);
+    }
+    expect(report.pointToPoint.seconds).toBeLessThanOrEqual(report.runSeconds);
+    expect(report.pointToPoint.calls).toBe(80);
+    expect(report.collectives.ibcast!.calls).toBe(2);
+    expect(report.collectives.ibcast!.seconds).toBeLessThanOrEqual(report.runSeconds);
+  });
 });

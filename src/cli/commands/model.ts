@@ -203,11 +203,14 @@ function describe(target: string, r: ModelReport): string {
     lines.push(`  ${'p2p'.padEnd(12)} ${seconds(r.pointToPoint.seconds).padStart(10)}   ${r.pointToPoint.calls} send/recv call${r.pointToPoint.calls === 1 ? '' : 's'} (slowest rank)`);
   }
   lines.push(...runSplitLines(r));
-  lines.push(
-    `  requests     SQS ${count(r.requests.sqs)} (billed as ${count(r.sqsBilledRequests)}: one per 64 KiB of payload) · S3 PUT ${count(r.requests.s3Put)} · S3 GET ${count(r.requests.s3Get)} · Lambda Invoke ${count(r.requests.lambdaInvoke)}`,
-  );
+  // The channel that carried the messages, billed its own way: SQS by 64 KiB chunk, Valkey by ECPU (a KB moved per command).
+  const messages = r.channel === 'valkey'
+    ? `Valkey ${count(r.requests.valkey ?? 0)} commands (${count(r.sqsBilledRequests)} ECPUs: one per KB moved)`
+    : `SQS ${count(r.requests.sqs)} (billed as ${count(r.sqsBilledRequests)}: one per 64 KiB of payload)`;
+  const messagesCost = r.channel === 'valkey' ? `Valkey ${dollars(r.cost.valkey ?? 0)}` : `SQS ${dollars(r.cost.sqs)}`;
+  lines.push(`  requests     ${messages} · S3 PUT ${count(r.requests.s3Put)} · S3 GET ${count(r.requests.s3Get)} · Lambda Invoke ${count(r.requests.lambdaInvoke)}`);
   lines.push(...fileRequestsLine(r.requests.files));
-  lines.push(`  cost         ${dollars(r.costUsd)}   (Lambda ${dollars(r.cost.lambda)} · SQS ${dollars(r.cost.sqs)} · S3 ${dollars(r.cost.s3)}${r.cost.files !== undefined ? `, of which files ${dollars(r.cost.files)}` : ''})`);
+  lines.push(`  cost         ${dollars(r.costUsd)}   (Lambda ${dollars(r.cost.lambda)} · ${messagesCost} · S3 ${dollars(r.cost.s3)}${r.cost.files !== undefined ? `, of which files ${dollars(r.cost.files)}` : ''})`);
   return `${lines.join('\n')}\n`;
 }
 

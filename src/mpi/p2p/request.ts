@@ -47,6 +47,7 @@ export type StatusOf = RequestStatus | (() => RequestStatus);
 let complete: <T>(request: Request<T>, value: T | undefined, status?: StatusOf) => void;
 let fail: (request: Request, error: unknown) => void;
 let make: <T>(kind: RequestKind, waits: WaitStates, shown: WaitDescription, withdrawable?: Withdrawable) => Request<T>;
+let watchSettled: (request: Request<any>, watcher: Watcher) => void;
 
 /**
  * A nonblocking operation in progress (MPI_Request): made by `isend`, `issend`, `irecv` and the
@@ -94,6 +95,10 @@ export class Request<T = unknown> {
       if (request.#outcome !== 'pending') return;
       request.#error = error;
       request.#settle('failed');
+    };
+    watchSettled = (request, watcher) => {
+      if (request.#outcome !== 'pending') watcher();
+      else request.#watch(watcher);
     };
   }
 
@@ -333,4 +338,12 @@ export function requestFor<T>(kind: RequestKind, waits: WaitStates, shown: WaitD
   const request = make<T>(kind, waits, shown);
   operation.then((value) => complete(request, value), (error: unknown) => fail(request, error));
   return request;
+}
+
+/**
+ * Calls `then` once `request` has settled (at once if it has), without waiting on it: the request
+ * is neither spent nor counted as what its rank is blocked on (the model times calls with it).
+ */
+export function whenSettled(request: Request<any>, then: () => void): void {
+  watchSettled(request, then);
 }
