@@ -180,7 +180,7 @@ function modeledJobReport(target: string, r: ModelReport, output: OutputLine[]):
     status: 'succeeded',
     durationMs: r.totalSeconds * 1000,
     phases: { startupMs: r.startupSeconds * 1000, runMs: r.runSeconds * 1000, cleanupMs: r.cleanupSeconds * 1000 },
-    cost: { totalUsd: r.costUsd, parts: [{ name: 'Lambda', usd: r.cost.lambda }, { name: 'SQS', usd: r.cost.sqs }, { name: 'S3', usd: r.cost.s3 }] },
+    cost: { totalUsd: r.costUsd, parts: [{ name: 'Lambda', usd: r.cost.lambda }, messagesCostPart(r), { name: 'S3', usd: r.cost.s3 }] },
     ...(r.trace ? { trace: r.trace } : {}),
     output,
     notes: ['Times are on the model\'s clock: what the job would take on AWS Lambda, not how long modeling it took here.'],
@@ -207,11 +207,17 @@ function describe(target: string, r: ModelReport): string {
   const messages = r.channel === 'valkey'
     ? `Valkey ${count(r.requests.valkey ?? 0)} commands (${count(r.sqsBilledRequests)} ECPUs: one per KB moved)`
     : `SQS ${count(r.requests.sqs)} (billed as ${count(r.sqsBilledRequests)}: one per 64 KiB of payload)`;
-  const messagesCost = r.channel === 'valkey' ? `Valkey ${dollars(r.cost.valkey ?? 0)}` : `SQS ${dollars(r.cost.sqs)}`;
+  const { name, usd } = messagesCostPart(r);
+  const messagesCost = `${name} ${dollars(usd)}`;
   lines.push(`  requests     ${messages} · S3 PUT ${count(r.requests.s3Put)} · S3 GET ${count(r.requests.s3Get)} · Lambda Invoke ${count(r.requests.lambdaInvoke)}`);
   lines.push(...fileRequestsLine(r.requests.files));
   lines.push(`  cost         ${dollars(r.costUsd)}   (Lambda ${dollars(r.cost.lambda)} · ${messagesCost} · S3 ${dollars(r.cost.s3)}${r.cost.files !== undefined ? `, of which files ${dollars(r.cost.files)}` : ''})`);
   return `${lines.join('\n')}\n`;
+}
+
+/** What the messages cost, on the channel that carried them. */
+function messagesCostPart(r: ModelReport): { name: string; usd: number } {
+  return r.channel === 'valkey' ? { name: 'Valkey', usd: r.cost.valkey ?? 0 } : { name: 'SQS', usd: r.cost.sqs };
 }
 
 /** Most ranks shown one by one in the run's split; beyond, the ranks with the least and the most point-to-point time. */
