@@ -156,17 +156,17 @@ export class CollectiveTiming {
   }
 }
 
-/**
- * The communicator a modeled program sees: the real one, with each collective call timed on the
- * model's clock (communicators made from it are timed too). Only the program's own
- * calls count: a collective built from others is one call.
- */
 /** What timedComm tells of each call: its start, then its end. */
 export interface CallTimes {
   begin(name: string, at: number): void;
   end(name: string, start: number, end: number): void;
 }
 
+/**
+ * The communicator a modeled program sees: the real one, with each collective and blocking
+ * point-to-point call timed on the model's clock (communicators made from it are timed too). Only
+ * the program's own calls count: a collective built from others is one call.
+ */
 export function timedComm(comm: Comm, calls: CallTimes, now: () => number): Comm {
   return new Proxy(comm, {
     get(target, property, _receiver) {
