@@ -121,13 +121,17 @@ describe('a job longer than one generation on the local stack', () => {
     expect(result.generations).toEqual(result.generations.map((_: number, i: number) => i));
     const jobId = /job ([a-z2-7]{26}):/.exec(staged.stderr)![1]!;
     // One output stream: each generation's line once, in order.
+    // The last generation may begin after the last step (its checkpoint was due there): it only
+    // returns, so it ran no step of its own and `last` names it.
+    const last: number = result.last;
+    expect([0, 1]).toContain(last - result.generations.at(-1));
     const began = staged.stderr.split('\n').filter((line) => /^lambda-mpi: generation \d+ began from checkpoint \d+$/.test(line));
-    expect(began).toEqual(result.generations.slice(1).map((g: number) => `lambda-mpi: generation ${g} began from checkpoint ${g}`));
+    expect(began).toEqual(Array.from({ length: last }, (_, i) => `lambda-mpi: generation ${i + 1} began from checkpoint ${i + 1}`));
     // One record: the job's result, its output over all generations, its generations counted for the cost.
     const record = await readJson(`runs/${jobId}.json`);
     expect(record.status).toBe('succeeded');
     expect(record.result).toEqual(result);
-    expect(record.generations.count).toBe(result.generations.length);
+    expect(record.generations.count).toBe(last + 1);
     expect(record.output.filter((l: { line: string }) => l.line.startsWith('lambda-mpi: generation')).map((l: { line: string }) => l.line)).toEqual(began);
     // One event log over the generations, as `lambda-mpi watch` follows it: numbered on, each line once, one end.
     const chunks = await eventLog(jobId);
@@ -140,8 +144,8 @@ describe('a job longer than one generation on the local stack', () => {
     const progress = chunks.map((c) => c.progress);
     expect(progress.map((p) => p.elapsedMs)).toEqual(progress.map((p) => p.elapsedMs).sort((a, b) => a - b));
     expect(progress.map((p) => p.generation ?? 0)).toEqual(progress.map((p) => p.generation ?? 0).sort((a, b) => a - b));
-    expect(progress.at(-1).generation).toBe(result.generations.at(-1));
-    expect(progress.slice(0, -1).filter((p) => p.finished === p.size && (p.generation ?? 0) < result.generations.at(-1))).toEqual([]);
+    expect(progress.at(-1).generation).toBe(last);
+    expect(progress.slice(0, -1).filter((p) => p.finished === p.size && (p.generation ?? 0) < last)).toEqual([]);
     expect(await leftoversOf(jobId)).toEqual({ queues: [], objects: [] });
   });
 

@@ -169,7 +169,7 @@ describe('a worker that dies is noticed in seconds, and named', () => {
     expect(record.retries[0].reason).toMatch(/^rank 2 stopped answering/);
     expect(record.output.map((l: { line: string }) => l.line)).toContain(retryLine);
     // The abandoned generation is in the cost: every rank was invoked once per generation, it too.
-    expect(record.generations.count).toBe(result.generations.at(-1) + 1);
+    expect(record.generations.count).toBe(result.last + 1);
     expect(await leftoversOf(jobId)).toEqual({ queues: [], objects: [] });
 
     expect(unretried.code).toBe(1);
