@@ -13,7 +13,9 @@ export function describeTimings(result: { jobId?: string; timings: JobTimings; r
     const details: string[] = [];
     const steps = timings.startup;
     if (steps) {
-      const named: Array<[string, number | undefined]> = [['record', steps.recordMs], ['queues', steps.queuesMs], ['input', steps.inputMs], ['invocations', steps.launchMs]];
+      // On a stage over Valkey the step creates no queue: it opens the channel and marks the job on.
+      const channel = result.requests?.valkey && Object.keys(result.requests.sqs ?? {}).length === 0 ? 'Valkey' : 'queues';
+      const named: Array<[string, number | undefined]> = [['record', steps.recordMs], [channel, steps.queuesMs], ['input', steps.inputMs], ['invocations', steps.launchMs]];
       const shown = named.filter(([, ms]) => ms !== undefined).map(([name, ms]) => `${name} ${ms} ms`);
       if (shown.length) details.push(shown.join(', '));
     }

@@ -22,6 +22,8 @@ export interface CostEstimate {
   architecture: 'arm64' | 'x86_64';
   lambda: { gbSeconds: number; initSeconds: number; invocations: number; computeUsd: number; requestsUsd: number; assumedMemoryMb?: number };
   sqs: { requests: number; billedChunks: number; usd: number };
+  /** The Valkey channel's commands and their ECPUs (none on a job over SQS). */
+  valkey: { commands: number; ecpus: number; usd: number };
   s3: { putClass: number; getClass: number; free: number; usd: number };
   totalUsd: number;
 }
@@ -51,11 +53,16 @@ export function estimateJobCost(job: CostInput, extra?: RequestCounts): CostEsti
   const computeUsd = gbSeconds * table.lambda.gbSecond[architecture];
   const requestsUsd = invocations * table.lambda.request;
   const sqs = { requests: 0, billedChunks: 0, usd: 0 };
+  const valkey = { commands: 0, ecpus: 0, usd: 0 };
   const s3 = { putClass: 0, getClass: 0, free: 0, usd: 0 };
   for (const counts of [job.requests, extra]) {
     for (const count of Object.values(counts?.sqs ?? {})) {
       sqs.requests += count.requests;
       sqs.billedChunks += count.billedChunks ?? count.requests;
+    }
+    for (const count of Object.values(counts?.valkey ?? {})) {
+      valkey.commands += count.requests;
+      valkey.ecpus += count.ecpus ?? count.requests;
     }
     for (const [operation, count] of [...Object.entries(counts?.s3 ?? {}), ...Object.entries(counts?.files ?? {})]) {
       if (S3_FREE.has(operation)) s3.free += count.requests;
@@ -64,6 +71,7 @@ export function estimateJobCost(job: CostInput, extra?: RequestCounts): CostEsti
     }
   }
   sqs.usd = sqs.billedChunks * table.sqs.request;
+  valkey.usd = valkey.ecpus * table.valkey.ecpu;
   s3.usd = s3.putClass * table.s3.putClass + s3.getClass * table.s3.getClass;
   return {
     table,
@@ -72,8 +80,9 @@ export function estimateJobCost(job: CostInput, extra?: RequestCounts): CostEsti
     architecture,
     lambda: { gbSeconds, initSeconds, invocations, computeUsd, requestsUsd, ...(assumedMemoryMb ? { assumedMemoryMb } : {}) },
     sqs,
+    valkey,
     s3,
-    totalUsd: computeUsd + requestsUsd + sqs.usd + s3.usd,
+    totalUsd: computeUsd + requestsUsd + sqs.usd + valkey.usd + s3.usd,
   };
 }
 
@@ -88,14 +97,19 @@ export function billedDurationMs(rank: CostInput['timings']['ranks'][number], jo
   return rank.durationMs;
 }
 
-/** The estimate as the CLI prints it: a total line, then one line per service, then the assumptions. */
+/**
+ * The estimate as the CLI prints it: a total line, then one line per service, then the
+ * assumptions. The messages' channel is SQS's line or Valkey's, whichever the job used (both if
+ * it used both).
+ */
 export function formatCost(jobId: string, estimate: CostEstimate): string[] {
-  const { table, lambda, sqs, s3 } = estimate;
+  const { table, lambda, sqs, valkey, s3 } = estimate;
   const prices = `${estimate.exactRegion ? estimate.region : `${estimate.region} (no price table: us-east-1's used)`}, ${estimate.architecture}, prices of ${table.asOf}`;
   return [
     `estimated cost of job ${jobId}: ${usd(estimate.totalUsd)} (${prices})`,
     `  Lambda  ${lambda.gbSeconds.toFixed(3)} GB-s (init ${lambda.initSeconds.toFixed(3)} s of it${lambda.assumedMemoryMb ? `; ${lambda.assumedMemoryMb} MB assumed` : ''}) × ${usd(table.lambda.gbSecond[estimate.architecture])} = ${usd(lambda.computeUsd)}; ${lambda.invocations} requests × ${usd(table.lambda.request)} = ${usd(lambda.requestsUsd)}`,
-    `  SQS     ${sqs.requests} requests, ${sqs.billedChunks} billed 64 KiB chunks × ${usd(table.sqs.request)} = ${usd(sqs.usd)}`,
+    ...(sqs.requests > 0 || valkey.commands === 0 ? [`  SQS     ${sqs.requests} requests, ${sqs.billedChunks} billed 64 KiB chunks × ${usd(table.sqs.request)} = ${usd(sqs.usd)}`] : []),
+    ...(valkey.commands > 0 ? [`  Valkey  ${valkey.commands} commands, ${valkey.ecpus} ECPUs (1 a KiB moved, at least 1 a command) × ${usd(table.valkey.ecpu)} = ${usd(valkey.usd)}; the cache's own floor is the stage's (docs/deploying.md)`] : []),
     `  S3      ${s3.putClass} PUT/LIST × ${usd(table.s3.putClass)} + ${s3.getClass} GET/HEAD × ${usd(table.s3.getClass)} = ${usd(s3.usd)} (${s3.free} DELETE, free)`,
     '  assumes on-demand prices without the free tier; init billed on cold starts; no data transfer charges within the region; storage rounds to $0',
   ];

@@ -1,4 +1,4 @@
-import { priceTableFor, type PriceTable } from '../cost/price-table.ts';
+import { priceTableFor, VALKEY_ECPU_BYTES, type PriceTable } from '../cost/price-table.ts';
 
 /**
  * The AWS figures the model runs on: one table, dated, each figure with where it comes from.
@@ -53,13 +53,8 @@ export interface AwsModelConstants {
 export interface ValkeyModelConstants {
   /** Median latency of one command from a Lambda in the cache's VPC (a push answered, a waiting pop woken), ms. */
   readonly requestMs: number;
-  /** Bytes one ECPU covers: a command moving b bytes bills max(1, ⌈b / this⌉) ECPUs. */
+  /** Bytes one ECPU covers: a command moving b bytes bills max(1, ⌈b / this⌉) ECPUs (its price is in `prices`). */
   readonly ecpuBytes: number;
-  /** Price of one ECPU, USD. */
-  readonly ecpuUsd: number;
-  /** Price of one GB-hour stored, USD, and the least billed (the cache's floor, paid whether jobs run or not). */
-  readonly gbHourUsd: number;
-  readonly minimumGb: number;
   /** Frame bodies above this go through S3 (the Valkey transport's default claim-check threshold). */
   readonly claimCheckBytes: number;
 }
@@ -107,12 +102,7 @@ export const AWS_MODEL_DEFAULTS: AwsModelConstants = Object.freeze({
     // an upper bound from a Redis on EC2).
     requestMs: 0.5,
     // published: ElastiCache pricing, Serverless (1 ECPU per KB transferred by a simple command).
-    ecpuBytes: 1024,
-    // published: ElastiCache Serverless for Valkey, us-east-1: $0.0023 per million ECPUs, $0.084
-    // per GB-hour of data stored, billed at 100 MB at least.
-    ecpuUsd: 0.0023 / 1e6,
-    gbHourUsd: 0.084,
-    minimumGb: 0.1,
+    ecpuBytes: VALKEY_ECPU_BYTES,
     // src/transport/valkey/valkey-settings.ts (where a push and pop cost what an S3 PUT and GET cost).
     claimCheckBytes: 1024 * 1024,
   }),

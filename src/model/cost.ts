@@ -31,7 +31,7 @@ export function modelCost(constants: AwsModelConstants, counts: RequestCounts, b
   }
   const files = counts.files.size > 0 ? { files: filesUsd } : {};
   if (channel === 'valkey') {
-    const valkey = counts.sqsBilled * constants.valkey.ecpuUsd;
+    const valkey = counts.sqsBilled * constants.prices.valkey.ecpu;
     return { lambda, sqs: 0, valkey, s3, ...files, total: lambda + valkey + s3 };
   }
   const sqs = counts.sqsBilled * prices.sqs.request;

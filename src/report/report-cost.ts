@@ -7,7 +7,8 @@ export function reportCost(estimate: CostEstimate): NonNullable<JobReportInput['
     totalUsd: estimate.totalUsd,
     parts: [
       { name: 'Lambda', usd: estimate.lambda.computeUsd + estimate.lambda.requestsUsd },
-      { name: 'SQS', usd: estimate.sqs.usd },
+      ...(estimate.sqs.requests > 0 || estimate.valkey.commands === 0 ? [{ name: 'SQS', usd: estimate.sqs.usd }] : []),
+      ...(estimate.valkey.commands > 0 ? [{ name: 'Valkey', usd: estimate.valkey.usd }] : []),
       { name: 'S3', usd: estimate.s3.usd },
     ],
     note: `estimated at ${estimate.region}'s on-demand prices of ${estimate.table.asOf}, ${estimate.architecture}`,

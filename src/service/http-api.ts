@@ -209,7 +209,7 @@ async function deleteRun(jobId: string): Promise<HttpResponse> {
     const outcome = await cancelJob(clients.s3, config.aws.bucket, jobId, 'DELETE /runs/{jobId}', { waitMs: CANCEL_WAIT_MS });
     switch (outcome.kind) {
       case 'cancelled':
-        return json(200, { ...outcome.record, cancelled: true, message: `job ${jobId} was cancelled: every rank stopped, its queues and objects are deleted` });
+        return json(200, { ...outcome.record, cancelled: true, message: `job ${jobId} was cancelled: every rank stopped, its messages and objects are deleted` });
       case 'cancelling':
         return json(202, { jobId, status: 'running', cancelled: false, message: `job ${jobId} was asked to stop; GET /runs/${jobId} says when it has` });
       case 'already-ended':

@@ -256,7 +256,7 @@ async function runClaimedJob(job: LambdaJob, fingerprint: string | undefined): P
         started.start();
         return started;
       }),
-      step(job, 'queuesMs', 'create queues', () => createQueues(job)),
+      step(job, 'queuesMs', config.channel.kind === 'sqs' ? 'create queues' : 'open the Valkey channel', () => createQueues(job)),
       job.inputKey
         ? Promise.resolve<InputReference>({ inputKey: job.inputKey })
         : handover ? Promise.resolve<InputReference>({ input: request.input })

@@ -1,5 +1,7 @@
 import type { AwsSettings } from '../config.ts';
 import type { JobKey } from '../transport/aws/job-key.ts';
+import { RequestMeter } from '../transport/aws/request-meter.ts';
+import { addRequestCounts } from '../transport/request-counts.ts';
 import type { OpenedRankTransport } from '../transport/aws/aws-rank-transport.ts';
 import { openJobS3 } from '../transport/valkey/job-s3.ts';
 import { openValkeyConnection, type ValkeyConnection } from '../transport/valkey/valkey-connection.ts';
@@ -30,29 +32,32 @@ export class ValkeyStageJob {
     private readonly aws: AwsSettings,
     readonly jobId: string,
     private readonly sender: ValkeyConnection,
+    /** This generation's commands on rank 0's connections (its pushes, its pops, the job's keys). */
+    private readonly meter: RequestMeter,
   ) {}
 
   /** Opens rank 0's pushing connection (a ConfigurationError naming the URL if no server answers) and marks the job on. */
   static async open(settings: ValkeySettings, aws: AwsSettings, jobId: string): Promise<ValkeyStageJob> {
-    const sender = await openValkeyConnection(settings, `${jobId}-senders`);
+    const meter = new RequestMeter();
+    const sender = await openValkeyConnection(settings, `${jobId}-senders`, meter);
     try {
       await sender.redis.set(jobOnKey(settings.keyPrefix, jobId), '1', 'EX', settings.ttlSeconds);
     } catch (error) {
       await sender.close();
       throw error;
     }
-    return new ValkeyStageJob(settings, aws, jobId, sender);
+    return new ValkeyStageJob(settings, aws, jobId, sender, meter);
   }
 
   /** Rank 0's transport in `generation`: S3 for claim checks and shared objects, its own popping connection. */
   async rankZeroTransport(size: number, jobKey: JobKey, generation: number): Promise<OpenedRankTransport> {
     const s3 = await openJobS3(this.aws, this.jobId, { check: false });
     const transport = new ValkeyTransport({
-      settings: this.settings, jobId: this.jobId, rank: 0, size, jobKey, sender: Promise.resolve(this.sender), s3, ...(generation ? { generation } : {}),
+      settings: this.settings, jobId: this.jobId, rank: 0, size, jobKey, sender: Promise.resolve(this.sender), meter: this.meter, s3, ...(generation ? { generation } : {}),
     });
     const close = transport.close.bind(transport);
     transport.close = () => close().finally(() => s3.destroy());
-    return { transport, requestCounts: () => s3.meter() };
+    return { transport, requestCounts: () => addRequestCounts(this.meter.snapshot(), s3.meter()) };
   }
 
   /**

@@ -4,8 +4,12 @@
  * and priced by the cost estimate. A transport's figures, not its internals: the runtime, the
  * model and the cost estimate read them without knowing the backend.
  */
-/** `files`: the requests of a program's File calls on its data objects (S3 operation names, priced as S3's). */
-export type AwsService = 'sqs' | 's3' | 'lambda' | 'files';
+/**
+ * `files`: the requests of a program's File calls on its data objects (S3 operation names, priced
+ * as S3's). `valkey`: the commands of a job on the Valkey channel (ElastiCache Serverless), by
+ * command name.
+ */
+export type AwsService = 'sqs' | 's3' | 'lambda' | 'files' | 'valkey';
 
 export interface RequestCount {
   requests: number;
@@ -19,6 +23,11 @@ export interface RequestCount {
    * estimate that errs high by a few bytes a message). Absent for other services.
    */
   billedChunks?: number;
+  /**
+   * ElastiCache Serverless bills ECPUs: one per KiB a command moves, at least one a command (the
+   * larger of what it sent and what it answered). Absent for other services.
+   */
+  ecpus?: number;
 }
 
 /** Counts by service, then by operation name (SendMessageBatch, PutObject, …). */
@@ -34,6 +43,7 @@ export function addRequestCounts(into: RequestCounts, more: RequestCounts | unde
       sum.bytesSent += count.bytesSent;
       sum.bytesReceived += count.bytesReceived;
       if (count.billedChunks !== undefined) sum.billedChunks = (sum.billedChunks ?? 0) + count.billedChunks;
+      if (count.ecpus !== undefined) sum.ecpus = (sum.ecpus ?? 0) + count.ecpus;
     }
   }
   return into;

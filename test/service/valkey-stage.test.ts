@@ -61,7 +61,7 @@ async function leftovers(jobId: string): Promise<{ keys: string[]; queues: strin
 }
 
 describe('run --stage over the Valkey channel of the local stack', () => {
-  it('runs a job whose vectors go as S3 claim checks: the right answer, no SQS request, nothing left', async () => {
+  it('runs a job whose vectors go as S3 claim checks: the right answer, no SQS request, its Valkey commands in its cost, nothing left', async () => {
     const r = await lambdaMpiWith(env, 'run', 'vector-allreduce', '-n', '3', '--stage', STAGE, '--input', JSON.stringify({ length: 1 << 18 }), '--result');
     expect(r.code, r.stderr).toBe(0);
     const jobId = /^lambda-mpi: job ([a-z2-7]{26})/m.exec(r.stderr)![1]!;
@@ -72,6 +72,14 @@ describe('run --stage over the Valkey channel of the local stack', () => {
     const vectorBytes = 8 * (1 << 18);
     expect(result.requests.s3.PutObject.bytesSent).toBeGreaterThanOrEqual(2 * vectorBytes);
     expect(result.requests.s3.GetObject.bytesReceived).toBeGreaterThanOrEqual(2 * vectorBytes);
+    // The cost names the channel's commands (every rank's pushes and pops), not an empty SQS line.
+    const commands = Object.values(result.requests.valkey as Record<string, { requests: number; ecpus: number }>);
+    expect(Object.keys(result.requests.valkey)).toEqual(expect.arrayContaining(['RPUSH', 'PEXPIRE', 'BLMPOP']));
+    const sum = (of: 'requests' | 'ecpus') => commands.reduce((total, count) => total + count[of], 0);
+    expect(r.stderr).toContain(`lambda-mpi:   Valkey  ${sum('requests')} commands, ${sum('ecpus')} ECPUs `);
+    expect(r.stderr).not.toMatch(/^lambda-mpi: {3}SQS /m);
+    // Its start-up names the step that opened the channel, and no queues.
+    expect(r.stderr).toMatch(new RegExp(`^lambda-mpi: job ${jobId} took .* start-up [^(]+\\(record [^,]+, Valkey [^,]+, input`, 'm'));
     expect(await leftovers(jobId)).toEqual({ keys: [], queues: [], objects: [] });
   }, 120_000);
 

@@ -181,7 +181,7 @@ describe('cancel', () => {
     const stderr = texts(run.stderr).join('\n');
     expect(end.code, stderr).toBe(1);
     expect(stderr).toContain(`lambda-mpi: Ctrl-C: cancelling job ${jobId} (Ctrl-C again to exit at once)`);
-    expect(stderr).toMatch(new RegExp(`^lambda-mpi: job ${jobId} was cancelled \\(by Ctrl-C of lambda-mpi run\\) in \\d+\\.\\d s: every rank stopped, its queues and objects are deleted$`, 'm'));
+    expect(stderr).toMatch(new RegExp(`^lambda-mpi: job ${jobId} was cancelled \\(by Ctrl-C of lambda-mpi run\\) in \\d+\\.\\d s: every rank stopped, its messages and objects are deleted$`, 'm'));
     expect((await http('GET', `/runs/${jobId}`)).body).toMatchObject({ status: 'cancelled', cancelledBy: 'Ctrl-C of lambda-mpi run', error: { name: 'JobCancelledError' } });
     // Each worker's function ended, stopped, long before its program's 120 s sleep would have.
     await until(() => [1, 2, 3].every((rank) => stackLines.slice(mark).some(({ line }) => line.includes(`[job ${jobId}] lambda-mpi: rank ${rank} ended after`))), 'every worker ended', 30_000);
@@ -245,7 +245,7 @@ describe('cancel', () => {
     const { jobId } = started.body;
     await until(async () => (await http('GET', `/runs/${jobId}`)).body.progress?.started === 2, 'both ranks started');
     const r = await lambdaMpi(['cancel', jobId, '--stage', STAGE]);
-    expect(r, r.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^job ${jobId} cancelled in \\d+\\.\\d s: every rank stopped, its queues and objects are deleted\\n$`)) });
+    expect(r, r.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^job ${jobId} cancelled in \\d+\\.\\d s: every rank stopped, its messages and objects are deleted\\n$`)) });
     expect(await lambdaMpi(['cancel', jobId, '--stage', STAGE])).toMatchObject({ code: 0, stdout: `job ${jobId} already was cancelled: nothing to cancel\n` });
     const finished = await http('POST', '/runs', { program: 'sendrecv', size: 2 });
     expect(finished.body.status).toBe('succeeded');

@@ -88,3 +88,29 @@ describe("a program's file requests (File on S3) in the cost", () => {
     expect(withFiles.s3.usd - without.s3.usd).toBeCloseTo(0.0054, 10);
   });
 });
+
+describe('a job on the Valkey channel in the cost', () => {
+  const valkeyRequests = {
+    valkey: {
+      RPUSH: { requests: 40, bytesSent: 0, bytesReceived: 0, ecpus: 52 },
+      BLMPOP: { requests: 41, bytesSent: 0, bytesReceived: 0, ecpus: 53 },
+      UNLINK: { requests: 1, bytesSent: 0, bytesReceived: 0, ecpus: 1 },
+    },
+    s3: { PutObject: { requests: 2, bytesSent: 0, bytesReceived: 0 } },
+  };
+
+  it('prices its ECPUs at $0.0023 per million, and prints a Valkey line in place of an empty SQS one', () => {
+    const estimate = estimateJobCost({ ...job, requests: valkeyRequests });
+    expect(estimate.valkey).toEqual({ commands: 82, ecpus: 106, usd: expect.closeTo(106 * 0.0000000023, 18) });
+    expect(estimate.sqs).toEqual({ requests: 0, billedChunks: 0, usd: 0 });
+    expect(estimate.totalUsd).toBeCloseTo(0.00007066702 + 0.0000004 + 106 * 0.0000000023 + 2 * 0.000005, 15);
+    const lines = formatCost('j', estimate);
+    expect(lines.filter((line) => line.startsWith('  SQS'))).toEqual([]);
+    expect(lines.filter((line) => line.startsWith('  Valkey'))).toEqual([`  Valkey  82 commands, 106 ECPUs (1 a KiB moved, at least 1 a command) × $0.00000000230 = ${usd(106 * 0.0000000023)}; the cache's own floor is the stage's (docs/deploying.md)`]);
+  });
+
+  it('keeps the SQS line of a job over SQS, and prints no Valkey line', () => {
+    const lines = formatCost('j', estimateJobCost(job));
+    expect(lines.filter((line) => /^ {2}(SQS|Valkey)/.test(line)).map((line) => line.split(' ').filter(Boolean)[0])).toEqual(['SQS']);
+  });
+});

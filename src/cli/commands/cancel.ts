@@ -10,9 +10,9 @@ import { checkRegion, checkStage } from '../stage.ts';
 const usage = `Usage: lambda-mpi cancel <jobId> --stage <stage> [--region <region>]
 
 Cancels a job running on a deployed stage (started by \`lambda-mpi run --stage\`, POST /runs or
-sls invoke): every rank is told to stop, the job's queues and objects are deleted, and its
-record says "cancelled". Waits until it does (a few seconds). A job that already ended, or that
-the stage does not know, is said so.
+sls invoke): every rank is told to stop, the job's messages (its queues, or its Valkey lists)
+and objects are deleted, and its record says "cancelled". Waits until it does (a few seconds).
+A job that already ended, or that the stage does not know, is said so.
 
 Exit codes: 0 the job was cancelled, or had already ended; 1 the stage does not know the job, or
 it did not stop within the wait; 2 bad usage.
@@ -49,7 +49,7 @@ async function cancel(args: string[], io: CliIo): Promise<number> {
     const outcome = await cancelJob(clients.s3, target.bucket, jobId, 'lambda-mpi cancel', { waitMs: WAIT_MS });
     switch (outcome.kind) {
       case 'cancelled':
-        io.stdout.write(`job ${jobId} cancelled in ${(outcome.tookMs / 1000).toFixed(1)} s: every rank stopped, its queues and objects are deleted\n`);
+        io.stdout.write(`job ${jobId} cancelled in ${(outcome.tookMs / 1000).toFixed(1)} s: every rank stopped, its messages and objects are deleted\n`);
         return EXIT_OK;
       case 'already-ended':
         io.stdout.write(`job ${jobId} already ${outcome.record.status === 'cancelled' ? 'was cancelled' : outcome.record.status}: nothing to cancel\n`);

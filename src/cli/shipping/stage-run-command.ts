@@ -119,7 +119,7 @@ export async function runOnStageCommand(args: StageRunArguments, io: CliIo, env:
       return EXIT_OK;
     }
     if (outcome.status === 'cancelled') {
-      io.stderr.write(`lambda-mpi: job ${outcome.jobId} was cancelled (by ${outcome.by})${outcome.tookMs !== undefined ? ` in ${(outcome.tookMs / 1000).toFixed(1)} s` : ''}: every rank stopped, its queues and objects are deleted\n`);
+      io.stderr.write(`lambda-mpi: job ${outcome.jobId} was cancelled (by ${outcome.by})${outcome.tookMs !== undefined ? ` in ${(outcome.tookMs / 1000).toFixed(1)} s` : ''}: every rank stopped, its messages and objects are deleted\n`);
       if (args.reportFile !== undefined) {
         await writeReportFile(args.reportFile, renderJobReport({ title, placement, jobId: outcome.jobId, size: args.size, status: 'cancelled', error: `cancelled by ${outcome.by}`, output: printed }), io);
       }

@@ -1,6 +1,10 @@
+import { VALKEY_ECPU_BYTES } from '../../cost/price-table.ts';
 import { addRequestCounts, type AwsService, type RequestCounts } from '../request-counts.ts';
 
 const SQS_CHUNK_BYTES = 64 * 1024;
+
+/** The billing units a service's counts carry beside its requests (request-counts.ts). */
+const BILLED_UNITS: Partial<Record<AwsService, { billedChunks?: number; ecpus?: number }>> = { sqs: { billedChunks: 0 }, valkey: { ecpus: 0 } };
 
 interface MeteredClient {
   middlewareStack: {
@@ -9,8 +13,9 @@ interface MeteredClient {
 }
 
 /**
- * Counts the requests an SDK client sends, by service and operation, with the bytes each way:
- * what a job's requests were (RunResult.requests) and what they cost. Every attempt is counted
+ * Counts the requests an SDK client sends (or a Valkey connection's commands, valkey-connection.ts),
+ * by service and operation, with the bytes each way: what a job's requests were
+ * (RunResult.requests) and what they cost. Every attempt is counted
  * (AWS bills retries too), failures included (a GET of a missing key is billed as a GET).
  */
 export class RequestMeter {
@@ -39,11 +44,12 @@ export class RequestMeter {
 
   record(service: AwsService, operation: string, bytesSent: number, bytesReceived: number): void {
     const byOperation = (this.counts[service] ??= {});
-    const count = (byOperation[operation] ??= { requests: 0, bytesSent: 0, bytesReceived: 0, ...(service === 'sqs' ? { billedChunks: 0 } : {}) });
+    const count = (byOperation[operation] ??= { requests: 0, bytesSent: 0, bytesReceived: 0, ...BILLED_UNITS[service] });
     count.requests++;
     count.bytesSent += bytesSent;
     count.bytesReceived += bytesReceived;
     if (service === 'sqs') count.billedChunks! += Math.max(1, Math.ceil(Math.max(bytesSent, bytesReceived) / SQS_CHUNK_BYTES));
+    if (service === 'valkey') count.ecpus! += Math.max(1, Math.ceil(Math.max(bytesSent, bytesReceived) / VALKEY_ECPU_BYTES));
   }
 
   /** A copy of the counts so far. */

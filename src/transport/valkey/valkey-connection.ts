@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import { Redis, type Command } from 'ioredis';
 import { ConfigurationError, TransportError } from '../../mpi/errors.ts';
+import type { RequestMeter } from '../aws/request-meter.ts';
 import { printableUrl, type ValkeySettings } from './valkey-settings.ts';
 
 /** How long opening a connection and its first PING may take before the URL is called unreachable. */
@@ -20,8 +21,12 @@ export interface ValkeyConnection {
   close(): Promise<void>;
 }
 
-/** Opens a connection and checks that a Valkey (or Redis) server answers on it; else a ConfigurationError naming the URL. */
-export async function openValkeyConnection(settings: ValkeySettings, role: string): Promise<ValkeyConnection> {
+/**
+ * Opens a connection and checks that a Valkey (or Redis) server answers on it; else a
+ * ConfigurationError naming the URL. With a meter, every command it sends from the first is
+ * counted there (what the job's commands were, and their ECPUs).
+ */
+export async function openValkeyConnection(settings: ValkeySettings, role: string, meter?: RequestMeter): Promise<ValkeyConnection> {
   const where = printableUrl(settings.url);
   const redis = new Redis(settings.url, {
     lazyConnect: true,
@@ -33,6 +38,7 @@ export async function openValkeyConnection(settings: ValkeySettings, role: strin
     retryStrategy: () => null,
     connectionName: `lambda-mpi-${role}`.replace(/[^A-Za-z0-9_-]/g, '-'),
   });
+  if (meter) meterCommands(redis, meter);
   let closing = false;
   let lastError: Error | undefined;
   redis.on('error', (error: Error) => (lastError = error));
@@ -61,6 +67,37 @@ export async function openValkeyConnection(settings: ValkeySettings, role: strin
       await ended;
     },
   };
+}
+
+/**
+ * Counts each command the connection sends, by name, with its arguments' bytes and its reply's:
+ * every command goes through sendCommand, the handshake's too. A command that fails is counted
+ * as sent (the server may have run it).
+ */
+function meterCommands(redis: Redis, meter: RequestMeter): void {
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = (command: Command, stream?: Parameters<Redis['sendCommand']>[1]) => {
+    const name = command.name.toUpperCase();
+    const sent = valueBytes(command.args);
+    command.promise.then(
+      (reply) => meter.record('valkey', name, sent, valueBytes(reply)),
+      () => meter.record('valkey', name, sent, 0),
+    );
+    return send(command, stream);
+  };
+}
+
+/** The bytes of a command's arguments or of its reply: its strings' and buffers', nested arrays summed. */
+function valueBytes(value: unknown): number {
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number') return String(value).length;
+  if (Array.isArray(value)) {
+    let bytes = 0;
+    for (const item of value) bytes += valueBytes(item);
+    return bytes;
+  }
+  return 0;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

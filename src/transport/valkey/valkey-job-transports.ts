@@ -2,6 +2,8 @@ import { resolveAwsSettings, type AwsSettings } from '../../config.ts';
 import type { JobTransportsFactory } from '../job-transports.ts';
 import type { AwsJobTransportsOptions } from '../aws/aws-job-transports.ts';
 import { JobKey } from '../aws/job-key.ts';
+import { RequestMeter } from '../aws/request-meter.ts';
+import { addRequestCounts } from '../request-counts.ts';
 import { openValkeyConnection, type ValkeyConnection } from './valkey-connection.ts';
 import { jobPattern } from './valkey-keys.ts';
 import { resolveValkeySettings, type ValkeySettings } from './valkey-settings.ts';
@@ -26,7 +28,9 @@ export function valkeyJobTransports(options: ValkeyJobTransportsOptions, aws?: A
   const settings = resolveValkeySettings(rest);
   const awsSettings = aws ? resolveAwsSettings(pickAwsSettings(aws)) : undefined;
   return async (jobId, size) => {
-    const sender = await openValkeyConnection(settings, `${jobId}-senders`);
+    // The job's commands: the shared sender's and every rank's popping connection's.
+    const meter = new RequestMeter();
+    const sender = await openValkeyConnection(settings, `${jobId}-senders`, meter);
     let s3: JobS3 | undefined;
     try {
       s3 = awsSettings ? await openJobS3(awsSettings, jobId) : undefined;
@@ -40,12 +44,12 @@ export function valkeyJobTransports(options: ValkeyJobTransportsOptions, aws?: A
       forThreads: { kind: 'valkey', settings, jobId, size, jobKey: jobKey.toText(), ...(awsSettings ? { aws: awsSettings } : {}) } satisfies ValkeyRankTransportSpec,
       transport(rank) {
         const transport = new ValkeyTransport({
-          settings, jobId, rank, size, jobKey, sender: Promise.resolve(sender), ...(s3 ? { s3 } : {}), ...(warn ? { warn } : {}),
+          settings, jobId, rank, size, jobKey, sender: Promise.resolve(sender), meter, ...(s3 ? { s3 } : {}), ...(warn ? { warn } : {}),
         });
         transports.push(transport);
         return transport;
       },
-      ...(s3 ? { requests: () => s3.meter() } : {}),
+      requests: () => addRequestCounts(meter.snapshot(), s3?.meter()),
       async dispose() {
         try {
           await Promise.allSettled(transports.map((t) => t.close()));

@@ -1,6 +1,8 @@
 import type { AwsSettings } from '../../config.ts';
 import type { OpenedRankTransport } from '../aws/aws-rank-transport.ts';
 import { JobKey } from '../aws/job-key.ts';
+import { RequestMeter } from '../aws/request-meter.ts';
+import { addRequestCounts } from '../request-counts.ts';
 import { openValkeyConnection, type ValkeyConnection } from './valkey-connection.ts';
 import type { ValkeySettings } from './valkey-settings.ts';
 import { ValkeyTransport } from './valkey-transport.ts';
@@ -24,7 +26,8 @@ export interface ValkeyRankTransportSpec {
 
 /**
  * A rank's transport with connections of its own (one to push, one to pop: a blocking pop holds
- * its connection), closed with it; S3 clients of its own when the job has S3.
+ * its connection), closed with it; S3 clients of its own when the job has S3. Its request counts
+ * are both connections' commands and its S3 requests.
  */
 export async function openValkeyRankTransport(spec: ValkeyRankTransportSpec, rank: number): Promise<OpenedRankTransport> {
   const jobKey = JobKey.fromText(spec.jobKey);
@@ -32,9 +35,10 @@ export async function openValkeyRankTransport(spec: ValkeyRankTransportSpec, ran
   const s3 = spec.aws ? await (await import('./job-s3.ts')).openJobS3(spec.aws, spec.jobId, { check: false }) : undefined;
   // Both connections are up before the rank says it has loaded: the job's time, which starts when
   // every rank has, is not spent connecting.
+  const meter = new RequestMeter();
   const opened = await Promise.allSettled([
-    openValkeyConnection(spec.settings, `${spec.jobId}-${rank}-send`),
-    openValkeyConnection(spec.settings, `${spec.jobId}-${rank}`),
+    openValkeyConnection(spec.settings, `${spec.jobId}-${rank}-send`, meter),
+    openValkeyConnection(spec.settings, `${spec.jobId}-${rank}`, meter),
   ]);
   const failed = opened.find((o) => o.status === 'rejected');
   if (failed) {
@@ -50,5 +54,5 @@ export async function openValkeyRankTransport(spec: ValkeyRankTransportSpec, ran
   });
   const close = transport.close.bind(transport);
   transport.close = () => close().finally(() => s3?.destroy());
-  return { transport, requestCounts: () => s3?.meter() ?? {} };
+  return { transport, requestCounts: () => addRequestCounts(meter.snapshot(), s3?.meter()) };
 }

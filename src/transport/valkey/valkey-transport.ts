@@ -5,6 +5,7 @@ import { assertByteFrame, type CheckpointObjects, type Delivery, type Frame, typ
 import type { JobS3 } from './job-s3.ts';
 import { DIGEST_BYTES, type JobKey } from '../aws/job-key.ts';
 import { openSealedBytes, refusalLine, sealMessages, type MessageRejection, type MessageSeal, type ParsedFrame, type WireFrame, type WireLimits } from '../aws/wire.ts';
+import type { RequestMeter } from '../aws/request-meter.ts';
 import { openValkeyConnection, type ValkeyConnection } from './valkey-connection.ts';
 import { inboxKey } from './valkey-keys.ts';
 import { printableUrl, type ValkeySettings } from './valkey-settings.ts';
@@ -23,6 +24,8 @@ export interface ValkeyTransportOptions {
   ownsSender?: boolean;
   /** This rank's popping connection, opened already (else start() opens it). */
   receiver?: Promise<ValkeyConnection>;
+  /** Where the popping connection start() opens counts its commands (the job's, with its sender's). */
+  meter?: RequestMeter;
   /** S3 for bodies above the claim-check threshold and for shared objects, when the job has it. */
   s3?: JobS3;
   /** Where the one line per kind of refused message goes (standard error by default). */
@@ -185,7 +188,7 @@ export class ValkeyTransport implements Transport {
   }
 
   start(deliver: (frame: Frame) => Delivery, onError: (error: Error) => void): void {
-    this.receiver = this.options.receiver ?? openValkeyConnection(this.options.settings, `${this.options.jobId}-${this.rank}`);
+    this.receiver = this.options.receiver ?? openValkeyConnection(this.options.settings, `${this.options.jobId}-${this.rank}`, this.options.meter);
     void this.receive(this.receiver, deliver).catch((error: unknown) => {
       if (!this.closing) onError(error instanceof Error ? error : new Error(String(error)));
     });
