@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, defineProgram, JobCancelledError, RankFailedError, runLocal } from '../../src/index.ts';
@@ -25,6 +26,7 @@ describe('a Valkey URL that leads nowhere', () => {
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.setting).toBe('valkey.url');
     expect(error.message).toContain(url);
+    expect(error.message).toContain(`nothing listens at ${new URL(url).host} (connection refused)`);
     expect(ranksStarted).toBe(0);
   });
 
@@ -37,9 +39,44 @@ describe('a Valkey URL that leads nowhere', () => {
       const error = await rejection(runLocal(countsItsRanks, { size: 2, transport: 'valkey', valkey: { url } }));
       expect(error).toBeInstanceOf(ConfigurationError);
       expect(error.message).toContain(url);
+      expect(error.message).toContain('does not speak the Redis protocol (its reply began with "H": an HTTP server?)');
       expect(ranksStarted).toBe(0);
     } finally {
       http.close();
+    }
+  });
+
+  it('says a server that closes the connection unanswered did so, and one that answers nothing did not answer in time', async () => {
+    const closes = createNetServer((socket) => socket.destroy());
+    const silent = createNetServer(() => undefined);
+    await Promise.all([closes, silent].map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+    const urlOf = (server: NetServer) => `redis://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const [closed, unanswered] = await Promise.all([closes, silent].map((server) => rejection(runLocal(countsItsRanks, { size: 2, transport: 'valkey', valkey: { url: urlOf(server) } }))));
+      expect(closed.message).toContain(`${urlOf(closes)}: the server at ${new URL(urlOf(closes)).host} closed the connection before it answered`);
+      expect(unanswered.message).toContain(`${urlOf(silent)}: no answer within 5000 ms: a host that drops the packets (a firewall or security group), or a URL whose TLS does not match`);
+    } finally {
+      closes.close();
+      silent.close();
+    }
+  });
+
+  it('says the server refused a client without its password, or with a wrong one, and where the password goes', async () => {
+    const guarded = await startValkeyServer();
+    const admin = new Redis(guarded.url);
+    try {
+      await admin.config('SET', 'requirepass', 'the-password');
+      const withPassword = (password: string) => guarded.url.replace('redis://', `redis://:${password}@`);
+      const [none, wrong] = await Promise.all([guarded.url, withPassword('not-it')].map((url) => rejection(runLocal(countsItsRanks, { size: 2, transport: 'valkey', valkey: { url } }))));
+      expect(none.message).toMatch(/: the server refused this client: NOAUTH .* \(a password goes in the URL: redis:\/\/:password@host:port/);
+      expect(wrong.message).toMatch(/: the server refused this client: WRONGPASS /);
+      // The wrong password is not repeated in the message.
+      expect(wrong.message).not.toContain('not-it');
+      const run = await runLocal(countsItsRanks, { size: 2, transport: 'valkey', valkey: { url: withPassword('the-password') } });
+      expect(run.results).toHaveLength(2);
+    } finally {
+      admin.disconnect();
+      await guarded.stop();
     }
   });
 

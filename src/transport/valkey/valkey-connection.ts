@@ -1,6 +1,7 @@
 import { Redis, type Command } from 'ioredis';
 import { ConfigurationError, TransportError } from '../../mpi/errors.ts';
 import type { RequestMeter } from '../aws/request-meter.ts';
+import { connectFailure, noAnswerWithin } from './connect-failure.ts';
 import { printableUrl, type ValkeySettings } from './valkey-settings.ts';
 
 /** How long opening a connection and its first PING may take before the URL is called unreachable. */
@@ -52,7 +53,8 @@ export async function openValkeyConnection(settings: ValkeySettings, role: strin
   } catch (error) {
     closing = true;
     redis.disconnect();
-    throw new ConfigurationError('valkey.url', `no Valkey server answers at ${where}: ${(error as Error).message}`, { cause: error });
+    const why = connectFailure(new URL(settings.url), error as Error, lastError, CONNECT_TIMEOUT_MS);
+    throw new ConfigurationError('valkey.url', `cannot connect to the Valkey server at ${where}: ${why}`, { cause: lastError ?? error });
   }
   return {
     redis,
@@ -102,6 +104,6 @@ function valueBytes(value: unknown): number {
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(noAnswerWithin(ms))), ms)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
