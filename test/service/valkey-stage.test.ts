@@ -110,10 +110,13 @@ describe('run --stage over the Valkey channel of the local stack', () => {
     expect(result.sum).toBe((whole.result as { sum: number }).sum);
     expect(result.generations.length).toBeGreaterThanOrEqual(2);
     expect(result.generations).toEqual(result.generations.map((_: number, i: number) => i));
+    // The last generation may begin after the last step (its checkpoint was due there) and run none.
+    const last: number = result.last;
+    expect([0, 1]).toContain(last - result.generations.at(-1));
     const began = r.stderr.split('\n').filter((line) => /^lambda-mpi: generation \d+ began from checkpoint \d+$/.test(line));
-    expect(began).toEqual(result.generations.slice(1).map((g: number) => `lambda-mpi: generation ${g} began from checkpoint ${g}`));
+    expect(began).toEqual(Array.from({ length: last }, (_, i) => `lambda-mpi: generation ${i + 1} began from checkpoint ${i + 1}`));
     const jobId = /^lambda-mpi: job ([a-z2-7]{26})/m.exec(r.stderr)![1]!;
-    expect(await record(jobId)).toMatchObject({ status: 'succeeded', generations: { count: result.generations.length } });
+    expect(await record(jobId)).toMatchObject({ status: 'succeeded', generations: { count: last + 1 } });
     expect(await leftovers(jobId)).toEqual({ keys: [], queues: [], objects: [] });
   }, 150_000);
   it('a worker whose process ends mid-job is found lost: the job fails naming its rank, long before its deadline, and leaves no key', async () => {
