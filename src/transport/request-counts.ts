@@ -25,7 +25,8 @@ export interface RequestCount {
   billedChunks?: number;
   /**
    * ElastiCache Serverless bills ECPUs: one per KiB a command moves, at least one a command (the
-   * larger of what it sent and what it answered). Absent for other services.
+   * larger of what it sent and what it answered; Valkey's bytes are its commands' arguments and
+   * the replies that carry data, valkey-connection.ts). Absent for other services.
    */
   ecpus?: number;
 }

@@ -72,19 +72,32 @@ export async function openValkeyConnection(settings: ValkeySettings, role: strin
 }
 
 /**
- * Counts each command the connection sends, by name, with its arguments' bytes and its reply's:
- * every command goes through sendCommand, the handshake's too. A command that fails is counted
- * as sent (the server may have run it).
+ * Commands whose replies carry data (a pop's elements, a scan's keys): their replies' bytes are
+ * counted when they come. The others answer OK or a number, a few bytes under an ECPU, and are
+ * counted as they are sent, without a reaction on the hop's path.
+ */
+const DATA_REPLIES = new Set(['blmpop', 'lmpop', 'blpop', 'lpop', 'scan', 'get', 'lrange']);
+
+/** Command names as Valkey spells them (ioredis's are in lower case), spelled once each. */
+const commandNames = new Map<string, string>();
+
+/**
+ * Counts each command the connection sends, by name, with its arguments' bytes (and its reply's,
+ * for DATA_REPLIES): every command goes through sendCommand, the handshake's too. A command that
+ * fails is counted as sent (the server may have run it).
  */
 function meterCommands(redis: Redis, meter: RequestMeter): void {
   const send = redis.sendCommand.bind(redis);
   redis.sendCommand = (command: Command, stream?: Parameters<Redis['sendCommand']>[1]) => {
-    const name = command.name.toUpperCase();
+    let name = commandNames.get(command.name);
+    if (name === undefined) commandNames.set(command.name, (name = command.name.toUpperCase()));
     const sent = valueBytes(command.args);
-    command.promise.then(
-      (reply) => meter.record('valkey', name, sent, valueBytes(reply)),
-      () => meter.record('valkey', name, sent, 0),
-    );
+    if (DATA_REPLIES.has(command.name)) {
+      const named = name;
+      command.promise.then((reply) => meter.record('valkey', named, sent, valueBytes(reply)), () => meter.record('valkey', named, sent, 0));
+    } else {
+      meter.record('valkey', name, sent, 0);
+    }
     return send(command, stream);
   };
 }
