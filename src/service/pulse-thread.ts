@@ -140,7 +140,7 @@ async function endTimedOutJob(clients: AwsClients, spec: PulseSpec, lastTick: nu
   // A stage over Valkey has no queue (and, in its VPC, no way to SQS): the job's keys expire (ttlSeconds).
   if (takeover.queueUrlBase.startsWith('valkey:')) await deleteJobObjects(clients, spec.aws.bucket, spec.jobId);
   else await deleteJobResources(clients, spec.aws, spec.jobId, { urlBase: takeover.queueUrlBase }, takeover.size);
-  log(spec, `job ${spec.jobId} timed out while rank 0 ran synchronous code: recorded failed, queues and objects deleted`);
+  log(spec, `job ${spec.jobId} timed out while rank 0 ran synchronous code: recorded failed, ${takeover.queueUrlBase.startsWith('valkey:') ? 'objects deleted (its keys expire)' : 'queues and objects deleted'}`);
   return true;
 }
 

@@ -26,6 +26,7 @@ describe('--channel', () => {
     expect(requests).toContain(`Valkey ${report.requests.valkey} commands (${report.sqsBilledRequests} ECPUs: one per KB moved)`);
     expect(cost).toMatch(/· Valkey \$[0-9.e-]+ ·/);
     expect(`${requests}\n${cost}`).not.toContain('SQS');
+    expect(text.stdout).toMatch(/^ {2}cleanup +\S+ s {3}the job's keys and objects deleted$/m);
   });
 
   it.each([

@@ -193,7 +193,7 @@ function describe(target: string, r: ModelReport): string {
     heading(target, `${count(r.size)} modeled Lambdas`, r),
     `  start-up     ${seconds(r.startupSeconds).padStart(10)}   until every rank's program runs`,
     `  run          ${seconds(r.runSeconds).padStart(10)}   until rank 0 holds the result`,
-    `  cleanup      ${seconds(r.cleanupSeconds).padStart(10)}   the job's queues and objects deleted`,
+    `  cleanup      ${seconds(r.cleanupSeconds).padStart(10)}   the job's ${r.channel === 'valkey' ? 'keys' : 'queues'} and objects deleted`,
     `  total        ${seconds(r.totalSeconds).padStart(10)}`,
   ];
   for (const [name, figure] of Object.entries(r.collectives)) {
