@@ -7,6 +7,7 @@ import { isJobId, newJobId } from '../runtime/job-id.ts';
 import { RankZeroJob } from '../runtime/rank-zero.ts';
 import type { RunResult, StartupSteps } from '../runtime/run-result.ts';
 import { addJobStep, type JobStep } from '../runtime/trace/chrome-trace.ts';
+import { addCleanup } from '../runtime/job-cleanup.ts';
 import { AwsTransport } from '../transport/aws/aws-transport.ts';
 import { JobKey } from '../transport/aws/job-key.ts';
 import { createAwsClients, type AwsClients } from '../transport/aws/clients.ts';
@@ -571,16 +572,11 @@ interface RankZeroRun {
  * (it may be larger than a synchronous answer may be) and the answer says where.
  */
 async function recordSucceeded(job: LambdaJob, result: RunResult, cleanup: { start: number; end: number }): Promise<Record<string, unknown>> {
-  const { timings } = result;
-  timings.durationMs = cleanup.end - job.startedAt;
-  if (timings.phases) timings.phases.cleanupMs = cleanup.end - cleanup.start;
+  addCleanup(result, cleanup.start, cleanup.end);
   result.requests = addRequestCounts(addRequestCounts({}, result.requests), rankZeroRequests(job));
   const { trace, ...rest } = result;
   let traceKey: string | undefined;
-  if (trace) {
-    addJobStep(trace, { name: 'clean-up', category: 'cleanup', ...cleanup });
-    traceKey = await writeJobTrace(job.clients.s3, job.config.aws.bucket, job.jobId, trace);
-  }
+  if (trace) traceKey = await writeJobTrace(job.clients.s3, job.config.aws.bucket, job.jobId, trace);
   const platform = { architecture: job.config.architecture, ...(job.config.region ? { region: job.config.region } : {}) };
   const safe = { ...(toJsonSafe(rest) as Record<string, unknown>), status: 'succeeded', platform, ...(traceKey ? { traceKey } : {}) };
   await writeJobRecord(job.clients.s3, job.config.aws.bucket, { ...safe, jobId: job.jobId, status: 'succeeded' });

@@ -67,6 +67,9 @@ describe('run --stage over the Valkey channel of the local stack', () => {
     const jobId = /^lambda-mpi: job ([a-z2-7]{26})/m.exec(r.stderr)![1]!;
     const result = await record(jobId);
     expect(result.status).toBe('succeeded');
+    // Its phases add up to its time: the clean-up is everything after the result.
+    const { startupMs, runMs, cleanupMs } = result.timings.phases;
+    expect(startupMs + runMs + cleanupMs).toBe(result.timings.durationMs);
     // 2 MiB vectors, over the 1 MiB threshold: their bodies went through S3, their claims through the lists.
     expect(result.requests.sqs ?? {}).toEqual({});
     const vectorBytes = 8 * (1 << 18);

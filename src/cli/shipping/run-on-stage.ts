@@ -88,7 +88,7 @@ export async function runOnStage(request: StageRunRequest, hooks: StageRunHooks,
     const started = Date.now();
     bundle = await bundleProgram(program);
     await checkBundle(bundle);
-    hooks.onProgress(`bundled ${program} into ${bundle.id} (${formatBytes(bundle.bytes.byteLength)}, ${bundle.inputs.length} files, ${Date.now() - started} ms)`);
+    hooks.onProgress(`bundled ${program} into ${bundle.id} (${formatBytes(bundle.bytes.byteLength)}, ${bundle.inputs.length} file${bundle.inputs.length === 1 ? '' : 's'}, ${Date.now() - started} ms)`);
     program = bundle.id;
   }
   const target = await findStageTarget(request.stage, deps.env, deps.cloudFormation);
