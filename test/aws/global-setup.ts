@@ -17,7 +17,16 @@ export const TEST_BUCKET = 'lambda-mpi-test';
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const local = await startEmulatorProcess({ buckets: [TEST_BUCKET] });
+  // The servers' own lines (how they stopped, an error that ended them), kept for the end of the
+  // run: if they stop before it, the run says so with them, instead of only the tests' refusals.
+  const lines: string[] = [];
+  const local = await startEmulatorProcess({
+    buckets: [TEST_BUCKET],
+    log: (line) => {
+      lines.push(`${new Date().toISOString()} ${line}`.slice(0, 2_000));
+      if (lines.length > 200) lines.shift();
+    },
+  });
   const context: LocalAwsContext = {
     region: local.region,
     sqsEndpoint: local.sqsEndpoint,
@@ -27,5 +36,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   project.provide('localAws', context);
   // Each test file that runs jobs here checks, in a test of its own, that they left nothing behind.
-  return () => local.stop();
+  return async () => {
+    if (!isRunning(local.pid)) {
+      console.error(`the local S3/SQS servers (pid ${local.pid}) stopped before the test run ended; their last lines:\n${lines.slice(-40).join('\n') || '(none)'}`);
+    }
+    await local.stop();
+  };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
