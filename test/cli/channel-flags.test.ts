@@ -15,16 +15,16 @@ describe('--channel', () => {
   });
 
   it('prints a model over Valkey with Valkey\'s commands, ECPUs and cost, and no SQS', async () => {
-    const [text, json] = await Promise.all([
-      lambdaMpi('model', 'hello', '-n', '4', '--channel', 'valkey'),
-      lambdaMpi('model', 'hello', '-n', '4', '--channel', 'valkey', '--json'),
-    ]);
+    // One run: a model times the program's own compute, so two runs' counts of polls may differ.
+    const text = await lambdaMpi('model', 'hello', '-n', '4', '--channel', 'valkey');
     expect(text.code).toBe(0);
-    const report = JSON.parse(json.stdout) as { requests: { valkey: number }; sqsBilledRequests: number };
     const requests = text.stdout.split('\n').find((line) => line.trimStart().startsWith('requests'))!;
     const cost = text.stdout.split('\n').find((line) => line.trimStart().startsWith('cost'))!;
-    expect(requests).toContain(`Valkey ${report.requests.valkey} commands (${report.sqsBilledRequests} ECPUs: one per KB moved)`);
-    expect(cost).toMatch(/· Valkey \$[0-9.e-]+ ·/);
+    const [, commands, ecpus] = /Valkey (\d+) commands \((\d+) ECPUs: one per KB moved\)/.exec(requests)!.map(Number);
+    expect(ecpus).toBeGreaterThanOrEqual(commands!);
+    // The ECPUs at $0.0023 per million, printed to three significant digits.
+    const valkeyUsd = Number(/· Valkey \$([0-9.e-]+) ·/.exec(cost)![1]);
+    expect(Math.abs(valkeyUsd - ecpus! * 0.0023 / 1e6) / valkeyUsd).toBeLessThan(0.01);
     expect(`${requests}\n${cost}`).not.toContain('SQS');
     expect(text.stdout).toMatch(/^ {2}cleanup +\S+ s {3}the job's keys and objects deleted$/m);
   });
