@@ -6,11 +6,11 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand,
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand,
   PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -190,6 +190,26 @@ describe('S3 on s3rver', () => {
     expect((await getBytes(clients.s3, Key)).equals(Buffer.concat(parts))).toBe(true);
     const pending = await clients.s3.send(new ListMultipartUploadsCommand({ Bucket }));
     expect((pending.Uploads ?? []).map((upload) => upload.UploadId)).not.toContain(UploadId);
+  });
+
+  it('answers NoSuchUpload to a part of an aborted upload, and keeps serving when an upload is aborted while its parts stream in', async () => {
+    const Key = 'multipart/aborted.bin';
+    const { UploadId } = await clients.s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    // A part whose body comes slowly, aborted (a failed job's clean-up) while it streams in.
+    const slow = new PassThrough();
+    const streaming = clients.s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: slow, ContentLength: 6 * 1024 * 1024 })).then(() => 'stored', (error: Error) => error.name);
+    slow.write(randomBytes(1024 * 1024));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await clients.s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }));
+    slow.end(randomBytes(5 * 1024 * 1024));
+    expect(await streaming).not.toBe('stored');
+    // A part after the abort is refused, as S3 refuses it, and the upload does not come back.
+    const late = await clients.s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: randomBytes(1000) })).then(() => 'stored', (error: Error) => error.name);
+    expect(late).toBe('NoSuchUpload');
+    const pending = await clients.s3.send(new ListMultipartUploadsCommand({ Bucket }));
+    expect((pending.Uploads ?? []).map((upload) => upload.UploadId)).not.toContain(UploadId);
+    // The server is still there.
+    expect((await clients.s3.send(new PutObjectCommand({ Bucket, Key: 'still-serving', Body: 'yes' }))).ETag).toBeDefined();
   });
 
   // rank-claim.ts starts each rank of a job once, even when Lambda delivers its start twice.

@@ -20,11 +20,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // The servers' own lines (how they stopped, an error that ended them), kept for the end of the
   // run: if they stop before it, the run says so with them, instead of only the tests' refusals.
   const lines: string[] = [];
+  const errors: string[] = [];
   const local = await startEmulatorProcess({
     buckets: [TEST_BUCKET],
     log: (line) => {
       lines.push(`${new Date().toISOString()} ${line}`.slice(0, 2_000));
       if (lines.length > 200) lines.shift();
+      if (line.includes('no request handler caught') && errors.length < 20) errors.push(line);
     },
   });
   const context: LocalAwsContext = {
@@ -39,6 +41,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     if (!isRunning(local.pid)) {
       console.error(`the local S3/SQS servers (pid ${local.pid}) stopped before the test run ended; their last lines:\n${lines.slice(-40).join('\n') || '(none)'}`);
+    } else if (errors.length > 0) {
+      console.error(`the local S3/SQS servers met errors no request handler caught during the run:\n${errors.join('\n')}`);
     }
     await local.stop();
   };

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,7 +14,11 @@ export interface S3rverStore {
   getObject(bucket: string, key: string, options?: unknown): Promise<{ content: Readable | null; range?: { start: number; end: number } } | null>;
   deleteObject(bucket: string, key: string): Promise<unknown>;
   putObjectMultipart(bucket: string, uploadId: string, parts: readonly { number: number }[]): Promise<{ size: number; md5: string }>;
+  putPart(bucket: string, uploadId: string, partNumber: string | number, content: Readable): Promise<{ size: number; md5: string }>;
 }
+
+/** s3rver's error, which its router answers with the error's S3 code and status. */
+const S3Error = createRequire(import.meta.url)('s3rver/lib/models/error.js') as new (code: string, message: string) => Error;
 
 /**
  * S3 replaces an object atomically: a GET sees the old object or the new one, whole. s3rver
@@ -31,6 +36,12 @@ export interface S3rverStore {
  * file, renamed into place. The ETag is S3's for a multipart object (the MD5 of the parts' MD5s,
  * a dash, the number of parts), from the digests s3rver kept of each part, so the object is
  * not hashed again as s3rver does (which made a completion cost as much as all its parts' uploads).
+ *
+ * Uploading a part answers NoSuchUpload for an upload that is not there (aborted, completed), as
+ * S3 does, and a part whose file cannot be written fails its request only. s3rver recreated an
+ * aborted upload's folder for the part, and left its file stream's errors unheard: an abort that
+ * removed the folder as a part began (a failed job's clean-up aborting its pending uploads) ended
+ * the whole server with an uncaught error.
  */
 export function makeObjectWritesAtomic(store: S3rverStore): void {
   const tails = new Map<string, Promise<unknown>>();
@@ -83,6 +94,28 @@ export function makeObjectWritesAtomic(store: S3rverStore): void {
     return object;
   });
   store.deleteObject = (bucket, key) => exclusive(bucket, key, () => deleteObject(bucket, key));
+  store.putPart = async (bucket, uploadId, partNumber, content) => {
+    const partPath = join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId, String(partNumber));
+    const noSuchUpload = () => new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.');
+    if (!(await stat(dirname(partPath)).then((found) => found.isDirectory(), () => false))) {
+      content.resume();
+      throw noSuchUpload();
+    }
+    // A fresh file renamed into place: a part uploaded again replaces the last one whole.
+    const scratch = `${partPath}.${randomBytes(6).toString('hex')}.partial`;
+    const hash = createHash('md5');
+    try {
+      const size = await writeNewFile(scratch, hashing(content as AsyncIterable<Buffer>, hash));
+      const md5 = hash.digest('hex');
+      await rename(scratch, partPath);
+      await writeFile(`${partPath}.md5`, md5);
+      return { size, md5 };
+    } catch (error) {
+      await rm(scratch, { force: true });
+      // The upload's folder went while the part was written: aborted meanwhile.
+      throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? noSuchUpload() : error;
+    }
+  };
   store.putObjectMultipart = async (bucket, uploadId, parts) => {
     const uploadDir = join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
     const [key, metadata] = await Promise.all([

@@ -114,6 +114,11 @@ const shutdown = (signal: NodeJS.Signals) => {
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
+// An error no request's handler caught (a stream's, in s3rver or the SQS server) would end both
+// servers under every client of the run or of the local stack: it is said, and they go on.
+const UNCAUGHT = '# local-aws: an error no request handler caught (the servers go on):';
+process.on('uncaughtException', (error) => process.stderr.write(`${UNCAUGHT} ${error.stack ?? String(error)}\n`));
+process.on('unhandledRejection', (reason) => process.stderr.write(`${UNCAUGHT} ${(reason as Error)?.stack ?? String(reason)}\n`));
 if (stopOnStdinEnd) {
   // 'close' also covers a pipe that errors instead of ending; the parent is gone either way.
   process.stdin.on('close', () => shutdown('SIGTERM'));
