@@ -10,21 +10,13 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { isProcessAlive } from '../../tools/local-aws/child-process.ts';
 import { localS3Client, localSqsClient } from '../../tools/local-aws/clients.ts';
 import { startEmulatorProcess } from '../../tools/local-aws/emulator-process.ts';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function untilGone(pid: number): Promise<void> {
   const deadline = Date.now() + 20_000;
-  while (alive(pid)) {
+  while (isProcessAlive(pid)) {
     if (Date.now() > deadline) throw new Error(`process ${pid} is still running`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -36,7 +28,7 @@ describe('startEmulatorProcess', () => {
     const s3 = localS3Client(emulators.s3Endpoint);
     try {
       expect(emulators.pid).not.toBe(process.pid);
-      expect(alive(emulators.pid)).toBe(true);
+      expect(isProcessAlive(emulators.pid)).toBe(true);
       expect(emulators.s3Endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(emulators.sqsEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(emulators.buckets).toEqual(['ready-line-bucket']);
@@ -71,7 +63,7 @@ describe('startEmulatorProcess', () => {
       const poll = sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 20 })).then(() => 'answered', () => 'cut');
       await new Promise((resolve) => setTimeout(resolve, 200));
       await emulators.stop();
-      expect(alive(emulators.pid)).toBe(false);
+      expect(isProcessAlive(emulators.pid)).toBe(false);
       expect(await poll).toBe('cut');
     } finally {
       sqs.destroy();
@@ -86,7 +78,7 @@ describe('startEmulatorProcess', () => {
     try {
       const [pid] = (await once(parent.stdout!.setEncoding('utf8'), 'data')) as [string];
       const serverPid = Number(pid.trim());
-      expect(alive(serverPid)).toBe(true);
+      expect(isProcessAlive(serverPid)).toBe(true);
       parent.kill('SIGKILL');
       await untilGone(serverPid);
     } finally {

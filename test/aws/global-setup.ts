@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { isProcessAlive } from '../../tools/local-aws/child-process.ts';
 import { startEmulatorProcess } from '../../tools/local-aws/emulator-process.ts';
 import type { LocalAwsContext } from './local-aws-context.ts';
 
@@ -39,20 +40,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('localAws', context);
   // Each test file that runs jobs here checks, in a test of its own, that they left nothing behind.
   return async () => {
-    if (!isRunning(local.pid)) {
+    if (!isProcessAlive(local.pid)) {
       console.error(`the local S3/SQS servers (pid ${local.pid}) stopped before the test run ended; their last lines:\n${lines.slice(-40).join('\n') || '(none)'}`);
     } else if (errors.length > 0) {
       console.error(`the local S3/SQS servers met errors no request handler caught during the run:\n${errors.join('\n')}`);
     }
     await local.stop();
   };
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

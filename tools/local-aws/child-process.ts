@@ -30,3 +30,13 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals, gra
   await exited;
   return true;
 }
+
+/** Whether a process of this pid is running (signal 0 asks without sending anything). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
