@@ -1,8 +1,8 @@
 /**
  * What AWS charges for what a job uses, per region, as published on aws.amazon.com/lambda/pricing,
  * /sqs/pricing, /s3/pricing and /elasticache/pricing (on-demand, after the free tier). Dated:
- * prices change, and an estimate says which prices it used. A region not listed is estimated at us-east-1's prices,
- * and the estimate says so.
+ * prices change, and an estimate says which prices it used. A region not listed is estimated at
+ * us-east-1's prices, and the estimate says so.
  *
  * Assumptions, printed with every estimate:
  * - Lambda: memory × billed duration, per rank, rounded up to the millisecond, plus the init phase
