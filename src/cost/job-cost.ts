@@ -98,18 +98,23 @@ export function billedDurationMs(rank: CostInput['timings']['ranks'][number], jo
 }
 
 /**
- * The estimate as the CLI prints it: a total line, then one line per service, then the
- * assumptions. The messages' channel is SQS's line or Valkey's, whichever the job used (both if
- * it used both).
+ * The channels whose cost a job's estimate shows: Valkey's if it sent commands there, SQS's if it
+ * sent requests there or used no Valkey (a job over SQS shows its line, $0 or not).
  */
+export function messageChannels({ sqs, valkey }: CostEstimate): { sqs: boolean; valkey: boolean } {
+  return { sqs: sqs.requests > 0 || valkey.commands === 0, valkey: valkey.commands > 0 };
+}
+
+/** The estimate as the CLI prints it: a total line, then one line per service (messageChannels), then the assumptions. */
 export function formatCost(jobId: string, estimate: CostEstimate): string[] {
   const { table, lambda, sqs, valkey, s3 } = estimate;
+  const shown = messageChannels(estimate);
   const prices = `${estimate.exactRegion ? estimate.region : `${estimate.region} (no price table: us-east-1's used)`}, ${estimate.architecture}, prices of ${table.asOf}`;
   return [
     `estimated cost of job ${jobId}: ${usd(estimate.totalUsd)} (${prices})`,
     `  Lambda  ${lambda.gbSeconds.toFixed(3)} GB-s (init ${lambda.initSeconds.toFixed(3)} s of it${lambda.assumedMemoryMb ? `; ${lambda.assumedMemoryMb} MB assumed` : ''}) × ${usd(table.lambda.gbSecond[estimate.architecture])} = ${usd(lambda.computeUsd)}; ${lambda.invocations} requests × ${usd(table.lambda.request)} = ${usd(lambda.requestsUsd)}`,
-    ...(sqs.requests > 0 || valkey.commands === 0 ? [`  SQS     ${sqs.requests} requests, ${sqs.billedChunks} billed 64 KiB chunks × ${usd(table.sqs.request)} = ${usd(sqs.usd)}`] : []),
-    ...(valkey.commands > 0 ? [`  Valkey  ${valkey.commands} commands, ${valkey.ecpus} ECPUs (1 a KiB moved, at least 1 a command) × ${usd(table.valkey.ecpu)} = ${usd(valkey.usd)}; the cache's own floor is the stage's (docs/deploying.md)`] : []),
+    ...(shown.sqs ? [`  SQS     ${sqs.requests} requests, ${sqs.billedChunks} billed 64 KiB chunks × ${usd(table.sqs.request)} = ${usd(sqs.usd)}`] : []),
+    ...(shown.valkey ? [`  Valkey  ${valkey.commands} commands, ${valkey.ecpus} ECPUs (1 a KiB moved, at least 1 a command) × ${usd(table.valkey.ecpu)} = ${usd(valkey.usd)}; the cache's own floor is the stage's (docs/deploying.md)`] : []),
     `  S3      ${s3.putClass} PUT/LIST × ${usd(table.s3.putClass)} + ${s3.getClass} GET/HEAD × ${usd(table.s3.getClass)} = ${usd(s3.usd)} (${s3.free} DELETE, free)`,
     '  assumes on-demand prices without the free tier; init billed on cold starts; no data transfer charges within the region; storage rounds to $0',
   ];
