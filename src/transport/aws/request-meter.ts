@@ -1,10 +1,14 @@
 import { VALKEY_ECPU_BYTES } from '../../cost/price-table.ts';
 import { addRequestCounts, type AwsService, type RequestCounts } from '../request-counts.ts';
 
-const SQS_CHUNK_BYTES = 64 * 1024;
-
-/** The billing units a service's counts carry beside its requests (request-counts.ts). */
-const BILLED_UNITS: Partial<Record<AwsService, { billedChunks?: number; ecpus?: number }>> = { sqs: { billedChunks: 0 }, valkey: { ecpus: 0 } };
+/**
+ * The services billed per slice of what a request moves, and the field their counts carry it in
+ * (request-counts.ts): SQS per 64 KiB chunk, Valkey per ECPU (a KiB); at least one a request.
+ */
+const BILLED_BY_BYTES: Partial<Record<AwsService, { unit: 'billedChunks' | 'ecpus'; bytes: number }>> = {
+  sqs: { unit: 'billedChunks', bytes: 64 * 1024 },
+  valkey: { unit: 'ecpus', bytes: VALKEY_ECPU_BYTES },
+};
 
 interface MeteredClient {
   middlewareStack: {
@@ -44,12 +48,12 @@ export class RequestMeter {
 
   record(service: AwsService, operation: string, bytesSent: number, bytesReceived: number): void {
     const byOperation = (this.counts[service] ??= {});
-    const count = (byOperation[operation] ??= { requests: 0, bytesSent: 0, bytesReceived: 0, ...BILLED_UNITS[service] });
+    const billed = BILLED_BY_BYTES[service];
+    const count = (byOperation[operation] ??= { requests: 0, bytesSent: 0, bytesReceived: 0, ...(billed ? { [billed.unit]: 0 } : {}) });
     count.requests++;
     count.bytesSent += bytesSent;
     count.bytesReceived += bytesReceived;
-    if (service === 'sqs') count.billedChunks! += Math.max(1, Math.ceil(Math.max(bytesSent, bytesReceived) / SQS_CHUNK_BYTES));
-    if (service === 'valkey') count.ecpus! += Math.max(1, Math.ceil(Math.max(bytesSent, bytesReceived) / VALKEY_ECPU_BYTES));
+    if (billed) count[billed.unit]! += Math.max(1, Math.ceil(Math.max(bytesSent, bytesReceived) / billed.bytes));
   }
 
   /** A copy of the counts so far. */
