@@ -1,7 +1,6 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,9 +15,6 @@ export interface S3rverStore {
   putObjectMultipart(bucket: string, uploadId: string, parts: readonly { number: number }[]): Promise<{ size: number; md5: string }>;
   putPart(bucket: string, uploadId: string, partNumber: string | number, content: Readable): Promise<{ size: number; md5: string }>;
 }
-
-/** s3rver's error, which its router answers with the error's S3 code and status. */
-const S3Error = createRequire(import.meta.url)('s3rver/lib/models/error.js') as new (code: string, message: string) => Error;
 
 /**
  * S3 replaces an object atomically: a GET sees the old object or the new one, whole. s3rver
@@ -37,11 +33,11 @@ const S3Error = createRequire(import.meta.url)('s3rver/lib/models/error.js') as 
  * a dash, the number of parts), from the digests s3rver kept of each part, so the object is
  * not hashed again as s3rver does (which made a completion cost as much as all its parts' uploads).
  *
- * Uploading a part answers NoSuchUpload for an upload that is not there (aborted, completed), as
- * S3 does, and a part whose file cannot be written fails its request only. s3rver recreated an
- * aborted upload's folder for the part, and left its file stream's errors unheard: an abort that
- * removed the folder as a part began (a failed job's clean-up aborting its pending uploads) ended
- * the whole server with an uncaught error.
+ * A part is written the same way, to a fresh file renamed into place, and a part whose file
+ * cannot be written fails its request only: s3rver recreated the upload's folder for it and left
+ * its file stream's errors unheard, so an abort that removed the folder as a part began (a failed
+ * job's clean-up aborting its pending uploads) ended the whole server with an uncaught error. (A
+ * part of an upload that is not there is refused before it gets here, multipart-gaps.ts.)
  */
 export function makeObjectWritesAtomic(store: S3rverStore): void {
   const tails = new Map<string, Promise<unknown>>();
@@ -94,14 +90,10 @@ export function makeObjectWritesAtomic(store: S3rverStore): void {
     return object;
   });
   store.deleteObject = (bucket, key) => exclusive(bucket, key, () => deleteObject(bucket, key));
+  const uploadDirOf = (bucket: string, uploadId: string) => join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
   store.putPart = async (bucket, uploadId, partNumber, content) => {
-    const partPath = join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId, String(partNumber));
-    const noSuchUpload = () => new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.');
-    if (!(await stat(dirname(partPath)).then((found) => found.isDirectory(), () => false))) {
-      content.resume();
-      throw noSuchUpload();
-    }
-    // A fresh file renamed into place: a part uploaded again replaces the last one whole.
+    const partPath = join(uploadDirOf(bucket, uploadId), String(partNumber));
+    // A part uploaded again replaces the last one whole.
     const scratch = `${partPath}.${randomBytes(6).toString('hex')}.partial`;
     const hash = createHash('md5');
     try {
@@ -112,12 +104,11 @@ export function makeObjectWritesAtomic(store: S3rverStore): void {
       return { size, md5 };
     } catch (error) {
       await rm(scratch, { force: true });
-      // The upload's folder went while the part was written: aborted meanwhile.
-      throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? noSuchUpload() : error;
+      throw error;
     }
   };
   store.putObjectMultipart = async (bucket, uploadId, parts) => {
-    const uploadDir = join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+    const uploadDir = uploadDirOf(bucket, uploadId);
     const [key, metadata] = await Promise.all([
       readFile(join(uploadDir, 'key'), 'utf8'),
       readFile(join(uploadDir, 'metadata'), 'utf8').then((text) => JSON.parse(text) as unknown),

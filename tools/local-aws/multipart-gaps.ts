@@ -17,7 +17,9 @@ const MIN_PART_BYTES = 5 * 1024 * 1024;
 /**
  * What S3 does with multipart uploads and s3rver does not, added in front of it so the local
  * stack refuses what AWS refuses (lambda-mpi's files rely on each):
- * - AbortMultipartUpload (DELETE ?uploadId) drops the upload and its parts (s3rver: 405);
+ * - AbortMultipartUpload (DELETE ?uploadId) drops the upload and its parts (s3rver: 405), and
+ *   UploadPart (PUT ?uploadId) of an upload that is not there, aborted or completed, is refused
+ *   with NoSuchUpload (s3rver recreated the upload's folder and stored the part);
  * - ListMultipartUploads (GET bucket?uploads) lists pending uploads (s3rver: NotImplemented);
  * - CompleteMultipartUpload refuses a part but the last under 5 MiB (EntityTooSmall) and honours
  *   `If-None-Match: *` (412 when the key exists);
@@ -40,12 +42,15 @@ async function route(store: MultipartStore, next: Handler, req: IncomingMessage,
   if (bucket && key && !(await store.getBucket(bucket))) await store.putBucket(bucket);
   const uploadId = url.searchParams.get('uploadId');
   const uploadsOf = (name: string) => store.getResourcePath(name, undefined, 'uploads');
+  const uploadDir = key && uploadId ? join(uploadsOf(bucket), uploadId) : undefined;
 
-  if (req.method === 'DELETE' && key && uploadId) {
+  if ((req.method === 'DELETE' || req.method === 'PUT') && uploadDir && !(await exists(uploadDir))) {
     req.resume();
-    const dir = join(uploadsOf(bucket), uploadId);
-    if (!(await exists(dir))) return reply(res, 404, 'NoSuchUpload', 'The specified upload does not exist.');
-    await rm(dir, { recursive: true, force: true });
+    return reply(res, 404, 'NoSuchUpload', 'The specified upload does not exist.');
+  }
+  if (req.method === 'DELETE' && uploadDir) {
+    req.resume();
+    await rm(uploadDir, { recursive: true, force: true });
     res.statusCode = 204;
     res.end();
     return;
@@ -64,15 +69,14 @@ async function route(store: MultipartStore, next: Handler, req: IncomingMessage,
     res.end(`<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><Bucket>${bucket}</Bucket><Prefix>${escapeXml(prefix)}</Prefix><IsTruncated>false</IsTruncated>${uploads.join('')}</ListMultipartUploadsResult>`);
     return;
   }
-  if (req.method === 'POST' && key && uploadId) {
-    const dir = join(uploadsOf(bucket), uploadId);
+  if (req.method === 'POST' && uploadDir) {
     if (req.headers['if-none-match'] === '*' && (await store.getMetadata(bucket, key).then(() => true, () => false))) {
       req.resume();
       return reply(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
     }
-    const parts = (await readdir(dir).catch(() => [] as string[])).filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b);
+    const parts = (await readdir(uploadDir).catch(() => [] as string[])).filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b);
     for (const part of parts.slice(0, -1)) {
-      if ((await stat(join(dir, String(part)))).size < MIN_PART_BYTES) {
+      if ((await stat(join(uploadDir, String(part)))).size < MIN_PART_BYTES) {
         req.resume();
         return reply(res, 400, 'EntityTooSmall', `Your proposed upload is smaller than the minimum allowed object size (part ${part}).`);
       }
