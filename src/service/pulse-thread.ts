@@ -138,9 +138,10 @@ async function endTimedOutJob(clients: AwsClients, spec: PulseSpec, lastTick: nu
     'so the job was ended without it and what the other ranks waited on is unknown';
   await writeJobRecord(clients.s3, spec.aws.bucket, { jobId: spec.jobId, status: 'failed', error: failureInfo(error) });
   // A stage over Valkey has no queue (and, in its VPC, no way to SQS): the job's keys expire (ttlSeconds).
-  if (takeover.queueUrlBase.startsWith('valkey:')) await deleteJobObjects(clients, spec.aws.bucket, spec.jobId);
+  const overValkey = takeover.queueUrlBase.startsWith('valkey:');
+  if (overValkey) await deleteJobObjects(clients, spec.aws.bucket, spec.jobId);
   else await deleteJobResources(clients, spec.aws, spec.jobId, { urlBase: takeover.queueUrlBase }, takeover.size);
-  log(spec, `job ${spec.jobId} timed out while rank 0 ran synchronous code: recorded failed, ${takeover.queueUrlBase.startsWith('valkey:') ? 'objects deleted (its keys expire)' : 'queues and objects deleted'}`);
+  log(spec, `job ${spec.jobId} timed out while rank 0 ran synchronous code: recorded failed, ${overValkey ? 'objects deleted (its keys expire)' : 'queues and objects deleted'}`);
   return true;
 }
 
