@@ -24,11 +24,20 @@ export function localValkeyServer(): { url(): string; server(): LocalValkeyServe
   };
 }
 
-/** Every key the server holds now (SCAN over the whole keyspace). */
-export async function keysIn(url: string): Promise<string[]> {
+/** `use` with a plain client of the server at `url`, disconnected after. */
+export async function withValkeyClient<T>(url: string, use: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
   try {
     await redis.connect();
+    return await use(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Every key the server holds now (SCAN over the whole keyspace). */
+export function keysIn(url: string): Promise<string[]> {
+  return withValkeyClient(url, async (redis) => {
     const keys: string[] = [];
     let cursor = '0';
     do {
@@ -37,9 +46,7 @@ export async function keysIn(url: string): Promise<string[]> {
       cursor = next;
     } while (cursor !== '0');
     return keys.sort();
-  } finally {
-    redis.disconnect();
-  }
+  });
 }
 
 /**

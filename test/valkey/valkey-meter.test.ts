@@ -1,11 +1,10 @@
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { runLocal } from '../../src/index.ts';
 import { RequestMeter } from '../../src/transport/aws/request-meter.ts';
 import type { RequestCount } from '../../src/transport/request-counts.ts';
 import { openValkeyConnection } from '../../src/transport/valkey/valkey-connection.ts';
 import { resolveValkeySettings } from '../../src/transport/valkey/valkey-settings.ts';
-import { itLeavesNothingInValkey, localValkeyServer } from './local-valkey.ts';
+import { itLeavesNothingInValkey, localValkeyServer, withValkeyClient } from './local-valkey.ts';
 
 const valkey = localValkeyServer();
 const jobIds: string[] = [];
@@ -15,27 +14,16 @@ const ring = new URL('../fixtures/ring-laps.ts', import.meta.url);
 const RING_INPUT = { laps: 2, bytes: 3000 };
 
 /** What the server says it ran since its counters were reset: calls by command name. */
-async function serverCalls(url: string): Promise<Record<string, number>> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-  try {
-    await redis.connect();
-    const info = await redis.info('commandstats');
+function serverCalls(url: string): Promise<Record<string, number>> {
+  return withValkeyClient(url, async (redis) => {
     const calls: Record<string, number> = {};
-    for (const [, name, count] of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) calls[name!.replace('|', ' ').toUpperCase()] = Number(count);
+    for (const [, name, count] of (await redis.info('commandstats')).matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) calls[name!.replace('|', ' ').toUpperCase()] = Number(count);
     return calls;
-  } finally {
-    redis.disconnect();
-  }
+  });
 }
 
-async function resetServerCounts(url: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-  try {
-    await redis.connect();
-    await redis.config('RESETSTAT');
-  } finally {
-    redis.disconnect();
-  }
+function resetServerCounts(url: string): Promise<unknown> {
+  return withValkeyClient(url, (redis) => redis.config('RESETSTAT'));
 }
 
 describe("a Valkey job's commands, counted for its cost", () => {

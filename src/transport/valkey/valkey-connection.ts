@@ -78,9 +78,6 @@ export async function openValkeyConnection(settings: ValkeySettings, role: strin
  */
 const DATA_REPLIES = new Set(['blmpop', 'lmpop', 'blpop', 'lpop', 'scan', 'get', 'lrange']);
 
-/** Command names as Valkey spells them (ioredis's are in lower case), spelled once each. */
-const commandNames = new Map<string, string>();
-
 /**
  * Counts each command the connection sends, by name, with its arguments' bytes (and its reply's,
  * for DATA_REPLIES): every command goes through sendCommand, the handshake's too. A command that
@@ -89,12 +86,11 @@ const commandNames = new Map<string, string>();
 function meterCommands(redis: Redis, meter: RequestMeter): void {
   const send = redis.sendCommand.bind(redis);
   redis.sendCommand = (command: Command, stream?: Parameters<Redis['sendCommand']>[1]) => {
-    let name = commandNames.get(command.name);
-    if (name === undefined) commandNames.set(command.name, (name = command.name.toUpperCase()));
+    // Named as Valkey spells them: ioredis's names are in lower case.
+    const name = command.name.toUpperCase();
     const sent = valueBytes(command.args);
     if (DATA_REPLIES.has(command.name)) {
-      const named = name;
-      command.promise.then((reply) => meter.record('valkey', named, sent, valueBytes(reply)), () => meter.record('valkey', named, sent, 0));
+      command.promise.then((reply) => meter.record('valkey', name, sent, valueBytes(reply)), () => meter.record('valkey', name, sent, 0));
     } else {
       meter.record('valkey', name, sent, 0);
     }
